@@ -1,0 +1,165 @@
+"""The only place that starts subprocesses.
+
+Argument lists only (never ``shell=True``), ``shutil.which`` first with a clear
+"not found" error, the ``shlex.join``-ed command logged, output captured by
+default and streamed when asked, ``CommandFailed`` with the exit code and the
+output's tail on failure, and interrupt -> terminate -> kill on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from lambda_harness.errors import CommandFailed, ToolNotFound
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Completed:
+    """The result of a finished command."""
+
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def which(program: str, hint: str = "", path: str | None = None) -> str:
+    """Absolute path of ``program`` or ``ToolNotFound`` saying how to get it."""
+    found = shutil.which(program, path=path)
+    if found is None:
+        msg = f"{program} not found on PATH"
+        raise ToolNotFound(f"{msg}. {hint}" if hint else msg)
+    return found
+
+
+def run(
+    args: Sequence[str | os.PathLike[str]],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    stream: bool = False,
+    check: bool = True,
+    timeout: float | None = None,
+    input_text: str | None = None,
+    hint: str = "",
+    on_line: Callable[[str], None] | None = None,
+) -> Completed:
+    """Run a command to completion.
+
+    ``stream`` copies output to our stdout as it arrives (verbose mode);
+    ``on_line`` receives each output line (progress displays). Output is always
+    captured so a failure can show its tail.
+    """
+    argv = tuple(str(a) for a in args)
+    logger.debug("run: %s (cwd=%s)", shlex.join(argv), cwd or os.getcwd())
+    proc = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=dict(env) if env is not None else None,
+        stdin=subprocess.PIPE if input_text is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+    )
+    out_chunks: list[str] = []
+    err_chunks: list[str] = []
+
+    def pump(src: object, sink: list[str]) -> None:
+        for line in iter(src.readline, ""):  # type: ignore[attr-defined]
+            sink.append(line)
+            if stream:
+                print(line, end="", flush=True)
+            if on_line is not None:
+                on_line(line.rstrip("\n"))
+
+    threads = [
+        threading.Thread(target=pump, args=(proc.stdout, out_chunks), daemon=True),
+        threading.Thread(target=pump, args=(proc.stderr, err_chunks), daemon=True),
+    ]
+    for t in threads:
+        t.start()
+    try:
+        if input_text is not None and proc.stdin is not None:
+            proc.stdin.write(input_text)
+            proc.stdin.close()
+        returncode = proc.wait(timeout=timeout)
+    except BaseException:
+        # KeyboardInterrupt, timeout or anything else: never leave the child behind.
+        stop(proc)
+        raise
+    for t in threads:
+        t.join()
+    done = Completed(argv, returncode, "".join(out_chunks), "".join(err_chunks))
+    if check and returncode != 0:
+        raise CommandFailed(argv, returncode, done.output, hint=hint)
+    return done
+
+
+def spawn(
+    args: Sequence[str | os.PathLike[str]],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    stdout: int | None = subprocess.DEVNULL,
+    stderr: int | None = subprocess.STDOUT,
+    stdin: int | None = subprocess.DEVNULL,
+    new_session: bool = True,
+) -> subprocess.Popen[bytes]:
+    """Start a long-running process (a worker, a daemon) and return its handle.
+
+    The caller owns it and must ``stop`` it; ``new_session`` keeps Ctrl-C in the
+    terminal from reaching it directly, so shutdown order stays ours.
+    """
+    argv = [str(a) for a in args]
+    logger.debug("spawn: %s (cwd=%s)", shlex.join(argv), cwd or os.getcwd())
+    return subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=dict(env) if env is not None else None,
+        stdin=stdin,
+        stdout=stdout,
+        stderr=stderr,
+        start_new_session=new_session,
+    )
+
+
+def stop(proc: subprocess.Popen[bytes] | subprocess.Popen[str], grace: float = 3.0) -> int | None:
+    """End a process we started: interrupt, then terminate, then kill."""
+    if proc.poll() is not None:
+        return proc.returncode
+    for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        try:
+            proc.send_signal(sig)
+        except ProcessLookupError:
+            break
+        try:
+            return proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+    return proc.poll()
+
+
+def kill_now(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL a process we started and reap it (timeouts, memory kills)."""
+    if proc.poll() is None:
+        try:
+            proc.kill()
+        except ProcessLookupError:
+            pass
+    proc.wait()

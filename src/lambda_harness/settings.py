@@ -1,0 +1,190 @@
+"""Frozen settings and where each value comes from.
+
+Precedence: CLI flag > environment (``LAMBDA_HARNESS_*``) > ``[tool.lambda-harness]``
+in the worker repo's ``pyproject.toml`` > default. Nothing reads the environment
+at import time: ``load_settings`` gets it passed in.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from lambda_harness.errors import ConfigError
+
+BACKENDS = ("embedded", "localstack")
+TF_DRIVERS = ("terraform", "tflocal")
+LOCK_FILES = ("requirements.txt", "Pipfile.lock")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a stage needs to know about the worker repo and the run.
+
+    Paths are absolute. ``dist`` is None when it should follow what the
+    Terraform references (``filename = ...``), else ``<project>/dists.zip``.
+    """
+
+    project_dir: Path
+    functions_dir: Path
+    terraform_dir: Path
+    lock_file: Path | None
+    dist: Path | None
+    harness_dir: Path
+    cache_dir: Path
+    events_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 4566
+    region: str = "us-east-1"
+    backend: str = "embedded"
+    tf_driver: str = "terraform"
+    allow_remote_endpoint: bool = False
+    allow_runtime_fallback: bool = False
+    max_concurrency: int = 50
+    verbose: bool = False
+    quiet: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def with_(self, **changes: Any) -> Settings:
+        """A copy with some values changed (settings stay frozen)."""
+        return replace(self, **changes)
+
+
+# name in pyproject / env suffix -> (field, converter)
+_KEYS: dict[str, tuple[str, type]] = {
+    "functions": ("functions_dir", Path),
+    "terraform": ("terraform_dir", Path),
+    "lock-file": ("lock_file", Path),
+    "dist": ("dist", Path),
+    "events": ("events_dir", Path),
+    "cache-dir": ("cache_dir", Path),
+    "host": ("host", str),
+    "port": ("port", int),
+    "region": ("region", str),
+    "backend": ("backend", str),
+    "tf-driver": ("tf_driver", str),
+    "allow-remote-endpoint": ("allow_remote_endpoint", bool),
+    "allow-runtime-fallback": ("allow_runtime_fallback", bool),
+    "max-concurrency": ("max_concurrency", int),
+}
+
+
+def _env_name(key: str) -> str:
+    return "LAMBDA_HARNESS_" + key.upper().replace("-", "_")
+
+
+def _convert(key: str, raw: Any, source: str) -> Any:
+    conv = _KEYS[key][1]
+    try:
+        if conv is bool:
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(raw)
+        return conv(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{source}: {key} = {raw!r} is not a valid {conv.__name__}") from exc
+
+
+def read_pyproject(project_dir: Path) -> dict[str, Any]:
+    """The ``[tool.lambda-harness]`` table of the worker repo, or ``{}``."""
+    path = project_dir / "pyproject.toml"
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file or remove it") from exc
+    table = data.get("tool", {}).get("lambda-harness", {})
+    unknown = sorted(set(table) - set(_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown key(s) in [tool.lambda-harness]: {', '.join(unknown)}; "
+            f"known keys: {', '.join(sorted(_KEYS))}"
+        )
+    return dict(table)
+
+
+def find_lock_file(project_dir: Path) -> Path | None:
+    """``requirements.txt`` first, then ``Pipfile.lock``, at the repo root or in functions/."""
+    for folder in (project_dir, project_dir / "functions"):
+        for name in LOCK_FILES:
+            if (folder / name).is_file():
+                return folder / name
+    return None
+
+
+def default_cache_dir(environ: Mapping[str, str]) -> Path:
+    base = environ.get("XDG_CACHE_HOME") or str(Path(environ.get("HOME", "/tmp")) / ".cache")
+    return Path(base) / "lambda-harness"
+
+
+def load_settings(
+    project: Path | None = None,
+    cli: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Resolve settings for the worker repo at ``project`` (default: cwd)."""
+    environ = dict(os.environ) if environ is None else environ
+    cli = {k: v for k, v in (cli or {}).items() if v is not None}
+    project_dir = Path(project or environ.get("LAMBDA_HARNESS_PROJECT") or os.getcwd()).resolve()
+    if not project_dir.is_dir():
+        raise ConfigError(f"project folder {project_dir} does not exist; pass --project DIR")
+    values: dict[str, Any] = {}
+    for key, raw in read_pyproject(project_dir).items():
+        values[_KEYS[key][0]] = _convert(key, raw, f"{project_dir / 'pyproject.toml'}")
+    for key in _KEYS:
+        if _env_name(key) in environ:
+            values[_KEYS[key][0]] = _convert(key, environ[_env_name(key)], _env_name(key))
+    known = {f.name for f in fields(Settings)}
+    for name, raw in cli.items():
+        if name not in known:
+            raise ConfigError(f"internal: unknown setting {name!r}")
+        values[name] = raw
+
+    def path_of(name: str, default: Path | None) -> Path | None:
+        value = values.get(name, default)
+        if value is None:
+            return None
+        value = Path(value)
+        return value if value.is_absolute() else (project_dir / value).resolve()
+
+    settings = Settings(
+        project_dir=project_dir,
+        functions_dir=path_of("functions_dir", Path("functions")),  # type: ignore[arg-type]
+        terraform_dir=path_of("terraform_dir", Path("terraform")),  # type: ignore[arg-type]
+        lock_file=path_of("lock_file", find_lock_file(project_dir)),
+        dist=path_of("dist", None),
+        harness_dir=project_dir / ".harness",
+        cache_dir=path_of("cache_dir", default_cache_dir(environ)),  # type: ignore[arg-type]
+        events_dir=path_of("events_dir", Path("tests/integration/events")),  # type: ignore[arg-type]
+        **{k: v for k, v in values.items() if k not in _PATH_FIELDS},
+    )
+    _validate(settings)
+    return settings
+
+
+_PATH_FIELDS = {"functions_dir", "terraform_dir", "lock_file", "dist", "cache_dir", "events_dir"}
+
+
+def _validate(s: Settings) -> None:
+    if s.backend not in BACKENDS:
+        raise ConfigError(f"backend {s.backend!r} is not one of {', '.join(BACKENDS)}")
+    if s.tf_driver not in TF_DRIVERS:
+        raise ConfigError(f"tf-driver {s.tf_driver!r} is not one of {', '.join(TF_DRIVERS)}")
+    if not 0 < s.port < 65536:
+        raise ConfigError(f"port {s.port} is out of range 1-65535")
+    if s.max_concurrency < 1:
+        raise ConfigError(f"max-concurrency must be at least 1, got {s.max_concurrency}")
