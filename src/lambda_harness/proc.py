@@ -103,8 +103,12 @@ def run(
         # KeyboardInterrupt, timeout or anything else: never leave the child behind.
         stop(proc)
         raise
-    for t in threads:
-        t.join()
+    finally:
+        for t in threads:
+            t.join(timeout=5)
+        for stream_ in (proc.stdout, proc.stderr):
+            if stream_ is not None:
+                stream_.close()
     done = Completed(argv, returncode, "".join(out_chunks), "".join(err_chunks))
     if check and returncode != 0:
         raise CommandFailed(argv, returncode, done.output, hint=hint)

@@ -1,0 +1,69 @@
+"""Developer and CI entry points.
+
+`nox` runs the default sessions (what `.ci/run` runs): lint, typecheck, tests,
+integration, compose. `nox -s integration` is the main job: build -> up -> apply
+-> invoke every function -> down.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["lint", "typecheck", "tests", "integration", "compose"]
+nox.options.error_on_missing_interpreters = True
+
+DEV = ["-e", ".[dev]"]
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint and format check."""
+    session.install("ruff>=0.8")
+    session.run("ruff", "check", "src", "tests", "bench", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "bench", "noxfile.py")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the harness package."""
+    session.install(*DEV)
+    session.run("mypy")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Unit and functional tests (real pip, real terraform, real processes; no Docker)."""
+    session.install(*DEV)
+    session.run("pytest", "tests/unit", "tests/functional", *session.posargs)
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Build dists.zip (+ dists.zip.json) for this repo."""
+    session.install(*DEV)
+    session.run("lambda-harness", "build", *session.posargs)
+
+
+@nox.session
+def integration(session: nox.Session) -> None:
+    """The main job: build, up, apply, invoke every deployed function, down.
+
+    Extra arguments go to `lambda-harness run`, e.g. `nox -s integration -- --backend localstack`.
+    """
+    session.install(*DEV)
+    session.run("lambda-harness", "run", *session.posargs)
+
+
+@nox.session
+def promote(session: nox.Session) -> None:
+    """Ship exactly the zip that passed `integration` (refuses otherwise)."""
+    session.install(*DEV)
+    session.run("lambda-harness", "promote", *session.posargs)
+
+
+@nox.session
+def compose(session: nox.Session) -> None:
+    """Prove `docker compose up`: local dockerd (no bridge, no iptables), containerized build and endpoint."""
+    session.install(*DEV)
+    session.run("python", "-m", "lambda_harness.containers.proof", *session.posargs)

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+
+import pytest
+
+from lambda_harness import proc
+from lambda_harness.errors import CommandFailed, ToolNotFound
+
+
+def test_run_captures_output() -> None:
+    done = proc.run([sys.executable, "-c", "import sys; print('out'); print('err', file=sys.stderr)"])
+    assert done.returncode == 0
+    assert done.stdout == "out\n"
+    assert done.stderr == "err\n"
+
+
+def test_failure_carries_exit_code_and_tail() -> None:
+    script = "import sys\nfor i in range(100): print(f'line {i}')\nsys.exit(7)"
+    with pytest.raises(CommandFailed) as info:
+        proc.run([sys.executable, "-c", script], hint="try harder")
+    assert info.value.returncode == 7
+    text = str(info.value)
+    assert "exit code 7" in text and "line 99" in text and "try harder" in text
+    assert "line 0\n" not in text  # only the tail
+
+
+def test_check_false_returns_the_code() -> None:
+    assert proc.run([sys.executable, "-c", "raise SystemExit(3)"], check=False).returncode == 3
+
+
+def test_on_line_sees_each_line() -> None:
+    seen: list[str] = []
+    proc.run([sys.executable, "-c", "print('a'); print('b')"], on_line=seen.append)
+    assert seen == ["a", "b"]
+
+
+def test_which_names_the_tool_and_hint() -> None:
+    with pytest.raises(ToolNotFound, match="no-such-tool-xyz not found on PATH. install it"):
+        proc.which("no-such-tool-xyz", hint="install it")
+
+
+def test_stop_escalates_when_interrupt_is_ignored() -> None:
+    code = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nprint('ready', flush=True)\ntime.sleep(60)"
+    child = proc.spawn([sys.executable, "-c", code], stdout=-1)
+    assert child.stdout is not None
+    assert child.stdout.readline() == b"ready\n"
+    start = time.monotonic()
+    rc = proc.stop(child, grace=0.5)
+    assert rc == -signal.SIGTERM
+    assert time.monotonic() - start < 10
+    with pytest.raises(ProcessLookupError):
+        os.kill(child.pid, 0)
+    child.stdout.close()
+
+
+def test_timeout_kills_the_child() -> None:
+    with pytest.raises(Exception, match="timed out"):
+        proc.run([sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.5)

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lambda_harness.errors import ConfigError
+from lambda_harness.settings import load_settings
+
+
+def make_repo(tmp_path: Path, pyproject: str = "") -> Path:
+    (tmp_path / "functions").mkdir()
+    (tmp_path / "terraform").mkdir()
+    if pyproject:
+        (tmp_path / "pyproject.toml").write_text(pyproject)
+    return tmp_path
+
+
+def test_defaults_follow_the_conventional_layout(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    (repo / "requirements.txt").write_text("orjson==3.10.0\n")
+    s = load_settings(repo, environ={"HOME": "/home/x"})
+    assert s.functions_dir == repo / "functions"
+    assert s.terraform_dir == repo / "terraform"
+    assert s.lock_file == repo / "requirements.txt"
+    assert s.dist is None
+    assert s.harness_dir == repo / ".harness"
+    assert s.cache_dir == Path("/home/x/.cache/lambda-harness")
+    assert s.endpoint_url == "http://127.0.0.1:4566"
+
+
+def test_pipfile_lock_is_found_when_there_is_no_requirements_txt(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    (repo / "Pipfile.lock").write_text("{}")
+    assert load_settings(repo, environ={}).lock_file == repo / "Pipfile.lock"
+
+
+def test_precedence_cli_over_env_over_pyproject(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, '[tool.lambda-harness]\nport = 1111\nregion = "eu-west-1"\nfunctions = "src/fn"\n')
+    env = {"LAMBDA_HARNESS_PORT": "2222"}
+    s = load_settings(repo, environ=env)
+    assert (s.port, s.region, s.functions_dir) == (2222, "eu-west-1", repo / "src/fn")
+    s = load_settings(repo, cli={"port": 3333, "host": None}, environ=env)
+    assert s.port == 3333
+    assert s.host == "127.0.0.1"
+
+
+def test_unknown_pyproject_key_is_named(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, "[tool.lambda-harness]\nprot = 1\n")
+    with pytest.raises(ConfigError, match=r"pyproject.toml: unknown key\(s\) in \[tool.lambda-harness\]: prot"):
+        load_settings(repo, environ={})
+
+
+def test_bad_values_are_clear_errors(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    with pytest.raises(ConfigError, match="LAMBDA_HARNESS_PORT: port = 'abc' is not a valid int"):
+        load_settings(repo, environ={"LAMBDA_HARNESS_PORT": "abc"})
+    with pytest.raises(ConfigError, match="backend 'aws' is not one of"):
+        load_settings(repo, cli={"backend": "aws"}, environ={})
+
+
+def test_missing_project_folder(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist; pass --project DIR"):
+        load_settings(tmp_path / "nope", environ={})
+
+
+def test_settings_are_frozen(tmp_path: Path) -> None:
+    s = load_settings(make_repo(tmp_path), environ={})
+    with pytest.raises(AttributeError):
+        s.port = 1  # type: ignore[misc]
+    assert s.with_(port=5).port == 5
