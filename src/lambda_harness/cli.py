@@ -24,7 +24,10 @@ def cmd_build(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
     from lambda_harness.build.builder import build
 
     result = build(settings, ui)
-    ui.info(f"{result.zip_path}  sha256={result.sha256}  ({result.zipped_size:,} bytes zipped)")
+    ui.info(
+        f"{result.zip_path}  sha256={result.sha256}  CodeSha256={result.code_sha256_b64}  "
+        f"({result.zipped_size:,} bytes zipped, {result.unzipped_size:,} unzipped)"
+    )
     return 0
 
 
@@ -33,8 +36,10 @@ def cmd_up(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
 
     if args.detach:
         pid = control.start_detached(settings)
-        ui.info(f"endpoint {settings.endpoint_url} running in the background (pid {pid}); "
-                "stop it with: lambda-harness down")
+        ui.info(
+            f"endpoint {settings.endpoint_url} running in the background (pid {pid}); "
+            "stop it with: lambda-harness down"
+        )
         return 0
     control.serve_foreground(settings, ui)
     return 0
@@ -56,6 +61,54 @@ def cmd_trigger(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_invoke(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
+    from lambda_harness.invoker import invoke_command
+
+    return invoke_command(settings, ui, args.function, args.event)
+
+
+def cmd_apply(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
+    from lambda_harness.pipeline import apply_command
+
+    return apply_command(settings, ui)
+
+
+def cmd_destroy(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
+    from lambda_harness.pipeline import destroy_command
+
+    return destroy_command(settings, ui)
+
+
+def cmd_smoke(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
+    from lambda_harness.pipeline import smoke_command
+
+    return smoke_command(settings, ui)
+
+
+def cmd_run(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
+    from lambda_harness.pipeline import run_command
+
+    return run_command(settings, ui, args.pytest_args)
+
+
+def cmd_promote(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
+    from lambda_harness.promote import promote
+
+    def confirm(changes: object) -> bool:
+        if not sys.stdin.isatty():
+            return False
+        return input("Apply this plan to the REAL backend? [y/N] ").strip().lower() in ("y", "yes")
+
+    result = promote(settings, ui, auto_approve=args.auto_approve, confirm=confirm)
+    return 0 if result.applied or not args.auto_approve else 1
+
+
+def cmd_new(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
+    from lambda_harness.scaffold import new_command
+
+    return new_command(settings, ui, args.name, args.trigger)
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", type=Path, help="worker repo folder (default: current folder)")
     parser.add_argument("--port", type=int, help="endpoint port (default 4566)")
@@ -70,8 +123,44 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "build": (cmd_build, "build dists.zip (reproducible, Lambda-platform wheels, size-checked)"),
     "up": (cmd_up, "serve the embedded AWS endpoint (moto + real Lambda runtime)"),
     "down": (cmd_down, "stop a detached endpoint"),
+    "apply": (
+        cmd_apply,
+        "apply terraform/ to the local endpoint (staged copy, local state, idempotency check)",
+    ),
+    "destroy": (cmd_destroy, "destroy what `apply` created on the local endpoint"),
+    "invoke": (cmd_invoke, "invoke one deployed function; prints payload and log tail"),
     "trigger": (cmd_trigger, "fire an EventBridge rule now, with a scheduled-event payload"),
+    "smoke": (cmd_smoke, "build, up, apply, then initialise every function (import + handler)"),
+    "run": (cmd_run, "the whole pipeline: build, up, apply, invocation tests, down, attestation"),
+    "promote": (cmd_promote, "real terraform plan/apply of exactly the tested zip"),
+    "new": (cmd_new, "scaffold a function: handler, terraform/lambda_<name>.tf, event case"),
 }
+
+
+def _add_specific(name: str, p: argparse.ArgumentParser) -> None:
+    if name == "build":
+        p.add_argument(
+            "--dist", type=Path, help="where to write the zip (default: what terraform references)"
+        )
+    elif name == "up":
+        p.add_argument("--detach", action="store_true", help="run in the background")
+    elif name == "trigger":
+        p.add_argument("rule", help="EventBridge rule name")
+    elif name == "invoke":
+        p.add_argument("function", help="deployed function name")
+        p.add_argument("--event", help="event JSON file, or - for stdin (default: {})")
+    elif name == "run":
+        p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    elif name == "promote":
+        p.add_argument("--auto-approve", action="store_true", help="apply without asking")
+    elif name == "new":
+        p.add_argument("name", help="function name (a Python identifier)")
+        p.add_argument(
+            "--trigger",
+            required=True,
+            choices=("schedule", "s3", "sqs", "api", "manual"),
+            help="event source",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,10 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (_func, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         _add_common(p)
-        if name == "up":
-            p.add_argument("--detach", action="store_true", help="run in the background")
-        if name == "trigger":
-            p.add_argument("rule", help="EventBridge rule name")
+        _add_specific(name, p)
     return parser
 
 
@@ -96,6 +182,7 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         "tf_driver": args.tf_driver,
         "verbose": args.verbose,
         "quiet": args.quiet,
+        "dist": getattr(args, "dist", None),
     }
     return load_settings(args.project, cli)
 

@@ -1,0 +1,1 @@
+"""The admin_reindex Lambda function (handler: admin_reindex.app.handler)."""

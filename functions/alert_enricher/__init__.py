@@ -1,0 +1,1 @@
+"""The alert_enricher Lambda function (handler: alert_enricher.app.handler)."""

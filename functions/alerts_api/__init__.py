@@ -1,0 +1,1 @@
+"""The alerts_api Lambda function (handler: alerts_api.app.handler)."""

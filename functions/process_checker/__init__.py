@@ -1,0 +1,1 @@
+"""The process_checker Lambda function (handler: process_checker.app.handler)."""

@@ -1,0 +1,1 @@
+"""The risk_ingest Lambda function (handler: risk_ingest.app.handler)."""

@@ -1,0 +1,155 @@
+"""``.harness/attestation.json``: what was tested, so promotion ships exactly that.
+
+An attestation records the sha256 of the tested zip (and the base64 form AWS
+reports as ``CodeSha256``), a hash of every Terraform source file in terraform/
+(``*.tf``, ``*.tf.json``, ``*.tfvars``, ``*.tfvars.json``, ``*.hcl``; not
+``.terraform/`` or state), the lock file's hash, pass/fail counts per function,
+the harness version and the time. ``promote`` recomputes the hashes and names
+whatever changed since.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from lambda_harness import __version__
+from lambda_harness.errors import PromoteError
+from lambda_harness.inventory import write_json_atomic
+from lambda_harness.settings import Settings
+
+FORMAT_VERSION = 1
+TF_PATTERNS = ("*.tf", "*.tf.json", "*.tfvars", "*.tfvars.json", "*.hcl")
+_SKIP_DIRS = {".terraform"}
+
+
+@dataclass(frozen=True)
+class Attestation:
+    """The tested artefacts and the test results, as written after a test run."""
+
+    zip_path: str
+    zip_sha256: str
+    zip_code_sha256: str
+    terraform_dir: str
+    terraform_sha256: str
+    terraform_files: dict[str, str]
+    lock_file: str | None
+    lock_sha256: str | None
+    results: dict[str, dict[str, int]]
+    harness_version: str
+    created_at: str
+    version: int = FORMAT_VERSION
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def attestation_path(settings: Settings) -> Path:
+    """``.harness/attestation.json``."""
+    return settings.harness_dir / "attestation.json"
+
+
+def file_sha256(path: Path) -> bytes:
+    """Raw sha256 digest of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.digest()
+
+
+def code_sha256(path: Path) -> str:
+    """AWS's ``CodeSha256`` of a deployment package: base64 of the raw sha256."""
+    return base64.b64encode(file_sha256(path)).decode("ascii")
+
+
+def terraform_files(terraform_dir: Path) -> dict[str, str]:
+    """Relative path (posix) -> sha256 hex of every Terraform source file, sorted by path."""
+    found: dict[str, str] = {}
+    for pattern in TF_PATTERNS:
+        for path in terraform_dir.rglob(pattern):
+            rel = path.relative_to(terraform_dir)
+            if path.is_file() and not _SKIP_DIRS.intersection(rel.parts) and ".tfstate" not in path.name:
+                found[rel.as_posix()] = file_sha256(path).hex()
+    return dict(sorted(found.items()))
+
+
+def terraform_hash(files: Mapping[str, str]) -> str:
+    """One deterministic hash over sorted relative paths and their content hashes."""
+    digest = hashlib.sha256()
+    for rel, content in sorted(files.items()):
+        digest.update(f"{rel}\0{content}\n".encode())
+    return digest.hexdigest()
+
+
+def normalise_results(results: Mapping[str, object]) -> dict[str, dict[str, int]]:
+    """Function name -> {"passed": n, "failed": m} from mappings or objects with those fields."""
+    out: dict[str, dict[str, int]] = {}
+    for name, value in results.items():
+        if isinstance(value, Mapping):
+            passed, failed = value.get("passed", 0), value.get("failed", 0)
+        else:
+            passed, failed = getattr(value, "passed", 0), getattr(value, "failed", 0)
+        out[str(name)] = {"passed": int(passed), "failed": int(failed)}
+    return dict(sorted(out.items()))
+
+
+def make_attestation(settings: Settings, zip_path: Path, results: Mapping[str, object]) -> Attestation:
+    """Hash the artefacts as they are now."""
+    if not zip_path.is_file():
+        raise PromoteError(f"{zip_path}: the tested zip does not exist; run `lambda-harness build` first")
+    raw = file_sha256(zip_path)
+    files = terraform_files(settings.terraform_dir)
+    lock = settings.lock_file if settings.lock_file is not None and settings.lock_file.is_file() else None
+    return Attestation(
+        zip_path=_portable(zip_path, settings.project_dir),
+        zip_sha256=raw.hex(),
+        zip_code_sha256=base64.b64encode(raw).decode("ascii"),
+        terraform_dir=str(settings.terraform_dir),
+        terraform_sha256=terraform_hash(files),
+        terraform_files=files,
+        lock_file=str(lock) if lock else None,
+        lock_sha256=file_sha256(lock).hex() if lock else None,
+        results=normalise_results(results),
+        harness_version=__version__,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
+def _portable(path: Path, project_dir: Path) -> str:
+    """Relative to the project when inside it, so a CI job on another checkout can check it."""
+    try:
+        return path.resolve().relative_to(project_dir.resolve()).as_posix()
+    except ValueError:
+        return str(path.resolve())
+
+
+def attested_zip(settings: Settings, att: Attestation) -> Path:
+    """The attested zip's path on this machine."""
+    return settings.project_dir / att.zip_path
+
+
+def write_attestation(settings: Settings, zip_path: Path, results: Mapping[str, object]) -> Path:
+    """Write ``.harness/attestation.json`` atomically; returns its path."""
+    path = attestation_path(settings)
+    write_json_atomic(path, asdict(make_attestation(settings, zip_path, results)))
+    return path
+
+
+def read_attestation(settings: Settings) -> Attestation:
+    """Load the attestation; PromoteError saying how to make one when missing or unreadable."""
+    path = attestation_path(settings)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Attestation(**data)
+    except FileNotFoundError as exc:
+        raise PromoteError(
+            f"no attestation at {path}: nothing has been tested. Run `lambda-harness run` "
+            "(build, apply, test) first; it writes the attestation when the tests finish."
+        ) from exc
+    except (OSError, ValueError, TypeError) as exc:
+        raise PromoteError(f"{path} is unreadable ({exc}); run `lambda-harness run` again") from exc

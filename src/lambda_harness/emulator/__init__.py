@@ -1,0 +1,1 @@
+"""The embedded AWS endpoint and its Lambda runtime."""

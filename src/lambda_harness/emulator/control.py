@@ -1,0 +1,228 @@
+"""Running the endpoint: in the foreground, detached in the background, and poking it.
+
+``lambda-harness up`` -> ``serve_foreground``; ``up --detach`` -> ``start_detached``
+(a ``python -m lambda_harness up`` child with ``.harness/endpoint.pid`` and
+``.harness/endpoint.log``); ``down`` -> ``stop_detached``; ``trigger`` -> ``trigger``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from lambda_harness import proc
+from lambda_harness.emulator.ports import bind
+from lambda_harness.errors import EmulatorError
+from lambda_harness.settings import Settings
+from lambda_harness.ui import UI
+
+#: Loopback only: never send the harness's own requests through an HTTP(S)_PROXY.
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+#: Endpoints this process started: kept so they are reaped (and not reported as leaked) when stopped.
+_children: dict[int, subprocess.Popen[bytes]] = {}
+
+PID_FILE = "endpoint.pid"
+LOG_FILE = "endpoint.log"
+
+
+def pid_file(settings: Settings) -> Path:
+    """``.harness/endpoint.pid``: JSON with pid, url and log of the detached endpoint."""
+    return settings.harness_dir / PID_FILE
+
+
+def make_runtime(settings: Settings, ui: UI | None) -> Any:
+    """The Lambda runtime the endpoint runs functions on (work dir under .harness)."""
+    from lambda_harness.emulator.runtime import LambdaRuntime  # noqa: PLC0415 - down/trigger stay light
+
+    return LambdaRuntime(
+        cache_dir=settings.cache_dir,
+        work_dir=settings.harness_dir / "runtime",
+        max_concurrency=settings.max_concurrency,
+        allow_runtime_fallback=settings.allow_runtime_fallback,
+        ui=ui,
+    )
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    # `down` sends SIGINT first, but a service manager sends SIGTERM: both shut down cleanly.
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def serve_foreground(settings: Settings, ui: UI, *, stop: threading.Event | None = None) -> None:
+    """Serve until Ctrl-C (or SIGTERM, or ``stop`` set); then stop the server and every worker."""
+    from lambda_harness.emulator.server import Emulator  # noqa: PLC0415 - moto loads only to serve
+
+    stop = stop or threading.Event()
+    runtime = make_runtime(settings, ui)
+    try:
+        with _sigterm_as_interrupt(), Emulator(settings, runtime, ui) as emulator:
+            ui.info(f"AWS endpoint on {emulator.url}  (AWS_ENDPOINT_URL={emulator.url}; Ctrl-C stops it)")
+            try:
+                while not stop.wait(0.5):
+                    pass
+            except KeyboardInterrupt:
+                ui.info("stopping the endpoint ...")
+    finally:
+        runtime.shutdown()
+
+
+def wait_healthy(url: str, timeout: float, *, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic,
+                 alive: Callable[[], bool] = lambda: True) -> None:
+    """Return once ``GET url/_harness/health`` answers 200; EmulatorError after ``timeout`` seconds."""
+    deadline = clock() + timeout
+    last = "no answer"
+    while True:
+        try:
+            with _opener.open(f"{url}/_harness/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+                last = f"HTTP {resp.status}"
+        except (urllib.error.URLError, OSError) as exc:
+            last = str(getattr(exc, "reason", exc))
+        if not alive():
+            raise EmulatorError(f"the endpoint process exited before {url} became healthy")
+        if clock() >= deadline:
+            raise EmulatorError(f"the endpoint at {url} was not healthy after {timeout:.0f}s ({last})")
+        sleep(0.1)
+
+
+def _read_pid_file(settings: Settings) -> dict[str, Any] | None:
+    path = pid_file(settings)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _is_ours(pid: int) -> bool:
+    """Alive, not a zombie, and running lambda_harness (a recycled pid is left alone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    state = stat.rsplit(")", 1)[-1].split()[0]
+    return state != "Z" and b"lambda_harness" in cmdline
+
+
+def start_detached(settings: Settings, *, timeout: float = 60.0) -> int:
+    """Start ``python -m lambda_harness up`` in the background; its pid once it is healthy."""
+    running = _read_pid_file(settings)
+    if running and isinstance(running.get("pid"), int) and _is_ours(running["pid"]):
+        raise EmulatorError(
+            f"an endpoint is already running in the background (pid {running['pid']}, {running.get('url')}); "
+            "stop it with: lambda-harness down"
+        )
+    bind(settings.host, settings.port).close()  # fail here, with the clear message, if the port is taken
+    settings.harness_dir.mkdir(parents=True, exist_ok=True)
+    log_path = settings.harness_dir / LOG_FILE
+    argv = [sys.executable, "-m", "lambda_harness", "up", "--project", str(settings.project_dir),
+            "--host", settings.host, "--port", str(settings.port)]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    with log_path.open("ab") as log:
+        child = proc.spawn(argv, cwd=settings.project_dir, env=env, stdout=log.fileno(),
+                           stderr=subprocess.STDOUT)
+    _children[child.pid] = child
+    record = {"pid": child.pid, "url": settings.endpoint_url, "log": str(log_path)}
+    pid_file(settings).write_text(json.dumps(record), encoding="utf-8")
+    try:
+        wait_healthy(settings.endpoint_url, timeout, alive=lambda: child.poll() is None)
+    except EmulatorError as exc:
+        proc.stop(child)
+        _children.pop(child.pid, None)
+        pid_file(settings).unlink(missing_ok=True)
+        raise EmulatorError(f"{exc}\n--- {log_path} ---\n{_tail(log_path)}") from None
+    return child.pid
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _wait_gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reap it when it is our own child (tests, scripts)
+        if not _is_ours(pid):
+            return True
+        time.sleep(0.05)
+    return not _is_ours(pid)
+
+
+def stop_detached(settings: Settings, *, grace: float = 10.0) -> bool:
+    """Stop the endpoint named in the pid file (SIGINT, then TERM, then KILL); False if none ran."""
+    record = _read_pid_file(settings)
+    if record is None:
+        return False
+    pid = record.get("pid")
+    stopped = False
+    child = _children.pop(pid, None) if isinstance(pid, int) else None
+    if child is not None:
+        proc.stop(child, grace=grace)
+        stopped = True
+    elif isinstance(pid, int) and _is_ours(pid):
+        for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+            if _wait_gone(pid, wait):
+                break
+        stopped = True
+    pid_file(settings).unlink(missing_ok=True)
+    return stopped
+
+
+def trigger(settings: Settings, rule: str, *, bus: str | None = None) -> list[str]:
+    """Fire EventBridge rule ``rule`` on the running endpoint; the functions it delivered to."""
+    url = f"{settings.endpoint_url}/_harness/trigger/{urllib.parse.quote(rule, safe='')}"
+    if bus:
+        url += f"?bus={urllib.parse.quote(bus)}"
+    request = urllib.request.Request(url, data=b"", method="POST")  # noqa: S310 - loopback URL
+    try:
+        with _opener.open(request, timeout=30) as resp:
+            answer = json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            raise EmulatorError(
+                f"rule {rule} does not exist on {settings.endpoint_url}; list rules with "
+                f"`aws --endpoint-url {settings.endpoint_url} events list-rules`"
+            ) from None
+        raise EmulatorError(f"trigger {rule}: {settings.endpoint_url} answered HTTP {exc.code}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise EmulatorError(
+            f"no endpoint answers at {settings.endpoint_url} ({getattr(exc, 'reason', exc)}); "
+            "start it with: lambda-harness up"
+        ) from None
+    return [str(name) for name in answer.get("delivered", [])]

@@ -1,0 +1,414 @@
+"""The deployed functions and their triggers, read from Terraform state.
+
+Written to ``.harness/inventory.json`` after every harness apply; the pytest
+plugin reads it to know which functions exist, what triggers them and in which
+``.tf`` file each one is declared (so a failure can point there).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from lambda_harness.errors import ConfigError
+
+FORMAT_VERSION = 1
+# "s3" | "sqs" | "sns" | "schedule" | "event" | "api" | "url", plus "kinesis" | "dynamodb" | "kafka"
+TRIGGER_KINDS = ("s3", "sqs", "sns", "schedule", "event", "api", "url", "kinesis", "dynamodb", "kafka")
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """Something that invokes a function.
+
+    ``source`` is a bucket, a queue/stream/table ARN, a topic ARN, a rule name, a URL or an API id.
+    """
+
+    kind: str
+    source: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeployedFunction:
+    """One ``aws_lambda_function`` as deployed (values from state, not from the .tf text)."""
+
+    name: str
+    handler: str
+    runtime: str
+    architecture: str
+    environment: dict[str, str]
+    timeout: int
+    memory_size: int
+    role: str
+    tf_file: Path | None
+    address: str
+    triggers: list[Trigger] = field(default_factory=list)
+    arn: str = ""
+    code_sha256: str = ""
+    tf_line: int | None = None
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """Every function the harness deployed, where, and how each is triggered."""
+
+    endpoint_url: str
+    region: str
+    functions: list[DeployedFunction]
+
+    def names(self) -> list[str]:
+        """Function names, sorted."""
+        return sorted(f.name for f in self.functions)
+
+    def get(self, name: str) -> DeployedFunction:
+        """The function called ``name``; ConfigError listing the known ones otherwise."""
+        for fn in self.functions:
+            if fn.name == name:
+                return fn
+        raise ConfigError(
+            f"no function {name!r} in the inventory; deployed: {', '.join(self.names()) or 'none'}"
+        )
+
+    @classmethod
+    def from_show_json(
+        cls,
+        show: Mapping[str, Any],
+        terraform_dir: Path,
+        *,
+        endpoint_url: str = "",
+        region: str | None = None,
+        module_dirs: Mapping[str, Path] | None = None,
+    ) -> Inventory:
+        """Build from ``terraform show -json`` (state); ``terraform_dir`` is scanned for tf_file."""
+        resources = list(_resources(show.get("values", {}).get("root_module", {})))
+        functions = [
+            _function(r, terraform_dir, module_dirs or {})
+            for r in resources
+            if r.get("type") == "aws_lambda_function" and r.get("mode") == "managed"
+        ]
+        triggers = collect_triggers(resources, {f.name for f in functions})
+        functions = [_with_triggers(f, triggers.get(f.name, [])) for f in functions]
+        functions.sort(key=lambda f: f.name)
+        if region is None:
+            region = next((f.arn.split(":")[3] for f in functions if f.arn.count(":") >= 6), "us-east-1")
+        return cls(endpoint_url=endpoint_url, region=region, functions=functions)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (paths as strings)."""
+        data = asdict(self)
+        for fn in data["functions"]:
+            fn["tf_file"] = str(fn["tf_file"]) if fn["tf_file"] is not None else None
+        return {"version": FORMAT_VERSION, **data}
+
+    def save(self, path: Path) -> Path:
+        """Write atomically (a reader never sees half a file)."""
+        write_json_atomic(path, self.to_dict())
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> Inventory:
+        """Read ``inventory.json``; ConfigError saying how to create it when missing or unreadable."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"{path} does not exist; run `lambda-harness apply` first") from exc
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(
+                f"{path} is not readable JSON ({exc}); run `lambda-harness apply` again"
+            ) from exc
+        functions = []
+        known = {f.name for f in fields(DeployedFunction)}
+        for item in data.get("functions", []):
+            # Ignore keys a newer harness may add, so an older reader still loads the file.
+            raw = {k: v for k, v in item.items() if k in known}
+            raw["triggers"] = [Trigger(**t) for t in raw.get("triggers", [])]
+            raw["tf_file"] = Path(raw["tf_file"]) if raw.get("tf_file") else None
+            functions.append(DeployedFunction(**raw))
+        return cls(
+            endpoint_url=data.get("endpoint_url", ""),
+            region=data.get("region", "us-east-1"),
+            functions=functions,
+        )
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON to a temp file in the same folder, then rename over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, sort_keys=True)
+            fh.write("\n")
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _resources(module: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    yield from module.get("resources", [])
+    for child in module.get("child_modules", []):
+        yield from _resources(child)
+
+
+def _function(
+    res: Mapping[str, Any], terraform_dir: Path, module_dirs: Mapping[str, Path]
+) -> DeployedFunction:
+    v = res.get("values") or {}
+    env_blocks = v.get("environment") or []
+    environment = dict((env_blocks[0] or {}).get("variables") or {}) if env_blocks else {}
+    where = declaration_of(str(res.get("address", "")), terraform_dir, module_dirs)
+    return DeployedFunction(
+        name=str(v.get("function_name", "")),
+        handler=str(v.get("handler") or ""),
+        runtime=str(v.get("runtime") or ""),
+        architecture=str((v.get("architectures") or ["x86_64"])[0]),
+        environment={str(k): str(val) for k, val in environment.items()},
+        timeout=int(v.get("timeout") or 3),
+        memory_size=int(v.get("memory_size") or 128),
+        role=str(v.get("role") or ""),
+        tf_file=where[0] if where else None,
+        tf_line=where[1] if where else None,
+        address=str(res.get("address", "")),
+        arn=str(v.get("arn") or ""),
+        code_sha256=str(v.get("code_sha256") or v.get("source_code_hash") or ""),
+    )
+
+
+def _with_triggers(fn: DeployedFunction, triggers: list[Trigger]) -> DeployedFunction:
+    return replace(fn, triggers=triggers)
+
+
+# -- where a resource is declared -----------------------------------------------------------------
+
+_ADDRESS = re.compile(
+    r"^(?P<modules>(?:module\.[^.\[]+(?:\[[^\]]*\])?\.)*)(?P<type>[a-z0-9_]+)\.(?P<name>[^.\[]+)"
+)
+
+
+def declaration_of(
+    address: str, terraform_dir: Path, module_dirs: Mapping[str, Path]
+) -> tuple[Path, int] | None:
+    """(file, line) of ``resource "<type>" "<name>"`` for a state address, or None."""
+    m = _ADDRESS.match(address)
+    if not m:
+        return None
+    modules = re.findall(r"module\.([^.\[]+)", m.group("modules"))
+    folder = terraform_dir if not modules else module_dirs.get(".".join(modules))
+    if folder is None or not folder.is_dir():
+        return None
+    pattern = re.compile(
+        rf'^[ \t]*resource\s+"{re.escape(m.group("type"))}"\s+"{re.escape(m.group("name"))}"', re.M
+    )
+    for tf in sorted(folder.glob("*.tf")):
+        text = tf.read_text(encoding="utf-8", errors="replace")
+        found = pattern.search(text)
+        if found:
+            return tf, text.count("\n", 0, found.start()) + 1
+    return None
+
+
+def module_dirs_from(workdir: Path, real_terraform_dir: Path) -> dict[str, Path]:
+    """Module key -> folder from ``.terraform/modules/modules.json``, mapped back to the real repo."""
+    manifest = workdir / ".terraform" / "modules" / "modules.json"
+    try:
+        entries = json.loads(manifest.read_text(encoding="utf-8")).get("Modules", [])
+    except (OSError, json.JSONDecodeError):
+        return {}
+    dirs: dict[str, Path] = {}
+    for entry in entries:
+        key, rel = entry.get("Key", ""), entry.get("Dir", "")
+        if not key or not rel:
+            continue
+        staged = (workdir / rel).absolute()
+        try:
+            dirs[key] = real_terraform_dir / staged.relative_to(workdir.absolute())
+        except ValueError:
+            dirs[key] = staged.resolve()
+    return dirs
+
+
+# -- triggers ---------------------------------------------------------------------------------------
+
+
+def function_name_of(ref: str, known: set[str]) -> str | None:
+    """The function a name, ARN, qualified ARN or API Gateway invoke ARN refers to (if known)."""
+    if ":function:" in ref:
+        ref = ref.split(":function:", 1)[1]
+    name = re.split(r"[:/]", ref, maxsplit=1)[0]
+    return name if name in known else None
+
+
+def collect_triggers(resources: list[dict[str, Any]], known: set[str]) -> dict[str, list[Trigger]]:
+    """Function name -> triggers, from notification, mapping, subscription, rule, URL and API resources."""
+    by_fn: dict[str, list[Trigger]] = {}
+
+    def add(ref: Any, trigger: Trigger) -> None:
+        name = function_name_of(str(ref or ""), known)
+        if name is not None:
+            by_fn.setdefault(name, []).append(trigger)
+
+    rules = {
+        (_v(r).get("event_bus_name") or "default", _v(r).get("name")): _v(r)
+        for r in resources
+        if r.get("type") == "aws_cloudwatch_event_rule"
+    }
+    for res in resources:
+        for ref, trigger in _triggers_of(res, rules):
+            add(ref, trigger)
+    for name, triggers in by_fn.items():
+        # An API integration says more than the permission that lets API Gateway call in.
+        if any(t.kind == "api" and t.detail.get("resource") != "aws_lambda_permission" for t in triggers):
+            by_fn[name] = [t for t in triggers if t.detail.get("resource") != "aws_lambda_permission"]
+    return by_fn
+
+
+def _v(res: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(res.get("values") or {})
+
+
+def _triggers_of(
+    res: Mapping[str, Any], rules: Mapping[tuple[Any, Any], dict[str, Any]]
+) -> list[tuple[Any, Trigger]]:
+    rtype, v, address = res.get("type"), _v(res), str(res.get("address", ""))
+    if rtype == "aws_s3_bucket_notification":
+        return [
+            (
+                n.get("lambda_function_arn"),
+                Trigger(
+                    "s3",
+                    str(v.get("bucket")),
+                    {
+                        "events": n.get("events") or [],
+                        "filter_prefix": n.get("filter_prefix") or "",
+                        "filter_suffix": n.get("filter_suffix") or "",
+                        "id": n.get("id") or "",
+                        "address": address,
+                    },
+                ),
+            )
+            for n in v.get("lambda_function") or []
+        ]
+    if rtype == "aws_lambda_event_source_mapping":
+        return [(v.get("function_arn") or v.get("function_name"), _mapping_trigger(v, address))]
+    if rtype == "aws_sns_topic_subscription" and v.get("protocol") == "lambda":
+        return [
+            (
+                v.get("endpoint"),
+                Trigger(
+                    "sns",
+                    str(v.get("topic_arn")),
+                    {"filter_policy": v.get("filter_policy") or "", "address": address},
+                ),
+            )
+        ]
+    if rtype == "aws_cloudwatch_event_target":
+        rule = rules.get((v.get("event_bus_name") or "default", v.get("rule")), {})
+        return [(v.get("arn"), _rule_trigger(rule, v, address))]
+    if rtype == "aws_lambda_function_url":
+        return [
+            (
+                v.get("function_name"),
+                Trigger(
+                    "url",
+                    str(v.get("function_url") or ""),
+                    {
+                        "authorization_type": v.get("authorization_type"),
+                        "qualifier": v.get("qualifier") or "",
+                        "address": address,
+                    },
+                ),
+            )
+        ]
+    return _api_triggers(str(rtype), v, address)
+
+
+def _mapping_trigger(v: Mapping[str, Any], address: str) -> Trigger:
+    arn = str(v.get("event_source_arn") or "")
+    service = arn.split(":")[2] if arn.count(":") >= 2 else ""
+    kind = {"sqs": "sqs", "kinesis": "kinesis", "dynamodb": "dynamodb", "kafka": "kafka"}.get(
+        service, service
+    )
+    return Trigger(
+        kind,
+        arn,
+        {
+            "batch_size": v.get("batch_size"),
+            "enabled": v.get("enabled"),
+            "function_response_types": v.get("function_response_types") or [],
+            "starting_position": v.get("starting_position") or "",
+            "uuid": v.get("uuid") or "",
+            "address": address,
+        },
+    )
+
+
+def _rule_trigger(rule: Mapping[str, Any], target: Mapping[str, Any], address: str) -> Trigger:
+    detail: dict[str, Any] = {
+        "target_id": target.get("target_id") or "",
+        "input": target.get("input") or "",
+        "event_bus_name": target.get("event_bus_name") or "default",
+        "address": address,
+    }
+    if rule.get("schedule_expression"):
+        detail["schedule_expression"] = rule["schedule_expression"]
+        return Trigger("schedule", str(target.get("rule")), detail)
+    pattern = rule.get("event_pattern") or ""
+    try:
+        detail["event_pattern"] = json.loads(pattern) if pattern else {}
+    except json.JSONDecodeError:
+        detail["event_pattern"] = pattern
+    return Trigger("event", str(target.get("rule")), detail)
+
+
+def _api_triggers(rtype: str, v: Mapping[str, Any], address: str) -> list[tuple[Any, Trigger]]:
+    if rtype == "aws_lambda_permission" and v.get("principal") == "apigateway.amazonaws.com":
+        return [
+            (
+                v.get("function_name"),
+                Trigger(
+                    "api",
+                    str(v.get("source_arn") or "apigateway.amazonaws.com"),
+                    {
+                        "statement_id": v.get("statement_id") or "",
+                        "resource": "aws_lambda_permission",
+                        "address": address,
+                    },
+                ),
+            )
+        ]
+    if rtype == "aws_api_gateway_integration":
+        return [
+            (
+                v.get("uri"),
+                Trigger(
+                    "api",
+                    str(v.get("rest_api_id")),
+                    {
+                        "http_method": v.get("http_method"),
+                        "resource_id": v.get("resource_id"),
+                        "resource": rtype,
+                        "address": address,
+                    },
+                ),
+            )
+        ]
+    if rtype == "aws_apigatewayv2_integration":
+        return [
+            (
+                v.get("integration_uri"),
+                Trigger(
+                    "api",
+                    str(v.get("api_id")),
+                    {"integration_type": v.get("integration_type"), "resource": rtype, "address": address},
+                ),
+            )
+        ]
+    return []

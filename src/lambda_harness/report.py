@@ -1,0 +1,152 @@
+"""Per-function results of a test run: recorded by the pytest plugin, read by the pipeline.
+
+The plugin writes one JSON file (``--harness-results``); the pipeline turns it
+into the summary table and hands it to the attestation. The JSON is the
+contract between the two processes, so it is plain data with a version.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lambda_harness.errors import ConfigError
+
+RESULTS_VERSION = 1
+_EXCERPT_LINES = 20
+_EXCERPT_CHARS = 2000
+
+
+def log_excerpt(log: str) -> str:
+    """The last lines of a log, without the START/END/REPORT bookkeeping lines."""
+    bookkeeping = ("START RequestId", "END RequestId", "REPORT ")
+    lines = [ln for ln in log.splitlines() if not ln.startswith(bookkeeping)]
+    text = "\n".join(lines[-_EXCERPT_LINES:])
+    return text[-_EXCERPT_CHARS:]
+
+
+@dataclass
+class CaseResult:
+    """The outcome of one generated event-case test."""
+
+    function: str
+    case: str
+    outcome: str  # "passed" | "failed"
+    problems: list[str] = field(default_factory=list)
+    cold: bool | None = None
+    duration_ms: float | None = None
+    init_ms: float | None = None
+    wall_ms: float | None = None
+    max_memory_mb: int | None = None
+    error_type: str | None = None
+    log_excerpt: str = ""
+
+
+@dataclass
+class ResultsRecorder:
+    """Collects case results, gate problems and test outcome counts during a pytest session."""
+
+    endpoint_url: str = ""
+    region: str = ""
+    cases: list[CaseResult] = field(default_factory=list)
+    gate: list[dict[str, str]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def count(self, outcome: str) -> None:
+        """Count one test outcome (passed, failed, skipped, error)."""
+        self.counts[outcome] = self.counts.get(outcome, 0) + 1
+
+    def to_dict(self, exitstatus: int | None = None) -> dict[str, Any]:
+        """The JSON document: per-function summaries, every case, the gate, the counts."""
+        by_function: dict[str, list[CaseResult]] = {}
+        for case in self.cases:
+            by_function.setdefault(case.function, []).append(case)
+        return {
+            "version": RESULTS_VERSION,
+            "endpoint_url": self.endpoint_url,
+            "region": self.region,
+            "exitstatus": exitstatus,
+            "functions": {name: summarize(cases) for name, cases in sorted(by_function.items())},
+            "gate": list(self.gate),
+            "tests": dict(sorted(self.counts.items())),
+        }
+
+    def write(self, path: Path, exitstatus: int | None = None) -> None:
+        """Write the results JSON (folders created as needed)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_dict(exitstatus), indent=2) + "\n", encoding="utf-8")
+
+
+def summarize(cases: Sequence[CaseResult]) -> dict[str, Any]:
+    """One function's line: pass/fail counts, cold and warm times, peak memory, its cases."""
+    cold = [c for c in cases if c.cold and c.duration_ms is not None]
+    warm = [c.duration_ms for c in cases if c.cold is False and c.duration_ms is not None]
+    memories = [c.max_memory_mb for c in cases if c.max_memory_mb is not None]
+    cold_ms = None
+    if cold:
+        first = cold[0]
+        cold_ms = round((first.init_ms or 0.0) + (first.duration_ms or 0.0), 2)
+    return {
+        "passed": sum(c.outcome == "passed" for c in cases),
+        "failed": sum(c.outcome != "passed" for c in cases),
+        "cold_ms": cold_ms,
+        "warm_ms": round(statistics.median(warm), 2) if warm else None,
+        "max_memory_mb": max(memories) if memories else None,
+        "cases": [asdict(c) for c in cases],
+    }
+
+
+def load_results(path: Path) -> dict[str, Any]:
+    """Read a results file written by the plugin."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"{path}: no readable test results ({exc}); did pytest run with the lambda-harness plugin?"
+        ) from exc
+    if not isinstance(data, dict) or data.get("version") != RESULTS_VERSION:
+        raise ConfigError(f"{path}: not a lambda-harness results file (version {RESULTS_VERSION})")
+    return data
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+SUMMARY_COLUMNS = ("function", "passed", "failed", "cold ms", "warm ms", "max MB")
+
+
+def summary_rows(results: dict[str, Any], deployed: Sequence[str] = ()) -> list[list[str]]:
+    """Rows of the per-function table; deployed functions without results show as not run."""
+    functions: dict[str, Any] = results.get("functions", {})
+    rows = []
+    for name in sorted(set(functions) | set(deployed)):
+        fn = functions.get(name)
+        if fn is None:
+            rows.append([name, "0", "0", "-", "-", "-"])
+            continue
+        mem = fn.get("max_memory_mb")
+        rows.append(
+            [name, str(fn["passed"]), str(fn["failed"]), _ms(fn.get("cold_ms")), _ms(fn.get("warm_ms")),
+             "-" if mem is None else str(mem)]
+        )
+    return rows
+
+
+def failure_texts(results: dict[str, Any]) -> list[str]:
+    """One paragraph per failed case (problems + log excerpt) and per gate problem."""
+    texts = [str(g["message"]) for g in results.get("gate", [])]
+    for name, fn in sorted(results.get("functions", {}).items()):
+        for case in fn.get("cases", []):
+            if case["outcome"] == "passed":
+                continue
+            text = f"{name}/{case['case']}: " + "; ".join(case.get("problems") or ["failed"])
+            if case.get("log_excerpt"):
+                indented = "\n".join("    " + ln for ln in str(case["log_excerpt"]).splitlines())
+                text += f"\n  log:\n{indented}"
+            texts.append(text)
+    return texts

@@ -1,0 +1,166 @@
+"""Find a local provider mirror and write the harness's own Terraform CLI config.
+
+The harness never lets Terraform read the machine's CLI config: every terraform
+call gets ``TF_CLI_CONFIG_FILE`` pointing at a file the harness writes under
+``.harness/``. That file installs providers from the first folders below that
+hold any, and from the registry only for the rest (which fails offline, with a
+message saying what to set).
+
+Search order (first match of each provider wins, all found folders are used):
+
+1. ``LAMBDA_HARNESS_TF_PLUGIN_DIR`` (environment) or the ``tf_plugin_dir`` setting;
+   an explicit folder that does not exist is an error, not a silent skip.
+2. The user's CLI config: ``TF_CLI_CONFIG_FILE`` if that file exists, else
+   ``~/.terraformrc``: its ``filesystem_mirror`` paths and ``plugin_cache_dir``.
+3. ``TF_PLUGIN_CACHE_DIR``.
+4. Terraform's implied local mirror folders: ``~/.terraform.d/plugins``,
+   ``$XDG_DATA_HOME/terraform/plugins`` (``~/.local/share/terraform/plugins``),
+   ``/usr/local/share/terraform/plugins``, ``/usr/share/terraform/plugins``.
+5. ``/opt/tf-plugins`` (where baked CI images of this project keep it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from lambda_harness.errors import ConfigError
+
+PLUGIN_DIR_ENV = "LAMBDA_HARNESS_TF_PLUGIN_DIR"
+EXTRA_SEARCH_DIRS = (Path("/opt/tf-plugins"),)
+MIRROR_LAYOUT = (
+    "<dir>/registry.terraform.io/hashicorp/aws/<version>/<os>_<arch>/terraform-provider-aws_v<version>_x5 "
+    "(unpacked) or "
+    "<dir>/registry.terraform.io/hashicorp/aws/terraform-provider-aws_<version>_<os>_<arch>.zip "
+    "(packed); `terraform providers mirror <dir>` run once online in the terraform/ folder makes one"
+)
+
+_PACKED = re.compile(r"^terraform-provider-(?P<type>[a-z0-9-]+)_[^_]+_[a-z0-9]+_[a-z0-9]+\.zip$")
+_MIRROR_PATH = re.compile(r'filesystem_mirror\s*\{[^}]*?path\s*=\s*"([^"]+)"', re.S)
+_CACHE_DIR = re.compile(r'^\s*plugin_cache_dir\s*=\s*"([^"]+)"', re.M)
+
+
+@dataclass(frozen=True)
+class Mirror:
+    """A folder in Terraform's mirror layout and the providers it holds (``host/ns/type``)."""
+
+    path: Path
+    providers: tuple[str, ...]
+
+
+def providers_in(folder: Path) -> tuple[str, ...]:
+    """Provider addresses (``registry.terraform.io/hashicorp/aws``) found in a mirror folder."""
+    found: set[str] = set()
+    if not folder.is_dir():
+        return ()
+    for host in _subdirs(folder):
+        for namespace in _subdirs(host):
+            for ptype in _subdirs(namespace):
+                has_version = any(any(v.iterdir()) for v in _subdirs(ptype))
+                has_zip = any(_PACKED.match(p.name) for p in ptype.iterdir() if p.is_file())
+                if has_version or has_zip:
+                    found.add(f"{host.name}/{namespace.name}/{ptype.name}")
+    return tuple(sorted(found))
+
+
+def _subdirs(folder: Path) -> list[Path]:
+    try:
+        return sorted(p for p in folder.iterdir() if p.is_dir())
+    except OSError:
+        return []
+
+
+def _expand(raw: str, home: Path) -> Path:
+    return home / raw[2:] if raw.startswith("~/") else Path(raw)
+
+
+def _from_cli_config(environ: Mapping[str, str], home: Path) -> list[Path]:
+    configured = environ.get("TF_CLI_CONFIG_FILE")
+    path = Path(configured) if configured and Path(configured).is_file() else home / ".terraformrc"
+    if not path.is_file():
+        return []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return []
+    raws = _MIRROR_PATH.findall(text) + _CACHE_DIR.findall(text)
+    return [_expand(r, home) for r in raws]
+
+
+def candidate_dirs(environ: Mapping[str, str], explicit: Path | None = None) -> list[Path]:
+    """Every folder searched, in order (the documented search list)."""
+    home = Path(environ.get("HOME", str(Path.home())))
+    dirs: list[Path] = []
+    if explicit is not None:
+        dirs.append(explicit)
+    if environ.get(PLUGIN_DIR_ENV):
+        dirs.append(Path(environ[PLUGIN_DIR_ENV]))
+    dirs += _from_cli_config(environ, home)
+    if environ.get("TF_PLUGIN_CACHE_DIR"):
+        dirs.append(_expand(environ["TF_PLUGIN_CACHE_DIR"], home))
+    xdg = Path(environ.get("XDG_DATA_HOME") or home / ".local" / "share")
+    dirs += [
+        home / ".terraform.d" / "plugins",
+        xdg / "terraform" / "plugins",
+        Path("/usr/local/share/terraform/plugins"),
+        Path("/usr/share/terraform/plugins"),
+        *EXTRA_SEARCH_DIRS,
+    ]
+    unique: list[Path] = []
+    for d in dirs:
+        if d not in unique:
+            unique.append(d)
+    return unique
+
+
+def find_mirrors(environ: Mapping[str, str], explicit: Path | None = None) -> list[Mirror]:
+    """Mirrors with at least one provider, in search order; explicit folders must exist."""
+    for name, value in (("tf_plugin_dir setting", explicit), (PLUGIN_DIR_ENV, environ.get(PLUGIN_DIR_ENV))):
+        if value and not Path(value).is_dir():
+            raise ConfigError(
+                f"{name} = {value}: folder does not exist; point it at a provider mirror laid out as "
+                f"{MIRROR_LAYOUT}"
+            )
+    mirrors = []
+    for folder in candidate_dirs(environ, explicit):
+        providers = providers_in(folder)
+        if providers:
+            mirrors.append(Mirror(folder, providers))
+    return mirrors
+
+
+def cli_config_text(mirrors: Sequence[Mirror]) -> str:
+    """A CLI config installing each mirrored provider from its first mirror, the rest directly."""
+    lines = ["# written by lambda-harness; regenerated on every run", "provider_installation {"]
+    claimed: list[str] = []
+    for mirror in mirrors:
+        mine = [p for p in mirror.providers if p not in claimed]
+        if not mine:
+            continue
+        claimed += mine
+        lines += [
+            "  filesystem_mirror {",
+            f"    path    = {_hcl_string(str(mirror.path))}",
+            f"    include = [{', '.join(_hcl_string(p) for p in mine)}]",
+            "  }",
+        ]
+    excluded = ", ".join(_hcl_string(p) for p in claimed)
+    lines += ["  direct {", f"    exclude = [{excluded}]", "  }", "}", ""]
+    return "\n".join(lines)
+
+
+def _hcl_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def missing_provider_hint(mirrors: Sequence[Mirror], searched: Sequence[Path]) -> str:
+    """What to tell the user when ``terraform init`` could not install a provider."""
+    have = ", ".join(f"{m.path} ({', '.join(m.providers)})" for m in mirrors) or "none"
+    return (
+        "terraform could not install a provider (offline, and no local mirror holds it).\n"
+        f"Mirrors used: {have}.\nSearched: {', '.join(str(p) for p in searched)}.\n"
+        f"Fix: set {PLUGIN_DIR_ENV}=<dir> (or tf-plugin-dir in [tool.lambda-harness]) "
+        f"to a folder laid out as {MIRROR_LAYOUT}."
+    )

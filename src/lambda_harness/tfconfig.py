@@ -1,0 +1,351 @@
+"""Static reading of the worker repo's Terraform (``*.tf`` of the root module).
+
+No ``terraform`` run: python-hcl2 parses the files, and a small evaluator
+resolves the few expressions that locate the deployment package
+(``"${path.module}/../dists.zip"``, ``filebase64sha256(...)``, ``local.x``,
+``var.x`` with a default or a tfvars value). Anything it cannot resolve
+statically is reported as unresolved, never guessed.
+"""
+
+from __future__ import annotations
+
+import os.path
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import hcl2
+
+from lambda_harness.errors import BuildError, ConfigError
+from lambda_harness.settings import Settings
+
+# Functions that only wrap the path of the zip: their argument is the path we want.
+_PATH_WRAPPERS = (
+    "filebase64sha256", "filebase64sha512", "filemd5", "filesha1", "filesha256", "filesha512", "abspath",
+)
+_S3_OBJECT_TYPES = ("aws_s3_object", "aws_s3_bucket_object")
+DEFAULT_DIST_NAME = "dists.zip"
+
+
+@dataclass(frozen=True)
+class TfFunction:
+    """One ``aws_lambda_function`` resource as written in the .tf files."""
+
+    address: str
+    name: str | None
+    handler: str | None
+    runtime: str | None
+    architectures: tuple[str, ...]
+    tf_file: Path
+    line: int | None
+    filename: Path | None
+    filename_expr: str | None
+    s3_bucket: str | None
+    s3_key: str | None
+    memory_size: int | None
+    timeout: int | None
+    package_type: str | None = None
+    handler_line: int | None = None
+
+    @property
+    def label(self) -> str:
+        """The function name when literal, else the resource address."""
+        return self.name or self.address
+
+
+@dataclass(frozen=True)
+class TfS3Object:
+    """An ``aws_s3_object`` that uploads a local file (``source = ...``)."""
+
+    address: str
+    key: str | None
+    source: Path | None
+    source_expr: str | None
+    tf_file: Path
+
+
+@dataclass
+class TfConfig:
+    """What the root module declares, as far as the build needs it."""
+
+    terraform_dir: Path
+    functions: list[TfFunction] = field(default_factory=list)
+    s3_objects: list[TfS3Object] = field(default_factory=list)
+    locals: dict[str, Any] = field(default_factory=dict)
+    variables: dict[str, Any] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def _parse_file(path: Path) -> dict[str, Any]:
+    text = path.read_text(encoding="utf-8")
+    try:
+        options = hcl2.SerializationOptions(
+            with_comments=False, explicit_blocks=False, strip_string_quotes=True
+        )
+        return dict(hcl2.loads(text, serialization_options=options))
+    except AttributeError:  # python-hcl2 7.x: already the plain shape
+        return dict(hcl2.loads(text))
+    except Exception as exc:  # lark raises many exception types for bad syntax
+        raise ConfigError(f"{path}: cannot parse Terraform ({exc}); run `terraform validate`") from exc
+
+
+def _blocks(data: Mapping[str, Any], kind: str) -> list[Any]:
+    value = data.get(kind, [])
+    return value if isinstance(value, list) else [value]
+
+
+def read_config(terraform_dir: Path) -> TfConfig:
+    """Parse every ``*.tf`` in ``terraform_dir`` (the root module; not sub-modules)."""
+    config = TfConfig(terraform_dir=terraform_dir)
+    if not terraform_dir.is_dir():
+        return config
+    parsed = [(p, _parse_file(p)) for p in sorted(terraform_dir.glob("*.tf"))]
+    for _path, data in parsed:
+        for block in _blocks(data, "locals"):
+            config.locals.update(block)
+        for block in _blocks(data, "variable"):
+            for name, body in block.items():
+                if isinstance(body, Mapping) and "default" in body:
+                    config.variables[name] = body["default"]
+    config.variables.update(_read_tfvars(terraform_dir))
+    for path, data in parsed:
+        text = path.read_text(encoding="utf-8")
+        for block in _blocks(data, "resource"):
+            for rtype, named in block.items():
+                for rname, body in named.items():
+                    if rtype == "aws_lambda_function":
+                        config.functions.append(_function(config, path, text, rname, body))
+                    elif rtype in _S3_OBJECT_TYPES:
+                        config.s3_objects.append(_s3_object(config, path, rtype, rname, body))
+    return config
+
+
+def _read_tfvars(terraform_dir: Path) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    files = [terraform_dir / "terraform.tfvars", *sorted(terraform_dir.glob("*.auto.tfvars"))]
+    for path in files:
+        if path.is_file():
+            values.update(_parse_file(path))
+    return values
+
+
+def read_functions(terraform_dir: Path) -> list[TfFunction]:
+    """Every ``aws_lambda_function`` of the root module, in file order."""
+    return read_config(terraform_dir).functions
+
+
+def _find_line(text: str, pattern: str, start: int = 0) -> int | None:
+    match = re.compile(pattern, re.MULTILINE).search(text, start)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def _function(config: TfConfig, path: Path, text: str, rname: str, body: Mapping[str, Any]) -> TfFunction:
+    head = rf'^[ \t]*resource\s+"aws_lambda_function"\s+"{re.escape(rname)}"'
+    line = _find_line(text, head)
+    handler_line = None
+    if line is not None:
+        offset = len("".join(text.splitlines(keepends=True)[: line - 1]))
+        found = _find_line(text[offset:], r"^[ \t]*handler\s*=")
+        handler_line = line + found - 1 if found else None
+    # AWS's default when absent; an unresolvable expression leaves it unknown (empty).
+    raw_archs = body.get("architectures") or ["x86_64"]
+    archs = [evaluate_string(config, str(a)) for a in raw_archs] if isinstance(raw_archs, list) else [None]
+    filename_expr = _str_or_none(body.get("filename"))
+    return TfFunction(
+        address=f"aws_lambda_function.{rname}",
+        name=evaluate_string(config, _str_or_none(body.get("function_name"))),
+        handler=evaluate_string(config, _str_or_none(body.get("handler"))),
+        runtime=evaluate_string(config, _str_or_none(body.get("runtime"))),
+        architectures=tuple(a for a in archs if a) if all(archs) else (),
+        tf_file=path,
+        line=line,
+        filename=evaluate_path(config, filename_expr),
+        filename_expr=filename_expr,
+        s3_bucket=_str_or_none(body.get("s3_bucket")),
+        s3_key=_str_or_none(body.get("s3_key")),
+        memory_size=_int_or_none(body.get("memory_size")),
+        timeout=_int_or_none(body.get("timeout")),
+        package_type=_str_or_none(body.get("package_type")),
+        handler_line=handler_line,
+    )
+
+
+def _s3_object(config: TfConfig, path: Path, rtype: str, rname: str, body: Mapping[str, Any]) -> TfS3Object:
+    source_expr = _str_or_none(body.get("source"))
+    return TfS3Object(
+        address=f"{rtype}.{rname}",
+        key=evaluate_string(config, _str_or_none(body.get("key"))),
+        source=evaluate_path(config, source_expr),
+        source_expr=source_expr,
+        tf_file=path,
+    )
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None  # an expression (var.timeout): unknown statically
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+class _Unresolved(Exception):
+    """An expression needs values only Terraform knows."""
+
+
+def _matching_brace(text: str, start: int) -> int:
+    """Index of the ``}`` closing the ``${`` at ``start`` (quotes respected)."""
+    depth, i, in_str = 0, start, False
+    while i < len(text):
+        ch = text[i]
+        if in_str:
+            if ch == "\\":
+                i += 1
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    raise _Unresolved(text)
+
+
+def _template(config: TfConfig, text: str) -> str:
+    out, i = [], 0
+    while i < len(text):
+        if text.startswith("${", i):
+            end = _matching_brace(text, i + 1)
+            out.append(_expr(config, text[i + 2 : end].strip()))
+            i = end + 1
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def _expr(config: TfConfig, expr: str) -> str:
+    if expr in ("path.module", "path.root", "path.cwd"):
+        return str(config.terraform_dir)
+    if expr.startswith('"') and expr.endswith('"'):
+        inner = expr[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+        return _template(config, inner)
+    call = re.fullmatch(r"(\w+)\((.*)\)", expr, re.DOTALL)
+    if call and call.group(1) in _PATH_WRAPPERS:
+        return _expr(config, call.group(2).strip())
+    ref = re.fullmatch(r"(local|var)\.(\w+)", expr)
+    if ref:
+        table = config.locals if ref.group(1) == "local" else config.variables
+        if ref.group(2) in table and isinstance(table[ref.group(2)], str | int | float):
+            return _template(config, str(table[ref.group(2)]))
+    raise _Unresolved(expr)
+
+
+def evaluate_string(config: TfConfig, value: str | None) -> str | None:
+    """The literal value of a string attribute, or None when only Terraform knows it."""
+    if value is None:
+        return None
+    try:
+        return _template(config, value)
+    except (_Unresolved, RecursionError):
+        return None
+
+
+def evaluate_path(config: TfConfig, value: str | None) -> Path | None:
+    """A file path attribute resolved against the root module folder (Terraform's cwd)."""
+    text = evaluate_string(config, value)
+    if not text:
+        return None
+    path = Path(text)
+    if not path.is_absolute():
+        path = config.terraform_dir / path
+    return Path(os.path.normpath(path))
+
+
+# ---------------------------------------------------------------- the zip's location
+
+
+@dataclass(frozen=True)
+class DistTarget:
+    """Where dists.zip goes, why, and which functions upload it directly."""
+
+    path: Path
+    reason: str
+    notes: tuple[str, ...] = ()
+    direct_upload: bool = False
+
+
+def s3_object_for(config: TfConfig, fn: TfFunction) -> TfS3Object | None:
+    """The ``aws_s3_object`` whose upload a function's ``s3_key`` refers to."""
+    if fn.s3_key is None:
+        return None
+    ref = re.fullmatch(r"\$\{(aws_s3_(?:bucket_)?object)\.(\w+)\.(?:key|id)\}", fn.s3_key)
+    for obj in config.s3_objects:
+        if ref and obj.address == f"{ref.group(1)}.{ref.group(2)}":
+            return obj
+        if not ref and obj.key is not None and obj.key == evaluate_string(config, fn.s3_key):
+            return obj
+    return None
+
+
+def code_path(config: TfConfig, fn: TfFunction) -> tuple[Path | None, str | None]:
+    """The local zip a function's code comes from and how it was found, or (None, why not)."""
+    if fn.filename_expr is not None:
+        if fn.filename is None:
+            return None, f'{fn.address} filename = "{fn.filename_expr}" cannot be resolved statically'
+        return fn.filename, None
+    obj = s3_object_for(config, fn)
+    if obj is None:
+        return None, None
+    if obj.source is None:
+        return None, f'{obj.address} source = "{obj.source_expr}" cannot be resolved statically'
+    return obj.source, None
+
+
+def find_dist_target(settings: Settings, config: TfConfig | None = None) -> DistTarget:
+    """Decide where the zip goes: ``settings.dist``, else what Terraform references, else the default."""
+    config = config if config is not None else read_config(settings.terraform_dir)
+    direct = any(fn.filename_expr is not None for fn in config.functions)
+    paths: dict[Path, list[str]] = {}
+    notes: list[str] = []
+    for fn in config.functions:
+        path, why = code_path(config, fn)
+        if path is not None:
+            paths.setdefault(path, []).append(fn.address)
+        elif why:
+            notes.append(why)
+    if settings.dist is not None:
+        return DistTarget(settings.dist, "the dist setting", tuple(notes), direct)
+    if len(paths) > 1:
+        listing = "; ".join(f"{p} ({', '.join(a)})" for p, a in sorted(paths.items()))
+        raise BuildError(
+            f"{settings.terraform_dir}: functions reference different zips: {listing}. "
+            "One dists.zip serves every function: point them at the same file, "
+            "or set dist = \"...\" under [tool.lambda-harness] in pyproject.toml"
+        )
+    if paths:
+        (path, addresses), = paths.items()
+        return DistTarget(path, f"referenced by {addresses[0]}", tuple(notes), direct)
+    default = settings.project_dir / DEFAULT_DIST_NAME
+    if notes:
+        notes.append(f"using the default {default}; set dist under [tool.lambda-harness] to choose")
+    return DistTarget(default, "default", tuple(notes), direct)
+
+
+def resolve_dist_path(settings: Settings) -> Path:
+    """Where dists.zip goes (see ``find_dist_target`` for the reasons and notes)."""
+    return find_dist_target(settings).path

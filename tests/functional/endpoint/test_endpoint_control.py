@@ -1,0 +1,178 @@
+"""Health routes, a taken port, and the endpoint as a process: detached and foreground."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from endpoint_support import handler_zip, make_settings
+
+from lambda_harness import proc
+from lambda_harness.emulator import control
+from lambda_harness.emulator.ports import free_port
+from lambda_harness.emulator.server import Emulator
+from lambda_harness.errors import EmulatorError
+from lambda_harness.settings import Settings
+from lambda_harness.ui import PlainUI
+
+
+def _get_json(url: str) -> tuple[int, dict[str, Any]]:
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        return resp.status, json.loads(resp.read())
+
+
+@pytest.mark.parametrize("path", ["/_harness/health", "/_localstack/health"])
+def test_health_routes(endpoint: Emulator, path: str) -> None:
+    status, body = _get_json(endpoint.url + path)
+    assert status == 200
+    assert body["edition"] == "lambda-harness"
+    assert body["services"]["lambda"] == "running"
+    assert body["services"]["s3"] == "running"
+
+
+def test_localstack_init_ready(endpoint: Emulator) -> None:
+    assert _get_json(endpoint.url + "/_localstack/init/ready") == (200, {"completed": True, "scripts": []})
+
+
+def test_trigger_unknown_rule_is_an_error(endpoint: Emulator) -> None:
+    with pytest.raises(EmulatorError, match="rule no-such-rule does not exist"):
+        control.trigger(endpoint.settings.with_(port=endpoint.port), "no-such-rule")
+
+
+def test_port_in_use_is_a_clear_error(tmp_path: Path, endpoint_cache: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = make_settings(tmp_path, endpoint_cache, port=port)
+        emulator = Emulator(settings, _NoRuntime(), PlainUI(quiet=True))
+        with pytest.raises(EmulatorError, match=f"127.0.0.1:{port} is already in use .*pass --port"):
+            emulator.start()
+
+
+class _NoRuntime:
+    def invoke(self, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("not reached")
+
+    def shutdown(self) -> None:
+        pass
+
+
+def test_trigger_without_endpoint_says_how_to_start(tmp_path: Path, endpoint_cache: Path) -> None:
+    settings = make_settings(tmp_path, endpoint_cache, port=free_port())
+    with pytest.raises(EmulatorError, match="lambda-harness up"):
+        control.trigger(settings, "anything")
+
+
+def _children(pid: int) -> set[int]:
+    """Every descendant of ``pid`` (workers are children of the endpoint process)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*/children"):
+            try:
+                kids = {int(k) for k in task.read_text().split()}
+            except OSError:
+                continue
+            todo.extend(kids - found)
+            found |= kids
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "State:\tZ" not in status
+
+
+def _run_a_function(url: str) -> None:
+    kw = {"endpoint_url": url, "region_name": "us-east-1", "aws_access_key_id": "test",
+          "aws_secret_access_key": "test"}
+    role = boto3.client("iam", **kw).create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    lam = boto3.client("lambda", **kw)
+    lam.create_function(FunctionName="f", Runtime="python3.12", Role=role, Handler="app.echo",
+                        Code={"ZipFile": handler_zip()})
+    assert lam.invoke(FunctionName="f", Payload=b"{}")["StatusCode"] == 200
+
+
+@pytest.fixture
+def project(tmp_path: Path, endpoint_cache: Path) -> Iterator[Settings]:
+    settings = make_settings(tmp_path, endpoint_cache, port=free_port())
+    yield settings
+    control.stop_detached(settings)  # never leave a background endpoint behind, also on failure
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    # The child resolves its settings itself: point its cache at ours so runtimes are not reinstalled.
+    return {**os.environ, "LAMBDA_HARNESS_CACHE_DIR": str(settings.cache_dir)}
+
+
+def test_start_and_stop_detached_leave_nothing_behind(project: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAMBDA_HARNESS_CACHE_DIR", str(project.cache_dir))
+    pid = control.start_detached(project)
+    record = json.loads(control.pid_file(project).read_text())
+    assert record["pid"] == pid and record["url"] == project.endpoint_url
+    assert Path(record["log"]).name == "endpoint.log"
+    _run_a_function(project.endpoint_url)
+    workers = _children(pid)
+    assert workers, "a worker process should serve the function"
+    with pytest.raises(EmulatorError, match="already running"):
+        control.start_detached(project)
+    assert control.stop_detached(project) is True
+    assert not control.pid_file(project).exists()
+    assert not _alive(pid)
+    assert not [w for w in workers if _alive(w)]
+    assert control.stop_detached(project) is False
+
+
+def test_foreground_ctrl_c_stops_server_and_workers(project: Settings) -> None:
+    argv = [sys.executable, "-m", "lambda_harness", "up", "--project", str(project.project_dir),
+            "--port", str(project.port)]
+    child = proc.spawn(argv, env=_env(project), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        control.wait_healthy(project.endpoint_url, 60, alive=lambda: child.poll() is None)
+        _run_a_function(project.endpoint_url)
+        workers = _children(child.pid)
+        assert workers
+        child.send_signal(signal.SIGINT)
+        assert child.wait(timeout=30) == 0
+        deadline = time.monotonic() + 5
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [w for w in workers if _alive(w)]
+        output = child.stdout.read().decode() if child.stdout else ""
+        assert "AWS endpoint on" in output and "stopping the endpoint" in output
+    finally:
+        proc.stop(child)
+        if child.stdout:
+            child.stdout.close()
+
+
+def test_down_from_another_process_stops_the_detached_endpoint(
+    project: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LAMBDA_HARNESS_CACHE_DIR", str(project.cache_dir))
+    pid = control.start_detached(project)
+    _run_a_function(project.endpoint_url)
+    workers = _children(pid)
+    done = proc.run([sys.executable, "-m", "lambda_harness", "down", "--project", str(project.project_dir)],
+                    timeout=60)
+    assert "endpoint stopped" in done.output
+    assert not control.pid_file(project).exists()
+    assert not _alive(pid)
+    assert not [w for w in workers if _alive(w)]
+    assert control._children.pop(pid).wait(timeout=5) == 0  # reap our own child (the CLI could not)

@@ -1,0 +1,227 @@
+"""Event sources: S3 notifications, SQS mappings, SNS, EventBridge rules and schedules."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lambda_harness.emulator import control
+from lambda_harness.emulator.server import Emulator
+
+Records = Callable[..., list[dict[str, Any]]]
+
+
+def _uid() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+def test_s3_upload_delivers_aws_shaped_record(
+    aws: Callable[[str], Any], deploy: Callable[..., str], out_dir: Path, wait_records: Records
+) -> None:
+    fn = deploy("sink", env={"OUT_DIR": str(out_dir)})
+    fn_arn = aws("lambda").get_function(FunctionName=fn)["Configuration"]["FunctionArn"]
+    bucket = f"incoming-{_uid()}"
+    s3 = aws("s3")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
+        "LambdaFunctionConfigurations": [{"LambdaFunctionArn": fn_arn, "Events": ["s3:ObjectCreated:*"]}]})
+    s3.put_object(Bucket=bucket, Key="in/report 1.csv", Body=b"a,b\n")
+    record = wait_records(1)[0]["event"]["Records"][0]
+    assert record["eventSource"] == "aws:s3"
+    assert record["eventName"] == "ObjectCreated:Put"
+    assert record["eventTime"].endswith("Z")
+    assert record["userIdentity"]["principalId"].startswith("AWS:")
+    assert record["requestParameters"]["sourceIPAddress"]
+    assert set(record["responseElements"]) == {"x-amz-request-id", "x-amz-id-2"}
+    assert record["s3"]["bucket"]["name"] == bucket
+    assert record["s3"]["bucket"]["arn"] == f"arn:aws:s3:::{bucket}"
+    assert record["s3"]["bucket"]["ownerIdentity"]["principalId"]
+    assert record["s3"]["object"]["key"] == "in/report+1.csv"
+    assert record["s3"]["object"]["size"] == 4
+    assert record["s3"]["object"]["sequencer"]
+
+
+def _queue(aws: Callable[[str], Any], visibility: int = 30, **attributes: str) -> tuple[str, str]:
+    sqs = aws("sqs")
+    url = sqs.create_queue(QueueName=f"q-{_uid()}",
+                           Attributes={"VisibilityTimeout": str(visibility), **attributes})["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return url, arn
+
+
+def _depth(aws: Callable[[str], Any], url: str) -> int:
+    attrs = aws("sqs").get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
+    return sum(int(v) for v in attrs["Attributes"].values())
+
+
+def _wait_empty(aws: Callable[[str], Any], url: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while _depth(aws, url) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _depth(aws, url) == 0
+
+
+def test_sqs_mapping_respects_batch_size_and_deletes(
+    aws: Callable[[str], Any], deploy: Callable[..., str], out_dir: Path, wait_records: Records
+) -> None:
+    fn = deploy("sink", env={"OUT_DIR": str(out_dir)})
+    url, arn = _queue(aws)
+    for i in range(5):  # queued before the mapping exists: AWS's poller still picks them up
+        aws("sqs").send_message(QueueUrl=url, MessageBody=f"m{i}", MessageAttributes={
+            "kind": {"DataType": "String", "StringValue": "test"}})
+    aws("lambda").create_event_source_mapping(EventSourceArn=arn, FunctionName=fn, BatchSize=2)
+    _wait_empty(aws, url)
+    batches = [r["event"]["Records"] for r in wait_records(3)]
+    assert all(1 <= len(b) <= 2 for b in batches)
+    bodies = sorted(rec["body"] for b in batches for rec in b)
+    assert bodies == [f"m{i}" for i in range(5)]
+    rec = batches[0][0]
+    assert rec["eventSource"] == "aws:sqs"
+    assert rec["eventSourceARN"] == arn
+    assert rec["awsRegion"] == "us-east-1"
+    assert rec["attributes"]["ApproximateReceiveCount"] == "1"
+    assert int(rec["attributes"]["SentTimestamp"]) > 1_600_000_000_000
+    assert rec["messageAttributes"]["kind"]["stringValue"] == "test"
+    assert rec["messageAttributes"]["kind"]["dataType"] == "String"
+    assert len(rec["md5OfBody"]) == 32 and rec["receiptHandle"] and rec["messageId"]
+
+
+def test_sqs_partial_batch_failure_redelivers_only_failed(
+    aws: Callable[[str], Any], deploy: Callable[..., str], out_dir: Path, wait_records: Records
+) -> None:
+    fn = deploy("partial", env={"OUT_DIR": str(out_dir)})
+    url, arn = _queue(aws, visibility=2)
+    for body in ("good-1", "bad-1", "good-2"):
+        aws("sqs").send_message(QueueUrl=url, MessageBody=body)
+    aws("lambda").create_event_source_mapping(
+        EventSourceArn=arn, FunctionName=fn, BatchSize=10, MaximumBatchingWindowInSeconds=1,
+        FunctionResponseTypes=["ReportBatchItemFailures"])
+    _wait_empty(aws, url)
+    seen = [(rec["body"], rec["attributes"]["ApproximateReceiveCount"])
+            for r in wait_records(2) for rec in r["event"]["Records"]]
+    assert sorted(seen) == [("bad-1", "1"), ("bad-1", "2"), ("good-1", "1"), ("good-2", "1")]
+
+
+def test_sqs_failures_go_to_dead_letter_queue(
+    aws: Callable[[str], Any], deploy: Callable[..., str], out_dir: Path, wait_records: Records
+) -> None:
+    fn = deploy("fail", env={"OUT_DIR": str(out_dir)})
+    dlq_url, dlq_arn = _queue(aws)
+    url, arn = _queue(aws, visibility=1, RedrivePolicy=json.dumps(
+        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2}))
+    aws("sqs").send_message(QueueUrl=url, MessageBody="poison")
+    aws("lambda").create_event_source_mapping(EventSourceArn=arn, FunctionName=fn, BatchSize=1)
+    wait_records(2)
+    deadline = time.monotonic() + 20
+    moved: list[dict[str, Any]] = []
+    while not moved and time.monotonic() < deadline:
+        moved = aws("sqs").receive_message(QueueUrl=dlq_url, WaitTimeSeconds=0).get("Messages", [])
+        time.sleep(0.2)
+    assert [m["Body"] for m in moved] == ["poison"]
+    assert len(wait_records(2)) == 2
+
+
+def test_sns_publish_delivers_real_record(
+    aws: Callable[[str], Any], deploy: Callable[..., str], out_dir: Path, wait_records: Records
+) -> None:
+    fn = deploy("sink", env={"OUT_DIR": str(out_dir)})
+    fn_arn = aws("lambda").get_function(FunctionName=fn)["Configuration"]["FunctionArn"]
+    sns = aws("sns")
+    topic = sns.create_topic(Name=f"t-{_uid()}")["TopicArn"]
+    sub = sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=fn_arn)["SubscriptionArn"]
+    message_id = sns.publish(TopicArn=topic, Message="hello", Subject="greeting", MessageAttributes={
+        "color": {"DataType": "String", "StringValue": "blue"}})["MessageId"]
+    record = wait_records(1)[0]["event"]["Records"][0]
+    assert record["EventSource"] == "aws:sns"
+    assert record["EventSubscriptionArn"] == sub
+    assert record["Sns"]["TopicArn"] == topic
+    assert record["Sns"]["MessageId"] == message_id
+    assert record["Sns"]["Message"] == "hello"
+    assert record["Sns"]["Subject"] == "greeting"
+    assert record["Sns"]["Timestamp"].endswith("Z") and not record["Sns"]["Timestamp"].startswith("1970")
+    assert record["Sns"]["MessageAttributes"] == {"color": {"Type": "String", "Value": "blue"}}
+
+
+def test_eventbridge_pattern_rule_delivers_on_put_events(
+    aws: Callable[[str], Any], deploy: Callable[..., str], out_dir: Path, wait_records: Records
+) -> None:
+    fn = deploy("sink", env={"OUT_DIR": str(out_dir)})
+    fn_arn = aws("lambda").get_function(FunctionName=fn)["Configuration"]["FunctionArn"]
+    events = aws("events")
+    rule = f"orders-{_uid()}"
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["shop.orders"], "detail-type": ["Created"]}))
+    events.put_targets(Rule=rule, Targets=[{"Id": "fn", "Arn": fn_arn}])
+    events.put_events(Entries=[
+        {"Source": "other", "DetailType": "Created", "Detail": "{}"},
+        {"Source": "shop.orders", "DetailType": "Created", "Detail": json.dumps({"id": 7})},
+    ])
+    records = wait_records(1, settle=0.5)
+    assert len(records) == 1
+    event = records[0]["event"]
+    assert event["source"] == "shop.orders"
+    assert event["detail"] == {"id": 7}
+    assert event["time"].endswith("Z")
+    assert "ingestion-time" not in event
+
+
+def test_schedule_rule_fires_on_demand_with_scheduled_event(
+    aws: Callable[[str], Any], deploy: Callable[..., str], out_dir: Path, wait_records: Records,
+    endpoint: Emulator,
+) -> None:
+    fn = deploy("sink", env={"OUT_DIR": str(out_dir)})
+    fn_arn = aws("lambda").get_function(FunctionName=fn)["Configuration"]["FunctionArn"]
+    events = aws("events")
+    rule = f"nightly-{_uid()}"
+    rule_arn = events.put_rule(Name=rule, ScheduleExpression="cron(0 3 * * ? *)")["RuleArn"]
+    events.put_targets(Rule=rule, Targets=[{"Id": "fn", "Arn": fn_arn}])
+    request = urllib.request.Request(f"{endpoint.url}/_harness/trigger/{rule}", data=b"", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        assert json.loads(resp.read()) == {"rule": rule, "delivered": [fn]}
+    event = wait_records(1)[0]["event"]
+    assert event["detail-type"] == "Scheduled Event"
+    assert event["source"] == "aws.events"
+    assert event["resources"] == [rule_arn]
+    assert event["detail"] == {}
+    assert event["account"] == "123456789012" and event["region"] == "us-east-1"
+
+
+def test_control_trigger_honours_target_input(
+    aws: Callable[[str], Any], deploy: Callable[..., str], out_dir: Path, wait_records: Records,
+    endpoint: Emulator,
+) -> None:
+    fn = deploy("sink", env={"OUT_DIR": str(out_dir)})
+    fn_arn = aws("lambda").get_function(FunctionName=fn)["Configuration"]["FunctionArn"]
+    rule = f"hourly-{_uid()}"
+    aws("events").put_rule(Name=rule, ScheduleExpression="rate(1 hour)")
+    aws("events").put_targets(Rule=rule, Targets=[{"Id": "fn", "Arn": fn_arn, "Input": '{"job": "reindex"}'}])
+    settings = endpoint.settings.with_(port=endpoint.port)
+    assert control.trigger(settings, rule) == [fn]
+    assert wait_records(1)[0]["event"] == {"job": "reindex"}
+
+
+def test_schedule_rule_fires_on_its_own(
+    aws: Callable[[str], Any], deploy: Callable[..., str], out_dir: Path, wait_records: Records,
+    endpoint: Emulator,
+) -> None:
+    assert endpoint.events is not None
+    fn = deploy("sink", env={"OUT_DIR": str(out_dir)})
+    fn_arn = aws("lambda").get_function(FunctionName=fn)["Configuration"]["FunctionArn"]
+    rule = f"tick-{_uid()}"
+    aws("events").put_rule(Name=rule, ScheduleExpression="rate(1 minute)")
+    aws("events").put_targets(Rule=rule, Targets=[{"Id": "fn", "Arn": fn_arn}])
+    # Let the scheduler see the rule, then move its clock a minute ahead instead of waiting.
+    time.sleep(0.5)
+    real_clock = endpoint.events.clock
+    endpoint.events.clock = lambda: real_clock() + 61
+    try:
+        event = wait_records(1, timeout=10)[0]["event"]
+    finally:
+        endpoint.events.clock = real_clock
+    assert event["detail-type"] == "Scheduled Event"
+    assert event["resources"][0].endswith(f":rule/{rule}")

@@ -1,0 +1,171 @@
+"""The pytest plugin end to end (pytester) against a fake Invoke endpoint."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+
+def case(pytester: pytest.Pytester, function: str, name: str, event: Any, **extra: Any) -> None:
+    folder = pytester.path / "tests" / "integration" / "events" / function
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.json").write_text(json.dumps(event))
+    for suffix, data in extra.items():
+        (folder / f"{name}.{suffix}.json").write_text(json.dumps(data))
+
+
+def run(pytester: pytest.Pytester, fake: Any, *args: str) -> pytest.RunResult:
+    inventory = fake.write_inventory(pytester.path / ".harness" / "inventory.json")
+    return pytester.runpytest(
+        "-p",
+        "no:cacheprovider",
+        "--harness-inventory",
+        str(inventory),
+        "--harness-results",
+        "results.json",
+        "--junitxml",
+        "junit.xml",
+        *args,
+    )
+
+
+def results(pytester: pytest.Pytester) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((pytester.path / "results.json").read_text())
+    return data
+
+
+def test_every_case_becomes_a_test_and_passes(pytester: pytest.Pytester, fake_lambda: Any) -> None:
+    fake_lambda.behaviours = {
+        "process_checker": fake_lambda.echo(),
+        "export_api_log": fake_lambda.ok({"written": 3}),
+    }
+    case(pytester, "process_checker", "daily", {"day": 1}, expected={"echo": {"day": 1}})
+    case(pytester, "process_checker", "weekly", {"day": 7})
+    case(pytester, "export_api_log", "default", {}, expected={"written": 3})
+    result = run(pytester, fake_lambda, "-v")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(
+        [
+            "*events::export_api_log/default PASSED*",
+            "*events::process_checker/daily PASSED*",
+            "*events::gate PASSED*",
+        ]
+    )
+    data = results(pytester)
+    pc = data["functions"]["process_checker"]
+    assert (pc["passed"], pc["failed"], pc["cold_ms"], pc["warm_ms"], pc["max_memory_mb"]) == (
+        2,
+        0,
+        83.0,
+        3.0,
+        50,
+    )
+    assert data["exitstatus"] == 0 and data["gate"] == []
+    assert ("process_checker", {"day": 7}) in fake_lambda.calls
+
+
+def test_mismatch_and_handler_error_fail_with_diff_and_log(
+    pytester: pytest.Pytester, fake_lambda: Any
+) -> None:
+    fake_lambda.behaviours = {
+        "risk_ingest": fake_lambda.ok({"count": 2}),
+        "alerts_api": fake_lambda.fails("KeyError", "'id'", "boom line"),
+    }
+    case(pytester, "risk_ingest", "one", {}, expected={"count": 1})
+    case(pytester, "alerts_api", "get", {})
+    result = run(pytester, fake_lambda)
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines(
+        ["*handler failed: KeyError: 'id'*", "*boom line*", "*$.count: expected 1, got 2*"]
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    cases = results(pytester)["functions"]["alerts_api"]["cases"]
+    assert cases[0]["outcome"] == "failed" and "boom line" in cases[0]["log_excerpt"]
+
+
+def test_expected_error_case_passes_only_with_that_error(pytester: pytest.Pytester, fake_lambda: Any) -> None:
+    fake_lambda.behaviours = {"alert_enricher": fake_lambda.fails("ValueError", "malformed message")}
+    case(pytester, "alert_enricher", "malformed", {"bad": 1}, error={"errorType": "ValueError"})
+    case(pytester, "alert_enricher", "wrong", {"bad": 2}, error={"errorType": "TypeError"})
+    result = run(pytester, fake_lambda)
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*expected function error TypeError, got ValueError: malformed message*"])
+
+
+def test_gate_fails_for_uncovered_functions_and_orphan_folders(
+    pytester: pytest.Pytester, fake_lambda: Any
+) -> None:
+    fake_lambda.behaviours = {"covered": fake_lambda.ok({}), "uncovered": fake_lambda.ok({})}
+    case(pytester, "covered", "a", {})
+    case(pytester, "retired_fn", "a", {})
+    result = run(pytester, fake_lambda)
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*gate: function uncovered is deployed but has no event case*events/uncovered/*",
+            "*retired_fn/ holds event cases for retired_fn, which is not deployed."
+            " Deployed functions: covered, uncovered*",
+        ]
+    )
+    junit = ET.parse(pytester.path / "junit.xml")
+    names = {tc.get("name") for tc in junit.iter("testcase")}
+    assert {"gate/no-cases/uncovered", "gate/not-deployed/retired_fn", "covered/a"} <= names
+    assert [g["name"] for g in results(pytester)["gate"]] == ["uncovered", "retired_fn"]
+    assert all(name != "retired_fn" for name, _ in fake_lambda.calls)
+
+
+def test_function_missing_on_endpoint_fails_the_case(pytester: pytest.Pytester, fake_lambda: Any) -> None:
+    fake_lambda.behaviours = {"here": fake_lambda.ok({})}
+    inventory = fake_lambda.write_inventory(pytester.path / "inv.json", {"here": {}, "gone": {}})
+    case(pytester, "here", "a", {})
+    case(pytester, "gone", "a", {})
+    result = pytester.runpytest("-p", "no:cacheprovider", "--harness-inventory", str(inventory))
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*function gone is not deployed at http://127.0.0.1:*"])
+
+
+def test_fixtures_reach_the_endpoint_and_inventory(pytester: pytest.Pytester, fake_lambda: Any) -> None:
+    fake_lambda.behaviours = {"fn": fake_lambda.echo()}
+    case(pytester, "fn", "a", {})
+    pytester.makepyfile(
+        test_handwritten="""
+        def test_uses_fixtures(invoke, deployed_functions, harness_endpoint, aws_client, aws_session):
+            (fn,) = deployed_functions.functions
+            assert fn.environment["TABLE"] == "fn-table"
+            inv = invoke(fn.name, {"q": 1})
+            assert inv.ok and inv.payload == {"echo": {"q": 1}}
+            assert aws_client("s3").meta.endpoint_url == harness_endpoint
+            assert aws_session.get_credentials().access_key == "test"
+    """
+    )
+    result = run(pytester, fake_lambda)
+    result.assert_outcomes(passed=3)
+    assert results(pytester)["tests"] == {"passed": 3}
+
+
+def test_plugin_is_passive_without_an_inventory(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    case(pytester, "fn", "a", {})
+    pytester.makepyfile(
+        test_plain="""
+        def test_plain():
+            assert True
+
+        def test_needs_deployment(deployed_functions):
+            raise AssertionError("should have been skipped")
+    """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-rs")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*no deployment: run `lambda-harness run`*"])
+
+
+def test_missing_inventory_file_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--harness-inventory", "nope.json")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*nope.json does not exist: deploy first*"])

@@ -1,0 +1,25 @@
+"""Make the worker repo's ``functions/`` importable for the handler unit tests.
+
+The handlers import ``worker_lib`` as a top-level package, exactly as they do inside
+``dists.zip``; so ``functions/`` goes on ``sys.path`` (and this folder, for ``fn_fakes``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+_HERE = Path(__file__).resolve().parent
+_FUNCTIONS = _HERE.parents[2] / "functions"
+
+for _path in (_FUNCTIONS, _HERE):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+
+@pytest.fixture
+def fn_functions_dir() -> Path:
+    """The worker repo's ``functions/`` folder."""
+    return _FUNCTIONS

@@ -1,0 +1,243 @@
+"""Pipeline orchestration with fake stages: verdicts, table, attestation, endpoint lifetime."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambda_harness.errors import InvocationError
+from lambda_harness.inventory import DeployedFunction, Inventory
+from lambda_harness.invoker import Invocation
+from lambda_harness.pipeline import Stages, harness_test_env, pytest_arguments, run, smoke
+from lambda_harness.report import CaseResult, ResultsRecorder
+from lambda_harness.settings import Settings, load_settings
+
+
+class RecordingUI:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.warnings: list[str] = []
+        self.tables: list[tuple[str, list[list[str]]]] = []
+
+    def info(self, message: str) -> None:
+        self.lines.append(message)
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    @contextmanager
+    def step(self, title: str) -> Iterator[None]:
+        self.lines.append(title)
+        yield
+
+    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        self.tables.append((title, [list(r) for r in rows]))
+
+
+def function(name: str) -> DeployedFunction:
+    return DeployedFunction(
+        name=name,
+        handler=f"{name}.app.handler",
+        runtime="python3.12",
+        architecture="x86_64",
+        environment={},
+        timeout=3,
+        memory_size=128,
+        role="r",
+        tf_file=Path(f"terraform/lambda_{name}.tf"),
+        address=f"aws_lambda_function.{name}",
+    )
+
+
+@dataclass
+class World:
+    """Fake stages recording what the pipeline asked of them."""
+
+    names: list[str]
+    outcomes: dict[str, str] = field(default_factory=dict)  # name -> passed/failed; missing: no case
+    exit_code: int = 0
+    events: list[str] = field(default_factory=list)
+    attested: list[Mapping[str, object]] = field(default_factory=list)
+    pytest_args: list[str] = field(default_factory=list)
+
+    def stages(self) -> Stages:
+        @contextmanager
+        def endpoint(settings: Settings, ui: Any) -> Iterator[str]:
+            self.events.append("up")
+            try:
+                yield "http://127.0.0.1:9"
+            finally:
+                self.events.append("down")
+
+        def build(settings: Settings, ui: Any) -> Any:
+            self.events.append("build")
+            return type("B", (), {"zip_path": settings.project_dir / "dists.zip", "sha256": "ab"})()
+
+        def deploy(settings: Settings, ui: Any, url: str) -> Inventory:
+            self.events.append(f"deploy {url}")
+            return Inventory(url, "us-east-1", [function(n) for n in self.names])
+
+        def pytest_stage(args: Sequence[str], cwd: Path, env: Mapping[str, str], stream: bool) -> int:
+            self.events.append("pytest")
+            self.pytest_args = list(args)
+            rec = ResultsRecorder(env["AWS_ENDPOINT_URL"], "us-east-1")
+            for name, outcome in self.outcomes.items():
+                rec.cases.append(
+                    CaseResult(
+                        name,
+                        "default",
+                        outcome,
+                        cold=True,
+                        duration_ms=2.0,
+                        init_ms=40.0,
+                        max_memory_mb=33,
+                        problems=[] if outcome == "passed" else ["$.x: bad"],
+                        log_excerpt="" if outcome == "passed" else "Traceback: boom",
+                    )
+                )
+            rec.write(Path(args[args.index("--harness-results") + 1]), self.exit_code)
+            return self.exit_code
+
+        def attest(settings: Settings, zip_path: Path, results: Mapping[str, object]) -> Path:
+            self.attested.append(results)
+            return settings.harness_dir / "attestation.json"
+
+        return Stages(build=build, endpoint=endpoint, deploy=deploy, pytest=pytest_stage, attest=attest)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    (tmp_path / "tests" / "integration" / "events").mkdir(parents=True)
+    return load_settings(tmp_path, environ={"HOME": str(tmp_path)})
+
+
+def test_green_run_writes_the_attestation_and_stops_the_endpoint(settings: Settings) -> None:
+    world = World(["a", "b"], {"a": "passed", "b": "passed"})
+    ui = RecordingUI()
+    report = run(settings, ui, stages=world.stages())
+    assert report.ok and report.failures == []
+    assert world.events == ["build", "up", "deploy http://127.0.0.1:9", "pytest", "down"]
+    assert world.attested == [{"a": {"passed": 1, "failed": 0}, "b": {"passed": 1, "failed": 0}}]
+    assert report.attestation == settings.harness_dir / "attestation.json"
+    assert ui.tables == [
+        ("functions", [["a", "1", "0", "42.0", "-", "33"], ["b", "1", "0", "42.0", "-", "33"]])
+    ]
+
+
+def test_failed_case_fails_the_run_with_its_log_and_no_attestation(settings: Settings) -> None:
+    world = World(["a", "b"], {"a": "passed", "b": "failed"}, exit_code=1)
+    ui = RecordingUI()
+    report = run(settings, ui, stages=world.stages())
+    assert not report.ok and world.attested == []
+    assert world.events[-1] == "down"
+    assert any("b/default: $.x: bad" in w and "Traceback: boom" in w for w in ui.warnings)
+
+
+def test_no_tests_collected_is_a_failure(settings: Settings) -> None:
+    world = World(["a"], {}, exit_code=5)
+    report = run(settings, RecordingUI(), stages=world.stages())
+    assert not report.ok
+    assert "pytest collected no tests" in report.failures[-1]
+    assert world.attested == []
+
+
+def test_nothing_deployed_is_a_failure(settings: Settings) -> None:
+    report = run(settings, RecordingUI(), stages=World([], {}).stages())
+    assert not report.ok and "no aws_lambda_function was deployed" in report.failures[-1]
+
+
+def test_endpoint_stops_when_pytest_blows_up(settings: Settings) -> None:
+    world = World(["a"])
+    stages = world.stages()
+
+    def broken(args: Sequence[str], cwd: Path, env: Mapping[str, str], stream: bool) -> int:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(
+            settings,
+            RecordingUI(),
+            stages=Stages(stages.build, stages.endpoint, stages.deploy, broken, stages.attest),
+        )
+    assert world.events[-1] == "down"
+
+
+def test_pytest_arguments_and_environment(settings: Settings) -> None:
+    args = pytest_arguments(settings, "http://127.0.0.1:7", ["-k", "x"])
+    assert args[0] == str(settings.project_dir / "tests" / "integration")
+    assert str(settings.events_dir) not in args[:1]  # inside tests/integration: not passed twice
+    assert args[args.index("--harness-inventory") + 1] == str(settings.harness_dir / "inventory.json")
+    assert args[args.index("--junitxml") + 1] == str(settings.harness_dir / "junit.xml")
+    assert args[-2:] == ["-k", "x"]
+    env = harness_test_env(
+        {"AWS_PROFILE": "prod", "PATH": "/bin", "LAMBDA_HARNESS_PORT": "1"}, "http://127.0.0.1:7", "eu-west-1"
+    )
+    assert "AWS_PROFILE" not in env and "LAMBDA_HARNESS_PORT" not in env
+    assert (env["AWS_ENDPOINT_URL"], env["AWS_ACCESS_KEY_ID"], env["AWS_DEFAULT_REGION"]) == (
+        "http://127.0.0.1:7",
+        "test",
+        "eu-west-1",
+    )
+
+
+class FakeInvoker:
+    def __init__(self, outcomes: dict[str, Invocation | Exception]) -> None:
+        self.outcomes = outcomes
+        self.events: list[object] = []
+
+    def invoke(self, name: str, event: object = None, **kwargs: Any) -> Invocation:
+        self.events.append(event)
+        outcome = self.outcomes[name]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+
+def inv(name: str, error_type: str | None = None, message: str = "") -> Invocation:
+    return Invocation(
+        name=name,
+        status_code=200,
+        payload={},
+        raw_payload=b"{}",
+        function_error="Unhandled" if error_type else None,
+        error_type=error_type,
+        error_message=message or None,
+        init_ms=50.0,
+    )
+
+
+def test_smoke_fails_only_on_init_errors_and_names_the_tf_file(settings: Settings) -> None:
+    world = World(["good", "raises", "broken", "gone"])
+    fake = FakeInvoker(
+        {
+            "good": inv("good"),
+            "raises": inv("raises", "KeyError", "'Records'"),
+            "broken": inv("broken", "Runtime.ImportModuleError", "No module named 'orjson'"),
+            "gone": InvocationError("function gone is not deployed"),
+        }
+    )
+    stages = world.stages()
+    stages = Stages(
+        stages.build,
+        stages.endpoint,
+        stages.deploy,
+        stages.pytest,
+        stages.attest,
+        invoker=lambda url, region: fake,
+    )  # type: ignore[arg-type,return-value]
+    ui = RecordingUI()
+    report = smoke(settings, ui, stages=stages)
+    assert not report.ok
+    assert fake.events[0] == {"__lambda_harness_smoke__": True}
+    status = {row[0]: row[1] for row in report.rows}
+    assert status == {"good": "ok", "raises": "ok", "broken": "FAILED", "gone": "FAILED"}
+    assert any(
+        "Runtime.ImportModuleError: No module named 'orjson' (declared in terraform/lambda_broken.tf)" in f
+        for f in report.failures
+    )
+    assert world.events[-1] == "down"

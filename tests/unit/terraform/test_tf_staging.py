@@ -1,0 +1,121 @@
+"""The staged copy: layout, symlinks, what is copied and kept, the backend override."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lambda_harness.errors import ConfigError, TerraformError
+from lambda_harness.tf import staging
+
+
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    tf = root / "terraform"
+    (tf / "modules" / "queue").mkdir(parents=True)
+    (tf / "main.tf").write_text('terraform {\n  backend "s3" {\n    bucket = "real"\n  }\n}\n')
+    (tf / "prod.tfvars").write_text('region = "eu-west-1"\n')
+    (tf / "policy.json").write_text("{}")
+    (tf / "modules" / "queue" / "main.tf").write_text("")
+    (tf / "terraform.tfstate").write_text("REAL STATE")
+    (tf / ".terraform").mkdir()
+    (tf / ".terraform" / "marker").write_text("real")
+    (root / "dists.zip").write_bytes(b"PK")
+    (root / "functions").mkdir()
+    (root / ".harness").mkdir()
+    return root
+
+
+def do_stage(root: Path, tf_dir: Path | None = None) -> staging.StagedDir:
+    tf_dir = tf_dir or root / "terraform"
+    staged = staging.layout(root / ".harness", "embedded", root, tf_dir)
+    staging.stage(root, tf_dir, staged)
+    return staged
+
+
+def test_layout_mirrors_project(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    staged = do_stage(root)
+    assert staged.workdir == root / ".harness" / "tf" / "embedded" / "tree" / "terraform"
+    assert (staged.workdir / ".." / "dists.zip").resolve() == (root / "dists.zip").resolve()
+    assert (staged.tree / "functions").is_symlink()
+    assert not (staged.tree / ".harness").exists()
+    assert sorted(p.name for p in staged.workdir.iterdir()) == [
+        "main.tf",
+        "modules",
+        "policy.json",
+        "prod.tfvars",
+        staging.OVERRIDE_NAME,
+    ]
+    assert (staged.workdir / "modules" / "queue" / "main.tf").is_file()
+
+
+def test_override_points_at_harness_state(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    staged = do_stage(root)
+    text = (staged.workdir / staging.OVERRIDE_NAME).read_text()
+    assert 'backend "local"' in text
+    assert f'path = "{staged.state.resolve()}"' in text
+    assert staged.state.is_relative_to(root / ".harness")
+
+
+def test_restage_keeps_dot_terraform_and_drops_stale_files(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    staged = do_stage(root)
+    (staged.workdir / ".terraform").mkdir()
+    (staged.workdir / ".terraform" / "providers").write_text("cached")
+    (staged.workdir / staging.TFLOCAL_OVERRIDE).write_text("left by an interrupted tflocal")
+    (staged.workdir / "old.tf").write_text("")
+    (root / "terraform" / "new.tf").write_text("")
+    (root / "extra.txt").write_text("")
+    do_stage(root)
+    assert (staged.workdir / ".terraform" / "providers").read_text() == "cached"
+    assert not (staged.workdir / staging.TFLOCAL_OVERRIDE).exists()
+    assert not (staged.workdir / "old.tf").exists()
+    assert (staged.workdir / "new.tf").exists()
+    assert (staged.tree / "extra.txt").is_symlink()
+
+
+def test_real_folder_untouched(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    before = {p: p.read_bytes() for p in (root / "terraform").rglob("*") if p.is_file()}
+    do_stage(root)
+    after = {p: p.read_bytes() for p in (root / "terraform").rglob("*") if p.is_file()}
+    assert before == after
+
+
+def test_nested_terraform_dir(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / "infra" / "terraform").mkdir(parents=True)
+    (root / "infra" / "terraform" / "main.tf").write_text("")
+    (root / "infra" / "modules").mkdir()
+    (root / "dists.zip").write_bytes(b"PK")
+    staged = do_stage(root, root / "infra" / "terraform")
+    assert staged.workdir == staged.tree / "infra" / "terraform"
+    assert (staged.tree / "infra" / "modules").is_symlink()
+    assert (staged.workdir / "../../dists.zip").resolve() == (root / "dists.zip").resolve()
+
+
+def test_tflocal_leftover_in_real_folder_refused(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / "terraform" / staging.TFLOCAL_OVERRIDE).write_text("")
+    with pytest.raises(TerraformError, match=r"localstack_providers_override\.tf.*delete"):
+        do_stage(root)
+
+
+def test_missing_terraform_folder(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        do_stage(tmp_path, tmp_path / "terraform")
+
+
+def test_strip_lock_hashes_keeps_versions(tmp_path: Path) -> None:
+    lock = tmp_path / ".terraform.lock.hcl"
+    lock.write_text(
+        'provider "registry.terraform.io/hashicorp/aws" {\n  version = "5.100.0"\n'
+        '  hashes = [\n    "h1:x=",\n    "zh:y",\n  ]\n}\n'
+    )
+    assert staging.strip_lock_hashes(lock)
+    assert lock.read_text() == 'provider "registry.terraform.io/hashicorp/aws" {\n  version = "5.100.0"\n}\n'
+    assert not staging.strip_lock_hashes(lock)
+    assert not staging.strip_lock_hashes(tmp_path / "absent")
