@@ -56,11 +56,6 @@ class EventCase:
         return {k: str(v) for k, v in data.items() if k in ("errorType", "errorMessage")}
 
 
-def has_expected(case: EventCase) -> bool:
-    """True when the case has an ``.expected.json``."""
-    return case.expected_path is not None
-
-
 def _load_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))

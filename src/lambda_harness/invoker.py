@@ -28,6 +28,7 @@ from lambda_harness.errors import InvocationError
 if TYPE_CHECKING:
     from mypy_boto3_lambda.client import LambdaClient
 
+    from lambda_harness.inventory import Inventory
     from lambda_harness.settings import Settings
     from lambda_harness.ui import UI
 
@@ -256,6 +257,24 @@ class Invoker:
         return InvocationError(f"invoking {target} at {self.endpoint_url} was refused: {code}: {message}")
 
 
+def deployed_region(inventory: Inventory) -> str:
+    """The region the functions really live in, from their ARNs (the provider's own ``region``
+    setting wins over the harness's), else what the inventory says."""
+    for fn in inventory.functions:
+        parts = str(fn.arn).split(":")
+        if len(parts) > 3 and parts[0] == "arn" and parts[3]:
+            return parts[3]
+    return inventory.region
+
+
+def region_for(settings: Settings) -> str:
+    """The deployment's region when ``.harness/inventory.json`` exists, else the settings' region."""
+    from lambda_harness.inventory import Inventory
+
+    path = settings.harness_dir / "inventory.json"
+    return deployed_region(Inventory.load(path)) if path.is_file() else settings.region
+
+
 def read_event_source(source: str | None, stdin: BinaryIO | None = None) -> bytes:
     """The event body from a file, ``-`` (stdin) or nothing (``{}``)."""
     if source is None:
@@ -279,7 +298,7 @@ def invoke_command(
 ) -> int:
     """``lambda-harness invoke NAME [--event FILE|-]``: 0 when the handler succeeded, else 1."""
     body = read_event_source(event_source, stdin)
-    invoker = invoker or Invoker(settings.endpoint_url, settings.region)
+    invoker = invoker or Invoker(settings.endpoint_url, region_for(settings))
     result = invoker.invoke(name, body)
     if isinstance(result.payload, bytes):
         ui.info(result.payload.decode("utf-8", "replace"))

@@ -23,8 +23,7 @@ from typing import Any
 from lambda_harness import proc
 from lambda_harness.errors import EmulatorError, HarnessError, InvocationError
 from lambda_harness.inventory import Inventory
-from lambda_harness.invoker import Invocation, Invoker
-from lambda_harness.pytest_plugin import deployed_region
+from lambda_harness.invoker import Invocation, Invoker, deployed_region
 from lambda_harness.report import SUMMARY_COLUMNS, failure_texts, load_results, summary_rows
 from lambda_harness.settings import Settings
 from lambda_harness.ui import UI
@@ -109,8 +108,8 @@ def embedded_endpoint(settings: Settings, ui: UI) -> Iterator[str]:
             "(see the README's LocalStack section), or use --backend embedded"
         )
     # Late imports: the emulator pulls in moto, which costs a second the other commands need not pay.
-    from lambda_harness.emulator.runtime import LambdaRuntime  # noqa: PLC0415
-    from lambda_harness.emulator.server import Emulator  # noqa: PLC0415
+    from lambda_harness.emulator.runtime import LambdaRuntime
+    from lambda_harness.emulator.server import Emulator
 
     runtime = LambdaRuntime(
         cache_dir=settings.cache_dir,
@@ -132,19 +131,19 @@ def embedded_endpoint(settings: Settings, ui: UI) -> Iterator[str]:
 
 
 def _real_build(settings: Settings, ui: UI) -> Any:
-    from lambda_harness.build.builder import build  # noqa: PLC0415
+    from lambda_harness.build.builder import build
 
     return build(settings, ui)
 
 
 def _real_deploy(settings: Settings, ui: UI, endpoint_url: str) -> Inventory:
-    from lambda_harness.terraform import deploy  # noqa: PLC0415
+    from lambda_harness.terraform import deploy
 
     return deploy(settings, ui, endpoint_url)
 
 
 def _real_attest(settings: Settings, zip_path: Path, results: Mapping[str, object]) -> Path:
-    from lambda_harness.attestation import write_attestation  # noqa: PLC0415
+    from lambda_harness.attestation import write_attestation
 
     return write_attestation(settings, zip_path, results)
 
@@ -324,17 +323,24 @@ def smoke_command(settings: Settings, ui: UI) -> int:
 
 
 def apply_only(
-    settings: Settings, ui: UI, *, deploy: Callable[[Settings, UI, str], Inventory] | None = None
+    settings: Settings,
+    ui: UI,
+    *,
+    deploy: Callable[[Settings, UI, str], Inventory] | None = None,
+    build: Callable[[Settings, UI], Any] | None = None,
 ) -> Inventory:
-    """``lambda-harness apply``: deploy to a running endpoint, starting a detached one if none answers.
+    """``lambda-harness apply``: build, then deploy to a running endpoint (a detached one is
+    started when none answers).
 
-    The endpoint is left running (the point is to poke at the deployment);
-    ``lambda-harness down`` stops it.
+    The zip is rebuilt first (seconds, from the wheel cache) so what is deployed is
+    what is in functions/ now. The endpoint is left running (the point is to poke
+    at the deployment); ``lambda-harness down`` stops it.
     """
+    (build or _real_build)(settings, ui)
     if not endpoint_healthy(settings.endpoint_url):
         if settings.backend == "localstack":
             raise EmulatorError(f"LocalStack does not answer at {settings.endpoint_url}: start it first")
-        from lambda_harness.emulator import control  # noqa: PLC0415
+        from lambda_harness.emulator import control
 
         with ui.step(f"start a detached endpoint on {settings.endpoint_url}"):
             pid = control.start_detached(settings)
@@ -351,7 +357,7 @@ def apply_command(settings: Settings, ui: UI) -> int:
 
 def destroy_command(settings: Settings, ui: UI) -> int:
     """CLI adapter for ``destroy``: ``terraform destroy`` of the harness deployment."""
-    from lambda_harness.terraform import destroy  # noqa: PLC0415
+    from lambda_harness.terraform import destroy
 
     destroy(settings, ui, settings.endpoint_url)
     return 0

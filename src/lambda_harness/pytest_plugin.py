@@ -12,7 +12,7 @@ in a plain ``pytest`` run of unit tests.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ import pytest
 from lambda_harness.errors import ConfigError, HarnessError, InvocationError
 from lambda_harness.events import EventCase, GateProblem, check_case, discover, gate
 from lambda_harness.inventory import Inventory
-from lambda_harness.invoker import Invocation, Invoker, client_config, make_session
+from lambda_harness.invoker import Invocation, Invoker, client_config, deployed_region, make_session
 from lambda_harness.report import CaseResult, ResultsRecorder, log_excerpt
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
@@ -37,16 +37,6 @@ def load_inventory(path: Path) -> Inventory:
     return Inventory.load(path)
 
 
-def deployed_region(inventory: Inventory) -> str:
-    """The region the functions really live in: from their ARNs (the provider's own ``region``
-    setting wins over the harness's), else what the inventory says."""
-    for fn in inventory.functions:
-        parts = str(getattr(fn, "arn", "")).split(":")
-        if len(parts) > 3 and parts[0] == "arn" and parts[3]:
-            return parts[3]
-    return inventory.region
-
-
 @dataclass
 class HarnessState:
     """Per-session plugin state, kept in ``config.stash``."""
@@ -59,7 +49,6 @@ class HarnessState:
     results_path: Path | None
     inventory: Inventory | None = None
     recorder: ResultsRecorder = field(default_factory=ResultsRecorder)
-    collected_events: bool = False
     _invoker: Invoker | None = None
 
     @property
@@ -127,6 +116,11 @@ def pytest_configure(config: pytest.Config) -> None:
         results_path=_resolve(config, config.getoption("harness_results")),
         inventory=inventory,
     )
+    if inventory is not None and not state.events_dir.is_dir():
+        raise pytest.UsageError(
+            f"events folder {state.events_dir} does not exist: add {state.events_dir}/<function>/<case>.json "
+            f"for each deployed function ({', '.join(fn.name for fn in inventory.functions) or 'none'})"
+        )
     state.recorder.endpoint_url = state.endpoint_url
     state.recorder.region = state.region
     config.stash[STATE] = state
@@ -150,7 +144,6 @@ def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Col
     state = parent.config.stash.get(STATE, None)
     if state is None or not state.active or path.resolve() != state.events_dir.resolve():
         return None
-    state.collected_events = True
     return EventsDirectory.from_parent(parent, path=path)
 
 
@@ -248,17 +241,6 @@ class GateItem(pytest.Item):
         return self.path, None, self.name
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """An active run whose events folder is missing cannot pass the gate: say so."""
-    state = session.config.stash.get(STATE, None)
-    if state is None or not state.active or state.collected_events or state.events_dir.is_dir():
-        return
-    session.config.stash[STATE].recorder.gate.append(
-        {"kind": "no-events-dir", "name": str(state.events_dir),
-         "message": f"events folder {state.events_dir} does not exist: add <function>/<case>.json there"}
-    )
-
-
 class _OutcomeCounter:
     """Counts every test's outcome for the results file (setup/teardown failures are errors)."""
 
@@ -332,8 +314,3 @@ def invoke(pytestconfig: pytest.Config) -> Callable[..., Invocation]:
         return state.invoker.invoke(name, event, **kwargs)
 
     return call
-
-
-def iter_functions(inventory: Inventory) -> Iterator[str]:
-    """Names of the deployed functions (helper for hand-written tests)."""
-    return (fn.name for fn in inventory.functions)

@@ -8,6 +8,7 @@ runs a handler from the container-built zip under its runtime's CPython.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -15,10 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from lambda_harness.containers.errors import ContainerError
 from lambda_harness.invoker import client_config, make_session
+from lambda_harness.settings import Settings, load_settings
 from lambda_harness.tfconfig import read_functions
+from lambda_harness.ui import UI
 
 # (endpoint_url, project folder whose dists.zip the container built) -> raises on failure.
 HostTests = Callable[[str, Path], None]
@@ -110,3 +114,39 @@ def smoke(endpoint_url: str, project_dir: Path, region: str = "us-east-1") -> Sm
             f"{error_type}: {payload.get('errorMessage')}"
         )
     return SmokeResult(buckets, name, str(fn.handler), runtime, error, error_type)
+
+
+@dataclass(frozen=True)
+class ContainerBuilt:
+    """The build stage's result when the zip came from the builder container (no host rebuild)."""
+
+    zip_path: Path
+
+
+def pipeline_tests(ui: UI) -> HostTests:
+    """The real check as a ``HostTests`` hook: ``lambda-harness run`` against the container's endpoint.
+
+    Terraform applies the project to the endpoint and pytest invokes every
+    function with every event case, on the zip the builder container wrote
+    (the build stage is replaced, so nothing rebuilds it on the host).
+    """
+
+    def run_tests(endpoint_url: str, project: Path) -> None:
+        from lambda_harness import pipeline  # late: moto and terraform load only here
+
+        settings = _settings_for(project, endpoint_url)
+        zip_path = project / "dists.zip"
+        stages = dataclasses.replace(pipeline.default_stages(), build=lambda _s, _u: ContainerBuilt(zip_path))
+        report = pipeline.run(settings, ui, stages=stages)
+        if not report.ok:
+            raise ContainerError(
+                f"lambda-harness run against the containerized endpoint {endpoint_url} failed: "
+                + "; ".join(report.failures or ["see the table above"])
+            )
+
+    return run_tests
+
+
+def _settings_for(project: Path, endpoint_url: str) -> Settings:
+    parts = urlsplit(endpoint_url)
+    return load_settings(project, {"host": parts.hostname, "port": parts.port})

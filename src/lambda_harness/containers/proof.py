@@ -31,7 +31,7 @@ from types import FrameType
 from lambda_harness import proc
 from lambda_harness.containers import apt, compose
 from lambda_harness.containers.baseimage import BaseSpec, ensure_image
-from lambda_harness.containers.checks import HostTests, copy_project, sha256_of, smoke
+from lambda_harness.containers.checks import HostTests, copy_project, pipeline_tests, sha256_of, smoke
 from lambda_harness.containers.engine import Engine, mounts_under
 from lambda_harness.containers.errors import ContainerError
 from lambda_harness.errors import HarnessError
@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 PROJECT_NAME = "lhproof"
 BUILD_TIMEOUT_S = 600.0
 HEALTH_TIMEOUT_S = 180.0
+ENGINE_TMPFS_SIZE = "8g"  # images (~0.6 GB here) and containers live in memory; pages only as used
 
 
 @dataclass
@@ -145,16 +146,18 @@ def run_proof(
     base_image: str | None = None,
     port: int | None = None,
     environ: Mapping[str, str] | None = None,
+    work_parent: Path | None = None,
 ) -> int:
     """Prove the compose flow end to end; 0 when every step passed, else 1 (the error is reported).
 
     ``host_tests(endpoint_url, project)`` runs the real checks (apply + pytest)
     against the containerized endpoint; without it a smoke check runs.
     ``base_image`` skips debootstrap (e.g. a registry mirror of the SAM build image).
+    ``work_parent`` is where the temp folder goes (default: the system's temp folder).
     """
     env = dict(os.environ if environ is None else environ)
     times = StepTimes(ui)
-    state = ProofState(Path(tempfile.mkdtemp(prefix="lh-proof-")))
+    state = ProofState(Path(tempfile.mkdtemp(prefix="lh-proof-", dir=work_parent)))
     code = 1
     with terminate_as_interrupt():
         try:
@@ -195,7 +198,7 @@ def _prove(
     with times.step("host: lambda-harness build"):
         state.host_sha = host_build(project, state.root / "host" / "dists.zip")
     with times.step("start a private dockerd"):
-        state.engine = Engine(state.root / "engine", ui)
+        state.engine = Engine(state.root / "engine", ui, tmpfs_size=ENGINE_TMPFS_SIZE)
         state.engine.start()
     if base_image is None:
         with times.step("base image (debootstrap bookworm, cached)"):
@@ -290,8 +293,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (never the daemon)")
     parser.add_argument("--base-image", help="skip debootstrap: a base image the engine can pull")
     parser.add_argument("--port", type=int, help="endpoint port (default: a free one)")
+    parser.add_argument("--smoke-only", action="store_true",
+                        help="host check: S3 + one function invoked, instead of apply + every event case")
     args = parser.parse_args(argv)
-    return run_proof(args.project, make_ui(), keep=args.keep, base_image=args.base_image, port=args.port)
+    ui = make_ui()
+    tests = None if args.smoke_only else pipeline_tests(ui)
+    return run_proof(args.project, ui, keep=args.keep, base_image=args.base_image, port=args.port,
+                     host_tests=tests)
 
 
 if __name__ == "__main__":

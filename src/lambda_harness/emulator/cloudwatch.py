@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Protocol
 
 from moto.logs.models import logs_backends
 
@@ -20,6 +21,12 @@ logger = logging.getLogger(__name__)
 
 #: PutLogEvents takes at most 10,000 events per call.
 _MAX_EVENTS = 10_000
+
+
+class LogWriter(Protocol):
+    """Where invocation logs go (``LogSink``; tests pass a list-backed fake)."""
+
+    def write(self, *, account_id: str, region: str, function_name: str, version: str, log: str) -> None: ...
 
 
 class LogSink:

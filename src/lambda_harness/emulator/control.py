@@ -45,7 +45,7 @@ def pid_file(settings: Settings) -> Path:
 
 def make_runtime(settings: Settings, ui: UI | None) -> Any:
     """The Lambda runtime the endpoint runs functions on (work dir under .harness)."""
-    from lambda_harness.emulator.runtime import LambdaRuntime  # noqa: PLC0415 - down/trigger stay light
+    from lambda_harness.emulator.runtime import LambdaRuntime
 
     return LambdaRuntime(
         cache_dir=settings.cache_dir,
@@ -58,7 +58,7 @@ def make_runtime(settings: Settings, ui: UI | None) -> Any:
 
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    # `down` sends SIGINT first, but a service manager sends SIGTERM: both shut down cleanly.
+    # `down` sends SIGINT first, a service manager SIGTERM: both shut down cleanly.
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -67,15 +67,18 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, interrupt)
+    # A shell's `cmd &` starts us with SIGINT ignored; `down` and Ctrl-C must still work.
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def serve_foreground(settings: Settings, ui: UI, *, stop: threading.Event | None = None) -> None:
     """Serve until Ctrl-C (or SIGTERM, or ``stop`` set); then stop the server and every worker."""
-    from lambda_harness.emulator.server import Emulator  # noqa: PLC0415 - moto loads only to serve
+    from lambda_harness.emulator.server import Emulator
 
     stop = stop or threading.Event()
     runtime = make_runtime(settings, ui)

@@ -71,10 +71,11 @@ def target_input(target: dict[str, Any], event: dict[str, Any]) -> bytes:
         return json.dumps(matches[0].value if matches else None).encode()
     if target.get("InputTransformer"):
         transformer = target["InputTransformer"]
+        with_ingestion: Any = {"ingestion-time": event.get("time"), **event}  # moto's parser reads it
         result = EventTemplateParser.parse(
             input_template=transformer.get("InputTemplate"),
             input_paths_map=transformer.get("InputPathsMap", {}),
-            event=event,  # type: ignore[arg-type]
+            event=with_ingestion,
         )
         return (result if isinstance(result, str) else json.dumps(result)).encode()
     return json.dumps(event).encode()
@@ -150,6 +151,7 @@ class Scheduler:
         self.bridge = bridge
         self.tick_s = tick_s
         self._due: dict[RuleKey, tuple[str, Schedule, float]] = {}
+        self._bad: set[RuleKey] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -178,27 +180,30 @@ class Scheduler:
             if not expression or rule.state != "ENABLED":
                 continue
             seen.add(key)
-            entry = self._due.get(key)
-            if entry is None or entry[0] != expression:
-                schedule = self._parse(rule.name, expression)
-                if schedule is None:
-                    continue
-                entry = (expression, schedule, _next(schedule, now))
-            if now >= entry[2]:
-                self.bridge.deliver(rule, scheduled_event(rule, now))
+            if self._step(key, rule, expression, now):
                 fired.append(rule.name)
-                entry = (entry[0], entry[1], _next(entry[1], now))
-            self._due[key] = entry
         for key in set(self._due) - seen:
             del self._due[key]
         return fired
 
-    def _parse(self, name: str, expression: str) -> Schedule | None:
+    def _step(self, key: RuleKey, rule: Any, expression: str, now: float) -> bool:
+        entry = self._due.get(key)
         try:
-            return parse_schedule(expression)
+            if entry is None or entry[0] != expression:
+                schedule = parse_schedule(expression)
+                entry = (expression, schedule, _next(schedule, now))
+            due = now >= entry[2]
+            if due:
+                self.bridge.deliver(rule, scheduled_event(rule, now))
+                entry = (entry[0], entry[1], _next(entry[1], now))
         except EmulatorError as exc:
-            logger.warning("EventBridge rule %s: %s; it will not fire on its own (use trigger)", name, exc)
-            return None
+            if key not in self._bad:
+                logger.warning("EventBridge rule %s: %s; it will not fire on its own (use trigger)",
+                               rule.name, exc)
+            self._bad.add(key)
+            return False
+        self._due[key] = entry
+        return due
 
 
 def _next(schedule: Schedule, now: float) -> float:

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
-from lambda_harness.emulator.cloudwatch import LogSink
+from lambda_harness.emulator.cloudwatch import LogWriter
 from lambda_harness.emulator.functions import MotoFunction, function_config
 from lambda_harness.emulator.runtime.model import FunctionConfig, InvokeResult, ThrottledError
 from lambda_harness.errors import EmulatorError
@@ -75,14 +75,16 @@ class InvokeService:
     def __init__(
         self,
         runtime: Runtime,
-        logs: LogSink,
+        logs: LogWriter,
         *,
         endpoint_url: str,
         policy: AsyncPolicy | None = None,
         timer: Callable[[float, Callable[[], None]], threading.Timer] | None = None,
+        configure: Callable[[MotoFunction, str], FunctionConfig] = function_config,
     ) -> None:
         self.runtime = runtime
         self.logs = logs
+        self.configure = configure
         self.endpoint_url = endpoint_url
         self.policy = policy or AsyncPolicy()
         self._executor = ThreadPoolExecutor(max_workers=self.policy.workers, thread_name_prefix="lh-async")
@@ -95,7 +97,7 @@ class InvokeService:
     def run(self, fn: MotoFunction, payload: bytes, *, request_id: str | None = None,
             client_context: str | None = None) -> InvokeResult:
         """One synchronous invocation, logged to CloudWatch Logs. Raises ThrottledError/EmulatorError."""
-        config = function_config(fn, self.endpoint_url)
+        config = self.configure(fn, self.endpoint_url)
         result = self.runtime.invoke(config, payload, request_id=request_id or new_request_id(),
                                      client_context=client_context)
         self.logs.write(

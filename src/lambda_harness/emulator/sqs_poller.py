@@ -174,7 +174,8 @@ class SqsPoller:
         deadline = self.clock() + window
         batch: dict[str, Any] = {}  # by message id: a window longer than the visibility timeout
         while True:  # could otherwise receive the same message twice
-            for message in sqs.receive_message(queue.name, size - len(batch), 0, queue.visibility_timeout, ["All"]):
+            wanted = size - len(batch)
+            for message in sqs.receive_message(queue.name, wanted, 0, queue.visibility_timeout, ["All"]):
                 batch[message.id] = message
             if len(batch) >= size or self.clock() >= deadline or self._stop.wait(self.interval_s):
                 return list(batch.values())

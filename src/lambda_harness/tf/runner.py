@@ -154,10 +154,10 @@ class Terraform:
         lock = self.staged.workdir / ".terraform.lock.hcl"
         if staging.strip_lock_hashes(lock):
             self.ui.warn(
-                f"{self.settings.terraform_dir / '.terraform.lock.hcl'}: its checksums do not cover the mirror's "
-                "provider package for this platform; the staged copy keeps the locked versions without them "
-                "(real deploys are unaffected). To record this platform too, run `terraform providers lock "
-                "-platform=linux_amd64 -platform=darwin_arm64 ...` in terraform/."
+                f"{self.settings.terraform_dir / '.terraform.lock.hcl'}: its checksums do not cover the "
+                "mirror's provider package for this platform; the staged copy keeps the locked versions "
+                "without them (real deploys are unaffected). To record this platform too, run "
+                "`terraform providers lock -platform=linux_amd64 -platform=darwin_arm64 ...` in terraform/."
             )
 
     def _ensure_init(self) -> None:

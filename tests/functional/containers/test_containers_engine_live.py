@@ -47,7 +47,7 @@ def tools() -> None:
 @pytest.fixture(scope="module")
 def engine(tools: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     root = tmp_path_factory.mktemp("engine")
-    eng = Engine(root, PlainUI())
+    eng = Engine(root, PlainUI(), tmpfs_size="4g")  # a disk data root is slow to delete here
     eng.start()
     try:
         yield eng
@@ -69,8 +69,9 @@ def test_the_engine_answers_and_has_no_bridge(engine: Engine) -> None:
 
 
 def test_stopping_the_engine_ends_its_process_and_mounts(tools: None, tmp_path: Path) -> None:
-    eng = Engine(tmp_path / "e", PlainUI())
+    eng = Engine(tmp_path / "e", PlainUI(), tmpfs_size="1g")
     eng.start()
+    assert len(mounts_under(tmp_path, _mountinfo())) >= 1  # the tmpfs
     pid = eng.pid
     assert pid is not None
     eng.stop()

@@ -23,7 +23,7 @@ from lambda_harness.ui import PlainUI
 if str(Path(__file__).parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).parent))
 
-from endpoint_support import handler_zip, make_settings, read_records  # noqa: E402
+from endpoint_support import handler_zip, make_settings, read_records
 
 
 @pytest.fixture(scope="session")
@@ -57,8 +57,9 @@ def aws(endpoint: Emulator) -> Callable[[str], Any]:
     config = Config(max_pool_connections=60, retries={"max_attempts": 1}, read_timeout=120)
 
     def client(service: str) -> Any:
-        return boto3.client(service, endpoint_url=endpoint.url, region_name="us-east-1",
-                            aws_access_key_id="test", aws_secret_access_key="test", config=config)
+        session = boto3.Session(aws_access_key_id="test", aws_secret_access_key="test",
+                                region_name="us-east-1")
+        return session.client(service, endpoint_url=endpoint.url, config=config)  # type: ignore[call-overload]
 
     return client
 
@@ -105,6 +106,7 @@ def wait_records(out_dir: Path) -> Callable[..., list[dict[str, Any]]]:
                 time.sleep(settle)
                 return read_records(out_dir)
             time.sleep(0.05)
-        raise AssertionError(f"expected {count} invocations within {timeout}s, saw {len(read_records(out_dir))}")
+        seen = len(read_records(out_dir))
+        raise AssertionError(f"expected {count} invocations within {timeout}s, saw {seen}")
 
     return wait

@@ -18,7 +18,9 @@ def _record(event, context):
     out = os.environ.get("OUT_DIR")
     if out:
         name = f"{time.time_ns()}-{context.aws_request_id}.json"
-        pathlib.Path(out, name).write_text(json.dumps({"event": event, "request_id": context.aws_request_id}))
+        tmp = pathlib.Path(out, name + ".tmp")  # write then rename: tests never read half a file
+        tmp.write_text(json.dumps({"event": event, "request_id": context.aws_request_id}))
+        tmp.rename(tmp.with_suffix(""))
 
 def echo(event, context):
     print("event", json.dumps(event))

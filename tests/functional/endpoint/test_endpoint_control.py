@@ -100,8 +100,8 @@ def _alive(pid: int) -> bool:
 
 
 def _run_a_function(url: str) -> None:
-    kw = {"endpoint_url": url, "region_name": "us-east-1", "aws_access_key_id": "test",
-          "aws_secret_access_key": "test"}
+    kw: dict[str, Any] = {"endpoint_url": url, "region_name": "us-east-1", "aws_access_key_id": "test",
+                          "aws_secret_access_key": "test"}
     role = boto3.client("iam", **kw).create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     lam = boto3.client("lambda", **kw)
     lam.create_function(FunctionName="f", Runtime="python3.12", Role=role, Handler="app.echo",
@@ -121,7 +121,9 @@ def _env(settings: Settings) -> dict[str, str]:
     return {**os.environ, "LAMBDA_HARNESS_CACHE_DIR": str(settings.cache_dir)}
 
 
-def test_start_and_stop_detached_leave_nothing_behind(project: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_start_and_stop_detached_leave_nothing_behind(
+    project: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LAMBDA_HARNESS_CACHE_DIR", str(project.cache_dir))
     pid = control.start_detached(project)
     record = json.loads(control.pid_file(project).read_text())

@@ -15,7 +15,9 @@ from botocore.exceptions import ClientError
 from lambda_harness.emulator.server import Emulator
 
 
-def test_request_response_returns_payload_and_version(aws: Callable[[str], Any], deploy: Callable[..., str]) -> None:
+def test_request_response_returns_payload_and_version(
+    aws: Callable[[str], Any], deploy: Callable[..., str]
+) -> None:
     name = deploy("echo")
     resp = aws("lambda").invoke(FunctionName=name, Payload=b'{"a": 1}')
     assert resp["StatusCode"] == 200
@@ -113,7 +115,8 @@ def test_event_failure_is_retried_twice_with_same_request_id(
     records = json_records(out_dir)
     assert len(records) == 3
     assert {r["request_id"] for r in records} == {resp["ResponseMetadata"]["RequestId"]}
-    events = aws("logs").filter_log_events(logGroupName=f"/aws/lambda/{name}", filterPattern="START")["events"]
+    logs = aws("logs")
+    events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}", filterPattern="START")["events"]
     assert len([e for e in events if e["message"].startswith("START")]) == 3
 
 
@@ -163,7 +166,9 @@ def test_payload_too_large(
     assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
 
 
-def test_async_payload_just_under_limit_is_accepted(aws: Callable[[str], Any], deploy: Callable[..., str]) -> None:
+def test_async_payload_just_under_limit_is_accepted(
+    aws: Callable[[str], Any], deploy: Callable[..., str]
+) -> None:
     payload = json.dumps({"x": "a" * (1024 * 1024 - 100)}).encode()
     resp = aws("lambda").invoke(FunctionName=deploy("echo"), InvocationType="Event", Payload=payload)
     assert resp["StatusCode"] == 202
@@ -175,7 +180,9 @@ def test_invalid_json_payload_is_refused(aws: Callable[[str], Any], deploy: Call
     assert info.value.response["Error"]["Code"] == "InvalidRequestContentException"
 
 
-def test_fifty_parallel_invocations_all_answered(aws: Callable[[str], Any], deploy: Callable[..., str]) -> None:
+def test_fifty_parallel_invocations_all_answered(
+    aws: Callable[[str], Any], deploy: Callable[..., str]
+) -> None:
     name = deploy("slow")
     lam = aws("lambda")
     with ThreadPoolExecutor(max_workers=50) as pool:

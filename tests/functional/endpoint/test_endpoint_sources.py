@@ -155,7 +155,8 @@ def test_eventbridge_pattern_rule_delivers_on_put_events(
     fn_arn = aws("lambda").get_function(FunctionName=fn)["Configuration"]["FunctionArn"]
     events = aws("events")
     rule = f"orders-{_uid()}"
-    events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["shop.orders"], "detail-type": ["Created"]}))
+    pattern = {"source": ["shop.orders"], "detail-type": ["Created"]}
+    events.put_rule(Name=rule, EventPattern=json.dumps(pattern))
     events.put_targets(Rule=rule, Targets=[{"Id": "fn", "Arn": fn_arn}])
     events.put_events(Entries=[
         {"Source": "other", "DetailType": "Created", "Detail": "{}"},

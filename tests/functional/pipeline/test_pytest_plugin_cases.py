@@ -169,3 +169,22 @@ def test_missing_inventory_file_is_a_usage_error(pytester: pytest.Pytester) -> N
     result = pytester.runpytest("--harness-inventory", "nope.json")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*nope.json does not exist: deploy first*"])
+
+
+def test_harness_flag_uses_the_default_inventory(pytester: pytest.Pytester, fake_lambda: Any) -> None:
+    fake_lambda.behaviours = {"fn": fake_lambda.ok({"done": True})}
+    fake_lambda.write_inventory(pytester.path / ".harness" / "inventory.json")
+    case(pytester, "fn", "a", {}, expected={"done": True})
+    result = pytester.runpytest("-p", "no:cacheprovider", "--harness", "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["lambda-harness: endpoint http://127.0.0.1:*", "*events::fn/a PASSED*"])
+
+
+def test_missing_events_folder_is_a_usage_error_naming_the_functions(
+    pytester: pytest.Pytester, fake_lambda: Any
+) -> None:
+    fake_lambda.behaviours = {"fn_one": fake_lambda.ok({}), "fn_two": fake_lambda.ok({})}
+    inventory = fake_lambda.write_inventory(pytester.path / "inv.json")
+    result = pytester.runpytest("--harness-inventory", str(inventory))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*events does not exist: add *events/<function>/<case>.json*(fn_one, fn_two)*"])

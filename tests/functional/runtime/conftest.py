@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from lambda_harness.emulator.runtime import FunctionConfig, InterpreterFinder, LambdaRuntime
+from lambda_harness.settings import default_cache_dir
 
 
 def make_zip(files: dict[str, str | bytes]) -> bytes:
@@ -57,8 +58,8 @@ def make_fn(files: dict[str, str | bytes], handler: str = "app.handler", **chang
 @pytest.fixture(scope="session")
 def runtime_cache() -> Path:
     """The shared cache (runtime folders are installed once per machine, like the real CLI does)."""
-    base = os.environ.get("LAMBDA_HARNESS_TEST_CACHE") or str(Path.home() / ".cache" / "lambda-harness")
-    return Path(base)
+    override = os.environ.get("LAMBDA_HARNESS_TEST_CACHE")
+    return Path(override) if override else default_cache_dir(os.environ)
 
 
 @pytest.fixture(scope="session")

@@ -169,3 +169,19 @@ def test_arm64_runs_natively_with_a_warning(runtime: LambdaRuntime, fn_maker: Ma
     result = runtime.invoke(fn, b'{"n": 1}')
     assert result.function_error is None
     assert "is arm64 but runs natively" in result.log
+
+
+def test_client_context_and_cognito_identity_reach_the_context(
+    runtime: LambdaRuntime, fn_maker: MakeFn
+) -> None:
+    src = (
+        "def handler(e, c):\n"
+        "    return {'custom': c.client_context.custom, 'app': c.client_context.client.app_title,\n"
+        "            'identity': c.identity.cognito_identity_id}\n"
+    )
+    context = json.dumps({"client": {"app_title": "ünïcode app"}, "custom": {"k": "v"}, "env": {}})
+    identity = json.dumps({"cognitoIdentityId": "id-1", "cognitoIdentityPoolId": "pool-1"})
+    result = runtime.invoke(
+        fn_maker({"app.py": src}), b"{}", client_context=context, cognito_identity=identity
+    )
+    assert json.loads(result.payload) == {"custom": {"k": "v"}, "app": "ünïcode app", "identity": "id-1"}

@@ -129,3 +129,11 @@ def test_step_times_records_failed_steps_too() -> None:
     assert [title for title, _secs in times.times] == ["ok", "boom"]
     times.show()
     assert "total" in out.getvalue()
+
+
+def test_pipeline_settings_follow_the_container_endpoint_url(tmp_path: Path) -> None:
+    from lambda_harness.containers.checks import _settings_for
+
+    settings = _settings_for(tmp_path, "http://127.0.0.1:45123")
+    assert settings.endpoint_url == "http://127.0.0.1:45123"
+    assert settings.project_dir == tmp_path.resolve()

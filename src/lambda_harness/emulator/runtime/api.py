@@ -90,7 +90,8 @@ def _response(status: int, body: bytes, headers: dict[str, str] | None = None) -
     lines = [f"HTTP/1.1 {status} {_reason(status)}"]
     all_headers = {"Content-Type": "application/json", **(headers or {}), "Content-Length": str(len(body))}
     lines += [f"{k}: {v}" for k, v in all_headers.items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+    # UTF-8, not latin-1: a client context may carry any text and the runtime reads raw bytes.
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + body
 
 
 def _json(status: int, payload: dict[str, str]) -> bytes:

@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 #: awslambdaric as AWS's own Python base images use it.
 AWSLAMBDARIC = "awslambdaric==4.2.2"
+#: awslambdaric 4.1+ has no CPython 3.9 wheels; 4.0.4 is the last release that has them.
+AWSLAMBDARIC_FOR: dict[tuple[int, int], str] = {(3, 9): "awslambdaric==4.0.4"}
 #: The SDK the managed python3.12/3.13 runtimes shipped in the second half of 2025
 #: (boto3-1.40.4 botocore-1.40.4 in the Lambda runtimes table); a function that
 #: bundles its own boto3 in the zip shadows it, as in Lambda.
@@ -121,7 +123,12 @@ class RuntimeFolders:
         with lock, _file_lock(self.root / f".{target.name}.lock"):
             if target.is_dir():
                 return target
-            logger.info("installing %s and %s into %s", AWSLAMBDARIC, " ".join(SDK), target)
+            logger.info(
+                "installing %s and %s into %s",
+                AWSLAMBDARIC_FOR.get(interpreter.version, AWSLAMBDARIC),
+                " ".join(SDK),
+                target,
+            )
             _publish(lambda tmp: self._install(tmp, interpreter.version, machine), target)
             self._compile(target, interpreter)
         return target
@@ -145,7 +152,7 @@ class RuntimeFolders:
             "--only-binary=:all:",
             "--platform",
             f"manylinux2014_{machine}",
-            AWSLAMBDARIC,
+            AWSLAMBDARIC_FOR.get(version, AWSLAMBDARIC),
             *SDK,
         ]
         try:

@@ -1,0 +1,60 @@
+"""``pipeline.run`` on a copy of this repo: real build, embedded endpoint, Terraform and pytest.
+
+Also proves that a function made by ``lambda-harness new`` passes the run at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from lambda_harness import pipeline
+from lambda_harness.scaffold import new_function
+from lambda_harness.settings import load_settings
+from lambda_harness.ui import PlainUI
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def copy_worker_repo(dst: Path) -> Path:
+    ignore = shutil.ignore_patterns("__pycache__", ".terraform", "*.tfstate*", ".terraform.lock.hcl")
+    for name in ("functions", "terraform"):
+        shutil.copytree(REPO / name, dst / name, ignore=ignore)
+    shutil.copytree(REPO / "tests" / "integration", dst / "tests" / "integration", ignore=ignore)
+    for name in ("requirements.txt", "pyproject.toml"):
+        shutil.copy(REPO / name, dst / name)
+    return dst
+
+
+@pytest.mark.slow
+def test_run_builds_deploys_tests_and_attests_a_new_function(tmp_path: Path) -> None:
+    if shutil.which("terraform") is None:
+        pytest.skip("terraform not installed")
+    repo = copy_worker_repo(tmp_path / "worker")
+    settings = load_settings(repo, {"port": free_port()}, environ=dict(os.environ))
+    new_function(settings, "nightly_digest", "schedule")
+
+    report = pipeline.run(settings, PlainUI())
+
+    assert report.ok, "\n".join(report.failures)
+    functions = report.results["functions"]
+    assert functions["nightly_digest"]["passed"] == 1 and functions["nightly_digest"]["failed"] == 0
+    deployed = {fn.name for fn in report.inventory.functions} if report.inventory else set()
+    assert {"nightly_digest", "process_checker", "risk_ingest"} <= deployed
+    assert report.attestation is not None
+    attestation = json.loads(report.attestation.read_text())
+    assert attestation["results"]["nightly_digest"] == {"passed": 1, "failed": 0}
+    assert report.junit_path is not None and "nightly_digest/default" in report.junit_path.read_text()
+    # Hand-written side-effect tests ran too (they skip only without a deployment).
+    assert report.results["tests"].get("skipped", 0) == 0

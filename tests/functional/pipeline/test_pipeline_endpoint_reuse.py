@@ -1,0 +1,91 @@
+"""The pipeline reuses an endpoint that already answers health, and leaves it running."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambda_harness.errors import EmulatorError
+from lambda_harness.inventory import Inventory
+from lambda_harness.pipeline import apply_only, embedded_endpoint, endpoint_healthy
+from lambda_harness.settings import Settings, load_settings
+from lambda_harness.ui import PlainUI
+
+
+@pytest.fixture
+def health_server() -> Iterator[tuple[int, list[str]]]:
+    """A loopback server answering only GET /_localstack/health (like LocalStack does)."""
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            code = 200 if self.path == "/_localstack/health" else 404
+            self.send_response(code)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield int(server.server_address[1]), seen
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def settings_for(tmp_path: Path, port: int, backend: str = "embedded") -> Settings:
+    return load_settings(tmp_path, {"port": port, "backend": backend}, environ={"HOME": str(tmp_path)})
+
+
+def closed_port() -> int:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    port = int(server.server_address[1])
+    server.server_close()
+    return port
+
+
+def test_healthy_endpoint_is_used_and_not_stopped(tmp_path: Path, health_server: tuple[int, list[str]]) -> None:
+    port, seen = health_server
+    settings = settings_for(tmp_path, port)
+    with embedded_endpoint(settings, PlainUI(quiet=True)) as url:
+        assert url == f"http://127.0.0.1:{port}"
+    assert "/_harness/health" in seen and "/_localstack/health" in seen
+    assert endpoint_healthy(url)  # still answering: we did not start it, so we did not stop it
+
+
+def test_localstack_backend_that_does_not_answer_is_an_error(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, closed_port(), backend="localstack")
+    assert not endpoint_healthy(settings.endpoint_url, timeout=0.5)
+    with pytest.raises(EmulatorError, match="LocalStack does not answer"), embedded_endpoint(settings, PlainUI()):
+        pass
+
+
+def test_apply_only_builds_then_deploys_to_the_running_endpoint(
+    tmp_path: Path, health_server: tuple[int, list[str]]
+) -> None:
+    port, _seen = health_server
+    settings = settings_for(tmp_path, port)
+    calls: list[str] = []
+
+    def build(s: Settings, ui: Any) -> None:
+        calls.append("build")
+
+    def deploy(s: Settings, ui: Any, url: str) -> Inventory:
+        calls.append(f"deploy {url}")
+        return Inventory(url, "us-east-1", [])
+
+    inventory = apply_only(settings, PlainUI(quiet=True), deploy=deploy, build=build)
+    assert calls == ["build", f"deploy http://127.0.0.1:{port}"]
+    assert inventory.endpoint_url == f"http://127.0.0.1:{port}"

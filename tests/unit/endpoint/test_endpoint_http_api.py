@@ -1,0 +1,123 @@
+"""The WSGI front: routing, health, trigger, Invoke request checks and response headers."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from werkzeug.test import Client
+
+from lambda_harness.emulator.http_api import (
+    HarnessApp,
+    client_context,
+    credential_scope,
+    reject,
+    result_headers,
+)
+from lambda_harness.emulator.invoke import ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT
+from lambda_harness.emulator.runtime.model import InvokeResult
+
+
+def moto_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"moto:" + environ["PATH_INFO"].encode()]
+
+
+class FakeInvoke:
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Any, name: str) -> list[bytes]:
+        self.names.append(name)
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b"{}"]
+
+
+def trigger(rule: str, bus: str | None) -> list[str] | None:
+    return ["fn-a"] if rule == "nightly" else None
+
+
+@pytest.fixture
+def invoke() -> FakeInvoke:
+    return FakeInvoke()
+
+
+@pytest.fixture
+def client(invoke: FakeInvoke) -> Client:
+    return Client(HarnessApp(moto_app, invoke, trigger))  # type: ignore[arg-type]
+
+
+def test_invoke_path_is_ours(client: Client, invoke: FakeInvoke) -> None:
+    client.post("/2015-03-31/functions/my%3Afn/invocations", data=b"{}")
+    assert invoke.names == ["my:fn"]  # PATH_INFO arrives decoded, as from werkzeug's server
+
+
+def test_everything_else_goes_to_moto(client: Client, invoke: FakeInvoke) -> None:
+    assert client.get("/2015-03-31/functions/fn").get_data() == b"moto:/2015-03-31/functions/fn"
+    assert client.post("/", data=b"Action=ListQueues").get_data() == b"moto:/"
+    assert invoke.names == []
+
+
+@pytest.mark.parametrize("path", ["/_harness/health", "/_localstack/health"])
+def test_health(client: Client, path: str) -> None:
+    resp = client.get(path)
+    assert resp.status_code == 200
+    body = json.loads(resp.get_data())
+    assert body["services"]["lambda"] == "running" and body["edition"] == "lambda-harness"
+
+
+def test_trigger_routes(client: Client) -> None:
+    ok = client.post("/_harness/trigger/nightly")
+    assert ok.status_code == 200 and json.loads(ok.get_data()) == {"rule": "nightly", "delivered": ["fn-a"]}
+    missing = client.post("/_harness/trigger/nope")
+    assert missing.status_code == 404 and missing.headers["X-Amzn-ErrorType"] == "ResourceNotFoundException"
+    assert client.get("/_harness/trigger/nightly").status_code == 405
+    assert client.get("/_harness/unknown").status_code == 404
+
+
+@pytest.mark.parametrize(("kind", "payload", "expected"), [
+    ("RequestResponse", b"{}", None),
+    ("Bogus", b"{}", "InvalidParameterValueException"),
+    ("RequestResponse", b"{", "InvalidRequestContentException"),
+    ("RequestResponse", b'"' + b"a" * SYNC_PAYLOAD_LIMIT + b'"', "RequestEntityTooLargeException"),
+    ("Event", b'"' + b"a" * ASYNC_PAYLOAD_LIMIT + b'"', "RequestEntityTooLargeException"),
+    ("DryRun", b'"' + b"a" * ASYNC_PAYLOAD_LIMIT + b'"', None),
+])
+def test_reject(kind: str, payload: bytes, expected: str | None) -> None:
+    problem = reject(kind, payload)
+    assert (problem[1] if problem else None) == expected
+    if expected == "RequestEntityTooLargeException":
+        assert problem is not None and problem[0] == 413
+
+
+def test_credential_scope() -> None:
+    auth = ("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261128/eu-central-1/lambda/aws4_request, "
+            "SignedHeaders=host, Signature=abc")
+    assert credential_scope({"HTTP_AUTHORIZATION": auth}) == ("AKIDEXAMPLE", "eu-central-1")
+    assert credential_scope({}) == (None, None)
+
+
+def test_client_context_is_decoded() -> None:
+    raw = base64.b64encode(b'{"custom": {"a": 1}}').decode()
+    assert client_context({"HTTP_X_AMZ_CLIENT_CONTEXT": raw}) == '{"custom": {"a": 1}}'
+    assert client_context({}) is None
+
+
+@dataclass
+class Fn:
+    version: str = "3"
+
+
+def test_result_headers() -> None:
+    result = InvokeResult(request_id="rid", payload=b"{}", function_error="Unhandled",
+                          error_type="ValueError", log="START\n" + "x" * 5000, duration_ms=1, billed_ms=1,
+                          init_ms=None, max_memory_mb=1, cold=False)
+    headers = result_headers(Fn(), result, tail=True)
+    assert headers["X-Amz-Function-Error"] == "Unhandled"
+    assert headers["X-Amz-Executed-Version"] == "3"
+    assert headers["x-amzn-RequestId"] == "rid"
+    assert len(base64.b64decode(headers["X-Amz-Log-Result"])) == 4096
+    assert "X-Amz-Log-Result" not in result_headers(Fn(), result, tail=False)

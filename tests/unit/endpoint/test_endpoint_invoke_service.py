@@ -1,0 +1,154 @@
+"""InvokeService with a hand-written fake runtime: sync runs, async queue, retries, logs."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import pytest
+
+from lambda_harness.emulator.invoke import AsyncPolicy, InvokeService, log_tail
+from lambda_harness.emulator.runtime.model import FunctionConfig, InvokeResult, ThrottledError
+from lambda_harness.errors import EmulatorError
+
+
+@dataclass
+class FakeFunction:
+    function_name: str = "fn"
+    version: str = "$LATEST"
+    event_invoke_config: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class FakeInvokeConfig:
+    config: dict[str, Any]
+
+
+class FakeRuntime:
+    """Answers from a script: each item is 'ok', 'error', 'throttle' or 'fault'."""
+
+    def __init__(self, script: list[str]) -> None:
+        self.script = script
+        self.calls: list[tuple[str, bytes, str | None]] = []
+        self.lock = threading.Lock()
+
+    def invoke(self, fn: FunctionConfig, payload: bytes, *, request_id: str | None = None,
+               client_context: str | None = None) -> InvokeResult:
+        with self.lock:
+            self.calls.append((fn.name, payload, request_id))
+            step = self.script.pop(0) if self.script else "ok"
+        if step == "throttle":
+            raise ThrottledError("slow down", "ReservedFunctionConcurrentInvocationLimitExceeded")
+        if step == "fault":
+            raise EmulatorError("no interpreter")
+        failed = step == "error"
+        return InvokeResult(request_id=request_id or "", payload=b'{"errorType": "E"}' if failed else b"1",
+                            function_error="Unhandled" if failed else None,
+                            error_type="E" if failed else None,
+                            log=f"START RequestId: {request_id}\nEND\nREPORT", duration_ms=1, billed_ms=1,
+                            init_ms=None, max_memory_mb=1, cold=False)
+
+    def shutdown(self) -> None:
+        pass
+
+
+class FakeLogs:
+    def __init__(self) -> None:
+        self.written: list[dict[str, str]] = []
+
+    def write(self, **kwargs: str) -> None:
+        self.written.append(kwargs)
+
+
+def configure(fn: Any, endpoint_url: str) -> FunctionConfig:
+    return FunctionConfig(name=fn.function_name, version=fn.version, handler="app.h", runtime="python3.12",
+                          architecture="x86_64", memory_mb=128, timeout_s=3, environment={}, code_sha256="x",
+                          code_zip=b"zip", layers=(), region="us-east-1", account_id="123456789012",
+                          role_arn="arn:aws:iam::123456789012:role/r", reserved_concurrency=None,
+                          endpoint_url=endpoint_url)
+
+
+class InstantTimer(threading.Thread):
+    """A Timer stand-in that records the delay and fires at once (no waiting in tests)."""
+
+    delays: ClassVar[list[float]] = []
+
+    def __init__(self, delay: float, action: Callable[[], None]) -> None:
+        super().__init__(target=action, daemon=True)
+        InstantTimer.delays.append(delay)
+
+    def cancel(self) -> None:
+        pass
+
+
+def service(
+    script: list[str], retries: tuple[float, ...] = (60.0, 120.0)
+) -> tuple[InvokeService, FakeRuntime, FakeLogs]:
+    runtime, logs = FakeRuntime(script), FakeLogs()
+    InstantTimer.delays = []
+    svc = InvokeService(runtime, logs, endpoint_url="http://127.0.0.1:1", configure=configure,
+                        policy=AsyncPolicy(retry_delays_s=retries), timer=InstantTimer)  # type: ignore[arg-type]
+    return svc, runtime, logs
+
+
+def test_run_invokes_and_logs() -> None:
+    svc, runtime, logs = service(["ok"])
+    result = svc.run(FakeFunction(), b"{}", request_id="rid")
+    assert result.payload == b"1"
+    assert runtime.calls == [("fn", b"{}", "rid")]
+    assert logs.written == [{"account_id": "123456789012", "region": "us-east-1", "function_name": "fn",
+                             "version": "$LATEST", "log": "START RequestId: rid\nEND\nREPORT"}]
+
+
+def test_async_success_runs_once() -> None:
+    svc, runtime, _ = service(["ok"])
+    request_id = svc.submit(FakeFunction(), b"{}")
+    assert svc.wait_idle(5)
+    assert [c[2] for c in runtime.calls] == [request_id]
+    svc.shutdown()
+
+
+def test_async_error_retries_twice_with_aws_delays_and_same_request_id() -> None:
+    svc, runtime, _ = service(["error", "error", "error", "ok"])
+    request_id = svc.submit(FakeFunction(), b"{}")
+    assert svc.wait_idle(5)
+    assert [c[2] for c in runtime.calls] == [request_id] * 3
+    assert InstantTimer.delays == [60.0, 120.0]
+    svc.shutdown()
+
+
+def test_async_stops_retrying_after_success() -> None:
+    svc, runtime, _ = service(["throttle", "ok"])
+    svc.submit(FakeFunction(), b"{}")
+    assert svc.wait_idle(5)
+    assert len(runtime.calls) == 2
+
+
+def test_async_harness_fault_is_not_retried(caplog: pytest.LogCaptureFixture) -> None:
+    svc, runtime, _ = service(["fault"])
+    svc.submit(FakeFunction(), b"{}")
+    assert svc.wait_idle(5)
+    assert len(runtime.calls) == 1
+    assert "no interpreter" in caplog.text
+
+
+def test_maximum_retry_attempts_lowers_retries() -> None:
+    svc, runtime, _ = service(["error"] * 5)
+    svc.submit(FakeFunction(event_invoke_config=[FakeInvokeConfig({"MaximumRetryAttempts": 1})]), b"{}")
+    assert svc.wait_idle(5)
+    assert len(runtime.calls) == 2
+
+
+def test_submit_after_shutdown_is_refused() -> None:
+    svc, _, _ = service([])
+    svc.shutdown()
+    with pytest.raises(EmulatorError, match="shutting down"):
+        svc.submit(FakeFunction(), b"{}")
+
+
+def test_log_tail_is_last_4k_bytes() -> None:
+    log = "x" * 5000 + "END"
+    assert log_tail(log) == log.encode()[-4096:]
+    assert log_tail("short") == b"short"
