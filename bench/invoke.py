@@ -72,28 +72,33 @@ def measure_endpoint(url: str, *, warm: int, cold: int) -> dict[str, Figures]:
         {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}]}
     role = iam.create_role(RoleName=f"bench-{uuid.uuid4().hex[:6]}",
                            AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    out = {}
+    out: dict[str, Figures] = {}
     for name, source in HANDLERS.items():
-        code = _zip(source)
-
-        def create(suffix: str, code: bytes = code, name: str = name) -> str:
-            fn = f"bench-{name}-{suffix}"
-            lam.create_function(FunctionName=fn, Runtime="python3.12", Role=role, Handler="app.handler",
-                                Code={"ZipFile": code}, MemorySize=512, Timeout=30)
-            _wait_active(lam, fn)
-            return fn
-
-        colds = []
-        for i in range(cold):
-            fresh = create(f"cold{i}")
-            colds.append(_timed(lambda fresh=fresh: _invoke(lam, fresh)))  # type: ignore[misc]
-        warm_fn = create("warm")
-        for _ in range(20):  # settle, as the floor does
-            _invoke(lam, warm_fn)
-        warms = [_timed(lambda fn=warm_fn: _invoke(lam, fn)) for _ in range(warm)]  # type: ignore[misc]
-        out[name] = {"cold_ms": statistics.median(colds), "warm_p50_ms": _percentile(warms, 50),
-                     "warm_p95_ms": _percentile(warms, 95)}
+        try:
+            out[name] = _measure_handler(lam, role, name, _zip(source), warm=warm, cold=cold)
+        except RuntimeError as exc:
+            print(f"  ({url}: {name} handler failed: {str(exc)[:200]})")
     return out
+
+
+def _measure_handler(lam: Any, role: str, name: str, code: bytes, *, warm: int, cold: int) -> Figures:
+    def create(suffix: str) -> str:
+        fn = f"bench-{name}-{suffix}"
+        lam.create_function(FunctionName=fn, Runtime="python3.12", Role=role, Handler="app.handler",
+                            Code={"ZipFile": code}, MemorySize=512, Timeout=30)
+        _wait_active(lam, fn)
+        return fn
+
+    colds = []
+    for i in range(cold):
+        fresh = create(f"cold{i}")
+        colds.append(_timed(lambda fresh=fresh: _invoke(lam, fresh)))  # type: ignore[misc]
+    warm_fn = create("warm")
+    for _ in range(20):  # settle, as the floor does
+        _invoke(lam, warm_fn)
+    warms = [_timed(lambda: _invoke(lam, warm_fn)) for _ in range(warm)]
+    return {"cold_ms": statistics.median(colds), "warm_p50_ms": _percentile(warms, 50),
+            "warm_p95_ms": _percentile(warms, 95)}
 
 
 def _wait_active(lam: Any, fn: str) -> None:
@@ -105,9 +110,9 @@ def _wait_active(lam: Any, fn: str) -> None:
 
 def _invoke(lam: Any, fn: str) -> None:
     resp = lam.invoke(FunctionName=fn, Payload=b'{"ping": 1}')
-    resp["Payload"].read()
+    body = resp["Payload"].read()
     if resp.get("FunctionError"):
-        raise RuntimeError(f"{fn} failed: {resp}")
+        raise RuntimeError(f"{fn}: {body.decode(errors='replace')}")
 
 
 def _timed(action: Callable[[], None]) -> float:
@@ -136,7 +141,8 @@ def ministack(warm: int, cold: int) -> dict[str, Figures] | str:
     exe = MINISTACK_VENV / "bin" / "ministack"
     if not exe.exists():
         subprocess.run([sys.executable, "-m", "venv", str(MINISTACK_VENV)], check=True)
-        done = subprocess.run([str(MINISTACK_VENV / "bin" / "pip"), "install", "-q", "ministack"],
+        # boto3 too (one resolve, so it matches ministack's botocore pin): handlers run under its interpreter.
+        done = subprocess.run([str(MINISTACK_VENV / "bin" / "pip"), "install", "-q", "ministack", "boto3"],
                               capture_output=True, text=True, check=False)
         if done.returncode != 0 or not exe.exists():
             return f"pip install ministack failed: {done.stderr.strip()[-300:]}"
@@ -187,11 +193,11 @@ def main() -> None:
         print(f"{name} handler")
         print(_row("floor (runtime alone)", floor[name]))
         print(_row("lambda-harness endpoint", mine[name]))
-        if isinstance(peer, dict):
+        if isinstance(peer, dict) and name in peer:
             print(_row("MiniStack", peer[name]))
         ratio = mine[name]["warm_p50_ms"] / floor[name]["warm_p50_ms"]
         line = f"  warm p50: endpoint = {ratio:.1f}x floor"
-        if isinstance(peer, dict):
+        if isinstance(peer, dict) and name in peer:
             line += (f"; MiniStack = {peer[name]['warm_p50_ms'] / mine[name]['warm_p50_ms']:.1f}x endpoint"
                      f" (cold {peer[name]['cold_ms'] / mine[name]['cold_ms']:.1f}x)")
         print(line)

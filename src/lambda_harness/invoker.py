@@ -301,9 +301,9 @@ def invoke_command(
     invoker = invoker or Invoker(settings.endpoint_url, region_for(settings))
     result = invoker.invoke(name, body)
     if isinstance(result.payload, bytes):
-        ui.info(result.payload.decode("utf-8", "replace"))
+        ui.emit(result.payload.decode("utf-8", "replace"))
     else:
-        ui.info(json.dumps(result.payload, indent=2))
+        ui.emit(json.dumps(result.payload, indent=2))
     if result.log_tail:
         ui.info("--- log tail ---\n" + result.log_tail.rstrip())
     timing = f"{result.wall_ms:.1f} ms wall"

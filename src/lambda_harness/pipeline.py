@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_harness import proc
+from lambda_harness.attestation import attestation_path, write_attestation
 from lambda_harness.errors import EmulatorError, HarnessError, InvocationError
 from lambda_harness.inventory import Inventory
 from lambda_harness.invoker import Invocation, Invoker, deployed_region
@@ -143,8 +144,6 @@ def _real_deploy(settings: Settings, ui: UI, endpoint_url: str) -> Inventory:
 
 
 def _real_attest(settings: Settings, zip_path: Path, results: Mapping[str, object]) -> Path:
-    from lambda_harness.attestation import write_attestation
-
     return write_attestation(settings, zip_path, results)
 
 
@@ -218,7 +217,9 @@ def run(
                        results_path=settings.harness_dir / "results.json")
     report.build = stages.build(settings, ui)
     assert report.results_path is not None
-    report.results_path.unlink(missing_ok=True)  # never read a previous run's verdict
+    # Never read a previous run's verdict, and never leave a green attestation behind a red run.
+    report.results_path.unlink(missing_ok=True)
+    attestation_path(settings).unlink(missing_ok=True)
     with stages.endpoint(settings, ui) as url:
         report.endpoint_url = url
         report.inventory = stages.deploy(settings, ui, url)
@@ -227,6 +228,7 @@ def run(
         with ui.step(f"pytest: {len(report.inventory.functions)} functions against {url}"):
             report.pytest_exit_code = stages.pytest(args, settings.project_dir, env, settings.verbose)
     _judge(report, settings, ui)
+    ui.info(f"JUnit: {report.junit_path}  results: {report.results_path}")
     if report.ok:
         report.attestation = stages.attest(settings, Path(report.build.zip_path), per_function_counts(report))
         ui.info(f"all functions passed; attestation: {report.attestation}")

@@ -153,7 +153,10 @@ class EventsDirectory(pytest.Directory):
     def collect(self) -> Iterable[pytest.Item | pytest.Collector]:
         state = self.config.stash[STATE]
         assert state.inventory is not None  # only collected when active
-        cases = discover(self.path)
+        try:
+            cases = discover(self.path)
+        except ConfigError as exc:
+            raise self.CollectError(str(exc)) from exc
         deployed = [fn.name for fn in state.inventory.functions]
         for name in sorted(deployed):
             for case in cases.get(name, []):
@@ -208,6 +211,8 @@ class EventCaseItem(pytest.Item):
             if exc.invocation is not None and exc.invocation.log_tail:
                 lines += ["--- log tail ---", exc.invocation.log_tail.rstrip()]
             return "\n".join(lines)
+        if isinstance(exc, HarnessError):
+            return f"event case {self.case.id}: {exc}"
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:

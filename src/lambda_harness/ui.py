@@ -18,6 +18,10 @@ class UI(Protocol):
 
     def info(self, message: str) -> None: ...
 
+    def emit(self, text: str) -> None:
+        """The command's product (a payload, a report) on stdout, so it can be piped."""
+        ...
+
     def warn(self, message: str) -> None: ...
 
     def step(self, title: str) -> AbstractContextManager[None]: ...
@@ -28,8 +32,9 @@ class UI(Protocol):
 class PlainUI:
     """Plain lines on a stream; ``quiet`` keeps only warnings."""
 
-    def __init__(self, stream: TextIO | None = None, quiet: bool = False) -> None:
+    def __init__(self, stream: TextIO | None = None, quiet: bool = False, out: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
+        self.out = out or sys.stdout
         self.quiet = quiet
 
     def info(self, message: str) -> None:
@@ -39,6 +44,9 @@ class PlainUI:
     def warn(self, message: str) -> None:
         print(f"warning: {message}", file=self.stream, flush=True)
 
+    def emit(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
     @contextmanager
     def step(self, title: str) -> Iterator[None]:
         start = time.monotonic()
@@ -47,11 +55,12 @@ class PlainUI:
         self.info(f"{title}: done in {time.monotonic() - start:.1f}s")
 
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-        widths = [max(len(str(c)), *(len(str(r[i])) for r in rows)) if rows else len(c) for i, c in enumerate(columns)]
+        cells = [[str(v) for v in row] for row in rows]
+        widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
         print(title, file=self.stream)
-        print("  ".join(c.ljust(w) for c, w in zip(columns, widths)), file=self.stream)
-        for row in rows:
-            print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)), file=self.stream)
+        print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)), file=self.stream)
+        for row in cells:
+            print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)), file=self.stream)
         self.stream.flush()
 
 
@@ -68,6 +77,9 @@ class RichUI:
 
     def warn(self, message: str) -> None:
         self.console.print(f"[yellow]warning:[/] {message}", highlight=False)
+
+    def emit(self, text: str) -> None:
+        print(text, flush=True)
 
     @contextmanager
     def step(self, title: str) -> Iterator[None]:
@@ -95,3 +107,37 @@ def make_ui(quiet: bool = False, stream: TextIO | None = None) -> UI:
     if not quiet and target.isatty() and not os.environ.get("CI"):
         return RichUI()
     return PlainUI(target, quiet=quiet)
+
+
+class RecordingUI:
+    """A UI that keeps what it was told: the fake that tests hand to a stage."""
+
+    def __init__(self) -> None:
+        self.infos: list[str] = []
+        self.warnings: list[str] = []
+        self.steps: list[str] = []
+        self.emitted: list[str] = []
+        self.tables: list[tuple[str, list[list[str]]]] = []
+
+    @property
+    def lines(self) -> list[str]:
+        """Info lines and step titles, in order (what a terminal would show)."""
+        return self.infos
+
+    def info(self, message: str) -> None:
+        self.infos.append(message)
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    def emit(self, text: str) -> None:
+        self.emitted.append(text)
+
+    @contextmanager
+    def step(self, title: str) -> Iterator[None]:
+        self.steps.append(title)
+        self.infos.append(title)
+        yield
+
+    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        self.tables.append((title, [[str(v) for v in r] for r in rows]))

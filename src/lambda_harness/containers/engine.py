@@ -8,9 +8,11 @@ with no bridge and no iptables rules, so containers use ``network_mode: host``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Mapping
@@ -37,11 +39,22 @@ NO_NETWORK_FLAGS = (
 )
 
 
+# A unix socket path must fit sun_path (108 bytes); containerd refuses more than 104.
+MAX_SOCKET_PATH = 100
+LONGEST_SOCKET = "exec/containerd/containerd-debug.sock"  # relative to the run folder
+
+
 @dataclass(frozen=True)
 class EngineDirs:
-    """Where one private engine keeps its state; all under ``root``."""
+    """Where one private engine keeps its state: ``root``, and ``run`` for its sockets.
+
+    ``run`` (exec root, API socket) is ``root/run`` when that path is short
+    enough for unix sockets, else a short folder in the system's temp folder
+    (see ``engine_dirs``); either way the engine owns it alone.
+    """
 
     root: Path
+    run: Path
 
     @property
     def data_root(self) -> Path:
@@ -49,11 +62,11 @@ class EngineDirs:
 
     @property
     def exec_root(self) -> Path:
-        return self.root / "exec"
+        return self.run / "exec"
 
     @property
     def socket(self) -> Path:
-        return self.root / "docker.sock"
+        return self.run / "docker.sock"
 
     @property
     def pidfile(self) -> Path:
@@ -74,6 +87,22 @@ class EngineDirs:
     @property
     def base_url(self) -> str:
         return f"unix://{self.socket}"
+
+    @property
+    def run_is_separate(self) -> bool:
+        return not self.run.is_relative_to(self.root)
+
+
+# Created with mkdir(0o700) that fails if it exists, so never a folder someone else prepared.
+SHORT_BASE = Path("/tmp")  # noqa: S108
+
+
+def engine_dirs(root: Path, short_base: Path = SHORT_BASE) -> EngineDirs:
+    """``EngineDirs`` for ``root``; a deep ``root`` gets its sockets in ``/tmp/lhd-<hash of root>``."""
+    run = root / "run"
+    if len(str(run / LONGEST_SOCKET)) > MAX_SOCKET_PATH:
+        run = short_base / f"lhd-{hashlib.sha256(str(root).encode()).hexdigest()[:12]}"
+    return EngineDirs(root, run)
 
 
 def dockerd_args(dirs: EngineDirs, dockerd: str = DOCKERD) -> list[str]:
@@ -144,7 +173,7 @@ class Engine:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.dirs = EngineDirs(root)
+        self.dirs = engine_dirs(root)
         self.ui = ui
         self.dockerd = dockerd
         self.tmpfs_size = tmpfs_size
@@ -178,7 +207,16 @@ class Engine:
         """Start dockerd and wait until it answers a ping."""
         if not Path(self.dockerd).exists():
             raise ContainerError(f"{self.dockerd} not found; install Debian's docker.io package")
-        for folder in (self.dirs.root, self.dirs.data_root, self.dirs.exec_root, self.dirs.client_config):
+        if self.dirs.run_is_separate:
+            try:
+                self.dirs.run.mkdir(mode=0o700)  # must be ours alone: fail if it exists
+            except FileExistsError as exc:
+                raise ContainerError(
+                    f"{self.dirs.run} exists: another engine for {self.dirs.root} is running, "
+                    "or a killed one left it; stop it or remove the folder"
+                ) from exc
+        for folder in (self.dirs.root, self.dirs.run, self.dirs.data_root, self.dirs.exec_root,
+                       self.dirs.client_config):
             folder.mkdir(parents=True, exist_ok=True)
         self.dirs.config_file.write_text(json.dumps({}), encoding="utf-8")
         try:
@@ -241,9 +279,21 @@ class Engine:
             proc.stop(self._proc, grace=20.0)
             self._proc = None
         leftovers = unmount_under(self.dirs.root)
+        if self.dirs.run_is_separate:
+            leftovers += unmount_under(self.dirs.run)
+            if not self.remaining_mounts():
+                shutil.rmtree(self.dirs.run, ignore_errors=True)  # our own short folder in /tmp
         if leftovers:
             logger.debug("unmounted %s", ", ".join(map(str, leftovers)))
         return leftovers
+
+    def remaining_mounts(self) -> list[Path]:
+        """Mounts still under the engine's folders (empty after a clean ``stop``)."""
+        text = Path("/proc/self/mountinfo").read_text(encoding="utf-8")
+        found = mounts_under(self.dirs.root, text)
+        if self.dirs.run_is_separate:
+            found += mounts_under(self.dirs.run, text)
+        return found
 
     def __enter__(self) -> Engine:
         self.start()

@@ -274,6 +274,8 @@ def _cleanup(state: ProofState, times: StepTimes, keep: bool) -> bool:
         if unmounted:
             ui.info(f"unmounted what dockerd left: {', '.join(map(str, unmounted))}")
     remaining = mounts_under(state.root, Path("/proc/self/mountinfo").read_text(encoding="utf-8"))
+    if state.engine is not None:
+        remaining += [m for m in state.engine.remaining_mounts() if m not in remaining]
     if remaining:
         clean = False
         ui.warn(f"still mounted, {state.root} left in place: {', '.join(map(str, remaining))}")

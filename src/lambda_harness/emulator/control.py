@@ -35,12 +35,18 @@ _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 _children: dict[int, subprocess.Popen[bytes]] = {}
 
 PID_FILE = "endpoint.pid"
+INFO_FILE = "endpoint.json"
 LOG_FILE = "endpoint.log"
 
 
 def pid_file(settings: Settings) -> Path:
-    """``.harness/endpoint.pid``: JSON with pid, url and log of the detached endpoint."""
+    """``.harness/endpoint.pid``: the detached endpoint's pid (``endpoint.json`` adds url and log)."""
     return settings.harness_dir / PID_FILE
+
+
+def info_file(settings: Settings) -> Path:
+    """``.harness/endpoint.json``: ``{"pid", "url", "log"}`` of the detached endpoint."""
+    return settings.harness_dir / INFO_FILE
 
 
 def make_runtime(settings: Settings, ui: UI | None) -> Any:
@@ -94,36 +100,49 @@ def serve_foreground(settings: Settings, ui: UI, *, stop: threading.Event | None
         runtime.shutdown()
 
 
+def probe_health(url: str) -> str | None:
+    """None when ``GET url/_harness/health`` answers 200, else what went wrong."""
+    try:
+        with _opener.open(f"{url}/_harness/health", timeout=2) as resp:
+            return None if resp.status == 200 else f"HTTP {resp.status}"
+    except (urllib.error.URLError, OSError) as exc:
+        return str(getattr(exc, "reason", exc))
+
+
 def wait_healthy(url: str, timeout: float, *, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic,
-                 alive: Callable[[], bool] = lambda: True) -> None:
-    """Return once ``GET url/_harness/health`` answers 200; EmulatorError after ``timeout`` seconds."""
+                 clock: Callable[[], float] = time.monotonic, alive: Callable[[], bool] = lambda: True,
+                 probe: Callable[[str], str | None] = probe_health) -> None:
+    """Return once the endpoint at ``url`` is healthy; EmulatorError after ``timeout`` seconds."""
     deadline = clock() + timeout
-    last = "no answer"
     while True:
-        try:
-            with _opener.open(f"{url}/_harness/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-                last = f"HTTP {resp.status}"
-        except (urllib.error.URLError, OSError) as exc:
-            last = str(getattr(exc, "reason", exc))
+        problem = probe(url)
+        if problem is None:
+            return
         if not alive():
             raise EmulatorError(f"the endpoint process exited before {url} became healthy")
         if clock() >= deadline:
-            raise EmulatorError(f"the endpoint at {url} was not healthy after {timeout:.0f}s ({last})")
+            raise EmulatorError(f"the endpoint at {url} was not healthy after {timeout:.0f}s ({problem})")
         sleep(0.1)
 
 
 def _read_pid_file(settings: Settings) -> dict[str, Any] | None:
-    path = pid_file(settings)
+    """What is known of the detached endpoint: None without a pid file, {} for an unreadable one."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        pid = int(pid_file(settings).read_text(encoding="utf-8").strip())
     except FileNotFoundError:
         return None
     except (OSError, ValueError):
         return {}
-    return data if isinstance(data, dict) else {}
+    try:
+        info = json.loads(info_file(settings).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        info = {}
+    return {**(info if isinstance(info, dict) else {}), "pid": pid}
+
+
+def _forget(settings: Settings) -> None:
+    pid_file(settings).unlink(missing_ok=True)
+    info_file(settings).unlink(missing_ok=True)
 
 
 def _is_ours(pid: int) -> bool:
@@ -155,14 +174,15 @@ def start_detached(settings: Settings, *, timeout: float = 60.0) -> int:
         child = proc.spawn(argv, cwd=settings.project_dir, env=env, stdout=log.fileno(),
                            stderr=subprocess.STDOUT)
     _children[child.pid] = child
+    pid_file(settings).write_text(f"{child.pid}\n", encoding="utf-8")
     record = {"pid": child.pid, "url": settings.endpoint_url, "log": str(log_path)}
-    pid_file(settings).write_text(json.dumps(record), encoding="utf-8")
+    info_file(settings).write_text(json.dumps(record), encoding="utf-8")
     try:
         wait_healthy(settings.endpoint_url, timeout, alive=lambda: child.poll() is None)
     except EmulatorError as exc:
         proc.stop(child)
         _children.pop(child.pid, None)
-        pid_file(settings).unlink(missing_ok=True)
+        _forget(settings)
         raise EmulatorError(f"{exc}\n--- {log_path} ---\n{_tail(log_path)}") from None
     return child.pid
 
@@ -203,7 +223,7 @@ def stop_detached(settings: Settings, *, grace: float = 10.0) -> bool:
             if _wait_gone(pid, wait):
                 break
         stopped = True
-    pid_file(settings).unlink(missing_ok=True)
+    _forget(settings)
     return stopped
 
 

@@ -13,12 +13,16 @@ dead-letter queue after ``maxReceiveCount`` apply unchanged:
   ``maxReceiveCount`` receives);
 * with ``FunctionResponseTypes = ["ReportBatchItemFailures"]`` only the messages
   not listed in ``batchItemFailures`` are deleted (an invalid answer fails the batch);
+* ``FilterCriteria`` patterns (EventBridge syntax, matched by moto's matcher against
+  the record with ``body`` parsed when it is JSON): messages no filter matches are
+  deleted without invoking, as AWS does;
 * one batch in flight per mapping, so a queue is read in order.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import threading
@@ -28,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from moto.awslambda.models import lambda_backends
+from moto.events.models import EventPattern
 from moto.sqs.models import sqs_backends
 
 from lambda_harness.emulator.functions import find_function
@@ -93,6 +98,17 @@ def sqs_record(message: Any, queue: Any) -> dict[str, Any]:
         "eventSourceARN": queue.queue_arn,
         "awsRegion": queue.region,
     }
+
+
+def passes_filters(esm: Any, record: dict[str, Any]) -> bool:
+    """Whether a record passes the mapping's ``FilterCriteria`` (no filters: everything passes)."""
+    filters = ((esm.filter_criteria or {}).get("Filters")) or []
+    if not filters:
+        return True
+    candidate: Any = dict(record)
+    with contextlib.suppress(ValueError):  # a plain-text body is matched as the string it is
+        candidate["body"] = json.loads(record["body"])
+    return any(EventPattern.load(f.get("Pattern")).matches_event(candidate) for f in filters)
 
 
 def failed_item_ids(result: InvokeResult, batch_ids: set[str]) -> set[str] | None:
@@ -181,7 +197,16 @@ class SqsPoller:
                 return list(batch.values())
 
     def _deliver(self, esm: Any, queue: Any, sqs: Any, messages: list[Any]) -> None:
-        event = {"Records": [sqs_record(m, queue) for m in messages]}
+        records = [sqs_record(m, queue) for m in messages]
+        kept = [r for r in records if passes_filters(esm, r)]
+        kept_ids = {r["messageId"] for r in kept}
+        for message in messages:
+            if message.id not in kept_ids:
+                sqs.delete_message(queue.name, message.receipt_handle)
+        messages = [m for m in messages if m.id in kept_ids]
+        if not messages:
+            return
+        event = {"Records": kept}
         fn = find_function(esm.account_id, esm.region, esm.function_arn)
         try:
             result = self.service.run(fn, json.dumps(event).encode())

@@ -7,7 +7,6 @@ no network and no index; pip runs for real with ``--no-index --find-links``.
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import os
 import sys
@@ -19,6 +18,7 @@ import pytest
 
 from lambda_harness.build.wheels import PipInstaller
 from lambda_harness.settings import Settings, load_settings
+from lambda_harness.ui import RecordingUI
 
 STAMP = (2020, 1, 1, 0, 0, 0)
 
@@ -189,28 +189,6 @@ def write_repo(
 def settings_for(project: Path, cache: Path, **cli: object) -> Settings:
     """Settings for a test repo with its own cache dir and no ambient environment."""
     return load_settings(project, {"cache_dir": cache, **cli}, environ={"HOME": str(project)})
-
-
-class RecordingUI:
-    """A UI that keeps what it was told (tests assert on warnings and steps)."""
-
-    def __init__(self) -> None:
-        self.infos: list[str] = []
-        self.warnings: list[str] = []
-        self.steps: list[str] = []
-
-    def info(self, message: str) -> None:
-        self.infos.append(message)
-
-    def warn(self, message: str) -> None:
-        self.warnings.append(message)
-
-    def step(self, title: str) -> contextlib.nullcontext[None]:
-        self.steps.append(title)
-        return contextlib.nullcontext()
-
-    def table(self, title: str, columns: object, rows: object) -> None:
-        self.infos.append(title)
 
 
 @pytest.fixture

@@ -129,3 +129,31 @@ def test_compose_up_healthcheck_and_down_leave_no_container(
     leftover = engine.client.containers.list(all=True, filters={"label": "com.docker.compose.project=lhtest"})
     assert leftover == []
     assert {net.name for net in engine.client.networks.list()} == {"host", "none"}
+
+
+@pytest.mark.slow
+def test_profiles_keep_a_service_out_of_a_bare_up_unless_named(
+    engine: Engine, base_image: str, tmp_path: Path
+) -> None:
+    # docker-compose.yml relies on this: a bare `up` starts builder + localstack, and
+    # `--profile embedded up builder endpoint` (or naming `endpoint`) starts the endpoint.
+    service = f"""
+            image: {base_image}
+            network_mode: host
+            init: true
+            command: ["sleep", "300"]"""
+    (tmp_path / "docker-compose.yml").write_text(
+        f"services:\n  plain:{service}\n  extra:\n    profiles: [\"x\"]{service}\n", encoding="utf-8"
+    )
+    seen = {}
+    for profiles, services in (((), ()), (("x",), ()), ((), ("extra",))):
+        flow = compose.Compose(tmp_path, engine.env(), "lhprofiles", profiles=profiles)
+        flow.up(list(services))
+        try:
+            seen[(profiles, services)] = {
+                c.labels["com.docker.compose.service"]
+                for c in engine.client.containers.list(filters={"label": "com.docker.compose.project=lhprofiles"})
+            }
+        finally:
+            flow.down()
+    assert seen == {((), ()): {"plain"}, (("x",), ()): {"plain", "extra"}, ((), ("extra",)): {"extra"}}

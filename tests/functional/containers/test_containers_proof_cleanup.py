@@ -50,7 +50,8 @@ def test_a_failing_image_build_leaves_no_daemon_mount_or_folder(tmp_path: Path) 
 
     assert code == 1
     text = out.getvalue()
-    assert "compose build" in text and "proof failed" in text
+    assert "compose build builder endpoint ...\n" in text, text
+    assert "docker compose proof failed" in text, text
     assert "left behind: no daemon, no container, no mount" in text
     assert list(work.iterdir()) == []
     assert str(work) not in Path("/proc/self/mountinfo").read_text()

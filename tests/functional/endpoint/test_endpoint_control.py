@@ -126,7 +126,8 @@ def test_start_and_stop_detached_leave_nothing_behind(
 ) -> None:
     monkeypatch.setenv("LAMBDA_HARNESS_CACHE_DIR", str(project.cache_dir))
     pid = control.start_detached(project)
-    record = json.loads(control.pid_file(project).read_text())
+    assert control.pid_file(project).read_text().strip() == str(pid)
+    record = json.loads(control.info_file(project).read_text())
     assert record["pid"] == pid and record["url"] == project.endpoint_url
     assert Path(record["log"]).name == "endpoint.log"
     _run_a_function(project.endpoint_url)
@@ -135,7 +136,7 @@ def test_start_and_stop_detached_leave_nothing_behind(
     with pytest.raises(EmulatorError, match="already running"):
         control.start_detached(project)
     assert control.stop_detached(project) is True
-    assert not control.pid_file(project).exists()
+    assert not control.pid_file(project).exists() and not control.info_file(project).exists()
     assert not _alive(pid)
     assert not [w for w in workers if _alive(w)]
     assert control.stop_detached(project) is False

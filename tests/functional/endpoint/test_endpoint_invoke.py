@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from endpoint_support import handler_zip
 
 from lambda_harness.emulator.server import Emulator
 
@@ -190,3 +191,23 @@ def test_fifty_parallel_invocations_all_answered(
     assert [r["StatusCode"] for r in responses] == [200] * 50
     assert all("FunctionError" not in r for r in responses)
     assert all(json.loads(r["Payload"].read()) == {"ok": True} for r in responses)
+
+
+def test_reserved_concurrency_zero_throttles_with_429(
+    aws: Callable[[str], Any], deploy: Callable[..., str]
+) -> None:
+    name = deploy("echo")
+    aws("lambda").put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    with pytest.raises(ClientError) as info:
+        aws("lambda").invoke(FunctionName=name, Payload=b"{}")
+    assert info.value.response["Error"]["Code"] == "TooManyRequestsException"
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert info.value.response.get("Reason") == "ReservedFunctionConcurrentInvocationLimitExceeded"
+
+
+def test_client_context_reaches_the_handler(aws: Callable[[str], Any], deploy: Callable[..., str]) -> None:
+    source = "def handler(event, context):\n    return context.client_context.custom\n"
+    name = deploy("handler", code=handler_zip(source))
+    context = base64.b64encode(json.dumps({"custom": {"tenant": "t1"}, "env": {}, "client": {}}).encode())
+    resp = aws("lambda").invoke(FunctionName=name, Payload=b"{}", ClientContext=context.decode())
+    assert json.loads(resp["Payload"].read()) == {"tenant": "t1"}

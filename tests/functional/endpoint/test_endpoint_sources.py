@@ -226,3 +226,18 @@ def test_schedule_rule_fires_on_its_own(
         endpoint.events.clock = real_clock
     assert event["detail-type"] == "Scheduled Event"
     assert event["resources"][0].endswith(f":rule/{rule}")
+
+
+def test_sqs_filter_criteria_drops_unmatched_messages(
+    aws: Callable[[str], Any], deploy: Callable[..., str], out_dir: Path, wait_records: Records
+) -> None:
+    fn = deploy("sink", env={"OUT_DIR": str(out_dir)})
+    url, arn = _queue(aws)
+    for kind in ("refund", "order"):
+        aws("sqs").send_message(QueueUrl=url, MessageBody=json.dumps({"kind": kind}))
+    aws("lambda").create_event_source_mapping(
+        EventSourceArn=arn, FunctionName=fn, BatchSize=10,
+        FilterCriteria={"Filters": [{"Pattern": json.dumps({"body": {"kind": ["order"]}})}]})
+    _wait_empty(aws, url)
+    bodies = [rec["body"] for r in wait_records(1, settle=0.3) for rec in r["event"]["Records"]]
+    assert bodies == ['{"kind": "order"}']

@@ -56,7 +56,9 @@ def closed_port() -> int:
     return port
 
 
-def test_healthy_endpoint_is_used_and_not_stopped(tmp_path: Path, health_server: tuple[int, list[str]]) -> None:
+def test_healthy_endpoint_is_used_and_not_stopped(
+    tmp_path: Path, health_server: tuple[int, list[str]]
+) -> None:
     port, seen = health_server
     settings = settings_for(tmp_path, port)
     with embedded_endpoint(settings, PlainUI(quiet=True)) as url:
@@ -68,7 +70,10 @@ def test_healthy_endpoint_is_used_and_not_stopped(tmp_path: Path, health_server:
 def test_localstack_backend_that_does_not_answer_is_an_error(tmp_path: Path) -> None:
     settings = settings_for(tmp_path, closed_port(), backend="localstack")
     assert not endpoint_healthy(settings.endpoint_url, timeout=0.5)
-    with pytest.raises(EmulatorError, match="LocalStack does not answer"), embedded_endpoint(settings, PlainUI()):
+    with (
+        pytest.raises(EmulatorError, match="LocalStack does not answer"),
+        embedded_endpoint(settings, PlainUI()),
+    ):
         pass
 
 

@@ -187,4 +187,20 @@ def test_missing_events_folder_is_a_usage_error_naming_the_functions(
     inventory = fake_lambda.write_inventory(pytester.path / "inv.json")
     result = pytester.runpytest("--harness-inventory", str(inventory))
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*events does not exist: add *events/<function>/<case>.json*(fn_one, fn_two)*"])
+    result.stderr.fnmatch_lines(
+        ["*events does not exist: add *events/<function>/<case>.json*(fn_one, fn_two)*"]
+    )
+
+
+def test_bad_case_files_are_reported_plainly(pytester: pytest.Pytester, fake_lambda: Any) -> None:
+    fake_lambda.behaviours = {"fn": fake_lambda.fails("ValueError", "x")}
+    case(pytester, "fn", "a", {}, error=["not", "an", "object"])
+    result = run(pytester, fake_lambda)
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(['*event case fn/a: *a.error.json: must be a JSON object like {"errorType"*'])
+    (pytester.path / "tests" / "integration" / "events" / "fn" / "b.expected.json").write_text("{}")
+    result = run(pytester, fake_lambda)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        ["*b.expected.json: no event b.json beside it; add the event or delete this file*"]
+    )

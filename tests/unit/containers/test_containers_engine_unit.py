@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lambda_harness.containers.engine import Engine, EngineDirs, dockerd_args, mounts_under
+from lambda_harness.containers.engine import (
+    MAX_SOCKET_PATH,
+    Engine,
+    dockerd_args,
+    engine_dirs,
+    mounts_under,
+)
 from lambda_harness.ui import PlainUI
 
 MOUNTINFO = """\
@@ -36,20 +42,21 @@ def test_mounts_under_a_root_with_nothing_mounted_is_empty() -> None:
 
 
 def test_dockerd_never_touches_the_host_network_and_keeps_all_state_under_its_root(tmp_path: Path) -> None:
-    args = dockerd_args(EngineDirs(tmp_path))
+    args = dockerd_args(engine_dirs(tmp_path))
     for flag in ("--bridge=none", "--iptables=false", "--ip6tables=false", "--ip-forward=false",
                  "--ip-masq=false"):
         assert flag in args
+    dirs = engine_dirs(tmp_path)
     paths = [a.split("=", 1)[1].removeprefix("unix://") for a in args
              if a.startswith(("--data-root", "--exec-root", "--pidfile", "--config-file", "--host"))]
     assert len(paths) == 5
-    assert all(Path(p).is_relative_to(tmp_path) for p in paths)
+    assert all(Path(p).is_relative_to(tmp_path) or Path(p).is_relative_to(dirs.run) for p in paths)
 
 
 def test_engine_env_points_clients_at_this_engine_and_drops_host_docker_settings(tmp_path: Path) -> None:
     engine = Engine(tmp_path, PlainUI())
     env = engine.env({"DOCKER_HOST": "tcp://elsewhere:2376", "DOCKER_CONTEXT": "prod", "PATH": "/bin"})
-    assert env["DOCKER_HOST"] == f"unix://{tmp_path}/docker.sock"
+    assert env["DOCKER_HOST"] == f"unix://{engine.dirs.socket}"
     assert env["DOCKER_CONFIG"] == str(tmp_path / "client-config")
     assert "DOCKER_CONTEXT" not in env
     assert env["PATH"] == "/bin"
@@ -57,3 +64,18 @@ def test_engine_env_points_clients_at_this_engine_and_drops_host_docker_settings
 
 def test_stopping_an_engine_that_never_started_is_harmless(tmp_path: Path) -> None:
     assert Engine(tmp_path, PlainUI()).stop() == []
+
+
+def test_a_deep_root_gets_its_sockets_in_a_short_folder(tmp_path: Path) -> None:
+    deep = tmp_path.joinpath(*(["x" * 20] * 5))
+    dirs = engine_dirs(deep, short_base=Path("/tmp"))
+    assert dirs.run.parent == Path("/tmp") and dirs.run_is_separate
+    assert dirs.run == engine_dirs(deep).run  # the same root always gets the same folder
+    assert dirs.data_root.is_relative_to(deep)
+    assert len(str(dirs.exec_root / "containerd" / "containerd-debug.sock")) <= MAX_SOCKET_PATH
+
+
+def test_a_short_root_keeps_everything_inside_it() -> None:
+    dirs = engine_dirs(Path("/tmp/lh-proof-abc/engine"))
+    assert dirs.run == Path("/tmp/lh-proof-abc/engine/run")
+    assert not dirs.run_is_separate

@@ -40,7 +40,7 @@ def test_compose_env_points_at_the_engine_base_image_and_port(tmp_path: Path) ->
     engine = Engine(tmp_path, PlainUI())
     env = compose_env(engine, "local/bookworm-python:k", 4599,
                       {"COMPOSE_FILE": "other.yml", "PYENV_ROOT": "/opt/pyenv", "HOME": "/root"})
-    assert env["DOCKER_HOST"] == f"unix://{tmp_path}/docker.sock"
+    assert env["DOCKER_HOST"] == engine.dirs.base_url
     assert env["HARNESS_BASE_IMAGE"] == "local/bookworm-python:k"
     assert env["LAMBDA_HARNESS_PORT"] == "4599"
     assert env["LAMBDA_HARNESS_PYENV_ROOT"] == "/opt/pyenv"

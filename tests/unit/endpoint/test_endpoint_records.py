@@ -12,7 +12,7 @@ from lambda_harness.emulator.eventbridge import aws_event, scheduled_event, targ
 from lambda_harness.emulator.runtime.model import InvokeResult
 from lambda_harness.emulator.s3_events import enrich, next_sequencer
 from lambda_harness.emulator.sns_events import sns_record
-from lambda_harness.emulator.sqs_poller import failed_item_ids, sqs_record
+from lambda_harness.emulator.sqs_poller import failed_item_ids, passes_filters, sqs_record
 
 
 @dataclass
@@ -180,3 +180,22 @@ def test_scheduled_event_shape() -> None:
     assert event["detail-type"] == "Scheduled Event" and event["source"] == "aws.events"
     assert event["resources"] == [FakeRule.arn] and event["detail"] == {}
     assert event["time"] == "2025-11-28T12:00:00Z" and event["version"] == "0" and event["id"]
+
+
+@dataclass
+class FakeMapping:
+    filter_criteria: dict[str, Any] | None = None
+
+
+@pytest.mark.parametrize(("body", "patterns", "passes"), [
+    ('{"kind": "order"}', None, True),
+    ('{"kind": "order"}', ['{"body": {"kind": ["order"]}}'], True),
+    ('{"kind": "refund"}', ['{"body": {"kind": ["order"]}}'], False),
+    ('{"kind": "refund"}', ['{"body": {"kind": ["order"]}}', '{"body": {"kind": ["refund"]}}'], True),
+    ("plain text", ['{"body": ["plain text"]}'], True),
+    ("plain text", ['{"body": {"kind": ["order"]}}'], False),
+])
+def test_sqs_filter_criteria(body: str, patterns: list[str] | None, passes: bool) -> None:
+    criteria = {"Filters": [{"Pattern": p} for p in patterns]} if patterns else None
+    record = sqs_record(FakeMessage(body=body), FakeQueue())
+    assert passes_filters(FakeMapping(criteria), record) is passes

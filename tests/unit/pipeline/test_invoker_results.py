@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from lambda_harness.errors import InvocationError
 from lambda_harness.invoker import Invoker, invoke_command, parse_report, read_event_source
+from lambda_harness.ui import RecordingUI
 
 REPORT_COLD = (
     "REPORT RequestId: 1f\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 128 MB\t"
@@ -110,25 +111,13 @@ def test_unreachable_endpoint_raises() -> None:
         make(FakeLambda(err)).invoke("fn", {})
 
 
-class RecordingUI:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.warnings: list[str] = []
-
-    def info(self, message: str) -> None:
-        self.lines.append(message)
-
-    def warn(self, message: str) -> None:
-        self.warnings.append(message)
-
-
 def test_invoke_command_prints_payload_and_returns_exit_codes(tmp_path: Any) -> None:
     event = tmp_path / "e.json"
     event.write_text('{"k": 1}')
     ui = RecordingUI()
     ok = make(FakeLambda(response(b'{"n": 2}', REPORT_WARM)))
     assert invoke_command(None, ui, "fn", str(event), invoker=ok) == 0  # type: ignore[arg-type]
-    assert json.loads(ui.lines[0]) == {"n": 2}
+    assert json.loads(ui.emitted[0]) == {"n": 2}
     bad_body = b'{"errorType": "ValueError", "errorMessage": "no"}'
     bad = make(FakeLambda(response(bad_body, REPORT_WARM, "Unhandled")))
     assert invoke_command(None, ui, "fn", None, invoker=bad) == 1  # type: ignore[arg-type]

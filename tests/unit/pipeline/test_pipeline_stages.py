@@ -16,27 +16,7 @@ from lambda_harness.invoker import Invocation
 from lambda_harness.pipeline import Stages, harness_test_env, pytest_arguments, run, smoke
 from lambda_harness.report import CaseResult, ResultsRecorder
 from lambda_harness.settings import Settings, load_settings
-
-
-class RecordingUI:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.warnings: list[str] = []
-        self.tables: list[tuple[str, list[list[str]]]] = []
-
-    def info(self, message: str) -> None:
-        self.lines.append(message)
-
-    def warn(self, message: str) -> None:
-        self.warnings.append(message)
-
-    @contextmanager
-    def step(self, title: str) -> Iterator[None]:
-        self.lines.append(title)
-        yield
-
-    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-        self.tables.append((title, [list(r) for r in rows]))
+from lambda_harness.ui import RecordingUI
 
 
 def function(name: str) -> DeployedFunction:
@@ -241,3 +221,11 @@ def test_smoke_fails_only_on_init_errors_and_names_the_tf_file(settings: Setting
         for f in report.failures
     )
     assert world.events[-1] == "down"
+
+
+def test_a_red_run_removes_the_previous_attestation(settings: Settings) -> None:
+    stale = settings.harness_dir / "attestation.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}")
+    run(settings, RecordingUI(), stages=World(["a"], {"a": "failed"}, exit_code=1).stages())
+    assert not stale.exists()

@@ -1,0 +1,404 @@
+"""Benchmark the whole pipeline on a generated 50-function worker repo.
+
+    .venv/bin/python bench/pipeline.py [--functions 50] [--skip-filename] [--skip-cli-run] [--keep]
+
+Generates a worker repo (bench/_genrepo.py) in a temp folder, then runs the real stages
+exactly as ``lambda-harness run`` wires them (``lambda_harness.pipeline``) against the
+embedded endpoint on a free loopback port, and prints the time of each:
+
+* build: a first build fills the dependency cache (not counted), then one handler is
+  edited and the code-only rebuild is timed;
+* up: the in-process embedded endpoint (moto import included) until it serves;
+* apply: ``terraform.deploy``: init, apply, second (must be empty) plan, show, inventory;
+* tests: pytest over the generated event cases through the harness's plugin, with the
+  arguments and environment ``run`` uses;
+* down: endpoint and every function worker stopped.
+
+Then (unless skipped) ``lambda-harness run`` end to end as a subprocess on a fresh copy,
+and the apply of the SAME functions laid out with ``filename = "${path.module}/../dists.zip"``
+(no S3 object) against a fresh endpoint, for the ratio of the two layouts.
+
+Figures only: nothing is asserted. Every stage has a deadline (SIGALRM; a running
+terraform/pytest child is interrupted, then killed), every process started is stopped,
+and the temp folder is removed unless ``--keep``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import _genrepo
+from lambda_harness import pipeline, proc
+from lambda_harness.build.builder import BuildResult, build
+from lambda_harness.emulator.ports import free_port
+from lambda_harness.errors import HarnessError
+from lambda_harness.invoker import deployed_region
+from lambda_harness.report import load_results
+from lambda_harness.settings import Settings, default_cache_dir, load_settings
+from lambda_harness.inventory import Inventory
+from lambda_harness.terraform import Terraform, deploy, inventory_path, read_inventory
+
+TARGET_TOTAL_S = 30.0
+
+
+class StageTimeout(Exception):
+    """A stage ran past its deadline (raised in the main thread by SIGALRM)."""
+
+
+@dataclass
+class Row:
+    """One line of the result table."""
+
+    label: str
+    seconds: float | None
+    note: str = ""
+    load1: float | None = None
+
+
+@dataclass
+class BenchUI:
+    """The library's UI: keeps info lines and step timings; warnings go to stderr at once."""
+
+    verbose: bool = False
+    steps: list[tuple[str, float]] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+
+    def info(self, message: str) -> None:
+        self.lines.append(message)
+        if self.verbose:
+            print(f"    | {message}", file=sys.stderr, flush=True)
+
+    def warn(self, message: str) -> None:
+        print(f"    warning: {message}", file=sys.stderr, flush=True)
+
+    @contextmanager
+    def step(self, title: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.steps.append((title, time.perf_counter() - start))
+
+    def table(self, title: str, columns: Any, rows: Any) -> None:
+        self.info(f"{title}: {len(rows)} rows")
+
+    def take_steps(self) -> list[tuple[str, float]]:
+        """The step timings recorded since the last call."""
+        steps, self.steps = self.steps, []
+        return steps
+
+
+@contextmanager
+def deadline(seconds: float, what: str) -> Iterator[None]:
+    """Raise StageTimeout in the main thread after ``seconds`` (children are stopped by proc.run)."""
+
+    def expire(signum: int, frame: FrameType | None) -> None:
+        raise StageTimeout(f"{what} did not finish within {seconds:.0f}s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def load1() -> float:
+    """The 1-minute load average (the machine is shared with other test runs)."""
+    return os.getloadavg()[0]
+
+
+def clean_environ() -> dict[str, str]:
+    """This environment without LAMBDA_HARNESS_* (the bench sets what it needs explicitly)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("LAMBDA_HARNESS_")}
+
+
+def bench_settings(project: Path, cache_dir: Path, port: int, verbose: bool) -> Settings:
+    """Settings for a generated repo: its own port, the shared cache."""
+    return load_settings(project, {"cache_dir": cache_dir, "port": port, "verbose": verbose}, clean_environ())
+
+
+def timed_build(settings: Settings, ui: BenchUI, label: str, timeout: float) -> tuple[Row, BuildResult]:
+    """One ``build`` call as a table row."""
+    start_load, start = load1(), time.perf_counter()
+    with deadline(timeout, label):
+        result = build(settings, ui)
+    seconds = time.perf_counter() - start
+    ui.take_steps()
+    deps = "deps from cache" if result.deps_cache_hit else "deps installed"
+    note = f"{deps}; {len(result.manifest.get('handlers', []))} handlers, {result.zipped_size / 1024:.0f} KiB zip"
+    return Row(label, seconds, note, start_load), result
+
+
+def warm_runtime(cache_dir: Path) -> Row:
+    """Install the python3.12 Lambda runtime folder if missing (one-time, not counted)."""
+    from lambda_harness.emulator.runtime.interpreters import InterpreterFinder
+    from lambda_harness.emulator.runtime.layout import RuntimeFolders
+
+    start = time.perf_counter()
+    interpreter = InterpreterFinder.from_environ(os.environ).find((3, 12))
+    if interpreter is None:
+        return Row("prepare: runtime python3.12", None, "no CPython 3.12 found: tests will fail")
+    folders = RuntimeFolders(cache_dir)
+    present = folders.path_for((3, 12), _host_machine()).is_dir()
+    folders.ensure(interpreter)
+    note = "already in cache" if present else "installed awslambdaric + SDK"
+    return Row("prepare: runtime python3.12", time.perf_counter() - start, note + " (not counted)")
+
+
+def _host_machine() -> str:
+    from lambda_harness.emulator.runtime.layout import host_machine
+
+    return host_machine()
+
+
+class ParallelTerraform(Terraform):
+    """What-if only (``--tf-parallelism N``): the library's Terraform with ``-parallelism=N``.
+
+    terraform-provider-aws waits a fixed 5 s (``waitFunctionCreated``, ``Delay: 5s``) after
+    every CreateFunction while holding one of Terraform's ``-parallelism`` slots (default
+    10), so N functions cost at least ceil(N / 10) * 5 s however fast the endpoint is.
+    """
+
+    parallelism = 10
+
+    def argv(self, *args: str) -> list[str]:
+        if args and args[0] in ("apply", "plan", "destroy"):
+            args = (args[0], f"-parallelism={self.parallelism}", *args[1:])
+        return super().argv(*args)
+
+
+def deploy_with(settings: Settings, ui: BenchUI, url: str, parallelism: int) -> Inventory:
+    """``terraform.deploy``, or its what-if twin with ``-parallelism`` when one is given."""
+    if not parallelism:
+        return deploy(settings, ui, url)
+    tf = ParallelTerraform(settings, ui, url)
+    tf.parallelism = parallelism
+    tf.apply()
+    inventory = read_inventory(tf)
+    inventory.save(inventory_path(settings))
+    return inventory
+
+
+def apply_rows(ui: BenchUI, seconds: float, start_load: float, functions: int, parallelism: int) -> list[Row]:
+    """The apply row and its breakdown from the library's steps (init / apply / plan / rest)."""
+    steps = ui.take_steps()
+    what_if = f" [WHAT-IF: -parallelism={parallelism}, not the library's default]" if parallelism else ""
+    rows = [Row("apply", seconds, f"{functions} functions deployed, second plan empty{what_if}", start_load)]
+    named = 0.0
+    for title, took in steps:
+        short = title.split(" against ")[0].replace(" (terraform)", "")
+        rows.append(Row(f"  {short}", took))
+        named += took
+    rows.append(Row("  show -json + inventory", max(seconds - named, 0.0)))
+    return rows
+
+
+def tests_note(settings: Settings, code: int) -> str:
+    """Pass/fail counts and cold-start figures from the plugin's results file."""
+    path = settings.harness_dir / "results.json"
+    if not path.is_file():
+        return f"pytest exit {code}, no results file"
+    functions = load_results(path).get("functions", {})
+    passed = sum(int(f.get("passed", 0)) for f in functions.values())
+    failed = sum(int(f.get("failed", 0)) for f in functions.values())
+    cold = [float(f["cold_ms"]) for f in functions.values() if f.get("cold_ms") is not None]
+    cold_text = f"; cold start median {statistics.median(cold):.0f} ms, max {max(cold):.0f} ms" if cold else ""
+    return f"pytest exit {code}: {passed} cases passed, {failed} failed{cold_text}"
+
+
+@dataclass
+class PipelineRun:
+    """Rows of the main pipeline and whether it got through."""
+
+    rows: list[Row] = field(default_factory=list)
+    ok: bool = False
+    apply_s: float | None = None
+    total_s: float | None = None
+    failures: list[str] = field(default_factory=list)
+
+
+def run_stages(settings: Settings, ui: BenchUI, args: argparse.Namespace, out: PipelineRun) -> None:
+    """up -> apply -> tests -> down with ``pipeline``'s own pieces, each timed (rows appended)."""
+    with ExitStack() as stack:
+        start_load, start = load1(), time.perf_counter()
+        with deadline(args.stage_timeout, "up"):
+            url = stack.enter_context(pipeline.embedded_endpoint(settings, ui))
+        out.rows.append(Row("up", time.perf_counter() - start, f"embedded endpoint at {url}", start_load))
+        ui.take_steps()
+        start_load, start = load1(), time.perf_counter()
+        with deadline(args.stage_timeout, "apply"):
+            inventory = deploy_with(settings, ui, url, args.tf_parallelism)
+        out.apply_s = time.perf_counter() - start
+        out.rows += apply_rows(ui, out.apply_s, start_load, len(inventory.functions), args.tf_parallelism)
+        start_load, start = load1(), time.perf_counter()
+        pytest_args = pipeline.pytest_arguments(settings, url)
+        env = pipeline.harness_test_env(os.environ, url, deployed_region(inventory))
+        with deadline(args.stage_timeout, "tests"):
+            code = pipeline.run_pytest(pytest_args, settings.project_dir, env, settings.verbose)
+        note = tests_note(settings, code)
+        out.rows.append(Row("tests", time.perf_counter() - start, note, start_load))
+        out.ok = code == 0
+        start_load, start = load1(), time.perf_counter()
+        stack.close()
+        out.rows.append(Row("down", time.perf_counter() - start, "endpoint + workers stopped", start_load))
+
+
+def bench_pipeline(base: Path, cache_dir: Path, args: argparse.Namespace, ui: BenchUI) -> PipelineRun:
+    """Generate the S3-layout repo, warm the caches, then time the pipeline stages."""
+    out = PipelineRun()
+    project = _genrepo.generate(base / "s3" / "project", args.functions, with_deps=not args.no_deps)
+    settings = bench_settings(project, cache_dir, free_port(), args.verbose)
+    row, _ = timed_build(settings, ui, "prepare: first build", args.stage_timeout)
+    row.note += " (fills the cache; not counted)"
+    out.rows += [row, warm_runtime(cache_dir)]
+    _genrepo.touch_handler(project)
+    row, _ = timed_build(settings, ui, "build (warm, code-only)", args.stage_timeout)
+    out.rows.append(row)
+    try:
+        run_stages(settings, ui, args, out)
+    except (HarnessError, StageTimeout) as exc:
+        out.failures.append(f"{type(exc).__name__}: {exc}")
+    counted = ("build (warm, code-only)", "up", "apply", "tests", "down")
+    if out.ok and not out.failures:
+        out.total_s = sum(r.seconds or 0.0 for r in out.rows if r.label in counted)
+    return out
+
+
+def bench_cli_run(base: Path, cache_dir: Path, args: argparse.Namespace) -> Row:
+    """``lambda-harness run`` end to end as a subprocess, on a fresh copy (deps cache warm)."""
+    project = _genrepo.generate(base / "cli" / "project", args.functions, with_deps=not args.no_deps)
+    env = {**clean_environ(), "LAMBDA_HARNESS_CACHE_DIR": str(cache_dir)}
+    argv = [sys.executable, "-m", "lambda_harness", "run", "--project", str(project), "--port", str(free_port()), "-q"]
+    start_load, start = load1(), time.perf_counter()
+    try:
+        done = proc.run(argv, cwd=project, env=env, check=False, timeout=args.stage_timeout * 3)
+    except Exception as exc:  # subprocess.TimeoutExpired: the child was stopped by proc.run
+        return Row("`lambda-harness run` (CLI, end to end)", None, f"{type(exc).__name__}: {exc}", start_load)
+    seconds = time.perf_counter() - start
+    note = f"exit {done.returncode}; includes its own warm build and python start-up"
+    if done.returncode != 0:
+        note += "\n" + "\n".join("      " + line for line in done.output.strip().splitlines()[-15:])
+    return Row("`lambda-harness run` (CLI, end to end)", seconds, note, start_load)
+
+
+def bench_filename_apply(base: Path, cache_dir: Path, args: argparse.Namespace, ui: BenchUI) -> Row:
+    """Apply the same functions with ``filename = ...`` (no S3 object) to a fresh endpoint."""
+    project = _genrepo.generate(base / "filename" / "project", args.functions, code_from="filename",
+                                with_deps=not args.no_deps)
+    settings = bench_settings(project, cache_dir, free_port(), args.verbose)
+    label = "apply, filename = (no S3 object)"
+    try:
+        with deadline(args.stage_timeout, "build (filename layout)"):
+            build(settings, ui)
+        with pipeline.embedded_endpoint(settings, ui) as url:
+            start_load, start = load1(), time.perf_counter()
+            with deadline(args.filename_timeout, label):
+                inventory = deploy_with(settings, ui, url, args.tf_parallelism)
+            seconds = time.perf_counter() - start
+    except (HarnessError, StageTimeout) as exc:
+        return Row(label, None, f"{type(exc).__name__}: {exc}")
+    ui.take_steps()
+    return Row(label, seconds, f"{len(inventory.functions)} functions, fresh endpoint", start_load)
+
+
+def fmt_seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:7.2f}"
+
+
+def print_table(rows: list[Row]) -> None:
+    """The figures, one stage per line."""
+    width = max(len(r.label) for r in rows) + 2
+    print(f"\n{'stage'.ljust(width)}{'seconds':>8}  {'load1':>5}  note")
+    for r in rows:
+        load = "" if r.load1 is None else f"{r.load1:5.2f}"
+        print(f"{r.label.ljust(width)}{fmt_seconds(r.seconds):>8}  {load:>5}  {r.note}")
+
+
+def summary_rows(run: PipelineRun, cli: Row | None, filename: Row | None) -> list[Row]:
+    """Total, target verdict and ratios."""
+    rows: list[Row] = []
+    if run.total_s is None:
+        rows.append(Row("total (build+up+apply+tests+down)", None, "pipeline failed: no total"))
+    else:
+        verdict = "MET" if run.total_s <= TARGET_TOTAL_S else "NOT met"
+        rows.append(Row("total (build+up+apply+tests+down)", run.total_s,
+                        f"target <= {TARGET_TOTAL_S:.0f} s on this machine: {verdict}"))
+    if cli is not None and cli.seconds is not None and run.total_s:
+        rows.append(Row("ratio CLI run / sum of stages", None, f"{cli.seconds / run.total_s:.2f}x"))
+    if filename is not None and filename.seconds is not None and run.apply_s:
+        rows.append(Row("ratio apply filename= / S3 object", None,
+                        f"{filename.seconds / run.apply_s:.1f}x ({filename.seconds:.1f} s vs {run.apply_s:.1f} s)"))
+    return rows
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--functions", type=int, default=50, help="how many functions to generate (1-100)")
+    parser.add_argument("--skip-filename", action="store_true", help="skip the slow filename= apply (~5 min)")
+    parser.add_argument("--skip-cli-run", action="store_true", help="skip `lambda-harness run` end to end")
+    parser.add_argument("--no-deps", action="store_true", help="generate no requirements.txt")
+    parser.add_argument("--cache-dir", type=Path, default=None,
+                        help="harness cache (default: the user's, ~/.cache/lambda-harness)")
+    parser.add_argument("--stage-timeout", type=float, default=300.0, help="deadline of each stage (s)")
+    parser.add_argument("--filename-timeout", type=float, default=900.0, help="deadline of the filename= apply")
+    parser.add_argument("--tf-parallelism", type=int, default=0,
+                        help="what-if: run terraform apply/plan with -parallelism=N (default: as the library does)")
+    parser.add_argument("--keep", action="store_true", help="keep the temp folder (printed)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show the library's progress lines")
+    return parser.parse_args(argv)
+
+
+def header(args: argparse.Namespace, cache_dir: Path) -> None:
+    one, five, fifteen = os.getloadavg()
+    print(f"lambda-harness pipeline benchmark: {args.functions} generated functions; python "
+          f"{sys.version.split()[0]}; {os.cpu_count()} CPUs; load average {one:.2f} {five:.2f} {fifteen:.2f}")
+    print(f"cache {cache_dir}; started {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    cache_dir = (args.cache_dir or default_cache_dir(os.environ)).resolve()
+    header(args, cache_dir)
+    base = Path(tempfile.mkdtemp(prefix="lh-bench-pipeline-"))
+    ui = BenchUI(verbose=args.verbose)
+    cli = filename = None
+    try:
+        run = bench_pipeline(base, cache_dir, args, ui)
+        if not args.skip_cli_run:
+            print("... `lambda-harness run` end to end", file=sys.stderr, flush=True)
+            cli = bench_cli_run(base, cache_dir, args)
+        if not args.skip_filename:
+            print("... apply with filename= (slow: the provider creates them one at a time)",
+                  file=sys.stderr, flush=True)
+            filename = bench_filename_apply(base, cache_dir, args, ui)
+    finally:
+        if args.keep:
+            print(f"kept {base}")
+        else:
+            shutil.rmtree(base, ignore_errors=True)
+    rows = run.rows + [r for r in (cli, filename) if r is not None]
+    print_table(rows + summary_rows(run, cli, filename))
+    for text in run.failures:
+        print(f"pipeline failure: {text}")
+    one, five, fifteen = os.getloadavg()
+    print(f"load average at the end {one:.2f} {five:.2f} {fifteen:.2f}")
+    return 0 if run.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
