@@ -100,7 +100,7 @@ def cmd_promote(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
         return input("Apply this plan to the REAL backend? [y/N] ").strip().lower() in ("y", "yes")
 
     result = promote(settings, ui, auto_approve=args.auto_approve, confirm=confirm)
-    return 0 if result.applied or not args.auto_approve else 1
+    return 0 if result.applied else 1
 
 
 def cmd_new(settings: Settings, ui: UI, args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ output's tail on failure, and interrupt -> terminate -> kill on Ctrl-C.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shlex
@@ -66,7 +67,7 @@ def run(
     captured so a failure can show its tail.
     """
     argv = tuple(str(a) for a in args)
-    logger.debug("run: %s (cwd=%s)", shlex.join(argv), cwd or os.getcwd())
+    logger.debug("run: %s (cwd=%s)", shlex.join(argv), cwd or Path.cwd())
     proc = subprocess.Popen(
         argv,
         cwd=cwd,
@@ -131,7 +132,7 @@ def spawn(
     terminal from reaching it directly, so shutdown order stays ours.
     """
     argv = [str(a) for a in args]
-    logger.debug("spawn: %s (cwd=%s)", shlex.join(argv), cwd or os.getcwd())
+    logger.debug("spawn: %s (cwd=%s)", shlex.join(argv), cwd or Path.cwd())
     return subprocess.Popen(
         argv,
         cwd=cwd,
@@ -162,8 +163,6 @@ def stop(proc: subprocess.Popen[bytes] | subprocess.Popen[str], grace: float = 3
 def kill_now(proc: subprocess.Popen[bytes]) -> None:
     """SIGKILL a process we started and reap it (timeouts, memory kills)."""
     if proc.poll() is None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             proc.kill()
-        except ProcessLookupError:
-            pass
     proc.wait()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ class Settings:
     harness_dir: Path
     cache_dir: Path
     events_dir: Path
+    tf_plugin_dir: Path | None = None
     host: str = "127.0.0.1"
     port: int = 4566
     region: str = "us-east-1"
@@ -47,7 +48,6 @@ class Settings:
     max_concurrency: int = 50
     verbose: bool = False
     quiet: bool = False
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def endpoint_url(self) -> str:
@@ -66,6 +66,7 @@ _KEYS: dict[str, tuple[str, type]] = {
     "dist": ("dist", Path),
     "events": ("events_dir", Path),
     "cache-dir": ("cache_dir", Path),
+    "tf-plugin-dir": ("tf_plugin_dir", Path),
     "host": ("host", str),
     "port": ("port", int),
     "region": ("region", str),
@@ -127,8 +128,10 @@ def find_lock_file(project_dir: Path) -> Path | None:
 
 
 def default_cache_dir(environ: Mapping[str, str]) -> Path:
-    base = environ.get("XDG_CACHE_HOME") or str(Path(environ.get("HOME", "/tmp")) / ".cache")
-    return Path(base) / "lambda-harness"
+    if environ.get("XDG_CACHE_HOME"):
+        return Path(environ["XDG_CACHE_HOME"]) / "lambda-harness"
+    home = Path(environ["HOME"]) if environ.get("HOME") else Path.home()
+    return home / ".cache" / "lambda-harness"
 
 
 def load_settings(
@@ -139,7 +142,7 @@ def load_settings(
     """Resolve settings for the worker repo at ``project`` (default: cwd)."""
     environ = dict(os.environ) if environ is None else environ
     cli = {k: v for k, v in (cli or {}).items() if v is not None}
-    project_dir = Path(project or environ.get("LAMBDA_HARNESS_PROJECT") or os.getcwd()).resolve()
+    project_dir = Path(project or environ.get("LAMBDA_HARNESS_PROJECT") or Path.cwd()).resolve()
     if not project_dir.is_dir():
         raise ConfigError(f"project folder {project_dir} does not exist; pass --project DIR")
     values: dict[str, Any] = {}
@@ -170,13 +173,22 @@ def load_settings(
         harness_dir=project_dir / ".harness",
         cache_dir=path_of("cache_dir", default_cache_dir(environ)),  # type: ignore[arg-type]
         events_dir=path_of("events_dir", Path("tests/integration/events")),  # type: ignore[arg-type]
+        tf_plugin_dir=path_of("tf_plugin_dir", None),
         **{k: v for k, v in values.items() if k not in _PATH_FIELDS},
     )
     _validate(settings)
     return settings
 
 
-_PATH_FIELDS = {"functions_dir", "terraform_dir", "lock_file", "dist", "cache_dir", "events_dir"}
+_PATH_FIELDS = {
+    "functions_dir",
+    "terraform_dir",
+    "lock_file",
+    "dist",
+    "cache_dir",
+    "events_dir",
+    "tf_plugin_dir",
+}
 
 
 def _validate(s: Settings) -> None:

@@ -31,7 +31,9 @@ def read_inventory(tf: Terraform) -> Inventory:
         tf.show_json(),
         tf.settings.terraform_dir,
         endpoint_url=tf.endpoint.url,
-        region=tf.settings.region,
+        # The provider's region (often var.region) decides where functions live, not ours:
+        # from_show_json reads it from the function ARNs.
+        region=None,
         module_dirs=module_dirs_from(tf.staged.workdir, tf.settings.terraform_dir),
     )
 

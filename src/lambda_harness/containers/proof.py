@@ -110,6 +110,11 @@ def compose_env(engine: Engine, base_image: str, port: int, environ: Mapping[str
     env["HARNESS_BASE_IMAGE"] = base_image
     env["LAMBDA_HARNESS_PORT"] = str(port)
     env.setdefault("LAMBDA_HARNESS_PYENV_ROOT", env.get("PYENV_ROOT") or str(Path.home() / ".pyenv"))
+    # compose 1.29 builds through whatever `docker` CLI is first on PATH (28.x here, which warns
+    # that its legacy builder is deprecated) and that child outlives an interrupted compose;
+    # docker-py's build API, in compose's own process, does the same build.
+    env["COMPOSE_DOCKER_CLI_BUILD"] = "0"
+    env["DOCKER_BUILDKIT"] = "0"
     env.pop("COMPOSE_FILE", None)  # the proof's copy of docker-compose.yml, nothing else
     env.pop("COMPOSE_PROFILES", None)
     return env

@@ -54,7 +54,7 @@ class HarnessRequestHandler(MotoRequestHandler):
         logger.debug("%s %s -> %s", self.command, self.path, code)
 
     def log(self, type: str, message: str, *args: Any) -> None:  # werkzeug's signature
-        logger.debug(message, *args)
+        logger.log(logging.ERROR if type == "error" else logging.DEBUG, message, *args)
 
 
 def reset_moto() -> None:
@@ -79,6 +79,7 @@ class Emulator:
         self.events: EventBridge | None = None
         self._poller: SqsPoller | None = None
         self._scheduler: Scheduler | None = None
+        self._patched = False  # only the endpoint that patched moto may unpatch it
 
     @property
     def port(self) -> int:
@@ -107,12 +108,13 @@ class Emulator:
                                          policy=AsyncPolicy(retry_delays_s=self.timing.async_retry_delays_s))
             self.events = EventBridge(self.service)
             hooks.install(hooks.Targets(self.service, self.events))
+            self._patched = True
             app = HarnessApp(DomainDispatcherApplication(create_backend_app),
                              InvokeRoute(self.service, self.settings.region), self.events.trigger)
             self._server = make_server(self.settings.host, self._port, app, threaded=True,
                                        request_handler=HarnessRequestHandler, fd=sock.fileno())
         except BaseException:
-            hooks.uninstall()
+            self._unpatch()
             raise
         finally:
             sock.close()  # make_server duplicated the descriptor
@@ -134,11 +136,18 @@ class Emulator:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-        for part in (self._poller, self._scheduler, self.service):
-            if part is not None:
-                part.shutdown() if isinstance(part, InvokeService) else part.stop()
+        for background in (self._poller, self._scheduler):
+            if background is not None:
+                background.stop()
         self._poller = self._scheduler = None
-        hooks.uninstall()
+        if self.service is not None:
+            self.service.shutdown()  # cancels queued retries; running invocations finish
+        self._unpatch()
+
+    def _unpatch(self) -> None:
+        if self._patched:
+            hooks.uninstall()
+            self._patched = False
 
     def __enter__(self) -> Emulator:
         return self.start()

@@ -22,6 +22,9 @@ class PlannedChange:
 
     def describe(self) -> str:
         """``aws_s3_bucket.b: update (tags, tags_all)``."""
+        if self.actions == ("read",):
+            # A data source read at apply time: a consequence of another change, not a cause.
+            return f"{self.address}: read during apply (it depends on a change listed here)"
         action = "replace" if set(self.actions) == {"create", "delete"} else "+".join(self.actions)
         attrs = f" ({', '.join(self.attributes)})" if self.attributes else ""
         return f"{self.address}: {action}{attrs}"
@@ -58,6 +61,8 @@ def planned_changes(plan: Mapping[str, Any]) -> list[PlannedChange]:
         if "update" in actions or set(actions) == {"create", "delete"}:
             attrs = changed_attributes(change.get("before"), change.get("after"), change.get("after_unknown"))
         changes.append(PlannedChange(str(rc.get("address")), actions, attrs))
+    # Causes first: data sources re-read at apply time only follow from the changes above them.
+    changes.sort(key=lambda c: c.actions == ("read",))
     for name, change in sorted((plan.get("output_changes") or {}).items()):
         actions = tuple(change.get("actions") or ())
         if actions and actions != ("no-op",):

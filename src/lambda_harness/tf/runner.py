@@ -45,9 +45,8 @@ def _flat(output: str) -> str:
 
 
 def plugin_dir_setting(settings: Settings) -> Path | None:
-    """The ``tf_plugin_dir`` setting, once the coordinator adds it (``extra`` until then)."""
-    value = getattr(settings, "tf_plugin_dir", None) or settings.extra.get("tf_plugin_dir")
-    return Path(value) if value else None
+    """The ``tf-plugin-dir`` setting (pyproject, ``LAMBDA_HARNESS_TF_PLUGIN_DIR``)."""
+    return settings.tf_plugin_dir
 
 
 def tflocal_bin(environ: Mapping[str, str]) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from lambda_harness.containers import apt, compose
 from lambda_harness.containers.baseimage import BaseSpec, ensure_image
@@ -137,14 +138,10 @@ def test_profiles_keep_a_service_out_of_a_bare_up_unless_named(
 ) -> None:
     # docker-compose.yml relies on this: a bare `up` starts builder + localstack, and
     # `--profile embedded up builder endpoint` (or naming `endpoint`) starts the endpoint.
-    service = f"""
-            image: {base_image}
-            network_mode: host
-            init: true
-            command: ["sleep", "300"]"""
-    (tmp_path / "docker-compose.yml").write_text(
-        f"services:\n  plain:{service}\n  extra:\n    profiles: [\"x\"]{service}\n", encoding="utf-8"
-    )
+    service = {"image": base_image, "network_mode": "host", "init": True, "command": ["sleep", "300"]}
+    spec = {"services": {"plain": service, "extra": {**service, "profiles": ["x"]}}}
+    (tmp_path / "docker-compose.yml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    label = {"label": "com.docker.compose.project=lhprofiles"}
     seen = {}
     for profiles, services in (((), ()), (("x",), ()), ((), ("extra",))):
         flow = compose.Compose(tmp_path, engine.env(), "lhprofiles", profiles=profiles)
@@ -152,7 +149,7 @@ def test_profiles_keep_a_service_out_of_a_bare_up_unless_named(
         try:
             seen[(profiles, services)] = {
                 c.labels["com.docker.compose.service"]
-                for c in engine.client.containers.list(filters={"label": "com.docker.compose.project=lhprofiles"})
+                for c in engine.client.containers.list(filters=label)
             }
         finally:
             flow.down()

@@ -43,6 +43,10 @@ def partial(event, context):
 def slow(event, context):
     time.sleep(0.2)
     return {"ok": True}
+
+def sleepy_sink(event, context):
+    time.sleep(2)
+    _record(event, context)
 '''
 
 

@@ -179,3 +179,17 @@ def test_down_from_another_process_stops_the_detached_endpoint(
     assert not _alive(pid)
     assert not [w for w in workers if _alive(w)]
     assert control._children.pop(pid).wait(timeout=5) == 0  # reap our own child (the CLI could not)
+
+
+def test_second_endpoint_in_one_process_is_refused_and_the_first_keeps_serving(
+    endpoint: Emulator, tmp_path: Path, endpoint_cache: Path
+) -> None:
+    second = Emulator(make_settings(tmp_path, endpoint_cache), _NoRuntime(), PlainUI(quiet=True))
+    with pytest.raises(EmulatorError, match="already running in this process"):
+        second.start()
+    second.stop()  # harmless: it never patched moto
+    assert _get_json(endpoint.url + "/_harness/health")[0] == 200
+    assert endpoint.service is not None
+    from lambda_harness.emulator import hooks
+
+    assert hooks.installed()

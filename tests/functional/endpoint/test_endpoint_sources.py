@@ -241,3 +241,17 @@ def test_sqs_filter_criteria_drops_unmatched_messages(
     _wait_empty(aws, url)
     bodies = [rec["body"] for r in wait_records(1, settle=0.3) for rec in r["event"]["Records"]]
     assert bodies == ['{"kind": "order"}']
+
+
+def test_s3_put_object_does_not_wait_for_the_handler(
+    aws: Callable[[str], Any], deploy: Callable[..., str], out_dir: Path, wait_records: Records
+) -> None:
+    fn = deploy("sleepy_sink", env={"OUT_DIR": str(out_dir)})
+    fn_arn = aws("lambda").get_function(FunctionName=fn)["Configuration"]["FunctionArn"]
+    bucket = f"async-{_uid()}"
+    aws("s3").create_bucket(Bucket=bucket)
+    aws("s3").put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
+        "LambdaFunctionConfigurations": [{"LambdaFunctionArn": fn_arn, "Events": ["s3:ObjectCreated:*"]}]})
+    aws("s3").put_object(Bucket=bucket, Key="k", Body=b"x")
+    assert list(out_dir.glob("*.json")) == []  # the handler (2 s) is still running: S3 did not wait
+    assert wait_records(1)[0]["event"]["Records"][0]["s3"]["object"]["key"] == "k"

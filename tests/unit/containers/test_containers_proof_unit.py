@@ -45,6 +45,7 @@ def test_compose_env_points_at_the_engine_base_image_and_port(tmp_path: Path) ->
     assert env["LAMBDA_HARNESS_PORT"] == "4599"
     assert env["LAMBDA_HARNESS_PYENV_ROOT"] == "/opt/pyenv"
     assert "COMPOSE_FILE" not in env
+    assert env["COMPOSE_DOCKER_CLI_BUILD"] == "0"  # no docker CLI grandchild to outlive compose
 
 
 def test_host_ca_bundle_prefers_what_pip_uses(tmp_path: Path) -> None:

@@ -8,6 +8,10 @@ PLAN = {
     "resource_changes": [
         {"address": "aws_s3_bucket.a", "change": {"actions": ["no-op"], "before": {}, "after": {}}},
         {
+            "address": "data.aws_iam_policy_document.p",
+            "change": {"actions": ["read"], "before": None, "after": {}},
+        },
+        {
             "address": "aws_lambda_function.x",
             "change": {
                 "actions": ["update"],
@@ -40,10 +44,16 @@ def test_planned_changes_lists_non_noop_with_attributes() -> None:
         PlannedChange("aws_lambda_function.x", ("update",), ("last_modified", "source_code_hash")),
         PlannedChange("aws_iam_role.r", ("delete", "create"), ("name",)),
         PlannedChange("aws_sqs_queue.q", ("create",), ()),
+        PlannedChange("data.aws_iam_policy_document.p", ("read",), ()),
         PlannedChange("output.url", ("update",), ()),
     ]
     assert changes[0].describe() == "aws_lambda_function.x: update (last_modified, source_code_hash)"
     assert changes[1].describe() == "aws_iam_role.r: replace (name)"
+    read = PlannedChange("data.aws_iam_policy_document.p", ("read",), ("statement",))
+    assert (
+        read.describe()
+        == "data.aws_iam_policy_document.p: read during apply (it depends on a change listed here)"
+    )
 
 
 def test_empty_plan() -> None:
