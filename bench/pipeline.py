@@ -33,25 +33,27 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from xml.etree import ElementTree
 
 import _genrepo
+
 from lambda_harness import pipeline, proc
 from lambda_harness.build.builder import BuildResult, build
 from lambda_harness.emulator.ports import free_port
 from lambda_harness.errors import HarnessError
+from lambda_harness.inventory import Inventory
 from lambda_harness.invoker import deployed_region
 from lambda_harness.report import load_results
 from lambda_harness.settings import Settings, default_cache_dir, load_settings
-from lambda_harness.inventory import Inventory
 from lambda_harness.terraform import Terraform, deploy, inventory_path, read_inventory
 
 TARGET_TOTAL_S = 30.0
+FILENAME_LABEL = "apply, filename = (no S3 object)"
 
 
 class StageTimeout(Exception):
@@ -84,6 +86,9 @@ class BenchUI:
     def warn(self, message: str) -> None:
         print(f"    warning: {message}", file=sys.stderr, flush=True)
 
+    def emit(self, text: str) -> None:
+        self.info(text)
+
     @contextmanager
     def step(self, title: str) -> Iterator[None]:
         start = time.perf_counter()
@@ -92,7 +97,7 @@ class BenchUI:
         finally:
             self.steps.append((title, time.perf_counter() - start))
 
-    def table(self, title: str, columns: Any, rows: Any) -> None:
+    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         self.info(f"{title}: {len(rows)} rows")
 
     def take_steps(self) -> list[tuple[str, float]]:
@@ -140,7 +145,8 @@ def timed_build(settings: Settings, ui: BenchUI, label: str, timeout: float) -> 
     seconds = time.perf_counter() - start
     ui.take_steps()
     deps = "deps from cache" if result.deps_cache_hit else "deps installed"
-    note = f"{deps}; {len(result.manifest.get('handlers', []))} handlers, {result.zipped_size / 1024:.0f} KiB zip"
+    handlers = len(result.manifest.get("handlers", []))
+    note = f"{deps}; {handlers} handlers, {result.zipped_size / 1024:.0f} KiB zip"
     return Row(label, seconds, note, start_load), result
 
 
@@ -217,8 +223,20 @@ def tests_note(settings: Settings, code: int) -> str:
     passed = sum(int(f.get("passed", 0)) for f in functions.values())
     failed = sum(int(f.get("failed", 0)) for f in functions.values())
     cold = [float(f["cold_ms"]) for f in functions.values() if f.get("cold_ms") is not None]
-    cold_text = f"; cold start median {statistics.median(cold):.0f} ms, max {max(cold):.0f} ms" if cold else ""
-    return f"pytest exit {code}: {passed} cases passed, {failed} failed{cold_text}"
+    cold_text = ""
+    if cold:
+        cold_text = f"; cold start median {statistics.median(cold):.0f} ms, max {max(cold):.0f} ms"
+    return f"pytest exit {code}: {passed} cases passed, {failed} failed{cold_text}{junit_time(settings)}"
+
+
+def junit_time(settings: Settings) -> str:
+    """pytest's own session time (the rest of the stage is interpreter and plugin start-up)."""
+    try:
+        root = ElementTree.parse(settings.harness_dir / "junit.xml").getroot()  # our own junit file
+    except (OSError, ElementTree.ParseError):
+        return ""
+    suite = root if root.tag == "testsuite" else root.find("testsuite")
+    return "" if suite is None else f"; test session {float(suite.get('time', 0)):.1f} s"
 
 
 @dataclass
@@ -283,7 +301,8 @@ def bench_cli_run(base: Path, cache_dir: Path, args: argparse.Namespace) -> Row:
     """``lambda-harness run`` end to end as a subprocess, on a fresh copy (deps cache warm)."""
     project = _genrepo.generate(base / "cli" / "project", args.functions, with_deps=not args.no_deps)
     env = {**clean_environ(), "LAMBDA_HARNESS_CACHE_DIR": str(cache_dir)}
-    argv = [sys.executable, "-m", "lambda_harness", "run", "--project", str(project), "--port", str(free_port()), "-q"]
+    argv = [sys.executable, "-m", "lambda_harness", "run", "--project", str(project),
+            "--port", str(free_port()), "-q"]
     start_load, start = load1(), time.perf_counter()
     try:
         done = proc.run(argv, cwd=project, env=env, check=False, timeout=args.stage_timeout * 3)
@@ -296,24 +315,31 @@ def bench_cli_run(base: Path, cache_dir: Path, args: argparse.Namespace) -> Row:
     return Row("`lambda-harness run` (CLI, end to end)", seconds, note, start_load)
 
 
-def bench_filename_apply(base: Path, cache_dir: Path, args: argparse.Namespace, ui: BenchUI) -> Row:
+def bench_filename_apply(base: Path, cache_dir: Path, args: argparse.Namespace, ui: BenchUI) -> list[Row]:
     """Apply the same functions with ``filename = ...`` (no S3 object) to a fresh endpoint."""
     project = _genrepo.generate(base / "filename" / "project", args.functions, code_from="filename",
                                 with_deps=not args.no_deps)
     settings = bench_settings(project, cache_dir, free_port(), args.verbose)
-    label = "apply, filename = (no S3 object)"
+    label = FILENAME_LABEL
     try:
         with deadline(args.stage_timeout, "build (filename layout)"):
             build(settings, ui)
         with pipeline.embedded_endpoint(settings, ui) as url:
+            ui.take_steps()
             start_load, start = load1(), time.perf_counter()
             with deadline(args.filename_timeout, label):
                 inventory = deploy_with(settings, ui, url, args.tf_parallelism)
             seconds = time.perf_counter() - start
     except (HarnessError, StageTimeout) as exc:
-        return Row(label, None, f"{type(exc).__name__}: {exc}")
-    ui.take_steps()
-    return Row(label, seconds, f"{len(inventory.functions)} functions, fresh endpoint", start_load)
+        return [Row(label, None, f"{type(exc).__name__}: {exc}")]
+    rows = apply_rows(ui, seconds, start_load, len(inventory.functions), args.tf_parallelism)
+    rows[0].label, rows[0].note = label, rows[0].note + "; fresh endpoint"
+    return rows
+
+
+def seconds_of(rows: list[Row], label: str) -> float | None:
+    """The seconds of the first row labelled ``label`` (stripped), if any."""
+    return next((r.seconds for r in rows if r.label.strip() == label), None)
 
 
 def fmt_seconds(value: float | None) -> str:
@@ -329,7 +355,7 @@ def print_table(rows: list[Row]) -> None:
         print(f"{r.label.ljust(width)}{fmt_seconds(r.seconds):>8}  {load:>5}  {r.note}")
 
 
-def summary_rows(run: PipelineRun, cli: Row | None, filename: Row | None) -> list[Row]:
+def summary_rows(run: PipelineRun, cli: Row | None, filename: list[Row]) -> list[Row]:
     """Total, target verdict and ratios."""
     rows: list[Row] = []
     if run.total_s is None:
@@ -340,14 +366,18 @@ def summary_rows(run: PipelineRun, cli: Row | None, filename: Row | None) -> lis
                         f"target <= {TARGET_TOTAL_S:.0f} s on this machine: {verdict}"))
     if cli is not None and cli.seconds is not None and run.total_s:
         rows.append(Row("ratio CLI run / sum of stages", None, f"{cli.seconds / run.total_s:.2f}x"))
-    if filename is not None and filename.seconds is not None and run.apply_s:
-        rows.append(Row("ratio apply filename= / S3 object", None,
-                        f"{filename.seconds / run.apply_s:.1f}x ({filename.seconds:.1f} s vs {run.apply_s:.1f} s)"))
+    for label, what in (("apply", FILENAME_LABEL), ("terraform apply", "terraform apply")):
+        s3_s = seconds_of(run.rows, label)
+        file_s = seconds_of(filename, what)
+        if s3_s and file_s:
+            rows.append(Row(f"ratio {label}: filename= / S3 object", None,
+                            f"{file_s / s3_s:.1f}x ({file_s:.1f} s vs {s3_s:.1f} s)"))
     return rows
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--functions", type=int, default=50, help="how many functions to generate (1-100)")
     parser.add_argument("--skip-filename", action="store_true", help="skip the slow filename= apply (~5 min)")
     parser.add_argument("--skip-cli-run", action="store_true", help="skip `lambda-harness run` end to end")
@@ -355,9 +385,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cache-dir", type=Path, default=None,
                         help="harness cache (default: the user's, ~/.cache/lambda-harness)")
     parser.add_argument("--stage-timeout", type=float, default=300.0, help="deadline of each stage (s)")
-    parser.add_argument("--filename-timeout", type=float, default=900.0, help="deadline of the filename= apply")
+    parser.add_argument("--filename-timeout", type=float, default=900.0,
+                        help="deadline of the filename= apply (s)")
     parser.add_argument("--tf-parallelism", type=int, default=0,
-                        help="what-if: run terraform apply/plan with -parallelism=N (default: as the library does)")
+                        help="what-if: terraform apply/plan with -parallelism=N (default: as the library)")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (printed)")
     parser.add_argument("-v", "--verbose", action="store_true", help="show the library's progress lines")
     return parser.parse_args(argv)
@@ -376,7 +407,8 @@ def main(argv: list[str] | None = None) -> int:
     header(args, cache_dir)
     base = Path(tempfile.mkdtemp(prefix="lh-bench-pipeline-"))
     ui = BenchUI(verbose=args.verbose)
-    cli = filename = None
+    cli: Row | None = None
+    filename: list[Row] = []
     try:
         run = bench_pipeline(base, cache_dir, args, ui)
         if not args.skip_cli_run:
@@ -391,7 +423,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"kept {base}")
         else:
             shutil.rmtree(base, ignore_errors=True)
-    rows = run.rows + [r for r in (cli, filename) if r is not None]
+    rows = run.rows + ([cli] if cli is not None else []) + filename
     print_table(rows + summary_rows(run, cli, filename))
     for text in run.failures:
         print(f"pipeline failure: {text}")

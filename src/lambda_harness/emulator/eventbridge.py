@@ -120,6 +120,21 @@ class EventBridge:
                 return self.deliver(rule, scheduled_event(rule, self.clock()))
         return None
 
+    def moto_delivery(self, original: Callable[..., None], rule: Any, target: dict[str, Any],
+                      event: dict[str, Any], transform_input: bool) -> None:
+        """Let moto deliver to one non-Lambda target (SQS, Logs, buses, ...).
+
+        moto raises NotImplementedError for target types it lacks (SNS, Step Functions,
+        ...); PutEvents must not fail for that, as AWS would have delivered.
+        """
+        view = copy.copy(rule)  # moto iterates rule.targets: hand it a view with this one
+        view.targets = [target]
+        try:
+            original(view, event, transform_input)
+        except NotImplementedError:
+            logger.warning("EventBridge rule %s: target %s is not emulated; event not delivered",
+                           rule.name, target.get("Arn"))
+
     def make_send_to_targets(self, original: Callable[..., None]) -> Callable[..., None]:
         """Wrap ``moto.events.models.Rule.send_to_targets``.
 
@@ -132,12 +147,9 @@ class EventBridge:
         def send_to_targets(rule: Any, original_event: dict[str, Any], transform_input: bool = True) -> None:
             if rule.state != "ENABLED" or not rule.event_pattern.get_pattern():
                 return
-            others = [t for t in rule.targets if ":lambda:" not in str(t.get("Arn", ""))]
-            if others:
-                # moto raises NotImplementedError on a Lambda target: hand it a view without them.
-                view = copy.copy(rule)
-                view.targets = others
-                original(view, original_event, transform_input)
+            for target in rule.targets:
+                if ":lambda:" not in str(target.get("Arn", "")):
+                    bridge.moto_delivery(original, rule, target, original_event, transform_input)
             if rule.event_pattern.matches_event(original_event):
                 bridge.deliver(rule, aws_event(original_event))
 

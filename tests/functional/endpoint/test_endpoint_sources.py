@@ -255,3 +255,21 @@ def test_s3_put_object_does_not_wait_for_the_handler(
     aws("s3").put_object(Bucket=bucket, Key="k", Body=b"x")
     assert list(out_dir.glob("*.json")) == []  # the handler (2 s) is still running: S3 did not wait
     assert wait_records(1)[0]["event"]["Records"][0]["s3"]["object"]["key"] == "k"
+
+
+def test_eventbridge_mixed_targets_still_deliver(
+    aws: Callable[[str], Any], deploy: Callable[..., str], out_dir: Path, wait_records: Records
+) -> None:
+    fn = deploy("sink", env={"OUT_DIR": str(out_dir)})
+    fn_arn = aws("lambda").get_function(FunctionName=fn)["Configuration"]["FunctionArn"]
+    url, queue_arn = _queue(aws)
+    topic = aws("sns").create_topic(Name=f"t-{_uid()}")["TopicArn"]
+    rule = f"mixed-{_uid()}"
+    aws("events").put_rule(Name=rule, EventPattern=json.dumps({"source": ["mixed"]}))
+    aws("events").put_targets(Rule=rule, Targets=[
+        {"Id": "q", "Arn": queue_arn}, {"Id": "t", "Arn": topic}, {"Id": "fn", "Arn": fn_arn}])
+    resp = aws("events").put_events(Entries=[{"Source": "mixed", "DetailType": "X", "Detail": "{}"}])
+    assert resp["FailedEntryCount"] == 0
+    assert wait_records(1)[0]["event"]["source"] == "mixed"
+    messages = aws("sqs").receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])
+    assert [json.loads(m["Body"])["source"] for m in messages] == ["mixed"]
