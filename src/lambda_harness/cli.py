@@ -56,7 +56,7 @@ def cmd_down(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
 def cmd_trigger(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
     from lambda_harness.emulator import control
 
-    fired = control.trigger(settings, args.rule)
+    fired = control.trigger(settings, args.rule, bus=args.bus)
     ui.info(f"rule {args.rule}: delivered to {', '.join(fired) or 'no targets'}")
     return 0
 
@@ -146,13 +146,14 @@ def _add_specific(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("--detach", action="store_true", help="run in the background")
     elif name == "trigger":
         p.add_argument("rule", help="EventBridge rule name")
+        p.add_argument("--bus", help="event bus of the rule (default: the default bus)")
     elif name == "invoke":
         p.add_argument("function", help="deployed function name")
         p.add_argument("--event", help="event JSON file, or - for stdin (default: {})")
     elif name == "run":
         p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     elif name == "promote":
-        p.add_argument("--auto-approve", action="store_true", help="apply without asking")
+        p.add_argument("--yes", "--auto-approve", dest="auto_approve", action="store_true", help="apply without asking")
     elif name == "new":
         p.add_argument("name", help="function name (a Python identifier)")
         p.add_argument(

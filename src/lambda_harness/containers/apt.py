@@ -72,9 +72,7 @@ def services_forbidden(policy: Path = POLICY_RC_D) -> Iterator[None]:
 def _forbids(script: bytes) -> bool:
     """True when a policy-rc.d script plainly ends in ``exit 101``."""
     lines = [ln.strip() for ln in script.decode("utf-8", "replace").splitlines() if ln.strip()]
-    return bool(lines) and lines[-1] == "exit 101" and all(
-        ln.startswith("#") for ln in lines[:-1]
-    )
+    return bool(lines) and lines[-1] == "exit 101" and all(ln.startswith("#") for ln in lines[:-1])
 
 
 def apt_env(environ: Mapping[str, str]) -> dict[str, str]:

@@ -139,8 +139,10 @@ def ensure_image(
     tag = _import_base(client, spec, cache_dir, ui)
     if host_ca_bundle is None or not host_ca_bundle.is_file():
         return tag
-    extra = extra_certificates(_pems(host_ca_bundle.read_text(encoding="utf-8", errors="replace")),
-                               _pems(_bundle_in_tarball(spec.tarball(cache_dir))))
+    extra = extra_certificates(
+        _pems(host_ca_bundle.read_text(encoding="utf-8", errors="replace")),
+        _pems(_bundle_in_tarball(spec.tarball(cache_dir))),
+    )
     if not extra:
         return tag
     return _with_certificates(client, tag, extra, ui)
@@ -205,8 +207,7 @@ def _with_certificates(client: docker.DockerClient, base: str, pems: list[str], 
         return tag
     except docker.errors.ImageNotFound:
         pass
-    dockerfile = (f"FROM {base}\nCOPY *.crt /usr/local/share/ca-certificates/\n"
-                  "RUN update-ca-certificates\n")
+    dockerfile = f"FROM {base}\nCOPY *.crt /usr/local/share/ca-certificates/\nRUN update-ca-certificates\n"
     context = io.BytesIO()
     with tarfile.open(fileobj=context, mode="w") as tar:
         files = {"Dockerfile": dockerfile}

@@ -28,10 +28,20 @@ from lambda_harness.ui import UI
 HostTests = Callable[[str, Path], None]
 
 # Names that never belong in the proof's copy of the project, at any depth.
-_SKIP_ANYWHERE = frozenset({
-    ".git", ".venv", ".nox", ".harness", ".mypy_cache", ".ruff_cache", ".pytest_cache",
-    "__pycache__", ".terraform", "node_modules",
-})
+_SKIP_ANYWHERE = frozenset(
+    {
+        ".git",
+        ".venv",
+        ".nox",
+        ".harness",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        "__pycache__",
+        ".terraform",
+        "node_modules",
+    }
+)
 # Build outputs at the top level only ("build" is also a package name under src/).
 _SKIP_TOP = frozenset({"dists.zip", "dists.zip.json", "build", "dist", ".env"})
 _SKIP_SUFFIXES = (".pyc", ".egg-info", ".tfstate", ".tfstate.backup")
@@ -56,8 +66,7 @@ def copy_project(src: Path, dst: Path) -> Path:
     def ignore(folder: str, names: list[str]) -> set[str]:
         top = Path(folder).resolve() == src.resolve()
         return {
-            n for n in names
-            if n in _SKIP_ANYWHERE or (top and n in _SKIP_TOP) or n.endswith(_SKIP_SUFFIXES)
+            n for n in names if n in _SKIP_ANYWHERE or (top and n in _SKIP_TOP) or n.endswith(_SKIP_SUFFIXES)
         }
 
     shutil.copytree(src, dst, ignore=ignore, symlinks=True)
@@ -94,12 +103,20 @@ def smoke(endpoint_url: str, project_dir: Path, region: str = "us-east-1") -> Sm
     runtime = fn.runtime or "python3.12"
     lam = session.client("lambda", endpoint_url=endpoint_url, config=client_config(120))
     name = f"proof-{fn.name or 'function'}"
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                      "Principal": {"Service": "lambda.amazonaws.com"}}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}
+        ],
+    }
     iam = session.client("iam", endpoint_url=endpoint_url, config=client_config(60))
     role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     spec: dict[str, Any] = {
-        "FunctionName": name, "Runtime": runtime, "Handler": str(fn.handler), "Timeout": 30, "Role": role,
+        "FunctionName": name,
+        "Runtime": runtime,
+        "Handler": str(fn.handler),
+        "Timeout": 30,
+        "Role": role,
         "Code": {"ZipFile": (project_dir / "dists.zip").read_bytes()},
     }
     lam.create_function(**spec)

@@ -44,8 +44,15 @@ class Compose:
 
     def argv(self, *args: str) -> list[str]:
         """The full command line for a compose subcommand."""
-        head = [self.executable, "--project-directory", str(self.project_dir),
-                "--file", str(self.project_dir / COMPOSE_FILE), "--project-name", self.project_name]
+        head = [
+            self.executable,
+            "--project-directory",
+            str(self.project_dir),
+            "--file",
+            str(self.project_dir / COMPOSE_FILE),
+            "--project-name",
+            self.project_name,
+        ]
         for profile in self.profiles:
             head += ["--profile", profile]
         return [*head, *args]
@@ -81,8 +88,12 @@ class Compose:
         """The (single) container of ``service`` in this project, found by compose's labels."""
         found = client.containers.list(
             all=True,
-            filters={"label": [f"com.docker.compose.project={self.project_name}",
-                               f"com.docker.compose.service={service}"]},
+            filters={
+                "label": [
+                    f"com.docker.compose.project={self.project_name}",
+                    f"com.docker.compose.service={service}",
+                ]
+            },
         )
         if not found:
             raise ContainerError(

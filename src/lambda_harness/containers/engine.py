@@ -215,8 +215,13 @@ class Engine:
                     f"{self.dirs.run} exists: another engine for {self.dirs.root} is running, "
                     "or a killed one left it; stop it or remove the folder"
                 ) from exc
-        for folder in (self.dirs.root, self.dirs.run, self.dirs.data_root, self.dirs.exec_root,
-                       self.dirs.client_config):
+        for folder in (
+            self.dirs.root,
+            self.dirs.run,
+            self.dirs.data_root,
+            self.dirs.exec_root,
+            self.dirs.client_config,
+        ):
             folder.mkdir(parents=True, exist_ok=True)
         self.dirs.config_file.write_text(json.dumps({}), encoding="utf-8")
         try:
@@ -232,8 +237,18 @@ class Engine:
     def _mount_tmpfs(self) -> None:
         # Images and containers in memory: removing a disk data root file by file is slow on
         # file systems mounted with `discard` (minutes for 400 MB); unmounting a tmpfs is instant.
-        proc.run(["mount", "-t", "tmpfs", "-o", f"size={self.tmpfs_size},mode=0710",
-                  "lambda-harness-engine", str(self.dirs.data_root)], timeout=30)
+        proc.run(
+            [
+                "mount",
+                "-t",
+                "tmpfs",
+                "-o",
+                f"size={self.tmpfs_size},mode=0710",
+                "lambda-harness-engine",
+                str(self.dirs.data_root),
+            ],
+            timeout=30,
+        )
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = self._clock() + timeout

@@ -131,8 +131,11 @@ def host_ca_bundle(environ: Mapping[str, str]) -> Path | None:
 
 def host_build(project: Path, out: Path) -> str:
     """``lambda-harness build`` on the host, zip moved to ``out``; its sha256."""
-    proc.run([sys.executable, "-m", "lambda_harness", "build", "--project", str(project)],
-             cwd=project, timeout=BUILD_TIMEOUT_S)
+    proc.run(
+        [sys.executable, "-m", "lambda_harness", "build", "--project", str(project)],
+        cwd=project,
+        timeout=BUILD_TIMEOUT_S,
+    )
     built = project / "dists.zip"
     if not built.is_file():
         raise ContainerError(f"{project}: lambda-harness build wrote no dists.zip at the top level")
@@ -166,8 +169,15 @@ def run_proof(
     code = 1
     with terminate_as_interrupt():
         try:
-            _prove(project_dir.resolve(), state, times, environ=env, host_tests=host_tests,
-                   base_image=base_image, port=port)
+            _prove(
+                project_dir.resolve(),
+                state,
+                times,
+                environ=env,
+                host_tests=host_tests,
+                base_image=base_image,
+                port=port,
+            )
             code = 0
         except HarnessError as exc:
             ui.warn(f"docker compose proof failed: {exc}")
@@ -208,12 +218,16 @@ def _prove(
     if base_image is None:
         with times.step("base image (debootstrap bookworm, cached)"):
             cache_dir = load_settings(project_dir, environ=environ).cache_dir
-            base_image = ensure_image(state.engine.client, BaseSpec(), cache_dir, ui,
-                                      host_ca_bundle=host_ca_bundle(environ))
+            base_image = ensure_image(
+                state.engine.client, BaseSpec(), cache_dir, ui, host_ca_bundle=host_ca_bundle(environ)
+            )
     port = port or free_port()
     state.compose = compose.Compose(
-        project, compose_env(state.engine, base_image, port, environ), PROJECT_NAME,
-        profiles=(compose.EMBEDDED_PROFILE,), on_line=_appender(state.root / "compose.log"),
+        project,
+        compose_env(state.engine, base_image, port, environ),
+        PROJECT_NAME,
+        profiles=(compose.EMBEDDED_PROFILE,),
+        on_line=_appender(state.root / "compose.log"),
     )
     _compose_flow(state, times, port, host_tests)
 
@@ -244,11 +258,15 @@ def _compose_flow(state: ProofState, times: StepTimes, port: int, host_tests: Ho
             raise ContainerError(f"the builder service exited with {status}:\n{logs}")
     state.container_sha = sha256_of(flow.project_dir / "dists.zip")
     same = state.container_sha == state.host_sha
-    ui.info(f"dists.zip sha256: container {state.container_sha}, host {state.host_sha}: "
-            f"{'byte-identical' if same else 'DIFFERENT'}")
+    ui.info(
+        f"dists.zip sha256: container {state.container_sha}, host {state.host_sha}: "
+        f"{'byte-identical' if same else 'DIFFERENT'}"
+    )
     if not same:
-        raise ContainerError("the container-built dists.zip differs from the host build; "
-                             "compare the two dists.zip.json manifests (pip versions, zlib)")
+        raise ContainerError(
+            "the container-built dists.zip differs from the host build; "
+            "compare the two dists.zip.json manifests (pip versions, zlib)"
+        )
     with times.step("endpoint container healthy"):
         compose.wait_healthy(flow.container(client, compose.ENDPOINT), HEALTH_TIMEOUT_S)
     url = f"http://127.0.0.1:{port}"
@@ -257,8 +275,10 @@ def _compose_flow(state: ProofState, times: StepTimes, port: int, host_tests: Ho
             host_tests(url, flow.project_dir)
         else:
             result = smoke(url, flow.project_dir)
-            ui.info(f"smoke: buckets {', '.join(result.buckets)}; {result.function} ({result.handler}, "
-                    f"{result.runtime}) ran: {result.error_type or 'no error'}")
+            ui.info(
+                f"smoke: buckets {', '.join(result.buckets)}; {result.function} ({result.handler}, "
+                f"{result.runtime}) ran: {result.error_type or 'no error'}"
+            )
     with times.step("compose down"):
         flow.down()
     state.compose = None  # down done: cleanup need not repeat it
@@ -300,13 +320,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (never the daemon)")
     parser.add_argument("--base-image", help="skip debootstrap: a base image the engine can pull")
     parser.add_argument("--port", type=int, help="endpoint port (default: a free one)")
-    parser.add_argument("--smoke-only", action="store_true",
-                        help="host check: S3 + one function invoked, instead of apply + every event case")
+    parser.add_argument(
+        "--smoke-only",
+        action="store_true",
+        help="host check: S3 + one function invoked, instead of apply + every event case",
+    )
     args = parser.parse_args(argv)
     ui = make_ui()
     tests = None if args.smoke_only else pipeline_tests(ui)
-    return run_proof(args.project, ui, keep=args.keep, base_image=args.base_image, port=args.port,
-                     host_tests=tests)
+    return run_proof(
+        args.project, ui, keep=args.keep, base_image=args.base_image, port=args.port, host_tests=tests
+    )
 
 
 if __name__ == "__main__":

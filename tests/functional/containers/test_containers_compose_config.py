@@ -40,8 +40,11 @@ def test_compose_v1_accepts_the_file_and_sees_every_service(docker_compose: str)
 
 
 def test_variables_reach_the_resolved_file(docker_compose: str) -> None:
-    env = {"PATH": os.environ.get("PATH", ""), "LAMBDA_HARNESS_PORT": "4999",
-           "HARNESS_BASE_IMAGE": "mirror.example/sam/build-python3.12"}
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "LAMBDA_HARNESS_PORT": "4999",
+        "HARNESS_BASE_IMAGE": "mirror.example/sam/build-python3.12",
+    }
     flow = compose.Compose(ROOT, env, "lhconfig", profiles=(compose.EMBEDDED_PROFILE,))
     text = proc.run(flow.argv("config"), cwd=ROOT, env=env, timeout=60).stdout
     assert "BASE_IMAGE: mirror.example/sam/build-python3.12" in text

@@ -84,8 +84,11 @@ def test_stopping_the_engine_ends_its_process_and_mounts(tools: None, tmp_path: 
 def test_a_host_network_container_serves_the_host(engine: Engine, base_image: str) -> None:
     port = _free_port()
     box = engine.client.containers.run(
-        base_image, ["python3", "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-        network_mode="host", init=True, detach=True,
+        base_image,
+        ["python3", "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        network_mode="host",
+        init=True,
+        detach=True,
     )
     try:
         body = _get_with_retry(f"http://127.0.0.1:{port}/")
@@ -109,7 +112,8 @@ def test_compose_up_healthcheck_and_down_leave_no_container(
     engine: Engine, base_image: str, tmp_path: Path
 ) -> None:
     port = _free_port()
-    (tmp_path / "docker-compose.yml").write_text(textwrap.dedent(f"""\
+    (tmp_path / "docker-compose.yml").write_text(
+        textwrap.dedent(f"""\
         services:
           web:
             image: {base_image}
@@ -120,7 +124,9 @@ def test_compose_up_healthcheck_and_down_leave_no_container(
               test: ["CMD", "python3", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:{port}/')"]
               interval: 1s
               retries: 30
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     flow = compose.Compose(tmp_path, engine.env(), "lhtest")
     flow.up(["web"])
     try:
@@ -148,8 +154,7 @@ def test_profiles_keep_a_service_out_of_a_bare_up_unless_named(
         flow.up(list(services))
         try:
             seen[(profiles, services)] = {
-                c.labels["com.docker.compose.service"]
-                for c in engine.client.containers.list(filters=label)
+                c.labels["com.docker.compose.service"] for c in engine.client.containers.list(filters=label)
             }
         finally:
             flow.down()

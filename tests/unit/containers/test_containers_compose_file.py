@@ -90,12 +90,25 @@ def _instructions(dockerfile: str) -> list[str]:
 
 def test_both_dockerfiles_share_their_install_layers() -> None:
     build, endpoint = _instructions("Dockerfile.build"), _instructions("Dockerfile.endpoint")
-    install = next(i for i, ln in enumerate(build) if "pip install --no-input --no-compile /src" in ln)
+    install = next(i for i, ln in enumerate(build) if "--no-deps /src" in ln)
     assert build[: install + 1] == endpoint[: install + 1]
 
 
 def test_the_build_context_holds_only_what_installs_the_harness() -> None:
-    lines = [ln for ln in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
-             if ln and not ln.startswith("#")]
+    lines = [
+        ln
+        for ln in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        if ln and not ln.startswith("#")
+    ]
     assert lines[0] == "*"
     assert {"!pyproject.toml", "!src/"} <= set(lines)
+
+
+@pytest.mark.parametrize("dockerfile", ["Dockerfile.build", "Dockerfile.endpoint"])
+def test_dependencies_install_before_the_source_is_copied(dockerfile: str) -> None:
+    # Editing src/ must not re-run the long dependency install (its layer stays cached).
+    steps = _instructions(dockerfile)
+    deps = next(i for i, ln in enumerate(steps) if "tomllib" in ln and "check_call" in ln)
+    source = steps.index("COPY src/ /src/src/")
+    assert steps[deps - 1] == "COPY pyproject.toml /src/"
+    assert deps < source

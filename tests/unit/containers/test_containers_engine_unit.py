@@ -43,12 +43,20 @@ def test_mounts_under_a_root_with_nothing_mounted_is_empty() -> None:
 
 def test_dockerd_never_touches_the_host_network_and_keeps_all_state_under_its_root(tmp_path: Path) -> None:
     args = dockerd_args(engine_dirs(tmp_path))
-    for flag in ("--bridge=none", "--iptables=false", "--ip6tables=false", "--ip-forward=false",
-                 "--ip-masq=false"):
+    for flag in (
+        "--bridge=none",
+        "--iptables=false",
+        "--ip6tables=false",
+        "--ip-forward=false",
+        "--ip-masq=false",
+    ):
         assert flag in args
     dirs = engine_dirs(tmp_path)
-    paths = [a.split("=", 1)[1].removeprefix("unix://") for a in args
-             if a.startswith(("--data-root", "--exec-root", "--pidfile", "--config-file", "--host"))]
+    paths = [
+        a.split("=", 1)[1].removeprefix("unix://")
+        for a in args
+        if a.startswith(("--data-root", "--exec-root", "--pidfile", "--config-file", "--host"))
+    ]
     assert len(paths) == 5
     assert all(Path(p).is_relative_to(tmp_path) or Path(p).is_relative_to(dirs.run) for p in paths)
 

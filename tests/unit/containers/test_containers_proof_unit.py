@@ -20,9 +20,18 @@ from lambda_harness.ui import PlainUI
 
 def test_copy_project_leaves_out_venvs_state_and_build_outputs(tmp_path: Path) -> None:
     src = tmp_path / "repo"
-    for rel in ("functions/a/app.py", "src/lambda_harness/build/x.py", ".venv/bin/python", ".git/HEAD",
-                "dists.zip", "terraform/main.tf", "terraform/.terraform/x", "terraform/terraform.tfstate",
-                "functions/a/__pycache__/app.cpython-312.pyc", ".harness/tf/state"):
+    for rel in (
+        "functions/a/app.py",
+        "src/lambda_harness/build/x.py",
+        ".venv/bin/python",
+        ".git/HEAD",
+        "dists.zip",
+        "terraform/main.tf",
+        "terraform/.terraform/x",
+        "terraform/terraform.tfstate",
+        "functions/a/__pycache__/app.cpython-312.pyc",
+        ".harness/tf/state",
+    ):
         (src / rel).parent.mkdir(parents=True, exist_ok=True)
         (src / rel).write_text("x")
     dst = copy_project(src, tmp_path / "copy")
@@ -38,8 +47,12 @@ def test_sha256_of_matches_hashlib(tmp_path: Path) -> None:
 
 def test_compose_env_points_at_the_engine_base_image_and_port(tmp_path: Path) -> None:
     engine = Engine(tmp_path, PlainUI())
-    env = compose_env(engine, "local/bookworm-python:k", 4599,
-                      {"COMPOSE_FILE": "other.yml", "PYENV_ROOT": "/opt/pyenv", "HOME": "/root"})
+    env = compose_env(
+        engine,
+        "local/bookworm-python:k",
+        4599,
+        {"COMPOSE_FILE": "other.yml", "PYENV_ROOT": "/opt/pyenv", "HOME": "/root"},
+    )
     assert env["DOCKER_HOST"] == engine.dirs.base_url
     assert env["HARNESS_BASE_IMAGE"] == "local/bookworm-python:k"
     assert env["LAMBDA_HARNESS_PORT"] == "4599"
@@ -99,8 +112,10 @@ class FakeClock:
 
 def test_wait_healthy_returns_once_the_healthcheck_passes() -> None:
     clock = FakeClock()
-    box = FakeContainer([{"Status": "running", "Health": {"Status": "starting"}}] * 3
-                        + [{"Status": "running", "Health": {"Status": "healthy"}}])
+    box = FakeContainer(
+        [{"Status": "running", "Health": {"Status": "starting"}}] * 3
+        + [{"Status": "running", "Health": {"Status": "healthy"}}]
+    )
     compose.wait_healthy(box, 60, clock=clock, sleep=clock.sleep)
     assert clock.now == pytest.approx(1.5)
 
