@@ -55,9 +55,11 @@ def respond(name: str, event: Any, **extra: Any) -> Any:
     return orjson.loads(orjson.dumps(body))
 '''
 
-WORKER_LIB_NO_DEPS = WORKER_LIB.replace("import orjson\n", "import json\n").replace(
-    "orjson.loads(orjson.dumps(body))", "json.loads(json.dumps(body))"
-).replace('"json_engine": "orjson"', '"json_engine": "json"')
+WORKER_LIB_NO_DEPS = (
+    WORKER_LIB.replace("import orjson\n", "import json\n")
+    .replace("orjson.loads(orjson.dumps(body))", "json.loads(json.dumps(body))")
+    .replace('"json_engine": "orjson"', '"json_engine": "json"')
+)
 
 HANDLER = '''\
 """__NAME__: generated benchmark function."""
@@ -259,9 +261,14 @@ def uses_boto3(index: int) -> bool:
 def _event_and_expected(name: str, index: int) -> tuple[dict[str, object], dict[str, object]]:
     if is_scheduled(index):
         event: dict[str, object] = {
-            "version": "0", "id": f"00000000-0000-0000-0000-{index:012d}", "detail-type": "Scheduled Event",
-            "source": "aws.events", "account": "000000000000", "time": "2026-01-01T00:00:00Z",
-            "region": "eu-west-1", "resources": [f"arn:aws:events:eu-west-1:000000000000:rule/{name}-hourly"],
+            "version": "0",
+            "id": f"00000000-0000-0000-0000-{index:012d}",
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": "000000000000",
+            "time": "2026-01-01T00:00:00Z",
+            "region": "eu-west-1",
+            "resources": [f"arn:aws:events:eu-west-1:000000000000:rule/{name}-hourly"],
             "detail": {},
         }
         expected: dict[str, object] = {"function": name, "ok": True, "source": "aws.events"}

@@ -68,10 +68,15 @@ def _client(service: str, url: str) -> Any:
 def measure_endpoint(url: str, *, warm: int, cold: int) -> dict[str, Figures]:
     """Cold (create + first invoke of a fresh function) and warm latency through boto3 -> url."""
     iam, lam = _client("iam", url), _client("lambda", url)
-    trust = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}]}
-    role = iam.create_role(RoleName=f"bench-{uuid.uuid4().hex[:6]}",
-                           AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}
+        ],
+    }
+    role = iam.create_role(
+        RoleName=f"bench-{uuid.uuid4().hex[:6]}", AssumeRolePolicyDocument=json.dumps(trust)
+    )["Role"]["Arn"]
     out: dict[str, Figures] = {}
     for name, source in HANDLERS.items():
         try:
@@ -84,8 +89,15 @@ def measure_endpoint(url: str, *, warm: int, cold: int) -> dict[str, Figures]:
 def _measure_handler(lam: Any, role: str, name: str, code: bytes, *, warm: int, cold: int) -> Figures:
     def create(suffix: str) -> str:
         fn = f"bench-{name}-{suffix}"
-        lam.create_function(FunctionName=fn, Runtime="python3.12", Role=role, Handler="app.handler",
-                            Code={"ZipFile": code}, MemorySize=512, Timeout=30)
+        lam.create_function(
+            FunctionName=fn,
+            Runtime="python3.12",
+            Role=role,
+            Handler="app.handler",
+            Code={"ZipFile": code},
+            MemorySize=512,
+            Timeout=30,
+        )
         _wait_active(lam, fn)
         return fn
 
@@ -97,8 +109,11 @@ def _measure_handler(lam: Any, role: str, name: str, code: bytes, *, warm: int, 
     for _ in range(20):  # settle, as the floor does
         _invoke(lam, warm_fn)
     warms = [_timed(lambda: _invoke(lam, warm_fn)) for _ in range(warm)]
-    return {"cold_ms": statistics.median(colds), "warm_p50_ms": _percentile(warms, 50),
-            "warm_p95_ms": _percentile(warms, 95)}
+    return {
+        "cold_ms": statistics.median(colds),
+        "warm_p50_ms": _percentile(warms, 50),
+        "warm_p95_ms": _percentile(warms, 95),
+    }
 
 
 def _wait_active(lam: Any, fn: str) -> None:
@@ -124,10 +139,17 @@ def _timed(action: Callable[[], None]) -> float:
 def ours(warm: int, cold: int) -> dict[str, Figures]:
     with tempfile.TemporaryDirectory(prefix="bench-invoke-") as tmp:
         project = Path(tmp)
-        settings = Settings(project_dir=project, functions_dir=project / "functions",
-                            terraform_dir=project / "terraform", lock_file=None, dist=None,
-                            harness_dir=project / ".harness", cache_dir=default_cache_dir(os.environ),
-                            events_dir=project / "events", port=0)
+        settings = Settings(
+            project_dir=project,
+            functions_dir=project / "functions",
+            terraform_dir=project / "terraform",
+            lock_file=None,
+            dist=None,
+            harness_dir=project / ".harness",
+            cache_dir=default_cache_dir(os.environ),
+            events_dir=project / "events",
+            port=0,
+        )
         runtime = LambdaRuntime(cache_dir=settings.cache_dir, work_dir=settings.harness_dir / "runtime")
         try:
             with Emulator(settings, runtime, PlainUI(quiet=True)) as emulator:
@@ -142,8 +164,12 @@ def ministack(warm: int, cold: int) -> dict[str, Figures] | str:
     if not exe.exists():
         subprocess.run([sys.executable, "-m", "venv", str(MINISTACK_VENV)], check=True)
         # boto3 too (one resolve, so it matches ministack's botocore pin): handlers run under its interpreter.
-        done = subprocess.run([str(MINISTACK_VENV / "bin" / "pip"), "install", "-q", "ministack", "boto3"],
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [str(MINISTACK_VENV / "bin" / "pip"), "install", "-q", "ministack", "boto3"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if done.returncode != 0 or not exe.exists():
             return f"pip install ministack failed: {done.stderr.strip()[-300:]}"
     port = free_port()
@@ -186,8 +212,10 @@ def main() -> None:
     floor = measure_floor(warm=args.warm, cold=args.cold)
     mine = ours(args.warm, args.cold)
     peer = "skipped (--no-ministack)" if args.no_ministack else ministack(args.warm, args.cold)
-    print(f"invoke latency, ms ({args.cold} cold starts, {args.warm} warm invokes, python3.12, "
-          f"{os.cpu_count()} cpus)")
+    print(
+        f"invoke latency, ms ({args.cold} cold starts, {args.warm} warm invokes, python3.12, "
+        f"{os.cpu_count()} cpus)"
+    )
     print(f"  {'':28} {'cold':>9} {'warm p50':>9} {'warm p95':>9}")
     for name in HANDLERS:
         print(f"{name} handler")
@@ -198,8 +226,10 @@ def main() -> None:
         ratio = mine[name]["warm_p50_ms"] / floor[name]["warm_p50_ms"]
         line = f"  warm p50: endpoint = {ratio:.1f}x floor"
         if isinstance(peer, dict) and name in peer:
-            line += (f"; MiniStack = {peer[name]['warm_p50_ms'] / mine[name]['warm_p50_ms']:.1f}x endpoint"
-                     f" (cold {peer[name]['cold_ms'] / mine[name]['cold_ms']:.1f}x)")
+            line += (
+                f"; MiniStack = {peer[name]['warm_p50_ms'] / mine[name]['warm_p50_ms']:.1f}x endpoint"
+                f" (cold {peer[name]['cold_ms'] / mine[name]['cold_ms']:.1f}x)"
+            )
         print(line)
     if not isinstance(peer, dict):
         print(f"MiniStack: {peer}")

@@ -301,8 +301,17 @@ def bench_cli_run(base: Path, cache_dir: Path, args: argparse.Namespace) -> Row:
     """``lambda-harness run`` end to end as a subprocess, on a fresh copy (deps cache warm)."""
     project = _genrepo.generate(base / "cli" / "project", args.functions, with_deps=not args.no_deps)
     env = {**clean_environ(), "LAMBDA_HARNESS_CACHE_DIR": str(cache_dir)}
-    argv = [sys.executable, "-m", "lambda_harness", "run", "--project", str(project),
-            "--port", str(free_port()), "-q"]
+    argv = [
+        sys.executable,
+        "-m",
+        "lambda_harness",
+        "run",
+        "--project",
+        str(project),
+        "--port",
+        str(free_port()),
+        "-q",
+    ]
     start_load, start = load1(), time.perf_counter()
     try:
         done = proc.run(argv, cwd=project, env=env, check=False, timeout=args.stage_timeout * 3)
@@ -317,8 +326,9 @@ def bench_cli_run(base: Path, cache_dir: Path, args: argparse.Namespace) -> Row:
 
 def bench_filename_apply(base: Path, cache_dir: Path, args: argparse.Namespace, ui: BenchUI) -> list[Row]:
     """Apply the same functions with ``filename = ...`` (no S3 object) to a fresh endpoint."""
-    project = _genrepo.generate(base / "filename" / "project", args.functions, code_from="filename",
-                                with_deps=not args.no_deps)
+    project = _genrepo.generate(
+        base / "filename" / "project", args.functions, code_from="filename", with_deps=not args.no_deps
+    )
     settings = bench_settings(project, cache_dir, free_port(), args.verbose)
     label = FILENAME_LABEL
     try:
@@ -362,33 +372,53 @@ def summary_rows(run: PipelineRun, cli: Row | None, filename: list[Row]) -> list
         rows.append(Row("total (build+up+apply+tests+down)", None, "pipeline failed: no total"))
     else:
         verdict = "MET" if run.total_s <= TARGET_TOTAL_S else "NOT met"
-        rows.append(Row("total (build+up+apply+tests+down)", run.total_s,
-                        f"target <= {TARGET_TOTAL_S:.0f} s on this machine: {verdict}"))
+        rows.append(
+            Row(
+                "total (build+up+apply+tests+down)",
+                run.total_s,
+                f"target <= {TARGET_TOTAL_S:.0f} s on this machine: {verdict}",
+            )
+        )
     if cli is not None and cli.seconds is not None and run.total_s:
         rows.append(Row("ratio CLI run / sum of stages", None, f"{cli.seconds / run.total_s:.2f}x"))
     for label, what in (("apply", FILENAME_LABEL), ("terraform apply", "terraform apply")):
         s3_s = seconds_of(run.rows, label)
         file_s = seconds_of(filename, what)
         if s3_s and file_s:
-            rows.append(Row(f"ratio {label}: filename= / S3 object", None,
-                            f"{file_s / s3_s:.1f}x ({file_s:.1f} s vs {s3_s:.1f} s)"))
+            rows.append(
+                Row(
+                    f"ratio {label}: filename= / S3 object",
+                    None,
+                    f"{file_s / s3_s:.1f}x ({file_s:.1f} s vs {s3_s:.1f} s)",
+                )
+            )
     return rows
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--functions", type=int, default=50, help="how many functions to generate (1-100)")
     parser.add_argument("--skip-filename", action="store_true", help="skip the slow filename= apply (~5 min)")
     parser.add_argument("--skip-cli-run", action="store_true", help="skip `lambda-harness run` end to end")
     parser.add_argument("--no-deps", action="store_true", help="generate no requirements.txt")
-    parser.add_argument("--cache-dir", type=Path, default=None,
-                        help="harness cache (default: the user's, ~/.cache/lambda-harness)")
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="harness cache (default: the user's, ~/.cache/lambda-harness)",
+    )
     parser.add_argument("--stage-timeout", type=float, default=300.0, help="deadline of each stage (s)")
-    parser.add_argument("--filename-timeout", type=float, default=900.0,
-                        help="deadline of the filename= apply (s)")
-    parser.add_argument("--tf-parallelism", type=int, default=0,
-                        help="what-if: terraform apply/plan with -parallelism=N (default: as the library)")
+    parser.add_argument(
+        "--filename-timeout", type=float, default=900.0, help="deadline of the filename= apply (s)"
+    )
+    parser.add_argument(
+        "--tf-parallelism",
+        type=int,
+        default=0,
+        help="what-if: terraform apply/plan with -parallelism=N (default: as the library)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (printed)")
     parser.add_argument("-v", "--verbose", action="store_true", help="show the library's progress lines")
     return parser.parse_args(argv)
@@ -396,8 +426,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def header(args: argparse.Namespace, cache_dir: Path) -> None:
     one, five, fifteen = os.getloadavg()
-    print(f"lambda-harness pipeline benchmark: {args.functions} generated functions; python "
-          f"{sys.version.split()[0]}; {os.cpu_count()} CPUs; load average {one:.2f} {five:.2f} {fifteen:.2f}")
+    print(
+        f"lambda-harness pipeline benchmark: {args.functions} generated functions; python "
+        f"{sys.version.split()[0]}; {os.cpu_count()} CPUs; load average {one:.2f} {five:.2f} {fifteen:.2f}"
+    )
     print(f"cache {cache_dir}; started {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}", flush=True)
 
 
@@ -415,8 +447,11 @@ def main(argv: list[str] | None = None) -> int:
             print("... `lambda-harness run` end to end", file=sys.stderr, flush=True)
             cli = bench_cli_run(base, cache_dir, args)
         if not args.skip_filename:
-            print("... apply with filename= (slow: the provider creates them one at a time)",
-                  file=sys.stderr, flush=True)
+            print(
+                "... apply with filename= (slow: the provider creates them one at a time)",
+                file=sys.stderr,
+                flush=True,
+            )
             filename = bench_filename_apply(base, cache_dir, args, ui)
     finally:
         if args.keep:

@@ -153,7 +153,9 @@ def _add_specific(name: str, p: argparse.ArgumentParser) -> None:
     elif name == "run":
         p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     elif name == "promote":
-        p.add_argument("--yes", "--auto-approve", dest="auto_approve", action="store_true", help="apply without asking")
+        p.add_argument(
+            "--yes", "--auto-approve", dest="auto_approve", action="store_true", help="apply without asking"
+        )
     elif name == "new":
         p.add_argument("name", help="function name (a Python identifier)")
         p.add_argument(

@@ -32,13 +32,15 @@ from lambda_harness.ui import UI
 HEALTH_PATHS = ("/_harness/health", "/_localstack/health")
 SMOKE_EVENT = {"__lambda_harness_smoke__": True}
 # awslambdaric's init failures: the module or handler could not be loaded at all.
-INIT_FAILURES = frozenset({
-    "Runtime.ImportModuleError",
-    "Runtime.HandlerNotFound",
-    "Runtime.MalformedHandlerName",
-    "Runtime.UserCodeSyntaxError",
-    "Runtime.InvalidEntrypoint",
-})
+INIT_FAILURES = frozenset(
+    {
+        "Runtime.ImportModuleError",
+        "Runtime.HandlerNotFound",
+        "Runtime.MalformedHandlerName",
+        "Runtime.UserCodeSyntaxError",
+        "Runtime.InvalidEntrypoint",
+    }
+)
 PYTEST_NO_TESTS = 5
 
 EndpointFactory = Callable[[Settings, UI], AbstractContextManager[str]]
@@ -166,8 +168,13 @@ def raise_for_pytest(code: int, tail: str) -> None:
 
 def default_stages() -> Stages:
     """The real build, embedded endpoint, Terraform deploy, pytest and attestation."""
-    return Stages(build=_real_build, endpoint=embedded_endpoint, deploy=_real_deploy,
-                  pytest=run_pytest, attest=_real_attest)
+    return Stages(
+        build=_real_build,
+        endpoint=embedded_endpoint,
+        deploy=_real_deploy,
+        pytest=run_pytest,
+        attest=_real_attest,
+    )
 
 
 # --- run ------------------------------------------------------------------------------------------
@@ -175,17 +182,22 @@ def default_stages() -> Stages:
 
 def harness_test_env(environ: Mapping[str, str], endpoint_url: str, region: str) -> dict[str, str]:
     """The tests' environment: every AWS SDK call goes to the endpoint with fake credentials."""
-    env = {k: v for k, v in environ.items()
-           if k not in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
-           and not k.startswith("LAMBDA_HARNESS_")}
-    env.update({
-        "AWS_ENDPOINT_URL": endpoint_url,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": region,
-        "AWS_REGION": region,
-        "LAMBDA_HARNESS_ENDPOINT": endpoint_url,
-    })
+    env = {
+        k: v
+        for k, v in environ.items()
+        if k not in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+        and not k.startswith("LAMBDA_HARNESS_")
+    }
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint_url,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_DEFAULT_REGION": region,
+            "AWS_REGION": region,
+            "LAMBDA_HARNESS_ENDPOINT": endpoint_url,
+        }
+    )
     return env
 
 
@@ -198,12 +210,18 @@ def pytest_arguments(settings: Settings, endpoint_url: str, extra: Sequence[str]
         paths.append(str(settings.events_dir))
     return [
         *paths,
-        "--harness-inventory", str(out / "inventory.json"),
-        "--harness-endpoint", endpoint_url,
-        "--harness-events", str(settings.events_dir),
-        "--harness-results", str(out / "results.json"),
-        "--junitxml", str(out / "junit.xml"),
-        "-p", "no:cacheprovider",
+        "--harness-inventory",
+        str(out / "inventory.json"),
+        "--harness-endpoint",
+        endpoint_url,
+        "--harness-events",
+        str(settings.events_dir),
+        "--harness-results",
+        str(out / "results.json"),
+        "--junitxml",
+        str(out / "junit.xml"),
+        "-p",
+        "no:cacheprovider",
         *extra,
     ]
 
@@ -213,8 +231,11 @@ def run(
 ) -> RunReport:
     """``lambda-harness run``: build, up, apply, test every function, down, table, attestation."""
     stages = stages or default_stages()
-    report = RunReport(ok=False, junit_path=settings.harness_dir / "junit.xml",
-                       results_path=settings.harness_dir / "results.json")
+    report = RunReport(
+        ok=False,
+        junit_path=settings.harness_dir / "junit.xml",
+        results_path=settings.harness_dir / "results.json",
+    )
     report.build = stages.build(settings, ui)
     assert report.results_path is not None
     # Never read a previous run's verdict, and never leave a green attestation behind a red run.
@@ -260,8 +281,10 @@ def per_function_counts(report: RunReport) -> dict[str, dict[str, int]]:
     functions = report.results.get("functions", {})
     names = [fn.name for fn in report.inventory.functions] if report.inventory else []
     return {
-        name: {"passed": int(functions.get(name, {}).get("passed", 0)),
-               "failed": int(functions.get(name, {}).get("failed", 0))}
+        name: {
+            "passed": int(functions.get(name, {}).get("passed", 0)),
+            "failed": int(functions.get(name, {}).get("failed", 0)),
+        }
         for name in sorted(set(names) | set(functions))
     }
 

@@ -65,20 +65,43 @@ STATE = pytest.StashKey[HarnessState]()
 def pytest_addoption(parser: pytest.Parser) -> None:
     """``--harness-*`` options."""
     group = parser.getgroup("lambda-harness", "lambda-harness: test deployed Lambda functions")
-    group.addoption("--harness", action="store_true", default=False,
-                    help=f"activate with the default inventory ({DEFAULT_INVENTORY} under the rootdir)")
-    group.addoption("--harness-inventory", metavar="PATH", default=None,
-                    help="inventory JSON written by `lambda-harness apply`; activates the event-case "
-                         "tests and the gate (env LAMBDA_HARNESS_INVENTORY)")
-    group.addoption("--harness-endpoint", metavar="URL", default=None,
-                    help="AWS endpoint (env LAMBDA_HARNESS_ENDPOINT, else the inventory's, "
-                         f"else {DEFAULT_ENDPOINT})")
-    group.addoption("--harness-region", metavar="REGION", default=None,
-                    help="AWS region (env LAMBDA_HARNESS_REGION, else the inventory's, else us-east-1)")
-    group.addoption("--harness-events", metavar="DIR", default=None,
-                    help=f"event cases folder (env LAMBDA_HARNESS_EVENTS, default {DEFAULT_EVENTS})")
-    group.addoption("--harness-results", metavar="PATH", default=None,
-                    help="write per-function results (JSON) here at the end of the session")
+    group.addoption(
+        "--harness",
+        action="store_true",
+        default=False,
+        help=f"activate with the default inventory ({DEFAULT_INVENTORY} under the rootdir)",
+    )
+    group.addoption(
+        "--harness-inventory",
+        metavar="PATH",
+        default=None,
+        help="inventory JSON written by `lambda-harness apply`; activates the event-case "
+        "tests and the gate (env LAMBDA_HARNESS_INVENTORY)",
+    )
+    group.addoption(
+        "--harness-endpoint",
+        metavar="URL",
+        default=None,
+        help=f"AWS endpoint (env LAMBDA_HARNESS_ENDPOINT, else the inventory's, else {DEFAULT_ENDPOINT})",
+    )
+    group.addoption(
+        "--harness-region",
+        metavar="REGION",
+        default=None,
+        help="AWS region (env LAMBDA_HARNESS_REGION, else the inventory's, else us-east-1)",
+    )
+    group.addoption(
+        "--harness-events",
+        metavar="DIR",
+        default=None,
+        help=f"event cases folder (env LAMBDA_HARNESS_EVENTS, default {DEFAULT_EVENTS})",
+    )
+    group.addoption(
+        "--harness-results",
+        metavar="PATH",
+        default=None,
+        help="write per-function results (JSON) here at the end of the session",
+    )
 
 
 def _resolve(config: pytest.Config, value: str | None) -> Path | None:
@@ -101,11 +124,19 @@ def pytest_configure(config: pytest.Config) -> None:
             inventory = load_inventory(inventory_path)
         except HarnessError as exc:
             raise pytest.UsageError(str(exc)) from exc
-    endpoint = (config.getoption("harness_endpoint") or env.get("LAMBDA_HARNESS_ENDPOINT")
-                or (inventory.endpoint_url if inventory else None) or DEFAULT_ENDPOINT)
-    region = (config.getoption("harness_region") or env.get("LAMBDA_HARNESS_REGION")
-              or (deployed_region(inventory) if inventory else None) or env.get("AWS_DEFAULT_REGION")
-              or "us-east-1")
+    endpoint = (
+        config.getoption("harness_endpoint")
+        or env.get("LAMBDA_HARNESS_ENDPOINT")
+        or (inventory.endpoint_url if inventory else None)
+        or DEFAULT_ENDPOINT
+    )
+    region = (
+        config.getoption("harness_region")
+        or env.get("LAMBDA_HARNESS_REGION")
+        or (deployed_region(inventory) if inventory else None)
+        or env.get("AWS_DEFAULT_REGION")
+        or "us-east-1"
+    )
     events = _resolve(config, config.getoption("harness_events") or env.get("LAMBDA_HARNESS_EVENTS"))
     state = HarnessState(
         active=inventory is not None,

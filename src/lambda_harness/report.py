@@ -131,8 +131,14 @@ def summary_rows(results: dict[str, Any], deployed: Sequence[str] = ()) -> list[
             continue
         mem = fn.get("max_memory_mb")
         rows.append(
-            [name, str(fn["passed"]), str(fn["failed"]), _ms(fn.get("cold_ms")), _ms(fn.get("warm_ms")),
-             "-" if mem is None else str(mem)]
+            [
+                name,
+                str(fn["passed"]),
+                str(fn["failed"]),
+                _ms(fn.get("cold_ms")),
+                _ms(fn.get("warm_ms")),
+                "-" if mem is None else str(mem),
+            ]
         )
     return rows
 

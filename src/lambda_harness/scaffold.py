@@ -66,8 +66,11 @@ def declared_names(terraform_dir: Path) -> set[tuple[str, str]]:
 
 def check_shared_terraform(terraform_dir: Path) -> None:
     """ConfigError naming every shared declaration the generated .tf needs but main.tf lacks."""
-    missing = [f"{kind} {name} ({why})" for (kind, name), why in REQUIRED.items()
-               if (kind, name) not in declared_names(terraform_dir)]
+    missing = [
+        f"{kind} {name} ({why})"
+        for (kind, name), why in REQUIRED.items()
+        if (kind, name) not in declared_names(terraform_dir)
+    ]
     if missing:
         raise ConfigError(
             f"{terraform_dir}: cannot add a function in the house style, missing: {'; '.join(missing)}. "
@@ -117,9 +120,13 @@ def _fill(text: str, values: Mapping[str, str]) -> str:
 
 def render(name: str, trigger: str) -> dict[str, str]:
     """The text of every generated file."""
-    values = {"__NAME__": name, "__TRIGGER__": trigger, "__SUMMARY__": tpl.SUMMARY[trigger],
-              "__DESCRIPTION__": f"{name}: {tpl.SUMMARY[trigger].rstrip('.')}",
-              "__BUCKET__": name.lower().replace("_", "-")}
+    values = {
+        "__NAME__": name,
+        "__TRIGGER__": trigger,
+        "__SUMMARY__": tpl.SUMMARY[trigger],
+        "__DESCRIPTION__": f"{name}: {tpl.SUMMARY[trigger].rstrip('.')}",
+        "__BUCKET__": name.lower().replace("_", "-"),
+    }
     statements = tpl.LOGS_STATEMENT + tpl.TF_STATEMENTS.get(trigger, "")
     tf = tpl.TF_FUNCTION.replace("__ENV__", tpl.TF_ENV.get(trigger, "")).replace("__STATEMENTS__", statements)
     tf = _fill(tf + tpl.TF_TRIGGER[trigger], values)
@@ -136,27 +143,57 @@ def render(name: str, trigger: str) -> dict[str, str]:
 def example_event(name: str, trigger: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """An event of the trigger's shape, and the payload subset the generated handler returns for it."""
     if trigger == "schedule":
-        event = {"version": "0", "id": "00000000-0000-0000-0000-000000000000",
-                 "detail-type": "Scheduled Event", "source": "aws.events", "account": "123456789012",
-                 "time": _EXAMPLE_TIME, "region": "us-east-1",
-                 "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{name}-hourly"], "detail": {}}
+        event = {
+            "version": "0",
+            "id": "00000000-0000-0000-0000-000000000000",
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": "123456789012",
+            "time": _EXAMPLE_TIME,
+            "region": "us-east-1",
+            "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{name}-hourly"],
+            "detail": {},
+        }
         return event, {"ok": True, "function": name, "time": _EXAMPLE_TIME}
     if trigger == "s3":
-        record = {"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-                  "eventTime": _EXAMPLE_TIME, "eventName": "ObjectCreated:Put",
-                  "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": "example-bucket"},
-                         "object": {"key": "example.json", "size": 2}}}
+        record = {
+            "eventVersion": "2.1",
+            "eventSource": "aws:s3",
+            "awsRegion": "us-east-1",
+            "eventTime": _EXAMPLE_TIME,
+            "eventName": "ObjectCreated:Put",
+            "s3": {
+                "s3SchemaVersion": "1.0",
+                "bucket": {"name": "example-bucket"},
+                "object": {"key": "example.json", "size": 2},
+            },
+        }
         return {"Records": [record]}, {"ok": True, "objects": ["example-bucket/example.json"]}
     if trigger == "sqs":
-        record = {"messageId": "00000000-0000-0000-0000-000000000001", "receiptHandle": "example",
-                  "body": json.dumps({"hello": "world"}), "attributes": {}, "messageAttributes": {},
-                  "eventSource": "aws:sqs", "awsRegion": "us-east-1"}
+        record = {
+            "messageId": "00000000-0000-0000-0000-000000000001",
+            "receiptHandle": "example",
+            "body": json.dumps({"hello": "world"}),
+            "attributes": {},
+            "messageAttributes": {},
+            "eventSource": "aws:sqs",
+            "awsRegion": "us-east-1",
+        }
         return {"Records": [record]}, {"batchItemFailures": []}
     if trigger == "api":
-        return ({"version": "2.0", "routeKey": "$default", "rawPath": "/", "rawQueryString": "q=1",
-                 "queryStringParameters": {"q": "1"}, "headers": {"host": "example.lambda-url"},
-                 "requestContext": {"http": {"method": "GET", "path": "/"}}, "isBase64Encoded": False},
-                {"statusCode": 200})
+        return (
+            {
+                "version": "2.0",
+                "routeKey": "$default",
+                "rawPath": "/",
+                "rawQueryString": "q=1",
+                "queryStringParameters": {"q": "1"},
+                "headers": {"host": "example.lambda-url"},
+                "requestContext": {"http": {"method": "GET", "path": "/"}},
+                "isBase64Encoded": False,
+            },
+            {"statusCode": 200},
+        )
     return {"dry_run": True}, {"ok": True, "function": name, "dry_run": True}
 
 

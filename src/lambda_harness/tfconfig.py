@@ -23,7 +23,13 @@ from lambda_harness.settings import Settings
 
 # Functions that only wrap the path of the zip: their argument is the path we want.
 _PATH_WRAPPERS = (
-    "filebase64sha256", "filebase64sha512", "filemd5", "filesha1", "filesha256", "filesha512", "abspath",
+    "filebase64sha256",
+    "filebase64sha512",
+    "filemd5",
+    "filesha1",
+    "filesha256",
+    "filesha512",
+    "abspath",
 )
 _S3_OBJECT_TYPES = ("aws_s3_object", "aws_s3_bucket_object")
 DEFAULT_DIST_NAME = "dists.zip"
@@ -335,10 +341,10 @@ def find_dist_target(settings: Settings, config: TfConfig | None = None) -> Dist
         raise BuildError(
             f"{settings.terraform_dir}: functions reference different zips: {listing}. "
             "One dists.zip serves every function: point them at the same file, "
-            "or set dist = \"...\" under [tool.lambda-harness] in pyproject.toml"
+            'or set dist = "..." under [tool.lambda-harness] in pyproject.toml'
         )
     if paths:
-        (path, addresses), = paths.items()
+        ((path, addresses),) = paths.items()
         return DistTarget(path, f"referenced by {addresses[0]}", tuple(notes), direct)
     default = settings.project_dir / DEFAULT_DIST_NAME
     if notes:

@@ -63,7 +63,8 @@ class BuildResult:
 def served_functions(config: TfConfig) -> list[TfFunction]:
     """The functions dists.zip serves: every zip-packaged Python function (or one of unknown runtime)."""
     return [
-        fn for fn in config.functions
+        fn
+        for fn in config.functions
         if (fn.package_type or "Zip") == "Zip" and (fn.runtime is None or fn.runtime.startswith("python"))
     ]
 
@@ -133,8 +134,10 @@ class Builder:
         """Run every stage; ``BuildError`` leaves any previous dists.zip untouched."""
         s = self.settings
         if not s.functions_dir.is_dir():
-            raise BuildError(f"functions folder {s.functions_dir} does not exist; "
-                             "set functions = \"...\" under [tool.lambda-harness] in pyproject.toml")
+            raise BuildError(
+                f"functions folder {s.functions_dir} does not exist; "
+                'set functions = "..." under [tool.lambda-harness] in pyproject.toml'
+            )
         config = read_config(s.terraform_dir)
         target = find_dist_target(s, config)
         for note in target.notes:
@@ -148,9 +151,11 @@ class Builder:
         entries = self._merge(deps_zip, code)
         found = check_handlers(functions, entries, set(code), s.project_dir)
         result = self._write(target, entries, platform, lock, found, deps_key, hit)
-        self.ui.info(f"{len(found)} handler(s) checked; {result.manifest['files']} files, "
-                     f"{result.unzipped_size:,} bytes unzipped -> {relative(result.zip_path, s.project_dir)} "
-                     f"({target.reason})")
+        self.ui.info(
+            f"{len(found)} handler(s) checked; {result.manifest['files']} files, "
+            f"{result.unzipped_size:,} bytes unzipped -> {relative(result.zip_path, s.project_dir)} "
+            f"({target.reason})"
+        )
         return result
 
     def _check_references(self, config: TfConfig, functions: list[TfFunction], target: DistTarget) -> None:
@@ -159,8 +164,10 @@ class Builder:
         for fn in functions:
             path, _why = code_path(config, fn)
             if path is not None and path != target.path:
-                self._warn(f"{fn.address} deploys {path}, but dists.zip is written to {target.path} "
-                           f"({target.reason}); Terraform will not upload this build")
+                self._warn(
+                    f"{fn.address} deploys {path}, but dists.zip is written to {target.path} "
+                    f"({target.reason}); Terraform will not upload this build"
+                )
 
     def _warn(self, message: str) -> None:
         self.warnings.append(message)
@@ -186,22 +193,38 @@ class Builder:
     def _code_entries(self, target: DistTarget) -> dict[str, Source]:
         s = self.settings
         # When functions = "." (handlers at the repo root) these must still stay out.
-        excluded = frozenset({target.path, manifest_path_for(target.path), s.harness_dir, s.terraform_dir,
-                              s.cache_dir, s.project_dir / "venv"})
+        excluded = frozenset(
+            {
+                target.path,
+                manifest_path_for(target.path),
+                s.harness_dir,
+                s.terraform_dir,
+                s.cache_dir,
+                s.project_dir / "venv",
+            }
+        )
         return dict(tree_entries(self.settings.functions_dir, lambda p: keep_code_path(p, excluded)))
 
     def _merge(self, deps_zip: Path | None, code: dict[str, Source]) -> dict[str, Source]:
         entries: dict[str, Source] = dict(zip_entries(deps_zip)) if deps_zip is not None else {}
         clashes = sorted(set(entries) & set(code))
         if clashes:
-            self._warn(f"your code replaces files of installed packages: {', '.join(clashes[:5])}"
-                       f"{' ...' if len(clashes) > 5 else ''}")
+            self._warn(
+                f"your code replaces files of installed packages: {', '.join(clashes[:5])}"
+                f"{' ...' if len(clashes) > 5 else ''}"
+            )
         entries.update(code)
         return entries
 
     def _write(  # noqa: PLR0917  (private: the stages' results, in order)
-        self, target: DistTarget, entries: dict[str, Source], platform: Platform, lock: LockFile | None,
-        found: list[HandlerFound], deps_key: str | None, hit: bool,
+        self,
+        target: DistTarget,
+        entries: dict[str, Source],
+        platform: Platform,
+        lock: LockFile | None,
+        found: list[HandlerFound],
+        deps_key: str | None,
+        hit: bool,
     ) -> BuildResult:
         pre = [EntryStat(name, src.size(), 0) for name, src in entries.items()]
         unzipped = sum(e.size for e in pre)
@@ -216,14 +239,26 @@ class Builder:
         environ = os.environ if self.environ is None else self.environ
         stamp = date_time_from(environ)
         stats = write_zip(entries, target.path, date_time=stamp, before_replace=check_zipped)
-        manifest = build_manifest(project_dir=self.settings.project_dir, zip_path=target.path, stats=stats,
-                                  platform=platform, lock=lock, handlers=found, deps_key=deps_key)
+        manifest = build_manifest(
+            project_dir=self.settings.project_dir,
+            zip_path=target.path,
+            stats=stats,
+            platform=platform,
+            lock=lock,
+            handlers=found,
+            deps_key=deps_key,
+        )
         manifest_path = manifest_path_for(target.path)
         write_manifest(manifest_path, manifest)
         return BuildResult(
-            zip_path=target.path, manifest_path=manifest_path, sha256=manifest["sha256"],
-            code_sha256_b64=manifest["code_sha256"], zipped_size=manifest["zipped_size"],
-            unzipped_size=manifest["unzipped_size"], manifest=manifest, deps_cache_hit=hit,
+            zip_path=target.path,
+            manifest_path=manifest_path,
+            sha256=manifest["sha256"],
+            code_sha256_b64=manifest["code_sha256"],
+            zipped_size=manifest["zipped_size"],
+            unzipped_size=manifest["unzipped_size"],
+            manifest=manifest,
+            deps_cache_hit=hit,
             warnings=tuple(self.warnings),
         )
 

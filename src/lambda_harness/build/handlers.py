@@ -121,8 +121,10 @@ def check_handlers(
     for fn in functions:
         where = _where(fn, project_dir)
         if fn.handler is None:
-            problems.append(f'{where}: function "{fn.label}" handler cannot be resolved statically; '
-                            "write it as a literal string")
+            problems.append(
+                f'{where}: function "{fn.label}" handler cannot be resolved statically; '
+                "write it as a literal string"
+            )
             continue
         why = index.problem(fn.handler)
         if why is None:

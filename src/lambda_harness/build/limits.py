@@ -56,21 +56,29 @@ def check_unzipped(unzipped: int, top: list[PackageSize], limits: Limits) -> lis
             "(boto3, botocore) or move big ones to a layer"
         )
     if unzipped > limits.unzipped_max * limits.warn_ratio:
-        return [f"dists.zip unzips to {_fmt(unzipped)}, {unzipped / limits.unzipped_max:.0%} of the "
-                f"{_fmt(limits.unzipped_max)} Lambda limit; {_listing(top)}"]
+        return [
+            f"dists.zip unzips to {_fmt(unzipped)}, {unzipped / limits.unzipped_max:.0%} of the "
+            f"{_fmt(limits.unzipped_max)} Lambda limit; {_listing(top)}"
+        ]
     return []
 
 
 def check_zipped(zipped: int, top: list[PackageSize], limits: Limits, direct_upload: bool) -> list[str]:
     """Error over the zipped limit for direct uploads (warning for S3); warnings near it."""
     if zipped > limits.zipped_max:
-        msg = (f"dists.zip is {_fmt(zipped)} zipped, over the {_fmt(limits.zipped_max)} limit "
-               "for a direct upload")
+        msg = (
+            f"dists.zip is {_fmt(zipped)} zipped, over the {_fmt(limits.zipped_max)} limit "
+            "for a direct upload"
+        )
         if direct_upload:
-            raise BuildError(f"{msg}; {_listing(top)}. Upload it through an aws_s3_object "
-                             "(s3_bucket/s3_key) or make it smaller")
+            raise BuildError(
+                f"{msg}; {_listing(top)}. Upload it through an aws_s3_object "
+                "(s3_bucket/s3_key) or make it smaller"
+            )
         return [f"{msg} (fine from S3, as here); {_listing(top)}"]
     if zipped > limits.zipped_max * limits.warn_ratio:
-        return [f"dists.zip is {_fmt(zipped)} zipped, {zipped / limits.zipped_max:.0%} of the "
-                f"{_fmt(limits.zipped_max)} direct-upload limit; {_listing(top)}"]
+        return [
+            f"dists.zip is {_fmt(zipped)} zipped, {zipped / limits.zipped_max:.0%} of the "
+            f"{_fmt(limits.zipped_max)} direct-upload limit; {_listing(top)}"
+        ]
     return []

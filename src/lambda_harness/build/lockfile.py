@@ -43,8 +43,9 @@ class LockFile:
 def load_lock(path: Path) -> LockFile:
     """Read and check a lock file; ``BuildError`` naming the line when a requirement is unpinned."""
     if not path.is_file():
-        raise BuildError(f"{path}: lock file not found; create it or set lock-file = \"...\" "
-                         "under [tool.lambda-harness]")
+        raise BuildError(
+            f'{path}: lock file not found; create it or set lock-file = "..." under [tool.lambda-harness]'
+        )
     if path.name.endswith(".lock") or path.suffix == ".json":
         return _load_pipfile_lock(path)
     digest = hashlib.sha256()
@@ -89,8 +90,10 @@ def _check_requirements(path: Path, digest: Any, seen: set[Path]) -> tuple[int, 
             hashes = hashes or sub_hashes
             continue
         if line.startswith(("-e", "--editable")):
-            raise BuildError(f"{path}:{number}: editable requirement {line!r} cannot go into dists.zip; "
-                             "pin it as name==version")
+            raise BuildError(
+                f"{path}:{number}: editable requirement {line!r} cannot go into dists.zip; "
+                "pin it as name==version"
+            )
         if line.startswith("-"):
             continue  # an option line (--index-url, --find-links, ...): pip reads it
         requirement = re.split(r"\s--hash", line, maxsplit=1)[0].strip()
@@ -110,8 +113,9 @@ def _load_pipfile_lock(path: Path) -> LockFile:
         data = json.loads(raw)
         default: dict[str, Any] = data["default"]
     except (ValueError, KeyError, TypeError) as exc:
-        raise BuildError(f"{path}: not a Pipfile.lock (no \"default\" section): {exc}; "
-                         "regenerate it with `pipenv lock`") from exc
+        raise BuildError(
+            f'{path}: not a Pipfile.lock (no "default" section): {exc}; regenerate it with `pipenv lock`'
+        ) from exc
     lines: list[str] = []
     for name in sorted(default):
         lines.append(_pipfile_entry(path, name, default[name]))
@@ -123,7 +127,7 @@ def _load_pipfile_lock(path: Path) -> LockFile:
 def _pipfile_entry(path: Path, name: str, entry: Any) -> str:
     if not isinstance(entry, dict) or not str(entry.get("version", "")).startswith("=="):
         raise BuildError(
-            f"{path}: package {name!r} in \"default\" has no pinned version (git, path or editable entry); "
+            f'{path}: package {name!r} in "default" has no pinned version (git, path or editable entry); '
             "dists.zip needs name==version: publish it as a wheel or vendor it into functions/"
         )
     extras = entry.get("extras") or []

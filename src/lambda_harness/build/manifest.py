@@ -81,8 +81,12 @@ def build_manifest(
         "runtime": platform.runtime,
         "architecture": platform.architecture,
         "platform_tags": platform.tags(),
-        "lock_file": None if lock is None else {
-            "path": relative(lock.path, project_dir), "kind": lock.kind, "sha256": lock.sha256,
+        "lock_file": None
+        if lock is None
+        else {
+            "path": relative(lock.path, project_dir),
+            "kind": lock.kind,
+            "sha256": lock.sha256,
             "requirements": lock.count,
         },
         "deps_cache_key": deps_key,

@@ -102,9 +102,23 @@ class PipInstaller:
 
     def command(self, requirements: Path, platform: Platform, target: Path, hashes: bool) -> list[str]:
         """The pip command line (without the interpreter)."""
-        args = ["-m", "pip", "install", "--target", str(target), "--implementation", "cp",
-                "--python-version", platform.python_version, "--only-binary=:all:", "--no-compile",
-                "--disable-pip-version-check", "--no-input", "--progress-bar", "off"]
+        args = [
+            "-m",
+            "pip",
+            "install",
+            "--target",
+            str(target),
+            "--implementation",
+            "cp",
+            "--python-version",
+            platform.python_version,
+            "--only-binary=:all:",
+            "--no-compile",
+            "--disable-pip-version-check",
+            "--no-input",
+            "--progress-bar",
+            "off",
+        ]
         for tag in platform.tags():
             args += ["--platform", tag]
         if hashes:
@@ -140,8 +154,10 @@ def _pip_error(exc: CommandFailed, lock: LockFile, platform: Platform) -> BuildE
             "or build the wheel yourself and add it to your index/find-links"
         )
     if "DO NOT MATCH THE HASHES" in out or "require-hashes" in out or "--hash" in out:
-        return BuildError(f"{lock.path}: pip refused the hashes in the lock file; regenerate it "
-                          f"(e.g. `pip-compile --generate-hashes`).\n{_tail(out)}")
+        return BuildError(
+            f"{lock.path}: pip refused the hashes in the lock file; regenerate it "
+            f"(e.g. `pip-compile --generate-hashes`).\n{_tail(out)}"
+        )
     return BuildError(
         f"{lock.path}: pip install for {platform} failed (exit {exc.returncode}).\n{_tail(out)}"
     )
@@ -214,8 +230,14 @@ class DepsCache:
     def key(lock: LockFile, platform: Platform) -> str:
         """Stable key of what pip would install."""
         material = json.dumps(
-            {"format": CACHE_FORMAT, "lock": lock.sha256, "requirements": lock.requirements,
-             "runtime": platform.runtime, "arch": platform.architecture, "tags": platform.tags()},
+            {
+                "format": CACHE_FORMAT,
+                "lock": lock.sha256,
+                "requirements": lock.requirements,
+                "runtime": platform.runtime,
+                "arch": platform.architecture,
+                "tags": platform.tags(),
+            },
             sort_keys=True,
         )
         return hashlib.sha256(material.encode()).hexdigest()[:32]

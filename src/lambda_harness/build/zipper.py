@@ -211,15 +211,50 @@ class _Member:
 
     def local_header(self) -> bytes:
         name, flags = self._name()
-        return struct.pack("<IHHHHHIIIHH", 0x04034B50, _VERSION, flags, _DEFLATED, self.dos_time,
-                           self.dos_date, self.crc, self.compressed, self.size, len(name), 0) + name
+        return (
+            struct.pack(
+                "<IHHHHHIIIHH",
+                0x04034B50,
+                _VERSION,
+                flags,
+                _DEFLATED,
+                self.dos_time,
+                self.dos_date,
+                self.crc,
+                self.compressed,
+                self.size,
+                len(name),
+                0,
+            )
+            + name
+        )
 
     def central_header(self) -> bytes:
         name, flags = self._name()
         mode = stat.S_IFREG | (0o755 if self.executable else 0o644)
-        return struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, _MADE_BY_UNIX << 8 | _VERSION, _VERSION, flags,
-                           _DEFLATED, self.dos_time, self.dos_date, self.crc, self.compressed, self.size,
-                           len(name), 0, 0, 0, 0, mode << 16, self.offset) + name
+        return (
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                _MADE_BY_UNIX << 8 | _VERSION,
+                _VERSION,
+                flags,
+                _DEFLATED,
+                self.dos_time,
+                self.dos_date,
+                self.crc,
+                self.compressed,
+                self.size,
+                len(name),
+                0,
+                0,
+                0,
+                0,
+                mode << 16,
+                self.offset,
+            )
+            + name
+        )
 
 
 @dataclass(frozen=True)
@@ -256,7 +291,9 @@ class ZipMemberSource:
             out.write(chunk)
             left -= len(chunk)
         member.crc, member.size, member.compressed = (
-            self.info.CRC, self.info.file_size, self.info.compress_size
+            self.info.CRC,
+            self.info.file_size,
+            self.info.compress_size,
         )
 
 

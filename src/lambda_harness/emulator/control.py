@@ -109,9 +109,15 @@ def probe_health(url: str) -> str | None:
         return str(getattr(exc, "reason", exc))
 
 
-def wait_healthy(url: str, timeout: float, *, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic, alive: Callable[[], bool] = lambda: True,
-                 probe: Callable[[str], str | None] = probe_health) -> None:
+def wait_healthy(
+    url: str,
+    timeout: float,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    alive: Callable[[], bool] = lambda: True,
+    probe: Callable[[str], str | None] = probe_health,
+) -> None:
     """Return once the endpoint at ``url`` is healthy; EmulatorError after ``timeout`` seconds."""
     deadline = clock() + timeout
     while True:
@@ -167,12 +173,23 @@ def start_detached(settings: Settings, *, timeout: float = 60.0) -> int:
     bind(settings.host, settings.port).close()  # fail here, with the clear message, if the port is taken
     settings.harness_dir.mkdir(parents=True, exist_ok=True)
     log_path = settings.harness_dir / LOG_FILE
-    argv = [sys.executable, "-m", "lambda_harness", "up", "--project", str(settings.project_dir),
-            "--host", settings.host, "--port", str(settings.port)]
+    argv = [
+        sys.executable,
+        "-m",
+        "lambda_harness",
+        "up",
+        "--project",
+        str(settings.project_dir),
+        "--host",
+        settings.host,
+        "--port",
+        str(settings.port),
+    ]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     with log_path.open("ab") as log:
-        child = proc.spawn(argv, cwd=settings.project_dir, env=env, stdout=log.fileno(),
-                           stderr=subprocess.STDOUT)
+        child = proc.spawn(
+            argv, cwd=settings.project_dir, env=env, stdout=log.fileno(), stderr=subprocess.STDOUT
+        )
     _children[child.pid] = child
     pid_file(settings).write_text(f"{child.pid}\n", encoding="utf-8")
     record = {"pid": child.pid, "url": settings.endpoint_url, "log": str(log_path)}

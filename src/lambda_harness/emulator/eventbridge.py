@@ -120,8 +120,14 @@ class EventBridge:
                 return self.deliver(rule, scheduled_event(rule, self.clock()))
         return None
 
-    def moto_delivery(self, original: Callable[..., None], rule: Any, target: dict[str, Any],
-                      event: dict[str, Any], transform_input: bool) -> None:
+    def moto_delivery(
+        self,
+        original: Callable[..., None],
+        rule: Any,
+        target: dict[str, Any],
+        event: dict[str, Any],
+        transform_input: bool,
+    ) -> None:
         """Let moto deliver to one non-Lambda target (SQS, Logs, buses, ...).
 
         moto raises NotImplementedError for target types it lacks (SNS, Step Functions,
@@ -132,8 +138,11 @@ class EventBridge:
         try:
             original(view, event, transform_input)
         except NotImplementedError:
-            logger.warning("EventBridge rule %s: target %s is not emulated; event not delivered",
-                           rule.name, target.get("Arn"))
+            logger.warning(
+                "EventBridge rule %s: target %s is not emulated; event not delivered",
+                rule.name,
+                target.get("Arn"),
+            )
 
     def make_send_to_targets(self, original: Callable[..., None]) -> Callable[..., None]:
         """Wrap ``moto.events.models.Rule.send_to_targets``.
@@ -210,8 +219,9 @@ class Scheduler:
                 entry = (entry[0], entry[1], _next(entry[1], now))
         except EmulatorError as exc:
             if key not in self._bad:
-                logger.warning("EventBridge rule %s: %s; it will not fire on its own (use trigger)",
-                               rule.name, exc)
+                logger.warning(
+                    "EventBridge rule %s: %s; it will not fire on its own (use trigger)", rule.name, exc
+                )
             self._bad.add(key)
             return False
         self._due[key] = entry

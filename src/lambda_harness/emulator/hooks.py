@@ -58,6 +58,7 @@ def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
 
 def make_function_invoke(service: InvokeService) -> Callable[..., bytes]:
     """Replacement for ``LambdaFunction.invoke(self, body, request_headers, response_headers)``."""
+
     def invoke(fn: Any, body: str | bytes | None, request_headers: Any, response_headers: Any) -> bytes:
         payload = (body.encode() if isinstance(body, str) else body) or b"{}"
         invocation_type = _header(request_headers, "x-amz-invocation-type") or "RequestResponse"

@@ -43,13 +43,32 @@ TRIGGER_PATH = re.compile(r"^/_harness/trigger/(?P<rule>[^/]+)/?$")
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
 #: What /_localstack/health reports as running (the services Terraform and handlers use).
 HEALTH_SERVICES = (
-    "cloudwatch", "dynamodb", "events", "iam", "kinesis", "lambda", "logs", "s3", "secretsmanager",
-    "sns", "sqs", "ssm", "stepfunctions", "sts",
+    "cloudwatch",
+    "dynamodb",
+    "events",
+    "iam",
+    "kinesis",
+    "lambda",
+    "logs",
+    "s3",
+    "secretsmanager",
+    "sns",
+    "sqs",
+    "ssm",
+    "stepfunctions",
+    "sts",
 )
 _STATUS = {
-    200: "200 OK", 202: "202 Accepted", 204: "204 No Content", 400: "400 Bad Request",
-    404: "404 Not Found", 405: "405 Method Not Allowed", 413: "413 Request Entity Too Large",
-    429: "429 Too Many Requests", 500: "500 Internal Server Error", 502: "502 Bad Gateway",
+    200: "200 OK",
+    202: "202 Accepted",
+    204: "204 No Content",
+    400: "400 Bad Request",
+    404: "404 Not Found",
+    405: "405 Method Not Allowed",
+    413: "413 Request Entity Too Large",
+    429: "429 Too Many Requests",
+    500: "500 Internal Server Error",
+    502: "502 Bad Gateway",
 }
 
 Trigger = Callable[[str, str | None], list[str] | None]
@@ -67,8 +86,14 @@ def respond(
     return [body]
 
 
-def aws_error(start_response: StartResponse, status: int, error_type: str, message: str, *,
-              extra: Mapping[str, str] | None = None) -> list[bytes]:
+def aws_error(
+    start_response: StartResponse,
+    status: int,
+    error_type: str,
+    message: str,
+    *,
+    extra: Mapping[str, str] | None = None,
+) -> list[bytes]:
     """An error the way Lambda's REST-JSON API sends it (botocore reads the type header)."""
     body = {"Type": "User", "message": message, **(extra or {})}
     headers = {"X-Amzn-ErrorType": error_type, "x-amzn-RequestId": new_request_id()}
@@ -117,12 +142,18 @@ def reject(invocation_type: str, payload: bytes) -> tuple[int, str, str] | None:
     """(status, error type, message) when AWS would refuse this Invoke request before running it."""
     if invocation_type not in INVOCATION_TYPES:
         allowed = ", ".join(INVOCATION_TYPES)
-        return (400, "InvalidParameterValueException",
-                f"Invocation type {invocation_type!r} is not one of {allowed}")
+        return (
+            400,
+            "InvalidParameterValueException",
+            f"Invocation type {invocation_type!r} is not one of {allowed}",
+        )
     limit = ASYNC_PAYLOAD_LIMIT if invocation_type == "Event" else SYNC_PAYLOAD_LIMIT
     if len(payload) > limit:
-        return (413, "RequestEntityTooLargeException",
-                f"Request must be smaller than {limit} bytes for the InvokeFunction operation")
+        return (
+            413,
+            "RequestEntityTooLargeException",
+            f"Request must be smaller than {limit} bytes for the InvokeFunction operation",
+        )
     try:
         json.loads(payload)
     except ValueError as exc:
@@ -158,8 +189,9 @@ class InvokeRoute:
         invocation_type = environ.get("HTTP_X_AMZ_INVOCATION_TYPE") or "RequestResponse"
         payload = read_body(environ) or b"{}"
         try:
-            fn = find_function(account_for(environ, access_key), region or self.default_region,
-                               unquote(name), qualifier)
+            fn = find_function(
+                account_for(environ, access_key), region or self.default_region, unquote(name), qualifier
+            )
         except HTTPException as exc:  # moto's ResourceNotFoundException, exactly as AWS shapes it
             return exc(environ, start_response)
         problem = reject(invocation_type, payload)
@@ -172,13 +204,15 @@ class InvokeRoute:
             return respond(start_response, 202, b"", {"x-amzn-RequestId": request_id})
         return self._sync(environ, start_response, fn, payload)
 
-    def _sync(self, environ: dict[str, Any], start_response: StartResponse, fn: MotoFunction,
-              payload: bytes) -> Iterable[bytes]:
+    def _sync(
+        self, environ: dict[str, Any], start_response: StartResponse, fn: MotoFunction, payload: bytes
+    ) -> Iterable[bytes]:
         try:
             result = self.service.run(fn, payload, client_context=client_context(environ))
         except ThrottledError as exc:
-            return aws_error(start_response, 429, "TooManyRequestsException", str(exc),
-                             extra={"Reason": exc.reason})
+            return aws_error(
+                start_response, 429, "TooManyRequestsException", str(exc), extra={"Reason": exc.reason}
+            )
         except InterpreterNotFound as exc:
             return aws_error(start_response, 502, "InvalidRuntimeException", str(exc))
         except EmulatorError as exc:
@@ -207,8 +241,9 @@ class HarnessApp:
             return self._control(environ, start_response, path, method)
         return self.moto_app(environ, start_response)
 
-    def _control(self, environ: dict[str, Any], start_response: StartResponse, path: str,
-                 method: str) -> Iterable[bytes]:
+    def _control(
+        self, environ: dict[str, Any], start_response: StartResponse, path: str, method: str
+    ) -> Iterable[bytes]:
         if path in ("/_harness/health", "/_localstack/health", "/_localstack/health/"):
             return respond(start_response, 200, json.dumps(health_document()).encode())
         if path == "/_localstack/init/ready":
@@ -219,8 +254,9 @@ class HarnessApp:
             bus = parse_qs(environ.get("QUERY_STRING", "")).get("bus", [None])[0]
             delivered = self.trigger(rule, bus)
             if delivered is None:
-                return aws_error(start_response, 404, "ResourceNotFoundException",
-                                 f"Rule {rule} does not exist.")
+                return aws_error(
+                    start_response, 404, "ResourceNotFoundException", f"Rule {rule} does not exist."
+                )
             return respond(start_response, 200, json.dumps({"rule": rule, "delivered": delivered}).encode())
         if match:
             return aws_error(start_response, 405, "MethodNotAllowed", f"use POST {path}")

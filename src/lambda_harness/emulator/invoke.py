@@ -35,8 +35,14 @@ LOG_TAIL_BYTES = 4096
 class Runtime(Protocol):
     """What the endpoint needs of ``lambda_harness.emulator.runtime.LambdaRuntime``."""
 
-    def invoke(self, fn: FunctionConfig, payload: bytes, *, request_id: str | None = None,
-               client_context: str | None = None) -> InvokeResult: ...
+    def invoke(
+        self,
+        fn: FunctionConfig,
+        payload: bytes,
+        *,
+        request_id: str | None = None,
+        client_context: str | None = None,
+    ) -> InvokeResult: ...
 
     def shutdown(self) -> None: ...
 
@@ -94,12 +100,19 @@ class InvokeService:
         self._idle = threading.Condition()
         self._closed = False
 
-    def run(self, fn: MotoFunction, payload: bytes, *, request_id: str | None = None,
-            client_context: str | None = None) -> InvokeResult:
+    def run(
+        self,
+        fn: MotoFunction,
+        payload: bytes,
+        *,
+        request_id: str | None = None,
+        client_context: str | None = None,
+    ) -> InvokeResult:
         """One synchronous invocation, logged to CloudWatch Logs. Raises ThrottledError/EmulatorError."""
         config = self.configure(fn, self.endpoint_url)
-        result = self.runtime.invoke(config, payload, request_id=request_id or new_request_id(),
-                                     client_context=client_context)
+        result = self.runtime.invoke(
+            config, payload, request_id=request_id or new_request_id(), client_context=client_context
+        )
         self.logs.write(
             account_id=config.account_id,
             region=config.region,
@@ -149,7 +162,10 @@ class InvokeService:
                 logger.warning(
                     "asynchronous invocation %s of %s (%s) failed after %d attempt(s); AWS would now send it "
                     "to the function's on-failure destination or DLQ (not emulated)",
-                    job.request_id, job.fn.function_name, job.source, job.attempt + 1,
+                    job.request_id,
+                    job.fn.function_name,
+                    job.source,
+                    job.attempt + 1,
                 )
         except Exception:
             logger.exception("asynchronous invocation %s of %s crashed", job.request_id, job.fn.function_name)

@@ -52,10 +52,13 @@ def enrich(event: dict[str, Any], bucket: Any, key: Any) -> dict[str, Any]:
             record["eventTime"] = f"{record['eventTime']}Z"
         record.setdefault("userIdentity", {"principalId": f"AWS:{principal_id(account_id)}"})
         record.setdefault("requestParameters", {"sourceIPAddress": "127.0.0.1"})
-        record.setdefault("responseElements", {
-            "x-amz-request-id": secrets.token_hex(8).upper(),
-            "x-amz-id-2": base64.b64encode(secrets.token_bytes(57)).decode("ascii"),
-        })
+        record.setdefault(
+            "responseElements",
+            {
+                "x-amz-request-id": secrets.token_hex(8).upper(),
+                "x-amz-id-2": base64.b64encode(secrets.token_bytes(57)).decode("ascii"),
+            },
+        )
         s3 = record.setdefault("s3", {})
         owner = {"principalId": principal_id(account_id, "A", 13)}
         s3.setdefault("bucket", {}).setdefault("ownerIdentity", owner)
@@ -80,6 +83,7 @@ def make_get_s3_event(original: Callable[..., dict[str, Any]]) -> Callable[..., 
 
 def make_invoke_awslambda(service: InvokeService) -> Callable[[str, Any, str, str], None]:
     """Replacement for ``moto.s3.notifications._invoke_awslambda``: an async invocation."""
+
     def invoke_awslambda(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
         try:
             fn = find_function(account_id, region_name, fn_arn)

@@ -65,8 +65,15 @@ def reset_moto() -> None:
 class Emulator:
     """The embedded AWS endpoint; use as a context manager or ``start``/``stop``."""
 
-    def __init__(self, settings: Settings, runtime: Runtime, ui: UI, *, timing: Timing | None = None,
-                 reset: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        runtime: Runtime,
+        ui: UI,
+        *,
+        timing: Timing | None = None,
+        reset: bool = True,
+    ) -> None:
         self.settings = settings
         self.runtime = runtime
         self.ui = ui
@@ -104,15 +111,28 @@ class Emulator:
         try:
             if self.reset:
                 reset_moto()
-            self.service = InvokeService(self.runtime, LogSink(), endpoint_url=self.url,
-                                         policy=AsyncPolicy(retry_delays_s=self.timing.async_retry_delays_s))
+            self.service = InvokeService(
+                self.runtime,
+                LogSink(),
+                endpoint_url=self.url,
+                policy=AsyncPolicy(retry_delays_s=self.timing.async_retry_delays_s),
+            )
             self.events = EventBridge(self.service)
             hooks.install(hooks.Targets(self.service, self.events))
             self._patched = True
-            app = HarnessApp(DomainDispatcherApplication(create_backend_app),
-                             InvokeRoute(self.service, self.settings.region), self.events.trigger)
-            self._server = make_server(self.settings.host, self._port, app, threaded=True,
-                                       request_handler=HarnessRequestHandler, fd=sock.fileno())
+            app = HarnessApp(
+                DomainDispatcherApplication(create_backend_app),
+                InvokeRoute(self.service, self.settings.region),
+                self.events.trigger,
+            )
+            self._server = make_server(
+                self.settings.host,
+                self._port,
+                app,
+                threaded=True,
+                request_handler=HarnessRequestHandler,
+                fd=sock.fileno(),
+            )
         except BaseException:
             self._unpatch()
             raise
@@ -152,6 +172,7 @@ class Emulator:
     def __enter__(self) -> Emulator:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

@@ -25,14 +25,21 @@ def iso_now() -> str:
     return datetime.now(tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def sns_record(subscription: Any, message: str, message_id: str, subject: str | None,
-               message_attributes: dict[str, Any] | None) -> dict[str, Any]:
+def sns_record(
+    subscription: Any,
+    message: str,
+    message_id: str,
+    subject: str | None,
+    message_attributes: dict[str, Any] | None,
+) -> dict[str, Any]:
     """One ``Records`` entry as Lambda receives it from SNS."""
     topic_arn = subscription.topic.arn
     region = topic_arn.split(":")[3]
     attributes = {
-        name: {"Type": value.get("Type") or value.get("DataType"),
-               "Value": value.get("Value", value.get("StringValue"))}
+        name: {
+            "Type": value.get("Type") or value.get("DataType"),
+            "Value": value.get("Value", value.get("StringValue")),
+        }
         for name, value in (message_attributes or {}).items()
     }
     return {
@@ -60,12 +67,19 @@ def sns_record(subscription: Any, message: str, message_id: str, subject: str | 
 def make_publish(original: Callable[..., None], service: InvokeService) -> Callable[..., None]:
     """Wrap ``moto.sns.models.Subscription.publish``: lambda subscriptions are ours."""
 
-    def publish(self: Any, message: str, message_id: str, subject: str | None = None,
-                message_attributes: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    def publish(
+        self: Any,
+        message: str,
+        message_id: str,
+        subject: str | None = None,
+        message_attributes: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         message_structure = kwargs.get("message_structure")
         if self.protocol != "lambda":
-            original(self, message, message_id, subject=subject, message_attributes=message_attributes,
-                     **kwargs)
+            original(
+                self, message, message_id, subject=subject, message_attributes=message_attributes, **kwargs
+            )
             return
         matcher = self._filter_policy_matcher
         if matcher is not None and not matcher.matches(message_attributes, message):

@@ -61,7 +61,9 @@ def message_attributes(message: Any) -> dict[str, Any]:
     out = {}
     for name, value in (message.message_attributes or {}).items():
         entry: dict[str, Any] = {
-            "stringListValues": [], "binaryListValues": [], "dataType": value["DataType"],
+            "stringListValues": [],
+            "binaryListValues": [],
+            "dataType": value["DataType"],
         }
         if "StringValue" in value:
             entry["stringValue"] = value["StringValue"]
@@ -133,8 +135,14 @@ def failed_item_ids(result: InvokeResult, batch_ids: set[str]) -> set[str] | Non
 class SqsPoller:
     """Polls every enabled SQS mapping and invokes its function with batches."""
 
-    def __init__(self, service: InvokeService, *, interval_s: float = 0.05, workers: int = 8,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        service: InvokeService,
+        *,
+        interval_s: float = 0.05,
+        workers: int = 8,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.service = service
         self.interval_s = interval_s
         self.clock = clock
@@ -220,8 +228,11 @@ class SqsPoller:
         if "ReportBatchItemFailures" in (esm.function_response_types or ()):
             failed = failed_item_ids(result, ids)
         if failed is None:
-            logger.warning("SQS mapping %s -> %s: invalid batchItemFailures answer; the batch is retried",
-                           queue.name, fn.function_name)
+            logger.warning(
+                "SQS mapping %s -> %s: invalid batchItemFailures answer; the batch is retried",
+                queue.name,
+                fn.function_name,
+            )
             return
         for message in messages:
             if message.id not in failed:

@@ -39,12 +39,17 @@ def test_on_line_sees_each_line() -> None:
 
 
 def test_which_names_the_tool_and_hint() -> None:
-    with pytest.raises(ToolNotFound, match="no-such-tool-xyz not found on PATH. install it"):
+    with pytest.raises(ToolNotFound, match=r"no-such-tool-xyz not found on PATH\. install it"):
         proc.which("no-such-tool-xyz", hint="install it")
 
 
 def test_stop_escalates_when_interrupt_is_ignored() -> None:
-    code = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nprint('ready', flush=True)\ntime.sleep(60)"
+    code = (
+        "import signal, time\n"
+        "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(60)"
+    )
     child = proc.spawn([sys.executable, "-c", code], stdout=-1)
     assert child.stdout is not None
     assert child.stdout.readline() == b"ready\n"

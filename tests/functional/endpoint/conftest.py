@@ -41,8 +41,12 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory, endpoint_cache: Path) -> 
     project = tmp_path_factory.mktemp("project")
     settings = make_settings(project, endpoint_cache)
     runtime = LambdaRuntime(cache_dir=endpoint_cache, work_dir=project / ".harness" / "runtime")
-    emulator = Emulator(settings, runtime, PlainUI(quiet=True),
-                        timing=Timing(async_retry_delays_s=(0.3, 0.3), schedule_tick_s=0.2))
+    emulator = Emulator(
+        settings,
+        runtime,
+        PlainUI(quiet=True),
+        timing=Timing(async_retry_delays_s=(0.3, 0.3), schedule_tick_s=0.2),
+    )
     emulator.start()
     try:
         yield emulator
@@ -57,8 +61,9 @@ def aws(endpoint: Emulator) -> Callable[[str], Any]:
     config = Config(max_pool_connections=60, retries={"max_attempts": 1}, read_timeout=120)
 
     def client(service: str) -> Any:
-        session = boto3.Session(aws_access_key_id="test", aws_secret_access_key="test",
-                                region_name="us-east-1")
+        session = boto3.Session(
+            aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+        )
         return session.client(service, endpoint_url=endpoint.url, config=config)  # type: ignore[call-overload]
 
     return client
@@ -66,8 +71,18 @@ def aws(endpoint: Emulator) -> Callable[[str], Any]:
 
 @pytest.fixture(scope="module")
 def role_arn(aws: Callable[[str], Any]) -> str:
-    doc = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    doc = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
     return str(aws("iam").create_role(RoleName="fn-role", AssumeRolePolicyDocument=doc)["Role"]["Arn"])
 
 
@@ -82,12 +97,23 @@ def out_dir(tmp_path: Path) -> Path:
 def deploy(aws: Callable[[str], Any], role_arn: str) -> Callable[..., str]:
     """Create a function (unique name) running ``app.<handler>``; returns its name."""
 
-    def create(handler: str, *, env: dict[str, str] | None = None, name: str | None = None,
-               code: bytes | None = None, **extra: Any) -> str:
+    def create(
+        handler: str,
+        *,
+        env: dict[str, str] | None = None,
+        name: str | None = None,
+        code: bytes | None = None,
+        **extra: Any,
+    ) -> str:
         fn_name = name or f"{handler}-{uuid.uuid4().hex[:8]}"
         aws("lambda").create_function(
-            FunctionName=fn_name, Runtime="python3.12", Role=role_arn, Handler=f"app.{handler}",
-            Code={"ZipFile": code or handler_zip()}, Environment={"Variables": env or {}}, **extra,
+            FunctionName=fn_name,
+            Runtime="python3.12",
+            Role=role_arn,
+            Handler=f"app.{handler}",
+            Code={"ZipFile": code or handler_zip()},
+            Environment={"Variables": env or {}},
+            **extra,
         )
         return fn_name
 

@@ -11,7 +11,7 @@ from typing import Any
 from lambda_harness.settings import Settings
 
 #: Handlers the tests deploy; each records its event as a file in OUT_DIR so tests can see deliveries.
-HANDLERS = '''
+HANDLERS = """
 import json, os, pathlib, time
 
 def _record(event, context):
@@ -47,7 +47,7 @@ def slow(event, context):
 def sleepy_sink(event, context):
     time.sleep(2)
     _record(event, context)
-'''
+"""
 
 
 def handler_zip(source: str = HANDLERS, extra: dict[str, str] | None = None) -> bytes:
@@ -61,9 +61,15 @@ def handler_zip(source: str = HANDLERS, extra: dict[str, str] | None = None) -> 
 
 def make_settings(project: Path, cache: Path, port: int = 0) -> Settings:
     return Settings(
-        project_dir=project, functions_dir=project / "functions", terraform_dir=project / "terraform",
-        lock_file=None, dist=None, harness_dir=project / ".harness", cache_dir=cache,
-        events_dir=project / "events", port=port,
+        project_dir=project,
+        functions_dir=project / "functions",
+        terraform_dir=project / "terraform",
+        lock_file=None,
+        dist=None,
+        harness_dir=project / ".harness",
+        cache_dir=cache,
+        events_dir=project / "events",
+        port=port,
     )
 
 

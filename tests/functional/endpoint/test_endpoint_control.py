@@ -100,12 +100,17 @@ def _alive(pid: int) -> bool:
 
 
 def _run_a_function(url: str) -> None:
-    kw: dict[str, Any] = {"endpoint_url": url, "region_name": "us-east-1", "aws_access_key_id": "test",
-                          "aws_secret_access_key": "test"}
+    kw: dict[str, Any] = {
+        "endpoint_url": url,
+        "region_name": "us-east-1",
+        "aws_access_key_id": "test",
+        "aws_secret_access_key": "test",
+    }
     role = boto3.client("iam", **kw).create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     lam = boto3.client("lambda", **kw)
-    lam.create_function(FunctionName="f", Runtime="python3.12", Role=role, Handler="app.echo",
-                        Code={"ZipFile": handler_zip()})
+    lam.create_function(
+        FunctionName="f", Runtime="python3.12", Role=role, Handler="app.echo", Code={"ZipFile": handler_zip()}
+    )
     assert lam.invoke(FunctionName="f", Payload=b"{}")["StatusCode"] == 200
 
 
@@ -143,8 +148,16 @@ def test_start_and_stop_detached_leave_nothing_behind(
 
 
 def test_foreground_ctrl_c_stops_server_and_workers(project: Settings) -> None:
-    argv = [sys.executable, "-m", "lambda_harness", "up", "--project", str(project.project_dir),
-            "--port", str(project.port)]
+    argv = [
+        sys.executable,
+        "-m",
+        "lambda_harness",
+        "up",
+        "--project",
+        str(project.project_dir),
+        "--port",
+        str(project.port),
+    ]
     child = proc.spawn(argv, env=_env(project), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         control.wait_healthy(project.endpoint_url, 60, alive=lambda: child.poll() is None)
@@ -172,8 +185,9 @@ def test_down_from_another_process_stops_the_detached_endpoint(
     pid = control.start_detached(project)
     _run_a_function(project.endpoint_url)
     workers = _children(pid)
-    done = proc.run([sys.executable, "-m", "lambda_harness", "down", "--project", str(project.project_dir)],
-                    timeout=60)
+    done = proc.run(
+        [sys.executable, "-m", "lambda_harness", "down", "--project", str(project.project_dir)], timeout=60
+    )
     assert "endpoint stopped" in done.output
     assert not control.pid_file(project).exists()
     assert not _alive(pid)

@@ -91,8 +91,11 @@ def json_records(out_dir: Path) -> list[dict[str, Any]]:
 
 
 def test_event_runs_once_on_success(
-    aws: Callable[[str], Any], deploy: Callable[..., str], out_dir: Path,
-    wait_records: Callable[..., list[dict[str, Any]]], endpoint: Emulator,
+    aws: Callable[[str], Any],
+    deploy: Callable[..., str],
+    out_dir: Path,
+    wait_records: Callable[..., list[dict[str, Any]]],
+    endpoint: Emulator,
 ) -> None:
     name = deploy("sink", env={"OUT_DIR": str(out_dir)})
     resp = aws("lambda").invoke(FunctionName=name, InvocationType="Event", Payload=b'{"n": 1}')
@@ -105,8 +108,11 @@ def test_event_runs_once_on_success(
 
 
 def test_event_failure_is_retried_twice_with_same_request_id(
-    aws: Callable[[str], Any], deploy: Callable[..., str], out_dir: Path,
-    wait_records: Callable[..., list[dict[str, Any]]], endpoint: Emulator,
+    aws: Callable[[str], Any],
+    deploy: Callable[..., str],
+    out_dir: Path,
+    wait_records: Callable[..., list[dict[str, Any]]],
+    endpoint: Emulator,
 ) -> None:
     name = deploy("fail", env={"OUT_DIR": str(out_dir)})
     resp = aws("lambda").invoke(FunctionName=name, InvocationType="Event", Payload=b'{"n": 2}')
@@ -122,7 +128,10 @@ def test_event_failure_is_retried_twice_with_same_request_id(
 
 
 def test_event_retries_follow_maximum_retry_attempts(
-    aws: Callable[[str], Any], deploy: Callable[..., str], out_dir: Path, endpoint: Emulator,
+    aws: Callable[[str], Any],
+    deploy: Callable[..., str],
+    out_dir: Path,
+    endpoint: Emulator,
 ) -> None:
     name = deploy("fail", env={"OUT_DIR": str(out_dir)})
     aws("lambda").put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=0)
@@ -153,8 +162,9 @@ def test_qualifiers_version_alias_latest(aws: Callable[[str], Any], deploy: Call
     assert info.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
-@pytest.mark.parametrize(("invocation_type", "size"), [("RequestResponse", 6 * 1024 * 1024 + 1),
-                                                       ("Event", 1024 * 1024 + 1)])
+@pytest.mark.parametrize(
+    ("invocation_type", "size"), [("RequestResponse", 6 * 1024 * 1024 + 1), ("Event", 1024 * 1024 + 1)]
+)
 def test_payload_too_large(
     aws: Callable[[str], Any], deploy: Callable[..., str], invocation_type: str, size: int
 ) -> None:

@@ -28,8 +28,12 @@ def test_s3_upload_delivers_aws_shaped_record(
     bucket = f"incoming-{_uid()}"
     s3 = aws("s3")
     s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
-        "LambdaFunctionConfigurations": [{"LambdaFunctionArn": fn_arn, "Events": ["s3:ObjectCreated:*"]}]})
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "LambdaFunctionConfigurations": [{"LambdaFunctionArn": fn_arn, "Events": ["s3:ObjectCreated:*"]}]
+        },
+    )
     s3.put_object(Bucket=bucket, Key="in/report 1.csv", Body=b"a,b\n")
     record = wait_records(1)[0]["event"]["Records"][0]
     assert record["eventSource"] == "aws:s3"
@@ -48,15 +52,17 @@ def test_s3_upload_delivers_aws_shaped_record(
 
 def _queue(aws: Callable[[str], Any], visibility: int = 30, **attributes: str) -> tuple[str, str]:
     sqs = aws("sqs")
-    url = sqs.create_queue(QueueName=f"q-{_uid()}",
-                           Attributes={"VisibilityTimeout": str(visibility), **attributes})["QueueUrl"]
+    url = sqs.create_queue(
+        QueueName=f"q-{_uid()}", Attributes={"VisibilityTimeout": str(visibility), **attributes}
+    )["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     return url, arn
 
 
 def _depth(aws: Callable[[str], Any], url: str) -> int:
     attrs = aws("sqs").get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )
     return sum(int(v) for v in attrs["Attributes"].values())
 
 
@@ -73,8 +79,11 @@ def test_sqs_mapping_respects_batch_size_and_deletes(
     fn = deploy("sink", env={"OUT_DIR": str(out_dir)})
     url, arn = _queue(aws)
     for i in range(5):  # queued before the mapping exists: AWS's poller still picks them up
-        aws("sqs").send_message(QueueUrl=url, MessageBody=f"m{i}", MessageAttributes={
-            "kind": {"DataType": "String", "StringValue": "test"}})
+        aws("sqs").send_message(
+            QueueUrl=url,
+            MessageBody=f"m{i}",
+            MessageAttributes={"kind": {"DataType": "String", "StringValue": "test"}},
+        )
     aws("lambda").create_event_source_mapping(EventSourceArn=arn, FunctionName=fn, BatchSize=2)
     _wait_empty(aws, url)
     batches = [r["event"]["Records"] for r in wait_records(3)]
@@ -100,11 +109,18 @@ def test_sqs_partial_batch_failure_redelivers_only_failed(
     for body in ("good-1", "bad-1", "good-2"):
         aws("sqs").send_message(QueueUrl=url, MessageBody=body)
     aws("lambda").create_event_source_mapping(
-        EventSourceArn=arn, FunctionName=fn, BatchSize=10, MaximumBatchingWindowInSeconds=1,
-        FunctionResponseTypes=["ReportBatchItemFailures"])
+        EventSourceArn=arn,
+        FunctionName=fn,
+        BatchSize=10,
+        MaximumBatchingWindowInSeconds=1,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+    )
     _wait_empty(aws, url)
-    seen = [(rec["body"], rec["attributes"]["ApproximateReceiveCount"])
-            for r in wait_records(2) for rec in r["event"]["Records"]]
+    seen = [
+        (rec["body"], rec["attributes"]["ApproximateReceiveCount"])
+        for r in wait_records(2)
+        for rec in r["event"]["Records"]
+    ]
     assert sorted(seen) == [("bad-1", "1"), ("bad-1", "2"), ("good-1", "1"), ("good-2", "1")]
 
 
@@ -113,8 +129,9 @@ def test_sqs_failures_go_to_dead_letter_queue(
 ) -> None:
     fn = deploy("fail", env={"OUT_DIR": str(out_dir)})
     dlq_url, dlq_arn = _queue(aws)
-    url, arn = _queue(aws, visibility=1, RedrivePolicy=json.dumps(
-        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2}))
+    url, arn = _queue(
+        aws, visibility=1, RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2})
+    )
     aws("sqs").send_message(QueueUrl=url, MessageBody="poison")
     aws("lambda").create_event_source_mapping(EventSourceArn=arn, FunctionName=fn, BatchSize=1)
     wait_records(2)
@@ -135,8 +152,12 @@ def test_sns_publish_delivers_real_record(
     sns = aws("sns")
     topic = sns.create_topic(Name=f"t-{_uid()}")["TopicArn"]
     sub = sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=fn_arn)["SubscriptionArn"]
-    message_id = sns.publish(TopicArn=topic, Message="hello", Subject="greeting", MessageAttributes={
-        "color": {"DataType": "String", "StringValue": "blue"}})["MessageId"]
+    message_id = sns.publish(
+        TopicArn=topic,
+        Message="hello",
+        Subject="greeting",
+        MessageAttributes={"color": {"DataType": "String", "StringValue": "blue"}},
+    )["MessageId"]
     record = wait_records(1)[0]["event"]["Records"][0]
     assert record["EventSource"] == "aws:sns"
     assert record["EventSubscriptionArn"] == sub
@@ -158,10 +179,12 @@ def test_eventbridge_pattern_rule_delivers_on_put_events(
     pattern = {"source": ["shop.orders"], "detail-type": ["Created"]}
     events.put_rule(Name=rule, EventPattern=json.dumps(pattern))
     events.put_targets(Rule=rule, Targets=[{"Id": "fn", "Arn": fn_arn}])
-    events.put_events(Entries=[
-        {"Source": "other", "DetailType": "Created", "Detail": "{}"},
-        {"Source": "shop.orders", "DetailType": "Created", "Detail": json.dumps({"id": 7})},
-    ])
+    events.put_events(
+        Entries=[
+            {"Source": "other", "DetailType": "Created", "Detail": "{}"},
+            {"Source": "shop.orders", "DetailType": "Created", "Detail": json.dumps({"id": 7})},
+        ]
+    )
     records = wait_records(1, settle=0.5)
     assert len(records) == 1
     event = records[0]["event"]
@@ -172,7 +195,10 @@ def test_eventbridge_pattern_rule_delivers_on_put_events(
 
 
 def test_schedule_rule_fires_on_demand_with_scheduled_event(
-    aws: Callable[[str], Any], deploy: Callable[..., str], out_dir: Path, wait_records: Records,
+    aws: Callable[[str], Any],
+    deploy: Callable[..., str],
+    out_dir: Path,
+    wait_records: Records,
     endpoint: Emulator,
 ) -> None:
     fn = deploy("sink", env={"OUT_DIR": str(out_dir)})
@@ -193,7 +219,10 @@ def test_schedule_rule_fires_on_demand_with_scheduled_event(
 
 
 def test_control_trigger_honours_target_input(
-    aws: Callable[[str], Any], deploy: Callable[..., str], out_dir: Path, wait_records: Records,
+    aws: Callable[[str], Any],
+    deploy: Callable[..., str],
+    out_dir: Path,
+    wait_records: Records,
     endpoint: Emulator,
 ) -> None:
     fn = deploy("sink", env={"OUT_DIR": str(out_dir)})
@@ -207,7 +236,10 @@ def test_control_trigger_honours_target_input(
 
 
 def test_schedule_rule_fires_on_its_own(
-    aws: Callable[[str], Any], deploy: Callable[..., str], out_dir: Path, wait_records: Records,
+    aws: Callable[[str], Any],
+    deploy: Callable[..., str],
+    out_dir: Path,
+    wait_records: Records,
     endpoint: Emulator,
 ) -> None:
     assert endpoint.events is not None
@@ -236,8 +268,11 @@ def test_sqs_filter_criteria_drops_unmatched_messages(
     for kind in ("refund", "order"):
         aws("sqs").send_message(QueueUrl=url, MessageBody=json.dumps({"kind": kind}))
     aws("lambda").create_event_source_mapping(
-        EventSourceArn=arn, FunctionName=fn, BatchSize=10,
-        FilterCriteria={"Filters": [{"Pattern": json.dumps({"body": {"kind": ["order"]}})}]})
+        EventSourceArn=arn,
+        FunctionName=fn,
+        BatchSize=10,
+        FilterCriteria={"Filters": [{"Pattern": json.dumps({"body": {"kind": ["order"]}})}]},
+    )
     _wait_empty(aws, url)
     bodies = [rec["body"] for r in wait_records(1, settle=0.3) for rec in r["event"]["Records"]]
     assert bodies == ['{"kind": "order"}']
@@ -250,8 +285,12 @@ def test_s3_put_object_does_not_wait_for_the_handler(
     fn_arn = aws("lambda").get_function(FunctionName=fn)["Configuration"]["FunctionArn"]
     bucket = f"async-{_uid()}"
     aws("s3").create_bucket(Bucket=bucket)
-    aws("s3").put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
-        "LambdaFunctionConfigurations": [{"LambdaFunctionArn": fn_arn, "Events": ["s3:ObjectCreated:*"]}]})
+    aws("s3").put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "LambdaFunctionConfigurations": [{"LambdaFunctionArn": fn_arn, "Events": ["s3:ObjectCreated:*"]}]
+        },
+    )
     aws("s3").put_object(Bucket=bucket, Key="k", Body=b"x")
     assert list(out_dir.glob("*.json")) == []  # the handler (2 s) is still running: S3 did not wait
     assert wait_records(1)[0]["event"]["Records"][0]["s3"]["object"]["key"] == "k"
@@ -266,8 +305,10 @@ def test_eventbridge_mixed_targets_still_deliver(
     topic = aws("sns").create_topic(Name=f"t-{_uid()}")["TopicArn"]
     rule = f"mixed-{_uid()}"
     aws("events").put_rule(Name=rule, EventPattern=json.dumps({"source": ["mixed"]}))
-    aws("events").put_targets(Rule=rule, Targets=[
-        {"Id": "q", "Arn": queue_arn}, {"Id": "t", "Arn": topic}, {"Id": "fn", "Arn": fn_arn}])
+    aws("events").put_targets(
+        Rule=rule,
+        Targets=[{"Id": "q", "Arn": queue_arn}, {"Id": "t", "Arn": topic}, {"Id": "fn", "Arn": fn_arn}],
+    )
     resp = aws("events").put_events(Entries=[{"Source": "mixed", "DetailType": "X", "Detail": "{}"}])
     assert resp["FailedEntryCount"] == 0
     assert wait_records(1)[0]["event"]["source"] == "mixed"

@@ -22,7 +22,7 @@ from lambda_harness.emulator.server import Emulator
 
 MIRROR = Path(os.environ.get("LAMBDA_HARNESS_TF_PLUGIN_DIR", "/opt/tf-plugins"))
 
-MAIN_TF = r'''
+MAIN_TF = r"""
 terraform {
   required_providers { aws = { source = "hashicorp/aws", version = "~> 5.0" } }
 }
@@ -110,9 +110,9 @@ resource "aws_sns_topic_subscription" "sub" {
   protocol = "lambda"
   endpoint = aws_lambda_function.f.arn
 }
-'''
+"""
 
-SINK = '''
+SINK = """
 import json, os, pathlib, time
 
 def handler(event, context):
@@ -121,7 +121,7 @@ def handler(event, context):
     tmp.write_text(json.dumps(event))
     tmp.rename(tmp.with_suffix(""))
     return {"ok": True}
-'''
+"""
 
 
 def _terraform(workdir: Path, url: str, *args: str) -> proc.Completed:
@@ -131,8 +131,15 @@ def _terraform(workdir: Path, url: str, *args: str) -> proc.Completed:
         '    include = ["registry.terraform.io/hashicorp/*"]\n  }\n'
         '  direct { exclude = ["registry.terraform.io/hashicorp/*"] }\n}\n'
     )
-    env = {**os.environ, "TF_CLI_CONFIG_FILE": str(rc), "AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "test",
-           "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1", "TF_IN_AUTOMATION": "1"}
+    env = {
+        **os.environ,
+        "TF_CLI_CONFIG_FILE": str(rc),
+        "AWS_ENDPOINT_URL": url,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_REGION": "us-east-1",
+        "TF_IN_AUTOMATION": "1",
+    }
     return proc.run([proc.which("terraform"), *args], cwd=workdir, env=env, check=False, timeout=600)
 
 

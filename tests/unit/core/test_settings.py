@@ -36,7 +36,9 @@ def test_pipfile_lock_is_found_when_there_is_no_requirements_txt(tmp_path: Path)
 
 
 def test_precedence_cli_over_env_over_pyproject(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path, '[tool.lambda-harness]\nport = 1111\nregion = "eu-west-1"\nfunctions = "src/fn"\n')
+    repo = make_repo(
+        tmp_path, '[tool.lambda-harness]\nport = 1111\nregion = "eu-west-1"\nfunctions = "src/fn"\n'
+    )
     env = {"LAMBDA_HARNESS_PORT": "2222"}
     s = load_settings(repo, environ=env)
     assert (s.port, s.region, s.functions_dir) == (2222, "eu-west-1", repo / "src/fn")
@@ -47,7 +49,9 @@ def test_precedence_cli_over_env_over_pyproject(tmp_path: Path) -> None:
 
 def test_unknown_pyproject_key_is_named(tmp_path: Path) -> None:
     repo = make_repo(tmp_path, "[tool.lambda-harness]\nprot = 1\n")
-    with pytest.raises(ConfigError, match=r"pyproject.toml: unknown key\(s\) in \[tool.lambda-harness\]: prot"):
+    with pytest.raises(
+        ConfigError, match=r"pyproject.toml: unknown key\(s\) in \[tool.lambda-harness\]: prot"
+    ):
         load_settings(repo, environ={})
 
 

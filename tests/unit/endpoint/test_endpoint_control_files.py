@@ -14,8 +14,16 @@ from lambda_harness.settings import Settings
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(project_dir=tmp_path, functions_dir=tmp_path, terraform_dir=tmp_path, lock_file=None,
-                    dist=None, harness_dir=tmp_path / ".harness", cache_dir=tmp_path, events_dir=tmp_path)
+    return Settings(
+        project_dir=tmp_path,
+        functions_dir=tmp_path,
+        terraform_dir=tmp_path,
+        lock_file=None,
+        dist=None,
+        harness_dir=tmp_path / ".harness",
+        cache_dir=tmp_path,
+        events_dir=tmp_path,
+    )
 
 
 def test_stop_without_pid_file_is_false(settings: Settings) -> None:
@@ -40,15 +48,25 @@ def test_unreadable_pid_file_is_cleaned_up(settings: Settings) -> None:
 
 def test_wait_healthy_gives_up_when_the_process_died(settings: Settings) -> None:
     with pytest.raises(EmulatorError, match="exited before"):
-        control.wait_healthy("http://127.0.0.1:9", 30, alive=lambda: False, sleep=lambda _: None,
-                             probe=lambda _: "connection refused")
+        control.wait_healthy(
+            "http://127.0.0.1:9",
+            30,
+            alive=lambda: False,
+            sleep=lambda _: None,
+            probe=lambda _: "connection refused",
+        )
 
 
 def test_wait_healthy_times_out(settings: Settings) -> None:
     ticks = iter([0.0, 100.0])
     with pytest.raises(EmulatorError, match=r"not healthy after 5s \(HTTP 503\)"):
-        control.wait_healthy("http://127.0.0.1:9", 5, clock=lambda: next(ticks), sleep=lambda _: None,
-                             probe=lambda _: "HTTP 503")
+        control.wait_healthy(
+            "http://127.0.0.1:9",
+            5,
+            clock=lambda: next(ticks),
+            sleep=lambda _: None,
+            probe=lambda _: "HTTP 503",
+        )
 
 
 def test_wait_healthy_returns_once_healthy() -> None:

@@ -26,9 +26,18 @@ class FakeService:
         if self.throttle:
             raise ThrottledError("too many", "ConcurrentInvocationLimitExceeded")
         self.runs.append(payload)
-        return InvokeResult(request_id="r", payload=b'"out"', function_error=self.error, error_type=None,
-                            log="START\nEND\nREPORT", duration_ms=1, billed_ms=1, init_ms=None,
-                            max_memory_mb=1, cold=False)
+        return InvokeResult(
+            request_id="r",
+            payload=b'"out"',
+            function_error=self.error,
+            error_type=None,
+            log="START\nEND\nREPORT",
+            duration_ms=1,
+            billed_ms=1,
+            init_ms=None,
+            max_memory_mb=1,
+            cold=False,
+        )
 
     def submit(self, fn: Any, payload: bytes, **_: Any) -> str:
         self.submitted.append(payload)
@@ -45,8 +54,12 @@ class FakeEvents:
 
 
 def test_install_and_uninstall_restore_moto() -> None:
-    before = (vars(LambdaFunction)["invoke"], vars(notifications)["_invoke_awslambda"],
-              vars(Rule)["send_to_targets"], vars(Queue)["attributes"])
+    before = (
+        vars(LambdaFunction)["invoke"],
+        vars(notifications)["_invoke_awslambda"],
+        vars(Rule)["send_to_targets"],
+        vars(Queue)["attributes"],
+    )
     hooks.install(hooks.Targets(FakeService(), FakeEvents()))  # type: ignore[arg-type]
     try:
         assert hooks.installed()
@@ -55,8 +68,12 @@ def test_install_and_uninstall_restore_moto() -> None:
             hooks.install(hooks.Targets(FakeService(), FakeEvents()))  # type: ignore[arg-type]
     finally:
         hooks.uninstall()
-    after = (vars(LambdaFunction)["invoke"], vars(notifications)["_invoke_awslambda"],
-             vars(Rule)["send_to_targets"], vars(Queue)["attributes"])
+    after = (
+        vars(LambdaFunction)["invoke"],
+        vars(notifications)["_invoke_awslambda"],
+        vars(Rule)["send_to_targets"],
+        vars(Queue)["attributes"],
+    )
     assert after == before
     assert not hooks.installed()
     hooks.uninstall()  # idempotent

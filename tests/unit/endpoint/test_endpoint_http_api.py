@@ -78,14 +78,17 @@ def test_trigger_routes(client: Client) -> None:
     assert client.get("/_harness/unknown").status_code == 404
 
 
-@pytest.mark.parametrize(("kind", "payload", "expected"), [
-    ("RequestResponse", b"{}", None),
-    ("Bogus", b"{}", "InvalidParameterValueException"),
-    ("RequestResponse", b"{", "InvalidRequestContentException"),
-    ("RequestResponse", b'"' + b"a" * SYNC_PAYLOAD_LIMIT + b'"', "RequestEntityTooLargeException"),
-    ("Event", b'"' + b"a" * ASYNC_PAYLOAD_LIMIT + b'"', "RequestEntityTooLargeException"),
-    ("DryRun", b'"' + b"a" * ASYNC_PAYLOAD_LIMIT + b'"', None),
-])
+@pytest.mark.parametrize(
+    ("kind", "payload", "expected"),
+    [
+        ("RequestResponse", b"{}", None),
+        ("Bogus", b"{}", "InvalidParameterValueException"),
+        ("RequestResponse", b"{", "InvalidRequestContentException"),
+        ("RequestResponse", b'"' + b"a" * SYNC_PAYLOAD_LIMIT + b'"', "RequestEntityTooLargeException"),
+        ("Event", b'"' + b"a" * ASYNC_PAYLOAD_LIMIT + b'"', "RequestEntityTooLargeException"),
+        ("DryRun", b'"' + b"a" * ASYNC_PAYLOAD_LIMIT + b'"', None),
+    ],
+)
 def test_reject(kind: str, payload: bytes, expected: str | None) -> None:
     problem = reject(kind, payload)
     assert (problem[1] if problem else None) == expected
@@ -94,8 +97,10 @@ def test_reject(kind: str, payload: bytes, expected: str | None) -> None:
 
 
 def test_credential_scope() -> None:
-    auth = ("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261128/eu-central-1/lambda/aws4_request, "
-            "SignedHeaders=host, Signature=abc")
+    auth = (
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261128/eu-central-1/lambda/aws4_request, "
+        "SignedHeaders=host, Signature=abc"
+    )
     assert credential_scope({"HTTP_AUTHORIZATION": auth}) == ("AKIDEXAMPLE", "eu-central-1")
     assert credential_scope({}) == (None, None)
 
@@ -112,9 +117,18 @@ class Fn:
 
 
 def test_result_headers() -> None:
-    result = InvokeResult(request_id="rid", payload=b"{}", function_error="Unhandled",
-                          error_type="ValueError", log="START\n" + "x" * 5000, duration_ms=1, billed_ms=1,
-                          init_ms=None, max_memory_mb=1, cold=False)
+    result = InvokeResult(
+        request_id="rid",
+        payload=b"{}",
+        function_error="Unhandled",
+        error_type="ValueError",
+        log="START\n" + "x" * 5000,
+        duration_ms=1,
+        billed_ms=1,
+        init_ms=None,
+        max_memory_mb=1,
+        cold=False,
+    )
     headers = result_headers(Fn(), result, tail=True)
     assert headers["X-Amz-Function-Error"] == "Unhandled"
     assert headers["X-Amz-Executed-Version"] == "3"

@@ -34,8 +34,14 @@ class FakeRuntime:
         self.calls: list[tuple[str, bytes, str | None]] = []
         self.lock = threading.Lock()
 
-    def invoke(self, fn: FunctionConfig, payload: bytes, *, request_id: str | None = None,
-               client_context: str | None = None) -> InvokeResult:
+    def invoke(
+        self,
+        fn: FunctionConfig,
+        payload: bytes,
+        *,
+        request_id: str | None = None,
+        client_context: str | None = None,
+    ) -> InvokeResult:
         with self.lock:
             self.calls.append((fn.name, payload, request_id))
             step = self.script.pop(0) if self.script else "ok"
@@ -44,11 +50,18 @@ class FakeRuntime:
         if step == "fault":
             raise EmulatorError("no interpreter")
         failed = step == "error"
-        return InvokeResult(request_id=request_id or "", payload=b'{"errorType": "E"}' if failed else b"1",
-                            function_error="Unhandled" if failed else None,
-                            error_type="E" if failed else None,
-                            log=f"START RequestId: {request_id}\nEND\nREPORT", duration_ms=1, billed_ms=1,
-                            init_ms=None, max_memory_mb=1, cold=False)
+        return InvokeResult(
+            request_id=request_id or "",
+            payload=b'{"errorType": "E"}' if failed else b"1",
+            function_error="Unhandled" if failed else None,
+            error_type="E" if failed else None,
+            log=f"START RequestId: {request_id}\nEND\nREPORT",
+            duration_ms=1,
+            billed_ms=1,
+            init_ms=None,
+            max_memory_mb=1,
+            cold=False,
+        )
 
     def shutdown(self) -> None:
         pass
@@ -63,11 +76,24 @@ class FakeLogs:
 
 
 def configure(fn: Any, endpoint_url: str) -> FunctionConfig:
-    return FunctionConfig(name=fn.function_name, version=fn.version, handler="app.h", runtime="python3.12",
-                          architecture="x86_64", memory_mb=128, timeout_s=3, environment={}, code_sha256="x",
-                          code_zip=b"zip", layers=(), region="us-east-1", account_id="123456789012",
-                          role_arn="arn:aws:iam::123456789012:role/r", reserved_concurrency=None,
-                          endpoint_url=endpoint_url)
+    return FunctionConfig(
+        name=fn.function_name,
+        version=fn.version,
+        handler="app.h",
+        runtime="python3.12",
+        architecture="x86_64",
+        memory_mb=128,
+        timeout_s=3,
+        environment={},
+        code_sha256="x",
+        code_zip=b"zip",
+        layers=(),
+        region="us-east-1",
+        account_id="123456789012",
+        role_arn="arn:aws:iam::123456789012:role/r",
+        reserved_concurrency=None,
+        endpoint_url=endpoint_url,
+    )
 
 
 class InstantTimer(threading.Thread):
@@ -88,8 +114,14 @@ def service(
 ) -> tuple[InvokeService, FakeRuntime, FakeLogs]:
     runtime, logs = FakeRuntime(script), FakeLogs()
     InstantTimer.delays = []
-    svc = InvokeService(runtime, logs, endpoint_url="http://127.0.0.1:1", configure=configure,
-                        policy=AsyncPolicy(retry_delays_s=retries), timer=InstantTimer)  # type: ignore[arg-type]
+    svc = InvokeService(
+        runtime,
+        logs,
+        endpoint_url="http://127.0.0.1:1",
+        configure=configure,
+        policy=AsyncPolicy(retry_delays_s=retries),
+        timer=InstantTimer,
+    )  # type: ignore[arg-type]
     return svc, runtime, logs
 
 
@@ -98,8 +130,15 @@ def test_run_invokes_and_logs() -> None:
     result = svc.run(FakeFunction(), b"{}", request_id="rid")
     assert result.payload == b"1"
     assert runtime.calls == [("fn", b"{}", "rid")]
-    assert logs.written == [{"account_id": "123456789012", "region": "us-east-1", "function_name": "fn",
-                             "version": "$LATEST", "log": "START RequestId: rid\nEND\nREPORT"}]
+    assert logs.written == [
+        {
+            "account_id": "123456789012",
+            "region": "us-east-1",
+            "function_name": "fn",
+            "version": "$LATEST",
+            "log": "START RequestId: rid\nEND\nREPORT",
+        }
+    ]
 
 
 def test_async_success_runs_once() -> None:

@@ -29,10 +29,20 @@ class FakeKey:
 
 
 def moto_s3_event() -> dict[str, Any]:
-    return {"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3",
-                         "eventTime": "2026-11-28T12:00:00.000", "eventName": "ObjectCreated:Put",
-                         "s3": {"bucket": {"name": "b", "arn": "arn:aws:s3:::b"},
-                                "object": {"key": "dir%2Fa+b.txt", "size": 3, "eTag": "x"}}}]}
+    return {
+        "Records": [
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "eventTime": "2026-11-28T12:00:00.000",
+                "eventName": "ObjectCreated:Put",
+                "s3": {
+                    "bucket": {"name": "b", "arn": "arn:aws:s3:::b"},
+                    "object": {"key": "dir%2Fa+b.txt", "size": 3, "eTag": "x"},
+                },
+            }
+        ]
+    }
 
 
 def test_s3_enrich_fills_what_moto_leaves_out() -> None:
@@ -67,9 +77,12 @@ class FakeMessage:
     sender_id: str = "AIDAEXAMPLE"
     approximate_first_receive_timestamp: int = 1_700_000_000_500
     body_md5: str = "5d41402abc4b2a76b9719d911017c592"
-    message_attributes: dict[str, Any] = field(default_factory=lambda: {
-        "s": {"DataType": "String", "StringValue": "v"},
-        "b": {"DataType": "Binary", "BinaryValue": b"\x01\x02"}})
+    message_attributes: dict[str, Any] = field(
+        default_factory=lambda: {
+            "s": {"DataType": "String", "StringValue": "v"},
+            "b": {"DataType": "Binary", "BinaryValue": b"\x01\x02"},
+        }
+    )
     system_attributes: dict[str, Any] = field(default_factory=dict)
     group_id: str | None = "g"
     deduplication_id: str | None = "d"
@@ -87,10 +100,17 @@ def test_sqs_record_shape() -> None:
     record = sqs_record(FakeMessage(), FakeQueue())
     assert record["messageId"] == "m-1" and record["receiptHandle"] == "rh-1" and record["body"] == "hello"
     assert record["attributes"] == {
-        "ApproximateReceiveCount": "2", "SentTimestamp": "1700000000000", "SenderId": "AIDAEXAMPLE",
-        "ApproximateFirstReceiveTimestamp": "1700000000500"}
+        "ApproximateReceiveCount": "2",
+        "SentTimestamp": "1700000000000",
+        "SenderId": "AIDAEXAMPLE",
+        "ApproximateFirstReceiveTimestamp": "1700000000500",
+    }
     assert record["messageAttributes"]["s"] == {
-        "stringValue": "v", "stringListValues": [], "binaryListValues": [], "dataType": "String"}
+        "stringValue": "v",
+        "stringListValues": [],
+        "binaryListValues": [],
+        "dataType": "String",
+    }
     assert record["messageAttributes"]["b"]["binaryValue"] == "AQI="
     assert record["eventSource"] == "aws:sqs" and record["eventSourceARN"] == FakeQueue.queue_arn
     assert record["awsRegion"] == "us-east-1" and record["md5OfBody"] == FakeMessage.body_md5
@@ -104,22 +124,35 @@ def test_sqs_record_fifo_attributes() -> None:
 
 
 def result(payload: bytes) -> InvokeResult:
-    return InvokeResult(request_id="r", payload=payload, function_error=None, error_type=None, log="",
-                        duration_ms=1.0, billed_ms=1, init_ms=None, max_memory_mb=10, cold=False)
+    return InvokeResult(
+        request_id="r",
+        payload=payload,
+        function_error=None,
+        error_type=None,
+        log="",
+        duration_ms=1.0,
+        billed_ms=1,
+        init_ms=None,
+        max_memory_mb=10,
+        cold=False,
+    )
 
 
-@pytest.mark.parametrize(("payload", "expected"), [
-    (b"null", set()),
-    (b"{}", set()),
-    (b'{"batchItemFailures": []}', set()),
-    (b'{"batchItemFailures": null}', set()),
-    (b'{"batchItemFailures": [{"itemIdentifier": "a"}]}', {"a"}),
-    (b'{"batchItemFailures": [{"itemIdentifier": "zzz"}]}', None),
-    (b'{"batchItemFailures": [{"itemIdentifier": ""}]}', None),
-    (b'{"batchItemFailures": [{"id": "a"}]}', None),
-    (b'"ok"', None),
-    (b"not json", None),
-])
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        (b"null", set()),
+        (b"{}", set()),
+        (b'{"batchItemFailures": []}', set()),
+        (b'{"batchItemFailures": null}', set()),
+        (b'{"batchItemFailures": [{"itemIdentifier": "a"}]}', {"a"}),
+        (b'{"batchItemFailures": [{"itemIdentifier": "zzz"}]}', None),
+        (b'{"batchItemFailures": [{"itemIdentifier": ""}]}', None),
+        (b'{"batchItemFailures": [{"id": "a"}]}', None),
+        (b'"ok"', None),
+        (b"not json", None),
+    ],
+)
 def test_batch_item_failures(payload: bytes, expected: set[str] | None) -> None:
     assert failed_item_ids(result(payload), {"a", "b"}) == expected
 
@@ -145,9 +178,18 @@ def test_sns_record_uses_real_ids() -> None:
     assert "eu-west-1" in sns["UnsubscribeUrl"]
 
 
-EVENT = {"version": "0", "id": "e1", "detail-type": "Created", "source": "shop", "account": "123456789012",
-         "time": 1_764_331_200.0, "region": "us-east-1", "resources": [], "detail": {"order": {"id": 7}},
-         "ingestion-time": 1.0}
+EVENT = {
+    "version": "0",
+    "id": "e1",
+    "detail-type": "Created",
+    "source": "shop",
+    "account": "123456789012",
+    "time": 1_764_331_200.0,
+    "region": "us-east-1",
+    "resources": [],
+    "detail": {"order": {"id": 7}},
+    "ingestion-time": 1.0,
+}
 
 
 def test_aws_event_normalises_time() -> None:
@@ -157,13 +199,23 @@ def test_aws_event_normalises_time() -> None:
     assert EVENT["time"] == 1_764_331_200.0  # the original is left alone
 
 
-@pytest.mark.parametrize(("target", "expected"), [
-    ({"Input": '{"fixed": 1}'}, {"fixed": 1}),
-    ({"InputPath": "$.detail.order"}, {"id": 7}),
-    ({"InputTransformer": {"InputPathsMap": {"o": "$.detail.order.id"}, "InputTemplate": '{"order": <o>}'}},
-     {"order": 7}),
-    ({}, aws_event(EVENT)),
-])
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ({"Input": '{"fixed": 1}'}, {"fixed": 1}),
+        ({"InputPath": "$.detail.order"}, {"id": 7}),
+        (
+            {
+                "InputTransformer": {
+                    "InputPathsMap": {"o": "$.detail.order.id"},
+                    "InputTemplate": '{"order": <o>}',
+                }
+            },
+            {"order": 7},
+        ),
+        ({}, aws_event(EVENT)),
+    ],
+)
 def test_target_input(target: dict[str, Any], expected: Any) -> None:
     assert json.loads(target_input({"Arn": "x", **target}, aws_event(EVENT))) == expected
 
@@ -187,14 +239,17 @@ class FakeMapping:
     filter_criteria: dict[str, Any] | None = None
 
 
-@pytest.mark.parametrize(("body", "patterns", "passes"), [
-    ('{"kind": "order"}', None, True),
-    ('{"kind": "order"}', ['{"body": {"kind": ["order"]}}'], True),
-    ('{"kind": "refund"}', ['{"body": {"kind": ["order"]}}'], False),
-    ('{"kind": "refund"}', ['{"body": {"kind": ["order"]}}', '{"body": {"kind": ["refund"]}}'], True),
-    ("plain text", ['{"body": ["plain text"]}'], True),
-    ("plain text", ['{"body": {"kind": ["order"]}}'], False),
-])
+@pytest.mark.parametrize(
+    ("body", "patterns", "passes"),
+    [
+        ('{"kind": "order"}', None, True),
+        ('{"kind": "order"}', ['{"body": {"kind": ["order"]}}'], True),
+        ('{"kind": "refund"}', ['{"body": {"kind": ["order"]}}'], False),
+        ('{"kind": "refund"}', ['{"body": {"kind": ["order"]}}', '{"body": {"kind": ["refund"]}}'], True),
+        ("plain text", ['{"body": ["plain text"]}'], True),
+        ("plain text", ['{"body": {"kind": ["order"]}}'], False),
+    ],
+)
 def test_sqs_filter_criteria(body: str, patterns: list[str] | None, passes: bool) -> None:
     criteria = {"Filters": [{"Pattern": p} for p in patterns]} if patterns else None
     record = sqs_record(FakeMessage(body=body), FakeQueue())
