@@ -21,7 +21,7 @@ from typing import Any
 
 from lambda_harness import __version__
 from lambda_harness.errors import PromoteError
-from lambda_harness.inventory import write_json_atomic
+from lambda_harness.fsutil import write_json_atomic
 from lambda_harness.settings import Settings
 
 FORMAT_VERSION = 1

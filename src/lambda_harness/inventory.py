@@ -8,15 +8,14 @@ plugin reads it to know which functions exist, what triggers them and in which
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from lambda_harness.errors import ConfigError
+from lambda_harness.fsutil import write_json_atomic
 
 FORMAT_VERSION = 1
 # "s3" | "sqs" | "sns" | "schedule" | "event" | "api" | "url", plus "kinesis" | "dynamodb" | "kafka"
@@ -136,20 +135,6 @@ class Inventory:
             region=data.get("region", "us-east-1"),
             functions=functions,
         )
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to a temp file in the same folder, then rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, sort_keys=True)
-            fh.write("\n")
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _resources(module: Mapping[str, Any]) -> Iterator[dict[str, Any]]:

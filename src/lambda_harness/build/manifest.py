@@ -18,7 +18,8 @@ from lambda_harness.build.handlers import HandlerFound
 from lambda_harness.build.limits import PackageSize, biggest
 from lambda_harness.build.lockfile import LockFile
 from lambda_harness.build.wheels import Platform
-from lambda_harness.build.zipper import EntryStat, atomic_file
+from lambda_harness.build.zipper import EntryStat
+from lambda_harness.fsutil import atomic_file
 
 
 def file_digests(path: Path) -> tuple[str, str]:

@@ -21,14 +21,15 @@ import io
 import os
 import stat
 import struct
-import tempfile
 import time
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
+
+from lambda_harness.fsutil import atomic_file
 
 DEFAULT_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 COMPRESS_LEVEL = 6
@@ -86,33 +87,6 @@ def date_time_from(environ: Mapping[str, str]) -> tuple[int, int, int, int, int,
         return DEFAULT_DATE_TIME
     t = time.gmtime(max(epoch, 315532800))  # 1980-01-01, the earliest a zip can say
     return (min(t.tm_year, 2107), t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec)
-
-
-@contextlib.contextmanager
-def atomic_file(dest: Path) -> Iterator[Path]:
-    """A temp path beside ``dest``; on success fsynced and renamed onto ``dest``, else removed."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        with tmp.open("rb+") as fh:
-            os.fsync(fh.fileno())
-        tmp.chmod(0o644)  # mkstemp makes 0600; a zip is not a secret
-        tmp.replace(dest)
-        _fsync_dir(dest.parent)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):  # not every filesystem lets a folder be fsynced
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def write_zip(
