@@ -33,9 +33,14 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Unit and functional tests (real pip, real terraform, real processes; no Docker)."""
+    """Unit and functional tests (real pip, real terraform, real processes; no Docker).
+
+    The Docker engine tests (tests/functional/containers) run in the `compose` session.
+    """
     session.install(*DEV)
-    session.run("pytest", "tests/unit", "tests/functional", *session.posargs)
+    session.run(
+        "pytest", "tests/unit", "tests/functional", "--ignore=tests/functional/containers", *session.posargs
+    )
 
 
 @nox.session
@@ -64,6 +69,10 @@ def promote(session: nox.Session) -> None:
 
 @nox.session
 def compose(session: nox.Session) -> None:
-    """Prove `docker compose up`: local dockerd (no bridge, no iptables), containerized build and endpoint."""
+    """Prove `docker compose up`: local dockerd (no bridge, no iptables), containerized build and endpoint.
+
+    Needs root and apt (it installs docker.io, docker-compose and debootstrap if missing).
+    """
     session.install(*DEV)
+    session.run("pytest", "tests/functional/containers")
     session.run("python", "-m", "lambda_harness.containers.proof", *session.posargs)

@@ -316,9 +316,9 @@ def bench_detached_up(base: Path, cache_dir: Path, args: argparse.Namespace) -> 
         return [Row("up --detach (child process)", None, f"{type(exc).__name__}: {exc}", start_load)]
     start = time.perf_counter()
     control.stop_detached(settings)
-    rows = [Row("up --detach (child process)", up_s, f"pid {pid}: python start + imports + bind, until healthy",
-                start_load)]
-    return [*rows, Row("down (detached)", time.perf_counter() - start, "SIGINT, exit awaited")]
+    note = f"pid {pid}: python start + imports + bind, until healthy"
+    up = Row("up --detach (child process)", up_s, note, start_load)
+    return [up, Row("down (detached)", time.perf_counter() - start, "SIGINT, exit awaited")]
 
 
 def bench_cli_run(base: Path, cache_dir: Path, args: argparse.Namespace) -> Row:

@@ -61,3 +61,7 @@ class InvocationError(HarnessError):
 
 class PromoteError(HarnessError):
     """Promotion refused: no attestation, failed tests, or the zip/Terraform changed."""
+
+
+class ContainerError(HarnessError):
+    """The private Docker engine, an image build or the compose flow failed."""

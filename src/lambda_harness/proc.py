@@ -77,6 +77,9 @@ def run(
         stderr=subprocess.PIPE,
         text=True,
         errors="replace",
+        # Its own process group, so `stop` reaches grandchildren that hold our pipes too
+        # (docker-compose's build helpers, tflocal's terraform).
+        start_new_session=True,
     )
     out_chunks: list[str] = []
     err_chunks: list[str] = []
@@ -105,10 +108,11 @@ def run(
         stop(proc)
         raise
     finally:
-        for t in threads:
+        for t, stream_ in zip(threads, (proc.stdout, proc.stderr), strict=True):
             t.join(timeout=5)
-        for stream_ in (proc.stdout, proc.stderr):
-            if stream_ is not None:
+            # A reader still blocked (a grandchild keeps the pipe open) would make close() hang:
+            # leave that stream to the garbage collector instead.
+            if stream_ is not None and not t.is_alive():
                 stream_.close()
     done = Completed(argv, returncode, "".join(out_chunks), "".join(err_chunks))
     if check and returncode != 0:
@@ -145,19 +149,30 @@ def spawn(
 
 
 def stop(proc: subprocess.Popen[bytes] | subprocess.Popen[str], grace: float = 3.0) -> int | None:
-    """End a process we started: interrupt, then terminate, then kill."""
+    """End a process we started: interrupt, then terminate, then kill.
+
+    When the process leads its own group (``run`` and ``spawn`` start it so), the whole
+    group gets each signal, so grandchildren do not outlive it.
+    """
     if proc.poll() is not None:
         return proc.returncode
     for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
-        try:
-            proc.send_signal(sig)
-        except ProcessLookupError:
-            break
+        _signal_group(proc, sig)
         try:
             return proc.wait(timeout=wait)
         except subprocess.TimeoutExpired:
             continue
     return proc.poll()
+
+
+def _signal_group(proc: subprocess.Popen[bytes] | subprocess.Popen[str], sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if os.getpgid(proc.pid) == proc.pid:
+            os.killpg(proc.pid, sig)
+            return
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(sig)
 
 
 def kill_now(proc: subprocess.Popen[bytes]) -> None:

@@ -26,7 +26,7 @@ import docker.errors
 
 from lambda_harness import proc
 from lambda_harness.containers.engine import unmount_under
-from lambda_harness.containers.errors import ContainerError
+from lambda_harness.errors import ContainerError
 from lambda_harness.ui import UI
 
 DEBOOTSTRAP = "/usr/sbin/debootstrap"

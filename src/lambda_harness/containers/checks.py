@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from lambda_harness.containers.errors import ContainerError
+from lambda_harness.errors import ContainerError
 from lambda_harness.invoker import client_config, make_session
 from lambda_harness.settings import Settings, load_settings
 from lambda_harness.tfconfig import read_functions

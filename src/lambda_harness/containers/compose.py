@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lambda_harness import proc
-from lambda_harness.containers.errors import ContainerError
+from lambda_harness.errors import ContainerError
 
 if TYPE_CHECKING:
     import docker

@@ -23,7 +23,7 @@ from types import TracebackType
 import docker
 
 from lambda_harness import proc
-from lambda_harness.containers.errors import ContainerError
+from lambda_harness.errors import ContainerError
 from lambda_harness.ui import UI
 
 logger = logging.getLogger(__name__)

@@ -33,8 +33,7 @@ from lambda_harness.containers import apt, compose
 from lambda_harness.containers.baseimage import BaseSpec, ensure_image
 from lambda_harness.containers.checks import HostTests, copy_project, pipeline_tests, sha256_of, smoke
 from lambda_harness.containers.engine import Engine, mounts_under
-from lambda_harness.containers.errors import ContainerError
-from lambda_harness.errors import HarnessError
+from lambda_harness.errors import ContainerError, HarnessError
 from lambda_harness.settings import load_settings
 from lambda_harness.ui import UI, make_ui
 

@@ -13,8 +13,8 @@ import pytest
 from lambda_harness.containers import compose
 from lambda_harness.containers.checks import copy_project, sha256_of
 from lambda_harness.containers.engine import Engine
-from lambda_harness.containers.errors import ContainerError
 from lambda_harness.containers.proof import StepTimes, compose_env, free_port, host_ca_bundle
+from lambda_harness.errors import ContainerError
 from lambda_harness.ui import PlainUI
 
 
