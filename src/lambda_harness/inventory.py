@@ -122,6 +122,16 @@ class Inventory:
             raise ConfigError(
                 f"{path} is not readable JSON ({exc}); run `lambda-harness apply` again"
             ) from exc
+        try:
+            return cls._from_dict(data)
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(
+                f"{path} is not an inventory written by lambda-harness ({type(exc).__name__}: {exc}); "
+                "delete it and run `lambda-harness apply` again"
+            ) from exc
+
+    @classmethod
+    def _from_dict(cls, data: dict[str, Any]) -> Inventory:
         functions = []
         known = {f.name for f in fields(DeployedFunction)}
         for item in data.get("functions", []):

@@ -233,8 +233,9 @@ class Invoker:
             raise self._client_error(target, exc) from exc
         except EndpointConnectionError as exc:
             raise InvocationError(
-                f"cannot invoke {target}: nothing answers at {self.endpoint_url}. "
-                "Start the endpoint (lambda-harness up --detach) or check --harness-endpoint."
+                f"cannot invoke {target}: nothing answers at {self.endpoint_url}. Start the endpoint "
+                "(lambda-harness up --detach, or lambda-harness apply), or point at the running one "
+                "(--port/--host on the command line, --harness-endpoint in pytest)."
             ) from exc
         except ReadTimeoutError as exc:
             raise InvocationError(
@@ -276,15 +277,25 @@ def region_for(settings: Settings) -> str:
 
 
 def read_event_source(source: str | None, stdin: BinaryIO | None = None) -> bytes:
-    """The event body from a file, ``-`` (stdin) or nothing (``{}``)."""
+    """The event body from a file, ``-`` (stdin) or nothing (``{}``); it must be JSON, as for Lambda."""
     if source is None:
         return b"{}"
     if source == "-":
-        return (stdin or sys.stdin.buffer).read()
-    path = Path(source)
-    if not path.is_file():
-        raise InvocationError(f"event file {path} does not exist; pass --event FILE, --event - or nothing")
-    return path.read_bytes()
+        body, where = (stdin or sys.stdin.buffer).read(), "the event on stdin"
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise InvocationError(
+                f"event file {path} does not exist; pass --event FILE, --event - or nothing"
+            )
+        body, where = path.read_bytes(), f"event file {path}"
+    try:
+        json.loads(body)
+    except ValueError as exc:
+        raise InvocationError(
+            f'{where} is not JSON ({exc}); Lambda takes a JSON document, e.g. {{"key": "value"}}'
+        ) from exc
+    return body
 
 
 def invoke_command(

@@ -11,6 +11,7 @@ with fakes; ``default_stages`` wires the real build, emulator and Terraform.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import urllib.error
 import urllib.request
@@ -25,22 +26,19 @@ from lambda_harness.attestation import attestation_path, write_attestation
 from lambda_harness.errors import EmulatorError, HarnessError, InvocationError
 from lambda_harness.inventory import Inventory
 from lambda_harness.invoker import Invocation, Invoker, deployed_region
-from lambda_harness.report import SUMMARY_COLUMNS, failure_texts, load_results, summary_rows
+from lambda_harness.report import (
+    INIT_FAILURES,
+    SUMMARY_COLUMNS,
+    failure_texts,
+    init_error_hint,
+    load_results,
+    summary_rows,
+)
 from lambda_harness.settings import Settings
 from lambda_harness.ui import UI
 
 HEALTH_PATHS = ("/_harness/health", "/_localstack/health")
 SMOKE_EVENT = {"__lambda_harness_smoke__": True}
-# awslambdaric's init failures: the module or handler could not be loaded at all.
-INIT_FAILURES = frozenset(
-    {
-        "Runtime.ImportModuleError",
-        "Runtime.HandlerNotFound",
-        "Runtime.MalformedHandlerName",
-        "Runtime.UserCodeSyntaxError",
-        "Runtime.InvalidEntrypoint",
-    }
-)
 PYTEST_NO_TESTS = 5
 
 EndpointFactory = Callable[[Settings, UI], AbstractContextManager[str]]
@@ -261,7 +259,7 @@ def _judge(report: RunReport, settings: Settings, ui: UI) -> None:
     names = [fn.name for fn in report.inventory.functions]
     report.results = load_results(report.results_path) if report.results_path.is_file() else {}
     ui.table("functions", list(SUMMARY_COLUMNS), summary_rows(report.results, names))
-    report.failures = failure_texts(report.results)
+    report.failures = [source_paths(text, settings) for text in failure_texts(report.results)]
     if report.pytest_exit_code == PYTEST_NO_TESTS:
         report.failures.append(
             f"pytest collected no tests: add {settings.events_dir}/<function>/<case>.json for each function"
@@ -274,6 +272,27 @@ def _judge(report: RunReport, settings: Settings, ui: UI) -> None:
     for text in report.failures:
         ui.warn(text)
     report.ok = report.pytest_exit_code == 0 and not report.failures
+
+
+def source_paths(text: str, settings: Settings) -> str:
+    """Point tracebacks at functions/ instead of the runtime's extracted copy of the zip.
+
+    The runtime runs each zip from ``.harness/runtime/code/<sha256>/``; a file that also
+    exists under functions/ is shown there, where the user edits it. Dependencies
+    (not under functions/) keep their extracted path.
+    """
+    code_root = re.escape(str(settings.harness_dir / "runtime" / "code")) + r"/[0-9a-f]{64}/([^\s\"',:]+)"
+
+    def swap(match: re.Match[str]) -> str:
+        source = settings.functions_dir / match.group(1)
+        if not source.is_file():
+            return match.group(0)
+        try:
+            return str(source.relative_to(settings.project_dir))
+        except ValueError:
+            return str(source)
+
+    return re.sub(code_root, swap, text)
 
 
 def per_function_counts(report: RunReport) -> dict[str, dict[str, int]]:
@@ -303,7 +322,8 @@ def classify_smoke(inv: Invocation, tf_file: object) -> tuple[bool, str]:
         return True, "initialised, handler returned"
     if inv.error_type in INIT_FAILURES:
         where = f" (declared in {tf_file})" if tf_file else ""
-        return False, f"{inv.error_type}: {inv.error_message or ''}{where}"
+        hint = init_error_hint(inv.error_type, inv.error_message)
+        return False, f"{inv.error_type}: {inv.error_message or ''}{where}" + (f"; {hint}" if hint else "")
     return True, f"initialised; handler raised {inv.error_type or inv.function_error} on the probe event"
 
 

@@ -23,7 +23,14 @@ from lambda_harness.errors import ConfigError, HarnessError, InvocationError
 from lambda_harness.events import EventCase, GateProblem, check_case, discover, gate
 from lambda_harness.inventory import Inventory
 from lambda_harness.invoker import Invocation, Invoker, client_config, deployed_region, make_session
-from lambda_harness.report import CaseResult, ResultsRecorder, log_excerpt
+from lambda_harness.report import (
+    INIT_FAILURES,
+    CaseResult,
+    ResultsRecorder,
+    failure_message,
+    init_error_hint,
+    log_excerpt,
+)
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 DEFAULT_INVENTORY = Path(".harness") / "inventory.json"
@@ -49,6 +56,7 @@ class HarnessState:
     results_path: Path | None
     inventory: Inventory | None = None
     recorder: ResultsRecorder = field(default_factory=ResultsRecorder)
+    generated: set[str] = field(default_factory=set)  # node ids of the event-case and gate items
     _invoker: Invoker | None = None
 
     @property
@@ -155,7 +163,7 @@ def pytest_configure(config: pytest.Config) -> None:
     state.recorder.endpoint_url = state.endpoint_url
     state.recorder.region = state.region
     config.stash[STATE] = state
-    config.pluginmanager.register(_OutcomeCounter(state.recorder), "lambda_harness_outcomes")
+    config.pluginmanager.register(_OutcomeCounter(state.recorder, state.generated), "lambda_harness_outcomes")
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -189,14 +197,17 @@ class EventsDirectory(pytest.Directory):
         except ConfigError as exc:
             raise self.CollectError(str(exc)) from exc
         deployed = [fn.name for fn in state.inventory.functions]
+        items: list[pytest.Item] = []
         for name in sorted(deployed):
             for case in cases.get(name, []):
-                yield EventCaseItem.from_parent(self, name=case.id, case=case)
+                items.append(EventCaseItem.from_parent(self, name=case.id, case=case))
         problems = gate(deployed, cases, self.path)
         for problem in problems:
-            yield GateItem.from_parent(self, name=problem.id, problem=problem)
+            items.append(GateItem.from_parent(self, name=problem.id, problem=problem))
         if not problems:
-            yield GateItem.from_parent(self, name="gate", problem=None)
+            items.append(GateItem.from_parent(self, name="gate", problem=None))
+        state.generated.update(item.nodeid for item in items)
+        return items
 
 
 class CaseFailed(Exception):
@@ -228,6 +239,8 @@ class EventCaseItem(pytest.Item):
         result.cold, result.duration_ms, result.init_ms = inv.cold, inv.duration_ms, inv.init_ms
         result.wall_ms, result.max_memory_mb = inv.wall_ms, inv.max_memory_mb
         result.error_type = inv.error_type
+        if problems and inv.error_type in INIT_FAILURES:
+            problems.append(init_error_hint(inv.error_type, inv.error_message))
         result.problems = problems
         if problems:
             result.log_excerpt = log_excerpt(inv.log_tail)
@@ -278,10 +291,12 @@ class GateItem(pytest.Item):
 
 
 class _OutcomeCounter:
-    """Counts every test's outcome for the results file (setup/teardown failures are errors)."""
+    """Counts every test's outcome for the results file (setup/teardown failures are errors),
+    and keeps what each failed hand-written test said, so ``run`` can name it."""
 
-    def __init__(self, recorder: ResultsRecorder) -> None:
+    def __init__(self, recorder: ResultsRecorder, generated: set[str]) -> None:
         self.recorder = recorder
+        self.generated = generated
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "call":
@@ -290,6 +305,24 @@ class _OutcomeCounter:
             self.recorder.count("error")
         elif report.outcome == "skipped":
             self.recorder.count("skipped")
+        if report.failed and report.nodeid not in self.generated:
+            self.recorder.others.append(
+                {
+                    "nodeid": report.nodeid,
+                    "when": report.when or "call",
+                    "message": failure_message(report.longreprtext),
+                }
+            )
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.recorder.others.append(
+                {
+                    "nodeid": report.nodeid or "(collection)",
+                    "when": "collect",
+                    "message": failure_message(report.longreprtext),
+                }
+            )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

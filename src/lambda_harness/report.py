@@ -8,6 +8,7 @@ contract between the two processes, so it is plain data with a version.
 from __future__ import annotations
 
 import json
+import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -21,12 +22,54 @@ _EXCERPT_LINES = 20
 _EXCERPT_CHARS = 2000
 
 
+# awslambdaric's init failures: the module or handler could not be loaded at all.
+INIT_FAILURES = frozenset(
+    {
+        "Runtime.ImportModuleError",
+        "Runtime.HandlerNotFound",
+        "Runtime.MalformedHandlerName",
+        "Runtime.UserCodeSyntaxError",
+        "Runtime.InvalidEntrypoint",
+    }
+)
+# awslambdaric prints this paragraph before every unhandled error; it says nothing about the cause.
+_RUNTIME_BOILERPLATE = "LAMBDA_WARNING: Unhandled exception."
+_NO_MODULE = re.compile(r"No module named '([^']+)'")
+
+
 def log_excerpt(log: str) -> str:
-    """The last lines of a log, without the START/END/REPORT bookkeeping lines."""
+    """The last lines of a log, without the START/END/REPORT bookkeeping and runtime boilerplate."""
     bookkeeping = ("START RequestId", "END RequestId", "REPORT ")
-    lines = [ln for ln in log.splitlines() if not ln.startswith(bookkeeping)]
+    lines = [
+        ln for ln in log.splitlines() if not ln.startswith(bookkeeping) and _RUNTIME_BOILERPLATE not in ln
+    ]
     text = "\n".join(lines[-_EXCERPT_LINES:])
     return text[-_EXCERPT_CHARS:]
+
+
+def init_error_hint(error_type: str | None, message: str | None) -> str:
+    """What to fix when a function could not even load (empty for any other error)."""
+    message = message or ""
+    if error_type == "Runtime.ImportModuleError":
+        missing = _NO_MODULE.search(message)
+        if missing:
+            top = missing.group(1).split(".")[0]
+            return (
+                f"fix: {top!r} is not in dists.zip. If it is a dependency, pin it in the lock file "
+                "(requirements.txt or Pipfile.lock) and rebuild; if it is your own code, it belongs "
+                "under functions/ (the zip root), imported by its path from there"
+            )
+        return "fix: the module raised while it was imported; the log above names the file and line"
+    if error_type == "Runtime.HandlerNotFound":
+        return (
+            'fix: the module has no such function; correct the handler = "module.function" in the '
+            "function's .tf file, or the function's name in the module"
+        )
+    if error_type == "Runtime.MalformedHandlerName":
+        return 'fix: write the handler as "module.function" (e.g. "app.handler") in the .tf file'
+    if error_type == "Runtime.UserCodeSyntaxError":
+        return "fix: the syntax error in the file named above (it must parse under the function's runtime)"
+    return ""
 
 
 @dataclass
@@ -55,6 +98,8 @@ class ResultsRecorder:
     cases: list[CaseResult] = field(default_factory=list)
     gate: list[dict[str, str]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    # Failures of hand-written tests (node id, phase, message): the run's table must name them too.
+    others: list[dict[str, str]] = field(default_factory=list)
 
     def count(self, outcome: str) -> None:
         """Count one test outcome (passed, failed, skipped, error)."""
@@ -73,6 +118,7 @@ class ResultsRecorder:
             "functions": {name: summarize(cases) for name, cases in sorted(by_function.items())},
             "gate": list(self.gate),
             "tests": dict(sorted(self.counts.items())),
+            "other_failures": list(self.others),
         }
 
     def write(self, path: Path, exitstatus: int | None = None) -> None:
@@ -155,4 +201,16 @@ def failure_texts(results: dict[str, Any]) -> list[str]:
                 indented = "\n".join("    " + ln for ln in str(case["log_excerpt"]).splitlines())
                 text += f"\n  log:\n{indented}"
             texts.append(text)
+    for other in results.get("other_failures", []):
+        phase = "" if other.get("when") in (None, "call") else f" (in {other['when']})"
+        texts.append(f"{other.get('nodeid', '?')}{phase}: {other.get('message') or 'failed'}")
     return texts
+
+
+def failure_message(longrepr: str, limit: int = 5) -> str:
+    """The lines of a pytest failure report that say what went wrong (its ``E`` lines), briefly."""
+    lines = [ln[1:].strip() for ln in longrepr.splitlines() if ln.startswith("E ")]
+    if not lines:
+        lines = [ln.strip() for ln in longrepr.strip().splitlines()[-1:]]
+    shown = "\n    ".join(lines[:limit])
+    return shown + ("\n    ..." if len(lines) > limit else "")

@@ -28,6 +28,7 @@ from lambda_harness.build.manifest import (
 from lambda_harness.build.wheels import DepsCache, Installer, PipInstaller, Platform, parse_platform
 from lambda_harness.build.zipper import (
     EntryStat,
+    FileSource,
     Source,
     date_time_from,
     tree_entries,
@@ -110,6 +111,23 @@ def keep_code_path(path: Path, excluded: frozenset[Path]) -> bool:
     return not (name.startswith("test_") and name.endswith(".py")) and not name.endswith("_test.py")
 
 
+def check_code_files(entries: Mapping[str, Source], project_dir: Path) -> None:
+    """Every file bound for the zip must be readable: a dangling symlink is a BuildError naming it."""
+    broken = [
+        src.path
+        for src in entries.values()
+        if isinstance(src, FileSource) and not src.path.exists()  # exists() follows the link
+    ]
+    if broken:
+        listing = ", ".join(
+            f"{relative(p, project_dir)} -> {p.readlink() if p.is_symlink() else '?'}" for p in broken[:5]
+        )
+        raise BuildError(
+            f"{len(broken)} file(s) under functions/ cannot be read: {listing}. A symlink points at a "
+            "file that does not exist: fix its target or delete the link"
+        )
+
+
 class Builder:
     """Builds dists.zip for one worker repo; collaborators are injectable for tests."""
 
@@ -132,6 +150,17 @@ class Builder:
 
     def build(self) -> BuildResult:
         """Run every stage; ``BuildError`` leaves any previous dists.zip untouched."""
+        try:
+            return self._build()
+        except OSError as exc:
+            # A file vanished or is unreadable mid-build (permissions, a full disk): say which.
+            where = exc.filename or self.settings.functions_dir
+            raise BuildError(
+                f"{where}: {exc.strerror or exc}; the build stopped and the previous dists.zip (if any) "
+                "is unchanged. Fix the file's permissions or free disk space, then build again"
+            ) from exc
+
+    def _build(self) -> BuildResult:
         s = self.settings
         if not s.functions_dir.is_dir():
             raise BuildError(
@@ -203,7 +232,11 @@ class Builder:
                 s.project_dir / "venv",
             }
         )
-        return dict(tree_entries(self.settings.functions_dir, lambda p: keep_code_path(p, excluded)))
+        entries: dict[str, Source] = dict(
+            tree_entries(self.settings.functions_dir, lambda p: keep_code_path(p, excluded))
+        )
+        check_code_files(entries, s.project_dir)
+        return entries
 
     def _merge(self, deps_zip: Path | None, code: dict[str, Source]) -> dict[str, Source]:
         entries: dict[str, Source] = dict(zip_entries(deps_zip)) if deps_zip is not None else {}

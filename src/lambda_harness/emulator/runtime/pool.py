@@ -111,14 +111,16 @@ class Pool:
         while True:
             if self._closed:
                 raise EmulatorError("the Lambda runtime is shut down; no more invocations")
-            warm = self._pop_alive(group, retired)
-            if warm is not None:
-                return warm
+            # Reserved concurrency caps busy environments, warm or new: checked before reuse, so
+            # reserved concurrency 0 throttles even when a warm environment is idle (as on AWS).
             if reserved is not None and group.busy >= reserved:
                 raise ThrottledError(
                     f"Rate Exceeded. function {key[0]} is at its reserved concurrency ({reserved})",
                     "ReservedFunctionConcurrentInvocationLimitExceeded",
                 )
+            warm = self._pop_alive(group, retired)
+            if warm is not None:
+                return warm
             if self._total < self.max_concurrency:
                 group.busy += 1
                 self._total += 1

@@ -1,0 +1,73 @@
+"""Acceptance: user mistakes in a worker repo stop `lambda-harness build` with a message, never a
+traceback, and leave no zip behind."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from lambda_harness.build.builder import Builder
+from lambda_harness.build.wheels import PipInstaller
+from lambda_harness.errors import BuildError
+from lambda_harness.settings import Settings
+from lambda_harness.ui import RecordingUI
+
+
+def cli_build(project: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lambda_harness", "build", "--project", str(project)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_dangling_symlink_under_functions_names_the_link(
+    tmp_path: Path,
+    make_repo: Callable[..., Path],
+    make_settings: Callable[..., Settings],
+    installer: PipInstaller,
+    ui: RecordingUI,
+) -> None:
+    project = make_repo(tmp_path / "repo", names=("alpha",))
+    (project / "functions" / "alpha" / "vendored.py").symlink_to(tmp_path / "gone.py")
+
+    with pytest.raises(BuildError) as err:
+        Builder(make_settings(project, tmp_path / "cache"), ui, installer=installer).build()
+
+    msg = str(err.value)
+    assert f"functions/alpha/vendored.py -> {tmp_path / 'gone.py'}" in msg
+    assert "fix its target or delete the link" in msg
+    assert not (project / "dists.zip").exists()
+
+
+@pytest.mark.parametrize(
+    ("breakage", "expected"),
+    [
+        ("handler", 'lambda_alpha.tf:5: function "alpha" handler "alpha.app.handle" not found in dists.zip'),
+        ("pin", "no wheel of macpkg==1.0 for python3.12/x86_64"),
+        ("unpinned", "requirements.txt:1: requirement 'purepkg>=1' is not pinned"),
+        ("link", "cannot be read: functions/alpha/gone.py"),
+    ],
+)
+def test_cli_reports_each_breakage_without_a_traceback(
+    tmp_path: Path, make_repo: Callable[..., Path], pip_env: dict[str, str], breakage: str, expected: str
+) -> None:
+    handlers = {"alpha": "alpha.app.handle"} if breakage == "handler" else None
+    requirements = {"pin": "macpkg==1.0\n", "unpinned": "purepkg>=1\n"}.get(breakage, "purepkg==1.0\n")
+    project = make_repo(tmp_path / "repo", names=("alpha",), handlers=handlers, requirements=requirements)
+    if breakage == "link":
+        (project / "functions" / "alpha" / "gone.py").symlink_to(tmp_path / "nowhere.py")
+    env = {**pip_env, "LAMBDA_HARNESS_CACHE_DIR": str(tmp_path / "cache"), "CI": "1"}
+
+    done = cli_build(project, env)
+
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "lambda-harness build: error: " in done.stderr and expected in done.stderr
+    assert not (project / "dists.zip").exists()

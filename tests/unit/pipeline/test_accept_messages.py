@@ -1,0 +1,150 @@
+"""Acceptance: what a user reads when something is broken names the cause and the fix."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from lambda_harness.errors import ConfigError, InvocationError
+from lambda_harness.inventory import Inventory
+from lambda_harness.invoker import Invocation, read_event_source
+from lambda_harness.pipeline import classify_smoke, source_paths
+from lambda_harness.report import (
+    ResultsRecorder,
+    failure_message,
+    failure_texts,
+    init_error_hint,
+    log_excerpt,
+)
+from lambda_harness.settings import load_settings
+
+BOILERPLATE = (
+    "[WARNING]\t2026-11-28T14:43:15.196Z\t\tLAMBDA_WARNING: Unhandled exception. The most likely cause "
+    "is an issue in the function code. However, in rare cases, a Lambda runtime update can cause ..."
+)
+
+
+def invocation(error_type: str, message: str) -> Invocation:
+    return Invocation(
+        name="fn",
+        status_code=200,
+        payload={"errorType": error_type, "errorMessage": message},
+        raw_payload=b"{}",
+        function_error="Unhandled",
+        error_type=error_type,
+        error_message=message,
+        log_tail="",
+    )
+
+
+def test_missing_module_hint_names_the_module_and_the_lock_file() -> None:
+    hint = init_error_hint(
+        "Runtime.ImportModuleError", "Unable to import module 'risk_ingest.app': No module named 'orjson._x'"
+    )
+    assert "'orjson' is not in dists.zip" in hint
+    assert "requirements.txt or Pipfile.lock" in hint and "functions/" in hint
+
+
+@pytest.mark.parametrize(
+    ("error_type", "words"),
+    [
+        ("Runtime.ImportModuleError", "raised while it was imported"),
+        ("Runtime.HandlerNotFound", 'handler = "module.function"'),
+        ("Runtime.MalformedHandlerName", '"module.function"'),
+        ("Runtime.UserCodeSyntaxError", "syntax error"),
+    ],
+)
+def test_every_init_failure_has_a_fix(error_type: str, words: str) -> None:
+    assert words in init_error_hint(error_type, "Unable to import module 'x': boom")
+
+
+def test_ordinary_errors_get_no_init_hint() -> None:
+    assert init_error_hint("ValueError", "No module named 'x'") == ""
+    assert init_error_hint(None, None) == ""
+
+
+def test_log_excerpt_drops_the_runtime_boilerplate_and_keeps_the_error() -> None:
+    log = (
+        f"START RequestId: 1\n{BOILERPLATE}\n"
+        "[ERROR] Runtime.ImportModuleError: Unable to import module 'a': No module named 'orjson'\n"
+        "END RequestId: 1\n"
+    )
+    assert log_excerpt(log) == (
+        "[ERROR] Runtime.ImportModuleError: Unable to import module 'a': No module named 'orjson'"
+    )
+
+
+def test_smoke_failure_names_tf_file_and_fix() -> None:
+    good, detail = classify_smoke(
+        invocation(
+            "Runtime.ImportModuleError", "Unable to import module 'lambda_a': No module named 'orjson'"
+        ),
+        "terraform/lambda_a.tf",
+    )
+    assert not good
+    assert "(declared in terraform/lambda_a.tf)" in detail
+    assert "'orjson' is not in dists.zip" in detail
+
+
+def test_failed_hand_written_tests_are_named_in_the_failures(tmp_path: Path) -> None:
+    rec = ResultsRecorder("http://x", "us-east-1")
+    rec.others.append(
+        {
+            "nodeid": "tests/integration/test_s3.py::test_upload",
+            "when": "call",
+            "message": "Failed: timed out after 30s waiting for the item",
+        }
+    )
+    rec.others.append({"nodeid": "tests/integration/test_q.py::test_q", "when": "setup", "message": "boom"})
+    path = tmp_path / "results.json"
+    rec.write(path, exitstatus=1)
+    texts = failure_texts(json.loads(path.read_text()))
+    assert texts == [
+        "tests/integration/test_s3.py::test_upload: Failed: timed out after 30s waiting for the item",
+        "tests/integration/test_q.py::test_q (in setup): boom",
+    ]
+
+
+def test_failure_message_keeps_pytests_error_lines() -> None:
+    longrepr = (
+        "def test_x():\n>       assert get() == 2\nE       assert 1 == 2\nE        +  where 1 = get()\n\n"
+        "tests/integration/test_x.py:3: AssertionError"
+    )
+    assert failure_message(longrepr) == "assert 1 == 2\n    +  where 1 = get()"
+    assert failure_message("just one line\nlast line") == "last line"
+
+
+def test_tracebacks_point_at_functions_not_the_extracted_zip(tmp_path: Path) -> None:
+    (tmp_path / "functions" / "admin").mkdir(parents=True)
+    (tmp_path / "functions" / "admin" / "app.py").write_text("raise RuntimeError\n")
+    settings = load_settings(tmp_path, {}, environ={})
+    code = settings.harness_dir / "runtime" / "code" / ("ab" * 32)
+    text = (
+        f'File "{code}/admin/app.py", line 41, in handler\n'
+        f'File "{code}/orjson/__init__.py", line 1, in <module>'
+    )
+    assert source_paths(text, settings) == (
+        'File "functions/admin/app.py", line 41, in handler\n'
+        f'File "{code}/orjson/__init__.py", line 1, in <module>'
+    )
+
+
+def test_invoke_event_must_be_json(tmp_path: Path) -> None:
+    with pytest.raises(InvocationError, match=r"the event on stdin is not JSON"):
+        read_event_source("-", io.BytesIO(b"{not json"))
+    bad = tmp_path / "event.json"
+    bad.write_text("{'single': 'quotes'}")
+    with pytest.raises(InvocationError, match=rf"event file {bad} is not JSON"):
+        read_event_source(str(bad))
+    assert read_event_source("-", io.BytesIO(b"[1, 2]")) == b"[1, 2]"
+
+
+def test_inventory_of_the_wrong_shape_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "inventory.json"
+    for text in ("[]", '{"functions": [1]}', '{"functions": [{"name": "x"}]}'):
+        path.write_text(text)
+        with pytest.raises(ConfigError, match="not an inventory written by lambda-harness"):
+            Inventory.load(path)
