@@ -285,9 +285,8 @@ def read_event_source(source: str | None, stdin: BinaryIO | None = None) -> byte
     else:
         path = Path(source)
         if not path.is_file():
-            raise InvocationError(
-                f"event file {path} does not exist; pass --event FILE, --event - or nothing"
-            )
+            what = "is a folder, not a file" if path.is_dir() else "does not exist"
+            raise InvocationError(f"event file {path} {what}; pass --event FILE, --event - or nothing")
         body, where = path.read_bytes(), f"event file {path}"
     try:
         json.loads(body)

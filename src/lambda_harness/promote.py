@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 from lambda_harness import proc
 from lambda_harness.attestation import (
@@ -223,7 +224,15 @@ def verify_code(
             wrong.append(f"{name}: not in the Terraform state after apply")
             continue
         region = arn.split(":")[3] if arn.count(":") >= 6 else env.get("AWS_REGION", "us-east-1")
-        actual = client_for(env, region).get_function_configuration(FunctionName=arn or name)["CodeSha256"]
+        try:
+            config = client_for(env, region).get_function_configuration(FunctionName=arn or name)
+        except (BotoCoreError, ClientError) as exc:
+            raise PromoteError(
+                f"applied, but the CodeSha256 of {name} could not be read ({exc}); the deploy is done, "
+                f"the check is not: let these credentials call lambda:GetFunctionConfiguration on {arn}, "
+                "then compare it with the attestation's zip_code_sha256"
+            ) from exc
+        actual = config["CodeSha256"]
         if actual != att.zip_code_sha256:
             wrong.append(f"{name}: CodeSha256 {actual} != tested {att.zip_code_sha256}")
     if wrong:

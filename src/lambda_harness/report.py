@@ -209,7 +209,7 @@ def failure_texts(results: dict[str, Any]) -> list[str]:
 
 def failure_message(longrepr: str, limit: int = 5) -> str:
     """The lines of a pytest failure report that say what went wrong (its ``E`` lines), briefly."""
-    lines = [ln[1:].strip() for ln in longrepr.splitlines() if ln.startswith("E ")]
+    lines = [ln[1:].strip() for ln in longrepr.splitlines() if ln.startswith("E ") and ln[1:].strip()]
     if not lines:
         lines = [ln.strip() for ln in longrepr.strip().splitlines()[-1:]]
     shown = "\n    ".join(lines[:limit])

@@ -188,8 +188,14 @@ class Builder:
         return result
 
     def _check_references(self, config: TfConfig, functions: list[TfFunction], target: DistTarget) -> None:
-        if not config.functions:
-            self._warn(f"no aws_lambda_function in {self.settings.terraform_dir}; handlers not checked")
+        tf_dir = self.settings.terraform_dir
+        if not tf_dir.is_dir():
+            self._warn(
+                f"terraform folder {tf_dir} does not exist, so no handler was checked and the zip goes to "
+                'the default place; set terraform = "..." under [tool.lambda-harness] in pyproject.toml'
+            )
+        elif not config.functions:
+            self._warn(f"no aws_lambda_function in {tf_dir}; handlers not checked")
         for fn in functions:
             path, _why = code_path(config, fn)
             if path is not None and path != target.path:

@@ -112,6 +112,8 @@ def _load_pipfile_lock(path: Path) -> LockFile:
     try:
         data = json.loads(raw)
         default: dict[str, Any] = data["default"]
+        if not isinstance(default, dict):
+            raise TypeError(f'"default" is a {type(default).__name__}, not an object')
     except (ValueError, KeyError, TypeError) as exc:
         raise BuildError(
             f'{path}: not a Pipfile.lock (no "default" section): {exc}; regenerate it with `pipenv lock`'

@@ -3,6 +3,7 @@ traceback, and leave no zip behind."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from lambda_harness.build.builder import Builder
+from lambda_harness.build.lockfile import load_lock
 from lambda_harness.build.wheels import PipInstaller
 from lambda_harness.errors import BuildError
 from lambda_harness.settings import Settings
@@ -71,3 +73,28 @@ def test_cli_reports_each_breakage_without_a_traceback(
     assert "Traceback" not in done.stderr
     assert "lambda-harness build: error: " in done.stderr and expected in done.stderr
     assert not (project / "dists.zip").exists()
+
+
+def test_missing_terraform_folder_is_named_in_the_warning(
+    tmp_path: Path,
+    make_repo: Callable[..., Path],
+    make_settings: Callable[..., Settings],
+    installer: PipInstaller,
+    ui: RecordingUI,
+) -> None:
+    project = make_repo(tmp_path / "repo", names=("alpha",))
+    shutil.rmtree(project / "terraform")
+
+    Builder(make_settings(project, tmp_path / "cache"), ui, installer=installer).build()
+
+    (warning,) = [w for w in ui.warnings if "terraform" in w]
+    assert f"terraform folder {project / 'terraform'} does not exist" in warning
+    assert 'terraform = "..."' in warning
+
+
+@pytest.mark.parametrize("default", ["[]", '"orjson==3.13.0"', "null"])
+def test_pipfile_lock_with_a_default_that_is_not_an_object(tmp_path: Path, default: str) -> None:
+    lock = tmp_path / "Pipfile.lock"
+    lock.write_text(f'{{"_meta": {{}}, "default": {default}, "develop": {{}}}}')
+    with pytest.raises(BuildError, match=r'Pipfile.lock: not a Pipfile.lock \(no "default" section\)'):
+        load_lock(lock)

@@ -148,3 +148,8 @@ def test_inventory_of_the_wrong_shape_is_a_config_error(tmp_path: Path) -> None:
         path.write_text(text)
         with pytest.raises(ConfigError, match="not an inventory written by lambda-harness"):
             Inventory.load(path)
+
+
+def test_invoke_event_folder_is_not_called_missing(tmp_path: Path) -> None:
+    with pytest.raises(InvocationError, match=r"is a folder, not a file"):
+        read_event_source(str(tmp_path))
