@@ -27,10 +27,10 @@ from lambda_harness.errors import EmulatorError, HarnessError, InvocationError
 from lambda_harness.inventory import Inventory
 from lambda_harness.invoker import Invocation, Invoker, deployed_region
 from lambda_harness.report import (
-    INIT_FAILURES,
     SUMMARY_COLUMNS,
     failure_texts,
     init_error_hint,
+    init_failed,
     load_results,
     summary_rows,
 )
@@ -320,9 +320,9 @@ def classify_smoke(inv: Invocation, tf_file: object) -> tuple[bool, str]:
     """(initialised?, detail): only an init failure (import, handler lookup) fails the smoke test."""
     if inv.ok:
         return True, "initialised, handler returned"
-    if inv.error_type in INIT_FAILURES:
+    if init_failed(inv.error_type, inv.log_tail):
         where = f" (declared in {tf_file})" if tf_file else ""
-        hint = init_error_hint(inv.error_type, inv.error_message)
+        hint = init_error_hint(inv.error_type, inv.error_message, at_init=True)
         return False, f"{inv.error_type}: {inv.error_message or ''}{where}" + (f"; {hint}" if hint else "")
     return True, f"initialised; handler raised {inv.error_type or inv.function_error} on the probe event"
 
@@ -390,7 +390,9 @@ def apply_only(
         with ui.step(f"start a detached endpoint on {settings.endpoint_url}"):
             pid = control.start_detached(settings)
             control.wait_healthy(settings.endpoint_url, 30.0)
-        ui.info(f"endpoint running in the background (pid {pid}); stop it with: lambda-harness down")
+        ui.info(
+            f"endpoint running in the background (pid {pid}); stop it with: {control.down_command(settings)}"
+        )
     return (deploy or _real_deploy)(settings, ui, settings.endpoint_url)
 
 

@@ -24,11 +24,11 @@ from lambda_harness.events import EventCase, GateProblem, check_case, discover, 
 from lambda_harness.inventory import Inventory
 from lambda_harness.invoker import Invocation, Invoker, client_config, deployed_region, make_session
 from lambda_harness.report import (
-    INIT_FAILURES,
     CaseResult,
     ResultsRecorder,
     failure_message,
     init_error_hint,
+    init_failed,
     log_excerpt,
 )
 
@@ -239,8 +239,8 @@ class EventCaseItem(pytest.Item):
         result.cold, result.duration_ms, result.init_ms = inv.cold, inv.duration_ms, inv.init_ms
         result.wall_ms, result.max_memory_mb = inv.wall_ms, inv.max_memory_mb
         result.error_type = inv.error_type
-        if problems and inv.error_type in INIT_FAILURES:
-            problems.append(init_error_hint(inv.error_type, inv.error_message))
+        if problems and init_failed(inv.error_type, inv.log_tail):
+            problems.append(init_error_hint(inv.error_type, inv.error_message, at_init=True))
         result.problems = problems
         if problems:
             result.log_excerpt = log_excerpt(inv.log_tail)

@@ -35,6 +35,7 @@ INIT_FAILURES = frozenset(
 # awslambdaric prints this paragraph before every unhandled error; it says nothing about the cause.
 _RUNTIME_BOILERPLATE = "LAMBDA_WARNING: Unhandled exception."
 _NO_MODULE = re.compile(r"No module named '([^']+)'")
+_INIT_REPORT_ERROR = re.compile(r"^INIT_REPORT .*Status: error", re.MULTILINE)
 
 
 def log_excerpt(log: str) -> str:
@@ -47,29 +48,49 @@ def log_excerpt(log: str) -> str:
     return text[-_EXCERPT_CHARS:]
 
 
-def init_error_hint(error_type: str | None, message: str | None) -> str:
-    """What to fix when a function could not even load (empty for any other error)."""
-    message = message or ""
-    if error_type == "Runtime.ImportModuleError":
-        missing = _NO_MODULE.search(message)
-        if missing:
-            top = missing.group(1).split(".")[0]
-            return (
-                f"fix: {top!r} is not in dists.zip. If it is a dependency, pin it in the lock file "
-                "(requirements.txt or Pipfile.lock) and rebuild; if it is your own code, it belongs "
-                "under functions/ (the zip root), imported by its path from there"
-            )
-        return "fix: the module raised while it was imported; the log above names the file and line"
-    if error_type == "Runtime.HandlerNotFound":
+def init_failed(error_type: str | None, log: str | None) -> bool:
+    """Whether the function failed to load: a Runtime.* init error, or top-level code that raised
+    (awslambdaric then reports the exception's own type, and Lambda logs ``INIT_REPORT ... Status: error``).
+    """
+    return error_type in INIT_FAILURES or bool(_INIT_REPORT_ERROR.search(log or ""))
+
+
+_FIXED_HINTS = {
+    "Runtime.ImportModuleError": (
+        "fix: the module raised while it was imported; the log above names the file and line"
+    ),
+    "Runtime.HandlerNotFound": (
+        'fix: the module has no such function; correct the handler = "module.function" in the '
+        "function's .tf file, or the function's name in the module"
+    ),
+    "Runtime.MalformedHandlerName": (
+        'fix: write the handler as "module.function" (e.g. "app.handler") in the .tf file'
+    ),
+    "Runtime.UserCodeSyntaxError": (
+        "fix: the syntax error in the file named above (it must parse under the function's runtime)"
+    ),
+}
+
+
+def init_error_hint(error_type: str | None, message: str | None, *, at_init: bool = False) -> str:
+    """What to fix when a function could not even load (empty for any other error).
+
+    ``at_init``: the error happened while loading the module (see ``init_failed``).
+    """
+    if at_init and error_type not in INIT_FAILURES:
         return (
-            'fix: the module has no such function; correct the handler = "module.function" in the '
-            "function's .tf file, or the function's name in the module"
+            f"fix: the module's top-level code raised {error_type or 'an error'} while it was imported "
+            "(at init, before any event); the log names the file and line"
         )
-    if error_type == "Runtime.MalformedHandlerName":
-        return 'fix: write the handler as "module.function" (e.g. "app.handler") in the .tf file'
-    if error_type == "Runtime.UserCodeSyntaxError":
-        return "fix: the syntax error in the file named above (it must parse under the function's runtime)"
-    return ""
+    missing = _NO_MODULE.search(message or "")
+    if error_type == "Runtime.ImportModuleError" and missing:
+        top = missing.group(1).split(".")[0]
+        return (
+            f"fix: {top!r} is not in dists.zip. If it is a dependency, pin it in the lock file "
+            "(requirements.txt or Pipfile.lock) and rebuild; if it is your own code, it belongs "
+            "under functions/ (the zip root), imported by its path from there"
+        )
+    return _FIXED_HINTS.get(error_type or "", "")
 
 
 @dataclass

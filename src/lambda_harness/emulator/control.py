@@ -162,13 +162,21 @@ def _is_ours(pid: int) -> bool:
     return state != "Z" and b"lambda_harness" in cmdline
 
 
+def down_command(settings: Settings, cwd: Path | None = None) -> str:
+    """The ``lambda-harness down`` line that finds this endpoint's pid file from where the user is."""
+    here = (cwd or Path.cwd()).resolve()
+    if settings.project_dir == here:
+        return "lambda-harness down"
+    return f"lambda-harness down --project {settings.project_dir}"
+
+
 def start_detached(settings: Settings, *, timeout: float = 60.0) -> int:
     """Start ``python -m lambda_harness up`` in the background; its pid once it is healthy."""
     running = _read_pid_file(settings)
     if running and isinstance(running.get("pid"), int) and _is_ours(running["pid"]):
         raise EmulatorError(
             f"an endpoint is already running in the background (pid {running['pid']}, {running.get('url')}); "
-            "stop it with: lambda-harness down"
+            f"stop it with: {down_command(settings)}"
         )
     bind(settings.host, settings.port).close()  # fail here, with the clear message, if the port is taken
     settings.harness_dir.mkdir(parents=True, exist_ok=True)
@@ -265,4 +273,12 @@ def trigger(settings: Settings, rule: str, *, bus: str | None = None) -> list[st
             f"no endpoint answers at {settings.endpoint_url} ({getattr(exc, 'reason', exc)}); "
             "start it with: lambda-harness up"
         ) from None
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        raise EmulatorError(
+            f"trigger {rule}: {settings.endpoint_url} did not answer like a lambda-harness endpoint "
+            "(LocalStack has no /_harness/trigger); fire the rule there with `aws events put-events` "
+            "or point --port at `lambda-harness up`"
+        )
     return [str(name) for name in answer.get("delivered", [])]

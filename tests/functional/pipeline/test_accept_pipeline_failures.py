@@ -2,10 +2,10 @@
 that points at the cause.
 
 One tiny worker repo in the layout many teams have (flat handler modules, ``filename = "dists.zip"``
-inside terraform/, a Pipfile.lock), no SQS queue (each costs ~25 s of provider waiting). Four
+inside terraform/, a Pipfile.lock), no SQS queue (each costs ~25 s of provider waiting). Five
 functions: one fine, one returning the wrong value, one raising, one importing a dependency the
-lock does not carry; plus a failing hand-written test. The CLI runs from another folder with
-``--project``.
+lock does not carry, one whose top-level code raises; plus a failing hand-written test. The CLI
+runs from another folder with ``--project``.
 """
 
 from __future__ import annotations
@@ -65,9 +65,19 @@ HANDLERS = {
     "wrong": "def handler(event, context):\n    return {'total': 41}\n",
     "raises": ("def handler(event, context):\n    raise ValueError('amount must be positive, got -1')\n"),
     "needs_dep": "import orjson\n\n\ndef handler(event, context):\n    return orjson.dumps(event).decode()\n",
+    "bad_init": (
+        "import os\n\nTABLE = os.environ['CONFIG_TABLE']\n\n\n"
+        "def handler(event, context):\n    return {'table': TABLE}\n"
+    ),
 }
 
-EXPECTED = {"fine": {"ok": True, "n": 1}, "wrong": {"total": 42}, "raises": {}, "needs_dep": {}}
+EXPECTED = {
+    "fine": {"ok": True, "n": 1},
+    "wrong": {"total": 42},
+    "raises": {},
+    "needs_dep": {},
+    "bad_init": {},
+}
 
 HAND_WRITTEN = """
 def test_fine_echoes(invoke):
@@ -141,6 +151,9 @@ def test_run_and_smoke_point_at_each_broken_function(tmp_path: Path) -> None:
     # (b) a dependency missing from the lock: the module and where to add it.
     assert "needs_dep/default: handler failed: Runtime.ImportModuleError" in out
     assert "fix: 'orjson' is not in dists.zip" in out and "Pipfile.lock" in out
+    # Top-level code that raises at import: the error, and that it happened at init.
+    assert "bad_init/default: handler failed: KeyError: 'CONFIG_TABLE'" in out
+    assert "top-level code raised KeyError while it was imported" in out
     # A failing hand-written test is named, with its assertion.
     assert "test_tiny_hand_written.py::test_fine_echoes: AssertionError: fine must add one" in out
     assert "LAMBDA_WARNING" not in out
@@ -151,7 +164,10 @@ def test_run_and_smoke_point_at_each_broken_function(tmp_path: Path) -> None:
     smoke = cli(["smoke", "--project", str(repo), "--port", str(free_port())], elsewhere)
 
     assert smoke.returncode == 1, smoke.stderr
-    failed = [ln for ln in smoke.stderr.splitlines() if ln.startswith("warning: ") and "Runtime." in ln]
-    assert len(failed) == 1, smoke.stderr
-    assert "needs_dep: Runtime.ImportModuleError" in failed[0]
-    assert "terraform/lambda_needs_dep.tf" in failed[0] and "'orjson' is not in dists.zip" in failed[0]
+    failed = sorted(
+        ln for ln in smoke.stderr.splitlines() if ln.startswith("warning: ") and "(declared in" in ln
+    )
+    assert len(failed) == 2, smoke.stderr
+    assert "bad_init: KeyError: 'CONFIG_TABLE'" in failed[0] and "lambda_bad_init.tf" in failed[0]
+    assert "needs_dep: Runtime.ImportModuleError" in failed[1]
+    assert "terraform/lambda_needs_dep.tf" in failed[1] and "'orjson' is not in dists.zip" in failed[1]

@@ -12,7 +12,7 @@ from tf_helpers import copy_project, harness_environ, make_settings, snapshot
 
 from lambda_harness.inventory import Inventory
 from lambda_harness.settings import Settings
-from lambda_harness.terraform import Terraform, deploy, inventory_path
+from lambda_harness.terraform import Terraform, deploy, inventory_path, state_as_show_json
 from lambda_harness.tf.staging import OVERRIDE_NAME, TFLOCAL_OVERRIDE
 from lambda_harness.ui import PlainUI
 
@@ -110,3 +110,14 @@ def test_redeploy_restages_and_stays_idempotent(applied: Applied, tmp_path: Path
     assert (tf.staged.workdir / ".terraform").is_dir()  # kept between runs
     assert (tf.staged.workdir / OVERRIDE_NAME).is_file()
     assert snapshot(applied.settings.project_dir) == applied.before
+
+
+def test_state_file_reading_matches_terraform_show(applied: Applied) -> None:
+    """The inventory read from the state file equals the one read via `terraform show -json`."""
+    tf = Terraform(applied.settings, PlainUI(), applied.url, environ=harness_environ())
+    from_state = state_as_show_json(tf.staged.state)
+    assert from_state is not None
+    kwargs = {"endpoint_url": applied.url, "region": None}
+    via_state = Inventory.from_show_json(from_state, applied.settings.terraform_dir, **kwargs)
+    via_show = Inventory.from_show_json(tf.show_json(), applied.settings.terraform_dir, **kwargs)
+    assert via_state.functions and via_state == via_show

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from pathlib import Path
 
 import pytest
 
+from lambda_harness.emulator.control import down_command
 from lambda_harness.errors import ConfigError, InvocationError
 from lambda_harness.inventory import Inventory
 from lambda_harness.invoker import Invocation, read_event_source
@@ -17,6 +19,7 @@ from lambda_harness.report import (
     failure_message,
     failure_texts,
     init_error_hint,
+    init_failed,
     log_excerpt,
 )
 from lambda_harness.settings import load_settings
@@ -153,3 +156,35 @@ def test_inventory_of_the_wrong_shape_is_a_config_error(tmp_path: Path) -> None:
 def test_invoke_event_folder_is_not_called_missing(tmp_path: Path) -> None:
     with pytest.raises(InvocationError, match=r"is a folder, not a file"):
         read_event_source(str(tmp_path))
+
+
+def test_down_hint_names_the_project_when_run_from_elsewhere(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path, {}, environ={})
+    assert down_command(settings, cwd=tmp_path) == "lambda-harness down"
+    assert (
+        down_command(settings, cwd=tmp_path.parent) == f"lambda-harness down --project {tmp_path.resolve()}"
+    )
+
+
+def test_top_level_code_that_raises_fails_the_smoke_test() -> None:
+    inv = invocation("KeyError", "'CONFIG_TABLE'")
+    inv = dataclasses.replace(
+        inv,
+        log_tail=(
+            "[ERROR] KeyError: 'CONFIG_TABLE'\n"
+            "INIT_REPORT Init Duration: 80.00 ms\tPhase: init\tStatus: error\tError Type: KeyError\n"
+            "START RequestId: r Version: $LATEST\n"
+        ),
+    )
+    assert init_failed(inv.error_type, inv.log_tail)
+    good, detail = classify_smoke(inv, "terraform/lambda_cfg.tf")
+    assert not good
+    assert "KeyError: 'CONFIG_TABLE' (declared in terraform/lambda_cfg.tf)" in detail
+    assert "top-level code raised KeyError while it was imported" in detail
+
+
+def test_a_handler_error_after_a_good_init_passes_the_smoke_test() -> None:
+    inv = dataclasses.replace(invocation("KeyError", "'id'"), log_tail="START RequestId: r\n[ERROR] KeyError")
+    assert not init_failed(inv.error_type, inv.log_tail)
+    good, detail = classify_smoke(inv, "terraform/lambda_cfg.tf")
+    assert good and "handler raised KeyError on the probe event" in detail

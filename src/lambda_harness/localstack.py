@@ -1,0 +1,293 @@
+"""LocalStack for ``--backend localstack``: use the one that answers, else start the repo's compose service.
+
+``localstack_endpoint`` is the endpoint stage for ``run`` and ``smoke``: when
+``<endpoint>/_localstack/health`` already answers, that LocalStack is used and left
+running; otherwise ``<compose> -f <project>/docker-compose.yml up -d localstack`` starts
+it (``docker compose`` when the Docker CLI has the plugin, else ``docker-compose``), the
+health path is polled until it answers, and on the way out (failures and Ctrl-C too)
+``stop localstack`` stops only what this module started. ``start_localstack`` is the
+first half alone, for ``apply``, which leaves the endpoint running.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shlex
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from lambda_harness import proc
+from lambda_harness.errors import CommandFailed, ContainerError, ToolNotFound
+from lambda_harness.settings import Settings
+from lambda_harness.ui import UI
+
+logger = logging.getLogger(__name__)
+
+SERVICE = "localstack"
+COMPOSE_FILE = "docker-compose.yml"
+HEALTH_PATH = "/_localstack/health"
+LAST_TOKENLESS_TAG = "4.14.0"
+LOG_TAIL_LINES = 50
+POLL_S = 0.5
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+class ComposeCommand(Protocol):
+    """The compose operations this module needs, on the ``localstack`` service of one file."""
+
+    def describe(self) -> str:
+        """The command prefix as a user would type it (for messages)."""
+        ...
+
+    def services(self) -> list[str]: ...
+
+    def up(self, service: str) -> None: ...
+
+    def stop(self, service: str) -> None: ...
+
+    def logs_tail(self, service: str, lines: int) -> str: ...
+
+
+@dataclass(frozen=True)
+class CliCompose:
+    """``docker compose`` or ``docker-compose`` on one compose file, through ``proc``."""
+
+    program: tuple[str, ...]
+    compose_file: Path
+    env: Mapping[str, str]
+    # The first `up` pulls the LocalStack image (over 1 GB); later calls take seconds.
+    up_timeout_s: float = 1800.0
+    timeout_s: float = 120.0
+
+    def describe(self) -> str:
+        return shlex.join([*self.program, "-f", str(self.compose_file)])
+
+    def _run(self, *args: str, timeout: float | None = None, check: bool = True) -> proc.Completed:
+        argv = [*self.program, "-f", str(self.compose_file), *args]
+        try:
+            return proc.run(
+                argv,
+                cwd=self.compose_file.parent,
+                env=self.env,
+                timeout=timeout or self.timeout_s,
+                check=check,
+                hint=f"compose file: {self.compose_file}",
+            )
+        except CommandFailed as exc:
+            raise ContainerError(str(exc)) from exc
+        except subprocess.TimeoutExpired as exc:
+            raise ContainerError(f"{shlex.join(argv)} did not finish within {exc.timeout:.0f}s") from exc
+
+    def services(self) -> list[str]:
+        return self._run("config", "--services").stdout.split()
+
+    def up(self, service: str) -> None:
+        self._run("up", "-d", service, timeout=self.up_timeout_s)
+
+    def stop(self, service: str) -> None:
+        self._run("stop", service)
+
+    def logs_tail(self, service: str, lines: int) -> str:
+        return self._run("logs", "--no-color", "--tail", str(lines), service, check=False).output
+
+
+def needs_compose_message(settings: Settings) -> str:
+    """What ``--backend localstack`` needs when nothing answers (the one wording every error uses)."""
+    return (
+        f"--backend localstack needs Docker with compose to start the {SERVICE} service from "
+        f"{settings.project_dir / COMPOSE_FILE} (or start LocalStack yourself on {settings.endpoint_url})"
+    )
+
+
+def compose_environment(settings: Settings, environ: Mapping[str, str]) -> dict[str, str]:
+    """The caller's environment (LOCALSTACK_AUTH_TOKEN passes through) plus the port compose reads."""
+    return {**environ, "LAMBDA_HARNESS_PORT": str(settings.port)}
+
+
+def find_compose(settings: Settings, env: Mapping[str, str]) -> CliCompose:
+    """``docker compose`` when ``docker compose version`` works, else ``docker-compose``, on env's PATH."""
+    compose_file = settings.project_dir / COMPOSE_FILE
+    search = env.get("PATH", os.defpath)
+    try:
+        docker = proc.which("docker", path=search)
+    except ToolNotFound:
+        docker = None
+    if docker is not None:
+        try:
+            probe = proc.run([docker, "compose", "version"], env=env, check=False, timeout=30)
+        except subprocess.TimeoutExpired:
+            probe = None
+        if probe is not None and probe.returncode == 0:
+            return CliCompose((docker, "compose"), compose_file, env)
+    try:
+        legacy = proc.which("docker-compose", path=search)
+    except ToolNotFound as exc:
+        raise ToolNotFound(
+            f"{needs_compose_message(settings)}: neither `docker compose` nor `docker-compose` is on PATH"
+        ) from exc
+    return CliCompose((legacy,), compose_file, env)
+
+
+def localstack_healthy(url: str, timeout: float = 1.0) -> bool:
+    """True when ``url`` answers ``/_localstack/health``: 200 and LocalStack's JSON (a ``services`` map)."""
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + HEALTH_PATH, timeout=timeout) as resp:  # noqa: S310 (loopback URL)
+            if resp.status != 200:
+                return False
+            body = json.loads(resp.read() or b"null")
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+    return isinstance(body, dict) and isinstance(body.get("services"), dict)
+
+
+def port_listening(host: str, port: int, timeout: float = 0.5) -> bool:
+    """True when something accepts TCP connections on host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def localstack_endpoint(
+    settings: Settings,
+    ui: UI,
+    *,
+    compose: ComposeCommand | None = None,
+    environ: Mapping[str, str] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    timeout_s: float = 180.0,
+    healthy: Callable[[str], bool] = localstack_healthy,
+    listening: Callable[[str, int], bool] = port_listening,
+) -> Iterator[str]:
+    """The LocalStack endpoint's URL: the one already answering (left running), else one started
+    from the repo's compose file and stopped again when the block ends (on errors too)."""
+    started = start_localstack(
+        settings,
+        ui,
+        compose=compose,
+        environ=environ,
+        clock=clock,
+        sleep=sleep,
+        timeout_s=timeout_s,
+        healthy=healthy,
+        listening=listening,
+    )
+    try:
+        yield settings.endpoint_url
+    finally:
+        if started is not None:
+            stop_localstack(started, ui)
+
+
+def start_localstack(
+    settings: Settings,
+    ui: UI,
+    *,
+    compose: ComposeCommand | None = None,
+    environ: Mapping[str, str] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    timeout_s: float = 180.0,
+    healthy: Callable[[str], bool] = localstack_healthy,
+    listening: Callable[[str, int], bool] = port_listening,
+) -> ComposeCommand | None:
+    """Make LocalStack answer on the endpoint; the compose command that started it, or None
+    when one was already running (then the caller must not stop it)."""
+    url = settings.endpoint_url
+    if healthy(url):
+        ui.info(f"using the LocalStack already running at {url} (left running)")
+        return None
+    _check_can_start(settings, listening)
+    compose_file = settings.project_dir / COMPOSE_FILE
+    if not compose_file.is_file():
+        raise ContainerError(f"{needs_compose_message(settings)}: {compose_file} does not exist")
+    env = compose_environment(settings, os.environ if environ is None else environ)
+    compose = compose or find_compose(settings, env)
+    if SERVICE not in compose.services():
+        raise ContainerError(
+            f"{needs_compose_message(settings)}: {settings.project_dir / COMPOSE_FILE} has no "
+            f"{SERVICE!r} service; add one (see the README's containers section)"
+        )
+    with ui.step(f"start LocalStack on {url}: {compose.describe()} up -d {SERVICE}"):
+        try:
+            # Even a failed `up` may have created and started the container: stop it on any failure.
+            compose.up(SERVICE)
+            _wait_healthy(
+                settings, compose, env, healthy=healthy, clock=clock, sleep=sleep, timeout_s=timeout_s
+            )
+        except BaseException:
+            stop_localstack(compose, ui)
+            raise
+    return compose
+
+
+def stop_localstack(compose: ComposeCommand, ui: UI) -> None:
+    """``stop localstack``; a failure is a warning (it must not hide the error that got us here)."""
+    try:
+        with ui.step(f"stop LocalStack: {compose.describe()} stop {SERVICE}"):
+            compose.stop(SERVICE)
+    except Exception as exc:  # ContainerError, OSError: report, do not mask
+        logger.debug("stopping LocalStack failed", exc_info=True)
+        ui.warn(f"could not stop LocalStack ({exc}); run: {compose.describe()} stop {SERVICE}")
+
+
+def _check_can_start(settings: Settings, listening: Callable[[str, int], bool]) -> None:
+    if settings.host not in LOOPBACK:
+        raise ContainerError(
+            f"LocalStack does not answer at {settings.endpoint_url}{HEALTH_PATH}, and the harness only "
+            f"starts it on 127.0.0.1; start it on {settings.host} yourself or use --host 127.0.0.1"
+        )
+    if listening(settings.host, settings.port):
+        raise ContainerError(
+            f"something listens on {settings.host}:{settings.port} but does not answer "
+            f"{HEALTH_PATH} as LocalStack does (the embedded endpoint of `lambda-harness apply`? "
+            "stop it with `lambda-harness down`), so LocalStack cannot start there; "
+            "stop it or choose another --port"
+        )
+
+
+def _wait_healthy(
+    settings: Settings,
+    compose: ComposeCommand,
+    env: Mapping[str, str],
+    *,
+    healthy: Callable[[str], bool],
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+    timeout_s: float,
+) -> None:
+    deadline = clock() + timeout_s
+    while not healthy(settings.endpoint_url):
+        if clock() >= deadline:
+            raise ContainerError(_timeout_message(settings, compose, env, timeout_s))
+        sleep(POLL_S)
+
+
+def _timeout_message(
+    settings: Settings, compose: ComposeCommand, env: Mapping[str, str], timeout_s: float
+) -> str:
+    try:
+        logs = compose.logs_tail(SERVICE, LOG_TAIL_LINES).strip() or "(no output)"
+    except Exception as exc:  # the logs are a courtesy: keep the timeout as the error
+        logs = f"(could not read the logs: {exc})"
+    token = "is set" if env.get("LOCALSTACK_AUTH_TOKEN") else "is not set"
+    return (
+        f"LocalStack did not answer {settings.endpoint_url}{HEALTH_PATH} within {timeout_s:.0f}s after "
+        f"`{compose.describe()} up -d {SERVICE}`. LocalStack images after {LAST_TOKENLESS_TAG} exit 55 "
+        f"without LOCALSTACK_AUTH_TOKEN (it {token}): export it, or set "
+        f"LOCALSTACK_IMAGE=localstack/localstack:{LAST_TOKENLESS_TAG}.\n"
+        f"--- `{compose.describe()} logs --tail {LOG_TAIL_LINES} {SERVICE}` ---\n{logs}"
+    )
