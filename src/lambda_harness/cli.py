@@ -167,7 +167,12 @@ def _add_specific(name: str, p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lambda-harness", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="lambda-harness",
+        description="Prove every Lambda function of a worker repo works before the real terraform apply: "
+        "build -> up -> apply -> test -> promote.",
+        epilog="Every command works on the repo in the current folder, or --project DIR.",
+    )
     parser.add_argument("--version", action="version", version=f"lambda-harness {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (_func, help_text) in COMMANDS.items():
