@@ -48,6 +48,11 @@ def cmd_up(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
 def cmd_down(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
     from lambda_harness.emulator import control
 
+    if settings.backend == "localstack":
+        from lambda_harness.localstack import down_localstack
+
+        down_localstack(settings, ui)
+        return 0
     stopped = control.stop_detached(settings)
     ui.info("endpoint stopped" if stopped else "no detached endpoint was running")
     return 0

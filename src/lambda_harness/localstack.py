@@ -208,7 +208,7 @@ def start_localstack(
     when one was already running (then the caller must not stop it)."""
     url = settings.endpoint_url
     if healthy(url):
-        ui.info(f"using the LocalStack already running at {url} (left running)")
+        ui.info(f"using the endpoint already answering {url}{HEALTH_PATH} (left running)")
         return None
     _check_can_start(settings, listening)
     compose_file = settings.project_dir / COMPOSE_FILE
@@ -222,9 +222,8 @@ def start_localstack(
             f"{SERVICE!r} service; add one (see the README's containers section)"
         )
     with ui.step(f"start LocalStack on {url}: {compose.describe()} up -d {SERVICE}"):
+        _up(settings, compose, ui)
         try:
-            # Even a failed `up` may have created and started the container: stop it on any failure.
-            compose.up(SERVICE)
             _wait_healthy(
                 settings, compose, env, healthy=healthy, clock=clock, sleep=sleep, timeout_s=timeout_s
             )
@@ -234,14 +233,48 @@ def start_localstack(
     return compose
 
 
-def stop_localstack(compose: ComposeCommand, ui: UI) -> None:
-    """``stop localstack``; a failure is a warning (it must not hide the error that got us here)."""
+def stop_localstack(compose: ComposeCommand, ui: UI, *, quiet: bool = False) -> None:
+    """``stop localstack``; a failure is a warning (it must not hide the error that got us here),
+    or only a log record when ``quiet`` (after a failed ``up``, when stop fails the same way)."""
     try:
         with ui.step(f"stop LocalStack: {compose.describe()} stop {SERVICE}"):
             compose.stop(SERVICE)
     except Exception as exc:  # ContainerError, OSError: report, do not mask
         logger.debug("stopping LocalStack failed", exc_info=True)
-        ui.warn(f"could not stop LocalStack ({exc}); run: {compose.describe()} stop {SERVICE}")
+        if not quiet:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            ui.warn(f"could not stop LocalStack ({first}); run: {compose.describe()} stop {SERVICE}")
+
+
+def _up(settings: Settings, compose: ComposeCommand, ui: UI) -> None:
+    try:
+        compose.up(SERVICE)
+    except BaseException as exc:
+        # Even a failed or interrupted `up` may have started the container: stop it, quietly,
+        # since a compose that cannot reach Docker fails the stop the same way.
+        stop_localstack(compose, ui, quiet=True)
+        if isinstance(exc, ContainerError):
+            raise ContainerError(
+                f"{needs_compose_message(settings)}: `{compose.describe()} up -d {SERVICE}` failed "
+                f"(is the Docker daemon running and DOCKER_HOST right?)\n{exc}"
+            ) from exc
+        raise
+
+
+def down_localstack(
+    settings: Settings,
+    ui: UI,
+    *,
+    compose: ComposeCommand | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> None:
+    """``lambda-harness down --backend localstack``: stop the repo's compose ``localstack`` service
+    (what ``apply`` left running)."""
+    if compose is None:
+        env = compose_environment(settings, os.environ if environ is None else environ)
+        compose = find_compose(settings, env)
+    with ui.step(f"stop LocalStack: {compose.describe()} stop {SERVICE}"):
+        compose.stop(SERVICE)
 
 
 def _check_can_start(settings: Settings, listening: Callable[[str, int], bool]) -> None:
@@ -253,9 +286,8 @@ def _check_can_start(settings: Settings, listening: Callable[[str, int], bool]) 
     if listening(settings.host, settings.port):
         raise ContainerError(
             f"something listens on {settings.host}:{settings.port} but does not answer "
-            f"{HEALTH_PATH} as LocalStack does (the embedded endpoint of `lambda-harness apply`? "
-            "stop it with `lambda-harness down`), so LocalStack cannot start there; "
-            "stop it or choose another --port"
+            f"{HEALTH_PATH} as LocalStack does, so LocalStack cannot start there; stop that program, "
+            "wait for a LocalStack that is still starting, or choose another --port"
         )
 
 

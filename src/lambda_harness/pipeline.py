@@ -23,7 +23,7 @@ from typing import Any
 
 from lambda_harness import proc
 from lambda_harness.attestation import attestation_path, write_attestation
-from lambda_harness.errors import EmulatorError, HarnessError, InvocationError
+from lambda_harness.errors import HarnessError, InvocationError
 from lambda_harness.inventory import Inventory
 from lambda_harness.invoker import Invocation, Invoker, deployed_region
 from lambda_harness.report import (
@@ -104,10 +104,12 @@ def embedded_endpoint(settings: Settings, ui: UI) -> Iterator[str]:
         yield settings.endpoint_url
         return
     if settings.backend == "localstack":
-        raise EmulatorError(
-            f"LocalStack does not answer at {settings.endpoint_url}/_localstack/health: start it first "
-            "(see the README's LocalStack section), or use --backend embedded"
-        )
+        # Nothing answers: start the repo's compose `localstack` service, and stop it when we end.
+        from lambda_harness.localstack import localstack_endpoint
+
+        with localstack_endpoint(settings, ui) as url:
+            yield url
+        return
     # Late imports: the emulator pulls in moto, which costs a second the other commands need not pay.
     from lambda_harness.emulator.runtime import LambdaRuntime
     from lambda_harness.emulator.server import Emulator
@@ -384,7 +386,12 @@ def apply_only(
     (build or _real_build)(settings, ui)
     if not endpoint_healthy(settings.endpoint_url):
         if settings.backend == "localstack":
-            raise EmulatorError(f"LocalStack does not answer at {settings.endpoint_url}: start it first")
+            from lambda_harness.localstack import SERVICE, start_localstack
+
+            started = start_localstack(settings, ui)  # left running, like the detached endpoint
+            if started is not None:
+                ui.info(f"LocalStack left running; stop it with: {started.describe()} stop {SERVICE}")
+            return (deploy or _real_deploy)(settings, ui, settings.endpoint_url)
         from lambda_harness.emulator import control
 
         with ui.step(f"start a detached endpoint on {settings.endpoint_url}"):

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from lambda_harness.errors import EmulatorError
+from lambda_harness.errors import ContainerError
 from lambda_harness.inventory import Inventory
 from lambda_harness.pipeline import apply_only, embedded_endpoint, endpoint_healthy
 from lambda_harness.settings import Settings, load_settings
@@ -67,11 +67,11 @@ def test_healthy_endpoint_is_used_and_not_stopped(
     assert endpoint_healthy(url)  # still answering: we did not start it, so we did not stop it
 
 
-def test_localstack_backend_that_does_not_answer_is_an_error(tmp_path: Path) -> None:
+def test_localstack_backend_without_compose_file_is_an_error(tmp_path: Path) -> None:
     settings = settings_for(tmp_path, closed_port(), backend="localstack")
     assert not endpoint_healthy(settings.endpoint_url, timeout=0.5)
     with (
-        pytest.raises(EmulatorError, match="LocalStack does not answer"),
+        pytest.raises(ContainerError, match=r"docker-compose\.yml"),
         embedded_endpoint(settings, PlainUI()),
     ):
         pass

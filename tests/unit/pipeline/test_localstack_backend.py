@@ -12,6 +12,7 @@ from lambda_harness.localstack import (
     LOG_TAIL_LINES,
     SERVICE,
     compose_environment,
+    down_localstack,
     find_compose,
     localstack_endpoint,
     start_localstack,
@@ -279,7 +280,10 @@ def test_missing_localstack_service_is_a_clear_error(project: Path) -> None:
 def test_port_taken_by_something_else_is_not_started(project: Path) -> None:
     ls = FakeLocalStack()
     compose = FakeCompose(ls)
-    with pytest.raises(ContainerError, match="does not answer /_localstack/health as LocalStack does"):
+    with pytest.raises(
+        ContainerError,
+        match="does not answer /_localstack/health as LocalStack does, so LocalStack cannot start",
+    ):
         start_localstack(
             make_settings(project),
             RecordingUI(),
@@ -304,18 +308,18 @@ def test_remote_host_is_not_started(project: Path) -> None:
     assert compose.calls == []
 
 
-def test_failed_up_is_stopped_and_raised(project: Path) -> None:
+def test_failed_up_is_stopped_quietly_and_explained(project: Path) -> None:
     ls = FakeLocalStack()
-    compose = FakeCompose(ls, fail_up=True)
-    with pytest.raises(ContainerError, match="pull access denied"):
+    compose = FakeCompose(ls, fail_up=True, fail_stop=True)
+    ui = RecordingUI()
+    with pytest.raises(ContainerError, match="needs Docker with compose") as info:
         start_localstack(
-            make_settings(project),
-            RecordingUI(),
-            compose=compose,
-            healthy=ls.healthy,
-            listening=never_listening,
+            make_settings(project), ui, compose=compose, healthy=ls.healthy, listening=never_listening
         )
+    assert "pull access denied" in str(info.value)
+    assert "is the Docker daemon running" in str(info.value)
     assert compose.calls == ["services", f"up {SERVICE}", f"stop {SERVICE}"]
+    assert ui.warnings == []  # a stop that fails like the up did is no news
 
 
 def test_failed_stop_is_a_warning_with_the_command(project: Path) -> None:
@@ -349,3 +353,9 @@ def test_find_compose_falls_back_to_docker_compose_v1(
     found = find_compose(make_settings(project), {"PATH": str(bin_dir)})
     assert found.program == (str(legacy),)
     assert found.describe() == f"{legacy} -f {project / 'docker-compose.yml'}"
+
+
+def test_down_stops_the_service(project: Path) -> None:
+    compose = FakeCompose(FakeLocalStack())
+    down_localstack(make_settings(project), RecordingUI(), compose=compose)
+    assert compose.calls == [f"stop {SERVICE}"]
