@@ -38,7 +38,7 @@ def cmd_up(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
         pid = control.start_detached(settings)
         ui.info(
             f"endpoint {settings.endpoint_url} running in the background (pid {pid}); "
-            "stop it with: lambda-harness down"
+            f"stop it with: {control.down_command(settings)}"
         )
         return 0
     control.serve_foreground(settings, ui)
@@ -218,6 +218,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"lambda-harness {args.command}: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        # A last safety net: a filesystem or socket error no stage foresaw is still a message,
+        # not a traceback (stages wrap the ones they expect in HarnessError with a fix).
+        print(f"lambda-harness {args.command}: error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -150,7 +150,7 @@ def _pip_error(exc: CommandFailed, lock: LockFile, platform: Platform) -> BuildE
         return BuildError(
             f"{lock.path}: no wheel of {missing.group(1)} for {platform} "
             f"(CPython {platform.python_version}, platform tags tried: {platform.describe_tags()}). "
-            "Pick a version that publishes manylinux wheels for this architecture, "
+            f"{_versions_seen(out)}Pick a version that publishes manylinux wheels for this architecture, "
             "or build the wheel yourself and add it to your index/find-links"
         )
     if "DO NOT MATCH THE HASHES" in out or "require-hashes" in out or "--hash" in out:
@@ -161,6 +161,19 @@ def _pip_error(exc: CommandFailed, lock: LockFile, platform: Platform) -> BuildE
     return BuildError(
         f"{lock.path}: pip install for {platform} failed (exit {exc.returncode}).\n{_tail(out)}"
     )
+
+
+def _versions_seen(pip_output: str, shown: int = 8) -> str:
+    """What pip's "(from versions: ...)" says exists for this platform: a wrong pin and a package
+    without a fitting wheel (or a misspelt name) need different fixes."""
+    found = re.search(r"\(from versions: ([^)]*)\)", pip_output)
+    if found is None:
+        return ""
+    versions = [v.strip() for v in found.group(1).split(",") if v.strip() and v.strip() != "none"]
+    if not versions:
+        return "The index has no release with such a wheel at all (check the name and the index). "
+    listing = ", ".join(versions[-shown:])
+    return f"Versions with a fitting wheel: {'... ' if len(versions) > shown else ''}{listing}. "
 
 
 def _tail(text: str, lines: int = 15) -> str:

@@ -53,6 +53,8 @@ def test_dangling_symlink_under_functions_names_the_link(
     [
         ("handler", 'lambda_alpha.tf:5: function "alpha" handler "alpha.app.handle" not found in dists.zip'),
         ("pin", "no wheel of macpkg==1.0 for python3.12/x86_64"),
+        ("no-linux-wheel", "macpkg==1.0 for python3.12/x86_64 (CPython 3.12, platform tags tried:"),
+        ("version", "no wheel of purepkg==2.0 for python3.12/x86_64"),
         ("unpinned", "requirements.txt:1: requirement 'purepkg>=1' is not pinned"),
         ("link", "cannot be read: functions/alpha/gone.py"),
     ],
@@ -61,7 +63,12 @@ def test_cli_reports_each_breakage_without_a_traceback(
     tmp_path: Path, make_repo: Callable[..., Path], pip_env: dict[str, str], breakage: str, expected: str
 ) -> None:
     handlers = {"alpha": "alpha.app.handle"} if breakage == "handler" else None
-    requirements = {"pin": "macpkg==1.0\n", "unpinned": "purepkg>=1\n"}.get(breakage, "purepkg==1.0\n")
+    requirements = {
+        "pin": "macpkg==1.0\n",
+        "no-linux-wheel": "macpkg==1.0\n",
+        "version": "purepkg==2.0\n",
+        "unpinned": "purepkg>=1\n",
+    }.get(breakage, "purepkg==1.0\n")
     project = make_repo(tmp_path / "repo", names=("alpha",), handlers=handlers, requirements=requirements)
     if breakage == "link":
         (project / "functions" / "alpha" / "gone.py").symlink_to(tmp_path / "nowhere.py")
@@ -73,6 +80,10 @@ def test_cli_reports_each_breakage_without_a_traceback(
     assert "Traceback" not in done.stderr
     assert "lambda-harness build: error: " in done.stderr and expected in done.stderr
     assert not (project / "dists.zip").exists()
+    if breakage == "no-linux-wheel":
+        assert "The index has no release with such a wheel at all (check the name" in done.stderr
+    if breakage == "version":
+        assert "Versions with a fitting wheel: 1.0." in done.stderr
 
 
 def test_missing_terraform_folder_is_named_in_the_warning(
