@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from lambda_harness.errors import CommandFailed, ToolNotFound
 
@@ -81,23 +82,7 @@ def run(
         # (docker-compose's build helpers, tflocal's terraform).
         start_new_session=True,
     )
-    out_chunks: list[str] = []
-    err_chunks: list[str] = []
-
-    def pump(src: object, sink: list[str]) -> None:
-        for line in iter(src.readline, ""):  # type: ignore[attr-defined]
-            sink.append(line)
-            if stream:
-                print(line, end="", flush=True)
-            if on_line is not None:
-                on_line(line.rstrip("\n"))
-
-    threads = [
-        threading.Thread(target=pump, args=(proc.stdout, out_chunks), daemon=True),
-        threading.Thread(target=pump, args=(proc.stderr, err_chunks), daemon=True),
-    ]
-    for t in threads:
-        t.start()
+    readers = [_Reader(proc.stdout, stream, on_line), _Reader(proc.stderr, stream, on_line)]
     try:
         if input_text is not None and proc.stdin is not None:
             proc.stdin.write(input_text)
@@ -108,16 +93,42 @@ def run(
         stop(proc)
         raise
     finally:
-        for t, stream_ in zip(threads, (proc.stdout, proc.stderr), strict=True):
-            t.join(timeout=5)
-            # A reader still blocked (a grandchild keeps the pipe open) would make close() hang:
-            # leave that stream to the garbage collector instead.
-            if stream_ is not None and not t.is_alive():
-                stream_.close()
+        for reader in readers:
+            reader.finish()
+    out_chunks, err_chunks = readers[0].lines, readers[1].lines
     done = Completed(argv, returncode, "".join(out_chunks), "".join(err_chunks))
     if check and returncode != 0:
         raise CommandFailed(argv, returncode, done.output, hint=hint)
     return done
+
+
+class _Reader:
+    """Drains one pipe of a child on a thread: captures, streams, reports each line."""
+
+    def __init__(self, pipe: IO[str] | None, stream: bool, on_line: Callable[[str], None] | None) -> None:
+        self.pipe = pipe
+        self.stream = stream
+        self.on_line = on_line
+        self.lines: list[str] = []
+        self.thread = threading.Thread(target=self._pump, daemon=True)
+        self.thread.start()
+
+    def _pump(self) -> None:
+        if self.pipe is None:
+            return
+        for line in iter(self.pipe.readline, ""):
+            self.lines.append(line)
+            if self.stream:
+                print(line, end="", flush=True)
+            if self.on_line is not None:
+                self.on_line(line.rstrip("\n"))
+
+    def finish(self) -> None:
+        self.thread.join(timeout=5)
+        # A reader still blocked (a grandchild keeps the pipe open) would make close() hang:
+        # leave that pipe to the garbage collector instead.
+        if self.pipe is not None and not self.thread.is_alive():
+            self.pipe.close()
 
 
 def spawn(
