@@ -9,6 +9,7 @@ statically is reported as unresolved, never guessed.
 
 from __future__ import annotations
 
+import json
 import os.path
 import re
 from collections.abc import Mapping
@@ -88,6 +89,8 @@ class TfConfig:
 
 def _parse_file(path: Path) -> dict[str, Any]:
     text = path.read_text(encoding="utf-8")
+    if path.name.endswith(".json"):
+        return _parse_json_file(path, text)
     try:
         options = hcl2.SerializationOptions(
             with_comments=False, explicit_blocks=False, strip_string_quotes=True
@@ -99,17 +102,33 @@ def _parse_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot parse Terraform ({exc}); run `terraform validate`") from exc
 
 
+def _parse_json_file(path: Path, text: str) -> dict[str, Any]:
+    """Terraform's JSON syntax (``*.tf.json``, ``*.tfvars.json``): the same shape hcl2 gives."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: not valid JSON ({exc}); run `terraform validate`") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a Terraform JSON file must hold an object at the top level")
+    return data
+
+
+def config_files(terraform_dir: Path) -> list[Path]:
+    """The root module's configuration files, native and JSON syntax, in name order."""
+    return sorted([*terraform_dir.glob("*.tf"), *terraform_dir.glob("*.tf.json")], key=lambda p: p.name)
+
+
 def _blocks(data: Mapping[str, Any], kind: str) -> list[Any]:
     value = data.get(kind, [])
     return value if isinstance(value, list) else [value]
 
 
 def read_config(terraform_dir: Path) -> TfConfig:
-    """Parse every ``*.tf`` in ``terraform_dir`` (the root module; not sub-modules)."""
+    """Parse every ``*.tf`` and ``*.tf.json`` in ``terraform_dir`` (the root module; not sub-modules)."""
     config = TfConfig(terraform_dir=terraform_dir)
     if not terraform_dir.is_dir():
         return config
-    parsed = [(p, _parse_file(p)) for p in sorted(terraform_dir.glob("*.tf"))]
+    parsed = [(p, _parse_file(p)) for p in config_files(terraform_dir)]
     for _path, data in parsed:
         for block in _blocks(data, "locals"):
             config.locals.update(block)
@@ -132,7 +151,12 @@ def read_config(terraform_dir: Path) -> TfConfig:
 
 def _read_tfvars(terraform_dir: Path) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    files = [terraform_dir / "terraform.tfvars", *sorted(terraform_dir.glob("*.auto.tfvars"))]
+    files = [
+        terraform_dir / "terraform.tfvars",
+        terraform_dir / "terraform.tfvars.json",
+        *sorted(terraform_dir.glob("*.auto.tfvars")),
+        *sorted(terraform_dir.glob("*.auto.tfvars.json")),
+    ]
     for path in files:
         if path.is_file():
             values.update(_parse_file(path))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -180,3 +181,55 @@ def test_unresolvable_architecture_is_unknown(tmp_path):
     write(tmp_path, {"terraform/main.tf": FN.format(name="a", code="architectures = [var.arch]")})
     (fn,) = tfconfig.read_functions(tmp_path / "terraform")
     assert fn.architectures == ()
+
+
+def test_json_syntax_files_are_read_with_their_tfvars(tmp_path):
+    main = {
+        "variable": {"zip": {"default": "ignored.zip"}},
+        "resource": {
+            "aws_s3_bucket": {"artifacts": {"bucket": "artifacts"}},
+            "aws_s3_object": {
+                "dists": {
+                    "bucket": "${aws_s3_bucket.artifacts.id}",
+                    "key": "lambda/dists.zip",
+                    "source": "${path.module}/../${var.zip}",
+                }
+            },
+        },
+    }
+    fn = {
+        "resource": {
+            "aws_lambda_function": {
+                "j": {
+                    "function_name": "j",
+                    "handler": "j.app.handler",
+                    "runtime": "python3.12",
+                    "architectures": ["arm64"],
+                    "s3_bucket": "${aws_s3_bucket.artifacts.id}",
+                    "s3_key": "${aws_s3_object.dists.key}",
+                }
+            }
+        }
+    }
+    write(
+        tmp_path,
+        {
+            "terraform/main.tf.json": json.dumps(main),
+            "terraform/lambda_j.tf.json": json.dumps(fn),
+            "terraform/terraform.tfvars.json": json.dumps({"zip": "from-json.zip"}),
+        },
+    )
+    (found,) = tfconfig.read_functions(tmp_path / "terraform")
+    assert (found.name, found.handler, found.runtime, found.architectures) == (
+        "j",
+        "j.app.handler",
+        "python3.12",
+        ("arm64",),
+    )
+    assert tfconfig.resolve_dist_path(settings(tmp_path)) == tmp_path / "from-json.zip"
+
+
+def test_bad_json_syntax_names_the_file(tmp_path):
+    write(tmp_path, {"terraform/broken.tf.json": "{not json"})
+    with pytest.raises(ConfigError, match=r"broken\.tf\.json: not valid JSON"):
+        tfconfig.read_functions(tmp_path / "terraform")
