@@ -22,6 +22,7 @@ from moto.iam.models import get_account_id_from
 from werkzeug.exceptions import HTTPException
 
 from lambda_harness import __version__
+from lambda_harness.emulator import function_urls
 from lambda_harness.emulator.functions import MotoFunction, find_function
 from lambda_harness.emulator.invoke import (
     ASYNC_PAYLOAD_LIMIT,
@@ -231,6 +232,11 @@ class HarnessApp:
         self.trigger = trigger
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        url_route = function_urls.match_route(environ)
+        if url_route is not None:  # a Lambda function URL (by host or /_harness/url/<name>/)
+            return function_urls.serve(
+                environ, start_response, url_route, self.invoke.service, self.invoke.default_region
+            )
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if method == "POST":
