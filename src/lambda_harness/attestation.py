@@ -21,7 +21,7 @@ from typing import Any
 
 from lambda_harness import __version__
 from lambda_harness.errors import PromoteError
-from lambda_harness.fsutil import write_json_atomic
+from lambda_harness.fsutil import file_sha256, write_json_atomic
 from lambda_harness.settings import Settings
 
 FORMAT_VERSION = 1
@@ -51,20 +51,6 @@ class Attestation:
 def attestation_path(settings: Settings) -> Path:
     """``.harness/attestation.json``."""
     return settings.harness_dir / "attestation.json"
-
-
-def file_sha256(path: Path) -> bytes:
-    """Raw sha256 digest of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.digest()
-
-
-def code_sha256(path: Path) -> str:
-    """AWS's ``CodeSha256`` of a deployment package: base64 of the raw sha256."""
-    return base64.b64encode(file_sha256(path)).decode("ascii")
 
 
 def terraform_files(terraform_dir: Path) -> dict[str, str]:

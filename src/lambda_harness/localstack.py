@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypedDict, Unpack
 
 from lambda_harness import proc
 from lambda_harness.errors import CommandFailed, ContainerError, ToolNotFound
@@ -159,32 +159,23 @@ def port_listening(host: str, port: int, timeout: float = 0.5) -> bool:
         return False
 
 
+class StartOptions(TypedDict, total=False):
+    """``start_localstack``'s keyword options (its signature holds the defaults)."""
+
+    compose: ComposeCommand | None
+    environ: Mapping[str, str] | None
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+    timeout_s: float
+    healthy: Callable[[str], bool]
+    listening: Callable[[str, int], bool]
+
+
 @contextmanager
-def localstack_endpoint(
-    settings: Settings,
-    ui: UI,
-    *,
-    compose: ComposeCommand | None = None,
-    environ: Mapping[str, str] | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-    timeout_s: float = 180.0,
-    healthy: Callable[[str], bool] = localstack_healthy,
-    listening: Callable[[str, int], bool] = port_listening,
-) -> Iterator[str]:
+def localstack_endpoint(settings: Settings, ui: UI, **options: Unpack[StartOptions]) -> Iterator[str]:
     """The LocalStack endpoint's URL: the one already answering (left running), else one started
     from the repo's compose file and stopped again when the block ends (on errors too)."""
-    started = start_localstack(
-        settings,
-        ui,
-        compose=compose,
-        environ=environ,
-        clock=clock,
-        sleep=sleep,
-        timeout_s=timeout_s,
-        healthy=healthy,
-        listening=listening,
-    )
+    started = start_localstack(settings, ui, **options)
     try:
         yield settings.endpoint_url
     finally:

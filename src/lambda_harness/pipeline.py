@@ -391,15 +391,14 @@ def apply_only(
             started = start_localstack(settings, ui)  # left running, like the detached endpoint
             if started is not None:
                 ui.info(f"LocalStack left running; stop it with: {started.describe()} stop {SERVICE}")
-            return (deploy or _real_deploy)(settings, ui, settings.endpoint_url)
-        from lambda_harness.emulator import control
+        else:
+            from lambda_harness.emulator import control
 
-        with ui.step(f"start a detached endpoint on {settings.endpoint_url}"):
-            pid = control.start_detached(settings)
-            control.wait_healthy(settings.endpoint_url, 30.0)
-        ui.info(
-            f"endpoint running in the background (pid {pid}); stop it with: {control.down_command(settings)}"
-        )
+            with ui.step(f"start a detached endpoint on {settings.endpoint_url}"):
+                pid = control.start_detached(settings)
+                control.wait_healthy(settings.endpoint_url, 30.0)
+            down = control.down_command(settings)
+            ui.info(f"endpoint running in the background (pid {pid}); stop it with: {down}")
     return (deploy or _real_deploy)(settings, ui, settings.endpoint_url)
 
 

@@ -30,12 +30,12 @@ from lambda_harness.attestation import (
     Attestation,
     attestation_path,
     attested_zip,
-    file_sha256,
     read_attestation,
     terraform_files,
     write_attestation,
 )
 from lambda_harness.errors import CommandFailed, PromoteError
+from lambda_harness.fsutil import file_sha256
 from lambda_harness.settings import Settings
 from lambda_harness.tf.plan import PlannedChange, planned_changes
 from lambda_harness.tf.runner import TERRAFORM_HINT

@@ -88,7 +88,10 @@ class TfConfig:
 
 
 def _parse_file(path: Path) -> dict[str, Any]:
-    text = path.read_text(encoding="utf-8")
+    return _parse_text(path, path.read_text(encoding="utf-8"))
+
+
+def _parse_text(path: Path, text: str) -> dict[str, Any]:
     if path.name.endswith(".json"):
         return _parse_json_file(path, text)
     try:
@@ -128,8 +131,9 @@ def read_config(terraform_dir: Path) -> TfConfig:
     config = TfConfig(terraform_dir=terraform_dir)
     if not terraform_dir.is_dir():
         return config
-    parsed = [(p, _parse_file(p)) for p in config_files(terraform_dir)]
-    for _path, data in parsed:
+    texts = [(p, p.read_text(encoding="utf-8")) for p in config_files(terraform_dir)]
+    parsed = [(p, text, _parse_text(p, text)) for p, text in texts]
+    for _path, _text, data in parsed:
         for block in _blocks(data, "locals"):
             config.locals.update(block)
         for block in _blocks(data, "variable"):
@@ -137,8 +141,7 @@ def read_config(terraform_dir: Path) -> TfConfig:
                 if isinstance(body, Mapping) and "default" in body:
                     config.variables[name] = body["default"]
     config.variables.update(_read_tfvars(terraform_dir))
-    for path, data in parsed:
-        text = path.read_text(encoding="utf-8")
+    for path, text, data in parsed:
         for block in _blocks(data, "resource"):
             for rtype, named in block.items():
                 for rname, body in named.items():

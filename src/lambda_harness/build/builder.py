@@ -216,8 +216,8 @@ class Builder:
             return None, None, False
         if lock.is_empty:
             return None, None, False
-        if self.cache.has(self.cache.key(lock, platform)):
-            cached = self.cache.get(lock, platform, self.installer)
+        cached = self.cache.lookup(lock, platform)
+        if cached is not None:
             where = relative(lock.path, self.settings.project_dir)
             self.ui.info(f"Dependencies for {platform}: from cache ({where})")
         else:

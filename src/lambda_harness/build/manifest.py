@@ -7,8 +7,6 @@ so two identical builds write identical manifests.
 from __future__ import annotations
 
 import base64
-import hashlib
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -19,16 +17,13 @@ from lambda_harness.build.limits import PackageSize, biggest
 from lambda_harness.build.lockfile import LockFile
 from lambda_harness.build.wheels import Platform
 from lambda_harness.build.zipper import EntryStat
-from lambda_harness.fsutil import atomic_file
+from lambda_harness.fsutil import file_sha256, write_json_atomic
 
 
 def file_digests(path: Path) -> tuple[str, str]:
     """(hex sha256, base64 sha256) of a file: the second is AWS's CodeSha256."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest(), base64.b64encode(digest.digest()).decode("ascii")
+    digest = file_sha256(path)
+    return digest.hex(), base64.b64encode(digest).decode("ascii")
 
 
 def package_sizes(stats: Iterable[EntryStat]) -> list[PackageSize]:
@@ -110,5 +105,4 @@ def manifest_path_for(zip_path: Path) -> Path:
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
     """Write the manifest atomically (sorted keys, trailing newline)."""
-    with atomic_file(path) as tmp:
-        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_json_atomic(path, manifest)

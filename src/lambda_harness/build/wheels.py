@@ -255,12 +255,18 @@ class DepsCache:
         )
         return hashlib.sha256(material.encode()).hexdigest()[:32]
 
+    def lookup(self, lock: LockFile, platform: Platform) -> CachedDeps | None:
+        """The cached tree when a usable one exists, else None."""
+        key = self.key(lock, platform)
+        return CachedDeps(self.path(key), key, hit=True) if self.has(key) else None
+
     def get(self, lock: LockFile, platform: Platform, installer: Installer) -> CachedDeps:
         """The cached tree, installing it first when missing."""
+        found = self.lookup(lock, platform)
+        if found is not None:
+            return found
         key = self.key(lock, platform)
         final = self.path(key)
-        if self.has(key):
-            return CachedDeps(final, key, hit=True)
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=self.root))
         try:

@@ -9,7 +9,6 @@ runs a handler from the container-built zip under its runtime's CPython.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import shutil
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from lambda_harness.errors import ContainerError
+from lambda_harness.fsutil import file_sha256
 from lambda_harness.invoker import client_config, make_session
 from lambda_harness.settings import Settings, load_settings
 from lambda_harness.tfconfig import read_functions
@@ -49,11 +49,7 @@ _SKIP_SUFFIXES = (".pyc", ".egg-info", ".tfstate", ".tfstate.backup")
 
 def sha256_of(path: Path) -> str:
     """Hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return file_sha256(path).hex()
 
 
 def copy_project(src: Path, dst: Path) -> Path:

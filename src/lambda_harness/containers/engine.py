@@ -92,6 +92,11 @@ class EngineDirs:
     def run_is_separate(self) -> bool:
         return not self.run.is_relative_to(self.root)
 
+    @property
+    def mount_roots(self) -> tuple[Path, ...]:
+        """The folders whose mounts are this engine's: ``root``, and ``run`` when apart from it."""
+        return (self.root, self.run) if self.run_is_separate else (self.root,)
+
 
 # Created with mkdir(0o700) that fails if it exists, so never a folder someone else prepared.
 SHORT_BASE = Path("/tmp")  # noqa: S108
@@ -293,11 +298,9 @@ class Engine:
             # SIGINT/SIGTERM make dockerd stop its containers and its containerd.
             proc.stop(self._proc, grace=20.0)
             self._proc = None
-        leftovers = unmount_under(self.dirs.root)
-        if self.dirs.run_is_separate:
-            leftovers += unmount_under(self.dirs.run)
-            if not self.remaining_mounts():
-                shutil.rmtree(self.dirs.run, ignore_errors=True)  # our own short folder in /tmp
+        leftovers = [point for folder in self.dirs.mount_roots for point in unmount_under(folder)]
+        if self.dirs.run_is_separate and not self.remaining_mounts():
+            shutil.rmtree(self.dirs.run, ignore_errors=True)  # our own short folder in /tmp
         if leftovers:
             logger.debug("unmounted %s", ", ".join(map(str, leftovers)))
         return leftovers
@@ -305,10 +308,7 @@ class Engine:
     def remaining_mounts(self) -> list[Path]:
         """Mounts still under the engine's folders (empty after a clean ``stop``)."""
         text = Path("/proc/self/mountinfo").read_text(encoding="utf-8")
-        found = mounts_under(self.dirs.root, text)
-        if self.dirs.run_is_separate:
-            found += mounts_under(self.dirs.run, text)
-        return found
+        return [point for folder in self.dirs.mount_roots for point in mounts_under(folder, text)]
 
     def __enter__(self) -> Engine:
         self.start()

@@ -25,6 +25,7 @@ from typing import Any
 from lambda_harness import proc
 from lambda_harness.emulator.ports import bind
 from lambda_harness.errors import EmulatorError
+from lambda_harness.fsutil import atomic_file, write_json_atomic
 from lambda_harness.settings import Settings
 from lambda_harness.ui import UI
 
@@ -199,9 +200,10 @@ def start_detached(settings: Settings, *, timeout: float = 60.0) -> int:
             argv, cwd=settings.project_dir, env=env, stdout=log.fileno(), stderr=subprocess.STDOUT
         )
     _children[child.pid] = child
-    pid_file(settings).write_text(f"{child.pid}\n", encoding="utf-8")
+    with atomic_file(pid_file(settings)) as tmp:  # readers never see a half-written pid
+        tmp.write_text(f"{child.pid}\n", encoding="utf-8")
     record = {"pid": child.pid, "url": settings.endpoint_url, "log": str(log_path)}
-    info_file(settings).write_text(json.dumps(record), encoding="utf-8")
+    write_json_atomic(info_file(settings), record)
     try:
         wait_healthy(settings.endpoint_url, timeout, alive=lambda: child.poll() is None)
     except EmulatorError as exc:

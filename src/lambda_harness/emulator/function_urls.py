@@ -98,10 +98,15 @@ class HttpResponse:
 
 def match_route(environ: Mapping[str, Any]) -> Route | None:
     """The function-URL route of a WSGI request, or None when it is for the AWS API."""
-    host = HOST_FORM.match(str(environ.get("HTTP_HOST", "")).lower())
-    raw_path = _raw_path(environ)
+    # Runs before every request: plain string checks first, so AWS API calls pay almost nothing.
+    host_header = str(environ.get("HTTP_HOST", "")).lower()
+    host = HOST_FORM.match(host_header) if ".lambda-url." in host_header else None
     if host:
-        return Route(raw_path=raw_path, url_id=host.group("id"), region=host.group("region"))
+        return Route(raw_path=_raw_path(environ), url_id=host.group("id"), region=host.group("region"))
+    # PATH_INFO is the decoded raw path, so a raw path with the prefix has it in PATH_INFO too.
+    if not str(environ.get("PATH_INFO", "")).startswith(PATH_PREFIX):
+        return None
+    raw_path = _raw_path(environ)
     if not raw_path.startswith(PATH_PREFIX):
         return None
     name, _, rest = raw_path[len(PATH_PREFIX) :].partition("/")

@@ -211,14 +211,10 @@ class Terraform:
             raise TerraformError(plan.perpetual_diff_message(changes, str(self.staged.workdir)))
 
     def show_json(self) -> dict[str, Any]:
-        """``terraform show -json`` of the harness state."""
+        """``terraform show -json`` of the harness state (``read_inventory``'s fallback when
+        ``state_as_show_json`` cannot read the state file)."""
         self._ensure_init()
         return dict(json.loads(self._run("show", "-json", "-no-color").stdout))
-
-    def output_json(self) -> dict[str, Any]:
-        """``terraform output -json`` of the harness state."""
-        self._ensure_init()
-        return dict(json.loads(self._run("output", "-json", "-no-color").stdout))
 
     def destroy(self) -> None:
         """``terraform destroy -auto-approve`` in the staged copy (the emulator keeps running)."""

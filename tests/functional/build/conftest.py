@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import subprocess
 import sys
 import zipfile
 from collections.abc import Callable
@@ -189,6 +190,23 @@ def write_repo(
 def settings_for(project: Path, cache: Path, **cli: object) -> Settings:
     """Settings for a test repo with its own cache dir and no ambient environment."""
     return load_settings(project, {"cache_dir": cache, **cli}, environ={"HOME": str(project)})
+
+
+def cli_build(project: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run ``lambda-harness build`` for ``project`` in a child process with exactly ``env``."""
+    return subprocess.run(
+        [sys.executable, "-m", "lambda_harness", "build", "--project", str(project)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture
+def run_cli() -> Callable[[Path, dict[str, str]], subprocess.CompletedProcess[str]]:
+    """``cli_build`` as a fixture."""
+    return cli_build
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,16 +16,6 @@ from lambda_harness.build.wheels import PipInstaller
 from lambda_harness.errors import BuildError
 from lambda_harness.settings import Settings
 from lambda_harness.ui import RecordingUI
-
-
-def cli_build(project: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lambda_harness", "build", "--project", str(project)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def test_dangling_symlink_under_functions_names_the_link(
@@ -60,7 +49,12 @@ def test_dangling_symlink_under_functions_names_the_link(
     ],
 )
 def test_cli_reports_each_breakage_without_a_traceback(
-    tmp_path: Path, make_repo: Callable[..., Path], pip_env: dict[str, str], breakage: str, expected: str
+    tmp_path: Path,
+    make_repo: Callable[..., Path],
+    run_cli: Callable[[Path, dict[str, str]], subprocess.CompletedProcess[str]],
+    pip_env: dict[str, str],
+    breakage: str,
+    expected: str,
 ) -> None:
     handlers = {"alpha": "alpha.app.handle"} if breakage == "handler" else None
     requirements = {
@@ -74,7 +68,7 @@ def test_cli_reports_each_breakage_without_a_traceback(
         (project / "functions" / "alpha" / "gone.py").symlink_to(tmp_path / "nowhere.py")
     env = {**pip_env, "LAMBDA_HARNESS_CACHE_DIR": str(tmp_path / "cache"), "CI": "1"}
 
-    done = cli_build(project, env)
+    done = run_cli(project, env)
 
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr

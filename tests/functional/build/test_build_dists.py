@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -284,16 +282,10 @@ def test_symlinked_shared_code_is_followed(tmp_path, make_repo, make_settings, i
     assert not [n for n in names if n.startswith("loop/")]
 
 
-def test_cli_build_uses_the_pip_configuration_from_the_environment(tmp_path, make_repo, pip_env):
+def test_cli_build_uses_the_pip_configuration_from_the_environment(tmp_path, make_repo, run_cli, pip_env):
     project = make_repo(tmp_path / "repo")
     env = {**pip_env, "LAMBDA_HARNESS_CACHE_DIR": str(tmp_path / "cache"), "CI": "1"}
-    done = subprocess.run(
-        [sys.executable, "-m", "lambda_harness", "build", "--project", str(project)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_cli(project, env)
     assert done.returncode == 0, done.stderr
     zip_path = project / "dists.zip"
     assert f"{zip_path}  sha256=" in done.stderr
@@ -304,12 +296,6 @@ def test_cli_build_uses_the_pip_configuration_from_the_environment(tmp_path, mak
         .read_text()
         .replace("alpha.app.handler", "alpha.ap.handler")
     )
-    failed = subprocess.run(
-        [sys.executable, "-m", "lambda_harness", "build", "--project", str(project)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    failed = run_cli(project, env)
     assert failed.returncode == 1
     assert 'Did you mean "alpha.app.handler"?' in failed.stderr
