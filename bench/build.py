@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from lambda_harness.build.builder import Builder, BuildResult
+from lambda_harness.packaging.builder import Builder, BuildResult
 from lambda_harness.settings import load_settings
 from lambda_harness.ui import PlainUI
 

@@ -37,9 +37,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from invoke_floor import HANDLERS, measure_floor
 
 from lambda_harness import proc
-from lambda_harness.emulator.ports import free_port
-from lambda_harness.emulator.runtime import LambdaRuntime
-from lambda_harness.emulator.server import Emulator
+from lambda_harness.endpoint.ports import free_port
+from lambda_harness.endpoint.runtime import LambdaRuntime
+from lambda_harness.endpoint.server import EmbeddedEndpoint
 from lambda_harness.settings import Settings, default_cache_dir
 from lambda_harness.ui import PlainUI
 
@@ -152,7 +152,7 @@ def ours(warm: int, cold: int) -> dict[str, Figures]:
         )
         runtime = LambdaRuntime(cache_dir=settings.cache_dir, work_dir=settings.harness_dir / "runtime")
         try:
-            with Emulator(settings, runtime, PlainUI(quiet=True)) as emulator:
+            with EmbeddedEndpoint(settings, runtime, PlainUI(quiet=True)) as emulator:
                 return measure_endpoint(emulator.url, warm=warm, cold=cold)
         finally:
             runtime.shutdown()

@@ -24,7 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from lambda_harness.emulator.runtime import FunctionConfig, LambdaRuntime
+from lambda_harness.endpoint.runtime import FunctionConfig, LambdaRuntime
 from lambda_harness.settings import default_cache_dir
 
 HANDLERS = {

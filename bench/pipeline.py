@@ -43,14 +43,14 @@ from xml.etree import ElementTree
 import _genrepo
 
 from lambda_harness import pipeline, proc
-from lambda_harness.build.builder import BuildResult, build
-from lambda_harness.emulator.ports import free_port
+from lambda_harness.endpoint.ports import free_port
 from lambda_harness.errors import HarnessError
-from lambda_harness.inventory import Inventory
-from lambda_harness.invoker import deployed_region
-from lambda_harness.report import load_results
+from lambda_harness.packaging.builder import BuildResult, build
 from lambda_harness.settings import Settings, default_cache_dir, load_settings
-from lambda_harness.terraform import Terraform, deploy, inventory_path, read_inventory
+from lambda_harness.terraform.deploy import Terraform, deploy, inventory_path, read_inventory
+from lambda_harness.terraform.inventory import Inventory
+from lambda_harness.testing.invoker import deployed_region
+from lambda_harness.testing.results import load_results
 
 TARGET_TOTAL_S = 30.0
 FILENAME_LABEL = "apply, filename = (no S3 object)"
@@ -154,8 +154,8 @@ def timed_build(settings: Settings, ui: BenchUI, label: str, timeout: float) -> 
 
 def warm_runtime(cache_dir: Path) -> Row:
     """Install the python3.12 Lambda runtime folder if missing (one-time, not counted)."""
-    from lambda_harness.emulator.runtime.interpreters import InterpreterFinder
-    from lambda_harness.emulator.runtime.layout import RuntimeFolders
+    from lambda_harness.endpoint.runtime.interpreters import InterpreterFinder
+    from lambda_harness.endpoint.runtime.layout import RuntimeFolders
 
     start = time.perf_counter()
     interpreter = InterpreterFinder.from_environ(os.environ).find((3, 12))
@@ -169,7 +169,7 @@ def warm_runtime(cache_dir: Path) -> Row:
 
 
 def _host_machine() -> str:
-    from lambda_harness.emulator.runtime.layout import host_machine
+    from lambda_harness.endpoint.runtime.layout import host_machine
 
     return host_machine()
 
@@ -302,7 +302,7 @@ def bench_pipeline(base: Path, cache_dir: Path, args: argparse.Namespace, ui: Be
 
 def bench_detached_up(base: Path, cache_dir: Path, args: argparse.Namespace) -> list[Row]:
     """``up --detach`` (what ``lambda-harness apply`` starts when nothing answers) and ``down``."""
-    from lambda_harness.emulator import control
+    from lambda_harness.endpoint import control
 
     project = _genrepo.generate(base / "detached" / "project", 1, with_deps=not args.no_deps)
     settings = bench_settings(project, cache_dir, free_port(), args.verbose)

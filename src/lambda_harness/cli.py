@@ -21,7 +21,7 @@ Command = Callable[[Settings, UI, argparse.Namespace], int]
 
 
 def cmd_build(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
-    from lambda_harness.build.builder import build
+    from lambda_harness.packaging.builder import build
 
     result = build(settings, ui)
     ui.info(
@@ -32,7 +32,7 @@ def cmd_build(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
 
 
 def cmd_up(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
-    from lambda_harness.emulator import control
+    from lambda_harness.endpoint import control
 
     if args.detach:
         pid = control.start_detached(settings)
@@ -46,10 +46,10 @@ def cmd_up(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
 
 
 def cmd_down(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
-    from lambda_harness.emulator import control
+    from lambda_harness.endpoint import control
 
     if settings.backend == "localstack":
-        from lambda_harness.localstack import down_localstack
+        from lambda_harness.endpoint.localstack import down_localstack
 
         down_localstack(settings, ui)
         return 0
@@ -59,7 +59,7 @@ def cmd_down(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
 
 
 def cmd_trigger(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
-    from lambda_harness.emulator import control
+    from lambda_harness.endpoint import control
 
     fired = control.trigger(settings, args.rule, bus=args.bus)
     ui.info(f"rule {args.rule}: delivered to {', '.join(fired) or 'no targets'}")
@@ -67,7 +67,7 @@ def cmd_trigger(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
 
 
 def cmd_invoke(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
-    from lambda_harness.invoker import invoke_command
+    from lambda_harness.testing.invoker import invoke_command
 
     return invoke_command(settings, ui, args.function, args.event)
 
@@ -97,7 +97,7 @@ def cmd_run(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
 
 
 def cmd_promote(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
-    from lambda_harness.promote import promote
+    from lambda_harness.promote.release import promote
 
     def confirm(changes: object) -> bool:
         if not sys.stdin.isatty():
@@ -109,7 +109,7 @@ def cmd_promote(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
 
 
 def cmd_new(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
-    from lambda_harness.scaffold import new_command
+    from lambda_harness.scaffold.new import new_command
 
     return new_command(settings, ui, args.name, args.trigger)
 

@@ -47,7 +47,7 @@ class BuildError(HarnessError):
     """dists.zip could not be built, or is not deployable (limits, handlers)."""
 
 
-class EmulatorError(HarnessError):
+class EndpointError(HarnessError):
     """The embedded AWS endpoint or its Lambda runtime failed."""
 
 

@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from lambda_harness import proc
-from lambda_harness.attestation import attestation_path, write_attestation
 from lambda_harness.errors import HarnessError, InvocationError
-from lambda_harness.inventory import Inventory
-from lambda_harness.invoker import Invocation, Invoker, deployed_region
-from lambda_harness.report import (
+from lambda_harness.promote.attestation import attestation_path, write_attestation
+from lambda_harness.settings import Settings
+from lambda_harness.terraform.inventory import Inventory
+from lambda_harness.testing.invoker import Invocation, Invoker, deployed_region
+from lambda_harness.testing.results import (
     SUMMARY_COLUMNS,
     failure_texts,
     init_error_hint,
@@ -34,7 +35,6 @@ from lambda_harness.report import (
     load_results,
     summary_rows,
 )
-from lambda_harness.settings import Settings
 from lambda_harness.ui import UI
 
 HEALTH_PATHS = ("/_harness/health", "/_localstack/health")
@@ -105,14 +105,14 @@ def embedded_endpoint(settings: Settings, ui: UI) -> Iterator[str]:
         return
     if settings.backend == "localstack":
         # Nothing answers: start the repo's compose `localstack` service, and stop it when we end.
-        from lambda_harness.localstack import localstack_endpoint
+        from lambda_harness.endpoint.localstack import localstack_endpoint
 
         with localstack_endpoint(settings, ui) as url:
             yield url
         return
     # Late imports: the emulator pulls in moto, which costs a second the other commands need not pay.
-    from lambda_harness.emulator.runtime import LambdaRuntime
-    from lambda_harness.emulator.server import Emulator
+    from lambda_harness.endpoint.runtime import LambdaRuntime
+    from lambda_harness.endpoint.server import EmbeddedEndpoint
 
     runtime = LambdaRuntime(
         cache_dir=settings.cache_dir,
@@ -122,7 +122,7 @@ def embedded_endpoint(settings: Settings, ui: UI) -> Iterator[str]:
         ui=ui,
     )
     try:
-        emulator = Emulator(settings, runtime, ui)
+        emulator = EmbeddedEndpoint(settings, runtime, ui)
         with ui.step(f"start the embedded endpoint on {settings.endpoint_url}"):
             emulator.start()
         try:
@@ -134,13 +134,13 @@ def embedded_endpoint(settings: Settings, ui: UI) -> Iterator[str]:
 
 
 def _real_build(settings: Settings, ui: UI) -> Any:
-    from lambda_harness.build.builder import build
+    from lambda_harness.packaging.builder import build
 
     return build(settings, ui)
 
 
 def _real_deploy(settings: Settings, ui: UI, endpoint_url: str) -> Inventory:
-    from lambda_harness.terraform import deploy
+    from lambda_harness.terraform.deploy import deploy
 
     return deploy(settings, ui, endpoint_url)
 
@@ -386,13 +386,13 @@ def apply_only(
     (build or _real_build)(settings, ui)
     if not endpoint_healthy(settings.endpoint_url):
         if settings.backend == "localstack":
-            from lambda_harness.localstack import SERVICE, start_localstack
+            from lambda_harness.endpoint.localstack import SERVICE, start_localstack
 
             started = start_localstack(settings, ui)  # left running, like the detached endpoint
             if started is not None:
                 ui.info(f"LocalStack left running; stop it with: {started.describe()} stop {SERVICE}")
         else:
-            from lambda_harness.emulator import control
+            from lambda_harness.endpoint import control
 
             with ui.step(f"start a detached endpoint on {settings.endpoint_url}"):
                 pid = control.start_detached(settings)
@@ -410,7 +410,7 @@ def apply_command(settings: Settings, ui: UI) -> int:
 
 def destroy_command(settings: Settings, ui: UI) -> int:
     """CLI adapter for ``destroy``: ``terraform destroy`` of the harness deployment."""
-    from lambda_harness.terraform import destroy
+    from lambda_harness.terraform.deploy import destroy
 
     destroy(settings, ui, settings.endpoint_url)
     return 0

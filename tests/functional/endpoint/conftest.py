@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -15,15 +14,10 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from lambda_harness.emulator.runtime import InterpreterFinder, LambdaRuntime
-from lambda_harness.emulator.server import Emulator, Timing
+from lambda_harness.endpoint.runtime import InterpreterFinder, LambdaRuntime
+from lambda_harness.endpoint.server import EmbeddedEndpoint, Timing
 from lambda_harness.ui import PlainUI
-
-# The helpers module sits next to this file (no __init__.py in test folders).
-if str(Path(__file__).parent) not in sys.path:
-    sys.path.insert(0, str(Path(__file__).parent))
-
-from endpoint_support import handler_zip, make_settings, read_records
+from support.endpoint import handler_zip, make_settings, read_records
 
 
 @pytest.fixture(scope="session")
@@ -36,12 +30,12 @@ def endpoint_cache() -> Path:
 
 
 @pytest.fixture(scope="module")
-def endpoint(tmp_path_factory: pytest.TempPathFactory, endpoint_cache: Path) -> Iterator[Emulator]:
+def endpoint(tmp_path_factory: pytest.TempPathFactory, endpoint_cache: Path) -> Iterator[EmbeddedEndpoint]:
     """One endpoint per test module, with short retry delays and a fast scheduler."""
     project = tmp_path_factory.mktemp("project")
     settings = make_settings(project, endpoint_cache)
     runtime = LambdaRuntime(cache_dir=endpoint_cache, work_dir=project / ".harness" / "runtime")
-    emulator = Emulator(
+    emulator = EmbeddedEndpoint(
         settings,
         runtime,
         PlainUI(quiet=True),
@@ -56,7 +50,7 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory, endpoint_cache: Path) -> 
 
 
 @pytest.fixture(scope="module")
-def aws(endpoint: Emulator) -> Callable[[str], Any]:
+def aws(endpoint: EmbeddedEndpoint) -> Callable[[str], Any]:
     """boto3 clients bound to the endpoint with test credentials."""
     config = Config(max_pool_connections=60, retries={"max_attempts": 1}, read_timeout=120)
 

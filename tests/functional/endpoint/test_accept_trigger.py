@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from lambda_harness.emulator.control import trigger
-from lambda_harness.errors import EmulatorError
+from lambda_harness.endpoint.control import trigger
+from lambda_harness.errors import EndpointError
 from lambda_harness.settings import load_settings
 
 
@@ -41,5 +41,5 @@ def html_server() -> Iterator[int]:
 
 def test_trigger_on_a_foreign_server_is_an_emulator_error(tmp_path: Path, html_server: int) -> None:
     settings = load_settings(tmp_path, {"port": html_server}, environ={})
-    with pytest.raises(EmulatorError, match="did not answer like a lambda-harness endpoint"):
+    with pytest.raises(EndpointError, match="did not answer like a lambda-harness endpoint"):
         trigger(settings, "nightly")

@@ -16,15 +16,15 @@ from typing import Any
 
 import boto3
 import pytest
-from endpoint_support import handler_zip, make_settings
 
 from lambda_harness import proc
-from lambda_harness.emulator import control
-from lambda_harness.emulator.ports import free_port
-from lambda_harness.emulator.server import Emulator
-from lambda_harness.errors import EmulatorError
+from lambda_harness.endpoint import control
+from lambda_harness.endpoint.ports import free_port
+from lambda_harness.endpoint.server import EmbeddedEndpoint
+from lambda_harness.errors import EndpointError
 from lambda_harness.settings import Settings
 from lambda_harness.ui import PlainUI
+from support.endpoint import handler_zip, make_settings
 
 
 def _get_json(url: str) -> tuple[int, dict[str, Any]]:
@@ -33,7 +33,7 @@ def _get_json(url: str) -> tuple[int, dict[str, Any]]:
 
 
 @pytest.mark.parametrize("path", ["/_harness/health", "/_localstack/health"])
-def test_health_routes(endpoint: Emulator, path: str) -> None:
+def test_health_routes(endpoint: EmbeddedEndpoint, path: str) -> None:
     status, body = _get_json(endpoint.url + path)
     assert status == 200
     assert body["edition"] == "lambda-harness"
@@ -41,12 +41,12 @@ def test_health_routes(endpoint: Emulator, path: str) -> None:
     assert body["services"]["s3"] == "running"
 
 
-def test_localstack_init_ready(endpoint: Emulator) -> None:
+def test_localstack_init_ready(endpoint: EmbeddedEndpoint) -> None:
     assert _get_json(endpoint.url + "/_localstack/init/ready") == (200, {"completed": True, "scripts": []})
 
 
-def test_trigger_unknown_rule_is_an_error(endpoint: Emulator) -> None:
-    with pytest.raises(EmulatorError, match="rule no-such-rule does not exist"):
+def test_trigger_unknown_rule_is_an_error(endpoint: EmbeddedEndpoint) -> None:
+    with pytest.raises(EndpointError, match="rule no-such-rule does not exist"):
         control.trigger(endpoint.settings.with_(port=endpoint.port), "no-such-rule")
 
 
@@ -56,8 +56,8 @@ def test_port_in_use_is_a_clear_error(tmp_path: Path, endpoint_cache: Path) -> N
         taken.listen()
         port = taken.getsockname()[1]
         settings = make_settings(tmp_path, endpoint_cache, port=port)
-        emulator = Emulator(settings, _NoRuntime(), PlainUI(quiet=True))
-        with pytest.raises(EmulatorError, match=f"127.0.0.1:{port} is already in use .*pass --port"):
+        emulator = EmbeddedEndpoint(settings, _NoRuntime(), PlainUI(quiet=True))
+        with pytest.raises(EndpointError, match=f"127.0.0.1:{port} is already in use .*pass --port"):
             emulator.start()
 
 
@@ -71,7 +71,7 @@ class _NoRuntime:
 
 def test_trigger_without_endpoint_says_how_to_start(tmp_path: Path, endpoint_cache: Path) -> None:
     settings = make_settings(tmp_path, endpoint_cache, port=free_port())
-    with pytest.raises(EmulatorError, match="lambda-harness up"):
+    with pytest.raises(EndpointError, match="lambda-harness up"):
         control.trigger(settings, "anything")
 
 
@@ -138,7 +138,7 @@ def test_start_and_stop_detached_leave_nothing_behind(
     _run_a_function(project.endpoint_url)
     workers = _children(pid)
     assert workers, "a worker process should serve the function"
-    with pytest.raises(EmulatorError, match="already running"):
+    with pytest.raises(EndpointError, match="already running"):
         control.start_detached(project)
     assert control.stop_detached(project) is True
     assert not control.pid_file(project).exists() and not control.info_file(project).exists()
@@ -196,14 +196,14 @@ def test_down_from_another_process_stops_the_detached_endpoint(
 
 
 def test_second_endpoint_in_one_process_is_refused_and_the_first_keeps_serving(
-    endpoint: Emulator, tmp_path: Path, endpoint_cache: Path
+    endpoint: EmbeddedEndpoint, tmp_path: Path, endpoint_cache: Path
 ) -> None:
-    second = Emulator(make_settings(tmp_path, endpoint_cache), _NoRuntime(), PlainUI(quiet=True))
-    with pytest.raises(EmulatorError, match="already running in this process"):
+    second = EmbeddedEndpoint(make_settings(tmp_path, endpoint_cache), _NoRuntime(), PlainUI(quiet=True))
+    with pytest.raises(EndpointError, match="already running in this process"):
         second.start()
     second.stop()  # harmless: it never patched moto
     assert _get_json(endpoint.url + "/_harness/health")[0] == 200
     assert endpoint.service is not None
-    from lambda_harness.emulator import hooks
+    from lambda_harness.endpoint import hooks
 
     assert hooks.installed()

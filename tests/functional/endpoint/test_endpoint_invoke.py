@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from endpoint_support import handler_zip
 
-from lambda_harness.emulator.server import Emulator
+from lambda_harness.endpoint.server import EmbeddedEndpoint
+from support.endpoint import handler_zip
 
 
 def test_request_response_returns_payload_and_version(
@@ -95,7 +95,7 @@ def test_event_runs_once_on_success(
     deploy: Callable[..., str],
     out_dir: Path,
     wait_records: Callable[..., list[dict[str, Any]]],
-    endpoint: Emulator,
+    endpoint: EmbeddedEndpoint,
 ) -> None:
     name = deploy("sink", env={"OUT_DIR": str(out_dir)})
     resp = aws("lambda").invoke(FunctionName=name, InvocationType="Event", Payload=b'{"n": 1}')
@@ -112,7 +112,7 @@ def test_event_failure_is_retried_twice_with_same_request_id(
     deploy: Callable[..., str],
     out_dir: Path,
     wait_records: Callable[..., list[dict[str, Any]]],
-    endpoint: Emulator,
+    endpoint: EmbeddedEndpoint,
 ) -> None:
     name = deploy("fail", env={"OUT_DIR": str(out_dir)})
     resp = aws("lambda").invoke(FunctionName=name, InvocationType="Event", Payload=b'{"n": 2}')
@@ -131,7 +131,7 @@ def test_event_retries_follow_maximum_retry_attempts(
     aws: Callable[[str], Any],
     deploy: Callable[..., str],
     out_dir: Path,
-    endpoint: Emulator,
+    endpoint: EmbeddedEndpoint,
 ) -> None:
     name = deploy("fail", env={"OUT_DIR": str(out_dir)})
     aws("lambda").put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=0)

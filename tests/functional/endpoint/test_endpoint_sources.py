@@ -10,8 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from lambda_harness.emulator import control
-from lambda_harness.emulator.server import Emulator
+from lambda_harness.endpoint import control
+from lambda_harness.endpoint.server import EmbeddedEndpoint
 
 Records = Callable[..., list[dict[str, Any]]]
 
@@ -199,7 +199,7 @@ def test_schedule_rule_fires_on_demand_with_scheduled_event(
     deploy: Callable[..., str],
     out_dir: Path,
     wait_records: Records,
-    endpoint: Emulator,
+    endpoint: EmbeddedEndpoint,
 ) -> None:
     fn = deploy("sink", env={"OUT_DIR": str(out_dir)})
     fn_arn = aws("lambda").get_function(FunctionName=fn)["Configuration"]["FunctionArn"]
@@ -223,7 +223,7 @@ def test_control_trigger_honours_target_input(
     deploy: Callable[..., str],
     out_dir: Path,
     wait_records: Records,
-    endpoint: Emulator,
+    endpoint: EmbeddedEndpoint,
 ) -> None:
     fn = deploy("sink", env={"OUT_DIR": str(out_dir)})
     fn_arn = aws("lambda").get_function(FunctionName=fn)["Configuration"]["FunctionArn"]
@@ -240,7 +240,7 @@ def test_schedule_rule_fires_on_its_own(
     deploy: Callable[..., str],
     out_dir: Path,
     wait_records: Records,
-    endpoint: Emulator,
+    endpoint: EmbeddedEndpoint,
 ) -> None:
     assert endpoint.events is not None
     fn = deploy("sink", env={"OUT_DIR": str(out_dir)})

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from endpoint_support import handler_zip
 
 from lambda_harness import proc
-from lambda_harness.emulator import control
-from lambda_harness.emulator.server import Emulator
+from lambda_harness.endpoint import control
+from lambda_harness.endpoint.server import EmbeddedEndpoint
+from support.endpoint import handler_zip
 
 MIRROR = Path(os.environ.get("LAMBDA_HARNESS_TF_PLUGIN_DIR", "/opt/tf-plugins"))
 
@@ -145,7 +145,7 @@ def _terraform(workdir: Path, url: str, *args: str) -> proc.Completed:
 
 @pytest.mark.slow
 def test_terraform_creates_a_worker_repo_and_triggers_run(
-    endpoint: Emulator, tmp_path: Path, aws: Callable[[str], Any]
+    endpoint: EmbeddedEndpoint, tmp_path: Path, aws: Callable[[str], Any]
 ) -> None:
     if shutil.which("terraform") is None or not MIRROR.is_dir():
         pytest.skip("terraform or the provider mirror is not installed")

@@ -12,9 +12,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from endpoint_support import handler_zip
 
-from lambda_harness.emulator.server import Emulator
+from lambda_harness.endpoint.server import EmbeddedEndpoint
+from support.endpoint import handler_zip
 
 URL_HANDLERS = """
 import base64, json
@@ -85,7 +85,9 @@ def url_id(aws: Callable[[str], Any], name: str) -> str:
     return str(urlsplit(url).hostname).split(".", 1)[0]
 
 
-def test_path_form_get_with_query_and_cookies(endpoint: Emulator, url_functions: dict[str, str]) -> None:
+def test_path_form_get_with_query_and_cookies(
+    endpoint: EmbeddedEndpoint, url_functions: dict[str, str]
+) -> None:
     name = url_functions["web"]
     status, headers, body, cookies = request(
         f"{endpoint.url}/_harness/url/{name}/items/42?a=1&a=2&b=x",
@@ -116,7 +118,7 @@ def test_path_form_get_with_query_and_cookies(endpoint: Emulator, url_functions:
 
 
 def test_host_form_post_text_and_binary(
-    endpoint: Emulator, url_functions: dict[str, str], aws: Callable[[str], Any]
+    endpoint: EmbeddedEndpoint, url_functions: dict[str, str], aws: Callable[[str], Any]
 ) -> None:
     url_id_ = url_id(aws, url_functions["web"])
     host = f"{url_id_}.lambda-url.us-east-1.localhost:{endpoint.port}"
@@ -148,20 +150,20 @@ def test_host_form_post_text_and_binary(
     assert seen["body"] == "raw-bytes"  # the handler decoded it
 
 
-def test_plain_result_is_json_200(endpoint: Emulator, url_functions: dict[str, str]) -> None:
+def test_plain_result_is_json_200(endpoint: EmbeddedEndpoint, url_functions: dict[str, str]) -> None:
     status, headers, body, _ = request(f"{endpoint.url}/_harness/url/{url_functions['plain']}/hi")
     assert status == 200
     assert headers["Content-Type"] == "application/json"
     assert json.loads(body) == {"hello": "/hi"}
 
 
-def test_raising_handler_is_502(endpoint: Emulator, url_functions: dict[str, str]) -> None:
+def test_raising_handler_is_502(endpoint: EmbeddedEndpoint, url_functions: dict[str, str]) -> None:
     status, _, body, _ = request(f"{endpoint.url}/_harness/url/{url_functions['broken']}/")
     assert status == 502
     assert json.loads(body) == {"message": "Internal Server Error"}
 
 
-def test_unknown_function_and_url_id_are_404(endpoint: Emulator, deploy: Callable[..., str]) -> None:
+def test_unknown_function_and_url_id_are_404(endpoint: EmbeddedEndpoint, deploy: Callable[..., str]) -> None:
     status, _, body, _ = request(f"{endpoint.url}/_harness/url/no-such-fn/")
     assert (status, json.loads(body)) == (404, {"message": "Not Found"})
     without_url = deploy("echo")  # exists, but has no function URL
@@ -170,7 +172,7 @@ def test_unknown_function_and_url_id_are_404(endpoint: Emulator, deploy: Callabl
     assert request(f"{endpoint.url}/", headers={"Host": host})[0] == 404
 
 
-def test_cors_preflight_and_origin_header(endpoint: Emulator, url_functions: dict[str, str]) -> None:
+def test_cors_preflight_and_origin_header(endpoint: EmbeddedEndpoint, url_functions: dict[str, str]) -> None:
     url = f"{endpoint.url}/_harness/url/{url_functions['web']}/x"
     status, headers, _, _ = request(
         url,
@@ -190,7 +192,7 @@ def test_cors_preflight_and_origin_header(endpoint: Emulator, url_functions: dic
 
 
 def test_url_invocations_are_logged_like_invoke(
-    endpoint: Emulator, url_functions: dict[str, str], aws: Callable[[str], Any]
+    endpoint: EmbeddedEndpoint, url_functions: dict[str, str], aws: Callable[[str], Any]
 ) -> None:
     name = url_functions["plain"]
     _, headers, _, _ = request(f"{endpoint.url}/_harness/url/{name}/logged")
@@ -199,7 +201,7 @@ def test_url_invocations_are_logged_like_invoke(
     assert any(f"START RequestId: {request_id}" in e["message"] for e in events)
 
 
-def test_repeated_headers_are_comma_joined(endpoint: Emulator, url_functions: dict[str, str]) -> None:
+def test_repeated_headers_are_comma_joined(endpoint: EmbeddedEndpoint, url_functions: dict[str, str]) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", endpoint.port, timeout=120)
     try:
         conn.putrequest("GET", f"/_harness/url/{url_functions['web']}/dup")
@@ -214,7 +216,9 @@ def test_repeated_headers_are_comma_joined(endpoint: Emulator, url_functions: di
     assert seen["headers"]["x-dup"] == "one,two"
 
 
-def test_throttled_function_is_429(endpoint: Emulator, aws: Callable[[str], Any], role_arn: str) -> None:
+def test_throttled_function_is_429(
+    endpoint: EmbeddedEndpoint, aws: Callable[[str], Any], role_arn: str
+) -> None:
     lam = aws("lambda")
     name = f"url-throttled-{uuid.uuid4().hex[:6]}"
     lam.create_function(

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from lambda_harness import pipeline
-from lambda_harness.scaffold import new_function
+from lambda_harness.scaffold.new import new_function
 from lambda_harness.settings import load_settings
 from lambda_harness.ui import PlainUI
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from lambda_harness.errors import ContainerError
-from lambda_harness.inventory import Inventory
 from lambda_harness.pipeline import apply_only, embedded_endpoint, endpoint_healthy
 from lambda_harness.settings import Settings, load_settings
+from lambda_harness.terraform.inventory import Inventory
 from lambda_harness.ui import PlainUI
 
 

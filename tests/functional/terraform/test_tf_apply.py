@@ -8,13 +8,13 @@ from pathlib import Path
 
 import boto3
 import pytest
-from tf_helpers import copy_project, harness_environ, make_settings, snapshot
 
-from lambda_harness.inventory import Inventory
 from lambda_harness.settings import Settings
-from lambda_harness.terraform import Terraform, deploy, inventory_path, state_as_show_json
-from lambda_harness.tf.staging import OVERRIDE_NAME, TFLOCAL_OVERRIDE
+from lambda_harness.terraform.deploy import Terraform, deploy, inventory_path, state_as_show_json
+from lambda_harness.terraform.inventory import Inventory
+from lambda_harness.terraform.staging import OVERRIDE_NAME, TFLOCAL_OVERRIDE
 from lambda_harness.ui import PlainUI
+from support.terraform import copy_project, harness_environ, make_settings, snapshot
 
 pytestmark = pytest.mark.slow
 

@@ -6,13 +6,13 @@ import io
 from pathlib import Path
 
 import pytest
-from tf_helpers import PROVIDER, harness_environ, make_settings, snapshot, write_project
 
 from lambda_harness.errors import TerraformError
-from lambda_harness.terraform import Terraform, deploy
-from lambda_harness.tf import mirror
-from lambda_harness.tf.staging import TFLOCAL_OVERRIDE
+from lambda_harness.terraform import mirror
+from lambda_harness.terraform.deploy import Terraform, deploy
+from lambda_harness.terraform.staging import TFLOCAL_OVERRIDE
 from lambda_harness.ui import PlainUI
+from support.terraform import PROVIDER, harness_environ, make_settings, snapshot, write_project
 
 pytestmark = pytest.mark.slow
 

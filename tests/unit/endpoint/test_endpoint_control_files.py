@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lambda_harness.emulator import control
-from lambda_harness.errors import EmulatorError
+from lambda_harness.endpoint import control
+from lambda_harness.errors import EndpointError
 from lambda_harness.settings import Settings
 
 
@@ -47,7 +47,7 @@ def test_unreadable_pid_file_is_cleaned_up(settings: Settings) -> None:
 
 
 def test_wait_healthy_gives_up_when_the_process_died(settings: Settings) -> None:
-    with pytest.raises(EmulatorError, match="exited before"):
+    with pytest.raises(EndpointError, match="exited before"):
         control.wait_healthy(
             "http://127.0.0.1:9",
             30,
@@ -59,7 +59,7 @@ def test_wait_healthy_gives_up_when_the_process_died(settings: Settings) -> None
 
 def test_wait_healthy_times_out(settings: Settings) -> None:
     ticks = iter([0.0, 100.0])
-    with pytest.raises(EmulatorError, match=r"not healthy after 5s \(HTTP 503\)"):
+    with pytest.raises(EndpointError, match=r"not healthy after 5s \(HTTP 503\)"):
         control.wait_healthy(
             "http://127.0.0.1:9",
             5,

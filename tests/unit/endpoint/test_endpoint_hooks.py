@@ -10,9 +10,9 @@ from moto.events.models import Rule
 from moto.s3 import notifications
 from moto.sqs.models import Queue
 
-from lambda_harness.emulator import hooks
-from lambda_harness.emulator.runtime.model import InvokeResult, ThrottledError
-from lambda_harness.errors import EmulatorError
+from lambda_harness.endpoint import hooks
+from lambda_harness.endpoint.runtime.model import InvokeResult, ThrottledError
+from lambda_harness.errors import EndpointError
 
 
 class FakeService:
@@ -64,7 +64,7 @@ def test_install_and_uninstall_restore_moto() -> None:
     try:
         assert hooks.installed()
         assert vars(LambdaFunction)["invoke"] is not before[0]
-        with pytest.raises(EmulatorError, match="already running in this process"):
+        with pytest.raises(EndpointError, match="already running in this process"):
             hooks.install(hooks.Targets(FakeService(), FakeEvents()))  # type: ignore[arg-type]
     finally:
         hooks.uninstall()

@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 from werkzeug.test import Client
 
-from lambda_harness.emulator.http_api import (
+from lambda_harness.endpoint.front import (
     HarnessApp,
     client_context,
     credential_scope,
     reject,
     result_headers,
 )
-from lambda_harness.emulator.invoke import ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT
-from lambda_harness.emulator.runtime.model import InvokeResult
+from lambda_harness.endpoint.invoke import ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT
+from lambda_harness.endpoint.runtime.model import InvokeResult
 
 
 def moto_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:

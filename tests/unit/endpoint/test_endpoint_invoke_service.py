@@ -9,9 +9,9 @@ from typing import Any, ClassVar
 
 import pytest
 
-from lambda_harness.emulator.invoke import AsyncPolicy, InvokeService, log_tail
-from lambda_harness.emulator.runtime.model import FunctionConfig, InvokeResult, ThrottledError
-from lambda_harness.errors import EmulatorError
+from lambda_harness.endpoint.invoke import AsyncPolicy, InvokeService, log_tail
+from lambda_harness.endpoint.runtime.model import FunctionConfig, InvokeResult, ThrottledError
+from lambda_harness.errors import EndpointError
 
 
 @dataclass
@@ -48,7 +48,7 @@ class FakeRuntime:
         if step == "throttle":
             raise ThrottledError("slow down", "ReservedFunctionConcurrentInvocationLimitExceeded")
         if step == "fault":
-            raise EmulatorError("no interpreter")
+            raise EndpointError("no interpreter")
         failed = step == "error"
         return InvokeResult(
             request_id=request_id or "",
@@ -183,7 +183,7 @@ def test_maximum_retry_attempts_lowers_retries() -> None:
 def test_submit_after_shutdown_is_refused() -> None:
     svc, _, _ = service([])
     svc.shutdown()
-    with pytest.raises(EmulatorError, match="shutting down"):
+    with pytest.raises(EndpointError, match="shutting down"):
         svc.submit(FakeFunction(), b"{}")
 
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from lambda_harness.emulator.eventbridge import aws_event, scheduled_event, target_input
-from lambda_harness.emulator.runtime.model import InvokeResult
-from lambda_harness.emulator.s3_events import enrich, next_sequencer
-from lambda_harness.emulator.sns_events import sns_record
-from lambda_harness.emulator.sqs_poller import failed_item_ids, passes_filters, sqs_record
+from lambda_harness.endpoint.runtime.model import InvokeResult
+from lambda_harness.endpoint.sources.eventbridge import aws_event, scheduled_event, target_input
+from lambda_harness.endpoint.sources.s3 import enrich, next_sequencer
+from lambda_harness.endpoint.sources.sns import sns_record
+from lambda_harness.endpoint.sources.sqs import failed_item_ids, passes_filters, sqs_record
 
 
 @dataclass

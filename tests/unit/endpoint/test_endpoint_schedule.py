@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lambda_harness.emulator.schedule import Cron, Rate, parse_schedule
-from lambda_harness.errors import EmulatorError
+from lambda_harness.endpoint.sources.schedule import Cron, Rate, parse_schedule
+from lambda_harness.errors import EndpointError
 
 NOON = datetime(2026, 11, 28, 12, 0, 30, tzinfo=UTC)  # a Saturday
 
@@ -65,10 +65,10 @@ def test_cron_next_is_strictly_after() -> None:
     ],
 )
 def test_bad_expressions(expression: str, message: str) -> None:
-    with pytest.raises(EmulatorError, match=message):
+    with pytest.raises(EndpointError, match=message):
         parse_schedule(expression)
 
 
 def test_cron_that_never_fires() -> None:
-    with pytest.raises(EmulatorError, match="never fires"):
+    with pytest.raises(EndpointError, match="never fires"):
         parse_schedule("cron(0 0 1 JAN ? 2199)").next_after(NOON)

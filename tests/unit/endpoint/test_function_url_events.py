@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from lambda_harness.emulator.function_urls import (
+from lambda_harness.endpoint.sources.function_urls import (
     Route,
     UrlRequest,
     UrlTarget,

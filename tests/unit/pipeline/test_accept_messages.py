@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from lambda_harness.emulator.control import down_command
+from lambda_harness.endpoint.control import down_command
 from lambda_harness.errors import ConfigError, InvocationError
-from lambda_harness.inventory import Inventory
-from lambda_harness.invoker import Invocation, read_event_source
 from lambda_harness.pipeline import classify_smoke, source_paths
-from lambda_harness.report import (
+from lambda_harness.settings import load_settings
+from lambda_harness.terraform.inventory import Inventory
+from lambda_harness.testing.invoker import Invocation, read_event_source
+from lambda_harness.testing.results import (
     ResultsRecorder,
     failure_message,
     failure_texts,
@@ -22,7 +23,6 @@ from lambda_harness.report import (
     init_failed,
     log_excerpt,
 )
-from lambda_harness.settings import load_settings
 
 BOILERPLATE = (
     "[WARNING]\t2026-11-28T14:43:15.196Z\t\tLAMBDA_WARNING: Unhandled exception. The most likely cause "

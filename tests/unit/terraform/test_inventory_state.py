@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from lambda_harness.errors import ConfigError
-from lambda_harness.inventory import Inventory, declaration_of, function_name_of, module_dirs_from
+from lambda_harness.terraform.inventory import Inventory, declaration_of, function_name_of, module_dirs_from
 
 ARN = "arn:aws:lambda:eu-west-1:123456789012:function:"
 APIGW = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/"

@@ -8,8 +8,8 @@ import pytest
 
 from lambda_harness.errors import TerraformError
 from lambda_harness.settings import load_settings
-from lambda_harness.tf import env as tfenv
-from lambda_harness.tf.runner import Terraform
+from lambda_harness.terraform import env as tfenv
+from lambda_harness.terraform.runner import Terraform
 from lambda_harness.ui import PlainUI
 
 HOST = {

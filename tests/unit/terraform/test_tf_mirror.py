@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lambda_harness.errors import ConfigError
-from lambda_harness.tf import mirror
+from lambda_harness.terraform import mirror
 
 
 def make_mirror(

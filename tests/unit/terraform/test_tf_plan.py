@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lambda_harness.tf.plan import PlannedChange, perpetual_diff_message, planned_changes
+from lambda_harness.terraform.plan import PlannedChange, perpetual_diff_message, planned_changes
 
 PLAN = {
     "resource_changes": [

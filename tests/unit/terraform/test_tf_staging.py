@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lambda_harness.errors import ConfigError, TerraformError
-from lambda_harness.tf import staging
+from lambda_harness.terraform import staging
 
 
 def project(tmp_path: Path) -> Path:

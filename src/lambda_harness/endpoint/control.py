@@ -1,0 +1,286 @@
+"""Running the endpoint: in the foreground, detached in the background, and poking it.
+
+``lambda-harness up`` -> ``serve_foreground``; ``up --detach`` -> ``start_detached``
+(a ``python -m lambda_harness up`` child with ``.harness/endpoint.pid`` and
+``.harness/endpoint.log``); ``down`` -> ``stop_detached``; ``trigger`` -> ``trigger``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from lambda_harness import proc
+from lambda_harness.endpoint.ports import bind
+from lambda_harness.errors import EndpointError
+from lambda_harness.fsutil import atomic_file, write_json_atomic
+from lambda_harness.settings import Settings
+from lambda_harness.ui import UI
+
+#: Loopback only: never send the harness's own requests through an HTTP(S)_PROXY.
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+#: Endpoints this process started: kept so they are reaped (and not reported as leaked) when stopped.
+_children: dict[int, subprocess.Popen[bytes]] = {}
+
+PID_FILE = "endpoint.pid"
+INFO_FILE = "endpoint.json"
+LOG_FILE = "endpoint.log"
+
+
+def pid_file(settings: Settings) -> Path:
+    """``.harness/endpoint.pid``: the detached endpoint's pid (``endpoint.json`` adds url and log)."""
+    return settings.harness_dir / PID_FILE
+
+
+def info_file(settings: Settings) -> Path:
+    """``.harness/endpoint.json``: ``{"pid", "url", "log"}`` of the detached endpoint."""
+    return settings.harness_dir / INFO_FILE
+
+
+def make_runtime(settings: Settings, ui: UI | None) -> Any:
+    """The Lambda runtime the endpoint runs functions on (work dir under .harness)."""
+    from lambda_harness.endpoint.runtime import LambdaRuntime
+
+    return LambdaRuntime(
+        cache_dir=settings.cache_dir,
+        work_dir=settings.harness_dir / "runtime",
+        max_concurrency=settings.max_concurrency,
+        allow_runtime_fallback=settings.allow_runtime_fallback,
+        ui=ui,
+    )
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    # `down` sends SIGINT first, a service manager SIGTERM: both shut down cleanly.
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    # A shell's `cmd &` starts us with SIGINT ignored; `down` and Ctrl-C must still work.
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
+
+
+def serve_foreground(settings: Settings, ui: UI, *, stop: threading.Event | None = None) -> None:
+    """Serve until Ctrl-C (or SIGTERM, or ``stop`` set); then stop the server and every worker."""
+    from lambda_harness.endpoint.server import EmbeddedEndpoint
+
+    stop = stop or threading.Event()
+    runtime = make_runtime(settings, ui)
+    try:
+        with _sigterm_as_interrupt(), EmbeddedEndpoint(settings, runtime, ui) as emulator:
+            ui.info(f"AWS endpoint on {emulator.url}  (AWS_ENDPOINT_URL={emulator.url}; Ctrl-C stops it)")
+            try:
+                while not stop.wait(0.5):
+                    pass
+            except KeyboardInterrupt:
+                ui.info("stopping the endpoint ...")
+    finally:
+        runtime.shutdown()
+
+
+def probe_health(url: str) -> str | None:
+    """None when ``GET url/_harness/health`` answers 200, else what went wrong."""
+    try:
+        with _opener.open(f"{url}/_harness/health", timeout=2) as resp:
+            return None if resp.status == 200 else f"HTTP {resp.status}"
+    except (urllib.error.URLError, OSError) as exc:
+        return str(getattr(exc, "reason", exc))
+
+
+def wait_healthy(
+    url: str,
+    timeout: float,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    alive: Callable[[], bool] = lambda: True,
+    probe: Callable[[str], str | None] = probe_health,
+) -> None:
+    """Return once the endpoint at ``url`` is healthy; EndpointError after ``timeout`` seconds."""
+    deadline = clock() + timeout
+    while True:
+        problem = probe(url)
+        if problem is None:
+            return
+        if not alive():
+            raise EndpointError(f"the endpoint process exited before {url} became healthy")
+        if clock() >= deadline:
+            raise EndpointError(f"the endpoint at {url} was not healthy after {timeout:.0f}s ({problem})")
+        sleep(0.1)
+
+
+def _read_pid_file(settings: Settings) -> dict[str, Any] | None:
+    """What is known of the detached endpoint: None without a pid file, {} for an unreadable one."""
+    try:
+        pid = int(pid_file(settings).read_text(encoding="utf-8").strip())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {}
+    try:
+        info = json.loads(info_file(settings).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        info = {}
+    return {**(info if isinstance(info, dict) else {}), "pid": pid}
+
+
+def _forget(settings: Settings) -> None:
+    pid_file(settings).unlink(missing_ok=True)
+    info_file(settings).unlink(missing_ok=True)
+
+
+def _is_ours(pid: int) -> bool:
+    """Alive, not a zombie, and running lambda_harness (a recycled pid is left alone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    state = stat.rsplit(")", 1)[-1].split()[0]
+    return state != "Z" and b"lambda_harness" in cmdline
+
+
+def down_command(settings: Settings, cwd: Path | None = None) -> str:
+    """The ``lambda-harness down`` line that finds this endpoint's pid file from where the user is."""
+    here = (cwd or Path.cwd()).resolve()
+    if settings.project_dir == here:
+        return "lambda-harness down"
+    return f"lambda-harness down --project {settings.project_dir}"
+
+
+def start_detached(settings: Settings, *, timeout: float = 60.0) -> int:
+    """Start ``python -m lambda_harness up`` in the background; its pid once it is healthy."""
+    running = _read_pid_file(settings)
+    if running and isinstance(running.get("pid"), int) and _is_ours(running["pid"]):
+        raise EndpointError(
+            f"an endpoint is already running in the background (pid {running['pid']}, {running.get('url')}); "
+            f"stop it with: {down_command(settings)}"
+        )
+    bind(settings.host, settings.port).close()  # fail here, with the clear message, if the port is taken
+    settings.harness_dir.mkdir(parents=True, exist_ok=True)
+    log_path = settings.harness_dir / LOG_FILE
+    argv = [
+        sys.executable,
+        "-m",
+        "lambda_harness",
+        "up",
+        "--project",
+        str(settings.project_dir),
+        "--host",
+        settings.host,
+        "--port",
+        str(settings.port),
+    ]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    with log_path.open("ab") as log:
+        child = proc.spawn(
+            argv, cwd=settings.project_dir, env=env, stdout=log.fileno(), stderr=subprocess.STDOUT
+        )
+    _children[child.pid] = child
+    with atomic_file(pid_file(settings)) as tmp:  # readers never see a half-written pid
+        tmp.write_text(f"{child.pid}\n", encoding="utf-8")
+    record = {"pid": child.pid, "url": settings.endpoint_url, "log": str(log_path)}
+    write_json_atomic(info_file(settings), record)
+    try:
+        wait_healthy(settings.endpoint_url, timeout, alive=lambda: child.poll() is None)
+    except EndpointError as exc:
+        proc.stop(child)
+        _children.pop(child.pid, None)
+        _forget(settings)
+        raise EndpointError(f"{exc}\n--- {log_path} ---\n{_tail(log_path)}") from None
+    return child.pid
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _wait_gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reap it when it is our own child (tests, scripts)
+        if not _is_ours(pid):
+            return True
+        time.sleep(0.05)
+    return not _is_ours(pid)
+
+
+def stop_detached(settings: Settings, *, grace: float = 10.0) -> bool:
+    """Stop the endpoint named in the pid file (SIGINT, then TERM, then KILL); False if none ran."""
+    record = _read_pid_file(settings)
+    if record is None:
+        return False
+    pid = record.get("pid")
+    stopped = False
+    child = _children.pop(pid, None) if isinstance(pid, int) else None
+    if child is not None:
+        proc.stop(child, grace=grace)
+        stopped = True
+    elif isinstance(pid, int) and _is_ours(pid):
+        for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+            if _wait_gone(pid, wait):
+                break
+        stopped = True
+    _forget(settings)
+    return stopped
+
+
+def trigger(settings: Settings, rule: str, *, bus: str | None = None) -> list[str]:
+    """Fire EventBridge rule ``rule`` on the running endpoint; the functions it delivered to."""
+    url = f"{settings.endpoint_url}/_harness/trigger/{urllib.parse.quote(rule, safe='')}"
+    if bus:
+        url += f"?bus={urllib.parse.quote(bus)}"
+    request = urllib.request.Request(url, data=b"", method="POST")  # noqa: S310 - loopback URL
+    try:
+        with _opener.open(request, timeout=30) as resp:
+            answer = json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            raise EndpointError(
+                f"rule {rule} does not exist on {settings.endpoint_url}; list rules with "
+                f"`aws --endpoint-url {settings.endpoint_url} events list-rules`"
+            ) from None
+        raise EndpointError(f"trigger {rule}: {settings.endpoint_url} answered HTTP {exc.code}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise EndpointError(
+            f"no endpoint answers at {settings.endpoint_url} ({getattr(exc, 'reason', exc)}); "
+            "start it with: lambda-harness up"
+        ) from None
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        raise EndpointError(
+            f"trigger {rule}: {settings.endpoint_url} did not answer like a lambda-harness endpoint "
+            "(LocalStack has no /_harness/trigger); fire the rule there with `aws events put-events` "
+            "or point --port at `lambda-harness up`"
+        )
+    return [str(name) for name in answer.get("delivered", [])]

@@ -1,0 +1,108 @@
+"""What the runtime is given (``FunctionConfig``) and what it answers (``InvokeResult``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from lambda_harness.errors import EndpointError
+
+#: Lambda's Python runtimes this emulator runs (identifier -> CPython version).
+SUPPORTED_RUNTIMES: dict[str, tuple[int, int]] = {f"python3.{minor}": (3, minor) for minor in range(9, 15)}
+
+#: Lambda refuses a synchronous response larger than this (bytes) with Function.ResponseSizeTooLarge.
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    """One function version as the runtime needs it (agreed in INTERFACES.md)."""
+
+    name: str
+    version: str
+    handler: str
+    runtime: str
+    architecture: str
+    memory_mb: int
+    timeout_s: float
+    environment: Mapping[str, str]
+    code_sha256: str
+    code_zip: bytes
+    layers: tuple[bytes, ...]
+    region: str
+    account_id: str
+    role_arn: str
+    reserved_concurrency: int | None
+    endpoint_url: str
+
+    @property
+    def arn(self) -> str:
+        """The invoked function ARN (qualified unless ``$LATEST``)."""
+        base = f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.name}"
+        return base if self.version == "$LATEST" else f"{base}:{self.version}"
+
+
+@dataclass(frozen=True)
+class InvokeResult:
+    """The outcome of one invocation; a handler's failure is a result, not an exception."""
+
+    request_id: str
+    payload: bytes
+    function_error: str | None
+    error_type: str | None
+    log: str
+    duration_ms: float
+    billed_ms: int
+    init_ms: float | None
+    max_memory_mb: int
+    cold: bool
+
+
+class ThrottledError(EndpointError):
+    """No execution environment may take the invocation (AWS: 429 TooManyRequestsException).
+
+    ``reason`` is AWS's ``Reason`` field: ``ReservedFunctionConcurrentInvocationLimitExceeded``
+    or ``ConcurrentInvocationLimitExceeded``.
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class InterpreterNotFound(EndpointError):
+    """No CPython matching the function's runtime is installed (and fallback is off)."""
+
+
+def python_version_of(fn_name: str, runtime: str) -> tuple[int, int]:
+    """``python3.12`` -> ``(3, 12)``, or an error naming the function and the supported runtimes."""
+    try:
+        return SUPPORTED_RUNTIMES[runtime]
+    except KeyError:
+        raise EndpointError(
+            f"function {fn_name} declares runtime {runtime!r}, which lambda-harness cannot run; "
+            f"supported: {', '.join(SUPPORTED_RUNTIMES)}"
+        ) from None
+
+
+def fingerprint(fn: FunctionConfig, layer_digests: tuple[str, ...]) -> str:
+    """Everything that makes an execution environment reusable; a change retires old ones."""
+    data = {
+        "name": fn.name,
+        "version": fn.version,
+        "handler": fn.handler,
+        "runtime": fn.runtime,
+        "arch": fn.architecture,
+        "memory": fn.memory_mb,
+        "timeout": fn.timeout_s,
+        "env": sorted(fn.environment.items()),
+        "code": fn.code_sha256,
+        "layers": layer_digests,
+        "region": fn.region,
+        "account": fn.account_id,
+        "role": fn.role_arn,
+        "endpoint": fn.endpoint_url,
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:24]

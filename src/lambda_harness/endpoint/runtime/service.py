@@ -1,0 +1,185 @@
+"""``LambdaRuntime``: run a function's handler in a real process, like AWS Lambda does."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+
+from lambda_harness.endpoint.runtime.env import Paths, reserved_overrides
+from lambda_harness.endpoint.runtime.interpreters import InterpreterFinder
+from lambda_harness.endpoint.runtime.layout import CodeStore, RuntimeFolders, host_machine
+from lambda_harness.endpoint.runtime.model import FunctionConfig, InvokeResult, fingerprint
+from lambda_harness.endpoint.runtime.outcome import INIT_LIMIT_S
+from lambda_harness.endpoint.runtime.pool import Pool
+from lambda_harness.endpoint.runtime.worker import Worker, WorkerSpec
+from lambda_harness.ui import UI
+
+logger = logging.getLogger(__name__)
+
+_SPEC_CACHE = 128
+
+
+class LambdaRuntime:
+    """Execution environments for every function: cold starts, warm reuse, errors as AWS shows them.
+
+    ``invoke`` is thread-safe and blocks until the invocation ends. It raises
+    ``EndpointError`` only for harness faults (no interpreter, bad zip, hash mismatch)
+    and ``ThrottledError`` when no environment may take the call; a handler's
+    failure is an ``InvokeResult`` with ``function_error`` set.
+
+    Beyond the agreed arguments: ``interpreters`` (where to look for CPythons), ``clock``
+    (idle reclaim), ``throttle_wait_s`` (how long a call waits for a free slot under
+    ``max_concurrency``) and ``init_limit_s`` (Lambda's 10 s init phase) exist for tests.
+    """
+
+    def __init__(
+        self,
+        *,
+        cache_dir: Path,
+        work_dir: Path,
+        max_concurrency: int = 50,
+        allow_runtime_fallback: bool = False,
+        idle_timeout_s: float = 300.0,
+        ui: UI | None = None,
+        interpreters: InterpreterFinder | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        throttle_wait_s: float = 60.0,
+        init_limit_s: float = INIT_LIMIT_S,
+    ) -> None:
+        self.allow_runtime_fallback = allow_runtime_fallback
+        self.init_limit_s = init_limit_s
+        self.ui = ui
+        self.interpreters = interpreters or InterpreterFinder.from_environ(os.environ)
+        self.runtimes = RuntimeFolders(cache_dir)
+        self.code = CodeStore(work_dir)
+        self.pool = Pool(
+            max_concurrency=max_concurrency,
+            idle_timeout_s=idle_timeout_s,
+            clock=clock,
+            throttle_wait_s=throttle_wait_s,
+        )
+        self._specs: OrderedDict[str, WorkerSpec] = OrderedDict()
+        self._lock = threading.Lock()
+        self._warned: set[str] = set()
+        self._stop = threading.Event()
+        self._reaper: threading.Thread | None = None
+
+    def prepare(self, fn: FunctionConfig) -> None:
+        """Check the interpreter, install the runtime folder and extract code and layers now."""
+        self._spec(fn)
+
+    def invoke(
+        self,
+        fn: FunctionConfig,
+        payload: bytes,
+        *,
+        request_id: str | None = None,
+        client_context: str | None = None,
+        cognito_identity: str | None = None,
+    ) -> InvokeResult:
+        """Run one synchronous invocation of ``fn`` with ``payload`` (the event's JSON bytes)."""
+        spec = self._spec(fn)
+        self._start_reaper()
+        key = (fn.name, fn.version)
+        env, _cold = self.pool.lease(key, spec.fingerprint, fn.reserved_concurrency, lambda: Worker(spec))
+        assert isinstance(env, Worker)
+        reusable = False
+        try:
+            result = env.invoke(
+                request_id or str(uuid.uuid4()),
+                payload,
+                client_context=client_context,
+                cognito_identity=cognito_identity,
+            )
+            reusable = env.alive
+            return result
+        finally:
+            self.pool.release(key, env, reusable)
+
+    def reap_idle(self) -> int:
+        """Reclaim environments idle past ``idle_timeout_s`` (also done by a background thread)."""
+        return self.pool.reap_idle()
+
+    def shutdown(self) -> None:
+        """Stop every worker process; idempotent."""
+        self._stop.set()
+        self.pool.shutdown()
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _spec(self, fn: FunctionConfig) -> WorkerSpec:
+        digests = self.code.layer_digests(fn.layers)
+        fp = fingerprint(fn, digests)
+        with self._lock:
+            spec = self._specs.get(fp)
+            if spec is not None:
+                # Same configuration and CodeSha256: the code was verified when the spec was built.
+                self._specs.move_to_end(fp)
+                return spec
+        spec = self._build_spec(fn, fp)
+        with self._lock:
+            self._specs[fp] = spec
+            while len(self._specs) > _SPEC_CACHE:
+                self._specs.popitem(last=False)
+        return spec
+
+    def _build_spec(self, fn: FunctionConfig, fp: str) -> WorkerSpec:
+        interpreter, fallback = self.interpreters.resolve(fn.name, fn.runtime, self.allow_runtime_fallback)
+        notes = []
+        if fallback:
+            notes.append(f"WARNING lambda-harness: {fallback}")
+        machine = host_machine()
+        if fn.architecture == "arm64" and machine != "aarch64":
+            notes.append(
+                f"WARNING lambda-harness: function {fn.name} is arm64 but runs natively on {machine}: "
+                "pure-Python code behaves the same; native extensions built for aarch64 fail to import here"
+            )
+        bad = reserved_overrides(fn.environment)
+        if bad:
+            notes.append(
+                f"WARNING lambda-harness: reserved variables ignored (AWS rejects them): {', '.join(bad)}"
+            )
+        for note in notes:
+            self._warn_once(note)
+        paths = Paths(
+            task_root=self.code.task_root(fn),
+            opt_dir=self.code.opt_dir(fn),
+            runtime_dir=self.runtimes.ensure(interpreter, machine),
+            interpreter=interpreter.path,
+            python_version=interpreter.version,
+        )
+        return WorkerSpec(
+            fn=fn, paths=paths, fingerprint=fp, notes=tuple(notes), init_limit_s=self.init_limit_s
+        )
+
+    def _warn_once(self, note: str) -> None:
+        with self._lock:
+            if note in self._warned:
+                return
+            self._warned.add(note)
+        message = note.removeprefix("WARNING lambda-harness: ")
+        if self.ui is not None:
+            self.ui.warn(message)
+        else:
+            logger.warning("%s", message)
+
+    def _start_reaper(self) -> None:
+        if self._reaper is not None:
+            return
+        with self._lock:
+            if self._reaper is not None:
+                return
+            interval = min(max(self.pool.idle_timeout_s / 4, 0.05), 30.0)
+
+            def loop() -> None:
+                while not self._stop.wait(interval):
+                    self.pool.reap_idle()
+
+            self._reaper = threading.Thread(target=loop, name="lambda-runtime-reaper", daemon=True)
+            self._reaper.start()

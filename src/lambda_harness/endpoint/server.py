@@ -1,0 +1,178 @@
+"""``EmbeddedEndpoint``: one AWS endpoint (moto in-process + our Lambda runtime) on host:port.
+
+A werkzeug threaded server runs ``HarnessApp`` (our routes, then moto's
+``DomainDispatcherApplication``). Starting binds the socket ourselves (werkzeug
+would ``sys.exit`` on a taken port), installs the moto hooks, and starts the SQS
+poller and the EventBridge scheduler. The runtime is the caller's: ``stop`` does
+not shut it down.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from moto.moto_api._internal.models import moto_api_backend
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
+
+from lambda_harness.endpoint import hooks
+from lambda_harness.endpoint.cloudwatch import LogSink
+from lambda_harness.endpoint.front import HarnessApp, InvokeRoute
+from lambda_harness.endpoint.invoke import AsyncPolicy, InvokeService, Runtime
+from lambda_harness.endpoint.ports import bind
+from lambda_harness.endpoint.sources.eventbridge import EventBridge, Scheduler
+from lambda_harness.endpoint.sources.sqs import SqsPoller
+from lambda_harness.errors import EndpointError
+from lambda_harness.settings import Settings
+from lambda_harness.ui import UI
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Background timings; tests shorten them (AWS retries async after ~1 and ~2 minutes)."""
+
+    async_retry_delays_s: tuple[float, ...] = (60.0, 120.0)
+    sqs_poll_interval_s: float = 0.05
+    schedule_tick_s: float = 1.0
+
+
+class HarnessRequestHandler(MotoRequestHandler):
+    """moto's handler with TCP_NODELAY (else small responses wait for delayed ACKs) and quiet logs."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        logger.debug("%s %s -> %s", self.command, self.path, code)
+
+    def log(self, type: str, message: str, *args: Any) -> None:  # werkzeug's signature
+        logger.log(logging.ERROR if type == "error" else logging.DEBUG, message, *args)
+
+
+def reset_moto() -> None:
+    """Forget every AWS resource moto holds in this process (a fresh endpoint starts empty)."""
+    moto_api_backend.reset()
+
+
+class EmbeddedEndpoint:
+    """The embedded AWS endpoint; use as a context manager or ``start``/``stop``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        runtime: Runtime,
+        ui: UI,
+        *,
+        timing: Timing | None = None,
+        reset: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.runtime = runtime
+        self.ui = ui
+        self.timing = timing or Timing()
+        self.reset = reset
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self._port: int | None = None
+        self.service: InvokeService | None = None
+        self.events: EventBridge | None = None
+        self._poller: SqsPoller | None = None
+        self._scheduler: Scheduler | None = None
+        self._patched = False  # only the endpoint that patched moto may unpatch it
+
+    @property
+    def port(self) -> int:
+        """The bound port (the real one when settings.port is 0)."""
+        if self._port is None:
+            raise EndpointError("the endpoint is not started")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """``http://host:port`` clients and functions use (0.0.0.0 is reached via 127.0.0.1)."""
+        host = "127.0.0.1" if self.settings.host in ("0.0.0.0", "") else self.settings.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> EmbeddedEndpoint:
+        """Bind, patch moto, start the server and the background pollers."""
+        sock = bind(self.settings.host, self.settings.port)
+        if hooks.installed():
+            sock.close()
+            raise EndpointError("an endpoint is already running in this process; stop it first")
+        self._port = sock.getsockname()[1]
+        try:
+            if self.reset:
+                reset_moto()
+            self.service = InvokeService(
+                self.runtime,
+                LogSink(),
+                endpoint_url=self.url,
+                policy=AsyncPolicy(retry_delays_s=self.timing.async_retry_delays_s),
+            )
+            self.events = EventBridge(self.service)
+            hooks.install(hooks.Targets(self.service, self.events))
+            self._patched = True
+            app = HarnessApp(
+                DomainDispatcherApplication(create_backend_app),
+                InvokeRoute(self.service, self.settings.region),
+                self.events.trigger,
+            )
+            self._server = make_server(
+                self.settings.host,
+                self._port,
+                app,
+                threaded=True,
+                request_handler=HarnessRequestHandler,
+                fd=sock.fileno(),
+            )
+        except BaseException:
+            self._unpatch()
+            raise
+        finally:
+            sock.close()  # make_server duplicated the descriptor
+        self._thread = threading.Thread(target=self._server.serve_forever, name="lh-endpoint", daemon=True)
+        self._thread.start()
+        self._poller = SqsPoller(self.service, interval_s=self.timing.sqs_poll_interval_s)
+        self._poller.start()
+        self._scheduler = Scheduler(self.events, tick_s=self.timing.schedule_tick_s)
+        self._scheduler.start()
+        logger.info("endpoint listening on %s", self.url)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and polling, cancel queued retries, unpatch moto (idempotent)."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        for background in (self._poller, self._scheduler):
+            if background is not None:
+                background.stop()
+        self._poller = self._scheduler = None
+        if self.service is not None:
+            self.service.shutdown()  # cancels queued retries; running invocations finish
+        self._unpatch()
+
+    def _unpatch(self) -> None:
+        if self._patched:
+            hooks.uninstall()
+            self._patched = False
+
+    def __enter__(self) -> EmbeddedEndpoint:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -1,0 +1,245 @@
+"""Promotion: ship exactly the zip that passed, with the Terraform it passed with.
+
+``promote`` refuses (PromoteError, with the reason) when there is no
+attestation, a test failed, or the zip, the Terraform sources or the lock file
+changed since the tests ran. Otherwise it runs the team's REAL ``terraform
+init``/``plan``/``apply`` in the real terraform/ folder, with the real backend
+and the caller's own credentials and environment (nothing is scrubbed: this is
+the real deploy), then asks Lambda for every tested function's ``CodeSha256``
+and requires it to equal the attested zip's.
+
+Tests stand a moto endpoint in for AWS (the one edge that cannot run here): the
+"real" repo there has a local backend and its provider finds the endpoint
+through ``AWS_ENDPOINT_URL`` in ``terraform_cmd_env``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from lambda_harness import proc
+from lambda_harness.errors import CommandFailed, PromoteError
+from lambda_harness.fsutil import file_sha256
+from lambda_harness.promote.attestation import (
+    Attestation,
+    attestation_path,
+    attested_zip,
+    read_attestation,
+    terraform_files,
+    write_attestation,
+)
+from lambda_harness.settings import Settings
+from lambda_harness.terraform.plan import PlannedChange, planned_changes
+from lambda_harness.terraform.runner import TERRAFORM_HINT
+from lambda_harness.terraform.staging import OVERRIDE_NAME, TFLOCAL_OVERRIDE
+from lambda_harness.ui import UI
+
+__all__ = ["PromoteResult", "check_attestation", "promote", "verify_code", "write_attestation"]
+
+Confirm = Callable[[Sequence[PlannedChange]], bool]
+
+
+@dataclass(frozen=True)
+class PromoteResult:
+    """What promotion did: ``applied`` is False when it stopped after the plan (not confirmed)."""
+
+    applied: bool
+    plan_path: Path
+    changes: list[PlannedChange] = field(default_factory=list)
+    verified: list[str] = field(default_factory=list)
+
+
+def check_attestation(settings: Settings, att: Attestation) -> list[str]:
+    """Every reason not to promote, as sentences naming the file and the fix (empty: go)."""
+    problems = _result_problems(att)
+    zip_path = attested_zip(settings, att)
+    if not zip_path.is_file():
+        problems.append(f"the tested zip {zip_path} is gone; rebuild, re-run the tests, then promote")
+    elif file_sha256(zip_path).hex() != att.zip_sha256:
+        problems.append(
+            f"{zip_path} changed since the tests ran (sha256 {att.zip_sha256[:12]}... attested); "
+            "re-run the tests on this zip, then promote"
+        )
+    changed = _tf_changes(att.terraform_files, terraform_files(settings.terraform_dir))
+    if changed:
+        problems.append(
+            f"{settings.terraform_dir} changed since the tests ran ({'; '.join(changed)}); "
+            "re-run the tests, then promote"
+        )
+    problems += _lock_problems(settings, att)
+    for name in (TFLOCAL_OVERRIDE, OVERRIDE_NAME):
+        if (settings.terraform_dir / name).exists():
+            problems.append(
+                f"{settings.terraform_dir / name} exists in the real terraform/ folder and would "
+                "redirect the real deploy; delete it"
+            )
+    return problems
+
+
+def _result_problems(att: Attestation) -> list[str]:
+    if not att.results:
+        return ["the attestation records no test results; run the tests (`lambda-harness run`) first"]
+    failed = [
+        f"{name} ({counts.get('failed', 0)} failed)"
+        for name, counts in att.results.items()
+        if counts.get("failed", 0)
+    ]
+    untested = [
+        name
+        for name, counts in att.results.items()
+        if not counts.get("passed", 0) and not counts.get("failed", 0)
+    ]
+    problems = []
+    if failed:
+        problems.append(f"tests failed for: {', '.join(failed)}; fix them and re-run the tests")
+    if untested:
+        problems.append(
+            f"no test ran for: {', '.join(untested)}; add event cases under tests/integration/events/"
+        )
+    return problems
+
+
+def _tf_changes(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:
+    out = [f"added {p}" for p in sorted(set(after) - set(before))]
+    out += [f"removed {p}" for p in sorted(set(before) - set(after))]
+    out += [f"modified {p}" for p in sorted(set(before) & set(after)) if before[p] != after[p]]
+    return out
+
+
+def _lock_problems(settings: Settings, att: Attestation) -> list[str]:
+    lock = settings.lock_file if settings.lock_file is not None and settings.lock_file.is_file() else None
+    now = file_sha256(lock).hex() if lock else None
+    if now == att.lock_sha256:
+        return []
+    name = lock or att.lock_file or "the lock file"
+    return [f"{name} changed since the tests ran (dependencies differ from the tested zip); rebuild, re-test"]
+
+
+def promote(
+    settings: Settings,
+    ui: UI,
+    *,
+    terraform_cmd_env: Mapping[str, str] | None = None,
+    auto_approve: bool = False,
+    confirm: Confirm | None = None,
+) -> PromoteResult:
+    """Refuse with every reason, or plan and apply for real, then verify CodeSha256.
+
+    Without ``auto_approve``, ``confirm`` (the CLI's yes/no prompt) sees the plan;
+    with neither, promotion stops after saving the plan.
+    """
+    att = read_attestation(settings)
+    problems = check_attestation(settings, att)
+    if problems:
+        raise PromoteError(
+            f"promotion refused ({attestation_path(settings)}):\n  - " + "\n  - ".join(problems)
+        )
+    env = dict(os.environ) if terraform_cmd_env is None else dict(terraform_cmd_env)
+    real = _RealTerraform(settings, env)
+    planfile = settings.harness_dir / "promote.tfplan"
+    with ui.step(f"terraform init + plan in {settings.terraform_dir} (real backend)"):
+        real.run("init", "-input=false", "-no-color")
+        real.run("plan", "-input=false", "-no-color", f"-out={planfile}")
+        changes = planned_changes(json.loads(real.run("show", "-json", "-no-color", str(planfile)).stdout))
+    ui.table("promotion plan", ["change"], [[c.describe()] for c in changes] or [["no changes"]])
+    if not auto_approve and (confirm is None or not confirm(changes)):
+        ui.info(f"not applied; the plan is saved at {planfile}. Re-run with auto-approve to apply it.")
+        return PromoteResult(applied=False, plan_path=planfile, changes=changes)
+    if file_sha256(attested_zip(settings, att)).hex() != att.zip_sha256:
+        raise PromoteError(f"{att.zip_path} changed while planning; nothing applied. Re-test, then promote.")
+    with ui.step("terraform apply (real)"):
+        real.run("apply", "-input=false", "-no-color", str(planfile))
+    verified = verify_code(att, real.show(), env)
+    ui.info(f"promoted: {len(verified)} function(s) run the tested zip (CodeSha256 {att.zip_code_sha256})")
+    return PromoteResult(applied=True, plan_path=planfile, changes=changes, verified=verified)
+
+
+class _RealTerraform:
+    """terraform in the real folder with the caller's environment, unchanged."""
+
+    def __init__(self, settings: Settings, env: Mapping[str, str]) -> None:
+        self.cwd = settings.terraform_dir
+        self.env = env
+        self.bin = proc.which("terraform", TERRAFORM_HINT, path=env.get("PATH"))
+        self.verbose = settings.verbose
+
+    def run(self, *args: str) -> proc.Completed:
+        try:
+            return proc.run([self.bin, *args], cwd=self.cwd, env=self.env, stream=self.verbose)
+        except CommandFailed as exc:
+            raise PromoteError(f"real terraform {args[0]} failed in {self.cwd}:\n{exc}") from exc
+
+    def show(self) -> dict[str, Any]:
+        return dict(json.loads(self.run("show", "-json", "-no-color").stdout))
+
+
+def _state_functions(show: Mapping[str, Any]) -> dict[str, str]:
+    """function name -> ARN, from ``terraform show -json``."""
+
+    def walk(module: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+        yield from module.get("resources", [])
+        for child in module.get("child_modules", []):
+            yield from walk(child)
+
+    return {
+        str(r["values"].get("function_name")): str(r["values"].get("arn") or "")
+        for r in walk(show.get("values", {}).get("root_module", {}))
+        if r.get("type") == "aws_lambda_function" and r.get("mode") == "managed"
+    }
+
+
+def lambda_client(env: Mapping[str, str], region: str) -> Any:
+    """A boto3 Lambda client with the caller's credentials and endpoint from ``env``."""
+    session = boto3.Session(
+        aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
+        aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
+        aws_session_token=env.get("AWS_SESSION_TOKEN"),
+        profile_name=None if env.get("AWS_ACCESS_KEY_ID") else env.get("AWS_PROFILE"),
+        region_name=region,
+    )
+    endpoint = env.get("AWS_ENDPOINT_URL_LAMBDA") or env.get("AWS_ENDPOINT_URL")
+    return session.client("lambda", endpoint_url=endpoint or None)
+
+
+def verify_code(
+    att: Attestation,
+    show: Mapping[str, Any],
+    env: Mapping[str, str],
+    client_for: Callable[[Mapping[str, str], str], Any] = lambda_client,
+) -> list[str]:
+    """Every tested function must report the attested CodeSha256; PromoteError lists those that do not."""
+    deployed = _state_functions(show)
+    wrong: list[str] = []
+    for name in sorted(att.results):
+        arn = deployed.get(name)
+        if arn is None:
+            wrong.append(f"{name}: not in the Terraform state after apply")
+            continue
+        region = arn.split(":")[3] if arn.count(":") >= 6 else env.get("AWS_REGION", "us-east-1")
+        try:
+            config = client_for(env, region).get_function_configuration(FunctionName=arn or name)
+        except (BotoCoreError, ClientError) as exc:
+            raise PromoteError(
+                f"applied, but the CodeSha256 of {name} could not be read ({exc}); the deploy is done, "
+                f"the check is not: let these credentials call lambda:GetFunctionConfiguration on {arn}, "
+                "then compare it with the attestation's zip_code_sha256"
+            ) from exc
+        actual = config["CodeSha256"]
+        if actual != att.zip_code_sha256:
+            wrong.append(f"{name}: CodeSha256 {actual} != tested {att.zip_code_sha256}")
+    if wrong:
+        raise PromoteError(
+            "applied, but these functions do not run the tested zip:\n  - "
+            + "\n  - ".join(wrong)
+            + "\nCheck that their s3_key/filename point at the built dists.zip and that "
+            "source_code_hash uses filebase64sha256 of it."
+        )
+    return sorted(att.results)

@@ -1,0 +1,213 @@
+"""``lambda-harness new NAME --trigger KIND``: a new function that passes ``lambda-harness run`` at once.
+
+Writes three things, in the worker repo's own layout, and nothing else:
+``functions/<name>/app.py`` (+ ``__init__.py``), ``terraform/lambda_<name>.tf``
+(same shape as the other ``lambda_*.tf`` files, reusing the shared role,
+artifacts bucket and ``dists.zip`` object from main.tf), and an event case
+``tests/integration/events/<name>/default.json`` with its expected payload.
+Deleting those files removes the function again.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import re
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from lambda_harness.errors import ConfigError
+from lambda_harness.scaffold import templates as tpl
+from lambda_harness.settings import Settings
+from lambda_harness.ui import UI
+
+TRIGGERS = tpl.TRIGGERS
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_EXAMPLE_TIME = "2026-01-01T00:00:00Z"
+
+# What each generated .tf refers to in the shared Terraform (kind, name) -> why.
+REQUIRED = {
+    ("resource", "aws_s3_bucket.artifacts"): "the bucket holding dists.zip",
+    ("resource", "aws_s3_object.dists"): "the dists.zip object every function runs",
+    ("resource", "aws_iam_role.worker"): "the functions' shared role",
+    ("local", "common_env"): "the environment every function gets",
+    ("variable", "log_retention_days"): "the log groups' retention",
+    ("variable", "prefix"): "the prefix of every resource name",
+}
+
+
+def validate_name(name: str) -> None:
+    """A function name that works as a Python package, a Lambda name and a Terraform label."""
+    if not _NAME.match(name):
+        raise ConfigError(
+            f"function name {name!r} is not usable: it must be a Python identifier (letters, digits, "
+            "underscores, not starting with a digit) of at most 64 characters, e.g. daily_report"
+        )
+    if keyword.iskeyword(name) or name in sys.stdlib_module_names or name in ("worker_lib", "tests"):
+        raise ConfigError(
+            f"function name {name!r} would shadow a Python module in the Lambda package; pick another name"
+        )
+
+
+def declared_names(terraform_dir: Path) -> set[tuple[str, str]]:
+    """(kind, name) of every resource, variable and local declared in ``terraform_dir/*.tf``."""
+    found: set[tuple[str, str]] = set()
+    for tf in sorted(terraform_dir.glob("*.tf")):
+        text = tf.read_text(encoding="utf-8", errors="replace")
+        resources = re.findall(r'^\s*resource\s+"([^"]+)"\s+"([^"]+)"', text, re.M)
+        found |= {("resource", f"{t}.{n}") for t, n in resources}
+        found |= {("variable", n) for n in re.findall(r'^\s*variable\s+"([^"]+)"', text, re.M)}
+        for block in re.findall(r"^\s*locals\s*\{(.*?)^\}", text, re.M | re.S):
+            found |= {("local", n) for n in re.findall(r"^\s{1,4}([A-Za-z_][A-Za-z0-9_-]*)\s*=", block, re.M)}
+    return found
+
+
+def check_shared_terraform(terraform_dir: Path) -> None:
+    """ConfigError naming every shared declaration the generated .tf needs but main.tf lacks."""
+    missing = [
+        f"{kind} {name} ({why})"
+        for (kind, name), why in REQUIRED.items()
+        if (kind, name) not in declared_names(terraform_dir)
+    ]
+    if missing:
+        raise ConfigError(
+            f"{terraform_dir}: cannot add a function in the house style, missing: {'; '.join(missing)}. "
+            "Declare them (see this repo's terraform/main.tf) or write the function's .tf by hand."
+        )
+
+
+def planned_files(settings: Settings, name: str) -> dict[str, Path]:
+    """Where each generated file goes."""
+    events = settings.events_dir / name
+    return {
+        "init": settings.functions_dir / name / "__init__.py",
+        "app": settings.functions_dir / name / "app.py",
+        "tf": settings.terraform_dir / f"lambda_{name}.tf",
+        "event": events / "default.json",
+        "expected": events / "default.expected.json",
+    }
+
+
+def new_function(settings: Settings, name: str, trigger: str) -> list[Path]:
+    """Write the function, its Terraform and its event case; return the files written."""
+    validate_name(name)
+    if trigger not in TRIGGERS:
+        raise ConfigError(f"trigger {trigger!r} is not one of {', '.join(TRIGGERS)}")
+    files = planned_files(settings, name)
+    taken = [p for p in (files["app"].parent, files["tf"], files["event"].parent) if p.exists()]
+    if taken:
+        raise ConfigError(
+            f"function {name} already exists ({', '.join(str(p) for p in taken)}); pick another name, "
+            "or delete those files to remove it first"
+        )
+    if not settings.terraform_dir.is_dir():
+        raise ConfigError(f"terraform folder {settings.terraform_dir} does not exist; pass --project DIR")
+    check_shared_terraform(settings.terraform_dir)
+    contents = render(name, trigger)
+    for key, path in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(contents[key], encoding="utf-8")
+    return list(files.values())
+
+
+def _fill(text: str, values: Mapping[str, str]) -> str:
+    for token, value in values.items():
+        text = text.replace(token, value)
+    return text
+
+
+def render(name: str, trigger: str) -> dict[str, str]:
+    """The text of every generated file."""
+    values = {
+        "__NAME__": name,
+        "__TRIGGER__": trigger,
+        "__SUMMARY__": tpl.SUMMARY[trigger],
+        "__DESCRIPTION__": f"{name}: {tpl.SUMMARY[trigger].rstrip('.')}",
+        "__BUCKET__": name.lower().replace("_", "-"),
+    }
+    statements = tpl.LOGS_STATEMENT + tpl.TF_STATEMENTS.get(trigger, "")
+    tf = tpl.TF_FUNCTION.replace("__ENV__", tpl.TF_ENV.get(trigger, "")).replace("__STATEMENTS__", statements)
+    tf = _fill(tf + tpl.TF_TRIGGER[trigger], values)
+    event, expected = example_event(name, trigger)
+    return {
+        "init": "",
+        "app": _fill(tpl.HANDLER_HEAD + tpl.HANDLER_BODY[trigger], values),
+        "tf": tf,
+        "event": json.dumps(event, indent=2) + "\n",
+        "expected": json.dumps(expected, indent=2) + "\n",
+    }
+
+
+def example_event(name: str, trigger: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An event of the trigger's shape, and the payload subset the generated handler returns for it."""
+    if trigger == "schedule":
+        event = {
+            "version": "0",
+            "id": "00000000-0000-0000-0000-000000000000",
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": "123456789012",
+            "time": _EXAMPLE_TIME,
+            "region": "us-east-1",
+            "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{name}-hourly"],
+            "detail": {},
+        }
+        return event, {"ok": True, "function": name, "time": _EXAMPLE_TIME}
+    if trigger == "s3":
+        record = {
+            "eventVersion": "2.1",
+            "eventSource": "aws:s3",
+            "awsRegion": "us-east-1",
+            "eventTime": _EXAMPLE_TIME,
+            "eventName": "ObjectCreated:Put",
+            "s3": {
+                "s3SchemaVersion": "1.0",
+                "bucket": {"name": "example-bucket"},
+                "object": {"key": "example.json", "size": 2},
+            },
+        }
+        return {"Records": [record]}, {"ok": True, "objects": ["example-bucket/example.json"]}
+    if trigger == "sqs":
+        record = {
+            "messageId": "00000000-0000-0000-0000-000000000001",
+            "receiptHandle": "example",
+            "body": json.dumps({"hello": "world"}),
+            "attributes": {},
+            "messageAttributes": {},
+            "eventSource": "aws:sqs",
+            "awsRegion": "us-east-1",
+        }
+        return {"Records": [record]}, {"batchItemFailures": []}
+    if trigger == "api":
+        return (
+            {
+                "version": "2.0",
+                "routeKey": "$default",
+                "rawPath": "/",
+                "rawQueryString": "q=1",
+                "queryStringParameters": {"q": "1"},
+                "headers": {"host": "example.lambda-url"},
+                "requestContext": {"http": {"method": "GET", "path": "/"}},
+                "isBase64Encoded": False,
+            },
+            {"statusCode": 200},
+        )
+    return {"dry_run": True}, {"ok": True, "function": name, "dry_run": True}
+
+
+def new_command(settings: Settings, ui: UI, name: str, trigger: str) -> int:
+    """CLI adapter for ``lambda-harness new NAME --trigger KIND``."""
+    written = new_function(settings, name, trigger)
+    for path in written:
+        ui.info(f"wrote {_shown(path, settings.project_dir)}")
+    ui.info(f"next: edit {_shown(written[1], settings.project_dir)}, then run: lambda-harness run")
+    return 0
+
+
+def _shown(path: Path, base: Path) -> str:
+    try:
+        return str(path.relative_to(base))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,226 @@
+"""``Terraform``: init, apply, the idempotency plan, show and destroy in the staged copy.
+
+One instance drives one staged folder (``.harness/tf/<backend>/``) against one
+local endpoint, with either driver:
+
+* ``terraform`` (default): plain terraform with ``AWS_ENDPOINT_URL`` and test
+  credentials. No provider ``endpoints {}`` block, which costs ~2 s every time
+  the provider starts.
+* ``tflocal``: terraform-local's wrapper, which writes its provider override
+  (one endpoint per service) into the staged folder for each command.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from lambda_harness import proc
+from lambda_harness.errors import CommandFailed, ConfigError, TerraformError
+from lambda_harness.settings import Settings
+from lambda_harness.terraform import env as tfenv
+from lambda_harness.terraform import mirror, plan, staging
+from lambda_harness.ui import UI
+
+TERRAFORM_HINT = (
+    "Install Terraform >= 1.5 (https://developer.hashicorp.com/terraform/install) and put it on PATH."
+)
+_CHECKSUM_MISMATCH = "match any of the checksums"
+_INSTALL_FAILURES = (
+    "Failed to query available provider packages",
+    "Failed to install provider",
+    "could not connect to registry",
+    "Incompatible provider version",
+    _CHECKSUM_MISMATCH,
+)
+
+# terraform-provider-aws holds one of Terraform's 10 default graph-walk slots through a fixed
+# 5 s wait after every CreateFunction, so N functions cost at least ceil(N/10) x 5 s. The local
+# endpoint has no API rate limits to respect: walk wider (50 functions: apply 36-48 s -> 18-21 s,
+# measured by bench/pipeline.py). The real deploy (promote) keeps Terraform's default.
+PARALLELISM = "-parallelism=64"
+
+
+def _flat(output: str) -> str:
+    """Terraform wraps its messages at ~80 columns; match phrases across the line breaks."""
+    return " ".join(output.split())
+
+
+def plugin_dir_setting(settings: Settings) -> Path | None:
+    """The ``tf-plugin-dir`` setting (pyproject, ``LAMBDA_HARNESS_TF_PLUGIN_DIR``)."""
+    return settings.tf_plugin_dir
+
+
+def tflocal_bin(environ: Mapping[str, str]) -> str:
+    """tflocal next to our interpreter (the venv's script), else on PATH."""
+    beside = Path(sys.executable).parent / "tflocal"
+    if beside.is_file():
+        return str(beside)
+    return proc.which(
+        "tflocal", "Install terraform-local (pip install terraform-local==0.27.0).", path=environ.get("PATH")
+    )
+
+
+class Terraform:
+    """Terraform against a local endpoint, in a staged copy of the team's terraform/ folder."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        ui: UI,
+        endpoint_url: str,
+        *,
+        environ: Mapping[str, str] | None = None,
+        driver: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.ui = ui
+        self.environ = dict(os.environ) if environ is None else dict(environ)
+        self.driver = driver or settings.tf_driver
+        if self.driver not in ("terraform", "tflocal"):
+            raise ConfigError(f"tf-driver {self.driver!r} is not one of terraform, tflocal")
+        self.endpoint = tfenv.check_endpoint(endpoint_url, allow_remote=settings.allow_remote_endpoint)
+        self.staged = staging.layout(
+            settings.harness_dir, settings.backend, settings.project_dir, settings.terraform_dir
+        )
+        self.terraform_bin = proc.which("terraform", TERRAFORM_HINT, path=self.environ.get("PATH"))
+        self.mirrors: list[mirror.Mirror] = []
+        self._staged_once = False
+
+    # -- environment -------------------------------------------------------------------------
+
+    def env(self) -> dict[str, str]:
+        """The scrubbed environment for this driver (see ``lambda_harness.terraform.env``)."""
+        base = tfenv.base_env(
+            self.environ,
+            home=self.staged.home,
+            cli_config=self.staged.cli_config,
+            region=self.settings.region,
+        )
+        if self.driver == "tflocal":
+            return tfenv.tflocal_env(base, self.endpoint, self.terraform_bin)
+        return tfenv.terraform_env(base, self.endpoint)
+
+    def argv(self, *args: str) -> list[str]:
+        """The command line for a terraform subcommand with this driver."""
+        program = tflocal_bin(self.environ) if self.driver == "tflocal" else self.terraform_bin
+        return [program, *args]
+
+    def _run(self, *args: str, check: bool = True, hint: str = "") -> proc.Completed:
+        try:
+            return proc.run(
+                self.argv(*args),
+                cwd=self.staged.workdir,
+                env=self.env(),
+                stream=self.settings.verbose,
+                check=check,
+                hint=hint,
+            )
+        except CommandFailed as exc:
+            raise TerraformError(
+                f"terraform {args[0]} failed in the staged copy {self.staged.workdir} "
+                f"(of {self.settings.terraform_dir}):\n{exc}"
+            ) from exc
+
+    # -- stages ------------------------------------------------------------------------------
+
+    def stage(self) -> None:
+        """Re-copy terraform/, write the backend override and the CLI config."""
+        staging.stage(self.settings.project_dir, self.settings.terraform_dir, self.staged)
+        tfenv.prepare_home(self.staged.home)
+        self.mirrors = mirror.find_mirrors(self.environ, plugin_dir_setting(self.settings))
+        self.staged.cli_config.write_text(mirror.cli_config_text(self.mirrors), encoding="utf-8")
+        self._staged_once = True
+
+    def init(self) -> None:
+        """Stage, then ``terraform init`` offline from the provider mirror(s)."""
+        self.stage()
+        with self.ui.step(f"terraform init ({self.driver})"):
+            done = self._run("init", "-input=false", "-no-color", "-reconfigure", check=False)
+            if done.returncode != 0 and _CHECKSUM_MISMATCH in _flat(done.output):
+                self._unpin_lock_hashes()
+                done = self._run("init", "-input=false", "-no-color", "-reconfigure", check=False)
+        if done.returncode == 0:
+            return
+        hint = ""
+        if any(marker in _flat(done.output) for marker in _INSTALL_FAILURES):
+            hint = "\n" + mirror.missing_provider_hint(
+                self.mirrors, mirror.candidate_dirs(self.environ, plugin_dir_setting(self.settings))
+            )
+        tail = "\n".join(done.output.strip().splitlines()[-25:])
+        raise TerraformError(f"terraform init failed in the staged copy {self.staged.workdir}:\n{tail}{hint}")
+
+    def _unpin_lock_hashes(self) -> None:
+        """Keep the locked versions, drop checksums the mirror's platform package cannot match."""
+        lock = self.staged.workdir / ".terraform.lock.hcl"
+        if staging.strip_lock_hashes(lock):
+            self.ui.warn(
+                f"{self.settings.terraform_dir / '.terraform.lock.hcl'}: its checksums do not cover the "
+                "mirror's provider package for this platform; the staged copy keeps the locked versions "
+                "without them (real deploys are unaffected). To record this platform too, run "
+                "`terraform providers lock -platform=linux_amd64 -platform=darwin_arm64 ...` in terraform/."
+            )
+
+    def _ensure_init(self) -> None:
+        if not self._staged_once:
+            self.init()
+
+    def apply(self) -> None:
+        """init (if not yet), ``apply -auto-approve``, then require an empty second plan."""
+        self._ensure_init()
+        with self.ui.step(f"terraform apply ({self.driver}) against {self.endpoint.url}"):
+            self._run("apply", "-input=false", "-no-color", "-auto-approve", PARALLELISM)
+        self.check_idempotent()
+
+    def plan_changes(self) -> list[plan.PlannedChange]:
+        """What a plan would change now (empty list: nothing)."""
+        self._ensure_init()
+        planfile = self.staged.root / "check.tfplan"
+        with self.ui.step("terraform plan (must be empty after apply)"):
+            done = self._run(
+                "plan",
+                "-input=false",
+                "-no-color",
+                "-detailed-exitcode",
+                PARALLELISM,
+                f"-out={planfile}",
+                check=False,
+            )
+        if done.returncode == 0:
+            return []
+        if done.returncode != 2:
+            tail = "\n".join(done.output.strip().splitlines()[-25:])
+            raise TerraformError(f"terraform plan failed in {self.staged.workdir}:\n{tail}")
+        shown = json.loads(self._run("show", "-json", "-no-color", str(planfile)).stdout)
+        changes = plan.planned_changes(shown)
+        # Exit code 2 with no listed change would be a Terraform quirk; still say something useful.
+        return changes or [plan.PlannedChange("(unknown)", ("update",), ())]
+
+    def plan_is_empty(self) -> bool:
+        """True when a plan right now would change nothing."""
+        return not self.plan_changes()
+
+    def check_idempotent(self) -> None:
+        """Raise TerraformError naming every resource a second plan would change."""
+        changes = self.plan_changes()
+        if changes:
+            raise TerraformError(plan.perpetual_diff_message(changes, str(self.staged.workdir)))
+
+    def show_json(self) -> dict[str, Any]:
+        """``terraform show -json`` of the harness state (``read_inventory``'s fallback when
+        ``state_as_show_json`` cannot read the state file)."""
+        self._ensure_init()
+        return dict(json.loads(self._run("show", "-json", "-no-color").stdout))
+
+    def destroy(self) -> None:
+        """``terraform destroy -auto-approve`` in the staged copy (the emulator keeps running)."""
+        if not self.staged.state.exists():
+            self.ui.info(f"nothing to destroy: no harness state at {self.staged.state}")
+            return
+        self._ensure_init()
+        with self.ui.step(f"terraform destroy ({self.driver})"):
+            self._run("destroy", "-input=false", "-no-color", "-auto-approve", PARALLELISM)

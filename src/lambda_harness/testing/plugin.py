@@ -1,0 +1,385 @@
+"""pytest plugin: fixtures for the deployed functions, one test per event case, and the gate.
+
+Loaded in every pytest run through the ``pytest11`` entry point, so it stays
+passive unless asked: the generated event-case tests and the gate only exist
+when an inventory is given (``--harness-inventory PATH``,
+``LAMBDA_HARNESS_INVENTORY``, or ``--harness`` for ``.harness/inventory.json``
+under the rootdir). The fixtures are always there; ``deployed_functions``
+skips when no inventory is configured, so hand-written integration tests skip
+in a plain ``pytest`` run of unit tests.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambda_harness.errors import ConfigError, HarnessError, InvocationError
+from lambda_harness.terraform.inventory import Inventory
+from lambda_harness.testing.cases import EventCase, GateProblem, check_case, discover, gate
+from lambda_harness.testing.invoker import Invocation, Invoker, client_config, deployed_region, make_session
+from lambda_harness.testing.results import (
+    CaseResult,
+    ResultsRecorder,
+    failure_message,
+    init_error_hint,
+    init_failed,
+    log_excerpt,
+)
+
+DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
+DEFAULT_INVENTORY = Path(".harness") / "inventory.json"
+DEFAULT_EVENTS = Path("tests") / "integration" / "events"
+
+
+def load_inventory(path: Path) -> Inventory:
+    """The inventory ``lambda-harness apply`` wrote (ConfigError saying how to make it)."""
+    if not path.is_file():
+        raise ConfigError(f"inventory {path} does not exist: deploy first (lambda-harness apply, or run)")
+    return Inventory.load(path)
+
+
+@dataclass
+class HarnessState:
+    """Per-session plugin state, kept in ``config.stash``."""
+
+    active: bool
+    endpoint_url: str
+    region: str
+    events_dir: Path
+    inventory_path: Path | None
+    results_path: Path | None
+    inventory: Inventory | None = None
+    recorder: ResultsRecorder = field(default_factory=ResultsRecorder)
+    generated: set[str] = field(default_factory=set)  # node ids of the event-case and gate items
+    _invoker: Invoker | None = None
+
+    @property
+    def invoker(self) -> Invoker:
+        """One Invoker for the session (lazily: unit-test runs never build a boto3 client)."""
+        if self._invoker is None:
+            self._invoker = Invoker(self.endpoint_url, self.region)
+        return self._invoker
+
+
+STATE = pytest.StashKey[HarnessState]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--harness-*`` options."""
+    group = parser.getgroup("lambda-harness", "lambda-harness: test deployed Lambda functions")
+    group.addoption(
+        "--harness",
+        action="store_true",
+        default=False,
+        help=f"activate with the default inventory ({DEFAULT_INVENTORY} under the rootdir)",
+    )
+    group.addoption(
+        "--harness-inventory",
+        metavar="PATH",
+        default=None,
+        help="inventory JSON written by `lambda-harness apply`; activates the event-case "
+        "tests and the gate (env LAMBDA_HARNESS_INVENTORY)",
+    )
+    group.addoption(
+        "--harness-endpoint",
+        metavar="URL",
+        default=None,
+        help=f"AWS endpoint (env LAMBDA_HARNESS_ENDPOINT, else the inventory's, else {DEFAULT_ENDPOINT})",
+    )
+    group.addoption(
+        "--harness-region",
+        metavar="REGION",
+        default=None,
+        help="AWS region (env LAMBDA_HARNESS_REGION, else the inventory's, else us-east-1)",
+    )
+    group.addoption(
+        "--harness-events",
+        metavar="DIR",
+        default=None,
+        help=f"event cases folder (env LAMBDA_HARNESS_EVENTS, default {DEFAULT_EVENTS})",
+    )
+    group.addoption(
+        "--harness-results",
+        metavar="PATH",
+        default=None,
+        help="write per-function results (JSON) here at the end of the session",
+    )
+
+
+def _resolve(config: pytest.Config, value: str | None) -> Path | None:
+    if not value:
+        return None
+    path = Path(value)
+    return path if path.is_absolute() else (Path(config.invocation_params.dir) / path).resolve()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Resolve options (flag > environment > inventory > default) and load the inventory."""
+    env = os.environ
+    given = config.getoption("harness_inventory") or env.get("LAMBDA_HARNESS_INVENTORY")
+    inventory_path = _resolve(config, given)
+    if inventory_path is None and config.getoption("harness"):
+        inventory_path = config.rootpath / DEFAULT_INVENTORY
+    inventory = None
+    if inventory_path is not None:
+        try:
+            inventory = load_inventory(inventory_path)
+        except HarnessError as exc:
+            raise pytest.UsageError(str(exc)) from exc
+    endpoint = (
+        config.getoption("harness_endpoint")
+        or env.get("LAMBDA_HARNESS_ENDPOINT")
+        or (inventory.endpoint_url if inventory else None)
+        or DEFAULT_ENDPOINT
+    )
+    region = (
+        config.getoption("harness_region")
+        or env.get("LAMBDA_HARNESS_REGION")
+        or (deployed_region(inventory) if inventory else None)
+        or env.get("AWS_DEFAULT_REGION")
+        or "us-east-1"
+    )
+    events = _resolve(config, config.getoption("harness_events") or env.get("LAMBDA_HARNESS_EVENTS"))
+    state = HarnessState(
+        active=inventory is not None,
+        endpoint_url=str(endpoint).rstrip("/"),
+        region=str(region),
+        events_dir=events or config.rootpath / DEFAULT_EVENTS,
+        inventory_path=inventory_path,
+        results_path=_resolve(config, config.getoption("harness_results")),
+        inventory=inventory,
+    )
+    if inventory is not None and not state.events_dir.is_dir():
+        raise pytest.UsageError(
+            f"events folder {state.events_dir} does not exist: add {state.events_dir}/<function>/<case>.json "
+            f"for each deployed function ({', '.join(fn.name for fn in inventory.functions) or 'none'})"
+        )
+    state.recorder.endpoint_url = state.endpoint_url
+    state.recorder.region = state.region
+    config.stash[STATE] = state
+    config.pluginmanager.register(_OutcomeCounter(state.recorder, state.generated), "lambda_harness_outcomes")
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """Say where the tests go, so a run against the wrong endpoint is obvious."""
+    state = config.stash.get(STATE, None)
+    if state is None or not state.active:
+        return None
+    return (
+        f"lambda-harness: endpoint {state.endpoint_url}, inventory {state.inventory_path}, "
+        f"events {state.events_dir}"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """The events folder becomes one collector of generated tests (only when active)."""
+    state = parent.config.stash.get(STATE, None)
+    if state is None or not state.active or path.resolve() != state.events_dir.resolve():
+        return None
+    return EventsDirectory.from_parent(parent, path=path)
+
+
+class EventsDirectory(pytest.Directory):
+    """``tests/integration/events``: one item per deployed function and case, plus the gate."""
+
+    def collect(self) -> Iterable[pytest.Item | pytest.Collector]:
+        state = self.config.stash[STATE]
+        assert state.inventory is not None  # only collected when active
+        try:
+            cases = discover(self.path)
+        except ConfigError as exc:
+            raise self.CollectError(str(exc)) from exc
+        deployed = [fn.name for fn in state.inventory.functions]
+        items: list[pytest.Item] = []
+        for name in sorted(deployed):
+            for case in cases.get(name, []):
+                items.append(EventCaseItem.from_parent(self, name=case.id, case=case))
+        problems = gate(deployed, cases, self.path)
+        for problem in problems:
+            items.append(GateItem.from_parent(self, name=problem.id, problem=problem))
+        if not problems:
+            items.append(GateItem.from_parent(self, name="gate", problem=None))
+        state.generated.update(item.nodeid for item in items)
+        return items
+
+
+class CaseFailed(Exception):
+    """An event case's outcome did not match its expectation."""
+
+    def __init__(self, problems: list[str], invocation: Invocation | None) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+        self.invocation = invocation
+
+
+class EventCaseItem(pytest.Item):
+    """Invoke one function with one event file and check the outcome."""
+
+    def __init__(self, *, case: EventCase, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.case = case
+
+    def runtest(self) -> None:
+        state = self.config.stash[STATE]
+        result = CaseResult(function=self.case.function, case=self.case.name, outcome="failed")
+        state.recorder.cases.append(result)
+        try:
+            inv = state.invoker.invoke(self.case.function, self.case.event_bytes())
+        except InvocationError as exc:
+            result.problems = [str(exc)]
+            raise CaseFailed([str(exc)], None) from exc
+        problems = check_case(self.case, inv.payload, inv.error_type or inv.function_error, inv.error_message)
+        result.cold, result.duration_ms, result.init_ms = inv.cold, inv.duration_ms, inv.init_ms
+        result.wall_ms, result.max_memory_mb = inv.wall_ms, inv.max_memory_mb
+        result.error_type = inv.error_type
+        if problems and init_failed(inv.error_type, inv.log_tail):
+            problems.append(init_error_hint(inv.error_type, inv.error_message, at_init=True))
+        result.problems = problems
+        if problems:
+            result.log_excerpt = log_excerpt(inv.log_tail)
+            raise CaseFailed(problems, inv)
+        result.outcome = "passed"
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        exc = excinfo.value
+        if isinstance(exc, CaseFailed):
+            lines = [f"event case {self.case.id} ({self.case.event_path}) failed:"]
+            lines += [f"  - {p}" for p in exc.problems]
+            if exc.invocation is not None and exc.invocation.log_tail:
+                lines += ["--- log tail ---", exc.invocation.log_tail.rstrip()]
+            return "\n".join(lines)
+        if isinstance(exc, HarnessError):
+            return f"event case {self.case.id}: {exc}"
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.case.event_path, None, f"event case {self.case.id}"
+
+
+class GateFailed(Exception):
+    """A function without event cases, or cases without a function."""
+
+
+class GateItem(pytest.Item):
+    """One gate problem as a failing test (so it shows in JUnit), or the passing ``gate``."""
+
+    def __init__(self, *, problem: GateProblem | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.problem = problem
+
+    def runtest(self) -> None:
+        if self.problem is not None:
+            self.config.stash[STATE].recorder.gate.append(
+                {"kind": self.problem.kind, "name": self.problem.name, "message": self.problem.message}
+            )
+            raise GateFailed(self.problem.message)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, GateFailed):
+            return f"gate: {excinfo.value}"
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, self.name
+
+
+class _OutcomeCounter:
+    """Counts every test's outcome for the results file (setup/teardown failures are errors),
+    and keeps what each failed hand-written test said, so ``run`` can name it."""
+
+    def __init__(self, recorder: ResultsRecorder, generated: set[str]) -> None:
+        self.recorder = recorder
+        self.generated = generated
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call":
+            self.recorder.count(report.outcome)
+        elif report.outcome == "failed":
+            self.recorder.count("error")
+        elif report.outcome == "skipped":
+            self.recorder.count("skipped")
+        if report.failed and report.nodeid not in self.generated:
+            self.recorder.others.append(
+                {
+                    "nodeid": report.nodeid,
+                    "when": report.when or "call",
+                    "message": failure_message(report.longreprtext),
+                }
+            )
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.recorder.others.append(
+                {
+                    "nodeid": report.nodeid or "(collection)",
+                    "when": "collect",
+                    "message": failure_message(report.longreprtext),
+                }
+            )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write ``--harness-results`` when asked."""
+    state = session.config.stash.get(STATE, None)
+    if state is None or state.results_path is None:
+        return
+    state.recorder.write(state.results_path, int(exitstatus))
+
+
+# --- fixtures ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def harness_endpoint(pytestconfig: pytest.Config) -> str:
+    """The endpoint URL the functions are deployed to."""
+    return pytestconfig.stash[STATE].endpoint_url
+
+
+@pytest.fixture(scope="session")
+def harness_region(pytestconfig: pytest.Config) -> str:
+    """The region of the deployment."""
+    return pytestconfig.stash[STATE].region
+
+
+@pytest.fixture(scope="session")
+def aws_session(harness_region: str) -> Any:
+    """A boto3 Session with fake credentials (never the caller's) in the harness region."""
+    return make_session(harness_region)
+
+
+@pytest.fixture(scope="session")
+def aws_client(aws_session: Any, harness_endpoint: str) -> Callable[..., Any]:
+    """Factory: ``aws_client("s3")`` is a boto3 client bound to the endpoint (no retries)."""
+
+    def make(service: str, **kwargs: Any) -> Any:
+        kwargs.setdefault("config", client_config(read_timeout=120.0))
+        return aws_session.client(service, endpoint_url=harness_endpoint, **kwargs)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def deployed_functions(pytestconfig: pytest.Config) -> Inventory:
+    """The deployed functions (``Inventory``); skips the test when no inventory is configured."""
+    state = pytestconfig.stash[STATE]
+    if state.inventory is None:
+        pytest.skip("no deployment: run `lambda-harness run`, or pass --harness-inventory PATH")
+    return state.inventory
+
+
+@pytest.fixture(scope="session")
+def invoke(pytestconfig: pytest.Config) -> Callable[..., Invocation]:
+    """``invoke(name, event, *, qualifier=None)`` -> ``Invocation`` (a handler error is a result)."""
+    state = pytestconfig.stash[STATE]
+
+    def call(name: str, event: object = None, **kwargs: Any) -> Invocation:
+        return state.invoker.invoke(name, event, **kwargs)
+
+    return call

@@ -1,4 +1,0 @@
-"""Terraform against a local endpoint: staging, drivers, provider mirrors, plan checks.
-
-``lambda_harness.terraform`` is the public face; these modules are its parts.
-"""

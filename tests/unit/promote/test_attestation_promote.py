@@ -1,0 +1,194 @@
+"""Attestation contents and every reason promotion refuses (no terraform runs here)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambda_harness.errors import PromoteError
+from lambda_harness.promote.attestation import (
+    attestation_path,
+    read_attestation,
+    terraform_files,
+    terraform_hash,
+    write_attestation,
+)
+from lambda_harness.promote.release import check_attestation, promote, verify_code
+from lambda_harness.settings import Settings, load_settings
+from lambda_harness.ui import PlainUI
+
+PASSED = {"hello": {"passed": 2, "failed": 0}, "other": {"passed": 1, "failed": 0}}
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Settings:
+    tf = tmp_path / "terraform"
+    (tf / ".terraform" / "providers").mkdir(parents=True)
+    (tf / "main.tf").write_text('resource "aws_s3_bucket" "b" {}\n')
+    (tf / "prod.tfvars").write_text('x = "1"\n')
+    (tf / ".terraform.lock.hcl").write_text("lock\n")
+    (tf / ".terraform" / "providers" / "ignored.tf").write_text("")
+    (tf / "terraform.tfstate").write_text("{}")
+    (tf / "notes.md").write_text("not hashed")
+    (tmp_path / "requirements.txt").write_text("orjson==3.10.0 --hash=sha256:aa\n")
+    (tmp_path / "dists.zip").write_bytes(b"PK tested")
+    return load_settings(tmp_path, {}, {"HOME": str(tmp_path)})
+
+
+def refuse(settings: Settings, match: str) -> None:
+    with pytest.raises(PromoteError, match=match):
+        promote(settings, PlainUI(), terraform_cmd_env={"PATH": "/nonexistent"})
+
+
+def test_attestation_contents(repo: Settings) -> None:
+    path = write_attestation(repo, repo.project_dir / "dists.zip", PASSED)
+    assert path == repo.harness_dir / "attestation.json"
+    data = json.loads(path.read_text())
+    digest = hashlib.sha256(b"PK tested").digest()
+    assert data["zip_path"] == "dists.zip"
+    assert data["zip_sha256"] == digest.hex()
+    assert data["zip_code_sha256"] == base64.b64encode(digest).decode()
+    assert sorted(data["terraform_files"]) == [".terraform.lock.hcl", "main.tf", "prod.tfvars"]
+    assert data["lock_sha256"] == hashlib.sha256(b"orjson==3.10.0 --hash=sha256:aa\n").hexdigest()
+    assert data["results"] == PASSED
+    assert data["created_at"].endswith("+00:00")
+    assert read_attestation(repo).zip_sha256 == digest.hex()
+    assert check_attestation(repo, read_attestation(repo)) == []
+
+
+def test_terraform_hash_is_deterministic_and_content_sensitive(repo: Settings) -> None:
+    first = terraform_hash(terraform_files(repo.terraform_dir))
+    assert first == terraform_hash(terraform_files(repo.terraform_dir))
+    (repo.terraform_dir / "notes.md").write_text("changed, but not Terraform")
+    assert terraform_hash(terraform_files(repo.terraform_dir)) == first
+    (repo.terraform_dir / "main.tf").write_text("# edited\n")
+    assert terraform_hash(terraform_files(repo.terraform_dir)) != first
+
+
+def test_results_from_objects(repo: Settings) -> None:
+    @dataclass
+    class Counts:
+        passed: int
+        failed: int
+
+    write_attestation(repo, repo.project_dir / "dists.zip", {"hello": Counts(3, 1)})
+    assert read_attestation(repo).results == {"hello": {"passed": 3, "failed": 1}}
+
+
+def test_no_attestation(repo: Settings) -> None:
+    refuse(repo, "no attestation at .*attestation.json.*lambda-harness run")
+
+
+def test_unreadable_attestation(repo: Settings) -> None:
+    attestation_path(repo).parent.mkdir(parents=True)
+    attestation_path(repo).write_text("{")
+    refuse(repo, "unreadable")
+
+
+def test_failed_test_refused(repo: Settings) -> None:
+    write_attestation(
+        repo, repo.project_dir / "dists.zip", {"hello": {"passed": 1, "failed": 2}, "ok": {"passed": 1}}
+    )
+    refuse(repo, r"tests failed for: hello \(2 failed\)")
+
+
+def test_no_results_refused(repo: Settings) -> None:
+    write_attestation(repo, repo.project_dir / "dists.zip", {})
+    refuse(repo, "no test results")
+
+
+def test_untested_function_refused(repo: Settings) -> None:
+    write_attestation(repo, repo.project_dir / "dists.zip", {"hello": {"passed": 0, "failed": 0}})
+    refuse(repo, "no test ran for: hello")
+
+
+def test_zip_changed_refused(repo: Settings) -> None:
+    write_attestation(repo, repo.project_dir / "dists.zip", PASSED)
+    (repo.project_dir / "dists.zip").write_bytes(b"PK rebuilt")
+    refuse(repo, "dists.zip changed since the tests ran")
+
+
+def test_zip_gone_refused(repo: Settings) -> None:
+    write_attestation(repo, repo.project_dir / "dists.zip", PASSED)
+    (repo.project_dir / "dists.zip").unlink()
+    refuse(repo, "is gone")
+
+
+def test_terraform_changed_names_files(repo: Settings) -> None:
+    write_attestation(repo, repo.project_dir / "dists.zip", PASSED)
+    (repo.terraform_dir / "main.tf").write_text("# edited\n")
+    (repo.terraform_dir / "new.tf").write_text("")
+    (repo.terraform_dir / "prod.tfvars").unlink()
+    refuse(
+        repo,
+        "terraform changed since the tests ran \\(added new.tf; removed prod.tfvars; modified main.tf\\)",
+    )
+
+
+def test_lock_changed_refused(repo: Settings) -> None:
+    write_attestation(repo, repo.project_dir / "dists.zip", PASSED)
+    (repo.project_dir / "requirements.txt").write_text("orjson==3.11.0\n")
+    refuse(repo, "requirements.txt changed since the tests ran")
+
+
+def test_every_reason_listed_at_once(repo: Settings) -> None:
+    write_attestation(repo, repo.project_dir / "dists.zip", {"hello": {"passed": 0, "failed": 1}})
+    (repo.project_dir / "dists.zip").write_bytes(b"other")
+    (repo.terraform_dir / "main.tf").write_text("")
+    (repo.terraform_dir / "localstack_providers_override.tf").write_text("")
+    problems = check_attestation(repo, read_attestation(repo))
+    assert len(problems) == 4
+    assert "localstack_providers_override.tf exists" in problems[-1]
+
+
+class FakeLambda:
+    def __init__(self, shas: dict[str, str]) -> None:
+        self.shas = shas
+        self.calls: list[tuple[str, str]] = []
+
+    def get_function_configuration(self, FunctionName: str) -> dict[str, Any]:
+        return {"CodeSha256": self.shas[FunctionName.rsplit(":", 1)[-1]]}
+
+
+def _show(*names: str) -> dict[str, Any]:
+    return {
+        "values": {
+            "root_module": {
+                "resources": [
+                    {
+                        "type": "aws_lambda_function",
+                        "mode": "managed",
+                        "address": f"aws_lambda_function.{n}",
+                        "values": {"function_name": n, "arn": f"arn:aws:lambda:eu-west-1:1:function:{n}"},
+                    }
+                    for n in names
+                ]
+            }
+        }
+    }
+
+
+def test_verify_code_lists_mismatches(repo: Settings) -> None:
+    write_attestation(repo, repo.project_dir / "dists.zip", PASSED)
+    att = read_attestation(repo)
+    fake = FakeLambda({"hello": att.zip_code_sha256, "other": "WRONG="})
+    regions: list[str] = []
+
+    def client_for(env: object, region: str) -> FakeLambda:
+        regions.append(region)
+        return fake
+
+    with pytest.raises(PromoteError, match="other: CodeSha256 WRONG= != tested") as info:
+        verify_code(att, _show("hello", "other"), {}, client_for)
+    assert "hello" not in str(info.value).split("tested zip:")[1]
+    assert set(regions) == {"eu-west-1"}
+    with pytest.raises(PromoteError, match="other: not in the Terraform state"):
+        verify_code(att, _show("hello"), {}, client_for)
+    fake.shas["other"] = att.zip_code_sha256
+    assert verify_code(att, _show("hello", "other"), {}, client_for) == ["hello", "other"]
