@@ -42,15 +42,18 @@ from xml.etree import ElementTree
 
 import _genrepo
 
-from lambda_harness import pipeline, proc
+from lambda_harness import proc
 from lambda_harness.endpoint.ports import free_port
+from lambda_harness.endpoint.session import endpoint_session
 from lambda_harness.errors import HarnessError
+from lambda_harness.net import endpoint_healthy
 from lambda_harness.packaging.builder import BuildResult, build
 from lambda_harness.settings import Settings, default_cache_dir, load_settings
 from lambda_harness.terraform.deploy import Terraform, deploy, inventory_path, read_inventory
 from lambda_harness.terraform.inventory import Inventory
 from lambda_harness.testing.invoker import deployed_region
 from lambda_harness.testing.results import load_results
+from lambda_harness.testing.session import harness_test_env, pytest_arguments, run_pytest
 
 TARGET_TOTAL_S = 30.0
 FILENAME_LABEL = "apply, filename = (no S3 object)"
@@ -257,8 +260,8 @@ def run_stages(settings: Settings, ui: BenchUI, args: argparse.Namespace, out: P
     with ExitStack() as stack:
         start_load, start = load1(), time.perf_counter()
         with deadline(args.stage_timeout, "up"):
-            url = stack.enter_context(pipeline.embedded_endpoint(settings, ui))
-            if not pipeline.endpoint_healthy(url):  # "up" ends when the health check answers
+            url = stack.enter_context(endpoint_session(settings, ui))
+            if not endpoint_healthy(url):  # "up" ends when the health check answers
                 raise StageTimeout(f"{url}/_harness/health does not answer 200 after start")
         out.rows.append(Row("up", time.perf_counter() - start, f"embedded endpoint at {url}", start_load))
         ui.take_steps()
@@ -268,10 +271,10 @@ def run_stages(settings: Settings, ui: BenchUI, args: argparse.Namespace, out: P
         out.apply_s = time.perf_counter() - start
         out.rows += apply_rows(ui, out.apply_s, start_load, len(inventory.functions), args.tf_parallelism)
         start_load, start = load1(), time.perf_counter()
-        pytest_args = pipeline.pytest_arguments(settings, url)
-        env = pipeline.harness_test_env(os.environ, url, deployed_region(inventory))
+        pytest_args = pytest_arguments(settings, url)
+        env = harness_test_env(os.environ, url, deployed_region(inventory))
         with deadline(args.stage_timeout, "tests"):
-            code = pipeline.run_pytest(pytest_args, settings.project_dir, env, settings.verbose)
+            code = run_pytest(pytest_args, settings.project_dir, env, settings.verbose)
         note = tests_note(settings, code)
         out.rows.append(Row("tests", time.perf_counter() - start, note, start_load))
         out.ok = code == 0
@@ -360,7 +363,7 @@ def bench_filename_apply(base: Path, cache_dir: Path, args: argparse.Namespace, 
     try:
         with deadline(args.stage_timeout, "build (filename layout)"):
             build(settings, ui)
-        with pipeline.embedded_endpoint(settings, ui) as url:
+        with endpoint_session(settings, ui) as url:
             ui.take_steps()
             start_load, start = load1(), time.perf_counter()
             with deadline(args.filename_timeout, label):

@@ -67,33 +67,37 @@ def cmd_trigger(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
 
 
 def cmd_invoke(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
-    from lambda_harness.testing.invoker import invoke_command
+    from lambda_harness.testing.invoker import Invoker, read_event_source, region_for, show_invocation
 
-    return invoke_command(settings, ui, args.function, args.event)
+    body = read_event_source(args.event, None)
+    result = Invoker(settings.endpoint_url, region_for(settings)).invoke(args.function, body)
+    return 0 if show_invocation(ui, args.function, result) else 1
 
 
 def cmd_apply(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
-    from lambda_harness.pipeline import apply_command
+    from lambda_harness.pipeline import apply_only
 
-    return apply_command(settings, ui)
+    apply_only(settings, ui)
+    return 0
 
 
 def cmd_destroy(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
-    from lambda_harness.pipeline import destroy_command
+    from lambda_harness.terraform.deploy import destroy
 
-    return destroy_command(settings, ui)
+    destroy(settings, ui, settings.endpoint_url)
+    return 0
 
 
 def cmd_smoke(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
-    from lambda_harness.pipeline import smoke_command
+    from lambda_harness.pipeline import smoke
 
-    return smoke_command(settings, ui)
+    return 0 if smoke(settings, ui).ok else 1
 
 
 def cmd_run(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
-    from lambda_harness.pipeline import run_command
+    from lambda_harness.pipeline import run
 
-    return run_command(settings, ui, args.pytest_args)
+    return 0 if run(settings, ui, pytest_args=args.pytest_args).ok else 1
 
 
 def cmd_promote(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
@@ -109,9 +113,13 @@ def cmd_promote(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
 
 
 def cmd_new(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
-    from lambda_harness.scaffold.new import new_command
+    from lambda_harness.scaffold.new import new_function, shown_path
 
-    return new_command(settings, ui, args.name, args.trigger)
+    written = new_function(settings, args.name, args.trigger)
+    for path in written:
+        ui.info(f"wrote {shown_path(path, settings.project_dir)}")
+    ui.info(f"next: edit {shown_path(written[1], settings.project_dir)}, then run: lambda-harness run")
+    return 0
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:

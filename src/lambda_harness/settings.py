@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_harness.errors import ConfigError
+from lambda_harness.paths import HARNESS_DIR, HarnessPaths
 
 BACKENDS = ("embedded", "localstack")
 TF_DRIVERS = ("terraform", "tflocal")
@@ -48,6 +49,11 @@ class Settings:
     max_concurrency: int = 50
     verbose: bool = False
     quiet: bool = False
+
+    @property
+    def paths(self) -> HarnessPaths:
+        """Every path under ``.harness/``."""
+        return HarnessPaths(self.harness_dir)
 
     @property
     def endpoint_url(self) -> str:
@@ -170,7 +176,7 @@ def load_settings(
         terraform_dir=path_of("terraform_dir", Path("terraform")),  # type: ignore[arg-type]
         lock_file=path_of("lock_file", find_lock_file(project_dir)),
         dist=path_of("dist", None),
-        harness_dir=project_dir / ".harness",
+        harness_dir=project_dir / HARNESS_DIR,
         cache_dir=path_of("cache_dir", default_cache_dir(environ)),  # type: ignore[arg-type]
         events_dir=path_of("events_dir", Path("tests/integration/events")),  # type: ignore[arg-type]
         tf_plugin_dir=path_of("tf_plugin_dir", None),

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from lambda_harness import proc
+from lambda_harness import net, proc
 from lambda_harness.endpoint.ports import bind
 from lambda_harness.errors import EndpointError
 from lambda_harness.fsutil import atomic_file, write_json_atomic
@@ -30,24 +30,19 @@ from lambda_harness.settings import Settings
 from lambda_harness.ui import UI
 
 #: Loopback only: never send the harness's own requests through an HTTP(S)_PROXY.
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 #: Endpoints this process started: kept so they are reaped (and not reported as leaked) when stopped.
 _children: dict[int, subprocess.Popen[bytes]] = {}
 
-PID_FILE = "endpoint.pid"
-INFO_FILE = "endpoint.json"
-LOG_FILE = "endpoint.log"
-
 
 def pid_file(settings: Settings) -> Path:
     """``.harness/endpoint.pid``: the detached endpoint's pid (``endpoint.json`` adds url and log)."""
-    return settings.harness_dir / PID_FILE
+    return settings.paths.endpoint_pid
 
 
 def info_file(settings: Settings) -> Path:
     """``.harness/endpoint.json``: ``{"pid", "url", "log"}`` of the detached endpoint."""
-    return settings.harness_dir / INFO_FILE
+    return settings.paths.endpoint_info
 
 
 def make_runtime(settings: Settings, ui: UI | None) -> Any:
@@ -56,7 +51,7 @@ def make_runtime(settings: Settings, ui: UI | None) -> Any:
 
     return LambdaRuntime(
         cache_dir=settings.cache_dir,
-        work_dir=settings.harness_dir / "runtime",
+        work_dir=settings.paths.runtime,
         max_concurrency=settings.max_concurrency,
         allow_runtime_fallback=settings.allow_runtime_fallback,
         ui=ui,
@@ -101,15 +96,6 @@ def serve_foreground(settings: Settings, ui: UI, *, stop: threading.Event | None
         runtime.shutdown()
 
 
-def probe_health(url: str) -> str | None:
-    """None when ``GET url/_harness/health`` answers 200, else what went wrong."""
-    try:
-        with _opener.open(f"{url}/_harness/health", timeout=2) as resp:
-            return None if resp.status == 200 else f"HTTP {resp.status}"
-    except (urllib.error.URLError, OSError) as exc:
-        return str(getattr(exc, "reason", exc))
-
-
 def wait_healthy(
     url: str,
     timeout: float,
@@ -117,19 +103,29 @@ def wait_healthy(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     alive: Callable[[], bool] = lambda: True,
-    probe: Callable[[str], str | None] = probe_health,
+    probe: Callable[[str], str | None] = net.harness_health,
 ) -> None:
     """Return once the endpoint at ``url`` is healthy; EndpointError after ``timeout`` seconds."""
-    deadline = clock() + timeout
-    while True:
-        problem = probe(url)
-        if problem is None:
-            return
+    problem: list[str | None] = [None]
+
+    def healthy() -> bool:
+        problem[0] = probe(url)
+        if problem[0] is None:
+            return True
         if not alive():
             raise EndpointError(f"the endpoint process exited before {url} became healthy")
-        if clock() >= deadline:
-            raise EndpointError(f"the endpoint at {url} was not healthy after {timeout:.0f}s ({problem})")
-        sleep(0.1)
+        return False
+
+    net.wait_until(
+        healthy,
+        timeout,
+        what=f"{url} to become healthy",
+        clock=clock,
+        sleep=sleep,
+        on_timeout=lambda: EndpointError(
+            f"the endpoint at {url} was not healthy after {timeout:.0f}s ({problem[0]})"
+        ),
+    )
 
 
 def _read_pid_file(settings: Settings) -> dict[str, Any] | None:
@@ -181,7 +177,7 @@ def start_detached(settings: Settings, *, timeout: float = 60.0) -> int:
         )
     bind(settings.host, settings.port).close()  # fail here, with the clear message, if the port is taken
     settings.harness_dir.mkdir(parents=True, exist_ok=True)
-    log_path = settings.harness_dir / LOG_FILE
+    log_path = settings.paths.endpoint_log
     argv = [
         sys.executable,
         "-m",
@@ -222,14 +218,16 @@ def _tail(path: Path, lines: int = 30) -> str:
 
 
 def _wait_gone(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def gone() -> bool:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # reap it when it is our own child (tests, scripts)
-        if not _is_ours(pid):
-            return True
-        time.sleep(0.05)
-    return not _is_ours(pid)
+        return not _is_ours(pid)
+
+    try:
+        net.wait_until(gone, timeout, what=f"process {pid} to exit", interval=0.05)
+    except net.WaitTimeout:
+        return False
+    return True
 
 
 def stop_detached(settings: Settings, *, grace: float = 10.0) -> bool:
@@ -261,7 +259,7 @@ def trigger(settings: Settings, rule: str, *, bus: str | None = None) -> list[st
         url += f"?bus={urllib.parse.quote(bus)}"
     request = urllib.request.Request(url, data=b"", method="POST")  # noqa: S310 - loopback URL
     try:
-        with _opener.open(request, timeout=30) as resp:
+        with net.open_url(request, timeout=30) as resp:
             answer = json.loads(resp.read())
     except urllib.error.HTTPError as exc:
         if exc.code == 404:

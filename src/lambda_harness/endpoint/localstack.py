@@ -11,22 +11,19 @@ first half alone, for ``apply``, which leaves the endpoint running.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shlex
 import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypedDict, Unpack
 
-from lambda_harness import proc
+from lambda_harness import net, proc
 from lambda_harness.errors import CommandFailed, ContainerError, ToolNotFound
 from lambda_harness.settings import Settings
 from lambda_harness.ui import UI
@@ -35,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 SERVICE = "localstack"
 COMPOSE_FILE = "docker-compose.yml"
-HEALTH_PATH = "/_localstack/health"
+HEALTH_PATH = net.LOCALSTACK_HEALTH
 LAST_TOKENLESS_TAG = "4.14.0"
 LOG_TAIL_LINES = 50
 POLL_S = 0.5
@@ -140,14 +137,7 @@ def find_compose(settings: Settings, env: Mapping[str, str]) -> CliCompose:
 
 def localstack_healthy(url: str, timeout: float = 1.0) -> bool:
     """True when ``url`` answers ``/_localstack/health``: 200 and LocalStack's JSON (a ``services`` map)."""
-    try:
-        with urllib.request.urlopen(url.rstrip("/") + HEALTH_PATH, timeout=timeout) as resp:  # noqa: S310 (loopback URL)
-            if resp.status != 200:
-                return False
-            body = json.loads(resp.read() or b"null")
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
-    return isinstance(body, dict) and isinstance(body.get("services"), dict)
+    return net.localstack_health(url, timeout) is None
 
 
 def port_listening(host: str, port: int, timeout: float = 0.5) -> bool:
@@ -292,11 +282,15 @@ def _wait_healthy(
     sleep: Callable[[float], None],
     timeout_s: float,
 ) -> None:
-    deadline = clock() + timeout_s
-    while not healthy(settings.endpoint_url):
-        if clock() >= deadline:
-            raise ContainerError(_timeout_message(settings, compose, env, timeout_s))
-        sleep(POLL_S)
+    net.wait_until(
+        lambda: healthy(settings.endpoint_url),
+        timeout_s,
+        what=f"LocalStack at {settings.endpoint_url}",
+        interval=POLL_S,
+        on_timeout=lambda: ContainerError(_timeout_message(settings, compose, env, timeout_s)),
+        clock=clock,
+        sleep=sleep,
+    )
 
 
 def _timeout_message(

@@ -50,7 +50,7 @@ class Attestation:
 
 def attestation_path(settings: Settings) -> Path:
     """``.harness/attestation.json``."""
-    return settings.harness_dir / "attestation.json"
+    return settings.paths.attestation
 
 
 def terraform_files(terraform_dir: Path) -> dict[str, str]:

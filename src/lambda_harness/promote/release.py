@@ -144,7 +144,7 @@ def promote(
         )
     env = dict(os.environ) if terraform_cmd_env is None else dict(terraform_cmd_env)
     real = _RealTerraform(settings, env)
-    planfile = settings.harness_dir / "promote.tfplan"
+    planfile = settings.paths.promote_plan
     with ui.step(f"terraform init + plan in {settings.terraform_dir} (real backend)"):
         real.run("init", "-input=false", "-no-color")
         real.run("plan", "-input=false", "-no-color", f"-out={planfile}")

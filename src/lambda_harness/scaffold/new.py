@@ -21,7 +21,6 @@ from typing import Any
 from lambda_harness.errors import ConfigError
 from lambda_harness.scaffold import templates as tpl
 from lambda_harness.settings import Settings
-from lambda_harness.ui import UI
 
 TRIGGERS = tpl.TRIGGERS
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -197,16 +196,7 @@ def example_event(name: str, trigger: str) -> tuple[dict[str, Any], dict[str, An
     return {"dry_run": True}, {"ok": True, "function": name, "dry_run": True}
 
 
-def new_command(settings: Settings, ui: UI, name: str, trigger: str) -> int:
-    """CLI adapter for ``lambda-harness new NAME --trigger KIND``."""
-    written = new_function(settings, name, trigger)
-    for path in written:
-        ui.info(f"wrote {_shown(path, settings.project_dir)}")
-    ui.info(f"next: edit {_shown(written[1], settings.project_dir)}, then run: lambda-harness run")
-    return 0
-
-
-def _shown(path: Path, base: Path) -> str:
+def shown_path(path: Path, base: Path) -> str:
     try:
         return str(path.relative_to(base))
     except ValueError:

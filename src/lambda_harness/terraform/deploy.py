@@ -24,7 +24,7 @@ __all__ = ["Terraform", "deploy", "destroy", "inventory_path", "read_inventory"]
 
 def inventory_path(settings: Settings) -> Path:
     """``.harness/inventory.json``."""
-    return settings.harness_dir / "inventory.json"
+    return settings.paths.inventory
 
 
 def read_inventory(tf: Terraform) -> Inventory:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lambda_harness.errors import ConfigError, TerraformError
+from lambda_harness.paths import HarnessPaths
 
 OVERRIDE_NAME = "zz_lambda_harness_override.tf"
 TFLOCAL_OVERRIDE = "localstack_providers_override.tf"
@@ -51,7 +52,7 @@ class StagedDir:
 
 def layout(harness_dir: Path, backend: str, project_dir: Path, terraform_dir: Path) -> StagedDir:
     """Paths of the staged copy for ``backend`` (nothing is created)."""
-    root = harness_dir / "tf" / backend
+    root = HarnessPaths(harness_dir).tf_root(backend)
     tree = root / "tree"
     return StagedDir(
         root=root,

@@ -272,7 +272,7 @@ def region_for(settings: Settings) -> str:
     """The deployment's region when ``.harness/inventory.json`` exists, else the settings' region."""
     from lambda_harness.terraform.inventory import Inventory
 
-    path = settings.harness_dir / "inventory.json"
+    path = settings.paths.inventory
     return deployed_region(Inventory.load(path)) if path.is_file() else settings.region
 
 
@@ -297,19 +297,8 @@ def read_event_source(source: str | None, stdin: BinaryIO | None = None) -> byte
     return body
 
 
-def invoke_command(
-    settings: Settings,
-    ui: UI,
-    name: str,
-    event_source: str | None = None,
-    *,
-    invoker: Invoker | None = None,
-    stdin: BinaryIO | None = None,
-) -> int:
-    """``lambda-harness invoke NAME [--event FILE|-]``: 0 when the handler succeeded, else 1."""
-    body = read_event_source(event_source, stdin)
-    invoker = invoker or Invoker(settings.endpoint_url, region_for(settings))
-    result = invoker.invoke(name, body)
+def show_invocation(ui: UI, name: str, result: Invocation) -> bool:
+    """Show an invocation's payload, log tail and timing (what ``invoke`` prints); True if it succeeded."""
     if isinstance(result.payload, bytes):
         ui.emit(result.payload.decode("utf-8", "replace"))
     else:
@@ -323,6 +312,6 @@ def invoke_command(
         timing += f" (cold start, init {result.init_ms:.1f} ms)"
     if not result.ok:
         ui.warn(f"{name} failed: {result.describe_error()} [{timing}]")
-        return 1
+        return False
     ui.info(f"{name}: OK [{timing}]")
-    return 0
+    return True

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from lambda_harness.errors import ConfigError, HarnessError, InvocationError
+from lambda_harness.paths import HARNESS_DIR, HarnessPaths
 from lambda_harness.terraform.inventory import Inventory
 from lambda_harness.testing.cases import EventCase, GateProblem, check_case, discover, gate
 from lambda_harness.testing.invoker import Invocation, Invoker, client_config, deployed_region, make_session
@@ -33,7 +34,7 @@ from lambda_harness.testing.results import (
 )
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
-DEFAULT_INVENTORY = Path(".harness") / "inventory.json"
+DEFAULT_INVENTORY = HarnessPaths(Path(HARNESS_DIR)).inventory
 DEFAULT_EVENTS = Path("tests") / "integration" / "events"
 
 

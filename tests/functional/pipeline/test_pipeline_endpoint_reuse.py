@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
+from lambda_harness.endpoint.session import endpoint_session
 from lambda_harness.errors import ContainerError
-from lambda_harness.pipeline import apply_only, embedded_endpoint, endpoint_healthy
+from lambda_harness.net import endpoint_healthy
+from lambda_harness.pipeline import apply_only
 from lambda_harness.settings import Settings, load_settings
 from lambda_harness.terraform.inventory import Inventory
 from lambda_harness.ui import PlainUI
@@ -61,7 +63,7 @@ def test_healthy_endpoint_is_used_and_not_stopped(
 ) -> None:
     port, seen = health_server
     settings = settings_for(tmp_path, port)
-    with embedded_endpoint(settings, PlainUI(quiet=True)) as url:
+    with endpoint_session(settings, PlainUI(quiet=True)) as url:
         assert url == f"http://127.0.0.1:{port}"
     assert "/_harness/health" in seen and "/_localstack/health" in seen
     assert endpoint_healthy(url)  # still answering: we did not start it, so we did not stop it
@@ -72,7 +74,7 @@ def test_localstack_backend_without_compose_file_is_an_error(tmp_path: Path) -> 
     assert not endpoint_healthy(settings.endpoint_url, timeout=0.5)
     with (
         pytest.raises(ContainerError, match=r"docker-compose\.yml"),
-        embedded_endpoint(settings, PlainUI()),
+        endpoint_session(settings, PlainUI()),
     ):
         pass
 

@@ -11,7 +11,6 @@ import pytest
 
 from lambda_harness.endpoint.control import down_command
 from lambda_harness.errors import ConfigError, InvocationError
-from lambda_harness.pipeline import classify_smoke, source_paths
 from lambda_harness.settings import load_settings
 from lambda_harness.terraform.inventory import Inventory
 from lambda_harness.testing.invoker import Invocation, read_event_source
@@ -23,6 +22,8 @@ from lambda_harness.testing.results import (
     init_failed,
     log_excerpt,
 )
+from lambda_harness.testing.session import source_paths
+from lambda_harness.testing.smoke import classify_smoke
 
 BOILERPLATE = (
     "[WARNING]\t2026-11-28T14:43:15.196Z\t\tLAMBDA_WARNING: Unhandled exception. The most likely cause "

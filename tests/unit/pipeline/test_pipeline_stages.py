@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 
 from lambda_harness.errors import InvocationError
-from lambda_harness.pipeline import Stages, harness_test_env, pytest_arguments, run, smoke
+from lambda_harness.pipeline import Stages, run, smoke
 from lambda_harness.settings import Settings, load_settings
 from lambda_harness.terraform.inventory import DeployedFunction, Inventory
 from lambda_harness.testing.invoker import Invocation
 from lambda_harness.testing.results import CaseResult, ResultsRecorder
+from lambda_harness.testing.session import harness_test_env, pytest_arguments
 from lambda_harness.ui import RecordingUI
 
 

@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from lambda_harness.errors import InvocationError
-from lambda_harness.testing.invoker import Invoker, invoke_command, parse_report, read_event_source
+from lambda_harness.testing.invoker import Invoker, parse_report, read_event_source, show_invocation
 from lambda_harness.ui import RecordingUI
 
 REPORT_COLD = (
@@ -111,16 +111,16 @@ def test_unreachable_endpoint_raises() -> None:
         make(FakeLambda(err)).invoke("fn", {})
 
 
-def test_invoke_command_prints_payload_and_returns_exit_codes(tmp_path: Any) -> None:
+def test_show_invocation_prints_payload_and_says_whether_it_passed(tmp_path: Any) -> None:
     event = tmp_path / "e.json"
     event.write_text('{"k": 1}')
     ui = RecordingUI()
     ok = make(FakeLambda(response(b'{"n": 2}', REPORT_WARM)))
-    assert invoke_command(None, ui, "fn", str(event), invoker=ok) == 0  # type: ignore[arg-type]
+    assert show_invocation(ui, "fn", ok.invoke("fn", read_event_source(str(event)))) is True
     assert json.loads(ui.emitted[0]) == {"n": 2}
     bad_body = b'{"errorType": "ValueError", "errorMessage": "no"}'
     bad = make(FakeLambda(response(bad_body, REPORT_WARM, "Unhandled")))
-    assert invoke_command(None, ui, "fn", None, invoker=bad) == 1  # type: ignore[arg-type]
+    assert show_invocation(ui, "fn", bad.invoke("fn", read_event_source(None))) is False
     assert "ValueError: no" in ui.warnings[-1]
 
 

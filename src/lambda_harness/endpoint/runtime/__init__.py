@@ -1,7 +1,10 @@
-"""The Lambda execution half of the emulator: handlers in real processes under awslambdaric.
+"""The Lambda execution half of the embedded endpoint: handlers in real processes under awslambdaric.
 
-Public API (see INTERFACES.md "EmbeddedEndpoint runtime"): ``LambdaRuntime``, ``FunctionConfig``,
-``InvokeResult``, ``ThrottledError``, ``InterpreterNotFound``.
+Public API: ``LambdaRuntime``, ``FunctionConfig``, ``InvokeResult``,
+``ThrottledError``, ``InterpreterNotFound``. Knows nothing of moto or of AWS's
+invocation types (``endpoint.invoke`` adds those).
+
+May import: core modules only (not the rest of ``endpoint``).
 """
 
 from lambda_harness.endpoint.runtime.interpreters import Interpreter, InterpreterFinder

@@ -1,0 +1,96 @@
+"""Loopback HTTP probes and the one wait loop.
+
+Every health check the harness makes goes through ``probe``: it never uses a
+proxy from the environment (loopback traffic must not leave the machine, and a
+proxy would answer for an endpoint that is not there). Every wait for something
+to become ready goes through ``wait_until``, with an injectable clock and
+sleep so tests need no real waiting.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+from lambda_harness.errors import HarnessError
+
+HARNESS_HEALTH = "/_harness/health"
+LOCALSTACK_HEALTH = "/_localstack/health"
+
+# No ProxyHandler entries: HTTP(S)_PROXY never applies to these requests.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def open_url(request: urllib.request.Request | str, timeout: float) -> Any:
+    """``urlopen`` without any proxy (the response is a context manager)."""
+    return _OPENER.open(request, timeout=timeout)
+
+
+def probe(url: str, timeout: float = 1.0) -> tuple[int, bytes] | str:
+    """``GET url``: ``(status, body)``, or a short text saying why nothing answered."""
+    try:
+        with open_url(url, timeout) as resp:
+            return int(resp.status), resp.read()
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), exc.read() if exc.fp else b""
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return str(getattr(exc, "reason", exc))
+
+
+def harness_health(url: str, timeout: float = 1.0) -> str | None:
+    """None when the embedded endpoint at ``url`` answers its health path with 200, else the problem."""
+    answer = probe(url.rstrip("/") + HARNESS_HEALTH, timeout)
+    if isinstance(answer, str):
+        return answer
+    return None if answer[0] == 200 else f"HTTP {answer[0]}"
+
+
+def localstack_health(url: str, timeout: float = 1.0) -> str | None:
+    """None when ``url`` answers ``/_localstack/health`` with 200 and LocalStack's JSON, else the problem."""
+    answer = probe(url.rstrip("/") + LOCALSTACK_HEALTH, timeout)
+    if isinstance(answer, str):
+        return answer
+    status, body = answer
+    if status != 200:
+        return f"HTTP {status}"
+    try:
+        doc = json.loads(body or b"null")
+    except ValueError:
+        return "not LocalStack's health document"
+    if isinstance(doc, dict) and isinstance(doc.get("services"), dict):
+        return None
+    return "not LocalStack's health document"
+
+
+def endpoint_healthy(url: str, timeout: float = 1.0) -> bool:
+    """True when ``url`` is an AWS endpoint the harness can use (ours or LocalStack)."""
+    return harness_health(url, timeout) is None or localstack_health(url, timeout) is None
+
+
+class WaitTimeout(HarnessError):
+    """``wait_until`` ran out of time (callers usually raise their own error with more context)."""
+
+
+def wait_until(
+    check: Callable[[], bool],
+    timeout: float,
+    *,
+    what: str,
+    interval: float = 0.1,
+    on_timeout: Callable[[], HarnessError] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Return as soon as ``check()`` is true; after ``timeout`` seconds raise ``on_timeout()``
+    (default: ``WaitTimeout`` naming ``what``). ``check`` may raise to stop waiting early."""
+    deadline = clock() + timeout
+    while not check():
+        if clock() >= deadline:
+            if on_timeout is not None:
+                raise on_timeout()
+            raise WaitTimeout(f"timed out after {timeout:g}s waiting for {what}")
+        sleep(interval)

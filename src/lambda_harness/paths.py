@@ -1,0 +1,79 @@
+"""Every path under ``.harness/``, named once.
+
+``.harness/`` is the harness's private folder in the worker repo: staged
+Terraform and its local state, the endpoint's pid and log, the runtime's
+extracted code, the run's results and the attestation. Nothing else in the
+package spells these names; it asks ``HarnessPaths`` (``settings.paths``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+HARNESS_DIR = ".harness"
+
+
+@dataclass(frozen=True)
+class HarnessPaths:
+    """Paths below one worker repo's ``.harness/`` folder (nothing is created here)."""
+
+    root: Path
+
+    # --- terraform ---------------------------------------------------------------------------
+    def tf_root(self, backend: str) -> Path:
+        """``tf/<backend>/``: the staged copy, its local state, CLI config and private HOME."""
+        return self.root / "tf" / backend
+
+    @property
+    def inventory(self) -> Path:
+        """``inventory.json``: the deployed functions and their triggers (written after apply)."""
+        return self.root / "inventory.json"
+
+    # --- endpoint ----------------------------------------------------------------------------
+    @property
+    def endpoint_pid(self) -> Path:
+        """``endpoint.pid``: the detached endpoint's pid."""
+        return self.root / "endpoint.pid"
+
+    @property
+    def endpoint_info(self) -> Path:
+        """``endpoint.json``: pid, start time, url and log of the detached endpoint."""
+        return self.root / "endpoint.json"
+
+    @property
+    def endpoint_log(self) -> Path:
+        """``endpoint.log``: what the detached endpoint prints."""
+        return self.root / "endpoint.log"
+
+    @property
+    def runtime(self) -> Path:
+        """``runtime/``: the Lambda runtime's work folder (extracted code, per-worker folders)."""
+        return self.root / "runtime"
+
+    @property
+    def runtime_code(self) -> Path:
+        """``runtime/code/<sha256>/``: each deployed zip, extracted once."""
+        return self.runtime / "code"
+
+    # --- test --------------------------------------------------------------------------------
+    @property
+    def results(self) -> Path:
+        """``results.json``: per-function results of the last run."""
+        return self.root / "results.json"
+
+    @property
+    def junit(self) -> Path:
+        """``junit.xml``: the last run's JUnit report."""
+        return self.root / "junit.xml"
+
+    # --- promote -----------------------------------------------------------------------------
+    @property
+    def attestation(self) -> Path:
+        """``attestation.json``: what the last green run tested (``promote`` ships only that)."""
+        return self.root / "attestation.json"
+
+    @property
+    def promote_plan(self) -> Path:
+        """``promote.tfplan``: the real plan ``promote`` shows, then applies."""
+        return self.root / "promote.tfplan"
