@@ -8,9 +8,10 @@ at import time: ``load_settings`` gets it passed in.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,13 @@ class Settings:
     max_concurrency: int = 50
     verbose: bool = False
     quiet: bool = False
+    #: field -> where its value came from ("--port", "LAMBDA_HARNESS_HOST", "<pyproject> ... key").
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def source_of(self, name: str) -> str:
+        """Where setting ``name`` (a field name) came from, for messages: a flag, a variable,
+        ``<path>/pyproject.toml [tool.lambda-harness] <key>``, or ``the default``."""
+        return self.sources.get(name, "the default")
 
     @property
     def paths(self) -> HarnessPaths:
@@ -64,50 +72,151 @@ class Settings:
         return replace(self, **changes)
 
 
-# name in pyproject / env suffix -> (field, converter)
-_KEYS: dict[str, tuple[str, type]] = {
-    "functions": ("functions_dir", Path),
-    "terraform": ("terraform_dir", Path),
-    "lock-file": ("lock_file", Path),
-    "dist": ("dist", Path),
-    "events": ("events_dir", Path),
-    "cache-dir": ("cache_dir", Path),
-    "tf-plugin-dir": ("tf_plugin_dir", Path),
-    "host": ("host", str),
-    "port": ("port", int),
-    "region": ("region", str),
-    "backend": ("backend", str),
-    "tf-driver": ("tf_driver", str),
-    "allow-remote-endpoint": ("allow_remote_endpoint", bool),
-    "allow-runtime-fallback": ("allow_runtime_fallback", bool),
-    "max-concurrency": ("max_concurrency", int),
-}
+@dataclass(frozen=True)
+class Key:
+    """One setting: its ``[tool.lambda-harness]`` key, field, kind, flag and range check.
+
+    ``kind`` is how a raw value is read: ``path``/``str`` (a string), ``int`` (an
+    integer, never a bool or a float), ``bool`` (TOML true/false; in the environment
+    1/true/yes/on or 0/false/no/off/empty). ``check`` returns what is wrong with a
+    converted value, or None.
+    """
+
+    name: str
+    field: str
+    kind: str
+    flag: str | None = None
+    check: Callable[[Any], str | None] | None = None
+
+    @property
+    def env(self) -> str:
+        """``LAMBDA_HARNESS_<KEY>``."""
+        return "LAMBDA_HARNESS_" + self.name.upper().replace("-", "_")
 
 
-def _env_name(key: str) -> str:
-    return "LAMBDA_HARNESS_" + key.upper().replace("-", "_")
+def _between(low: int, high: int) -> Callable[[Any], str | None]:
+    return lambda v: None if low <= v <= high else f"must be between {low} and {high}"
 
 
-def _convert(key: str, raw: Any, source: str) -> Any:
-    conv = _KEYS[key][1]
+def _one_of(choices: tuple[str, ...]) -> Callable[[Any], str | None]:
+    return lambda v: None if v in choices else f"must be one of {', '.join(choices)}"
+
+
+_HOST = re.compile(r"^[A-Za-z0-9._:-]+$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+
+
+def _host(value: str) -> str | None:
+    if "://" in value or "/" in value or not _HOST.match(value):
+        return "must be a host name or address (no scheme, no path), e.g. 127.0.0.1"
+    return None
+
+
+def _region(value: str) -> str | None:
+    return None if _REGION.match(value) else "must look like us-east-1"
+
+
+KEYS: tuple[Key, ...] = (
+    Key("functions", "functions_dir", "path"),
+    Key("terraform", "terraform_dir", "path"),
+    Key("lock-file", "lock_file", "path"),
+    Key("dist", "dist", "path", "--dist"),
+    Key("events", "events_dir", "path"),
+    Key("cache-dir", "cache_dir", "path"),
+    Key("tf-plugin-dir", "tf_plugin_dir", "path"),
+    Key("host", "host", "str", "--host", _host),
+    Key("port", "port", "int", "--port", _between(1, 65535)),
+    Key("region", "region", "str", None, _region),
+    Key("backend", "backend", "str", "--backend", _one_of(BACKENDS)),
+    Key("tf-driver", "tf_driver", "str", "--tf-driver", _one_of(TF_DRIVERS)),
+    Key("allow-remote-endpoint", "allow_remote_endpoint", "bool"),
+    Key("allow-runtime-fallback", "allow_runtime_fallback", "bool"),
+    Key("max-concurrency", "max_concurrency", "int", None, _between(1, 10_000)),
+)
+_BY_NAME = {k.name: k for k in KEYS}
+_BY_FIELD = {k.field: k for k in KEYS}
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off", "")
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    return {int: "an integer", float: "a float", str: "a string", list: "a list", dict: "a table"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _shown(value: Any) -> str:
+    """A value as the user wrote it (TOML spelling for booleans)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
+
+
+def _from_toml(key: Key, raw: Any) -> Any:
+    """A ``[tool.lambda-harness]`` value: TOML types must match exactly. Raises ValueError(why)."""
+    if key.kind == "bool":
+        if not isinstance(raw, bool):
+            raise ValueError(f"must be true or false, not {_type_name(raw)}")
+        return raw
+    if key.kind == "int":
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise ValueError(f"must be an integer, not {_type_name(raw)}")
+        return raw
+    if not isinstance(raw, str):
+        what = "a path (a string)" if key.kind == "path" else "a string"
+        raise ValueError(f"must be {what}, not {_type_name(raw)}")
+    return raw
+
+
+def _from_text(key: Key, raw: str) -> Any:
+    """An environment value (always text). Raises ValueError(why)."""
+    text = raw.strip()
+    if key.kind == "bool":
+        if text.lower() in _TRUE:
+            return True
+        if text.lower() in _FALSE:
+            return False
+        raise ValueError("must be true or false (1/true/yes/on or 0/false/no/off)")
+    if key.kind == "int":
+        if not re.fullmatch(r"[+-]?\d+", text):
+            raise ValueError("must be an integer")
+        return int(text)
+    return raw
+
+
+def _from_flag(key: Key, raw: Any) -> Any:
+    """A command-line value (argparse already converted it); kinds still must match."""
+    if key.kind == "int" and (isinstance(raw, bool) or not isinstance(raw, int)):
+        raise ValueError(f"must be an integer, not {_type_name(raw)}")
+    if key.kind == "bool" and not isinstance(raw, bool):
+        raise ValueError(f"must be true or false, not {_type_name(raw)}")
+    return raw
+
+
+def _checked(key: Key, raw: Any, source: str, convert: Callable[[Key, Any], Any]) -> Any:
+    """Convert and range-check one raw value; ConfigError naming ``source`` (its prefix) and the key."""
     try:
-        if conv is bool:
-            if isinstance(raw, bool):
-                return raw
-            text = str(raw).strip().lower()
-            if text in ("1", "true", "yes", "on"):
-                return True
-            if text in ("0", "false", "no", "off", ""):
-                return False
-            raise ValueError(raw)
-        return conv(raw)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{source}: {key} = {raw!r} is not a valid {conv.__name__}") from exc
+        value = convert(key, raw)
+        if key.kind in ("str", "path") and not str(value).strip():
+            raise ValueError("must not be empty")
+        problem = key.check(value) if key.check is not None else None
+        if problem:
+            raise ValueError(problem)
+    except ValueError as exc:
+        raise ConfigError(f"{source}{key.name} = {_shown(raw)}: {exc}") from None
+    return value
+
+
+def pyproject_path(project_dir: Path) -> Path:
+    """The worker repo's ``pyproject.toml``."""
+    return project_dir / "pyproject.toml"
 
 
 def read_pyproject(project_dir: Path) -> dict[str, Any]:
     """The ``[tool.lambda-harness]`` table of the worker repo, or ``{}``."""
-    path = project_dir / "pyproject.toml"
+    path = pyproject_path(project_dir)
     if not path.is_file():
         return {}
     try:
@@ -115,11 +224,13 @@ def read_pyproject(project_dir: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file or remove it") from exc
     table = data.get("tool", {}).get("lambda-harness", {})
-    unknown = sorted(set(table) - set(_KEYS))
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.lambda-harness] must be a table")
+    unknown = sorted(set(table) - set(_BY_NAME))
     if unknown:
         raise ConfigError(
             f"{path}: unknown key(s) in [tool.lambda-harness]: {', '.join(unknown)}; "
-            f"known keys: {', '.join(sorted(_KEYS))}"
+            f"known keys: {', '.join(sorted(_BY_NAME))}"
         )
     return dict(table)
 
@@ -145,23 +256,38 @@ def load_settings(
     cli: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
-    """Resolve settings for the worker repo at ``project`` (default: cwd)."""
+    """Resolve settings for the worker repo at ``project`` (default: cwd).
+
+    ``cli`` maps field names to flag values (None: not given). Every value is
+    type- and range-checked where it is read, so an error names its source.
+    """
     environ = dict(os.environ) if environ is None else environ
     cli = {k: v for k, v in (cli or {}).items() if v is not None}
     project_dir = Path(project or environ.get("LAMBDA_HARNESS_PROJECT") or Path.cwd()).resolve()
     if not project_dir.is_dir():
         raise ConfigError(f"project folder {project_dir} does not exist; pass --project DIR")
     values: dict[str, Any] = {}
-    for key, raw in read_pyproject(project_dir).items():
-        values[_KEYS[key][0]] = _convert(key, raw, f"{project_dir / 'pyproject.toml'}")
-    for key in _KEYS:
-        if _env_name(key) in environ:
-            values[_KEYS[key][0]] = _convert(key, environ[_env_name(key)], _env_name(key))
+    sources: dict[str, str] = {}
+    table = f"{pyproject_path(project_dir)} [tool.lambda-harness]"
+    for name, raw in read_pyproject(project_dir).items():
+        key = _BY_NAME[name]
+        values[key.field] = _checked(key, raw, f"{table} ", _from_toml)
+        sources[key.field] = f"{table} {key.name}"
+    for key in KEYS:
+        if key.env in environ:
+            values[key.field] = _checked(key, environ[key.env], f"{key.env}: ", _from_text)
+            sources[key.field] = key.env
     known = {f.name for f in fields(Settings)}
     for name, raw in cli.items():
         if name not in known:
             raise ConfigError(f"internal: unknown setting {name!r}")
-        values[name] = raw
+        given = _BY_FIELD.get(name)
+        if given is not None:
+            flag = given.flag or f"--{given.name}"
+            values[name] = _checked(given, raw, f"{flag}: ", _from_flag)
+            sources[name] = flag
+        else:
+            values[name] = raw
 
     def path_of(name: str, default: Path | None) -> Path | None:
         value = values.get(name, default)
@@ -170,7 +296,7 @@ def load_settings(
         value = Path(value)
         return value if value.is_absolute() else (project_dir / value).resolve()
 
-    settings = Settings(
+    return Settings(
         project_dir=project_dir,
         functions_dir=path_of("functions_dir", Path("functions")),  # type: ignore[arg-type]
         terraform_dir=path_of("terraform_dir", Path("terraform")),  # type: ignore[arg-type]
@@ -180,10 +306,9 @@ def load_settings(
         cache_dir=path_of("cache_dir", default_cache_dir(environ)),  # type: ignore[arg-type]
         events_dir=path_of("events_dir", Path("tests/integration/events")),  # type: ignore[arg-type]
         tf_plugin_dir=path_of("tf_plugin_dir", None),
+        sources=sources,
         **{k: v for k, v in values.items() if k not in _PATH_FIELDS},
     )
-    _validate(settings)
-    return settings
 
 
 _PATH_FIELDS = {
@@ -195,14 +320,3 @@ _PATH_FIELDS = {
     "events_dir",
     "tf_plugin_dir",
 }
-
-
-def _validate(s: Settings) -> None:
-    if s.backend not in BACKENDS:
-        raise ConfigError(f"backend {s.backend!r} is not one of {', '.join(BACKENDS)}")
-    if s.tf_driver not in TF_DRIVERS:
-        raise ConfigError(f"tf-driver {s.tf_driver!r} is not one of {', '.join(TF_DRIVERS)}")
-    if not 0 < s.port < 65536:
-        raise ConfigError(f"port {s.port} is out of range 1-65535")
-    if s.max_concurrency < 1:
-        raise ConfigError(f"max-concurrency must be at least 1, got {s.max_concurrency}")

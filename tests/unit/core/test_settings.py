@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -57,9 +58,9 @@ def test_unknown_pyproject_key_is_named(tmp_path: Path) -> None:
 
 def test_bad_values_are_clear_errors(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
-    with pytest.raises(ConfigError, match="LAMBDA_HARNESS_PORT: port = 'abc' is not a valid int"):
+    with pytest.raises(ConfigError, match="LAMBDA_HARNESS_PORT: port = 'abc': must be an integer"):
         load_settings(repo, environ={"LAMBDA_HARNESS_PORT": "abc"})
-    with pytest.raises(ConfigError, match="backend 'aws' is not one of"):
+    with pytest.raises(ConfigError, match="backend = 'aws': must be one of"):
         load_settings(repo, cli={"backend": "aws"}, environ={})
 
 
@@ -73,3 +74,71 @@ def test_settings_are_frozen(tmp_path: Path) -> None:
     with pytest.raises(AttributeError):
         s.port = 1  # type: ignore[misc]
     assert s.with_(port=5).port == 5
+
+
+# --- strict validation: every error names the source (file + key, variable, or flag) -------------
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("port = true", r"port = true: must be an integer, not a boolean"),
+        ("port = 70000", r"port = 70000: must be between 1 and 65535"),
+        ("port = 0", r"port = 0: must be between 1 and 65535"),
+        ('port = "4566"', r"port = '4566': must be an integer, not a string"),
+        ("max-concurrency = 2.9", r"max-concurrency = 2.9: must be an integer, not a float"),
+        ("max-concurrency = 0", r"max-concurrency = 0: must be between 1 and 10000"),
+        ('backend = "aws"', r"backend = 'aws': must be one of embedded, localstack"),
+        ('tf-driver = "tofu"', r"tf-driver = 'tofu': must be one of terraform, tflocal"),
+        ("host = 5", r"host = 5: must be a string, not an integer"),
+        ('host = ""', r"host = '': must not be empty"),
+        ('host = "http://127.0.0.1"', r"host = 'http://127.0.0.1': must be a host name or address"),
+        ('region = "US East"', r"region = 'US East': must look like us-east-1"),
+        ("functions = 3", r"functions = 3: must be a path \(a string\), not an integer"),
+        ('allow-runtime-fallback = "yes"', r"allow-runtime-fallback = 'yes': must be true or false"),
+    ],
+)
+def test_pyproject_values_are_type_and_range_checked_naming_the_file_and_key(
+    tmp_path: Path, line: str, words: str
+) -> None:
+    repo = make_repo(tmp_path, f"[tool.lambda-harness]\n{line}\n")
+    where = str(repo / "pyproject.toml")
+    with pytest.raises(ConfigError, match=rf"^{re.escape(where)} \[tool.lambda-harness\] {words}"):
+        load_settings(repo, environ={})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("LAMBDA_HARNESS_PORT", "abc", r"port = 'abc': must be an integer"),
+        ("LAMBDA_HARNESS_PORT", "true", r"port = 'true': must be an integer"),
+        ("LAMBDA_HARNESS_PORT", "0", r"port = '0': must be between 1 and 65535"),
+        ("LAMBDA_HARNESS_MAX_CONCURRENCY", "2.9", r"max-concurrency = '2.9': must be an integer"),
+        ("LAMBDA_HARNESS_TF_DRIVER", "tofu", r"tf-driver = 'tofu': must be one of terraform, tflocal"),
+        ("LAMBDA_HARNESS_BACKEND", "aws", r"backend = 'aws': must be one of embedded, localstack"),
+        ("LAMBDA_HARNESS_ALLOW_RUNTIME_FALLBACK", "maybe", r"allow-runtime-fallback = 'maybe': must be"),
+    ],
+)
+def test_environment_values_are_checked_naming_the_variable(
+    tmp_path: Path, name: str, value: str, words: str
+) -> None:
+    repo = make_repo(tmp_path)
+    with pytest.raises(ConfigError, match=rf"^{name}: {words}"):
+        load_settings(repo, environ={name: value})
+
+
+def test_flag_values_are_range_checked_naming_the_flag(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    with pytest.raises(ConfigError, match=r"^--port: port = 0: must be between 1 and 65535"):
+        load_settings(repo, cli={"port": 0}, environ={})
+    with pytest.raises(ConfigError, match=r"^--backend: backend = 'aws': must be one of"):
+        load_settings(repo, cli={"backend": "aws"}, environ={})
+
+
+def test_settings_remember_where_each_value_came_from(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, '[tool.lambda-harness]\nregion = "eu-west-1"\n')
+    s = load_settings(repo, cli={"port": 4999}, environ={"LAMBDA_HARNESS_HOST": "localhost"})
+    assert s.source_of("port") == "--port"
+    assert s.source_of("host") == "LAMBDA_HARNESS_HOST"
+    assert s.source_of("region") == f"{repo / 'pyproject.toml'} [tool.lambda-harness] region"
+    assert s.source_of("backend") == "the default"
