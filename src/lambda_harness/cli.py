@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from lambda_harness import __version__
+from lambda_harness import __version__, net
 from lambda_harness.errors import HarnessError
 from lambda_harness.settings import BACKENDS, TF_DRIVERS, Settings, load_settings
 from lambda_harness.ui import UI, make_ui
@@ -125,7 +125,15 @@ def cmd_new(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", type=Path, help="worker repo folder (default: current folder)")
     parser.add_argument("--port", type=int, help="endpoint port (default 4566)")
-    parser.add_argument("--host", help="endpoint host (default 127.0.0.1)")
+    parser.add_argument("--host", help="endpoint host (default 127.0.0.1; loopback only, see below)")
+    parser.add_argument(
+        "--allow-non-loopback",
+        dest="allow_non_loopback",
+        action="store_true",
+        default=None,
+        help="permit a --host that is not loopback (the endpoint has no authentication: anyone who "
+        "reaches it runs code as you); also LAMBDA_HARNESS_ALLOW_NON_LOOPBACK=1, never pyproject.toml",
+    )
     parser.add_argument("--backend", choices=BACKENDS, help="embedded endpoint or LocalStack")
     parser.add_argument("--tf-driver", dest="tf_driver", choices=TF_DRIVERS, help="terraform or tflocal")
     parser.add_argument("-v", "--verbose", action="store_true", default=None, help="stream tool output")
@@ -199,6 +207,7 @@ def _settings_from(args: argparse.Namespace) -> Settings:
     cli: dict[str, Any] = {
         "port": args.port,
         "host": args.host,
+        "allow_non_loopback": args.allow_non_loopback,
         "backend": args.backend,
         "tf_driver": args.tf_driver,
         "verbose": args.verbose,
@@ -218,6 +227,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ui = make_ui(quiet=bool(args.quiet))
     try:
         settings = _settings_from(args)
+        if not net.is_loopback(settings.host):  # only reachable with the user's own opt-in
+            address = f"{settings.host}:{settings.port}"
+            ui.warn(net.exposure_warning(address, settings.source_of("host")))
         func, _help = COMMANDS[args.command]
         return func(settings, ui, args)
     except HarnessError as exc:

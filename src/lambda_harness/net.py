@@ -1,4 +1,9 @@
-"""Loopback HTTP probes and the one wait loop.
+"""Loopback: what counts as loopback, HTTP probes, and the one wait loop.
+
+``is_loopback`` is the one place that decides whether a host stays on this
+machine (127.0.0.0/8, ``::1``, ``localhost``); ``require_loopback`` refuses any
+other host unless the user opted in on the command line or in the environment
+(never from a file in the repo, which a pull request can change).
 
 Every health check the harness makes goes through ``probe``: it never uses a
 proxy from the environment (loopback traffic must not leave the machine, and a
@@ -9,14 +14,77 @@ sleep so tests need no real waiting.
 
 from __future__ import annotations
 
+import getpass
+import ipaddress
 import json
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
-from lambda_harness.errors import HarnessError
+from lambda_harness.errors import ConfigError, HarnessError
+
+#: The names and addresses that always mean "this machine".
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+#: The two ways to opt in to a non-loopback host (never a file in the repo).
+ALLOW_FLAG = "--allow-non-loopback"
+ALLOW_ENV = "LAMBDA_HARNESS_ALLOW_NON_LOOPBACK"
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost``, 127.0.0.0/8 and ``::1`` (``[::1]`` too); False for anything else."""
+    name = host.strip().strip("[]").lower().rstrip(".")
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def url_host(url: str) -> str:
+    """The host of ``http://host:port/...`` (empty when there is none)."""
+    return urlsplit(url).hostname or ""
+
+
+def require_loopback(host: str, *, source: str, allowed: bool, opt_in: str = "") -> None:
+    """Refuse ``host`` unless it is loopback or the user opted in (ConfigError naming ``source``).
+
+    Called before anything listens on, or sends a byte to, ``host``. ``opt_in`` names
+    the opt-in of the caller's interface (default: the CLI flag and the variable).
+    """
+    if allowed or is_loopback(host):
+        return
+    how = opt_in or f"{ALLOW_FLAG} on the command line or {ALLOW_ENV}=1 in the environment"
+    raise ConfigError(
+        f"{source}: host {host!r} is not a loopback address (127.0.0.0/8, ::1, localhost). The endpoint "
+        "has no authentication: whoever reaches it can deploy a Lambda function that runs code as "
+        f"{_user()} on this machine, and the harness's requests (event payloads, Terraform's calls) "
+        f"would leave the machine. Use 127.0.0.1; or, if you really mean it, opt in with {how} "
+        "(pyproject.toml cannot opt in: a pull request can change it)."
+    )
+
+
+def exposure_warning(address: str, source: str) -> str:
+    """The loud warning shown when the user opted in to a non-loopback ``address`` (host:port)."""
+    return (
+        f"NOT LOOPBACK: {address} (host from {source}, opted in). An endpoint the harness starts "
+        f"listens there with no authentication: anyone who can reach {address} can create and "
+        f"invoke Lambda functions, and each one runs code as {_user()} on this machine, with its files "
+        "and network; they can also read and change every resource in the endpoint. Requests the harness "
+        "sends there (event payloads, Terraform's calls) travel unencrypted. Use it only on a network "
+        "you trust, and stop the endpoint when done."
+    )
+
+
+def _user() -> str:
+    try:
+        return f"user {getpass.getuser()!r}"
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        return "the harness's user"
+
 
 HARNESS_HEALTH = "/_harness/health"
 LOCALSTACK_HEALTH = "/_localstack/health"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from lambda_harness import net
 from lambda_harness.errors import ConfigError
 from lambda_harness.paths import HARNESS_DIR, HarnessPaths
 
@@ -45,7 +46,7 @@ class Settings:
     region: str = "us-east-1"
     backend: str = "embedded"
     tf_driver: str = "terraform"
-    allow_remote_endpoint: bool = False
+    allow_non_loopback: bool = False
     allow_runtime_fallback: bool = False
     max_concurrency: int = 50
     verbose: bool = False
@@ -87,6 +88,8 @@ class Key:
     kind: str
     flag: str | None = None
     check: Callable[[Any], str | None] | None = None
+    #: False for the opt-ins a pull request must not be able to flip (flag or environment only).
+    in_pyproject: bool = True
 
     @property
     def env(self) -> str:
@@ -129,11 +132,16 @@ KEYS: tuple[Key, ...] = (
     Key("region", "region", "str", None, _region),
     Key("backend", "backend", "str", "--backend", _one_of(BACKENDS)),
     Key("tf-driver", "tf_driver", "str", "--tf-driver", _one_of(TF_DRIVERS)),
-    Key("allow-remote-endpoint", "allow_remote_endpoint", "bool"),
+    Key("allow-non-loopback", "allow_non_loopback", "bool", net.ALLOW_FLAG, in_pyproject=False),
     Key("allow-runtime-fallback", "allow_runtime_fallback", "bool"),
     Key("max-concurrency", "max_concurrency", "int", None, _between(1, 10_000)),
 )
 _BY_NAME = {k.name: k for k in KEYS}
+#: Keys a repo's pyproject.toml may not hold, and the setting that replaced each.
+_NOT_IN_PYPROJECT = {
+    **{k.name: k for k in KEYS if not k.in_pyproject},
+    "allow-remote-endpoint": _BY_NAME["allow-non-loopback"],
+}
 _BY_FIELD = {k.field: k for k in KEYS}
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
@@ -226,6 +234,13 @@ def read_pyproject(project_dir: Path) -> dict[str, Any]:
     table = data.get("tool", {}).get("lambda-harness", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.lambda-harness] must be a table")
+    for name in sorted(set(table) & set(_NOT_IN_PYPROJECT)):
+        key = _NOT_IN_PYPROJECT[name]
+        raise ConfigError(
+            f"{path} [tool.lambda-harness] {name} is not read from pyproject.toml: the repo's own files "
+            "can be changed by a pull request, and this opt-in must come from whoever runs the harness. "
+            f"Remove it from {path.name}; pass {key.flag} on the command line or set {key.env}=1."
+        )
     unknown = sorted(set(table) - set(_BY_NAME))
     if unknown:
         raise ConfigError(
@@ -296,7 +311,7 @@ def load_settings(
         value = Path(value)
         return value if value.is_absolute() else (project_dir / value).resolve()
 
-    return Settings(
+    settings = Settings(
         project_dir=project_dir,
         functions_dir=path_of("functions_dir", Path("functions")),  # type: ignore[arg-type]
         terraform_dir=path_of("terraform_dir", Path("terraform")),  # type: ignore[arg-type]
@@ -309,6 +324,11 @@ def load_settings(
         sources=sources,
         **{k: v for k, v in values.items() if k not in _PATH_FIELDS},
     )
+    # Before any stage probes, binds or sends: a non-loopback host needs the user's own opt-in.
+    net.require_loopback(
+        settings.host, source=settings.source_of("host"), allowed=settings.allow_non_loopback
+    )
+    return settings
 
 
 _PATH_FIELDS = {

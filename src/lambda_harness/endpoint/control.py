@@ -175,6 +175,9 @@ def start_detached(settings: Settings, *, timeout: float = 60.0) -> int:
             f"an endpoint is already running in the background (pid {running['pid']}, {running.get('url')}); "
             f"stop it with: {down_command(settings)}"
         )
+    net.require_loopback(
+        settings.host, source=settings.source_of("host"), allowed=settings.allow_non_loopback
+    )
     bind(settings.host, settings.port).close()  # fail here, with the clear message, if the port is taken
     settings.harness_dir.mkdir(parents=True, exist_ok=True)
     log_path = settings.paths.endpoint_log
@@ -190,6 +193,8 @@ def start_detached(settings: Settings, *, timeout: float = 60.0) -> int:
         "--port",
         str(settings.port),
     ]
+    if settings.allow_non_loopback:  # the user's opt-in, passed on as a flag (never via a file)
+        argv.append(net.ALLOW_FLAG)
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     with log_path.open("ab") as log:
         child = proc.spawn(

@@ -36,7 +36,6 @@ HEALTH_PATH = net.LOCALSTACK_HEALTH
 LAST_TOKENLESS_TAG = "4.14.0"
 LOG_TAIL_LINES = 50
 POLL_S = 0.5
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class ComposeCommand(Protocol):
@@ -259,7 +258,7 @@ def down_localstack(
 
 
 def _check_can_start(settings: Settings, listening: Callable[[str, int], bool]) -> None:
-    if settings.host not in LOOPBACK:
+    if not net.is_loopback(settings.host):
         raise ContainerError(
             f"LocalStack does not answer at {settings.endpoint_url}{HEALTH_PATH}, and the harness only "
             f"starts it on 127.0.0.1; start it on {settings.host} yourself or use --host 127.0.0.1"

@@ -20,6 +20,7 @@ from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
+from lambda_harness import net
 from lambda_harness.endpoint import hooks
 from lambda_harness.endpoint.cloudwatch import LogSink
 from lambda_harness.endpoint.front import HarnessApp, InvokeRoute
@@ -103,7 +104,9 @@ class EmbeddedEndpoint:
 
     def start(self) -> EmbeddedEndpoint:
         """Bind, patch moto, start the server and the background pollers."""
-        sock = bind(self.settings.host, self.settings.port)
+        s = self.settings
+        net.require_loopback(s.host, source=s.source_of("host"), allowed=s.allow_non_loopback)
+        sock = bind(s.host, s.port)
         if hooks.installed():
             sock.close()
             raise EndpointError("an endpoint is already running in this process; stop it first")

@@ -19,13 +19,13 @@ Every other ``AWS_*`` variable, ``AWS_PROFILE`` and ``AWS_CA_BUNDLE`` included, 
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from lambda_harness.errors import TerraformError
+from lambda_harness import net
+from lambda_harness.errors import ConfigError, TerraformError
 
 FAKE_ACCESS_KEY = "test"
 FAKE_SECRET_KEY = "test"  # noqa: S105 - the documented fake credential of local emulators
@@ -43,28 +43,16 @@ class Endpoint:
     port: int
 
 
-def is_loopback(host: str) -> bool:
-    """True for ``localhost``, 127.0.0.0/8 and ``::1``."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_endpoint(url: str, *, allow_remote: bool) -> Endpoint:
+def check_endpoint(url: str, *, allow_remote: bool, source: str = "the endpoint URL") -> Endpoint:
     """Parse ``url``; refuse a non-loopback host unless ``allow_remote`` (real AWS could be behind it)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.scheme not in ("http", "https") or not host:
         raise TerraformError(f"endpoint {url!r} is not an http(s) URL like http://127.0.0.1:4566")
-    if not is_loopback(host) and not allow_remote:
-        raise TerraformError(
-            f"endpoint {url} is not a loopback address (127.0.0.0/8, ::1, localhost): the harness only "
-            "applies to a local emulator. If that host really is an emulator, set "
-            "allow-remote-endpoint = true in [tool.lambda-harness] or LAMBDA_HARNESS_ALLOW_REMOTE_ENDPOINT=1."
-        )
+    try:
+        net.require_loopback(host, source=source, allowed=allow_remote)
+    except ConfigError as exc:
+        raise TerraformError(f"terraform will not apply to {url}: {exc}") from None
     port = parts.port or (443 if parts.scheme == "https" else 80)
     return Endpoint(url=url.rstrip("/"), host=host, port=port)
 

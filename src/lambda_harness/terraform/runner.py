@@ -83,7 +83,9 @@ class Terraform:
         self.driver = driver or settings.tf_driver
         if self.driver not in ("terraform", "tflocal"):
             raise ConfigError(f"tf-driver {self.driver!r} is not one of terraform, tflocal")
-        self.endpoint = tfenv.check_endpoint(endpoint_url, allow_remote=settings.allow_remote_endpoint)
+        self.endpoint = tfenv.check_endpoint(
+            endpoint_url, allow_remote=settings.allow_non_loopback, source=settings.source_of("host")
+        )
         self.staged = staging.layout(
             settings.harness_dir, settings.backend, settings.project_dir, settings.terraform_dir
         )

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from lambda_harness import net
 from lambda_harness.errors import ConfigError, HarnessError, InvocationError
 from lambda_harness.paths import HARNESS_DIR, HarnessPaths
 from lambda_harness.terraform.inventory import Inventory
@@ -34,6 +35,7 @@ from lambda_harness.testing.results import (
 )
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
+ALLOW_OPTION = "--harness-allow-non-loopback"
 DEFAULT_INVENTORY = HarnessPaths(Path(HARNESS_DIR)).inventory
 DEFAULT_EVENTS = Path("tests") / "integration" / "events"
 
@@ -56,6 +58,7 @@ class HarnessState:
     inventory_path: Path | None
     results_path: Path | None
     inventory: Inventory | None = None
+    endpoint_source: str = "the default"
     recorder: ResultsRecorder = field(default_factory=ResultsRecorder)
     generated: set[str] = field(default_factory=set)  # node ids of the event-case and gate items
     _invoker: Invoker | None = None
@@ -92,6 +95,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="URL",
         default=None,
         help=f"AWS endpoint (env LAMBDA_HARNESS_ENDPOINT, else the inventory's, else {DEFAULT_ENDPOINT})",
+    )
+    group.addoption(
+        ALLOW_OPTION,
+        action="store_true",
+        default=False,
+        help="permit a --harness-endpoint that is not loopback (also env "
+        f"{net.ALLOW_ENV}=1; not read from the repo's pytest configuration)",
     )
     group.addoption(
         "--harness-region",
@@ -133,12 +143,17 @@ def pytest_configure(config: pytest.Config) -> None:
             inventory = load_inventory(inventory_path)
         except HarnessError as exc:
             raise pytest.UsageError(str(exc)) from exc
-    endpoint = (
-        config.getoption("harness_endpoint")
-        or env.get("LAMBDA_HARNESS_ENDPOINT")
-        or (inventory.endpoint_url if inventory else None)
-        or DEFAULT_ENDPOINT
-    )
+    endpoint, source = _endpoint(config, inventory, inventory_path)
+    allowed = _allow_non_loopback(config)
+    try:  # before a single request: the endpoint must be this machine unless the user opted in
+        net.require_loopback(
+            net.url_host(endpoint),
+            source=source,
+            allowed=allowed,
+            opt_in=f"{ALLOW_OPTION} on the pytest command line or {net.ALLOW_ENV}=1",
+        )
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
     region = (
         config.getoption("harness_region")
         or env.get("LAMBDA_HARNESS_REGION")
@@ -155,6 +170,7 @@ def pytest_configure(config: pytest.Config) -> None:
         inventory_path=inventory_path,
         results_path=_resolve(config, config.getoption("harness_results")),
         inventory=inventory,
+        endpoint_source=source,
     )
     if inventory is not None and not state.events_dir.is_dir():
         raise pytest.UsageError(
@@ -167,15 +183,42 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(_OutcomeCounter(state.recorder, state.generated), "lambda_harness_outcomes")
 
 
-def pytest_report_header(config: pytest.Config) -> str | None:
+def _endpoint(config: pytest.Config, inventory: Inventory | None, path: Path | None) -> tuple[str, str]:
+    """(URL, where it came from): flag > environment > inventory > default."""
+    for value, source in (
+        (config.getoption("harness_endpoint"), "--harness-endpoint"),
+        (os.environ.get("LAMBDA_HARNESS_ENDPOINT"), "LAMBDA_HARNESS_ENDPOINT"),
+        (inventory.endpoint_url if inventory else None, f"the inventory {path}"),
+    ):
+        if value:
+            return str(value), source
+    return DEFAULT_ENDPOINT, "the default"
+
+
+def _allow_non_loopback(config: pytest.Config) -> bool:
+    """The opt-in from the command line or the environment; an error when the repo's ini sets it."""
+    if ALLOW_OPTION in config.getini("addopts"):
+        raise pytest.UsageError(
+            f"{ALLOW_OPTION} is not read from the repo's pytest configuration ({config.inipath}): a pull "
+            f"request can change that file. Pass it on the command line or set {net.ALLOW_ENV}=1."
+        )
+    env = os.environ.get(net.ALLOW_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+    return bool(config.getoption("harness_allow_non_loopback")) or env
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
     """Say where the tests go, so a run against the wrong endpoint is obvious."""
     state = config.stash.get(STATE, None)
     if state is None or not state.active:
         return None
-    return (
+    lines = [
         f"lambda-harness: endpoint {state.endpoint_url}, inventory {state.inventory_path}, "
         f"events {state.events_dir}"
-    )
+    ]
+    if not net.is_loopback(net.url_host(state.endpoint_url)):
+        address = state.endpoint_url.split("://", 1)[-1]
+        lines.append("lambda-harness: WARNING " + net.exposure_warning(address, state.endpoint_source))
+    return lines
 
 
 @pytest.hookimpl(tryfirst=True)

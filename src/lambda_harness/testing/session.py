@@ -15,6 +15,7 @@ from pathlib import Path
 from lambda_harness import proc
 from lambda_harness.errors import HarnessError
 from lambda_harness.settings import Settings
+from lambda_harness.testing.plugin import ALLOW_OPTION
 
 PYTEST_NO_TESTS = 5
 
@@ -78,6 +79,9 @@ def pytest_arguments(settings: Settings, endpoint_url: str, extra: Sequence[str]
         str(out.junit),
         "-p",
         "no:cacheprovider",
+        # The user's own opt-in (flag or environment) reaches the plugin as a flag: the child's
+        # environment drops every LAMBDA_HARNESS_* variable.
+        *([ALLOW_OPTION] if settings.allow_non_loopback else []),
         *extra,
     ]
 

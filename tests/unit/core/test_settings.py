@@ -142,3 +142,13 @@ def test_settings_remember_where_each_value_came_from(tmp_path: Path) -> None:
     assert s.source_of("host") == "LAMBDA_HARNESS_HOST"
     assert s.source_of("region") == f"{repo / 'pyproject.toml'} [tool.lambda-harness] region"
     assert s.source_of("backend") == "the default"
+
+
+def test_a_non_loopback_host_needs_the_users_own_opt_in(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    with pytest.raises(ConfigError, match=r"^--host: host '10.0.0.5' is not a loopback address"):
+        load_settings(repo, cli={"host": "10.0.0.5"}, environ={})
+    by_env = load_settings(repo, cli={"host": "10.0.0.5"}, environ={"LAMBDA_HARNESS_ALLOW_NON_LOOPBACK": "1"})
+    by_flag = load_settings(repo, cli={"host": "0.0.0.0", "allow_non_loopback": True}, environ={})
+    assert by_env.allow_non_loopback and by_flag.allow_non_loopback
+    assert load_settings(repo, cli={"host": "localhost"}, environ={}).host == "localhost"

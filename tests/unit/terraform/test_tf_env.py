@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from lambda_harness import net
 from lambda_harness.errors import TerraformError
 from lambda_harness.settings import load_settings
 from lambda_harness.terraform import env as tfenv
@@ -30,18 +31,20 @@ HOST = {
 }
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "127.5.6.7", "localhost", "LOCALHOST", "::1"])
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.5.6.7", "localhost", "LOCALHOST", "::1", "[::1]"])
 def test_loopback_hosts_are_accepted(host: str) -> None:
-    assert tfenv.is_loopback(host)
+    assert net.is_loopback(host)
 
 
-@pytest.mark.parametrize("host", ["10.0.0.1", "lambda.us-east-1.amazonaws.com", "0.0.0.0", "192.168.1.2"])
+@pytest.mark.parametrize(
+    "host", ["10.0.0.1", "lambda.us-east-1.amazonaws.com", "0.0.0.0", "192.168.1.2", "::", "localhost.evil"]
+)
 def test_other_hosts_are_not_loopback(host: str) -> None:
-    assert not tfenv.is_loopback(host)
+    assert not net.is_loopback(host)
 
 
 def test_remote_endpoint_refused_unless_allowed() -> None:
-    with pytest.raises(TerraformError, match=r"not a loopback address.*allow-remote-endpoint"):
+    with pytest.raises(TerraformError, match=r"not a loopback address.*--allow-non-loopback"):
         tfenv.check_endpoint("http://10.1.2.3:4566", allow_remote=False)
     assert tfenv.check_endpoint("http://10.1.2.3:4566", allow_remote=True).port == 4566
 
@@ -123,5 +126,5 @@ def test_terraform_refuses_remote_endpoint(tmp_path: Path) -> None:
     settings = load_settings(_project(tmp_path), {}, {"HOME": str(tmp_path)})
     with pytest.raises(TerraformError, match="not a loopback"):
         Terraform(settings, PlainUI(), "https://lambda.us-east-1.amazonaws.com", environ=HOST)
-    allowed = settings.with_(allow_remote_endpoint=True)
+    allowed = settings.with_(allow_non_loopback=True)
     assert Terraform(allowed, PlainUI(), "http://10.0.0.5:4566", environ=HOST).endpoint.host == "10.0.0.5"
