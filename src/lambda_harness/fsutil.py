@@ -1,9 +1,16 @@
-"""Atomic file writes: a reader (or a crash) never sees half a file.
+"""Atomic and private file writes.
 
-Every artefact the harness writes (dists.zip, its manifest, the inventory, the
-attestation) goes through here: a temp file beside the target, fsynced, then
-``os.replace``d; on any exception (Ctrl-C included) the temp file is removed
-and the previous file, or none, stays.
+Atomic: every artefact the harness writes (dists.zip, its manifest, the
+inventory, the attestation) goes through ``atomic_file``: a temp file beside
+the target, fsynced, then ``os.replace``d; on any exception (Ctrl-C included)
+the temp file is removed and the previous file, or none, stays.
+
+Private: what the harness keeps under ``.harness/`` is nobody else's business
+(staged Terraform with its state, the runtime's extracted code, results). Its
+folders are created 0700 and its files written 0600 (0700 when executable),
+whatever the umask: ``private_dir``, ``write_private``, ``open_private_log``,
+and ``atomic_file``'s default mode. Only the zip and its manifest, which live
+beside the repo's sources, are 0644 on purpose (reproducible, shareable).
 """
 
 from __future__ import annotations
@@ -17,10 +24,53 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+#: The umask of children whose output lands under .harness/ (terraform, pytest).
+PRIVATE_UMASK = 0o077
+
+
+def private_dir(path: Path) -> Path:
+    """``mkdir -p path``, every folder it creates (and ``path`` itself) 0700 whatever the umask."""
+    missing = []
+    folder = path
+    while not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    for new in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another process made it first
+            new.mkdir(mode=PRIVATE_DIR)
+        new.chmod(PRIVATE_DIR)
+    path.chmod(PRIVATE_DIR)
+    return path
+
+
+def private_mode(mode: int) -> int:
+    """``mode`` with group and other bits dropped, owner read kept (0644 -> 0600, 0755 -> 0700)."""
+    return (mode | 0o400) & 0o700
+
+
+def write_private(path: Path, data: str | bytes) -> None:
+    """Write ``path`` (replacing it) as 0600, whatever the umask or its previous mode."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    with os.fdopen(fd, "wb") as fh:
+        os.fchmod(fh.fileno(), PRIVATE_FILE)
+        fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def open_private_log(path: Path) -> int:
+    """A descriptor appending to ``path`` (created 0600); the caller closes it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)
+    os.fchmod(fd, PRIVATE_FILE)
+    return fd
+
 
 @contextlib.contextmanager
-def atomic_file(dest: Path, mode: int = 0o644) -> Iterator[Path]:
-    """A temp path beside ``dest``; on success fsynced and renamed onto ``dest``, else removed."""
+def atomic_file(dest: Path, mode: int = PRIVATE_FILE) -> Iterator[Path]:
+    """A temp path beside ``dest``; on success fsynced and renamed onto ``dest``, else removed.
+
+    ``mode`` is set explicitly (never the umask's): private unless the caller says otherwise.
+    """
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     os.close(fd)
@@ -29,16 +79,16 @@ def atomic_file(dest: Path, mode: int = 0o644) -> Iterator[Path]:
         yield tmp
         with tmp.open("rb+") as fh:
             os.fsync(fh.fileno())
-        tmp.chmod(mode)  # mkstemp makes 0600; none of our artefacts is a secret
+        tmp.chmod(mode)
         tmp.replace(dest)
         fsync_dir(dest.parent)
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write ``data`` as sorted, indented JSON to ``path`` atomically."""
-    with atomic_file(path) as tmp:
+def write_json_atomic(path: Path, data: Any, mode: int = PRIVATE_FILE) -> None:
+    """Write ``data`` as sorted, indented JSON to ``path`` atomically (0600 unless ``mode``)."""
+    with atomic_file(path, mode) as tmp:
         tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 

@@ -11,14 +11,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from lambda_harness.fsutil import private_dir
+
 HARNESS_DIR = ".harness"
 
 
 @dataclass(frozen=True)
 class HarnessPaths:
-    """Paths below one worker repo's ``.harness/`` folder (nothing is created here)."""
+    """Paths below one worker repo's ``.harness/`` folder (only ``ensure`` creates anything)."""
 
     root: Path
+
+    def ensure(self, folder: Path | None = None) -> Path:
+        """Create ``.harness/`` (0700, whatever the umask; an existing one is closed to 0700) and
+        ``folder`` below it (each new level 0700); the one place ``.harness/`` is made."""
+        private_dir(self.root)
+        if folder is None:
+            return self.root
+        if not folder.resolve().is_relative_to(self.root.resolve()):
+            raise ValueError(f"{folder} is not under {self.root}")
+        return private_dir(folder)
 
     # --- terraform ---------------------------------------------------------------------------
     def tf_root(self, backend: str) -> Path:

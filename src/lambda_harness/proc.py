@@ -60,12 +60,14 @@ def run(
     input_text: str | None = None,
     hint: str = "",
     on_line: Callable[[str], None] | None = None,
+    umask: int = -1,
 ) -> Completed:
     """Run a command to completion.
 
     ``stream`` copies output to our stdout as it arrives (verbose mode);
     ``on_line`` receives each output line (progress displays). Output is always
-    captured so a failure can show its tail.
+    captured so a failure can show its tail. ``umask`` (when not -1) is the child's: 0o077
+    for tools whose files land under .harness/.
     """
     argv = tuple(str(a) for a in args)
     logger.debug("run: %s (cwd=%s)", shlex.join(argv), cwd or Path.cwd())
@@ -81,6 +83,7 @@ def run(
         # Its own process group, so `stop` reaches grandchildren that hold our pipes too
         # (docker-compose's build helpers, tflocal's terraform).
         start_new_session=True,
+        umask=umask,
     )
     readers = [_Reader(proc.stdout, stream, on_line), _Reader(proc.stderr, stream, on_line)]
     try:
@@ -140,11 +143,13 @@ def spawn(
     stderr: int | None = subprocess.STDOUT,
     stdin: int | None = subprocess.DEVNULL,
     new_session: bool = True,
+    umask: int = -1,
 ) -> subprocess.Popen[bytes]:
     """Start a long-running process (a worker, a daemon) and return its handle.
 
     The caller owns it and must ``stop`` it; ``new_session`` keeps Ctrl-C in the
-    terminal from reaching it directly, so shutdown order stays ours.
+    terminal from reaching it directly, so shutdown order stays ours. ``umask``
+    (when not -1) is the child's.
     """
     argv = [str(a) for a in args]
     logger.debug("spawn: %s (cwd=%s)", shlex.join(argv), cwd or Path.cwd())
@@ -156,6 +161,7 @@ def spawn(
         stdout=stdout,
         stderr=stderr,
         start_new_session=new_session,
+        umask=umask,
     )
 
 

@@ -25,7 +25,7 @@ from typing import Any
 from lambda_harness import net, proc
 from lambda_harness.endpoint.ports import bind
 from lambda_harness.errors import EndpointError
-from lambda_harness.fsutil import atomic_file, write_json_atomic
+from lambda_harness.fsutil import atomic_file, open_private_log, write_json_atomic
 from lambda_harness.settings import Settings
 from lambda_harness.ui import UI
 
@@ -179,7 +179,7 @@ def start_detached(settings: Settings, *, timeout: float = 60.0) -> int:
         settings.host, source=settings.source_of("host"), allowed=settings.allow_non_loopback
     )
     bind(settings.host, settings.port).close()  # fail here, with the clear message, if the port is taken
-    settings.harness_dir.mkdir(parents=True, exist_ok=True)
+    settings.paths.ensure()
     log_path = settings.paths.endpoint_log
     argv = [
         sys.executable,
@@ -196,10 +196,11 @@ def start_detached(settings: Settings, *, timeout: float = 60.0) -> int:
     if settings.allow_non_loopback:  # the user's opt-in, passed on as a flag (never via a file)
         argv.append(net.ALLOW_FLAG)
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    with log_path.open("ab") as log:
-        child = proc.spawn(
-            argv, cwd=settings.project_dir, env=env, stdout=log.fileno(), stderr=subprocess.STDOUT
-        )
+    log = open_private_log(log_path)
+    try:
+        child = proc.spawn(argv, cwd=settings.project_dir, env=env, stdout=log, stderr=subprocess.STDOUT)
+    finally:
+        os.close(log)
     _children[child.pid] = child
     with atomic_file(pid_file(settings)) as tmp:  # readers never see a half-written pid
         tmp.write_text(f"{child.pid}\n", encoding="utf-8")

@@ -105,4 +105,4 @@ def manifest_path_for(zip_path: Path) -> Path:
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
     """Write the manifest atomically (sorted keys, trailing newline)."""
-    write_json_atomic(path, manifest)
+    write_json_atomic(path, manifest, mode=0o644)  # beside the zip, like the zip: not private

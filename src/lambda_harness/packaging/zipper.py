@@ -32,6 +32,8 @@ from typing import BinaryIO, Protocol
 from lambda_harness.fsutil import atomic_file
 
 DEFAULT_DATE_TIME = (1980, 1, 1, 0, 0, 0)
+#: The zip itself is not private: it sits beside the sources and is what gets shipped.
+ZIP_MODE = 0o644
 COMPRESS_LEVEL = 6
 _MADE_BY_UNIX = 3
 _VERSION = 20  # 2.0: DEFLATE, no zip64
@@ -101,7 +103,7 @@ def write_zip(
     ``before_replace`` sees the finished temp zip and may raise to keep the old
     ``dest`` (the size limits use it).
     """
-    with atomic_file(dest) as tmp:
+    with atomic_file(dest, ZIP_MODE) as tmp:
         stats = _write_entries(entries, tmp, date_time)
         if before_replace is not None:
             before_replace(tmp, stats)

@@ -27,7 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lambda_harness import proc
 from lambda_harness.errors import CommandFailed, PromoteError
-from lambda_harness.fsutil import file_sha256
+from lambda_harness.fsutil import PRIVATE_FILE, file_sha256
 from lambda_harness.promote.attestation import (
     Attestation,
     attestation_path,
@@ -145,9 +145,12 @@ def promote(
     env = dict(os.environ) if terraform_cmd_env is None else dict(terraform_cmd_env)
     real = _RealTerraform(settings, env)
     planfile = settings.paths.promote_plan
+    settings.paths.ensure()
     with ui.step(f"terraform init + plan in {settings.terraform_dir} (real backend)"):
         real.run("init", "-input=false", "-no-color")
         real.run("plan", "-input=false", "-no-color", f"-out={planfile}")
+        # The real plan may hold secrets: terraform writes it by the umask, the harness keeps it private.
+        planfile.chmod(PRIVATE_FILE)
         changes = planned_changes(json.loads(real.run("show", "-json", "-no-color", str(planfile)).stdout))
     ui.table("promotion plan", ["change"], [[c.describe()] for c in changes] or [["no changes"]])
     if not auto_approve and (confirm is None or not confirm(changes)):

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from lambda_harness import net
 from lambda_harness.errors import ConfigError, TerraformError
+from lambda_harness.fsutil import private_dir, write_private
 
 FAKE_ACCESS_KEY = "test"
 FAKE_SECRET_KEY = "test"  # noqa: S105 - the documented fake credential of local emulators
@@ -87,8 +88,8 @@ def base_env(environ: Mapping[str, str], *, home: Path, cli_config: Path, region
 
 def prepare_home(home: Path) -> None:
     """Create the private HOME and the empty AWS config/credentials file it points at."""
-    home.mkdir(parents=True, exist_ok=True)
-    (home / ".aws-empty").write_text("", encoding="utf-8")
+    private_dir(home)
+    write_private(home / ".aws-empty", "")
 
 
 def terraform_env(base: Mapping[str, str], endpoint: Endpoint) -> dict[str, str]:

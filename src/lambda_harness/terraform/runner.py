@@ -21,6 +21,7 @@ from typing import Any
 
 from lambda_harness import proc
 from lambda_harness.errors import CommandFailed, ConfigError, TerraformError
+from lambda_harness.fsutil import PRIVATE_UMASK, write_private
 from lambda_harness.settings import Settings
 from lambda_harness.terraform import env as tfenv
 from lambda_harness.terraform import mirror, plan, staging
@@ -121,6 +122,7 @@ class Terraform:
                 stream=self.settings.verbose,
                 check=check,
                 hint=hint,
+                umask=PRIVATE_UMASK,  # state, plans and .terraform/ are the harness's alone
             )
         except CommandFailed as exc:
             raise TerraformError(
@@ -135,7 +137,7 @@ class Terraform:
         staging.stage(self.settings.project_dir, self.settings.terraform_dir, self.staged)
         tfenv.prepare_home(self.staged.home)
         self.mirrors = mirror.find_mirrors(self.environ, plugin_dir_setting(self.settings))
-        self.staged.cli_config.write_text(mirror.cli_config_text(self.mirrors), encoding="utf-8")
+        write_private(self.staged.cli_config, mirror.cli_config_text(self.mirrors))
         self._staged_once = True
 
     def init(self) -> None:
@@ -147,6 +149,7 @@ class Terraform:
                 self._unpin_lock_hashes()
                 done = self._run("init", "-input=false", "-no-color", "-reconfigure", check=False)
         if done.returncode == 0:
+            staging.make_private(self.staged.workdir)  # init wrote .terraform.lock.hcl 0644
             return
         hint = ""
         if any(marker in _flat(done.output) for marker in _INSTALL_FAILURES):

@@ -21,12 +21,14 @@ or none): the real state is never read or written.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from lambda_harness.errors import ConfigError, TerraformError
+from lambda_harness.fsutil import PRIVATE_DIR, private_dir, private_mode, write_private
 from lambda_harness.paths import HarnessPaths
 
 OVERRIDE_NAME = "zz_lambda_harness_override.tf"
@@ -98,10 +100,11 @@ def stage(project_dir: Path, terraform_dir: Path, staged: StagedDir) -> None:
         )
     check_no_tflocal_leftover(terraform_dir)
     anchor = _anchor(project_dir, terraform_dir)
-    staged.tree.mkdir(parents=True, exist_ok=True)
+    private_dir(staged.tree)
     _link_siblings(anchor.resolve(), terraform_dir.resolve(), staged.tree, staged.root)
     _clear(staged.workdir)
     _copy_config(terraform_dir, staged.workdir)
+    make_private(staged.workdir)
     write_override(staged)
 
 
@@ -121,7 +124,7 @@ def _link_siblings(anchor: Path, terraform_dir: Path, tree: Path, harness_root: 
         src, dst = src / part, dst / part
         if dst.is_symlink() or (dst.exists() and not dst.is_dir()):
             _remove(dst)
-        dst.mkdir(exist_ok=True)
+        private_dir(dst)
 
 
 def _is_harness(entry: Path, harness_root: Path) -> bool:
@@ -137,7 +140,7 @@ def _remove(path: Path) -> None:
 
 
 def _clear(workdir: Path) -> None:
-    workdir.mkdir(parents=True, exist_ok=True)
+    private_dir(workdir)
     for entry in workdir.iterdir():
         if entry.name not in _KEEP:
             _remove(entry)
@@ -161,6 +164,18 @@ def _copy_config(src: Path, dst: Path) -> None:
             shutil.copy2(entry, target)
 
 
+def make_private(workdir: Path) -> None:
+    """The copy is the harness's own: folders 0700, files 0600/0700 (the sources may be 0644;
+    terraform writes ``.terraform.lock.hcl`` 0644 whatever the umask). ``.terraform/`` is skipped."""
+    for folder, dirnames, filenames in os.walk(workdir):
+        dirnames[:] = [d for d in dirnames if d not in _KEEP and not Path(folder, d).is_symlink()]
+        Path(folder).chmod(PRIVATE_DIR)
+        for name in filenames:
+            path = Path(folder, name)
+            if not path.is_symlink():
+                path.chmod(private_mode(path.stat().st_mode))
+
+
 def strip_lock_hashes(lock: Path) -> bool:
     """Remove ``hashes = [...]`` from a (staged) lock file; True when something was removed."""
     if not lock.is_file():
@@ -169,7 +184,7 @@ def strip_lock_hashes(lock: Path) -> bool:
     stripped = re.sub(r"\n[ \t]*hashes[ \t]*=[ \t]*\[[^\]]*\]", "", text)
     if stripped == text:
         return False
-    lock.write_text(stripped, encoding="utf-8")
+    write_private(lock, stripped)
     return True
 
 
@@ -189,4 +204,4 @@ def override_text(state_path: Path) -> str:
 
 def write_override(staged: StagedDir) -> None:
     """Write ``zz_lambda_harness_override.tf`` (``zz`` so it merges after any other override)."""
-    (staged.workdir / OVERRIDE_NAME).write_text(override_text(staged.state.resolve()), encoding="utf-8")
+    write_private(staged.workdir / OVERRIDE_NAME, override_text(staged.state.resolve()))

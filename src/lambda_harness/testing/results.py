@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_harness.errors import ConfigError
+from lambda_harness.fsutil import atomic_file
 
 RESULTS_VERSION = 1
 _EXCERPT_LINES = 20
@@ -143,9 +144,9 @@ class ResultsRecorder:
         }
 
     def write(self, path: Path, exitstatus: int | None = None) -> None:
-        """Write the results JSON (folders created as needed)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(exitstatus), indent=2) + "\n", encoding="utf-8")
+        """Write the results JSON atomically, 0600 (folders created as needed)."""
+        with atomic_file(path) as tmp:
+            tmp.write_text(json.dumps(self.to_dict(exitstatus), indent=2) + "\n", encoding="utf-8")
 
 
 def summarize(cases: Sequence[CaseResult]) -> dict[str, Any]:

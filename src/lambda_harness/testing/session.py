@@ -14,6 +14,7 @@ from pathlib import Path
 
 from lambda_harness import proc
 from lambda_harness.errors import HarnessError
+from lambda_harness.fsutil import PRIVATE_UMASK
 from lambda_harness.settings import Settings
 from lambda_harness.testing.plugin import ALLOW_OPTION
 
@@ -22,7 +23,14 @@ PYTEST_NO_TESTS = 5
 
 def run_pytest(args: Sequence[str], cwd: Path, env: Mapping[str, str], stream: bool) -> int:
     """``python -m pytest ARGS`` in ``cwd``; its exit code (output streamed when verbose)."""
-    done = proc.run([sys.executable, "-m", "pytest", *args], cwd=cwd, env=env, stream=stream, check=False)
+    done = proc.run(
+        [sys.executable, "-m", "pytest", *args],
+        cwd=cwd,
+        env=env,
+        stream=stream,
+        check=False,
+        umask=PRIVATE_UMASK,  # its reports land in .harness/
+    )
     if done.returncode not in (0, 1) and not stream:
         # Usage errors and crashes print nothing into the results file: keep their words.
         tail = "\n".join(done.output.strip().splitlines()[-30:])

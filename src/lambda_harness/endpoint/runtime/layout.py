@@ -20,6 +20,7 @@ import fcntl
 import hashlib
 import io
 import logging
+import os
 import platform
 import shutil
 import sys
@@ -34,6 +35,7 @@ from lambda_harness import proc
 from lambda_harness.endpoint.runtime.interpreters import Interpreter
 from lambda_harness.endpoint.runtime.model import FunctionConfig
 from lambda_harness.errors import CommandFailed, EndpointError
+from lambda_harness.fsutil import PRIVATE_DIR, private_dir, private_mode
 
 logger = logging.getLogger(__name__)
 
@@ -186,14 +188,19 @@ def sha256_hex(code_sha256_b64: str, fn_name: str) -> str:
 
 
 def _extract(data: bytes, into: Path, what: str) -> None:
-    """Unzip keeping Unix permission bits (Lambda keeps them; scripts stay executable)."""
+    """Unzip keeping the owner's permission bits (Lambda keeps them; scripts stay executable).
+
+    Group and other bits are dropped, folders are 0700: the code lives under .harness/,
+    which is private whatever the umask.
+    """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             for info in zf.infolist():
                 dest = Path(zf.extract(info, into))
                 mode = (info.external_attr >> 16) & 0o777
-                if mode and not info.is_dir():
-                    dest.chmod(mode | 0o400)
+                dest.chmod(PRIVATE_DIR if info.is_dir() else private_mode(mode or 0o644))
+        for folder, _dirs, _files in os.walk(into):  # folders zipfile made for the entries' paths
+            Path(folder).chmod(PRIVATE_DIR)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise EndpointError(f"{what} is not a readable zip archive: {exc}") from exc
 
@@ -236,6 +243,7 @@ class CodeStore:
         target = self.work_dir / "code" / digest
         if target.is_dir():
             return target
+        private_dir(target.parent)  # under .harness/: 0700 whatever the umask
         with self._key_lock(f"code/{digest}"):
             return _publish(
                 lambda tmp: _extract(fn.code_zip, tmp, f"function {fn.name}: deployment package"), target
@@ -270,6 +278,7 @@ class CodeStore:
 
         if target.is_dir():
             return target
+        private_dir(target.parent)
         with self._key_lock(f"opt/{key}"):
             return _publish(build, target)
 

@@ -30,6 +30,7 @@ from lambda_harness.endpoint.runtime.env import Paths, build_env
 from lambda_harness.endpoint.runtime.model import MAX_RESPONSE_BYTES, FunctionConfig, InvokeResult
 from lambda_harness.endpoint.runtime.outcome import INIT_LIMIT_S, Outcome, Watch, build_result
 from lambda_harness.errors import EndpointError
+from lambda_harness.fsutil import PRIVATE_UMASK
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +107,7 @@ class Worker:
                 env=env,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
+                umask=PRIVATE_UMASK,  # its __pycache__ (under .harness/) and /tmp files stay the user's
             )
         except OSError as exc:
             self.api.close()
