@@ -14,6 +14,7 @@ from typing import Any
 
 from lambda_harness import __version__, net
 from lambda_harness.errors import HarnessError
+from lambda_harness.fsutil import repo_lock
 from lambda_harness.settings import BACKENDS, TF_DRIVERS, Settings, load_settings
 from lambda_harness.ui import UI, make_ui
 
@@ -158,6 +159,12 @@ COMMANDS: dict[str, tuple[Command, str]] = {
 }
 
 
+#: Commands that build, deploy or ship: one at a time per repo (``.harness/lock``). ``build`` too:
+#: a build during a run would swap the zip being tested. ``up``, ``invoke``, ``trigger`` and
+#: ``down`` only poke at an endpoint and may run beside them.
+LOCKED = frozenset({"build", "run", "apply", "destroy", "smoke", "promote", "plan"})
+
+
 def _add_specific(name: str, p: argparse.ArgumentParser) -> None:
     if name == "build":
         p.add_argument(
@@ -231,7 +238,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             address = f"{settings.host}:{settings.port}"
             ui.warn(net.exposure_warning(address, settings.source_of("host")))
         func, _help = COMMANDS[args.command]
-        return func(settings, ui, args)
+        if args.command not in LOCKED:
+            return func(settings, ui, args)
+        settings.paths.ensure()
+        with repo_lock(settings.paths.lock, args.command):
+            return func(settings, ui, args)
     except HarnessError as exc:
         print(f"lambda-harness {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -16,6 +16,7 @@ beside the repo's sources, are 0644 on purpose (reproducible, shareable).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -23,6 +24,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from lambda_harness.errors import HarnessError
 
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
@@ -109,3 +112,38 @@ def file_sha256(path: Path) -> bytes:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.digest()
+
+
+class RepoBusy(HarnessError):
+    """Another lambda-harness command holds the repo's lock."""
+
+
+@contextlib.contextmanager
+def repo_lock(lock_file: Path, command: str) -> Iterator[None]:
+    """Hold ``lock_file`` (``flock``, exclusive) for one command; ``RepoBusy`` at once if another
+    process holds it, naming that process's pid (written into the file while held).
+
+    The kernel drops the lock when the holder exits, however it exits (kill -9 included), so a
+    stale file never blocks anyone; the file itself is left in place (deleting it would race).
+    """
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").split()
+            pid = holder[0] if holder else "?"
+            doing = f": lambda-harness {holder[1]}" if len(holder) > 1 else ""
+            raise RepoBusy(
+                f"another lambda-harness run (pid {pid}) is using this repo ({lock_file.parent}{doing}); "
+                "wait for it to finish, or stop it, then try again"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()} {command}\n".encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

@@ -32,6 +32,11 @@ class HarnessPaths:
             raise ValueError(f"{folder} is not under {self.root}")
         return private_dir(folder)
 
+    @property
+    def lock(self) -> Path:
+        """``lock``: flock-ed by the command using the repo (``fsutil.repo_lock``); holds its pid."""
+        return self.root / "lock"
+
     # --- terraform ---------------------------------------------------------------------------
     def tf_root(self, backend: str) -> Path:
         """``tf/<backend>/``: the staged copy, its local state, CLI config and private HOME."""
