@@ -45,19 +45,6 @@ def info_file(settings: Settings) -> Path:
     return settings.paths.endpoint_info
 
 
-def make_runtime(settings: Settings, ui: UI | None) -> Any:
-    """The Lambda runtime the endpoint runs functions on (work dir under .harness)."""
-    from lambda_harness.endpoint.runtime import LambdaRuntime
-
-    return LambdaRuntime(
-        cache_dir=settings.cache_dir,
-        work_dir=settings.paths.runtime,
-        max_concurrency=settings.max_concurrency,
-        allow_runtime_fallback=settings.allow_runtime_fallback,
-        ui=ui,
-    )
-
-
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
     # `down` sends SIGINT first, a service manager SIGTERM: both shut down cleanly.
@@ -80,6 +67,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 def serve_foreground(settings: Settings, ui: UI, *, stop: threading.Event | None = None) -> None:
     """Serve until Ctrl-C (or SIGTERM, or ``stop`` set); then stop the server and every worker."""
+    from lambda_harness.endpoint.runtime import make_runtime
     from lambda_harness.endpoint.server import EmbeddedEndpoint
 
     stop = stop or threading.Event()

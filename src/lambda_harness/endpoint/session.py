@@ -31,16 +31,10 @@ def endpoint_session(settings: Settings, ui: UI) -> Iterator[str]:
             yield url
         return
     # Late imports: the emulator pulls in moto, which costs a second the other commands need not pay.
-    from lambda_harness.endpoint.runtime import LambdaRuntime
+    from lambda_harness.endpoint.runtime import make_runtime
     from lambda_harness.endpoint.server import EmbeddedEndpoint
 
-    runtime = LambdaRuntime(
-        cache_dir=settings.cache_dir,
-        work_dir=settings.paths.runtime,
-        max_concurrency=settings.max_concurrency,
-        allow_runtime_fallback=settings.allow_runtime_fallback,
-        ui=ui,
-    )
+    runtime = make_runtime(settings, ui)
     try:
         emulator = EmbeddedEndpoint(settings, runtime, ui)
         with ui.step(f"start the embedded endpoint on {settings.endpoint_url}"):

@@ -14,7 +14,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from lambda_harness.endpoint.runtime import InterpreterFinder, LambdaRuntime
+from lambda_harness.endpoint.runtime import InterpreterFinder, make_runtime
 from lambda_harness.endpoint.server import EmbeddedEndpoint, Timing
 from lambda_harness.ui import PlainUI
 from support.endpoint import handler_zip, make_settings, read_records
@@ -34,7 +34,7 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory, endpoint_cache: Path) -> 
     """One endpoint per test module, with short retry delays and a fast scheduler."""
     project = tmp_path_factory.mktemp("project")
     settings = make_settings(project, endpoint_cache)
-    runtime = LambdaRuntime(cache_dir=endpoint_cache, work_dir=project / ".harness" / "runtime")
+    runtime = make_runtime(settings)
     emulator = EmbeddedEndpoint(
         settings,
         runtime,
