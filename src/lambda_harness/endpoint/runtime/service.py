@@ -14,8 +14,7 @@ from pathlib import Path
 from lambda_harness.endpoint.runtime.env import Paths, reserved_overrides
 from lambda_harness.endpoint.runtime.interpreters import InterpreterFinder
 from lambda_harness.endpoint.runtime.layout import CodeStore, RuntimeFolders, host_machine
-from lambda_harness.endpoint.runtime.model import FunctionConfig, InvokeResult, fingerprint
-from lambda_harness.endpoint.runtime.outcome import INIT_LIMIT_S
+from lambda_harness.endpoint.runtime.model import INIT_LIMIT_S, FunctionConfig, InvokeResult, fingerprint
 from lambda_harness.endpoint.runtime.pool import Pool
 from lambda_harness.endpoint.runtime.worker import Worker, WorkerSpec
 from lambda_harness.settings import Settings
