@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import boto3
 import pytest
 
 from lambda_harness import proc
-from lambda_harness.endpoint import control
+from lambda_harness.endpoint import control, pidfile
 from lambda_harness.endpoint.ports import free_port
 from lambda_harness.endpoint.server import EmbeddedEndpoint
 from lambda_harness.errors import EndpointError
@@ -193,6 +194,39 @@ def test_down_from_another_process_stops_the_detached_endpoint(
     assert not _alive(pid)
     assert not [w for w in workers if _alive(w)]
     assert control._children.pop(pid).wait(timeout=5) == 0  # reap our own child (the CLI could not)
+
+
+@pytest.fixture
+def sleeper() -> Iterator[subprocess.Popen[bytes]]:
+    """A live process that is not an endpoint."""
+    child = proc.spawn(["sleep", "300"])
+    yield child
+    proc.stop(child)
+
+
+def test_down_refuses_a_live_process_that_is_not_the_one_it_started(
+    project: Settings, sleeper: subprocess.Popen[bytes]
+) -> None:
+    stamp = pidfile.stamp_of(sleeper.pid)
+    assert stamp is not None
+    # What a recycled pid looks like: the number matches, the start time does not.
+    pidfile.write(project.paths, replace(stamp, start_ticks=stamp.start_ticks - 1), sleeper.pid)
+    assert control.stop_detached(project) is False
+    assert sleeper.poll() is None  # left alone
+    assert not control.pid_file(project).exists() and not control.info_file(project).exists()
+    # The same process, recorded without a start time (an older harness): left alone too.
+    control.pid_file(project).write_text(f"{sleeper.pid}\n")
+    assert control.stop_detached(project) is False
+    assert sleeper.poll() is None
+
+
+def test_down_stops_the_process_its_record_names(project: Settings, sleeper: subprocess.Popen[bytes]) -> None:
+    stamp = pidfile.stamp_of(sleeper.pid)
+    assert stamp is not None
+    pidfile.write(project.paths, stamp, sleeper.pid)
+    assert control.stop_detached(project, grace=5) is True
+    assert sleeper.poll() is not None  # signalled (and reaped by the wait for it to go)
+    assert not control.pid_file(project).exists()
 
 
 def test_second_endpoint_in_one_process_is_refused_and_the_first_keeps_serving(
