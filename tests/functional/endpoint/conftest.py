@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from lambda_harness import net
 from lambda_harness.endpoint.runtime import InterpreterFinder, make_runtime
 from lambda_harness.endpoint.server import EmbeddedEndpoint, Timing
 from lambda_harness.ui import PlainUI
@@ -116,17 +116,22 @@ def deploy(aws: Callable[[str], Any], role_arn: str) -> Callable[..., str]:
 
 @pytest.fixture
 def wait_records(out_dir: Path) -> Callable[..., list[dict[str, Any]]]:
-    """Wait (bounded) until at least ``count`` recorded invocations exist."""
+    """Wait (bounded) until at least ``count`` recorded invocations exist; returns them all.
 
-    def wait(count: int, timeout: float = 30.0, settle: float = 0.0) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            records = read_records(out_dir)
-            if len(records) >= count:
-                time.sleep(settle)
-                return read_records(out_dir)
-            time.sleep(0.05)
-        seen = len(read_records(out_dir))
-        raise AssertionError(f"expected {count} invocations within {timeout}s, saw {seen}")
+    It proves that deliveries happened, never that no more will come: a test that counts
+    waits first for a sign that every delivery had its chance (e.g. ``service.wait_idle``).
+    """
+
+    def wait(count: int, timeout: float = 30.0) -> list[dict[str, Any]]:
+        net.wait_until(
+            lambda: len(read_records(out_dir)) >= count,
+            timeout,
+            what=f"{count} recorded invocations",
+            interval=0.05,
+            on_timeout=lambda: net.WaitTimeout(
+                f"expected {count} invocations within {timeout}s, saw {len(read_records(out_dir))}"
+            ),
+        )
+        return read_records(out_dir)
 
     return wait

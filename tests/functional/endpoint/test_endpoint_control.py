@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
@@ -18,7 +17,7 @@ from typing import Any
 import boto3
 import pytest
 
-from lambda_harness import proc
+from lambda_harness import net, proc
 from lambda_harness.endpoint import control, pidfile
 from lambda_harness.endpoint.ports import free_port
 from lambda_harness.endpoint.server import EmbeddedEndpoint
@@ -167,10 +166,9 @@ def test_foreground_ctrl_c_stops_server_and_workers(project: Settings) -> None:
         assert workers
         child.send_signal(signal.SIGINT)
         assert child.wait(timeout=30) == 0
-        deadline = time.monotonic() + 5
-        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not [w for w in workers if _alive(w)]
+        net.wait_until(
+            lambda: not any(_alive(w) for w in workers), 5, what="the workers to exit", interval=0.05
+        )
         output = child.stdout.read().decode() if child.stdout else ""
         assert "AWS endpoint on" in output and "stopping the endpoint" in output
     finally:
