@@ -152,8 +152,8 @@ def ours(warm: int, cold: int) -> dict[str, Figures]:
         )
         runtime = make_runtime(settings)
         try:
-            with EmbeddedEndpoint(settings, runtime, PlainUI(quiet=True)) as emulator:
-                return measure_endpoint(emulator.url, warm=warm, cold=cold)
+            with EmbeddedEndpoint(settings, runtime, PlainUI(quiet=True)) as endpoint:
+                return measure_endpoint(endpoint.url, warm=warm, cold=cold)
         finally:
             runtime.shutdown()
 

@@ -72,8 +72,8 @@ def serve_foreground(settings: Settings, ui: UI, *, stop: threading.Event | None
     stop = stop or threading.Event()
     runtime = make_runtime(settings, ui)
     try:
-        with _sigterm_as_interrupt(), EmbeddedEndpoint(settings, runtime, ui) as emulator:
-            ui.info(f"AWS endpoint on {emulator.url}  (AWS_ENDPOINT_URL={emulator.url}; Ctrl-C stops it)")
+        with _sigterm_as_interrupt(), EmbeddedEndpoint(settings, runtime, ui) as endpoint:
+            ui.info(f"AWS endpoint on {endpoint.url}  (AWS_ENDPOINT_URL={endpoint.url}; Ctrl-C stops it)")
             try:
                 while not stop.wait(0.5):
                     pass

@@ -35,17 +35,17 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory, endpoint_cache: Path) -> 
     project = tmp_path_factory.mktemp("project")
     settings = make_settings(project, endpoint_cache)
     runtime = make_runtime(settings)
-    emulator = EmbeddedEndpoint(
+    endpoint = EmbeddedEndpoint(
         settings,
         runtime,
         PlainUI(quiet=True),
         timing=Timing(async_retry_delays_s=(0.3, 0.3), schedule_tick_s=0.2),
     )
-    emulator.start()
+    endpoint.start()
     try:
-        yield emulator
+        yield endpoint
     finally:
-        emulator.stop()
+        endpoint.stop()
         runtime.shutdown()
 
 

@@ -56,9 +56,9 @@ def test_port_in_use_is_a_clear_error(tmp_path: Path, endpoint_cache: Path) -> N
         taken.listen()
         port = taken.getsockname()[1]
         settings = make_settings(tmp_path, endpoint_cache, port=port)
-        emulator = EmbeddedEndpoint(settings, _NoRuntime(), PlainUI(quiet=True))
+        endpoint = EmbeddedEndpoint(settings, _NoRuntime(), PlainUI(quiet=True))
         with pytest.raises(EndpointError, match=f"127.0.0.1:{port} is already in use .*pass --port"):
-            emulator.start()
+            endpoint.start()
 
 
 class _NoRuntime:

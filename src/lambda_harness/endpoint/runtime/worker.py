@@ -123,7 +123,7 @@ class Worker:
             self.api.close()
             raise EndpointError(
                 f"function {fn.name}: could not start {paths.interpreter} in {paths.task_root}: {exc}; "
-                "was the interpreter removed? Restart the emulator to search again"
+                "was the interpreter removed? Restart the endpoint to search again"
             ) from exc
         assert self.proc.stdout is not None
         self._fd = self.proc.stdout.fileno()

@@ -139,7 +139,7 @@ class EventBridge:
             original(view, event, transform_input)
         except NotImplementedError:
             logger.warning(
-                "EventBridge rule %s: target %s is not emulated; event not delivered",
+                "EventBridge rule %s: the embedded endpoint cannot deliver to target %s; event not delivered",
                 rule.name,
                 target.get("Arn"),
             )

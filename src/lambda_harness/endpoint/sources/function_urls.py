@@ -10,7 +10,7 @@ reach a function here:
 The request becomes AWS's function-URL event, runs synchronously through the
 ``InvokeService`` (the same path as Invoke: logs, CloudWatch, timeouts, throttling),
 and the result becomes the HTTP response with AWS's rules. ``AWS_IAM`` auth is not
-enforced (like all IAM in the emulator). The pure parts (``build_event``,
+enforced (like all IAM in the embedded endpoint). The pure parts (``build_event``,
 ``map_result``, ``preflight``) take no server and are unit-tested on their own.
 """
 
