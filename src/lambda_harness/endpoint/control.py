@@ -34,16 +34,6 @@ from lambda_harness.ui import UI
 _children: dict[int, subprocess.Popen[bytes]] = {}
 
 
-def pid_file(settings: Settings) -> Path:
-    """``.harness/endpoint.pid``: the detached endpoint's pid (``endpoint.json`` adds url and log)."""
-    return settings.paths.endpoint_pid
-
-
-def info_file(settings: Settings) -> Path:
-    """``.harness/endpoint.json``: pid, boot id, start time, url and log of the detached endpoint."""
-    return settings.paths.endpoint_info
-
-
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
     # `down` sends SIGINT first, a service manager SIGTERM: both shut down cleanly.

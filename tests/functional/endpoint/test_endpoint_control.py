@@ -131,8 +131,8 @@ def test_start_and_stop_detached_leave_nothing_behind(
 ) -> None:
     monkeypatch.setenv("LAMBDA_HARNESS_CACHE_DIR", str(project.cache_dir))
     pid = control.start_detached(project)
-    assert control.pid_file(project).read_text().strip() == str(pid)
-    record = json.loads(control.info_file(project).read_text())
+    assert project.paths.endpoint_pid.read_text().strip() == str(pid)
+    record = json.loads(project.paths.endpoint_info.read_text())
     assert record["pid"] == pid and record["url"] == project.endpoint_url
     assert Path(record["log"]).name == "endpoint.log"
     _run_a_function(project.endpoint_url)
@@ -141,7 +141,7 @@ def test_start_and_stop_detached_leave_nothing_behind(
     with pytest.raises(EndpointError, match="already running"):
         control.start_detached(project)
     assert control.stop_detached(project) is True
-    assert not control.pid_file(project).exists() and not control.info_file(project).exists()
+    assert not project.paths.endpoint_pid.exists() and not project.paths.endpoint_info.exists()
     assert not _alive(pid)
     assert not [w for w in workers if _alive(w)]
     assert control.stop_detached(project) is False
@@ -188,7 +188,7 @@ def test_down_from_another_process_stops_the_detached_endpoint(
         [sys.executable, "-m", "lambda_harness", "down", "--project", str(project.project_dir)], timeout=60
     )
     assert "endpoint stopped" in done.output
-    assert not control.pid_file(project).exists()
+    assert not project.paths.endpoint_pid.exists()
     assert not _alive(pid)
     assert not [w for w in workers if _alive(w)]
     assert control._children.pop(pid).wait(timeout=5) == 0  # reap our own child (the CLI could not)
@@ -211,9 +211,9 @@ def test_down_refuses_a_live_process_that_is_not_the_one_it_started(
     pidfile.write(project.paths, replace(stamp, start_ticks=stamp.start_ticks - 1), sleeper.pid)
     assert control.stop_detached(project) is False
     assert sleeper.poll() is None  # left alone
-    assert not control.pid_file(project).exists() and not control.info_file(project).exists()
+    assert not project.paths.endpoint_pid.exists() and not project.paths.endpoint_info.exists()
     # The same process, recorded without a start time (an older harness): left alone too.
-    control.pid_file(project).write_text(f"{sleeper.pid}\n")
+    project.paths.endpoint_pid.write_text(f"{sleeper.pid}\n")
     assert control.stop_detached(project) is False
     assert sleeper.poll() is None
 
@@ -224,7 +224,7 @@ def test_down_stops_the_process_its_record_names(project: Settings, sleeper: sub
     pidfile.write(project.paths, stamp, sleeper.pid)
     assert control.stop_detached(project, grace=5) is True
     assert sleeper.poll() is not None  # signalled (and reaped by the wait for it to go)
-    assert not control.pid_file(project).exists()
+    assert not project.paths.endpoint_pid.exists()
 
 
 def test_second_endpoint_in_one_process_is_refused_and_the_first_keeps_serving(

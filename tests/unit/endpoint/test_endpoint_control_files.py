@@ -36,10 +36,10 @@ def test_stop_without_pid_file_is_false(settings: Settings) -> None:
 def test_a_record_without_start_time_is_not_signalled_and_the_files_go(settings: Settings) -> None:
     settings.harness_dir.mkdir()
     # Our own pid runs pytest, not `lambda_harness up`: a record that cannot be verified names no one.
-    control.pid_file(settings).write_text(f"{os.getpid()}\n")
-    control.info_file(settings).write_text(json.dumps({"pid": os.getpid(), "url": "http://127.0.0.1:1"}))
+    settings.paths.endpoint_pid.write_text(f"{os.getpid()}\n")
+    settings.paths.endpoint_info.write_text(json.dumps({"pid": os.getpid(), "url": "http://127.0.0.1:1"}))
     assert control.stop_detached(settings) is False
-    assert not control.pid_file(settings).exists() and not control.info_file(settings).exists()
+    assert not settings.paths.endpoint_pid.exists() and not settings.paths.endpoint_info.exists()
 
 
 @pytest.mark.parametrize("field", ["start_ticks", "boot_id"])
@@ -57,7 +57,7 @@ def test_a_live_pid_with_another_identity_is_refused(settings: Settings, field: 
     assert not pidfile.is_running(other)
     assert pidfile.send_signal(other, signal.SIGINT) is False  # refused: we are still here
     assert control.stop_detached(settings) is False
-    assert not control.pid_file(settings).exists() and not control.info_file(settings).exists()
+    assert not settings.paths.endpoint_pid.exists() and not settings.paths.endpoint_info.exists()
 
 
 def test_a_record_whose_two_files_disagree_is_not_verified(settings: Settings) -> None:
@@ -65,7 +65,7 @@ def test_a_record_whose_two_files_disagree_is_not_verified(settings: Settings) -
     me = pidfile.stamp_of(os.getpid())
     assert me is not None
     pidfile.write(settings.paths, me, me.pid)
-    control.pid_file(settings).write_text("1\n")  # the pid file now names another process
+    settings.paths.endpoint_pid.write_text("1\n")  # the pid file now names another process
     record = pidfile.read(settings.paths)
     assert record is not None and record.stamp is None
 
@@ -74,8 +74,8 @@ def test_the_record_keeps_pid_boot_and_start_time(settings: Settings) -> None:
     settings.harness_dir.mkdir()
     stamp = pidfile.ProcessStamp(4242, "boot", 777)
     pidfile.write(settings.paths, stamp, 4242, url="http://127.0.0.1:4566", log="/x/endpoint.log")
-    assert control.pid_file(settings).read_text() == "4242\n"
-    assert json.loads(control.info_file(settings).read_text()) == {
+    assert settings.paths.endpoint_pid.read_text() == "4242\n"
+    assert json.loads(settings.paths.endpoint_info.read_text()) == {
         "pid": 4242,
         "boot_id": "boot",
         "start_ticks": 777,
@@ -100,9 +100,9 @@ def test_our_own_stamp_is_read_from_proc() -> None:
 
 def test_unreadable_pid_file_is_cleaned_up(settings: Settings) -> None:
     settings.harness_dir.mkdir()
-    control.pid_file(settings).write_text("not a pid")
+    settings.paths.endpoint_pid.write_text("not a pid")
     assert control.stop_detached(settings) is False
-    assert not control.pid_file(settings).exists()
+    assert not settings.paths.endpoint_pid.exists()
 
 
 def test_wait_healthy_gives_up_when_the_process_died(settings: Settings) -> None:
