@@ -29,7 +29,7 @@ from lambda_harness.errors import ConfigError, TerraformError
 from lambda_harness.fsutil import private_dir, write_private
 
 FAKE_ACCESS_KEY = "test"
-FAKE_SECRET_KEY = "test"  # noqa: S105 - the documented fake credential of local emulators
+FAKE_SECRET_KEY = "test"  # noqa: S105 - the documented fake credential of local endpoints
 _PASS_THROUGH = ("PATH", "TMPDIR", "LANG", "LC_ALL", "TF_LOG", "TF_LOG_PATH")
 _PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
 _LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
