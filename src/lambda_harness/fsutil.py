@@ -11,6 +11,14 @@ folders are created 0700 and its files written 0600 (0700 when executable),
 whatever the umask: ``private_dir``, ``write_private``, ``open_private_log``,
 and ``atomic_file``'s default mode. Only the zip and its manifest, which live
 beside the repo's sources, are 0644 on purpose (reproducible, shareable).
+
+Contained: everything the harness packs or copies from a folder (functions/ into
+dists.zip, terraform/ into the staged copy) is read through ``walk_files``, the one
+safe tree walk. A symlink that resolves outside the folder is an error naming the
+link and its target (a link to ``~/.aws/credentials`` must never be packed, and
+``promote`` would upload it); a link that resolves inside is read as its target's
+content; each real folder is walked once. Lambda layers, when the harness builds
+them, must collect their files through ``walk_files`` too.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -147,3 +155,66 @@ def repo_lock(lock_file: Path, command: str) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+class LinkOutside(HarnessError):
+    """A symlink under a folder the harness packs or copies resolves outside that folder."""
+
+    def __init__(self, link: Path, root: Path) -> None:
+        try:
+            target = str(link.readlink())
+        except OSError:  # not itself a link: a folder above it was one (never followed that far)
+            target = os.path.realpath(link)
+        self.link, self.target = link, target
+        super().__init__(
+            f"{link} -> {target}: the symlink resolves outside {root} ({os.path.realpath(link)}), "
+            "and the harness never packs or copies a file from outside the folder. Replace the link "
+            f"with a copy of what it points at (or move that into {root}), or delete it"
+        )
+
+
+def walk_files(root: Path, keep: Callable[[Path], bool] | None = None) -> Iterator[tuple[str, Path]]:
+    """``(posix path relative to root, path to read)`` of every file under ``root``, sorted per folder.
+
+    ``keep`` filters files and folders first (a left-out link is never looked at). Links that
+    resolve inside ``root`` are followed: a file link reads as its target's bytes under the
+    link's name, a folder link is walked unless its real folder was walked already. A link
+    that resolves outside (dangling ones included) raises ``LinkOutside``.
+    """
+    real_root = Path(os.path.realpath(root))
+    seen = {real_root}
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        folder = Path(dirpath)
+        kept = []
+        for name in sorted(dirnames):
+            path = folder / name
+            if keep is not None and not keep(path):
+                continue
+            real = _inside(path, root, real_root)
+            if real not in seen:
+                seen.add(real)
+                kept.append(name)
+        dirnames[:] = kept
+        for name in sorted(filenames):
+            path = folder / name
+            if keep is None or keep(path):
+                _inside(path, root, real_root)
+                yield path.relative_to(root).as_posix(), path
+
+
+def _inside(path: Path, root: Path, real_root: Path) -> Path:
+    real = Path(os.path.realpath(path))
+    if not real.is_relative_to(real_root):
+        raise LinkOutside(path, root)
+    return real
+
+
+def copy_tree_private(src: Path, dst: Path, keep: Callable[[Path], bool] | None = None) -> None:
+    """Copy every file ``walk_files`` yields from ``src`` into ``dst``: links inside become copies
+    of their targets, folders 0700, files 0600 (0700 when executable)."""
+    for rel, path in walk_files(src, keep):
+        target = dst / rel
+        private_dir(target.parent)
+        write_private(target, path.read_bytes())
+        if path.stat().st_mode & 0o100:
+            target.chmod(0o700)

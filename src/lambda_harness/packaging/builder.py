@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_harness.errors import BuildError
+from lambda_harness.fsutil import LinkOutside
 from lambda_harness.packaging import limits as size_limits
 from lambda_harness.packaging.handlers import HandlerFound, check_handlers
 from lambda_harness.packaging.limits import Limits, PackageSize
@@ -245,9 +246,12 @@ class Builder:
                 s.project_dir / "venv",
             }
         )
-        entries: dict[str, Source] = dict(
-            tree_entries(self.settings.functions_dir, lambda p: keep_code_path(p, excluded))
-        )
+        try:
+            entries: dict[str, Source] = dict(
+                tree_entries(self.settings.functions_dir, lambda p: keep_code_path(p, excluded))
+            )
+        except LinkOutside as exc:
+            raise BuildError(f"{exc}. dists.zip would carry it (and promote would upload it)") from None
         check_code_files(entries, s.project_dir)
         return entries
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import stat
 import struct
 import time
@@ -29,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from lambda_harness.fsutil import atomic_file
+from lambda_harness.fsutil import atomic_file, walk_files
 
 DEFAULT_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 #: The zip itself is not private: it sits beside the sources and is what gets shipped.
@@ -282,21 +281,7 @@ def zip_entries(path: Path) -> dict[str, ZipMemberSource]:
 def tree_entries(root: Path, keep: Callable[[Path], bool] | None = None) -> dict[str, FileSource]:
     """Every file under ``root`` as ``posix relative path -> FileSource`` (``keep`` filters).
 
-    Symlinked folders are followed (teams link shared code in), each real folder once.
+    Through ``fsutil.walk_files``: a symlink resolving inside ``root`` is stored as its
+    target's content, one resolving outside raises ``LinkOutside``.
     """
-    out: dict[str, FileSource] = {}
-    seen = {os.path.realpath(root)}
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        folder = Path(dirpath)
-        kept = []
-        for d in sorted(dirnames):
-            real = os.path.realpath(folder / d)
-            if real not in seen and (keep is None or keep(folder / d)):
-                seen.add(real)
-                kept.append(d)
-        dirnames[:] = kept
-        for name in filenames:
-            path = folder / name
-            if keep is None or keep(path):
-                out[path.relative_to(root).as_posix()] = FileSource(path)
-    return out
+    return {rel: FileSource(path) for rel, path in walk_files(root, keep)}

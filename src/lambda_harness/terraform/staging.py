@@ -28,7 +28,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lambda_harness.errors import ConfigError, TerraformError
-from lambda_harness.fsutil import PRIVATE_DIR, private_dir, private_mode, write_private
+from lambda_harness.fsutil import (
+    PRIVATE_DIR,
+    LinkOutside,
+    copy_tree_private,
+    private_dir,
+    private_mode,
+    write_private,
+)
 from lambda_harness.paths import HarnessPaths
 
 OVERRIDE_NAME = "zz_lambda_harness_override.tf"
@@ -104,7 +111,6 @@ def stage(project_dir: Path, terraform_dir: Path, staged: StagedDir) -> None:
     _link_siblings(anchor.resolve(), terraform_dir.resolve(), staged.tree, staged.root)
     _clear(staged.workdir)
     _copy_config(terraform_dir, staged.workdir)
-    make_private(staged.workdir)
     write_override(staged)
 
 
@@ -151,17 +157,13 @@ def _skipped(name: str) -> bool:
 
 
 def _copy_config(src: Path, dst: Path) -> None:
-    """Copy every file and folder of terraform/ except Terraform's working data and state."""
-    for entry in sorted(src.iterdir()):
-        if _skipped(entry.name):
-            continue
-        target = dst / entry.name
-        if entry.is_dir():
-            shutil.copytree(
-                entry, target, symlinks=True, ignore=lambda _d, names: [n for n in names if _skipped(n)]
-            )
-        else:
-            shutil.copy2(entry, target)
+    """Copy every file of terraform/ except Terraform's working data and state, privately and
+    contained (``fsutil.walk_files``: a link resolving outside terraform/ is an error, one inside
+    becomes a copy of its target)."""
+    try:
+        copy_tree_private(src, dst, keep=lambda path: not _skipped(path.name))
+    except LinkOutside as exc:
+        raise TerraformError(f"{exc}. The staged Terraform copy would carry it") from None
 
 
 def make_private(workdir: Path) -> None:

@@ -26,13 +26,14 @@ def test_dangling_symlink_under_functions_names_the_link(
     ui: RecordingUI,
 ) -> None:
     project = make_repo(tmp_path / "repo", names=("alpha",))
-    (project / "functions" / "alpha" / "vendored.py").symlink_to(tmp_path / "gone.py")
+    gone = project / "functions" / "gone.py"
+    (project / "functions" / "alpha" / "vendored.py").symlink_to(gone)
 
     with pytest.raises(BuildError) as err:
         Builder(make_settings(project, tmp_path / "cache"), ui, installer=installer).build()
 
     msg = str(err.value)
-    assert f"functions/alpha/vendored.py -> {tmp_path / 'gone.py'}" in msg
+    assert f"functions/alpha/vendored.py -> {gone}" in msg
     assert "fix its target or delete the link" in msg
     assert not (project / "dists.zip").exists()
 
@@ -65,7 +66,7 @@ def test_cli_reports_each_breakage_without_a_traceback(
     }.get(breakage, "purepkg==1.0\n")
     project = make_repo(tmp_path / "repo", names=("alpha",), handlers=handlers, requirements=requirements)
     if breakage == "link":
-        (project / "functions" / "alpha" / "gone.py").symlink_to(tmp_path / "nowhere.py")
+        (project / "functions" / "alpha" / "gone.py").symlink_to(project / "functions" / "nowhere.py")
     env = {**pip_env, "LAMBDA_HARNESS_CACHE_DIR": str(tmp_path / "cache"), "CI": "1"}
 
     done = run_cli(project, env)

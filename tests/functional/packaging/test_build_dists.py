@@ -269,17 +269,40 @@ def test_interrupted_install_leaves_no_cache_entry(tmp_path, make_repo, make_set
     assert result.deps_cache_hit is False
 
 
-def test_symlinked_shared_code_is_followed(tmp_path, make_repo, make_settings, installer, ui):
+def test_symlinks_inside_functions_are_stored_as_their_targets_content(
+    tmp_path, make_repo, make_settings, installer, ui
+):
     project = make_repo(tmp_path / "repo", requirements=None)
-    outside = tmp_path / "common"
-    outside.mkdir()
-    (outside / "util.py").write_text("X = 1\n")
-    (project / "functions" / "common").symlink_to(outside)
+    shared = project / "functions" / "common"
+    shared.mkdir()
+    (shared / "util.py").write_text("X = 1\n")
+    (project / "functions" / "alpha" / "util.py").symlink_to("../common/util.py")
     (project / "functions" / "loop").symlink_to(project / "functions")
     result = Builder(make_settings(project, tmp_path / "cache"), ui, installer=installer).build()
     names = names_in(result.zip_path)
-    assert "common/util.py" in names
+    assert {"common/util.py", "alpha/util.py"} <= set(names)
+    with zipfile.ZipFile(result.zip_path) as zf:
+        assert zf.read("alpha/util.py") == b"X = 1\n"
     assert not [n for n in names if n.startswith("loop/")]
+
+
+@pytest.mark.parametrize("what", ["credentials", "folder"])
+def test_a_symlink_resolving_outside_functions_fails_the_build_naming_link_and_target(
+    tmp_path, make_repo, make_settings, installer, ui, what
+):
+    project = make_repo(tmp_path / "repo", requirements=None)
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    (home / ".aws" / "credentials").write_text("[default]\naws_secret_access_key = real\n")
+    target = home / ".aws" / "credentials" if what == "credentials" else home
+    link = project / "functions" / "alpha" / "creds"
+    link.symlink_to(target)
+    with pytest.raises(BuildError) as err:
+        Builder(make_settings(project, tmp_path / "cache"), ui, installer=installer).build()
+    message = str(err.value)
+    assert f"{link} -> {target}" in message and "resolves outside" in message
+    assert "dists.zip" in message
+    assert not (project / "dists.zip").exists()
 
 
 def test_cli_build_uses_the_pip_configuration_from_the_environment(tmp_path, make_repo, run_cli, pip_env):

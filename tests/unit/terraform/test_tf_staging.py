@@ -119,3 +119,22 @@ def test_strip_lock_hashes_keeps_versions(tmp_path: Path) -> None:
     assert lock.read_text() == 'provider "registry.terraform.io/hashicorp/aws" {\n  version = "5.100.0"\n}\n'
     assert not staging.strip_lock_hashes(lock)
     assert not staging.strip_lock_hashes(tmp_path / "absent")
+
+
+def test_a_link_in_terraform_resolving_outside_it_fails_naming_link_and_target(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    secret = tmp_path / "secret.tfvars"
+    secret.write_text('token = "real"\n')
+    link = root / "terraform" / "prod.auto.tfvars"
+    link.symlink_to(secret)
+    with pytest.raises(TerraformError) as info:
+        do_stage(root)
+    assert f"{link} -> {secret}" in str(info.value) and "resolves outside" in str(info.value)
+
+
+def test_a_link_inside_terraform_is_staged_as_a_copy_of_its_target(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / "terraform" / "dev.tfvars").symlink_to("prod.tfvars")
+    staged = do_stage(root)
+    copy = staged.workdir / "dev.tfvars"
+    assert not copy.is_symlink() and copy.read_text() == 'region = "eu-west-1"\n'
