@@ -20,14 +20,15 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from lambda_harness.errors import ConfigError, HarnessError
 
-#: The names and addresses that always mean "this machine".
-LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+#: The names and addresses that always mean "this machine" (``[::1]`` is how Python's urllib
+#: compares an IPv6 host against NO_PROXY).
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
 #: The two ways to opt in to a non-loopback host (never a file in the repo).
 ALLOW_FLAG = "--allow-non-loopback"
 ALLOW_ENV = "LAMBDA_HARNESS_ALLOW_NON_LOOPBACK"
@@ -42,6 +43,20 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+def no_proxy_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """``NO_PROXY`` and ``no_proxy`` for a child: the user's entries (from either spelling), then
+    the loopback names, so every HTTP client the child has reaches loopback directly. Nothing else
+    about the user's proxy changes."""
+    entries: list[str] = []
+    for name in ("NO_PROXY", "no_proxy"):
+        for entry in (environ.get(name) or "").split(","):
+            if entry.strip() and entry.strip() not in entries:
+                entries.append(entry.strip())
+    entries += [name for name in LOOPBACK_NAMES if name not in entries]
+    value = ",".join(entries)
+    return {"NO_PROXY": value, "no_proxy": value}
 
 
 def url_host(url: str) -> str:

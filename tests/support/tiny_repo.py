@@ -42,7 +42,7 @@ resource "aws_lambda_function" "{name}" {{
   filename         = "${{path.module}}/../dists.zip"
   source_code_hash = filebase64sha256("${{path.module}}/../dists.zip")
   timeout          = 30
-}}
+{environment}}}
 """
 
 HANDLER = """
@@ -65,20 +65,32 @@ def write_tiny_repo(
     extra_tf: str = "",
     pyproject: str = "",
     handler_source: str = HANDLER,
+    environment: dict[str, str] | None = None,
+    tests: dict[str, str] | None = None,
 ) -> Path:
     """``root`` as a worker repo: each name in ``functions`` is a Python function with one passing
-    case; ``other_runtimes`` (name -> runtime) are deployed too, with no code the harness can run."""
+    case; ``other_runtimes`` (name -> runtime) are deployed too, with no code the harness can run;
+    ``environment`` is every function's variables; ``tests`` are hand-written test files
+    (name -> source) under tests/integration/."""
     (root / "functions").mkdir(parents=True)
     (root / "terraform").mkdir()
     events = root / "tests" / "integration" / "events"
     tf = [PROVIDER]
+    env_block = ""
+    if environment:
+        assignments = "".join(f"      {k} = {json.dumps(v)}\n" for k, v in environment.items())
+        env_block = f"  environment {{\n    variables = {{\n{assignments}    }}\n  }}\n"
     for name in functions:
         (root / "functions" / f"{name}.py").write_text(handler_source)
-        tf.append(FUNCTION.format(name=name, handler=f"{name}.handler", runtime="python3.12"))
+        tf.append(
+            FUNCTION.format(name=name, handler=f"{name}.handler", runtime="python3.12", environment=env_block)
+        )
         (events / name).mkdir(parents=True)
         (events / name / "default.json").write_text(json.dumps({"hello": name}))
     for name, runtime in (other_runtimes or {}).items():
-        tf.append(FUNCTION.format(name=name, handler="index.handler", runtime=runtime))
+        tf.append(FUNCTION.format(name=name, handler="index.handler", runtime=runtime, environment=""))
+    for file_name, source in (tests or {}).items():
+        (root / "tests" / "integration" / file_name).write_text(source)
     tf.append(extra_tf)
     (root / "terraform" / "main.tf").write_text("\n".join(tf))
     (root / "requirements.txt").write_text("")

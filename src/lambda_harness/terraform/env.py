@@ -32,7 +32,6 @@ FAKE_ACCESS_KEY = "test"
 FAKE_SECRET_KEY = "test"  # noqa: S105 - the documented fake credential of local endpoints
 _PASS_THROUGH = ("PATH", "TMPDIR", "LANG", "LC_ALL", "TF_LOG", "TF_LOG_PATH")
 _PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
-_LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
 
 @dataclass(frozen=True)
@@ -65,9 +64,7 @@ def base_env(environ: Mapping[str, str], *, home: Path, cli_config: Path, region
     for name in _PROXIES:
         if name in environ:
             env[name] = environ[name]
-    if any(name in env for name in _PROXIES):
-        no_proxy = [p for p in (environ.get("NO_PROXY") or environ.get("no_proxy") or "").split(",") if p]
-        env["NO_PROXY"] = env["no_proxy"] = ",".join([*no_proxy, *_LOOPBACK_NAMES])
+    env.update(net.no_proxy_env(environ))
     empty = home / ".aws-empty"
     env.update(
         HOME=str(home),

@@ -23,6 +23,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, ReadTimeoutError
 
+from lambda_harness import net
 from lambda_harness.errors import InvocationError
 
 if TYPE_CHECKING:
@@ -44,12 +45,17 @@ DEFAULT_READ_TIMEOUT_S = 905.0
 _REPORT_FIELD = re.compile(r"(Init Duration|Billed Duration|Duration|Max Memory Used|Memory Size): ([\d.]+)")
 
 
-def client_config(read_timeout: float = DEFAULT_READ_TIMEOUT_S) -> Config:
-    """botocore config for the harness: one attempt (a retry would re-run a handler), long reads."""
+def client_config(read_timeout: float = DEFAULT_READ_TIMEOUT_S, endpoint_url: str = "") -> Config:
+    """botocore config for the harness: one attempt (a retry would re-run a handler), long reads.
+
+    For a loopback ``endpoint_url``, ``proxies={}``: botocore then never consults HTTP(S)_PROXY
+    (it only reads the environment when ``proxies`` is None), so payloads stay on this machine.
+    """
     return Config(
         retries={"mode": "standard", "total_max_attempts": 1},
         read_timeout=read_timeout,
         connect_timeout=5,
+        proxies={} if net.is_loopback(net.url_host(endpoint_url)) else None,
     )
 
 
@@ -211,7 +217,7 @@ class Invoker:
         self.region = region
         self._clock = clock
         self._client = client or make_session(region).client(
-            "lambda", endpoint_url=endpoint_url, config=client_config(read_timeout)
+            "lambda", endpoint_url=endpoint_url, config=client_config(read_timeout, endpoint_url)
         )
 
     def invoke(

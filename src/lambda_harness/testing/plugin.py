@@ -403,7 +403,7 @@ def aws_client(aws_session: Any, harness_endpoint: str) -> Callable[..., Any]:
     """Factory: ``aws_client("s3")`` is a boto3 client bound to the endpoint (no retries)."""
 
     def make(service: str, **kwargs: Any) -> Any:
-        kwargs.setdefault("config", client_config(read_timeout=120.0))
+        kwargs.setdefault("config", client_config(read_timeout=120.0, endpoint_url=harness_endpoint))
         return aws_session.client(service, endpoint_url=harness_endpoint, **kwargs)
 
     return make

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from lambda_harness import proc
+from lambda_harness import net, proc
 from lambda_harness.errors import HarnessError
 from lambda_harness.fsutil import PRIVATE_UMASK
 from lambda_harness.settings import Settings
@@ -61,6 +61,8 @@ def harness_test_env(environ: Mapping[str, str], endpoint_url: str, region: str)
             "AWS_DEFAULT_REGION": region,
             "AWS_REGION": region,
             "LAMBDA_HARNESS_ENDPOINT": endpoint_url,
+            # The tests' SDK calls go to loopback: never through the user's proxy.
+            **net.no_proxy_env(environ),
         }
     )
     return env

@@ -91,7 +91,8 @@ def test_proxies_kept_with_loopback_excluded(tmp_path: Path) -> None:
         region="us-east-1",
     )
     assert env["HTTPS_PROXY"] == "http://proxy:3128"
-    assert env["NO_PROXY"].split(",") == ["corp.example", "localhost", "127.0.0.1", "::1"]
+    assert env["NO_PROXY"].split(",") == ["corp.example", "127.0.0.1", "localhost", "::1", "[::1]"]
+    assert env["no_proxy"] == env["NO_PROXY"]
 
 
 def test_driver_environments(tmp_path: Path) -> None:

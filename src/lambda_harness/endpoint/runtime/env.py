@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from lambda_harness import net
 from lambda_harness.endpoint.runtime.model import FunctionConfig
 
 #: Variables Lambda sets and a function's configuration may not override (plus the
@@ -121,6 +122,8 @@ def build_env(
     """The complete environment of one worker process (nothing inherited from the host)."""
     env = _defaults(fn, paths)
     env.update({k: v for k, v in fn.environment.items() if k not in RESERVED})
+    # A proxy in the function's own variables must not catch its calls to the endpoint (loopback).
+    env.update(net.no_proxy_env(fn.environment))
     env["PYTHONPATH"] = python_path(paths, fn.environment.get("PYTHONPATH"))
     env.update(fake_credentials(fn.role_arn))
     env.update(

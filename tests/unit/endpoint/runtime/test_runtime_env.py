@@ -98,3 +98,9 @@ def test_fake_credentials_are_stable_per_role_and_reserved_overrides_are_listed(
         "AWS_REGION",
         "_HANDLER",
     ]
+
+
+def test_a_proxy_in_the_functions_variables_never_catches_its_calls_to_the_endpoint() -> None:
+    env = build(HTTPS_PROXY="http://proxy:3128", NO_PROXY="corp.example")
+    assert env["HTTPS_PROXY"] == "http://proxy:3128"  # the function's own setting, kept
+    assert env["NO_PROXY"] == env["no_proxy"] == "corp.example,127.0.0.1,localhost,::1,[::1]"
