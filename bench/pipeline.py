@@ -274,7 +274,7 @@ def run_stages(settings: Settings, ui: BenchUI, args: argparse.Namespace, out: P
         pytest_args = pytest_arguments(settings, url)
         env = harness_test_env(os.environ, url, deployed_region(inventory))
         with deadline(args.stage_timeout, "tests"):
-            code = run_pytest(pytest_args, settings.project_dir, env, settings.verbose)
+            code = run_pytest(pytest_args, settings.project_dir, env, settings.verbose, settings.test_timeout)
         note = tests_note(settings, code)
         out.rows.append(Row("tests", time.perf_counter() - start, note, start_load))
         out.ok = code == 0

@@ -46,7 +46,7 @@ class Stages:
     build: Callable[[Settings, UI], Any]
     endpoint: EndpointFactory
     deploy: Callable[[Settings, UI, str], Inventory]
-    pytest: Callable[[Sequence[str], Path, Mapping[str, str], bool], int]
+    pytest: Callable[[Sequence[str], Path, Mapping[str, str], bool, float], int]
     attest: Callable[[Settings, Path, Mapping[str, object]], Path]
     invoker: Callable[[str, str], Invoker] = Invoker
 
@@ -118,7 +118,9 @@ def run(
         args = pytest_arguments(settings, url, pytest_args)
         env = harness_test_env(os.environ, url, deployed_region(report.inventory))
         with ui.step(f"pytest: {len(report.inventory.functions)} functions against {url}"):
-            report.pytest_exit_code = stages.pytest(args, settings.project_dir, env, settings.verbose)
+            report.pytest_exit_code = stages.pytest(
+                args, settings.project_dir, env, settings.verbose, settings.test_timeout
+            )
     _judge(report, settings, ui)
     ui.info(f"JUnit: {report.junit_path}  results: {report.results_path}")
     if report.ok:

@@ -1,9 +1,15 @@
-"""The only place that starts subprocesses.
+"""The only place that starts subprocesses, and what their environment may not hold.
 
 Argument lists only (never ``shell=True``), ``shutil.which`` first with a clear
 "not found" error, the ``shlex.join``-ed command logged, output captured by
 default and streamed when asked, ``CommandFailed`` with the exit code and the
 output's tail on failure, and interrupt -> terminate -> kill on Ctrl-C.
+
+``without_aws`` is the environment of a process that must never act as the
+host's AWS identity (the endpoint): every ``AWS_*`` variable dropped, fake keys,
+empty config and credentials files, no instance metadata. ``scrubbed_aws_environ``
+applies it to this process for a while (the in-process endpoint: moto reads
+``os.environ``) and puts the caller's values back afterwards.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import shutil
 import signal
 import subprocess
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -24,6 +30,37 @@ from typing import IO
 from lambda_harness.errors import CommandFailed, ToolNotFound
 
 logger = logging.getLogger(__name__)
+
+#: What replaces the host's AWS variables in a scrubbed environment.
+FAKE_AWS = {
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",  # the documented fake credential of local endpoints
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+def without_aws(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` without any ``AWS_*`` variable (profile, keys, config files, role, CA bundle),
+    plus ``FAKE_AWS``."""
+    return {**{k: v for k, v in environ.items() if not k.startswith("AWS_")}, **FAKE_AWS}
+
+
+@contextlib.contextmanager
+def scrubbed_aws_environ() -> Iterator[None]:
+    """``os.environ`` as ``without_aws`` makes it, for the block; the ``AWS_*`` values are restored
+    afterwards (other variables are left as the block leaves them)."""
+    saved = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
+    for name in saved:
+        del os.environ[name]
+    os.environ.update(FAKE_AWS)
+    try:
+        yield
+    finally:
+        for name in [k for k in os.environ if k.startswith("AWS_")]:
+            del os.environ[name]
+        os.environ.update(saved)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,11 @@ class Settings:
     allow_non_loopback: bool = False
     allow_runtime_fallback: bool = False
     max_concurrency: int = 50
+    #: Seconds each terraform/tflocal command may take against the local endpoint (init, apply,
+    #: plan, destroy); an apply can legitimately take minutes (queues wait ~25 s each).
+    apply_timeout: int = 1800
+    #: Seconds the pytest session of ``run`` may take (every case of every function).
+    test_timeout: int = 3600
     verbose: bool = False
     quiet: bool = False
     #: field -> where its value came from ("--port", "LAMBDA_HARNESS_HOST", "<pyproject> ... key").
@@ -135,6 +140,8 @@ KEYS: tuple[Key, ...] = (
     Key("allow-non-loopback", "allow_non_loopback", "bool", net.ALLOW_FLAG, in_pyproject=False),
     Key("allow-runtime-fallback", "allow_runtime_fallback", "bool"),
     Key("max-concurrency", "max_concurrency", "int", None, _between(1, 10_000)),
+    Key("apply-timeout", "apply_timeout", "int", None, _between(1, 86_400)),
+    Key("test-timeout", "test_timeout", "int", None, _between(1, 86_400)),
 )
 _BY_NAME = {k.name: k for k in KEYS}
 #: Keys a repo's pyproject.toml may not hold, and the setting that replaced each.

@@ -143,7 +143,8 @@ def start_detached(settings: Settings, *, timeout: float = 60.0) -> int:
     ]
     if settings.allow_non_loopback:  # the user's opt-in, passed on as a flag (never via a file)
         argv.append(net.ALLOW_FLAG)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", **net.no_proxy_env(os.environ)}
+    # Never the host's AWS identity (moto's session would trip over a profile), never the proxy.
+    env = {**proc.without_aws(os.environ), "PYTHONUNBUFFERED": "1", **net.no_proxy_env(os.environ)}
     log = open_private_log(log_path)
     try:
         child = proc.spawn(argv, cwd=settings.project_dir, env=env, stdout=log, stderr=subprocess.STDOUT)

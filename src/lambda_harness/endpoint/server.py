@@ -9,6 +9,7 @@ not shut it down.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
@@ -20,7 +21,7 @@ from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
-from lambda_harness import net
+from lambda_harness import net, proc
 from lambda_harness.endpoint import hooks
 from lambda_harness.endpoint.cloudwatch import LogSink
 from lambda_harness.endpoint.front import HarnessApp, InvokeRoute
@@ -88,6 +89,7 @@ class EmbeddedEndpoint:
         self.poller: SqsPoller | None = None  # both run while the endpoint is started
         self.scheduler: Scheduler | None = None
         self._patched = False  # only the endpoint that patched moto may unpatch it
+        self._scrubbed = contextlib.ExitStack()
 
     @property
     def port(self) -> int:
@@ -112,6 +114,9 @@ class EmbeddedEndpoint:
             raise EndpointError("an endpoint is already running in this process; stop it first")
         self._port = sock.getsockname()[1]
         try:
+            # moto reads os.environ (its boto3 sessions raise ProfileNotFound for a bad AWS_PROFILE):
+            # while it serves, this process has no AWS identity of the host's; stop() restores it.
+            self._scrubbed.enter_context(proc.scrubbed_aws_environ())
             if self.reset:
                 reset_moto()
             self.service = InvokeService(
@@ -138,6 +143,7 @@ class EmbeddedEndpoint:
             )
         except BaseException:
             self._unpatch()
+            self._scrubbed.close()
             raise
         finally:
             sock.close()  # make_server duplicated the descriptor
@@ -166,6 +172,7 @@ class EmbeddedEndpoint:
         if self.service is not None:
             self.service.shutdown()  # cancels queued retries; running invocations finish
         self._unpatch()
+        self._scrubbed.close()
 
     def _unpatch(self) -> None:
         if self._patched:

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import zipfile
@@ -84,6 +85,10 @@ class Installer(Protocol):
     def install(self, lock: LockFile, platform: Platform, target: Path) -> None: ...
 
 
+#: pip's own network timeouts end a dead index; this ends anything else (a stuck proxy, a lock).
+PIP_TIMEOUT_S = 1800.0
+
+
 class PipInstaller:
     """``python -m pip install --target`` with Lambda platform pinning.
 
@@ -136,7 +141,13 @@ class PipInstaller:
             argv = [self.python, *self.command(requirements, platform, target, lock.has_hashes)]
             env = dict(os.environ if self.env is None else self.env)
             try:
-                proc.run(argv, env=env, cwd=lock.path.parent, stream=self.stream)
+                proc.run(argv, env=env, cwd=lock.path.parent, stream=self.stream, timeout=PIP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                raise BuildError(
+                    f"{lock.path}: pip did not finish installing the dependencies for {platform} within "
+                    f"{PIP_TIMEOUT_S:.0f} s and was stopped; is the package index reachable (your pip "
+                    "configuration, a proxy)? Run `lambda-harness build -v` to watch pip"
+                ) from None
             except CommandFailed as exc:
                 raise _pip_error(exc, lock, platform) from exc
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -114,6 +115,7 @@ class Terraform:
         return [program, *args]
 
     def _run(self, *args: str, check: bool = True, hint: str = "") -> proc.Completed:
+        limit = self.settings.apply_timeout
         try:
             return proc.run(
                 self.argv(*args),
@@ -123,7 +125,16 @@ class Terraform:
                 check=check,
                 hint=hint,
                 umask=PRIVATE_UMASK,  # state, plans and .terraform/ are the harness's alone
+                timeout=limit,
             )
+        except subprocess.TimeoutExpired:
+            raise TerraformError(
+                f"terraform {args[0]} did not finish within {limit} s (apply-timeout) in the staged copy "
+                f"{self.staged.workdir}, against {self.endpoint.url}; it was stopped. Is the endpoint "
+                "answering (lambda-harness invoke, or its log)? Run with -v to see what terraform waits "
+                "for; if this apply legitimately takes longer, raise apply-timeout in [tool.lambda-harness] "
+                "or LAMBDA_HARNESS_APPLY_TIMEOUT (seconds)."
+            ) from None
         except CommandFailed as exc:
             raise TerraformError(
                 f"terraform {args[0]} failed in the staged copy {self.staged.workdir} "

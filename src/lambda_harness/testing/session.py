@@ -8,6 +8,7 @@ that child's arguments and environment and turns its exit code into a verdict.
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,16 +22,28 @@ from lambda_harness.testing.plugin import ALLOW_OPTION
 PYTEST_NO_TESTS = 5
 
 
-def run_pytest(args: Sequence[str], cwd: Path, env: Mapping[str, str], stream: bool) -> int:
-    """``python -m pytest ARGS`` in ``cwd``; its exit code (output streamed when verbose)."""
-    done = proc.run(
-        [sys.executable, "-m", "pytest", *args],
-        cwd=cwd,
-        env=env,
-        stream=stream,
-        check=False,
-        umask=PRIVATE_UMASK,  # its reports land in .harness/
-    )
+def run_pytest(args: Sequence[str], cwd: Path, env: Mapping[str, str], stream: bool, timeout: float) -> int:
+    """``python -m pytest ARGS`` in ``cwd``; its exit code (output streamed when verbose).
+
+    After ``timeout`` seconds (the test-timeout setting) the session is stopped: HarnessError.
+    """
+    try:
+        done = proc.run(
+            [sys.executable, "-m", "pytest", *args],
+            cwd=cwd,
+            env=env,
+            stream=stream,
+            check=False,
+            umask=PRIVATE_UMASK,  # its reports land in .harness/
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        raise HarnessError(
+            f"the pytest session in {cwd} did not finish within {timeout:g} s (test-timeout); it was "
+            "stopped. A test or a function may be stuck: run with -v to watch it, or `lambda-harness "
+            "invoke NAME` the function by hand. If the tests legitimately take longer, raise test-timeout "
+            "in [tool.lambda-harness] or LAMBDA_HARNESS_TEST_TIMEOUT (seconds)."
+        ) from None
     if done.returncode not in (0, 1) and not stream:
         # Usage errors and crashes print nothing into the results file: keep their words.
         tail = "\n".join(done.output.strip().splitlines()[-30:])

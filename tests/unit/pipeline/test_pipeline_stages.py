@@ -63,7 +63,9 @@ class World:
             self.events.append(f"deploy {url}")
             return Inventory(url, "us-east-1", [function(n) for n in self.names])
 
-        def pytest_stage(args: Sequence[str], cwd: Path, env: Mapping[str, str], stream: bool) -> int:
+        def pytest_stage(
+            args: Sequence[str], cwd: Path, env: Mapping[str, str], stream: bool, timeout: float
+        ) -> int:
             self.events.append("pytest")
             self.pytest_args = list(args)
             rec = ResultsRecorder(env["AWS_ENDPOINT_URL"], "us-east-1")
@@ -136,7 +138,7 @@ def test_endpoint_stops_when_pytest_blows_up(settings: Settings) -> None:
     world = World(["a"])
     stages = world.stages()
 
-    def broken(args: Sequence[str], cwd: Path, env: Mapping[str, str], stream: bool) -> int:
+    def broken(args: Sequence[str], cwd: Path, env: Mapping[str, str], stream: bool, timeout: float) -> int:
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
