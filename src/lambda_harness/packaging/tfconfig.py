@@ -377,8 +377,3 @@ def find_dist_target(settings: Settings, config: TfConfig | None = None) -> Dist
     if notes:
         notes.append(f"using the default {default}; set dist under [tool.lambda-harness] to choose")
     return DistTarget(default, "default", tuple(notes), direct)
-
-
-def resolve_dist_path(settings: Settings) -> Path:
-    """Where dists.zip goes (see ``find_dist_target`` for the reasons and notes)."""
-    return find_dist_target(settings).path
