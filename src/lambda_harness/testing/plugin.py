@@ -6,7 +6,8 @@ when an inventory is given (``--harness-inventory PATH``,
 ``LAMBDA_HARNESS_INVENTORY``, or ``--harness`` for ``.harness/inventory.json``
 under the rootdir). The fixtures are always there; ``deployed_functions``
 skips when no inventory is configured, so hand-written integration tests skip
-in a plain ``pytest`` run of unit tests.
+in a plain ``pytest`` run of unit tests. Nor does it slow every run down: boto3
+(``testing.invoker``) is imported only when a test invokes or asks for a client.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -23,7 +24,6 @@ from lambda_harness.errors import ConfigError, HarnessError, InvocationError
 from lambda_harness.paths import HARNESS_DIR, HarnessPaths
 from lambda_harness.terraform.inventory import Inventory
 from lambda_harness.testing.cases import EventCase, GateProblem, check_case, discover, gate
-from lambda_harness.testing.invoker import Invocation, Invoker, client_config, deployed_region, make_session
 from lambda_harness.testing.results import (
     CaseResult,
     ResultsRecorder,
@@ -32,6 +32,9 @@ from lambda_harness.testing.results import (
     init_failed,
     log_excerpt,
 )
+
+if TYPE_CHECKING:  # testing.invoker imports boto3 (~0.5 s): only when a test needs it
+    from lambda_harness.testing.invoker import Invocation, Invoker
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 DEFAULT_INVENTORY = HarnessPaths(Path(HARNESS_DIR)).inventory
@@ -64,6 +67,8 @@ class HarnessState:
     def invoker(self) -> Invoker:
         """One Invoker for the session (lazily: unit-test runs never build a boto3 client)."""
         if self._invoker is None:
+            from lambda_harness.testing.invoker import Invoker
+
             self._invoker = Invoker(self.endpoint_url, self.region)
         return self._invoker
 
@@ -142,7 +147,7 @@ def pytest_configure(config: pytest.Config) -> None:
     region = (
         config.getoption("harness_region")
         or env.get("LAMBDA_HARNESS_REGION")
-        or (deployed_region(inventory) if inventory else None)
+        or (_deployed_region(inventory) if inventory else None)
         or env.get("AWS_DEFAULT_REGION")
         or "us-east-1"
     )
@@ -165,6 +170,12 @@ def pytest_configure(config: pytest.Config) -> None:
     state.recorder.region = state.region
     config.stash[STATE] = state
     config.pluginmanager.register(_OutcomeCounter(state.recorder, state.generated), "lambda_harness_outcomes")
+
+
+def _deployed_region(inventory: Inventory) -> str:
+    from lambda_harness.testing.invoker import deployed_region  # active runs invoke anyway
+
+    return deployed_region(inventory)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -352,12 +363,15 @@ def harness_region(pytestconfig: pytest.Config) -> str:
 @pytest.fixture(scope="session")
 def aws_session(harness_region: str) -> Any:
     """A boto3 Session with fake credentials (never the caller's) in the harness region."""
+    from lambda_harness.testing.invoker import make_session
+
     return make_session(harness_region)
 
 
 @pytest.fixture(scope="session")
 def aws_client(aws_session: Any, harness_endpoint: str) -> Callable[..., Any]:
     """Factory: ``aws_client("s3")`` is a boto3 client bound to the endpoint (no retries)."""
+    from lambda_harness.testing.invoker import client_config
 
     def make(service: str, **kwargs: Any) -> Any:
         kwargs.setdefault("config", client_config(read_timeout=120.0))
