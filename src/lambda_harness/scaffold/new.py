@@ -6,6 +6,12 @@ Writes three things, in the worker repo's own layout, and nothing else:
 artifacts bucket and ``dists.zip`` object from main.tf), and an event case
 ``tests/integration/events/<name>/default.json`` with its expected payload.
 Deleting those files removes the function again.
+
+The text comes from the package's ``templates/`` folder (package data, read with
+``importlib.resources``): ``handler.py.tmpl`` around one ``handler_<trigger>.py.tmpl``;
+``lambda_function.tf.tmpl`` with the trigger's ``env_``/``policy_`` lines in its slots and
+its ``trigger_`` resources after it. ``__NAME__``-style tokens are replaced verbatim, so
+HCL's ``${...}`` and Python's braces stay as written.
 """
 
 from __future__ import annotations
@@ -14,15 +20,23 @@ import json
 import keyword
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from lambda_harness.errors import ConfigError
-from lambda_harness.scaffold import templates as tpl
 from lambda_harness.settings import Settings
 
-TRIGGERS = tpl.TRIGGERS
+TRIGGERS = ("schedule", "s3", "sqs", "api", "manual")
+SUMMARY = {
+    "schedule": "runs every hour on an EventBridge schedule.",
+    "s3": "runs for every object created in its bucket.",
+    "sqs": "consumes its queue, 10 messages a batch, with partial batch failures.",
+    "api": "answers HTTP requests behind a public function URL.",
+    "manual": "run by hand (aws lambda invoke), no trigger.",
+}
+TEMPLATES = resources.files("lambda_harness.scaffold") / "templates"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _EXAMPLE_TIME = "2026-01-01T00:00:00Z"
 
@@ -111,10 +125,25 @@ def new_function(settings: Settings, name: str, trigger: str) -> list[Path]:
     return list(files.values())
 
 
+def template(name: str) -> str:
+    """The text of ``templates/<name>``."""
+    return TEMPLATES.joinpath(name).read_text(encoding="utf-8")
+
+
+def optional_templates(*names: str) -> list[str]:
+    """The texts of those of ``names`` that exist (a trigger without env or policy lines has none)."""
+    return [template(name) for name in names if TEMPLATES.joinpath(name).is_file()]
+
+
 def _fill(text: str, values: Mapping[str, str]) -> str:
     for token, value in values.items():
         text = text.replace(token, value)
     return text
+
+
+def _lines(parts: Iterable[str]) -> str:
+    """What goes in a slot: each part on its own new line(s), at the slot's end of line."""
+    return "".join("\n" + part.rstrip("\n") for part in parts)
 
 
 def render(name: str, trigger: str) -> dict[str, str]:
@@ -122,18 +151,25 @@ def render(name: str, trigger: str) -> dict[str, str]:
     values = {
         "__NAME__": name,
         "__TRIGGER__": trigger,
-        "__SUMMARY__": tpl.SUMMARY[trigger],
-        "__DESCRIPTION__": f"{name}: {tpl.SUMMARY[trigger].rstrip('.')}",
+        "__SUMMARY__": SUMMARY[trigger],
+        "__DESCRIPTION__": f"{name}: {SUMMARY[trigger].rstrip('.')}",
         "__BUCKET__": name.lower().replace("_", "-"),
     }
-    statements = tpl.LOGS_STATEMENT + tpl.TF_STATEMENTS.get(trigger, "")
-    tf = tpl.TF_FUNCTION.replace("__ENV__", tpl.TF_ENV.get(trigger, "")).replace("__STATEMENTS__", statements)
-    tf = _fill(tf + tpl.TF_TRIGGER[trigger], values)
+    app = template("handler.py.tmpl").replace("__HANDLER__", _lines([template(f"handler_{trigger}.py.tmpl")]))
+    tf = (
+        template("lambda_function.tf.tmpl")
+        .replace("__ENV__", _lines(optional_templates(f"env_{trigger}.tf.tmpl")))
+        .replace(
+            "__STATEMENTS__",
+            _lines(optional_templates("policy_logs.tf.tmpl", f"policy_{trigger}.tf.tmpl")),
+        )
+    )
+    tf += "".join("\n" + text for text in optional_templates(f"trigger_{trigger}.tf.tmpl"))
     event, expected = example_event(name, trigger)
     return {
         "init": "",
-        "app": _fill(tpl.HANDLER_HEAD + tpl.HANDLER_BODY[trigger], values),
-        "tf": tf,
+        "app": _fill(app, values),
+        "tf": _fill(tf, values),
         "event": json.dumps(event, indent=2) + "\n",
         "expected": json.dumps(expected, indent=2) + "\n",
     }
