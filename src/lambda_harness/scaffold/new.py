@@ -4,7 +4,8 @@ Writes three things, in the worker repo's own layout, and nothing else:
 ``functions/<name>/app.py`` (+ ``__init__.py``), ``terraform/lambda_<name>.tf``
 (same shape as the other ``lambda_*.tf`` files, reusing the shared role,
 artifacts bucket and ``dists.zip`` object from main.tf), and an event case
-``tests/integration/events/<name>/default.json`` with its expected payload.
+``<cases>/<name>/default.json`` with its expected payload (``<cases>``: the ``cases``
+setting, ``tests/integration/events`` by default).
 Deleting those files removes the function again.
 
 The text comes from the package's ``templates/`` folder (package data, read with
@@ -93,13 +94,13 @@ def check_shared_terraform(terraform_dir: Path) -> None:
 
 def planned_files(settings: Settings, name: str) -> dict[str, Path]:
     """Where each generated file goes."""
-    events = settings.events_dir / name
+    case = settings.cases_dir / name
     return {
         "init": settings.functions_dir / name / "__init__.py",
         "app": settings.functions_dir / name / "app.py",
         "tf": settings.terraform_dir / f"lambda_{name}.tf",
-        "event": events / "default.json",
-        "expected": events / "default.expected.json",
+        "event": case / "default.json",
+        "expected": case / "default.expected.json",
     }
 
 
@@ -118,7 +119,7 @@ def new_function(settings: Settings, name: str, trigger: str) -> list[Path]:
     if not settings.terraform_dir.is_dir():
         raise ConfigError(f"terraform folder {settings.terraform_dir} does not exist; pass --project DIR")
     check_shared_terraform(settings.terraform_dir)
-    contents = render(name, trigger)
+    contents = render(name, trigger, cases=shown_path(settings.cases_dir, settings.project_dir))
     for key, path in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(contents[key], encoding="utf-8")
@@ -146,9 +147,10 @@ def _lines(parts: Iterable[str]) -> str:
     return "".join("\n" + part.rstrip("\n") for part in parts)
 
 
-def render(name: str, trigger: str) -> dict[str, str]:
-    """The text of every generated file."""
+def render(name: str, trigger: str, cases: str = "tests/integration/events") -> dict[str, str]:
+    """The text of every generated file (``cases``: the event cases folder, as the user sees it)."""
     values = {
+        "__CASES__": cases,
         "__NAME__": name,
         "__TRIGGER__": trigger,
         "__SUMMARY__": SUMMARY[trigger],

@@ -1,5 +1,8 @@
 """pytest plugin: fixtures for the deployed functions, one test per event case, and the gate.
 
+An event case is a file ``<cases folder>/<function>/<case>.json``: the event a function
+is invoked with, plus what it must return (``.expected.json``) or raise (``.error.json``).
+
 Loaded in every pytest run through the ``pytest11`` entry point, so it stays
 passive unless asked: the generated event-case tests and the gate only exist
 when an inventory is given (``--harness-inventory PATH``,
@@ -38,7 +41,7 @@ if TYPE_CHECKING:  # testing.invoker imports boto3 (~0.5 s): only when a test ne
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 DEFAULT_INVENTORY = HarnessPaths(Path(HARNESS_DIR)).inventory
-DEFAULT_EVENTS = Path("tests") / "integration" / "events"
+DEFAULT_CASES_DIR = Path("tests") / "integration" / "events"
 
 
 def load_inventory(path: Path) -> Inventory:
@@ -55,7 +58,7 @@ class HarnessState:
     active: bool
     endpoint_url: str
     region: str
-    events_dir: Path
+    cases_dir: Path
     inventory_path: Path | None
     results_path: Path | None
     inventory: Inventory | None = None
@@ -105,10 +108,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="AWS region (env LAMBDA_HARNESS_REGION, else the inventory's, else us-east-1)",
     )
     group.addoption(
-        "--harness-events",
+        "--harness-cases",
+        "--harness-events",  # its former name
+        dest="harness_cases",
         metavar="DIR",
         default=None,
-        help=f"event cases folder (env LAMBDA_HARNESS_EVENTS, default {DEFAULT_EVENTS})",
+        help=f"event cases folder (env LAMBDA_HARNESS_CASES, default {DEFAULT_CASES_DIR})",
     )
     group.addoption(
         "--harness-results",
@@ -151,20 +156,26 @@ def pytest_configure(config: pytest.Config) -> None:
         or env.get("AWS_DEFAULT_REGION")
         or "us-east-1"
     )
-    events = _resolve(config, config.getoption("harness_events") or env.get("LAMBDA_HARNESS_EVENTS"))
+    cases_dir = _resolve(
+        config,
+        config.getoption("harness_cases")
+        or env.get("LAMBDA_HARNESS_CASES")
+        or env.get("LAMBDA_HARNESS_EVENTS"),  # the former name
+    )
     state = HarnessState(
         active=inventory is not None,
         endpoint_url=str(endpoint).rstrip("/"),
         region=str(region),
-        events_dir=events or config.rootpath / DEFAULT_EVENTS,
+        cases_dir=cases_dir or config.rootpath / DEFAULT_CASES_DIR,
         inventory_path=inventory_path,
         results_path=_resolve(config, config.getoption("harness_results")),
         inventory=inventory,
     )
-    if inventory is not None and not state.events_dir.is_dir():
+    if inventory is not None and not state.cases_dir.is_dir():
         raise pytest.UsageError(
-            f"events folder {state.events_dir} does not exist: add {state.events_dir}/<function>/<case>.json "
-            f"for each deployed function ({', '.join(fn.name for fn in inventory.functions) or 'none'})"
+            f"event cases folder {state.cases_dir} does not exist: add "
+            f"{state.cases_dir}/<function>/<case>.json for each deployed function "
+            f"({', '.join(fn.name for fn in inventory.functions) or 'none'})"
         )
     state.recorder.endpoint_url = state.endpoint_url
     state.recorder.region = state.region
@@ -185,21 +196,21 @@ def pytest_report_header(config: pytest.Config) -> str | None:
         return None
     return (
         f"lambda-harness: endpoint {state.endpoint_url}, inventory {state.inventory_path}, "
-        f"events {state.events_dir}"
+        f"event cases {state.cases_dir}"
     )
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    """The events folder becomes one collector of generated tests (only when active)."""
+    """The event cases folder becomes one collector of generated tests (only when active)."""
     state = parent.config.stash.get(STATE, None)
-    if state is None or not state.active or path.resolve() != state.events_dir.resolve():
+    if state is None or not state.active or path.resolve() != state.cases_dir.resolve():
         return None
-    return EventsDirectory.from_parent(parent, path=path)
+    return CasesDirectory.from_parent(parent, path=path)
 
 
-class EventsDirectory(pytest.Directory):
-    """``tests/integration/events``: one item per deployed function and case, plus the gate."""
+class CasesDirectory(pytest.Directory):
+    """The event cases folder: one item per deployed function and case, plus the gate."""
 
     def collect(self) -> Iterable[pytest.Item | pytest.Collector]:
         state = self.config.stash[STATE]

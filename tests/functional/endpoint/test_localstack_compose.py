@@ -177,7 +177,7 @@ class FakeDocker:
             dist=None,
             harness_dir=p / ".harness",
             cache_dir=p / "cache",
-            events_dir=p / "tests" / "integration" / "events",
+            cases_dir=p / "tests" / "integration" / "events",
             port=port,
             backend="localstack",
         )

@@ -33,7 +33,7 @@ def make_settings(project: Path, port: int = 45123, host: str = "127.0.0.1") -> 
         dist=None,
         harness_dir=project / ".harness",
         cache_dir=project / "cache",
-        events_dir=project / "tests" / "integration" / "events",
+        cases_dir=project / "tests" / "integration" / "events",
         host=host,
         port=port,
         backend="localstack",

@@ -36,3 +36,8 @@ def test_every_trigger_has_a_handler_and_a_summary() -> None:
     for trigger in new.TRIGGERS:
         assert new.TEMPLATES.joinpath(f"handler_{trigger}.py.tmpl").is_file()
         assert new.SUMMARY[trigger]
+
+
+def test_the_handler_names_the_cases_folder_it_was_generated_for() -> None:
+    assert "tests/integration/events/job/ in step" in new.render("job", "s3")["app"]
+    assert "checks/job/ in step" in new.render("job", "s3", cases="checks")["app"]
