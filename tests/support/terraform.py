@@ -37,7 +37,8 @@ def make_settings(project: Path) -> Settings:
     return load_settings(project, {}, {"HOME": str(project)})
 
 
-PROJECTS = Path(__file__).parent / "projects"
+# The Terraform projects live beside the tests that apply them.
+PROJECTS = Path(__file__).resolve().parents[1] / "functional" / "terraform" / "projects"
 PROVIDER = """
 terraform {
   required_providers {
@@ -65,6 +66,8 @@ def write_project(root: Path, files: dict[str, str], *, zip_bytes: bytes | None 
 def copy_project(name: str, root: Path) -> Path:
     """A worker repo whose terraform/ is a copy of projects/<name>."""
     files = {p.name: p.read_text(encoding="utf-8") for p in sorted((PROJECTS / name).glob("*.tf"))}
+    if not files:  # an empty terraform/ applies nothing and every check on it passes vacuously
+        raise FileNotFoundError(f"no *.tf in {PROJECTS / name}")
     return write_project(root, files)
 
 
