@@ -1,16 +1,18 @@
 """Developer and CI entry points.
 
-`nox` runs the default sessions (what `.ci/run` runs): lint, typecheck, tests,
-integration, compose. `nox -s integration` is the main job: build -> up -> apply
+`nox` runs the default sessions (what `.ci/run` runs): lint, typecheck, docs,
+tests, integration, compose. `nox -s integration` is the main job: build -> up -> apply
 -> invoke every function -> down.
 """
 
 from __future__ import annotations
 
+import shutil
+
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["lint", "typecheck", "tests", "integration", "compose"]
+nox.options.sessions = ["lint", "typecheck", "docs", "tests", "integration", "compose"]
 nox.options.error_on_missing_interpreters = True
 
 DEV = ["-e", ".[dev]"]
@@ -29,6 +31,20 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict on the harness package."""
     session.install(*DEV)
     session.run("mypy")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build docs/ with Sphinx (warnings are errors) and check every relative link; no network.
+
+    The CLI reference is generated from the argparse parser, so the package is installed.
+    A fresh build every time: Sphinx re-reads only changed pages, and would not repeat an old warning.
+    """
+    session.install("-e", ".[docs]")
+    shutil.rmtree("docs/_build", ignore_errors=True)
+    session.run("sphinx-build", "-W", "--keep-going", "-n", "-b", "html", "docs", "docs/_build/html")
+    # Links in README.md (outside the Sphinx tree) and docs/, checked offline.
+    session.run("pytest", "-q", "-p", "no:cacheprovider", "tests/unit/core/test_docs.py")
 
 
 @nox.session

@@ -21,17 +21,18 @@ from lambda_harness.ui import PlainUI
 
 @pytest.fixture
 def health_server() -> Iterator[tuple[int, list[str]]]:
-    """A loopback server answering only GET /_localstack/health (like LocalStack does)."""
+    """A loopback server answering only GET /_localstack/health with LocalStack's document."""
     seen: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             seen.append(self.path)
             code = 200 if self.path == "/_localstack/health" else 404
+            body = b'{"services": {"lambda": "available"}}'
             self.send_response(code)
-            self.send_header("Content-Length", "2")
+            self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(b"{}")
+            self.wfile.write(body)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
