@@ -44,8 +44,11 @@ def slow(event, context):
     time.sleep(0.2)
     return {"ok": True}
 
-def sleepy_sink(event, context):
-    time.sleep(2)
+def gated_sink(event, context):
+    gate = pathlib.Path(os.environ["GATE"])
+    deadline = time.monotonic() + 30
+    while not gate.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
     _record(event, context)
 """
 

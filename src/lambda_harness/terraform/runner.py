@@ -213,7 +213,7 @@ class Terraform:
         return dict(json.loads(self._run("show", "-json", "-no-color").stdout))
 
     def destroy(self) -> None:
-        """``terraform destroy -auto-approve`` in the staged copy (the emulator keeps running)."""
+        """``terraform destroy -auto-approve`` in the staged copy (the endpoint keeps running)."""
         if not self.staged.state.exists():
             self.ui.info(f"nothing to destroy: no harness state at {self.staged.state}")
             return

@@ -8,7 +8,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import sys
 import urllib.request
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from lambda_harness.endpoint.localstack import localstack_endpoint
+from lambda_harness.endpoint.ports import free_port
 from lambda_harness.errors import ContainerError
 from lambda_harness.settings import Settings
 from lambda_harness.ui import RecordingUI
@@ -129,12 +129,6 @@ def main(argv):
 
 sys.exit(main(sys.argv))
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def gone(pid: int) -> bool:
