@@ -30,6 +30,7 @@ class Settings:
 
     Paths are absolute. ``dist`` is None when it should follow what the
     Terraform references (``filename = ...``), else ``<project>/dists.zip``.
+    ``cases_dir`` holds the event cases (``<function>/<case>.json``), not AWS's events.
     """
 
     project_dir: Path
@@ -39,7 +40,7 @@ class Settings:
     dist: Path | None
     harness_dir: Path
     cache_dir: Path
-    events_dir: Path
+    cases_dir: Path
     tf_plugin_dir: Path | None = None
     host: str = "127.0.0.1"
     port: int = 4566
@@ -99,7 +100,11 @@ class Key:
     @property
     def env(self) -> str:
         """``LAMBDA_HARNESS_<KEY>``."""
-        return "LAMBDA_HARNESS_" + self.name.upper().replace("-", "_")
+        return _env_name(self.name)
+
+
+def _env_name(key: str) -> str:
+    return "LAMBDA_HARNESS_" + key.upper().replace("-", "_")
 
 
 def _between(low: int, high: int) -> Callable[[Any], str | None]:
@@ -129,7 +134,7 @@ KEYS: tuple[Key, ...] = (
     Key("terraform", "terraform_dir", "path"),
     Key("lock-file", "lock_file", "path"),
     Key("dist", "dist", "path", "--dist"),
-    Key("events", "events_dir", "path"),
+    Key("cases", "cases_dir", "path"),
     Key("cache-dir", "cache_dir", "path"),
     Key("tf-plugin-dir", "tf_plugin_dir", "path"),
     Key("host", "host", "str", "--host", _host),
@@ -150,6 +155,8 @@ _NOT_IN_PYPROJECT = {
     "allow-remote-endpoint": _BY_NAME["allow-non-loopback"],
 }
 _BY_FIELD = {k.field: k for k in KEYS}
+# Former names, still accepted: old name -> current name (in pyproject and as LAMBDA_HARNESS_<OLD>).
+ALIASES = {"events": "cases"}
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
 
@@ -248,13 +255,26 @@ def read_pyproject(project_dir: Path) -> dict[str, Any]:
             "can be changed by a pull request, and this opt-in must come from whoever runs the harness. "
             f"Remove it from {path.name}; pass {key.flag} on the command line or set {key.env}=1."
         )
-    unknown = sorted(set(table) - set(_BY_NAME))
+    unknown = sorted(set(table) - set(_BY_NAME) - set(ALIASES))
     if unknown:
         raise ConfigError(
             f"{path}: unknown key(s) in [tool.lambda-harness]: {', '.join(unknown)}; "
             f"known keys: {', '.join(sorted(_BY_NAME))}"
         )
-    return dict(table)
+    return _resolve_aliases(dict(table), lambda key: key, f"{path} [tool.lambda-harness]")
+
+
+def _resolve_aliases(values: dict[str, Any], name: Callable[[str], str], where: str) -> dict[str, Any]:
+    """Former key names under their current name; both, with different values, is an error."""
+    for old, new in ALIASES.items():
+        if name(old) not in values:
+            continue
+        if name(new) in values and values[name(new)] != values[name(old)]:
+            raise ConfigError(
+                f"{where}: both {name(new)} and its former name {name(old)} are set; keep {name(new)} only"
+            )
+        values[name(new)] = values.pop(name(old))
+    return values
 
 
 def find_lock_file(project_dir: Path) -> Path | None:
@@ -295,9 +315,11 @@ def load_settings(
         key = _BY_NAME[name]
         values[key.field] = _checked(key, raw, f"{table} ", _from_toml)
         sources[key.field] = f"{table} {key.name}"
+    names = [_env_name(key) for key in [*_BY_NAME, *ALIASES]]
+    env = _resolve_aliases({n: environ[n] for n in names if n in environ}, _env_name, "environment")
     for key in KEYS:
-        if key.env in environ:
-            values[key.field] = _checked(key, environ[key.env], f"{key.env}: ", _from_text)
+        if key.env in env:
+            values[key.field] = _checked(key, env[key.env], f"{key.env}: ", _from_text)
             sources[key.field] = key.env
     known = {f.name for f in fields(Settings)}
     for name, raw in cli.items():
@@ -326,7 +348,7 @@ def load_settings(
         dist=path_of("dist", None),
         harness_dir=project_dir / HARNESS_DIR,
         cache_dir=path_of("cache_dir", default_cache_dir(environ)),  # type: ignore[arg-type]
-        events_dir=path_of("events_dir", Path("tests/integration/events")),  # type: ignore[arg-type]
+        cases_dir=path_of("cases_dir", Path("tests/integration/events")),  # type: ignore[arg-type]
         tf_plugin_dir=path_of("tf_plugin_dir", None),
         sources=sources,
         **{k: v for k, v in values.items() if k not in _PATH_FIELDS},
@@ -344,6 +366,6 @@ _PATH_FIELDS = {
     "lock_file",
     "dist",
     "cache_dir",
-    "events_dir",
+    "cases_dir",
     "tf_plugin_dir",
 }
