@@ -22,6 +22,60 @@ def billed_ms(duration_ms: float) -> int:
     return max(1, math.ceil(duration_ms))
 
 
+#: What the endpoint keeps of one phase's output (an init, an invocation): its first and its last
+#: bytes. The rest is counted and dropped, so a handler printing 1 GB costs the endpoint ~272 KiB,
+#: not 1 GB; CloudWatch and the 4 KB LogResult tail are cut from what is kept.
+OUTPUT_HEAD_BYTES = 16 * 1024
+OUTPUT_TAIL_BYTES = 256 * 1024
+
+
+class OutputBuffer:
+    """A worker's captured stdout/stderr for one phase, bounded: head + tail, a count of the rest.
+
+    Not thread-safe on its own (the worker appends and takes under its output lock).
+    """
+
+    def __init__(self, head: int = OUTPUT_HEAD_BYTES, tail: int = OUTPUT_TAIL_BYTES) -> None:
+        self.head_limit, self.tail_limit = head, tail
+        self._head = bytearray()
+        self._tail = bytearray()
+        self.dropped = 0
+
+    def append(self, chunk: bytes) -> None:
+        """Keep ``chunk`` within the limits (the oldest bytes past the head are dropped first)."""
+        room = self.head_limit - len(self._head)
+        if room > 0:
+            self._head += chunk[:room]
+            chunk = chunk[room:]
+        if not chunk:
+            return
+        if len(chunk) >= self.tail_limit:
+            self.dropped += len(self._tail) + len(chunk) - self.tail_limit
+            self._tail[:] = chunk[-self.tail_limit :]
+            return
+        self._tail += chunk
+        excess = len(self._tail) - self.tail_limit
+        if excess > 0:
+            del self._tail[:excess]
+            self.dropped += excess
+
+    def take(self) -> list[str]:
+        """The kept output as lines (with a note where, and how much, was dropped); then empty."""
+        if not self.dropped:
+            lines = decode_output(bytes(self._head + self._tail))
+        else:
+            cut = f"[lambda-harness: {self.dropped:,} bytes of output dropped here]"
+            end = (
+                f"[lambda-harness: {self.dropped:,} bytes of output dropped (the endpoint keeps the first "
+                f"{self.head_limit:,} and the last {self.tail_limit:,} bytes of each invocation's output)]"
+            )
+            lines = [*decode_output(bytes(self._head)), cut, *decode_output(bytes(self._tail)), end]
+        self._head.clear()
+        self._tail.clear()
+        self.dropped = 0
+        return lines
+
+
 def decode_output(raw: bytes) -> list[str]:
     """Split captured stdout/stderr bytes into lines.
 

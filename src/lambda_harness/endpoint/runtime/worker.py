@@ -92,7 +92,7 @@ class Worker:
         self._closing = False
         self._dead = False
         self._log_lock = threading.Lock()
-        self._log = bytearray()
+        self._log = logs.OutputBuffer()  # bounded: a 1 GB print keeps ~272 KiB
         self._fd = -1
         self._pump_thread: threading.Thread | None = None
 
@@ -189,15 +189,13 @@ class Worker:
                     return False
                 if not chunk:
                     return False
-                self._log += chunk
+                self._log.append(chunk)
             return False
 
     def _take_output(self) -> list[str]:
         self._read_available()
         with self._log_lock:
-            raw = bytes(self._log)
-            self._log.clear()
-        return logs.decode_output(raw)
+            return self._log.take()
 
     # -- Runtime API callbacks (server threads) ------------------------------------------
 

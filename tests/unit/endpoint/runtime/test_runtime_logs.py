@@ -78,3 +78,24 @@ def test_exit_text_words_exits_like_lambda() -> None:
     assert exit_text(-9) == "signal: killed"
     assert exit_text(-11) == "signal: segmentation fault"
     assert exit_text(-6) == "signal: aborted"
+
+
+def test_output_buffer_keeps_everything_below_its_limits() -> None:
+    buf = logs.OutputBuffer(head=8, tail=16)
+    buf.append(b"one\ntwo\n")
+    buf.append(b"three\n")
+    assert buf.take() == ["one", "two", "three"]
+    assert buf.take() == []
+
+
+def test_output_buffer_keeps_head_and_tail_and_says_how_much_it_dropped() -> None:
+    buf = logs.OutputBuffer(head=4, tail=6)
+    for chunk in (b"abcd", b"0123456789", b"xy\n", b"z" * 100, b"END\n"):
+        buf.append(chunk)
+    total = 4 + 10 + 3 + 100 + 4
+    lines = buf.take()
+    assert lines[0] == "abcd"
+    assert lines[1] == f"[lambda-harness: {total - 10} bytes of output dropped here]"
+    assert lines[2] == "zzEND" and len(lines) == 4
+    assert lines[-1].startswith(f"[lambda-harness: {total - 10} bytes of output dropped (the endpoint keeps")
+    assert buf.dropped == 0 and buf.take() == []
