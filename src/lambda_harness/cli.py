@@ -180,6 +180,15 @@ def _add_specific(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("--event", help="event JSON file, or - for stdin (default: {})")
     elif name == "run":
         p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    if name in ("build", "run", "smoke"):
+        p.add_argument(
+            "--skip-function",
+            dest="skip_functions",
+            action="append",
+            metavar="NAME",
+            help="exclude a deployed function from testing on purpose (repeatable; listed in the run's "
+            "output and the attestation; also skip-functions in [tool.lambda-harness])",
+        )
     elif name == "promote":
         p.add_argument(
             "--yes", "--auto-approve", dest="auto_approve", action="store_true", help="apply without asking"
@@ -220,6 +229,7 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         "verbose": args.verbose,
         "quiet": args.quiet,
         "dist": getattr(args, "dist", None),
+        "skip_functions": getattr(args, "skip_functions", None),
     }
     return load_settings(args.project, cli)
 

@@ -23,7 +23,8 @@ from lambda_harness.endpoint.session import endpoint_session
 from lambda_harness.net import endpoint_healthy
 from lambda_harness.promote.attestation import attestation_path, write_attestation
 from lambda_harness.settings import Settings
-from lambda_harness.terraform.inventory import Inventory
+from lambda_harness.terraform.inventory import DeployedFunction, Inventory
+from lambda_harness.testing.cases import untested_message
 from lambda_harness.testing.invoker import Invoker, deployed_region
 from lambda_harness.testing.results import SUMMARY_COLUMNS, failure_texts, load_results, summary_rows
 from lambda_harness.testing.session import (
@@ -47,7 +48,7 @@ class Stages:
     endpoint: EndpointFactory
     deploy: Callable[[Settings, UI, str], Inventory]
     pytest: Callable[[Sequence[str], Path, Mapping[str, str], bool, float], int]
-    attest: Callable[[Settings, Path, Mapping[str, object]], Path]
+    attest: Callable[[Settings, Path, Mapping[str, object], Mapping[str, str]], Path]
     invoker: Callable[[str, str], Invoker] = Invoker
 
 
@@ -65,6 +66,8 @@ class RunReport:
     results_path: Path | None = None
     attestation: Path | None = None
     failures: list[str] = field(default_factory=list)
+    #: Deployed functions excluded from testing on purpose -> why (listed in the attestation).
+    skipped: dict[str, str] = field(default_factory=dict)
 
 
 def _real_build(settings: Settings, ui: UI) -> Any:
@@ -79,8 +82,10 @@ def _real_deploy(settings: Settings, ui: UI, endpoint_url: str) -> Inventory:
     return deploy(settings, ui, endpoint_url)
 
 
-def _real_attest(settings: Settings, zip_path: Path, results: Mapping[str, object]) -> Path:
-    return write_attestation(settings, zip_path, results)
+def _real_attest(
+    settings: Settings, zip_path: Path, results: Mapping[str, object], skipped: Mapping[str, str]
+) -> Path:
+    return write_attestation(settings, zip_path, results, skipped=skipped)
 
 
 def default_stages() -> Stages:
@@ -124,7 +129,8 @@ def run(
     _judge(report, settings, ui)
     ui.info(f"JUnit: {report.junit_path}  results: {report.results_path}")
     if report.ok:
-        report.attestation = stages.attest(settings, Path(report.build.zip_path), per_function_counts(report))
+        counts = per_function_counts(report)
+        report.attestation = stages.attest(settings, Path(report.build.zip_path), counts, report.skipped)
         ui.info(f"all functions passed; attestation: {report.attestation}")
     return report
 
@@ -132,8 +138,13 @@ def run(
 def _judge(report: RunReport, settings: Settings, ui: UI) -> None:
     assert report.results_path is not None and report.inventory is not None
     names = [fn.name for fn in report.inventory.functions]
+    report.skipped = skipped_functions(settings, report.inventory)
     report.results = load_results(report.results_path) if report.results_path.is_file() else {}
-    ui.table("functions", list(SUMMARY_COLUMNS), summary_rows(report.results, names))
+    ui.table("functions", list(SUMMARY_COLUMNS), summary_rows(report.results, names, list(report.skipped)))
+    source = settings.source_of("skip_functions")
+    for fn in report.inventory.functions:
+        if fn.name in report.skipped:
+            ui.info(f"not tested, excluded by {source}: {fn.name} (runtime {_runtime(fn)})")
     report.failures = [source_paths(text, settings) for text in failure_texts(report.results)]
     if report.pytest_exit_code == PYTEST_NO_TESTS:
         report.failures.append(
@@ -149,10 +160,26 @@ def _judge(report: RunReport, settings: Settings, ui: UI) -> None:
     report.ok = report.pytest_exit_code == 0 and not report.failures
 
 
+def skipped_functions(settings: Settings, inventory: Inventory) -> dict[str, str]:
+    """Deployed functions the user excluded from testing -> ``excluded by <source> (runtime X)``."""
+    source = settings.source_of("skip_functions")
+    return {
+        fn.name: f"excluded by {source} (runtime {_runtime(fn)})"
+        for fn in inventory.functions
+        if fn.name in settings.skip_functions
+    }
+
+
+def _runtime(fn: DeployedFunction) -> str:
+    return fn.runtime or "none: a container image"
+
+
 def per_function_counts(report: RunReport) -> dict[str, dict[str, int]]:
-    """Function name -> {"passed", "failed"} for every deployed function (what the attestation records)."""
+    """Function name -> {"passed", "failed"} for every tested deployed function (what the attestation
+    records; the ones excluded on purpose are in ``report.skipped`` instead)."""
     functions = report.results.get("functions", {})
     names = [fn.name for fn in report.inventory.functions] if report.inventory else []
+    names = [name for name in names if name not in report.skipped]
     return {
         name: {
             "passed": int(functions.get(name, {}).get("passed", 0)),
@@ -175,7 +202,14 @@ def smoke(settings: Settings, ui: UI, *, stages: Stages | None = None) -> SmokeR
         invoker = stages.invoker(url, deployed_region(inventory))
         with ui.step(f"initialise {len(inventory.functions)} functions"):
             for fn in inventory.functions:
-                smoke_one(invoker, fn, report)
+                if fn.name in settings.skip_functions:
+                    why = f"excluded by {settings.source_of('skip_functions')}"
+                    report.rows.append([fn.name, "skipped", "-", f"{why} (runtime {_runtime(fn)})"])
+                elif not fn.runnable:
+                    report.rows.append([fn.name, "UNTESTED", "-", f"runtime {_runtime(fn)}"])
+                    report.failures.append(untested_message(fn.name, fn.runtime))
+                else:
+                    smoke_one(invoker, fn, report)
     ui.table("smoke", ["function", "init", "init ms", "detail"], report.rows)
     for text in report.failures:
         ui.warn(text)

@@ -55,6 +55,8 @@ class Settings:
     apply_timeout: int = 1800
     #: Seconds the pytest session of ``run`` may take (every case of every function).
     test_timeout: int = 3600
+    #: Deployed functions excluded from testing on purpose (listed in the run and the attestation).
+    skip_functions: tuple[str, ...] = ()
     verbose: bool = False
     quiet: bool = False
     #: field -> where its value came from ("--port", "LAMBDA_HARNESS_HOST", "<pyproject> ... key").
@@ -85,8 +87,9 @@ class Key:
 
     ``kind`` is how a raw value is read: ``path``/``str`` (a string), ``int`` (an
     integer, never a bool or a float), ``bool`` (TOML true/false; in the environment
-    1/true/yes/on or 0/false/no/off/empty). ``check`` returns what is wrong with a
-    converted value, or None.
+    1/true/yes/on or 0/false/no/off/empty), ``list`` (a TOML list of strings; in the
+    environment comma-separated; a repeatable flag). ``check`` returns what is wrong
+    with a converted value, or None.
     """
 
     name: str
@@ -147,6 +150,7 @@ KEYS: tuple[Key, ...] = (
     Key("max-concurrency", "max_concurrency", "int", None, _between(1, 10_000)),
     Key("apply-timeout", "apply_timeout", "int", None, _between(1, 86_400)),
     Key("test-timeout", "test_timeout", "int", None, _between(1, 86_400)),
+    Key("skip-functions", "skip_functions", "list", "--skip-function"),
 )
 _BY_NAME = {k.name: k for k in KEYS}
 #: Keys a repo's pyproject.toml may not hold, and the setting that replaced each.
@@ -186,6 +190,8 @@ def _from_toml(key: Key, raw: Any) -> Any:
         if isinstance(raw, bool) or not isinstance(raw, int):
             raise ValueError(f"must be an integer, not {_type_name(raw)}")
         return raw
+    if key.kind == "list":
+        return _strings(raw)
     if not isinstance(raw, str):
         what = "a path (a string)" if key.kind == "path" else "a string"
         raise ValueError(f"must be {what}, not {_type_name(raw)}")
@@ -205,6 +211,8 @@ def _from_text(key: Key, raw: str) -> Any:
         if not re.fullmatch(r"[+-]?\d+", text):
             raise ValueError("must be an integer")
         return int(text)
+    if key.kind == "list":
+        return _strings([item for item in text.split(",") if item.strip()])
     return raw
 
 
@@ -214,7 +222,17 @@ def _from_flag(key: Key, raw: Any) -> Any:
         raise ValueError(f"must be an integer, not {_type_name(raw)}")
     if key.kind == "bool" and not isinstance(raw, bool):
         raise ValueError(f"must be true or false, not {_type_name(raw)}")
+    if key.kind == "list":
+        return _strings(list(raw))
     return raw
+
+
+def _strings(raw: Any) -> tuple[str, ...]:
+    """A list of non-empty strings, stripped, as a tuple (settings stay hashable)."""
+    if not isinstance(raw, list) or not all(isinstance(item, str) and item.strip() for item in raw):
+        what = _type_name(raw) if not isinstance(raw, list) else "a list with other items"
+        raise ValueError(f"must be a list of strings, not {what}")
+    return tuple(item.strip() for item in raw)
 
 
 def _checked(key: Key, raw: Any, source: str, convert: Callable[[Key, Any], Any]) -> Any:

@@ -180,6 +180,7 @@ class Builder:
         for note in target.notes:
             self._warn(note)
         functions = served_functions(config)
+        self._report_not_run(config, functions)
         self._check_references(config, functions, target)
         platform = select_platform(functions, s.project_dir)
         lock = load_lock(s.lock_file) if s.lock_file is not None else None
@@ -210,6 +211,23 @@ class Builder:
                 self._warn(
                     f"{fn.address} deploys {path}, but dists.zip is written to {target.path} "
                     f"({target.reason}); Terraform will not upload this build"
+                )
+
+    def _report_not_run(self, config: TfConfig, served: list[TfFunction]) -> None:
+        """One line per function dists.zip does not serve: the harness neither checks nor runs it."""
+        skip = self.settings.skip_functions
+        for fn in config.functions:
+            if fn in served:
+                continue
+            what = "a container image" if fn.package_type == "Image" else f"runtime {fn.runtime}"
+            where = f"{relative(fn.tf_file, self.settings.project_dir)}:{fn.line or '?'}"
+            line = f"function {fn.label} ({where}): {what}, not run by lambda-harness"
+            if fn.label in skip:
+                self.ui.info(f"{line}; excluded by {self.settings.source_of('skip_functions')}")
+            else:
+                self._warn(
+                    f"{line}; `run` reports it untested (a failure) unless you exclude it: "
+                    f'skip-functions = ["{fn.label}"] in [tool.lambda-harness] or --skip-function {fn.label}'
                 )
 
     def _warn(self, message: str) -> None:

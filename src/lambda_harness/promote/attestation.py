@@ -46,6 +46,9 @@ class Attestation:
     created_at: str
     version: int = FORMAT_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Deployed functions excluded from testing on purpose -> why (``excluded by --skip-function
+    #: (runtime nodejs20.x)``); never in ``results``, so promote neither counts nor verifies them.
+    skipped: dict[str, str] = field(default_factory=dict)
 
 
 def attestation_path(settings: Settings) -> Path:
@@ -84,7 +87,12 @@ def normalise_results(results: Mapping[str, object]) -> dict[str, dict[str, int]
     return dict(sorted(out.items()))
 
 
-def make_attestation(settings: Settings, zip_path: Path, results: Mapping[str, object]) -> Attestation:
+def make_attestation(
+    settings: Settings,
+    zip_path: Path,
+    results: Mapping[str, object],
+    skipped: Mapping[str, str] | None = None,
+) -> Attestation:
     """Hash the artefacts as they are now."""
     if not zip_path.is_file():
         raise PromoteError(f"{zip_path}: the tested zip does not exist; run `lambda-harness build` first")
@@ -103,6 +111,7 @@ def make_attestation(settings: Settings, zip_path: Path, results: Mapping[str, o
         results=normalise_results(results),
         harness_version=__version__,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        skipped=dict(sorted((skipped or {}).items())),
     )
 
 
@@ -119,10 +128,16 @@ def attested_zip(settings: Settings, att: Attestation) -> Path:
     return settings.project_dir / att.zip_path
 
 
-def write_attestation(settings: Settings, zip_path: Path, results: Mapping[str, object]) -> Path:
+def write_attestation(
+    settings: Settings,
+    zip_path: Path,
+    results: Mapping[str, object],
+    *,
+    skipped: Mapping[str, str] | None = None,
+) -> Path:
     """Write ``.harness/attestation.json`` atomically; returns its path."""
     path = attestation_path(settings)
-    write_json_atomic(path, asdict(make_attestation(settings, zip_path, results)))
+    write_json_atomic(path, asdict(make_attestation(settings, zip_path, results, skipped)))
     return path
 
 

@@ -142,6 +142,8 @@ def promote(
         raise PromoteError(
             f"promotion refused ({attestation_path(settings)}):\n  - " + "\n  - ".join(problems)
         )
+    for name, why in sorted(att.skipped.items()):
+        ui.warn(f"{name} was not tested ({why}); promote ships it as your Terraform declares it")
     env = dict(os.environ) if terraform_cmd_env is None else dict(terraform_cmd_env)
     real = _RealTerraform(settings, env)
     planfile = settings.paths.promote_plan

@@ -53,6 +53,12 @@ class DeployedFunction:
     code_sha256: str = ""
     tf_line: int | None = None
 
+    @property
+    def runnable(self) -> bool:
+        """Whether the embedded endpoint runs it: a Python runtime (not Node.js, Java,
+        ``provided.*`` or a container image, whose runtime is empty)."""
+        return self.runtime.startswith("python")
+
 
 @dataclass(frozen=True)
 class Inventory:

@@ -9,7 +9,7 @@ that function error; an optional ``"errorMessage"`` must appear in the message).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -184,7 +184,7 @@ def check_case(case: EventCase, payload: Any, error_type: str | None, error_mess
 class GateProblem:
     """A deployed function without event cases, or event cases for a function not deployed."""
 
-    kind: str  # "no-cases" | "not-deployed"
+    kind: str  # "no-cases" | "not-deployed" | "not-runnable" | "skip-unknown"
     name: str
     message: str
 
@@ -194,12 +194,29 @@ class GateProblem:
         return f"gate/{self.kind}/{self.name}"
 
 
-def gate(deployed: Iterable[str], cases: Mapping[str, list[EventCase]], cases_dir: Path) -> list[GateProblem]:
-    """Every deployed function needs a case; every case folder needs a deployed function."""
+def gate(
+    deployed: Iterable[str],
+    cases: Mapping[str, list[EventCase]],
+    cases_dir: Path,
+    *,
+    not_runnable: Mapping[str, str] | None = None,
+    skipped: Collection[str] = (),
+) -> list[GateProblem]:
+    """Every deployed function needs a case; every case folder needs a deployed function.
+
+    ``not_runnable`` (name -> runtime) are deployed functions the harness cannot run: each is a
+    problem (untested) unless ``skipped`` lists it; a skipped function needs no case, and a
+    skip that names no deployed function is a problem too (a stale exclusion hides nothing).
+    """
     names = sorted(set(deployed))
+    blocked = dict(not_runnable or {})
     problems = []
     for name in names:
-        if not cases.get(name):
+        if name in skipped:
+            continue
+        if name in blocked:
+            problems.append(GateProblem("not-runnable", name, untested_message(name, blocked[name])))
+        elif not cases.get(name):
             where = cases_dir / name
             detail = "has no <case>.json" if where.is_dir() else "does not exist"
             problems.append(
@@ -220,4 +237,22 @@ def gate(deployed: Iterable[str], cases: Mapping[str, list[EventCase]], cases_di
                 "Rename the folder to the function's name, or delete it if the function is gone.",
             )
         )
+    for name in sorted(set(skipped) - set(names)):
+        problems.append(
+            GateProblem(
+                "skip-unknown",
+                name,
+                f"skip-functions names {name}, which is not deployed "
+                f"(deployed: {', '.join(names) or 'none'}); remove it from skip-functions / --skip-function",
+            )
+        )
     return problems
+
+
+def untested_message(name: str, runtime: str) -> str:
+    """Why a function the harness cannot run fails the run, and the explicit way out."""
+    return (
+        f"function {name} has runtime {runtime or '(none: a container image)'}, which lambda-harness cannot "
+        "run: it is untested. Test it another way, then exclude it explicitly: "
+        f'skip-functions = ["{name}"] in [tool.lambda-harness] (or --skip-function {name}).'
+    )

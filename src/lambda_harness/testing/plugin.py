@@ -65,6 +65,7 @@ class HarnessState:
     results_path: Path | None
     inventory: Inventory | None = None
     endpoint_source: str = "the default"
+    skipped: tuple[str, ...] = ()
     recorder: ResultsRecorder = field(default_factory=ResultsRecorder)
     generated: set[str] = field(default_factory=set)  # node ids of the event-case and gate items
     _invoker: Invoker | None = None
@@ -110,6 +111,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="permit a --harness-endpoint that is not loopback (also env "
         f"{net.ALLOW_ENV}=1; not read from the repo's pytest configuration)",
+    )
+    group.addoption(
+        "--harness-skip-function",
+        dest="harness_skip_functions",
+        action="append",
+        metavar="NAME",
+        default=None,
+        help="a deployed function not to test, on purpose (repeatable; env LAMBDA_HARNESS_SKIP_FUNCTIONS, "
+        "comma-separated): no case of it runs and the gate does not ask for one",
     )
     group.addoption(
         "--harness-region",
@@ -186,6 +196,7 @@ def pytest_configure(config: pytest.Config) -> None:
         results_path=_resolve(config, config.getoption("harness_results")),
         inventory=inventory,
         endpoint_source=source,
+        skipped=_skipped(config),
     )
     if inventory is not None and not state.cases_dir.is_dir():
         raise pytest.UsageError(
@@ -220,6 +231,15 @@ def _allow_non_loopback(config: pytest.Config) -> bool:
         )
     env = os.environ.get(net.ALLOW_ENV, "").strip().lower() in ("1", "true", "yes", "on")
     return bool(config.getoption("harness_allow_non_loopback")) or env
+
+
+def _skipped(config: pytest.Config) -> tuple[str, ...]:
+    given = config.getoption("harness_skip_functions")
+    if given:
+        return tuple(given)
+    return tuple(
+        n.strip() for n in os.environ.get("LAMBDA_HARNESS_SKIP_FUNCTIONS", "").split(",") if n.strip()
+    )
 
 
 def _deployed_region(inventory: Inventory) -> str:
@@ -263,11 +283,15 @@ class CasesDirectory(pytest.Directory):
         except ConfigError as exc:
             raise self.CollectError(str(exc)) from exc
         deployed = [fn.name for fn in state.inventory.functions]
+        not_runnable = {fn.name: fn.runtime for fn in state.inventory.functions if not fn.runnable}
+        state.recorder.skipped = sorted(set(state.skipped) & set(deployed))
         items: list[pytest.Item] = []
         for name in sorted(deployed):
+            if name in state.skipped or name in not_runnable:
+                continue  # excluded on purpose, or nothing the harness can run (the gate says so)
             for case in cases.get(name, []):
                 items.append(EventCaseItem.from_parent(self, name=case.id, case=case))
-        problems = gate(deployed, cases, self.path)
+        problems = gate(deployed, cases, self.path, not_runnable=not_runnable, skipped=state.skipped)
         for problem in problems:
             items.append(GateItem.from_parent(self, name=problem.id, problem=problem))
         if not problems:

@@ -122,6 +122,8 @@ class ResultsRecorder:
     counts: dict[str, int] = field(default_factory=dict)
     # Failures of hand-written tests (node id, phase, message): the run's table must name them too.
     others: list[dict[str, str]] = field(default_factory=list)
+    # Deployed functions excluded from testing on purpose (--harness-skip-function).
+    skipped: list[str] = field(default_factory=list)
 
     def count(self, outcome: str) -> None:
         """Count one test outcome (passed, failed, skipped, error)."""
@@ -141,6 +143,7 @@ class ResultsRecorder:
             "gate": list(self.gate),
             "tests": dict(sorted(self.counts.items())),
             "other_failures": list(self.others),
+            "skipped_functions": list(self.skipped),
         }
 
     def write(self, path: Path, exitstatus: int | None = None) -> None:
@@ -188,12 +191,18 @@ def _ms(value: float | None) -> str:
 SUMMARY_COLUMNS = ("function", "passed", "failed", "cold ms", "warm ms", "max MB")
 
 
-def summary_rows(results: dict[str, Any], deployed: Sequence[str] = ()) -> list[list[str]]:
-    """Rows of the per-function table; deployed functions without results show as not run."""
+def summary_rows(
+    results: dict[str, Any], deployed: Sequence[str] = (), skipped: Sequence[str] = ()
+) -> list[list[str]]:
+    """Rows of the per-function table; deployed functions without results show as not run,
+    the ones excluded on purpose as skipped."""
     functions: dict[str, Any] = results.get("functions", {})
     rows = []
     for name in sorted(set(functions) | set(deployed)):
         fn = functions.get(name)
+        if name in skipped:
+            rows.append([name, "skipped", "-", "-", "-", "-"])
+            continue
         if fn is None:
             rows.append([name, "0", "0", "-", "-", "-"])
             continue

@@ -105,6 +105,7 @@ def pytest_arguments(settings: Settings, endpoint_url: str, extra: Sequence[str]
         # The user's own opt-in (flag or environment) reaches the plugin as a flag: the child's
         # environment drops every LAMBDA_HARNESS_* variable.
         *([ALLOW_OPTION] if settings.allow_non_loopback else []),
+        *[arg for name in settings.skip_functions for arg in ("--harness-skip-function", name)],
         *extra,
     ]
 

@@ -178,3 +178,17 @@ def test_cases_and_events_with_different_values_is_an_error(tmp_path: Path) -> N
     env = {"LAMBDA_HARNESS_EVENTS": "a", "LAMBDA_HARNESS_CASES": "b"}
     with pytest.raises(ConfigError, match="both LAMBDA_HARNESS_CASES and its former name LAMBDA_HARNESS_EV"):
         load_settings(repo, environ=env)
+
+
+def test_skip_functions_is_a_list_from_pyproject_the_environment_or_repeated_flags(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, '[tool.lambda-harness]\nskip-functions = ["web", "legacy_java"]\n')
+    assert load_settings(repo, environ={}).skip_functions == ("web", "legacy_java")
+    env = {"LAMBDA_HARNESS_SKIP_FUNCTIONS": "a, b"}
+    assert load_settings(repo, environ=env).skip_functions == ("a", "b")
+    assert load_settings(repo, cli={"skip_functions": ["c"]}, environ=env).skip_functions == ("c",)
+    (repo / "pyproject.toml").write_text('[tool.lambda-harness]\nskip-functions = "web"\n')
+    with pytest.raises(ConfigError, match=r"skip-functions = 'web': must be a list of strings, not a string"):
+        load_settings(repo, environ={})
+    (repo / "pyproject.toml").write_text("[tool.lambda-harness]\nskip-functions = [1]\n")
+    with pytest.raises(ConfigError, match=r"skip-functions = \[1\]: must be a list of strings"):
+        load_settings(repo, environ={})

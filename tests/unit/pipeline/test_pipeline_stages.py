@@ -86,7 +86,9 @@ class World:
             rec.write(Path(args[args.index("--harness-results") + 1]), self.exit_code)
             return self.exit_code
 
-        def attest(settings: Settings, zip_path: Path, results: Mapping[str, object]) -> Path:
+        def attest(
+            settings: Settings, zip_path: Path, results: Mapping[str, object], skipped: Mapping[str, str]
+        ) -> Path:
             self.attested.append(results)
             return settings.harness_dir / "attestation.json"
 

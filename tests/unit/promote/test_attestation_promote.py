@@ -192,3 +192,12 @@ def test_verify_code_lists_mismatches(repo: Settings) -> None:
         verify_code(att, _show("hello"), {}, client_for)
     fake.shas["other"] = att.zip_code_sha256
     assert verify_code(att, _show("hello", "other"), {}, client_for) == ["hello", "other"]
+
+
+def test_functions_excluded_on_purpose_are_recorded_and_not_counted_as_untested(repo: Settings) -> None:
+    skipped = {"web": "excluded by --skip-function (runtime nodejs20.x)"}
+    path = write_attestation(repo, repo.project_dir / "dists.zip", PASSED, skipped=skipped)
+    att = read_attestation(repo)
+    assert att.skipped == skipped and "web" not in att.results
+    assert check_attestation(repo, att) == []
+    assert '"skipped"' in path.read_text()

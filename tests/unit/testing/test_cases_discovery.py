@@ -94,3 +94,24 @@ def test_gate_names_functions_without_cases_and_folders_without_functions(tmp_pa
 def test_gate_is_quiet_when_everything_is_covered(tmp_path: Path) -> None:
     write(tmp_path / "fn" / "a.json", {})
     assert gate(["fn"], discover(tmp_path), tmp_path) == []
+
+
+def test_gate_fails_a_function_the_harness_cannot_run_as_untested_even_with_cases(tmp_path: Path) -> None:
+    write(tmp_path / "web" / "default.json", {})
+    problems = gate(["web", "fn"], discover(tmp_path), tmp_path, not_runnable={"web": "nodejs20.x"})
+    kinds = {(p.kind, p.name) for p in problems}
+    assert ("not-runnable", "web") in kinds
+    message = next(p.message for p in problems if p.kind == "not-runnable")
+    assert "runtime nodejs20.x" in message and "untested" in message
+    assert 'skip-functions = ["web"]' in message and "--skip-function web" in message
+
+
+def test_gate_accepts_explicit_skips_and_refuses_a_skip_of_nothing(tmp_path: Path) -> None:
+    write(tmp_path / "fn" / "default.json", {})
+    write(tmp_path / "web" / "default.json", {})  # cases of a skipped function: not run, not a problem
+    assert (
+        gate(["fn", "web"], discover(tmp_path), tmp_path, not_runnable={"web": "java21"}, skipped={"web"})
+        == []
+    )
+    problems = gate(["fn"], discover(tmp_path), tmp_path, skipped={"gone"})
+    assert [(p.kind, p.name) for p in problems] == [("not-deployed", "web"), ("skip-unknown", "gone")]
