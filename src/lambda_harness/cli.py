@@ -82,6 +82,12 @@ def cmd_apply(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plan(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
+    from lambda_harness.terraform.deploy import plan
+
+    return 0 if plan(settings, ui) else 1
+
+
 def cmd_destroy(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
     from lambda_harness.terraform.deploy import destroy
 
@@ -148,6 +154,11 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "apply": (
         cmd_apply,
         "apply terraform/ to the local endpoint (staged copy, local state, idempotency check)",
+    ),
+    "plan": (
+        cmd_plan,
+        "the staged terraform plan against the local endpoint, with the harness's environment "
+        "(never your credentials): shows a perpetual diff; exit 1 when something would change",
     ),
     "destroy": (cmd_destroy, "destroy what `apply` created on the local endpoint"),
     "invoke": (cmd_invoke, "invoke one deployed function; prints payload and log tail"),

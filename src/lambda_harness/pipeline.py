@@ -21,7 +21,7 @@ from typing import Any
 
 from lambda_harness.endpoint.session import endpoint_session
 from lambda_harness.net import endpoint_healthy
-from lambda_harness.promote.attestation import attestation_path, write_attestation
+from lambda_harness.promote.attestation import Exemptions, attestation_path, write_attestation
 from lambda_harness.settings import Settings
 from lambda_harness.terraform.inventory import DeployedFunction, Inventory
 from lambda_harness.testing.cases import untested_message
@@ -48,7 +48,7 @@ class Stages:
     endpoint: EndpointFactory
     deploy: Callable[[Settings, UI, str], Inventory]
     pytest: Callable[[Sequence[str], Path, Mapping[str, str], bool, float], int]
-    attest: Callable[[Settings, Path, Mapping[str, object], Mapping[str, str]], Path]
+    attest: Callable[[Settings, Path, Mapping[str, object], Exemptions], Path]
     invoker: Callable[[str, str], Invoker] = Invoker
 
 
@@ -83,9 +83,9 @@ def _real_deploy(settings: Settings, ui: UI, endpoint_url: str) -> Inventory:
 
 
 def _real_attest(
-    settings: Settings, zip_path: Path, results: Mapping[str, object], skipped: Mapping[str, str]
+    settings: Settings, zip_path: Path, results: Mapping[str, object], exemptions: Exemptions
 ) -> Path:
-    return write_attestation(settings, zip_path, results, skipped=skipped)
+    return write_attestation(settings, zip_path, results, exemptions)
 
 
 def default_stages() -> Stages:
@@ -130,7 +130,9 @@ def run(
     ui.info(f"JUnit: {report.junit_path}  results: {report.results_path}")
     if report.ok:
         counts = per_function_counts(report)
-        report.attestation = stages.attest(settings, Path(report.build.zip_path), counts, report.skipped)
+        waived = report.inventory.waived if report.inventory else []
+        exemptions = Exemptions(skipped=report.skipped, idempotency_waived=waived)
+        report.attestation = stages.attest(settings, Path(report.build.zip_path), counts, exemptions)
         ui.info(f"all functions passed; attestation: {report.attestation}")
     return report
 

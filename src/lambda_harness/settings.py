@@ -57,6 +57,8 @@ class Settings:
     test_timeout: int = 3600
     #: Deployed functions excluded from testing on purpose (listed in the run and the attestation).
     skip_functions: tuple[str, ...] = ()
+    #: ``<resource address>.<attribute>`` taken out of the idempotency check (listed, attested).
+    idempotency_waive: tuple[str, ...] = ()
     verbose: bool = False
     quiet: bool = False
     #: field -> where its value came from ("--port", "LAMBDA_HARNESS_HOST", "<pyproject> ... key").
@@ -128,6 +130,21 @@ def _host(value: str) -> str | None:
     return None
 
 
+_WAIVER = re.compile(
+    r"^(module\.[\w-]+(\[[^\]]+\])?\.)*(data\.)?[a-z][a-z0-9]*_[a-z0-9_]+\.[\w-]+(\[[^\]]+\])?(\.\w+)+$"
+)
+
+
+def _waivers(values: tuple[str, ...]) -> str | None:
+    wrong = [v for v in values if not _WAIVER.match(v)]
+    if wrong:
+        return (
+            f"{wrong[0]!r} does not name an attribute of a resource: write the resource's address, then "
+            "the attribute, e.g. aws_cloudfront_distribution.cdn.default_cache_behavior"
+        )
+    return None
+
+
 def _region(value: str) -> str | None:
     return None if _REGION.match(value) else "must look like us-east-1"
 
@@ -151,6 +168,7 @@ KEYS: tuple[Key, ...] = (
     Key("apply-timeout", "apply_timeout", "int", None, _between(1, 86_400)),
     Key("test-timeout", "test_timeout", "int", None, _between(1, 86_400)),
     Key("skip-functions", "skip_functions", "list", "--skip-function"),
+    Key("idempotency-waive", "idempotency_waive", "list", None, _waivers),
 )
 _BY_NAME = {k.name: k for k in KEYS}
 #: Keys a repo's pyproject.toml may not hold, and the setting that replaced each.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +49,16 @@ class Attestation:
     #: Deployed functions excluded from testing on purpose -> why (``excluded by --skip-function
     #: (runtime nodejs20.x)``); never in ``results``, so promote neither counts nor verifies them.
     skipped: dict[str, str] = field(default_factory=dict)
+    #: ``address.attribute`` the idempotency check waived (``idempotency-waive``) for this deployment.
+    idempotency_waived: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Exemptions:
+    """What a green run did not check, on the user's explicit word: recorded in the attestation."""
+
+    skipped: Mapping[str, str] = field(default_factory=dict)
+    idempotency_waived: Sequence[str] = ()
 
 
 def attestation_path(settings: Settings) -> Path:
@@ -91,7 +101,7 @@ def make_attestation(
     settings: Settings,
     zip_path: Path,
     results: Mapping[str, object],
-    skipped: Mapping[str, str] | None = None,
+    exemptions: Exemptions | None = None,
 ) -> Attestation:
     """Hash the artefacts as they are now."""
     if not zip_path.is_file():
@@ -111,7 +121,8 @@ def make_attestation(
         results=normalise_results(results),
         harness_version=__version__,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        skipped=dict(sorted((skipped or {}).items())),
+        skipped=dict(sorted((exemptions or Exemptions()).skipped.items())),
+        idempotency_waived=sorted((exemptions or Exemptions()).idempotency_waived),
     )
 
 
@@ -132,12 +143,11 @@ def write_attestation(
     settings: Settings,
     zip_path: Path,
     results: Mapping[str, object],
-    *,
-    skipped: Mapping[str, str] | None = None,
+    exemptions: Exemptions | None = None,
 ) -> Path:
     """Write ``.harness/attestation.json`` atomically; returns its path."""
     path = attestation_path(settings)
-    write_json_atomic(path, asdict(make_attestation(settings, zip_path, results, skipped)))
+    write_json_atomic(path, asdict(make_attestation(settings, zip_path, results, exemptions)))
     return path
 
 

@@ -144,6 +144,8 @@ def promote(
         )
     for name, why in sorted(att.skipped.items()):
         ui.warn(f"{name} was not tested ({why}); promote ships it as your Terraform declares it")
+    for item in att.idempotency_waived:
+        ui.warn(f"{item} was waived from the idempotency check (idempotency-waive) when this was tested")
     env = dict(os.environ) if terraform_cmd_env is None else dict(terraform_cmd_env)
     real = _RealTerraform(settings, env)
     planfile = settings.paths.promote_plan

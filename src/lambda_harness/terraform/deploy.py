@@ -10,16 +10,20 @@ CLI and the pipeline make: apply, then write ``.harness/inventory.json``.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from lambda_harness import net
+from lambda_harness.errors import TerraformError
 from lambda_harness.settings import Settings
+from lambda_harness.terraform import plan as plan_module
 from lambda_harness.terraform.inventory import Inventory, module_dirs_from
 from lambda_harness.terraform.runner import Terraform
 from lambda_harness.ui import UI
 
-__all__ = ["Terraform", "deploy", "destroy", "inventory_path", "read_inventory"]
+__all__ = ["Terraform", "deploy", "destroy", "inventory_path", "plan", "read_inventory"]
 
 
 def inventory_path(settings: Settings) -> Path:
@@ -87,8 +91,9 @@ def deploy(
     """``lambda-harness apply``: stage, init, apply, check the second plan, save the inventory."""
     tf = Terraform(settings, ui, endpoint_url or settings.endpoint_url, environ=environ, driver=driver)
     tf.apply()
-    inventory = read_inventory(tf)
+    inventory = replace(read_inventory(tf), waived=list(tf.waived))
     inventory.save(inventory_path(settings))
+    warn_waived(settings, ui, inventory.waived)
     ui.table(
         f"deployed to {tf.endpoint.url}",
         ["function", "handler", "runtime", "triggers", "declared in"],
@@ -104,6 +109,49 @@ def deploy(
         ],
     )
     return inventory
+
+
+def warn_waived(settings: Settings, ui: UI, waived: Sequence[str]) -> None:
+    """Say, every time, what the idempotency check did not look at; and what no change needed."""
+    source = settings.source_of("idempotency_waive")
+    for item in waived:
+        ui.warn(f"idempotency check: {item} changes on every plan and is waived ({source})")
+    unused = [w for w in settings.idempotency_waive if not any(_under(item, w) for item in waived)]
+    for item in unused:
+        ui.warn(f"idempotency-waive {item} waived nothing in this plan; remove it from {source} once fixed")
+
+
+def _under(item: str, waiver: str) -> bool:
+    return item == waiver or item.startswith(waiver + ".")
+
+
+def plan(settings: Settings, ui: UI, *, environ: Mapping[str, str] | None = None) -> bool:
+    """``lambda-harness plan``: the staged plan, with the harness's environment, against the running
+    endpoint; prints Terraform's diff and what it means. True when nothing (unwaived) would change."""
+    url = settings.endpoint_url
+    if not net.endpoint_healthy(url):
+        raise TerraformError(
+            f"no endpoint answers at {url}: `lambda-harness plan` compares your Terraform with what "
+            "`lambda-harness apply` deployed there. Run `lambda-harness apply` first (it leaves the endpoint "
+            "running), or point --port at the endpoint it used."
+        )
+    tf = Terraform(settings, ui, url, environ=environ)
+    if not tf.staged.state.exists():
+        raise TerraformError(
+            f"nothing applied yet (no harness state at {tf.staged.state}); run `lambda-harness apply`"
+        )
+    text, changes = tf.plan(f"terraform plan ({tf.driver}) of the staged copy against {tf.endpoint.url}")
+    ui.emit(text.rstrip())
+    remaining, waived = plan_module.apply_waivers(changes, settings.idempotency_waive)
+    warn_waived(settings, ui, waived)
+    if remaining:
+        ui.warn(plan_module.perpetual_diff_message(remaining, "lambda-harness plan"))
+        return False
+    ui.info(
+        "no changes: the deployment matches the configuration"
+        + (" (with the waivers above)" if waived else "")
+    )
+    return True
 
 
 def destroy(

@@ -67,6 +67,8 @@ class Inventory:
     endpoint_url: str
     region: str
     functions: list[DeployedFunction]
+    #: ``address.attribute`` the idempotency check waived for this deployment (``idempotency-waive``).
+    waived: list[str] = field(default_factory=list)
 
     def names(self) -> list[str]:
         """Function names, sorted."""
@@ -150,6 +152,7 @@ class Inventory:
             endpoint_url=data.get("endpoint_url", ""),
             region=data.get("region", "us-east-1"),
             functions=functions,
+            waived=[str(w) for w in data.get("waived", [])],
         )
 
 

@@ -57,6 +57,15 @@ def plugin_dir_setting(settings: Settings) -> Path | None:
     return settings.tf_plugin_dir
 
 
+def plan_command(settings: Settings, cwd: Path | None = None) -> str:
+    """``lambda-harness plan`` as the user would type it from where they are (``--project`` when
+    elsewhere): the only way the harness offers to look at a plan, since a bare ``terraform plan``
+    outside the harness's environment runs with the user's real credentials."""
+    here = (cwd or Path.cwd()).resolve()
+    extra = "" if settings.project_dir == here else f" --project {settings.project_dir}"
+    return f"lambda-harness plan{extra}"
+
+
 def tflocal_bin(environ: Mapping[str, str]) -> str:
     """tflocal next to our interpreter (the venv's script), else on PATH."""
     beside = Path(sys.executable).parent / "tflocal"
@@ -94,6 +103,8 @@ class Terraform:
         self.terraform_bin = proc.which("terraform", TERRAFORM_HINT, path=self.environ.get("PATH"))
         self.mirrors: list[mirror.Mirror] = []
         self._staged_once = False
+        #: ``address.attribute`` the last idempotency check waived (``idempotency-waive``).
+        self.waived: list[str] = []
 
     # -- environment -------------------------------------------------------------------------
 
@@ -194,9 +205,15 @@ class Terraform:
 
     def plan_changes(self) -> list[plan.PlannedChange]:
         """What a plan would change now (empty list: nothing)."""
+        return self.plan()[1]
+
+    def plan(
+        self, title: str = "terraform plan (must be empty after apply)"
+    ) -> tuple[str, list[plan.PlannedChange]]:
+        """(terraform's own plan text, the changes): a plan of the staged copy against the endpoint."""
         self._ensure_init()
         planfile = self.staged.root / "check.tfplan"
-        with self.ui.step("terraform plan (must be empty after apply)"):
+        with self.ui.step(title):
             done = self._run(
                 "plan",
                 "-input=false",
@@ -207,20 +224,21 @@ class Terraform:
                 check=False,
             )
         if done.returncode == 0:
-            return []
+            return done.stdout, []
         if done.returncode != 2:
             tail = "\n".join(done.output.strip().splitlines()[-25:])
             raise TerraformError(f"terraform plan failed in {self.staged.workdir}:\n{tail}")
         shown = json.loads(self._run("show", "-json", "-no-color", str(planfile)).stdout)
         changes = plan.planned_changes(shown)
         # Exit code 2 with no listed change would be a Terraform quirk; still say something useful.
-        return changes or [plan.PlannedChange("(unknown)", ("update",), ())]
+        return done.stdout, changes or [plan.PlannedChange("(unknown)", ("update",), ())]
 
     def check_idempotent(self) -> None:
-        """Raise TerraformError naming every resource a second plan would change."""
-        changes = self.plan_changes()
-        if changes:
-            raise TerraformError(plan.perpetual_diff_message(changes, str(self.staged.workdir)))
+        """Raise TerraformError naming every resource a second plan would change, except what
+        ``idempotency-waive`` takes out of the check (kept in ``self.waived``)."""
+        remaining, self.waived = plan.apply_waivers(self.plan_changes(), self.settings.idempotency_waive)
+        if remaining:
+            raise TerraformError(plan.perpetual_diff_message(remaining, plan_command(self.settings)))
 
     def show_json(self) -> dict[str, Any]:
         """``terraform show -json`` of the harness state (``read_inventory``'s fallback when

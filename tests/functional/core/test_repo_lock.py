@@ -29,7 +29,7 @@ HOLDER = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("command", ["run", "apply", "destroy", "smoke", "promote", "build"])
+@pytest.mark.parametrize("command", ["run", "apply", "destroy", "smoke", "promote", "plan", "build"])
 def test_a_second_run_in_the_same_repo_fails_at_once_naming_the_holder(
     tmp_path: Path, command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -192,3 +192,17 @@ def test_skip_functions_is_a_list_from_pyproject_the_environment_or_repeated_fla
     (repo / "pyproject.toml").write_text("[tool.lambda-harness]\nskip-functions = [1]\n")
     with pytest.raises(ConfigError, match=r"skip-functions = \[1\]: must be a list of strings"):
         load_settings(repo, environ={})
+
+
+def test_idempotency_waive_names_resource_attributes(tmp_path: Path) -> None:
+    waive = (
+        '["aws_cloudfront_distribution.cdn.default_cache_behavior", "module.m.aws_s3_bucket.b[\\"k\\"].tags"]'
+    )
+    repo = make_repo(tmp_path, f"[tool.lambda-harness]\nidempotency-waive = {waive}\n")
+    assert load_settings(repo, environ={}).idempotency_waive == (
+        "aws_cloudfront_distribution.cdn.default_cache_behavior",
+        'module.m.aws_s3_bucket.b["k"].tags',
+    )
+    (repo / "pyproject.toml").write_text('[tool.lambda-harness]\nidempotency-waive = ["aws_s3_bucket.b"]\n')
+    with pytest.raises(ConfigError, match=r"idempotency-waive = \['aws_s3_bucket.b'\]: .*an attribute"):
+        load_settings(repo, environ={})

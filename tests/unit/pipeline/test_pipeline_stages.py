@@ -12,6 +12,7 @@ import pytest
 
 from lambda_harness.errors import InvocationError
 from lambda_harness.pipeline import Stages, run, smoke
+from lambda_harness.promote.attestation import Exemptions
 from lambda_harness.settings import Settings, load_settings
 from lambda_harness.terraform.inventory import DeployedFunction, Inventory
 from lambda_harness.testing.invoker import Invocation
@@ -87,7 +88,7 @@ class World:
             return self.exit_code
 
         def attest(
-            settings: Settings, zip_path: Path, results: Mapping[str, object], skipped: Mapping[str, str]
+            settings: Settings, zip_path: Path, results: Mapping[str, object], exemptions: Exemptions
         ) -> Path:
             self.attested.append(results)
             return settings.harness_dir / "attestation.json"

@@ -13,6 +13,7 @@ import pytest
 
 from lambda_harness.errors import PromoteError
 from lambda_harness.promote.attestation import (
+    Exemptions,
     attestation_path,
     read_attestation,
     terraform_files,
@@ -196,8 +197,10 @@ def test_verify_code_lists_mismatches(repo: Settings) -> None:
 
 def test_functions_excluded_on_purpose_are_recorded_and_not_counted_as_untested(repo: Settings) -> None:
     skipped = {"web": "excluded by --skip-function (runtime nodejs20.x)"}
-    path = write_attestation(repo, repo.project_dir / "dists.zip", PASSED, skipped=skipped)
+    waived = ["aws_s3_bucket.b.tags"]
+    path = write_attestation(repo, repo.project_dir / "dists.zip", PASSED, Exemptions(skipped, waived))
     att = read_attestation(repo)
     assert att.skipped == skipped and "web" not in att.results
+    assert att.idempotency_waived == waived
     assert check_attestation(repo, att) == []
     assert '"skipped"' in path.read_text()
