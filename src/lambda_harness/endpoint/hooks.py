@@ -9,6 +9,8 @@
 * EventBridge ``Rule.send_to_targets``: Lambda targets (``eventbridge``).
 * ``create_event_source_mapping``: SQS mappings are detached from moto's queue so
   ``send_message`` no longer runs the function inline; ``sources.sqs`` serves them.
+  Create and update keep the alias or version the mapping names in its
+  ``FunctionArn`` (moto swaps in the version's ARN), so the alias reaches the handler.
 * ``Queue.attributes``: ``RedrivePolicy`` as compact JSON, like AWS, so a second
   ``terraform plan`` shows no whitespace-only change to the queue.
 
@@ -32,6 +34,7 @@ from moto.sns.models import Subscription
 from moto.sqs.models import Queue, sqs_backends
 
 from lambda_harness.endpoint.invoke import InvokeService, log_tail
+from lambda_harness.endpoint.lookup import Target, function_arn, parse_ref
 from lambda_harness.endpoint.runtime.model import ThrottledError
 from lambda_harness.endpoint.sources import s3 as s3_events
 from lambda_harness.endpoint.sources import sns as sns_events
@@ -66,10 +69,10 @@ def make_function_invoke(service: InvokeService) -> Callable[..., bytes]:
         if invocation_type == "DryRun":
             return b""
         if invocation_type == "Event":
-            service.submit(fn, payload, source="moto")
+            service.submit(Target.of(fn), payload, source="moto")
             return b""
         try:
-            result = service.run(fn, payload)
+            result = service.run(Target.of(fn), payload)
         except ThrottledError as exc:
             error = JsonRESTError("TooManyRequestsException", str(exc))
             error.code = 429
@@ -84,16 +87,36 @@ def make_function_invoke(service: InvokeService) -> Callable[..., bytes]:
     return invoke
 
 
+def _keep_qualifier(backend: Any, esm: Any, name_or_arn: str) -> None:
+    """AWS keeps the alias (or version) a mapping names in its FunctionArn; moto swaps in the version's."""
+    ref = parse_ref(name_or_arn)
+    if ref.qualifier is not None:
+        esm.function_arn = function_arn(
+            ref.region or backend.region_name, ref.account_id or backend.account_id, ref.name, ref.qualifier
+        )
+
+
 def _detach_sqs(original: Callable[..., Any]) -> Callable[..., Any]:
     def create_event_source_mapping(backend: Any, spec: dict[str, Any]) -> Any:
         esm = original(backend, spec)
         if ":sqs:" in str(esm.event_source_arn):
             for queue in sqs_backends[backend.account_id][backend.region_name].queues.values():
-                if queue.queue_arn == esm.event_source_arn:
+                if queue.queue_arn == esm.event_source_arn:  # keyed by moto's version ARN
                     queue.lambda_event_source_mappings.pop(esm.function_arn, None)
+        _keep_qualifier(backend, esm, str(spec["FunctionName"]))
         return esm
 
     return create_event_source_mapping
+
+
+def _mapping_update(original: Callable[..., Any]) -> Callable[..., Any]:
+    def update_event_source_mapping(backend: Any, uuid: str, spec: dict[str, Any]) -> Any:
+        esm = original(backend, uuid, spec)
+        if esm is not None and spec.get("FunctionName"):
+            _keep_qualifier(backend, esm, str(spec["FunctionName"]))
+        return esm
+
+    return update_event_source_mapping
 
 
 def _compact_redrive(original: property) -> property:
@@ -108,7 +131,7 @@ def _compact_redrive(original: property) -> property:
 
 def install(targets: Targets) -> None:
     """Patch moto for this process; EndpointError if another endpoint already did."""
-    esm = "create_event_source_mapping"
+    esm, esm_update = "create_event_source_mapping", "update_event_source_mapping"
     with _lock:
         if _installed:
             raise EndpointError("an endpoint is already running in this process; stop it first")
@@ -119,6 +142,7 @@ def install(targets: Targets) -> None:
             (Subscription, "publish"): vars(Subscription)["publish"],
             (Rule, "send_to_targets"): vars(Rule)["send_to_targets"],
             (LambdaBackend, esm): vars(LambdaBackend)[esm],
+            (LambdaBackend, esm_update): vars(LambdaBackend)[esm_update],
             (Queue, "attributes"): vars(Queue)["attributes"],
         }
         replacements = {
@@ -128,6 +152,7 @@ def install(targets: Targets) -> None:
             (Subscription, "publish"): sns_events.make_publish(Subscription.publish, targets.service),
             (Rule, "send_to_targets"): targets.events.make_send_to_targets(Rule.send_to_targets),
             (LambdaBackend, esm): _detach_sqs(LambdaBackend.create_event_source_mapping),
+            (LambdaBackend, esm_update): _mapping_update(LambdaBackend.update_event_source_mapping),
             (Queue, "attributes"): _compact_redrive(raw[(Queue, "attributes")]),
         }
         for (owner, name), value in replacements.items():

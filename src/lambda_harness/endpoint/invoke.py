@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from lambda_harness.endpoint.cloudwatch import LogWriter
-from lambda_harness.endpoint.lookup import MotoFunction, function_config
+from lambda_harness.endpoint.lookup import MotoFunction, Target, function_config
 from lambda_harness.endpoint.runtime.model import FunctionConfig, InvokeResult, ThrottledError
 from lambda_harness.errors import EndpointError
 
@@ -42,6 +42,7 @@ class Runtime(Protocol):
         *,
         request_id: str | None = None,
         client_context: str | None = None,
+        invoked_arn: str | None = None,
     ) -> InvokeResult: ...
 
     def shutdown(self) -> None: ...
@@ -57,7 +58,7 @@ class AsyncPolicy:
 
 @dataclass
 class _Job:
-    fn: MotoFunction
+    target: Target
     payload: bytes
     request_id: str
     source: str
@@ -102,16 +103,20 @@ class InvokeService:
 
     def run(
         self,
-        fn: MotoFunction,
+        target: Target,
         payload: bytes,
         *,
         request_id: str | None = None,
         client_context: str | None = None,
     ) -> InvokeResult:
         """One synchronous invocation, logged to CloudWatch Logs. Raises ThrottledError/EndpointError."""
-        config = self.configure(fn, self.endpoint_url)
+        config = self.configure(target.fn, self.endpoint_url)
         result = self.runtime.invoke(
-            config, payload, request_id=request_id or new_request_id(), client_context=client_context
+            config,
+            payload,
+            request_id=request_id or new_request_id(),
+            client_context=client_context,
+            invoked_arn=target.invoked_arn,
         )
         self.logs.write(
             account_id=config.account_id,
@@ -122,9 +127,9 @@ class InvokeService:
         )
         return result
 
-    def submit(self, fn: MotoFunction, payload: bytes, *, source: str = "invoke") -> str:
+    def submit(self, target: Target, payload: bytes, *, source: str = "invoke") -> str:
         """Queue an ``Event`` invocation; returns its request id at once."""
-        job = _Job(fn, payload, new_request_id(), source, 1 + self._retries_for(fn))
+        job = _Job(target, payload, new_request_id(), source, 1 + self._retries_for(target.fn))
         with self._idle:
             if self._closed:
                 raise EndpointError("the endpoint is shutting down; it takes no more async invocations")
@@ -163,23 +168,29 @@ class InvokeService:
                     "asynchronous invocation %s of %s (%s) failed after %d attempt(s); AWS would now send it "
                     "to the function's on-failure destination or DLQ (the embedded endpoint does not)",
                     job.request_id,
-                    job.fn.function_name,
+                    job.target.fn.function_name,
                     job.source,
                     job.attempt + 1,
                 )
         except Exception:
-            logger.exception("asynchronous invocation %s of %s crashed", job.request_id, job.fn.function_name)
+            logger.exception(
+                "asynchronous invocation %s of %s crashed", job.request_id, job.target.fn.function_name
+            )
         self._done()
 
     def _run_once(self, job: _Job) -> bool:
         """True when the attempt failed in a way AWS retries (handler error, throttling)."""
         try:
-            result = self.run(job.fn, job.payload, request_id=job.request_id)
+            result = self.run(job.target, job.payload, request_id=job.request_id)
         except ThrottledError as exc:
-            logger.info("async invocation %s of %s throttled: %s", job.request_id, job.fn.function_name, exc)
+            logger.info(
+                "async invocation %s of %s throttled: %s", job.request_id, job.target.fn.function_name, exc
+            )
             return True
         except EndpointError as exc:
-            logger.error("asynchronous invocation %s of %s: %s", job.request_id, job.fn.function_name, exc)
+            logger.error(
+                "asynchronous invocation %s of %s: %s", job.request_id, job.target.fn.function_name, exc
+            )
             return False
         return result.function_error is not None
 

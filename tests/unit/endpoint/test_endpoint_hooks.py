@@ -46,6 +46,7 @@ class FakeService:
 
 class FakeFn:
     version = "$LATEST"
+    function_arn = "arn:aws:lambda:us-east-1:123456789012:function:fn"
 
 
 class FakeEvents:

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 import pytest
 
 from lambda_harness.endpoint.invoke import AsyncPolicy, InvokeService, log_tail
+from lambda_harness.endpoint.lookup import Target
 from lambda_harness.endpoint.runtime.model import FunctionConfig, InvokeResult, ThrottledError
 from lambda_harness.errors import EndpointError
 
@@ -19,6 +20,11 @@ class FakeFunction:
     function_name: str = "fn"
     version: str = "$LATEST"
     event_invoke_config: list[Any] = field(default_factory=list)
+
+
+def target(**changes: Any) -> Target:
+    fn = FakeFunction(**changes)
+    return Target(fn, f"arn:aws:lambda:us-east-1:123456789012:function:{fn.function_name}")
 
 
 @dataclass
@@ -41,6 +47,7 @@ class FakeRuntime:
         *,
         request_id: str | None = None,
         client_context: str | None = None,
+        invoked_arn: str | None = None,
     ) -> InvokeResult:
         with self.lock:
             self.calls.append((fn.name, payload, request_id))
@@ -127,7 +134,7 @@ def service(
 
 def test_run_invokes_and_logs() -> None:
     svc, runtime, logs = service(["ok"])
-    result = svc.run(FakeFunction(), b"{}", request_id="rid")
+    result = svc.run(target(), b"{}", request_id="rid")
     assert result.payload == b"1"
     assert runtime.calls == [("fn", b"{}", "rid")]
     assert logs.written == [
@@ -143,7 +150,7 @@ def test_run_invokes_and_logs() -> None:
 
 def test_async_success_runs_once() -> None:
     svc, runtime, _ = service(["ok"])
-    request_id = svc.submit(FakeFunction(), b"{}")
+    request_id = svc.submit(target(), b"{}")
     assert svc.wait_idle(5)
     assert [c[2] for c in runtime.calls] == [request_id]
     svc.shutdown()
@@ -151,7 +158,7 @@ def test_async_success_runs_once() -> None:
 
 def test_async_error_retries_twice_with_aws_delays_and_same_request_id() -> None:
     svc, runtime, _ = service(["error", "error", "error", "ok"])
-    request_id = svc.submit(FakeFunction(), b"{}")
+    request_id = svc.submit(target(), b"{}")
     assert svc.wait_idle(5)
     assert [c[2] for c in runtime.calls] == [request_id] * 3
     assert InstantTimer.delays == [60.0, 120.0]
@@ -160,14 +167,14 @@ def test_async_error_retries_twice_with_aws_delays_and_same_request_id() -> None
 
 def test_async_stops_retrying_after_success() -> None:
     svc, runtime, _ = service(["throttle", "ok"])
-    svc.submit(FakeFunction(), b"{}")
+    svc.submit(target(), b"{}")
     assert svc.wait_idle(5)
     assert len(runtime.calls) == 2
 
 
 def test_async_harness_fault_is_not_retried(caplog: pytest.LogCaptureFixture) -> None:
     svc, runtime, _ = service(["fault"])
-    svc.submit(FakeFunction(), b"{}")
+    svc.submit(target(), b"{}")
     assert svc.wait_idle(5)
     assert len(runtime.calls) == 1
     assert "no interpreter" in caplog.text
@@ -175,7 +182,7 @@ def test_async_harness_fault_is_not_retried(caplog: pytest.LogCaptureFixture) ->
 
 def test_maximum_retry_attempts_lowers_retries() -> None:
     svc, runtime, _ = service(["error"] * 5)
-    svc.submit(FakeFunction(event_invoke_config=[FakeInvokeConfig({"MaximumRetryAttempts": 1})]), b"{}")
+    svc.submit(target(event_invoke_config=[FakeInvokeConfig({"MaximumRetryAttempts": 1})]), b"{}")
     assert svc.wait_idle(5)
     assert len(runtime.calls) == 2
 
@@ -184,7 +191,7 @@ def test_submit_after_shutdown_is_refused() -> None:
     svc, _, _ = service([])
     svc.shutdown()
     with pytest.raises(EndpointError, match="shutting down"):
-        svc.submit(FakeFunction(), b"{}")
+        svc.submit(target(), b"{}")
 
 
 def test_log_tail_is_last_4k_bytes() -> None:

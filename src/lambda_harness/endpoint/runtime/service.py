@@ -97,8 +97,14 @@ class LambdaRuntime:
         request_id: str | None = None,
         client_context: str | None = None,
         cognito_identity: str | None = None,
+        invoked_arn: str | None = None,
     ) -> InvokeResult:
-        """Run one synchronous invocation of ``fn`` with ``payload`` (the event's JSON bytes)."""
+        """Run one synchronous invocation of ``fn`` with ``payload`` (the event's JSON bytes).
+
+        ``invoked_arn`` is the ARN the caller used (an alias, ``:$LATEST``): what the handler
+        sees as ``context.invoked_function_arn``; default ``fn.arn``. It is per invocation,
+        so calls through an alias and through its version share warm environments.
+        """
         spec = self._spec(fn)
         self._start_reaper()
         key = (fn.name, fn.version)
@@ -111,6 +117,7 @@ class LambdaRuntime:
                 payload,
                 client_context=client_context,
                 cognito_identity=cognito_identity,
+                invoked_arn=invoked_arn,
             )
             reusable = env.alive
             return result

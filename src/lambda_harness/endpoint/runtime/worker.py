@@ -68,6 +68,7 @@ class _Job:
     payload: bytes
     client_context: str | None
     cognito_identity: str | None
+    invoked_arn: str
 
 
 class Worker:
@@ -215,7 +216,7 @@ class Worker:
             request_id=job.request_id,
             body=job.payload,
             deadline_ms=int(time.time() * 1000 + fn.timeout_s * 1000),
-            function_arn=fn.arn,
+            function_arn=job.invoked_arn,
             trace_id=trace_id(),
             client_context=job.client_context,
             cognito_identity=job.cognito_identity,
@@ -255,13 +256,15 @@ class Worker:
         *,
         client_context: str | None = None,
         cognito_identity: str | None = None,
+        invoked_arn: str | None = None,
     ) -> InvokeResult:
         """Run one invocation to its end (response, error, timeout, crash or OOM)."""
         cold = self.invocations == 0
         self.invocations += 1
         with self._cond:
             self._posted, self._current, self._handed_at = None, request_id, None
-            self._job = _Job(request_id, payload, client_context, cognito_identity)
+            arn = invoked_arn or self.spec.fn.arn
+            self._job = _Job(request_id, payload, client_context, cognito_identity, arn)
             self._cond.notify_all()
         watch = _Watch(self)
         posted = watch.wait()

@@ -25,7 +25,7 @@ from moto.events.models import events_backends
 from moto.events.utils import EventTemplateParser
 
 from lambda_harness.endpoint.invoke import InvokeService
-from lambda_harness.endpoint.lookup import find_function
+from lambda_harness.endpoint.lookup import resolve
 from lambda_harness.endpoint.sources.schedule import Schedule, parse_schedule
 from lambda_harness.errors import EndpointError
 
@@ -106,9 +106,9 @@ class EventBridge:
                 continue
             try:
                 parts = arn.split(":")
-                fn = find_function(parts[4], parts[3], arn)
-                self.service.submit(fn, target_input(target, event), source=f"events:{rule.name}")
-                delivered.append(fn.function_name)
+                found = resolve(parts[4], parts[3], arn)
+                self.service.submit(found, target_input(target, event), source=f"events:{rule.name}")
+                delivered.append(found.fn.function_name)
             except Exception:
                 logger.exception("EventBridge rule %s: delivery to %s failed", rule.name, arn)
         return delivered

@@ -36,7 +36,7 @@ from moto.events.models import EventPattern
 from moto.sqs.models import sqs_backends
 
 from lambda_harness.endpoint.invoke import InvokeService
-from lambda_harness.endpoint.lookup import find_function
+from lambda_harness.endpoint.lookup import resolve
 from lambda_harness.endpoint.runtime.model import InvokeResult
 from lambda_harness.errors import EndpointError
 
@@ -215,9 +215,10 @@ class SqsPoller:
         if not messages:
             return
         event = {"Records": kept}
-        fn = find_function(esm.account_id, esm.region, esm.function_arn)
+        target = resolve(esm.account_id, esm.region, esm.function_arn)
+        fn = target.fn
         try:
-            result = self.service.run(fn, json.dumps(event).encode())
+            result = self.service.run(target, json.dumps(event).encode())
         except EndpointError as exc:  # throttled or a harness fault: the batch comes back later
             logger.warning("SQS mapping %s -> %s: %s", queue.name, fn.function_name, exc)
             return
