@@ -97,3 +97,75 @@ def test_qualifier_mismatch_is_invalid_parameter(
         == "The derived qualifier from the function name does not match the specified qualifier."
     )
 
+
+EXITS = """
+import datetime, os, sys
+
+if os.environ.get("EXIT_AT_IMPORT"):
+    sys.exit(0)
+
+def exit_zero(event, context):
+    sys.exit(0)
+
+def exit_three(event, context):
+    sys.exit(3)
+
+def when(event, context):
+    return {"now": datetime.datetime(2026, 1, 1)}
+"""
+
+
+@pytest.mark.parametrize(
+    ("handler", "env", "reason"),
+    [
+        ("exit_zero", {}, "Runtime exited without providing a reason"),
+        ("exit_zero", {"EXIT_AT_IMPORT": "1"}, "Runtime exited without providing a reason"),
+        ("exit_three", {}, "Runtime exited with error: exit status 3"),
+    ],
+    ids=["exit0-handler", "exit0-import", "exit3"],
+)
+def test_runtime_exit_messages(
+    aws: Callable[[str], Any], deploy: Callable[..., str], handler: str, env: dict[str, str], reason: str
+) -> None:
+    """AWS (test_lambda_handler_exit / test_lambda_runtime_exit, python3.12): exit 0 has no reason."""
+    name = deploy(handler, code=handler_zip(EXITS), env=env)
+    resp = aws("lambda").invoke(FunctionName=name, Payload=b"{}")
+    request_id = resp["ResponseMetadata"]["RequestId"]
+    assert resp["FunctionError"] == "Unhandled"
+    assert payload(resp) == {
+        "errorType": "Runtime.ExitError",
+        "errorMessage": f"RequestId: {request_id} Error: {reason}",
+    }
+
+
+def test_non_serializable_return_is_marshal_error(
+    aws: Callable[[str], Any], deploy: Callable[..., str]
+) -> None:
+    """awslambdaric's marshaller, byte for byte what AWS answers (a regression guard for upgrades)."""
+    resp = aws("lambda").invoke(FunctionName=deploy("when", code=handler_zip(EXITS)), Payload=b"{}")
+    assert resp["FunctionError"] == "Unhandled"
+    assert payload(resp) == {
+        "errorMessage": "Unable to marshal response: Object of type datetime is not JSON serializable",
+        "errorType": "Runtime.MarshalError",
+        "requestId": resp["ResponseMetadata"]["RequestId"],
+        "stackTrace": [],
+    }
+
+
+@pytest.mark.parametrize(
+    ("call", "kwargs", "suffix"),
+    [
+        ("invoke", {"FunctionName": "doesnotexist", "Payload": b"{}"}, "doesnotexist:$LATEST"),
+        ("invoke", {"FunctionName": "doesnotexist", "Qualifier": "1", "Payload": b"{}"}, "doesnotexist:1"),
+        ("get_function", {"FunctionName": "doesnotexist"}, "doesnotexist"),
+    ],
+)
+def test_missing_function_messages(
+    aws: Callable[[str], Any], call: str, kwargs: dict[str, Any], suffix: str
+) -> None:
+    """AWS (test_invoke_exceptions, 2025-11): only Invoke adds ``:$LATEST`` to an unqualified miss."""
+    with pytest.raises(ClientError) as info:
+        getattr(aws("lambda"), call)(**kwargs)
+    error = info.value.response["Error"]
+    assert error["Code"] == "ResourceNotFoundException"
+    assert error["Message"] == f"Function not found: arn:aws:lambda:us-east-1:123456789012:function:{suffix}"

@@ -9,7 +9,8 @@ Platform-detected ends use AWS's payloads and log lines:
 
 - timeout: ``{"errorType":"Sandbox.Timedout","errorMessage":"RequestId: <id> Error: Task timed out
   after 3.00 seconds"}``; the environment is destroyed, the next call cold-starts;
-- process exit: ``Runtime.ExitError`` ``RequestId: <id> Error: Runtime exited with error: exit status 1``;
+- process exit: ``Runtime.ExitError`` ``RequestId: <id> Error: Runtime exited with error: exit status 1``
+  (status 0, e.g. ``sys.exit(0)``: ``... Error: Runtime exited without providing a reason``);
 - memory over MemorySize: ``Runtime.OutOfMemory`` ``... Runtime exited with error: signal: killed``.
 """
 
@@ -110,8 +111,11 @@ def _platform_end(fn: FunctionConfig, snap: Snapshot) -> _Ending:
         return _Ending(payload, "Sandbox.Timedout", (line,), "timeout")
     oom = snap.end == "oom"
     error_type = "Runtime.OutOfMemory" if oom else "Runtime.ExitError"
-    how = "signal: killed" if oom else exit_text(snap.exit_status if snap.exit_status is not None else -9)
-    message = f"RequestId: {rid} Error: Runtime exited with error: {how}"
+    if not oom and snap.exit_status == 0:
+        message = f"RequestId: {rid} Error: Runtime exited without providing a reason"
+    else:
+        how = "signal: killed" if oom else exit_text(snap.exit_status if snap.exit_status is not None else -9)
+        message = f"RequestId: {rid} Error: Runtime exited with error: {how}"
     return _Ending(error_json(error_type, message), error_type, (message, error_type), "error")
 
 

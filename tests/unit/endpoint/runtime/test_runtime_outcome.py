@@ -149,3 +149,11 @@ def test_init_error_puts_everything_before_start_with_an_init_report() -> None:
     ]
     assert lines[3] == "START RequestId: rid Version: $LATEST" and lines[4] == "END RequestId: rid"
     assert report_of(result.log).endswith("Status: error\tError Type: Runtime.ImportModuleError\t")
+
+
+def test_exit_status_zero_is_exit_without_a_reason() -> None:
+    """AWS (test_lambda_handler_exit, python3.12): ``sys.exit(0)`` gives no exit status."""
+    result = build_result(FN, snapshot(posted=None, end="exit", exit_status=0))
+    message = "RequestId: rid Error: Runtime exited without providing a reason"
+    assert json.loads(result.payload) == {"errorType": "Runtime.ExitError", "errorMessage": message}
+    assert report_of(result.log).endswith("Status: error\tError Type: Runtime.ExitError\t")
