@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from lambda_harness.endpoint.runtime.model import FunctionConfig
 
@@ -41,15 +42,67 @@ RESERVED = frozenset(
 )
 
 
+#: Where Lambda puts an environment's files, as the function sees them.
+AWS_TASK_ROOT = "/var/task"
+AWS_RUNTIME_DIR = "/var/runtime"
+AWS_LANG = "/var/lang"
+AWS_OPT = "/opt"
+
+#: How a function sees its files: Lambda's paths (a private mount namespace) or the host's.
+View = Literal["aws", "host"]
+
+
+@dataclass(frozen=True)
+class Seen:
+    """An environment's folders as the function names them (``/var/task``, ... or host paths)."""
+
+    task_root: str
+    runtime_dir: str
+    lang: str
+    opt: str | None
+    python: str
+
+
 @dataclass(frozen=True)
 class Paths:
-    """Where an environment's files are: Lambda's /var/task, /opt, /var/runtime and /var/lang."""
+    """Where an environment's files are: Lambda's /var/task, /opt, /var/runtime and /var/lang.
+
+    The fields are real paths on this machine; ``seen`` is how the function names them:
+    Lambda's own paths when ``view`` is ``"aws"`` (the mount namespace), else the same.
+    """
 
     task_root: Path
     opt_dir: Path | None
     runtime_dir: Path
     interpreter: Path
     python_version: tuple[int, int]
+    view: View = "host"
+
+    @property
+    def lang(self) -> Path:
+        """The interpreter's prefix (Lambda's /var/lang)."""
+        return self.interpreter.parent.parent
+
+    @property
+    def seen(self) -> Seen:
+        if self.view == "aws":
+            python = f"{AWS_LANG}/bin/{self.interpreter.name}"
+            return Seen(AWS_TASK_ROOT, AWS_RUNTIME_DIR, AWS_LANG, AWS_OPT, python)
+        opt = str(self.opt_dir) if self.opt_dir is not None else None
+        return Seen(str(self.task_root), str(self.runtime_dir), str(self.lang), opt, str(self.interpreter))
+
+    def translation(self) -> dict[str, str]:
+        """Lambda's paths -> real ones, for a path the function names by AWS's layout (host view)."""
+        if self.view == "aws":
+            return {}
+        out = {
+            AWS_TASK_ROOT: str(self.task_root),
+            AWS_RUNTIME_DIR: str(self.runtime_dir),
+            AWS_LANG: str(self.lang),
+        }
+        if self.opt_dir is not None:
+            out[AWS_OPT] = str(self.opt_dir)
+        return out
 
 
 def fake_credentials(role_arn: str) -> dict[str, str]:
@@ -68,21 +121,13 @@ def fake_credentials(role_arn: str) -> dict[str, str]:
 
 
 def python_path(paths: Paths, extra: str | None = None) -> str:
-    """Lambda's search order: task root, /opt/python(+site-packages), then the runtime folder.
+    """PYTHONPATH when the worker starts: the function's own value, then the runtime folder.
 
-    A function's own PYTHONPATH comes first (Lambda lets it extend the variable);
-    the runtime folder stays last so awslambdaric is always importable.
+    The runtime folder's real path, so its ``sitecustomize`` hides the host's site-packages
+    from the first line; ``bootstrap.py`` then puts ``sys.path`` in Lambda's order (task
+    root, ``/opt/python``...) and leaves ``PYTHONPATH`` as Lambda does.
     """
-    major, minor = paths.python_version
-    entries = [extra] if extra else []
-    entries.append(str(paths.task_root))
-    if paths.opt_dir is not None:
-        entries += [
-            str(paths.opt_dir / "python" / "lib" / f"python{major}.{minor}" / "site-packages"),
-            str(paths.opt_dir / "python"),
-        ]
-    entries.append(str(paths.runtime_dir))
-    return ":".join(entries)
+    return ":".join([*([extra] if extra else []), str(paths.runtime_dir)])
 
 
 def _defaults(fn: FunctionConfig, paths: Paths) -> dict[str, str]:

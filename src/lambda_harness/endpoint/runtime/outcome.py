@@ -91,6 +91,7 @@ class Snapshot:
     peak_mb: int = 0
     init_lines: tuple[str, ...] = ()
     lines: tuple[str, ...] = ()
+    init_done: bool = True  # the runtime asked for its first invocation (GET /next)
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,13 @@ def _ending(fn: FunctionConfig, snap: Snapshot) -> _Ending:
     return _Ending(posted.body, _error_type(posted), status="error" if posted.kind == "init_error" else None)
 
 
+def _init_failed(snap: Snapshot) -> bool:
+    """The runtime reported an init error, or exited before it asked for work (a wrapper's exit 127)."""
+    if snap.posted is not None:
+        return snap.posted.kind == "init_error"
+    return snap.cold and snap.end == "exit" and not snap.init_done
+
+
 def build_result(fn: FunctionConfig, snap: Snapshot) -> InvokeResult:
     """Payload, error fields, timings and the formatted log of one invocation."""
     # Lambda's figure comes from a cgroup that cannot exceed MemorySize; our samples can overshoot.
@@ -145,7 +153,7 @@ def build_result(fn: FunctionConfig, snap: Snapshot) -> InvokeResult:
     init_ms = snap.init_s * 1000 if snap.cold and snap.init_s is not None else None
     ending = _ending(fn, snap)
     init_lines, lines = list(snap.init_lines), list(snap.lines)
-    if snap.posted is not None and snap.posted.kind == "init_error":
+    if _init_failed(snap):
         # Everything the runtime printed belongs to the failed init, before START.
         init_lines += [*lines, logs.init_report_line(init_ms or 0.0, ending.error_type)]
         lines = []

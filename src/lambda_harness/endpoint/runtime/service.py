@@ -11,6 +11,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
+from lambda_harness.endpoint.runtime import boot
 from lambda_harness.endpoint.runtime.env import Paths, reserved_overrides
 from lambda_harness.endpoint.runtime.interpreters import InterpreterFinder
 from lambda_harness.endpoint.runtime.layout import CodeStore, RuntimeFolders, host_machine
@@ -172,7 +173,7 @@ class LambdaRuntime:
         paths = Paths(
             task_root=self.code.task_root(fn),
             opt_dir=self.code.opt_dir(fn),
-            runtime_dir=self.runtimes.ensure(interpreter, machine),
+            runtime_dir=boot.install(self.runtimes.ensure(interpreter, machine)).parent,
             interpreter=interpreter.path,
             python_version=interpreter.version,
         )

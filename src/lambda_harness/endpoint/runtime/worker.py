@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from lambda_harness import proc
-from lambda_harness.endpoint.runtime import logs, memory
+from lambda_harness.endpoint.runtime import boot, logs, memory
 from lambda_harness.endpoint.runtime.api import NextInvocation, RuntimeApiServer
 from lambda_harness.endpoint.runtime.env import Paths, build_env
 from lambda_harness.endpoint.runtime.model import (
@@ -111,10 +111,11 @@ class Worker:
         fn, paths = self.spec.fn, self.spec.paths
         self.api.start()
         env = build_env(fn, paths, api_address=self.api.address, log_stream=logs.log_stream_name(fn.version))
+        env[boot.CONFIG_VAR] = boot.config(paths, fn.environment.get("PYTHONPATH"))
         self._spawned_at = time.perf_counter()
         try:
             self.proc = proc.spawn(
-                [paths.interpreter, "-s", "-m", "awslambdaric", fn.handler],
+                boot.command(paths),
                 cwd=paths.task_root,
                 env=env,
                 stdout=subprocess.PIPE,
@@ -292,6 +293,7 @@ class Worker:
             peak_mb=max(watch.peak_mb, hwm or 0),
             init_lines=tuple(init_lines),
             lines=tuple(lines),
+            init_done=self._init_done_at is not None,
         )
 
     def _settle_init_failure(self) -> None:
