@@ -74,7 +74,7 @@ def test_nothing_comes_from_the_host() -> None:
 
 
 def test_unreserved_defaults_may_be_extended_by_the_function() -> None:
-    assert build()["PATH"].split(":")[:4] == ["/py/3.12.1/bin", "/usr/local/bin", "/usr/bin", "/bin"]
+    assert build()["PATH"].split(":")[:4] == ["/py/3.12.1/bin", "/usr/local/bin", "/usr/bin/", "/bin"]
     assert build()["PATH"].endswith("/w/opt/def/bin")
     assert build(TZ="Europe/Paris")["TZ"] == "Europe/Paris"
     assert "/w/opt/def/lib" in build()["LD_LIBRARY_PATH"].split(":")
