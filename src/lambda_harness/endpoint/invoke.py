@@ -122,8 +122,8 @@ class InvokeService:
             account_id=config.account_id,
             region=config.region,
             function_name=config.name,
-            version=config.version,
-            log=result.log,
+            stream=result.log_stream,
+            events=result.events,
         )
         return result
 

@@ -12,6 +12,7 @@ import pytest
 from lambda_harness.endpoint.invoke import AsyncPolicy, InvokeService, log_tail
 from lambda_harness.endpoint.lookup import Target
 from lambda_harness.endpoint.runtime.model import FunctionConfig, InvokeResult, ThrottledError
+from lambda_harness.endpoint.runtime.output import LogEvent
 from lambda_harness.errors import EndpointError
 
 
@@ -63,6 +64,8 @@ class FakeRuntime:
             function_error="Unhandled" if failed else None,
             error_type="E" if failed else None,
             log=f"START RequestId: {request_id}\nEND\nREPORT",
+            events=(LogEvent(1, f"START RequestId: {request_id}\n"),),
+            log_stream="2026/01/01/[$LATEST]ab",
             duration_ms=1,
             billed_ms=1,
             init_ms=None,
@@ -76,9 +79,9 @@ class FakeRuntime:
 
 class FakeLogs:
     def __init__(self) -> None:
-        self.written: list[dict[str, str]] = []
+        self.written: list[dict[str, Any]] = []
 
-    def write(self, **kwargs: str) -> None:
+    def write(self, **kwargs: Any) -> None:
         self.written.append(kwargs)
 
 
@@ -142,8 +145,8 @@ def test_run_invokes_and_logs() -> None:
             "account_id": "123456789012",
             "region": "us-east-1",
             "function_name": "fn",
-            "version": "$LATEST",
-            "log": "START RequestId: rid\nEND\nREPORT",
+            "stream": "2026/01/01/[$LATEST]ab",
+            "events": (LogEvent(1, "START RequestId: rid\n"),),
         }
     ]
 

@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from lambda_harness.endpoint.runtime.output import LogEvent
 from lambda_harness.errors import EndpointError
 
 #: Lambda's Python runtimes the embedded endpoint runs (identifier -> CPython version).
@@ -49,7 +50,11 @@ class FunctionConfig:
 
 @dataclass(frozen=True)
 class InvokeResult:
-    """The outcome of one invocation; a handler's failure is a result, not an exception."""
+    """The outcome of one invocation; a handler's failure is a result, not an exception.
+
+    ``events`` are the CloudWatch Logs events the invocation added to its environment's
+    stream ``log_stream`` (``log`` is their text, what ``LogType=Tail`` shows the end of).
+    """
 
     request_id: str
     payload: bytes
@@ -61,6 +66,8 @@ class InvokeResult:
     init_ms: float | None
     max_memory_mb: int
     cold: bool
+    events: tuple[LogEvent, ...] = ()
+    log_stream: str = ""
 
 
 class ThrottledError(EndpointError):

@@ -14,7 +14,8 @@ from pathlib import Path
 from lambda_harness.endpoint.runtime import boot
 from lambda_harness.endpoint.runtime.env import Paths, reserved_overrides
 from lambda_harness.endpoint.runtime.interpreters import InterpreterFinder
-from lambda_harness.endpoint.runtime.layout import CodeStore, RuntimeFolders, host_machine
+from lambda_harness.endpoint.runtime.layout import CodeStore, RuntimeFolders, host_machine, ric_version
+from lambda_harness.endpoint.runtime.logs import RuntimeVersion
 from lambda_harness.endpoint.runtime.model import INIT_LIMIT_S, FunctionConfig, InvokeResult, fingerprint
 from lambda_harness.endpoint.runtime.pool import Pool
 from lambda_harness.endpoint.runtime.worker import Worker, WorkerSpec
@@ -178,7 +179,14 @@ class LambdaRuntime:
             python_version=interpreter.version,
         )
         return WorkerSpec(
-            fn=fn, paths=paths, fingerprint=fp, notes=tuple(notes), init_limit_s=self.init_limit_s
+            fn=fn,
+            paths=paths,
+            fingerprint=fp,
+            notes=tuple(notes),
+            init_limit_s=self.init_limit_s,
+            runtime_version=RuntimeVersion.of(
+                (*interpreter.version, interpreter.micro), ric_version(interpreter)
+            ),
         )
 
     def _warn_once(self, note: str) -> None:
