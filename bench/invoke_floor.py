@@ -107,7 +107,8 @@ def measure_floor(
     cache = cache_dir or default_cache_dir(os.environ)
     out: dict[str, Any] = {"runtime": runtime, "warm": warm, "cold": cold}
     with tempfile.TemporaryDirectory(prefix="invoke-floor-") as work:
-        rt = make_runtime(load_settings(Path(work), {"cache_dir": cache}))
+        # Host paths, like the endpoint's first row (bench/invoke.py measures filesystem=aws apart).
+        rt = make_runtime(load_settings(Path(work), {"cache_dir": cache, "filesystem": "host"}))
         try:
             for name, source in HANDLERS.items():
                 out[name] = _measure_one(rt, _function(source, runtime), warm, cold)

@@ -141,6 +141,7 @@ def function_config(fn: MotoFunction, endpoint_url: str) -> FunctionConfig:
         role_arn=str(fn.role),
         reserved_concurrency=_reserved_concurrency(backend, name),
         endpoint_url=endpoint_url,
+        ephemeral_mb=int(fn.ephemeral_storage or 512),
     )
 
 

@@ -53,13 +53,15 @@ def command(paths: Paths) -> list[str | Path]:
     return [paths.interpreter, "-s", paths.runtime_dir / NAME]
 
 
-def config(paths: Paths, pythonpath: str | None) -> str:
+def config(paths: Paths, pythonpath: str | None, tmp_mb: int) -> str:
     """The ``_LAMBDA_HARNESS`` JSON: what the bootstrap needs that the function must not see.
 
     ``python``/``opt``: the interpreter and ``/opt`` as the function names them (the
     wrapper's first argument, the ``/opt/python`` entries); ``runtime``: the runtime
     folder's real path; ``pythonpath``: the function's own ``PYTHONPATH`` (None when it
-    set none); ``translate``: AWS paths -> real paths, for a wrapper named by its AWS path.
+    set none); ``translate``: AWS paths -> real paths, for a wrapper named by its AWS path
+    (host view); ``sandbox``: the real folders to lay out as AWS's, and ``/tmp``'s size in
+    MB (aws view).
     """
     seen = paths.seen
     data: dict[str, Any] = {
@@ -69,4 +71,12 @@ def config(paths: Paths, pythonpath: str | None) -> str:
         "pythonpath": pythonpath or None,
         "translate": paths.translation(),
     }
+    if paths.view == "aws":
+        data["sandbox"] = {
+            "task": str(paths.task_root),
+            "runtime": str(paths.runtime_dir),
+            "lang": str(paths.lang),
+            "opt": str(paths.opt_dir) if paths.opt_dir is not None else None,
+            "tmp_mb": tmp_mb,
+        }
     return json.dumps(data, separators=(",", ":"))

@@ -40,6 +40,7 @@ class FunctionConfig:
     role_arn: str
     reserved_concurrency: int | None
     endpoint_url: str
+    ephemeral_mb: int = 512  # EphemeralStorage: the size of the function's private /tmp
 
     @property
     def arn(self) -> str:
@@ -114,5 +115,6 @@ def fingerprint(fn: FunctionConfig, layer_digests: tuple[str, ...]) -> str:
         "account": fn.account_id,
         "role": fn.role_arn,
         "endpoint": fn.endpoint_url,
+        "ephemeral": fn.ephemeral_mb,
     }
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:24]

@@ -11,8 +11,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
-from lambda_harness.endpoint.runtime import boot
-from lambda_harness.endpoint.runtime.env import Paths, reserved_overrides
+from lambda_harness.endpoint.runtime import boot, filesystem
+from lambda_harness.endpoint.runtime.env import Paths, View, reserved_overrides
+from lambda_harness.endpoint.runtime.filesystem import Probe
 from lambda_harness.endpoint.runtime.interpreters import InterpreterFinder
 from lambda_harness.endpoint.runtime.layout import CodeStore, RuntimeFolders, host_machine, ric_version
 from lambda_harness.endpoint.runtime.logs import RuntimeVersion
@@ -27,18 +28,27 @@ logger = logging.getLogger(__name__)
 _SPEC_CACHE = 128
 
 
-def make_runtime(settings: Settings, ui: UI | None = None) -> LambdaRuntime:
+def make_runtime(settings: Settings, ui: UI | None = None, *, probe: Probe | None = None) -> LambdaRuntime:
     """The Lambda runtime the endpoint runs functions on: the one way to build it from settings.
 
     Runtime folders go to the machine's cache (``settings.cache_dir``), extracted code to
-    ``.harness/runtime``; concurrency and interpreter fallback come from the settings.
+    ``.harness/runtime``; concurrency and interpreter fallback come from the settings, and
+    the filesystem functions see (``filesystem.choose``: probed once; when ``auto`` falls
+    back to host paths, the reason is printed once through ``ui``; tests pass ``probe``).
     """
+    view, note = filesystem.choose(settings.filesystem, check=probe)
+    if note is not None:
+        if ui is not None:
+            ui.warn(note)
+        else:
+            logger.warning("%s", note)
     return LambdaRuntime(
         cache_dir=settings.cache_dir,
         work_dir=settings.paths.runtime,
         max_concurrency=settings.max_concurrency,
         allow_runtime_fallback=settings.allow_runtime_fallback,
         ui=ui,
+        filesystem=view,
     )
 
 
@@ -53,6 +63,8 @@ class LambdaRuntime:
     Beyond the agreed arguments: ``interpreters`` (where to look for CPythons), ``clock``
     (idle reclaim), ``throttle_wait_s`` (how long a call waits for a free slot under
     ``max_concurrency``) and ``init_limit_s`` (Lambda's 10 s init phase) exist for tests.
+    ``filesystem`` is the layout workers get (``"aws"``: a mount namespace each; ``make_runtime``
+    decides it from the settings).
     """
 
     def __init__(
@@ -68,8 +80,10 @@ class LambdaRuntime:
         clock: Callable[[], float] = time.monotonic,
         throttle_wait_s: float = 60.0,
         init_limit_s: float = INIT_LIMIT_S,
+        filesystem: View = "host",
     ) -> None:
         self.allow_runtime_fallback = allow_runtime_fallback
+        self.filesystem = filesystem
         self.init_limit_s = init_limit_s
         self.ui = ui
         self.interpreters = interpreters or InterpreterFinder.from_environ(os.environ)
@@ -177,6 +191,7 @@ class LambdaRuntime:
             runtime_dir=boot.install(self.runtimes.ensure(interpreter, machine)).parent,
             interpreter=interpreter.path,
             python_version=interpreter.version,
+            view=self.filesystem,
         )
         return WorkerSpec(
             fn=fn,

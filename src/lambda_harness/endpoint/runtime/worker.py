@@ -114,7 +114,7 @@ class Worker:
         fn, paths = self.spec.fn, self.spec.paths
         self.api.start()
         env = build_env(fn, paths, api_address=self.api.address, log_stream=self.log_stream)
-        env[boot.CONFIG_VAR] = boot.config(paths, fn.environment.get("PYTHONPATH"))
+        env[boot.CONFIG_VAR] = boot.config(paths, fn.environment.get("PYTHONPATH"), fn.ephemeral_mb)
         text_r, text_w = os.pipe()
         frames_r, frames_w = os.pipe()
         # awslambdaric frames logging records and error reports on this fd (and hides the variable).
