@@ -7,8 +7,12 @@
 * S3 notifications: complete records, asynchronous delivery (``sources.s3``).
 * SNS lambda subscriptions: real record, asynchronous delivery (``sources.sns``).
 * EventBridge ``Rule.send_to_targets``: Lambda targets (``eventbridge``).
-* ``create_event_source_mapping``: SQS mappings are detached from moto's queue so
-  ``send_message`` no longer runs the function inline; ``sources.sqs`` serves them.
+* ``create_event_source_mapping``: mappings are detached from moto's queues, tables and
+  streams (moto kept one per function or per stream, ignored Enabled, deletion and
+  filters); ``sources.sqs`` polls SQS, and ``StreamShard.add`` (DynamoDB) and Kinesis
+  ``Stream.put_record`` hand each new record to ``sources.streams``, which invokes every
+  enabled mapping whose ``FilterCriteria`` keep it. Create and update refuse a filter
+  pattern AWS would refuse (``sources.filtering``).
   Create and update keep the alias or version the mapping names in its
   ``FunctionArn`` (moto swaps in the version's ARN), so the alias reaches the handler.
 * ``Queue.attributes``: ``RedrivePolicy`` as compact JSON, like AWS, so a second
@@ -28,7 +32,11 @@ from typing import Any
 
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.core.exceptions import JsonRESTError
+from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.table import StreamShard
 from moto.events.models import Rule
+from moto.kinesis.models import Stream as KinesisStream
+from moto.kinesis.models import kinesis_backends
 from moto.s3 import notifications
 from moto.sns.models import Subscription
 from moto.sqs.models import Queue, sqs_backends
@@ -36,9 +44,12 @@ from moto.sqs.models import Queue, sqs_backends
 from lambda_harness.endpoint.invoke import InvokeService, log_tail
 from lambda_harness.endpoint.lookup import Target, function_arn, parse_ref
 from lambda_harness.endpoint.runtime.model import ThrottledError
+from lambda_harness.endpoint.sources import filtering
 from lambda_harness.endpoint.sources import s3 as s3_events
 from lambda_harness.endpoint.sources import sns as sns_events
+from lambda_harness.endpoint.sources import streams as stream_sources
 from lambda_harness.endpoint.sources.eventbridge import EventBridge
+from lambda_harness.endpoint.sources.streams import StreamDelivery
 from lambda_harness.errors import EndpointError
 
 _lock = threading.Lock()
@@ -51,6 +62,7 @@ class Targets:
 
     service: InvokeService
     events: EventBridge
+    streams: StreamDelivery
 
 
 def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
@@ -96,21 +108,65 @@ def _keep_qualifier(backend: Any, esm: Any, name_or_arn: str) -> None:
         )
 
 
-def _detach_sqs(original: Callable[..., Any]) -> Callable[..., Any]:
+def _source_dicts(account_id: str, region: str, source_arn: str) -> list[dict[str, Any]]:
+    """moto's per-source mapping dicts (queue, table or stream) for an event source ARN."""
+    if ":sqs:" in source_arn:
+        queues = sqs_backends[account_id][region].queues.values()
+        return [q.lambda_event_source_mappings for q in queues if q.queue_arn == source_arn]
+    if ":dynamodb:" in source_arn and "/stream/" in source_arn:
+        table = source_arn.split(":table/", 1)[1].split("/stream/", 1)[0]
+        tables = dynamodb_backends[account_id][region].tables
+        return [tables[table].lambda_event_source_mappings] if table in tables else []
+    if ":kinesis:" in source_arn:
+        streams = kinesis_backends[account_id][region].streams.values()
+        return [st.lambda_event_source_mappings for st in streams if st.arn == source_arn]
+    return []
+
+
+def _detach(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Mappings leave moto's queues, tables and streams: ``sources.sqs``/``sources.streams`` serve them."""
+
     def create_event_source_mapping(backend: Any, spec: dict[str, Any]) -> Any:
+        filtering.load(spec.get("FilterCriteria"))  # AWS refuses a pattern it cannot use, here
         esm = original(backend, spec)
-        if ":sqs:" in str(esm.event_source_arn):
-            for queue in sqs_backends[backend.account_id][backend.region_name].queues.values():
-                if queue.queue_arn == esm.event_source_arn:  # keyed by moto's version ARN
-                    queue.lambda_event_source_mappings.pop(esm.function_arn, None)
+        for mappings in _source_dicts(backend.account_id, backend.region_name, str(esm.event_source_arn)):
+            for key in [k for k, v in mappings.items() if v is esm]:
+                del mappings[key]
         _keep_qualifier(backend, esm, str(spec["FunctionName"]))
         return esm
 
     return create_event_source_mapping
 
 
+def _stream_shard_add(streams: StreamDelivery, original: Callable[..., None]) -> Callable[..., None]:
+    """``StreamShard.add`` (every DynamoDB write with a stream): the new record to the mappings."""
+
+    def add(shard: Any, old: Any, new: Any) -> None:
+        original(shard, old, new)  # appends the record; no mapping is left on the table to invoke
+        table = shard.table
+        arn = f"{table.table_arn}/stream/{table.latest_stream_label}"
+        record = stream_sources.dynamodb_record(shard.items[-1], arn, table.region_name)
+        streams.deliver(arn, record, dict)
+
+    return add
+
+
+def _kinesis_put_record(streams: StreamDelivery, original: Callable[..., tuple[str, str]]) -> Any:
+    """Kinesis ``Stream.put_record`` (PutRecord and each of PutRecords): the record to the mappings."""
+
+    def put_record(stream: Any, partition_key: str, explicit_hash_key: str, data: str) -> tuple[str, str]:
+        sequence_number, shard_id = original(stream, partition_key, explicit_hash_key, data)
+        record = stream_sources.kinesis_record(stream, shard_id, sequence_number, partition_key, data)
+        streams.deliver(stream.arn, record, filtering.kinesis_candidate)
+        return sequence_number, shard_id
+
+    return put_record
+
+
 def _mapping_update(original: Callable[..., Any]) -> Callable[..., Any]:
     def update_event_source_mapping(backend: Any, uuid: str, spec: dict[str, Any]) -> Any:
+        if "FilterCriteria" in spec:
+            filtering.load(spec.get("FilterCriteria"))
         esm = original(backend, uuid, spec)
         if esm is not None and spec.get("FunctionName"):
             _keep_qualifier(backend, esm, str(spec["FunctionName"]))
@@ -144,6 +200,8 @@ def install(targets: Targets) -> None:
             (LambdaBackend, esm): vars(LambdaBackend)[esm],
             (LambdaBackend, esm_update): vars(LambdaBackend)[esm_update],
             (Queue, "attributes"): vars(Queue)["attributes"],
+            (StreamShard, "add"): vars(StreamShard)["add"],
+            (KinesisStream, "put_record"): vars(KinesisStream)["put_record"],
         }
         replacements = {
             (LambdaFunction, "invoke"): make_function_invoke(targets.service),
@@ -151,9 +209,11 @@ def install(targets: Targets) -> None:
             (notifications, "_invoke_awslambda"): s3_events.make_invoke_awslambda(targets.service),
             (Subscription, "publish"): sns_events.make_publish(Subscription.publish, targets.service),
             (Rule, "send_to_targets"): targets.events.make_send_to_targets(Rule.send_to_targets),
-            (LambdaBackend, esm): _detach_sqs(LambdaBackend.create_event_source_mapping),
+            (LambdaBackend, esm): _detach(LambdaBackend.create_event_source_mapping),
             (LambdaBackend, esm_update): _mapping_update(LambdaBackend.update_event_source_mapping),
             (Queue, "attributes"): _compact_redrive(raw[(Queue, "attributes")]),
+            (StreamShard, "add"): _stream_shard_add(targets.streams, StreamShard.add),
+            (KinesisStream, "put_record"): _kinesis_put_record(targets.streams, KinesisStream.put_record),
         }
         for (owner, name), value in replacements.items():
             _installed.append((owner, name, raw[(owner, name)]))

@@ -61,12 +61,12 @@ def test_install_and_uninstall_restore_moto() -> None:
         vars(Rule)["send_to_targets"],
         vars(Queue)["attributes"],
     )
-    hooks.install(hooks.Targets(FakeService(), FakeEvents()))  # type: ignore[arg-type]
+    hooks.install(hooks.Targets(FakeService(), FakeEvents(), None))  # type: ignore[arg-type]
     try:
         assert hooks.installed()
         assert vars(LambdaFunction)["invoke"] is not before[0]
         with pytest.raises(EndpointError, match="already running in this process"):
-            hooks.install(hooks.Targets(FakeService(), FakeEvents()))  # type: ignore[arg-type]
+            hooks.install(hooks.Targets(FakeService(), FakeEvents(), None))  # type: ignore[arg-type]
     finally:
         hooks.uninstall()
     after = (
