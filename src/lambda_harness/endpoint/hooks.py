@@ -15,6 +15,9 @@
   pattern AWS would refuse (``sources.filtering``).
   Create and update keep the alias or version the mapping names in its
   ``FunctionArn`` (moto swaps in the version's ARN), so the alias reaches the handler.
+* The five event-invoke-config calls go to ``invokeconfig`` (one config per function and
+  qualifier; moto appended and ignored ``Qualifier``); ``LambdaFunction`` keeps
+  ``DeadLetterConfig`` (and ``EphemeralStorage`` updates) that moto dropped.
 * ``Queue.attributes``: ``RedrivePolicy`` as compact JSON, like AWS, so a second
   ``terraform plan`` shows no whitespace-only change to the queue.
 
@@ -29,8 +32,10 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from moto.awslambda.models import LambdaBackend, LambdaFunction
+from moto.awslambda.responses import LambdaResponse
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import StreamShard
@@ -42,6 +47,7 @@ from moto.sns.models import Subscription
 from moto.sqs.models import Queue, sqs_backends
 
 from lambda_harness.endpoint.invoke import InvokeService, log_tail
+from lambda_harness.endpoint.invokeconfig import InvokeConfigs, dead_letter_target
 from lambda_harness.endpoint.lookup import Target, function_arn, parse_ref
 from lambda_harness.endpoint.runtime.model import ThrottledError
 from lambda_harness.endpoint.sources import filtering
@@ -175,6 +181,79 @@ def _mapping_update(original: Callable[..., Any]) -> Callable[..., Any]:
     return update_event_source_mapping
 
 
+# -- asynchronous invocation config: qualifier-aware event invoke configs, DeadLetterConfig ----
+
+
+def _configs_of(response: Any) -> tuple[InvokeConfigs, str, str | None]:
+    """(the registry, function name, Qualifier) of an event-invoke-config request to moto."""
+    parts = [unquote(p) for p in response.path.split("/")]
+    name = parts[parts.index("functions") + 1]
+    qualifier = response.querystring.get("Qualifier", [None])[0] or None
+    return InvokeConfigs(response.current_account, response.region), name, qualifier
+
+
+def _put_config(response: Any) -> str:
+    configs, name, qualifier = _configs_of(response)
+    return json.dumps(configs.put(name, qualifier, response.json_body))
+
+
+def _update_config(response: Any) -> str:
+    configs, name, qualifier = _configs_of(response)
+    return json.dumps(configs.update(name, qualifier, response.json_body))
+
+
+def _get_config(response: Any) -> str:
+    configs, name, qualifier = _configs_of(response)
+    return json.dumps(configs.get(name, qualifier))
+
+
+def _delete_config(response: Any) -> tuple[int, dict[str, Any], str]:
+    configs, name, qualifier = _configs_of(response)
+    configs.delete(name, qualifier)
+    return 204, {"status": 204}, ""
+
+
+def _list_configs(response: Any) -> str:
+    configs, name, _qualifier = _configs_of(response)
+    return json.dumps(configs.list(name))
+
+
+def _init_keeping_dlq(original: Callable[..., None]) -> Callable[..., None]:
+    """``LambdaFunction.__init__``: keep ``DeadLetterConfig.TargetArn`` (moto drops it)."""
+
+    def __init__(fn: Any, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        original(fn, account_id, spec, *args, **kwargs)
+        fn.lh_dead_letter_target = (spec.get("DeadLetterConfig") or {}).get("TargetArn") or None
+
+    return __init__
+
+
+def _configuration_with_dlq(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """``get_configuration``: ``DeadLetterConfig`` as AWS answers it, when the function has one."""
+
+    def get_configuration(fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        config = original(fn, *args, **kwargs)
+        target = dead_letter_target(fn)
+        if target:
+            config["DeadLetterConfig"] = {"TargetArn": target}
+        return config
+
+    return get_configuration
+
+
+def _update_keeping_dlq(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """``update_configuration``: moto ignores DeadLetterConfig and EphemeralStorage updates."""
+
+    def update_configuration(fn: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
+        if "DeadLetterConfig" in config_updates:
+            fn.lh_dead_letter_target = (config_updates["DeadLetterConfig"] or {}).get("TargetArn") or None
+        if "EphemeralStorage" in config_updates:
+            fn.ephemeral_storage = int(config_updates["EphemeralStorage"]["Size"])
+        return original(fn, config_updates)
+
+    return update_configuration
+
+
 def _compact_redrive(original: property) -> property:
     def attributes(queue: Any) -> dict[str, Any]:
         result: dict[str, Any] = original.fget(queue)  # type: ignore[misc]
@@ -185,13 +264,22 @@ def _compact_redrive(original: property) -> property:
     return property(attributes)
 
 
+_CONFIG_ROUTES: dict[str, Callable[..., Any]] = {
+    "put_function_event_invoke_config": _put_config,
+    "update_function_event_invoke_config": _update_config,
+    "get_function_event_invoke_config": _get_config,
+    "delete_function_event_invoke_config": _delete_config,
+    "list_function_event_invoke_configs": _list_configs,
+}
+
+
 def install(targets: Targets) -> None:
     """Patch moto for this process; EndpointError if another endpoint already did."""
     esm, esm_update = "create_event_source_mapping", "update_event_source_mapping"
     with _lock:
         if _installed:
             raise EndpointError("an endpoint is already running in this process; stop it first")
-        raw = {
+        raw: dict[tuple[Any, str], Any] = {
             (LambdaFunction, "invoke"): vars(LambdaFunction)["invoke"],
             (notifications, "_get_s3_event"): vars(notifications)["_get_s3_event"],
             (notifications, "_invoke_awslambda"): vars(notifications)["_invoke_awslambda"],
@@ -202,8 +290,12 @@ def install(targets: Targets) -> None:
             (Queue, "attributes"): vars(Queue)["attributes"],
             (StreamShard, "add"): vars(StreamShard)["add"],
             (KinesisStream, "put_record"): vars(KinesisStream)["put_record"],
+            **{(LambdaResponse, name): vars(LambdaResponse)[name] for name in _CONFIG_ROUTES},
+            (LambdaFunction, "__init__"): vars(LambdaFunction)["__init__"],
+            (LambdaFunction, "get_configuration"): vars(LambdaFunction)["get_configuration"],
+            (LambdaFunction, "update_configuration"): vars(LambdaFunction)["update_configuration"],
         }
-        replacements = {
+        replacements: dict[tuple[Any, str], Any] = {
             (LambdaFunction, "invoke"): make_function_invoke(targets.service),
             (notifications, "_get_s3_event"): s3_events.make_get_s3_event(notifications._get_s3_event),
             (notifications, "_invoke_awslambda"): s3_events.make_invoke_awslambda(targets.service),
@@ -214,6 +306,12 @@ def install(targets: Targets) -> None:
             (Queue, "attributes"): _compact_redrive(raw[(Queue, "attributes")]),
             (StreamShard, "add"): _stream_shard_add(targets.streams, StreamShard.add),
             (KinesisStream, "put_record"): _kinesis_put_record(targets.streams, KinesisStream.put_record),
+            **{(LambdaResponse, name): route for name, route in _CONFIG_ROUTES.items()},
+            (LambdaFunction, "__init__"): _init_keeping_dlq(LambdaFunction.__init__),
+            (LambdaFunction, "get_configuration"): _configuration_with_dlq(LambdaFunction.get_configuration),
+            (LambdaFunction, "update_configuration"): _update_keeping_dlq(
+                LambdaFunction.update_configuration
+            ),
         }
         for (owner, name), value in replacements.items():
             _installed.append((owner, name, raw[(owner, name)]))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pytest
 
 from lambda_harness.endpoint.invoke import AsyncPolicy, InvokeService, log_tail
+from lambda_harness.endpoint.invokeconfig import AsyncConfig
 from lambda_harness.endpoint.lookup import Target
 from lambda_harness.endpoint.runtime.model import FunctionConfig, InvokeResult, ThrottledError
 from lambda_harness.endpoint.runtime.output import LogEvent
@@ -20,17 +21,11 @@ from lambda_harness.errors import EndpointError
 class FakeFunction:
     function_name: str = "fn"
     version: str = "$LATEST"
-    event_invoke_config: list[Any] = field(default_factory=list)
 
 
 def target(**changes: Any) -> Target:
     fn = FakeFunction(**changes)
     return Target(fn, f"arn:aws:lambda:us-east-1:123456789012:function:{fn.function_name}")
-
-
-@dataclass
-class FakeInvokeConfig:
-    config: dict[str, Any]
 
 
 class FakeRuntime:
@@ -120,7 +115,7 @@ class InstantTimer(threading.Thread):
 
 
 def service(
-    script: list[str], retries: tuple[float, ...] = (60.0, 120.0)
+    script: list[str], retries: tuple[float, ...] = (60.0, 120.0), config: AsyncConfig | None = None
 ) -> tuple[InvokeService, FakeRuntime, FakeLogs]:
     runtime, logs = FakeRuntime(script), FakeLogs()
     InstantTimer.delays = []
@@ -131,6 +126,7 @@ def service(
         configure=configure,
         policy=AsyncPolicy(retry_delays_s=retries),
         timer=InstantTimer,
+        async_configs=lambda target: config or AsyncConfig(),
     )  # type: ignore[arg-type]
     return svc, runtime, logs
 
@@ -184,8 +180,8 @@ def test_async_harness_fault_is_not_retried(caplog: pytest.LogCaptureFixture) ->
 
 
 def test_maximum_retry_attempts_lowers_retries() -> None:
-    svc, runtime, _ = service(["error"] * 5)
-    svc.submit(target(event_invoke_config=[FakeInvokeConfig({"MaximumRetryAttempts": 1})]), b"{}")
+    svc, runtime, _ = service(["error"] * 5, config=AsyncConfig(max_retries=1))
+    svc.submit(target(), b"{}")
     assert svc.wait_idle(5)
     assert len(runtime.calls) == 2
 
