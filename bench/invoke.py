@@ -6,7 +6,8 @@ imports boto3, measured the way tests call functions: boto3 -> our endpoint
 
 * the floor: the same handlers through ``LambdaRuntime`` alone (``bench/invoke_floor.py``);
 * the endpoint again with ``filesystem=aws`` (each worker in a mount namespace laid out as
-  AWS's), when the kernel allows it, and the cold-start cost of that namespace;
+  AWS's), when the kernel allows it, and the namespace's cold-start cost, measured apart
+  with interleaved cold starts (``measure_namespace_cost``: load drift hits both layouts);
 * MiniStack (``pip install ministack`` into a venv under /tmp, started on a free
   loopback port, same functions, same boto3 client), stopped by PID at the end.
 
@@ -36,7 +37,7 @@ import boto3
 from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).parent))
-from invoke_floor import HANDLERS, measure_floor
+from invoke_floor import HANDLERS, measure_floor, measure_namespace_cost
 
 from lambda_harness import proc
 from lambda_harness.endpoint.ports import free_port
@@ -212,11 +213,13 @@ def main() -> None:
     parser.add_argument("--warm", type=int, default=300)
     parser.add_argument("--cold", type=int, default=5)
     parser.add_argument("--no-ministack", action="store_true")
+    parser.add_argument("--namespace-cold", type=int, default=20, help="interleaved cold starts per layout")
     args = parser.parse_args()
     floor = measure_floor(warm=args.warm, cold=args.cold)
     mine = ours(args.warm, args.cold)
     why_not = filesystem.probe()
     sandboxed = ours(args.warm, args.cold, "aws") if why_not is None else None
+    cost = measure_namespace_cost(cold=args.namespace_cold) if why_not is None else None
     peer = "skipped (--no-ministack)" if args.no_ministack else ministack(args.warm, args.cold)
     print(
         f"invoke latency, ms ({args.cold} cold starts, {args.warm} warm invokes, python3.12, "
@@ -241,13 +244,17 @@ def main() -> None:
         print(line)
     if not isinstance(peer, dict):
         print(f"MiniStack: {peer}")
-    if sandboxed is None:
+    if cost is None:
         print(f"filesystem=aws: not available here ({why_not})")
     else:
-        costs = [sandboxed[name]["cold_ms"] - mine[name]["cold_ms"] for name in HANDLERS]
+        host, aws = cost["host"], cost["aws"]
+        shifts = [
+            f"{label} p50 {host[key]:.1f} -> {aws[key]:.1f} ms ({aws[key] - host[key]:+.1f} ms)"
+            for key, label in (("init", "Init Duration"), ("cold", "cold invoke"))
+        ]
         print(
-            "mount namespace cold-start cost (cold p50, aws - host): "
-            + ", ".join(f"{c:+.1f} ms" for c in costs)
+            f"mount namespace cold-start cost ({cost['n']} interleaved noop cold starts): "
+            + ", ".join(shifts)
         )
 
 
