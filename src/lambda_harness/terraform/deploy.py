@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_harness.settings import Settings
+from lambda_harness.terraform import preflight
 from lambda_harness.terraform.inventory import Inventory, module_dirs_from
 from lambda_harness.terraform.runner import Terraform
 from lambda_harness.ui import UI
@@ -86,7 +87,7 @@ def deploy(
 ) -> Inventory:
     """``lambda-harness apply``: stage, init, apply, check the second plan, save the inventory."""
     tf = Terraform(settings, ui, endpoint_url or settings.endpoint_url, environ=environ, driver=driver)
-    tf.apply()
+    preflight.apply_with_world(tf)  # every missing piece named first, then tf.apply()
     inventory = read_inventory(tf)
     inventory.save(inventory_path(settings))
     ui.table(

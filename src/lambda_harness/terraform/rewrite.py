@@ -1,22 +1,32 @@
 """What the staged copy changes besides the backend, so a fresh local endpoint can apply it.
 
-Import blocks are blanked in the root module's files: on an empty endpoint there
-is nothing to import, so the resource is created fresh. Override files cannot hold
-or remove import blocks (Terraform: "Import blocks can appear only in normal files"),
-so each block's lines are replaced by blank lines (a comment on the first), and every
-later line keeps its number: Terraform's messages still point into the real file.
-``moved`` and ``removed`` blocks need nothing: on an empty state they are no-ops.
-The real folder is never written; ``promote`` applies the real files, import blocks included.
+Two adaptations, each only in ``.harness/tf/<backend>/tree/...`` (the real folder
+is never written, and ``promote`` applies the real files with everything intact):
+
+* ``import`` blocks are blanked in the root module's files: on an empty endpoint there
+  is nothing to import, so the resource is created fresh. Override files cannot hold
+  or remove import blocks (Terraform: "Import blocks can appear only in normal files"),
+  so each block's lines are replaced by blank lines (a comment on the first), and every
+  later line keeps its number: Terraform's messages still point into the real file.
+  ``moved`` and ``removed`` blocks need nothing: on an empty state they are no-ops.
+* the harness's own variable files (setting ``tfvars``) are copied in as
+  ``zz_lambda_harness_<nn>_<name>.auto.tfvars``: Terraform loads them after the team's
+  own ``*.auto.tfvars``, for every command, like ``-var-file`` would.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lambda_harness.errors import ConfigError
 from lambda_harness.settings import Settings
 from lambda_harness.terraform import hcl
+
+TFVARS_PREFIX = "zz_lambda_harness_"
 
 
 @dataclass(frozen=True)
@@ -97,10 +107,28 @@ def neutralize_imports(workdir: Path) -> list[RemovedImport]:
     return removed
 
 
+def stage_tfvars(workdir: Path, files: Sequence[Path]) -> list[Path]:
+    """Copy the harness's variable files into the staged root as late-loading ``*.auto.tfvars``."""
+    copied = []
+    for number, source in enumerate(files, start=1):
+        if not source.is_file():
+            raise ConfigError(
+                f"tfvars: {source} does not exist; create it or fix tfvars = [...] in [tool.lambda-harness] "
+                "(or LAMBDA_HARNESS_TFVARS)"
+            )
+        suffix = ".auto.tfvars.json" if source.name.endswith(".json") else ".auto.tfvars"
+        stem = source.name.removesuffix(".json").removesuffix(".tfvars")
+        target = workdir / f"{TFVARS_PREFIX}{number:02d}_{stem}{suffix}"
+        shutil.copyfile(source, target)
+        copied.append(target)
+    return copied
+
+
 def adapt(settings: Settings, workdir: Path) -> list[str]:
     """Every adaptation above, in the staged root ``workdir``; the run's lines about them."""
     lines = []
     for removed in neutralize_imports(workdir):
         real = settings.terraform_dir / removed.file.relative_to(workdir)
         lines.append(removed.describe(hcl.shown(real, settings.project_dir)))
+    stage_tfvars(workdir, settings.tfvars)
     return lines

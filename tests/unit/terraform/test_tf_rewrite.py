@@ -1,10 +1,13 @@
-"""terraform/rewrite.py: import blocks blanked in the staged copy, line numbers kept."""
+"""terraform/rewrite.py: import blocks blanked in the staged copy (line numbers kept), tfvars staged."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
+
+from lambda_harness.errors import ConfigError
 from lambda_harness.terraform import hcl, rewrite
 
 FUNCTIONS = """\
@@ -75,3 +78,23 @@ def test_neutralize_rewrites_only_files_with_imports(tmp_path: Path) -> None:
     removed = rewrite.neutralize_imports(tmp_path)
     assert len(removed) == 2
     assert (tmp_path / "other.tf").read_text() == '# an "import" in a comment only\nlocals {}\n'
+
+
+def test_harness_tfvars_load_after_the_teams_auto_tfvars(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "harness.tfvars").write_text('env = "local"\n')
+    (src / "more.tfvars.json").write_text('{"n": 1}')
+    work = tmp_path / "work"
+    work.mkdir()
+    copied = rewrite.stage_tfvars(work, [src / "harness.tfvars", src / "more.tfvars.json"])
+    assert [p.name for p in copied] == [
+        "zz_lambda_harness_01_harness.auto.tfvars",
+        "zz_lambda_harness_02_more.auto.tfvars.json",
+    ]
+    assert (work / "zz_lambda_harness_01_harness.auto.tfvars").read_text() == 'env = "local"\n'
+
+
+def test_a_missing_tfvars_file_names_the_setting(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"tfvars: .*nope.tfvars does not exist; .*tfvars = \[...\]"):
+        rewrite.stage_tfvars(tmp_path, [tmp_path / "nope.tfvars"])
