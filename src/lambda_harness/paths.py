@@ -25,6 +25,14 @@ class HarnessPaths:
         """``tf/<backend>/``: the staged copy, its local state, CLI config and private HOME."""
         return self.root / "tf" / backend
 
+    def world_root(self, backend: str) -> Path:
+        """``tf/world/<backend>/``: the staged world folder and its own local state (applied first)."""
+        return self.root / "tf" / "world" / backend
+
+    def world_state(self, backend: str) -> Path:
+        """``tf/world/<backend>/terraform.tfstate``: the world's local state."""
+        return self.world_root(backend) / "terraform.tfstate"
+
     @property
     def inventory(self) -> Path:
         """``inventory.json``: the deployed functions and their triggers (written after apply)."""

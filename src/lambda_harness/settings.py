@@ -20,6 +20,7 @@ from lambda_harness.paths import HARNESS_DIR, HarnessPaths
 BACKENDS = ("embedded", "localstack")
 TF_DRIVERS = ("terraform", "tflocal")
 LOCK_FILES = ("requirements.txt", "Pipfile.lock")
+DEFAULT_WORLD = Path("tests/integration/world")
 DEFAULT_TFVARS = Path("tests/integration/harness.tfvars")
 
 
@@ -29,6 +30,7 @@ class Settings:
 
     Paths are absolute. ``dist`` is None when it should follow what the
     Terraform references (``filename = ...``), else ``<project>/dists.zip``.
+    ``world_dir`` is applied before the team's Terraform when it exists;
     ``tfvars`` are the harness's own variable files (the default one only when
     it exists).
     """
@@ -42,6 +44,7 @@ class Settings:
     cache_dir: Path
     events_dir: Path
     tf_plugin_dir: Path | None = None
+    world_dir: Path | None = None
     tfvars: tuple[Path, ...] = ()
     host: str = "127.0.0.1"
     port: int = 4566
@@ -77,6 +80,7 @@ _KEYS: dict[str, tuple[str, type]] = {
     "events": ("events_dir", Path),
     "cache-dir": ("cache_dir", Path),
     "tf-plugin-dir": ("tf_plugin_dir", Path),
+    "world": ("world_dir", Path),
     "host": ("host", str),
     "port": ("port", int),
     "region": ("region", str),
@@ -199,6 +203,7 @@ def load_settings(
         cache_dir=path_of("cache_dir", default_cache_dir(environ)),  # type: ignore[arg-type]
         events_dir=path_of("events_dir", Path("tests/integration/events")),  # type: ignore[arg-type]
         tf_plugin_dir=path_of("tf_plugin_dir", None),
+        world_dir=path_of("world_dir", DEFAULT_WORLD),
         tfvars=_tfvars(project_dir, values.get("tfvars")),
         **{k: v for k, v in values.items() if k not in _PATH_FIELDS},
     )
@@ -216,6 +221,7 @@ def _tfvars(project_dir: Path, given: tuple[str, ...] | None) -> tuple[Path, ...
 
 _PATH_FIELDS = {
     "tfvars",
+    "world_dir",
     "functions_dir",
     "terraform_dir",
     "lock_file",

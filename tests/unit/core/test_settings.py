@@ -76,18 +76,22 @@ def test_settings_are_frozen(tmp_path: Path) -> None:
     assert s.with_(port=5).port == 5
 
 
-def test_tfvars_default(tmp_path: Path) -> None:
+def test_world_and_tfvars_defaults(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     s = load_settings(repo, environ={})
+    assert s.world_dir == repo / "tests/integration/world"
     assert s.tfvars == ()  # the default file only once it exists
     (repo / "tests/integration").mkdir(parents=True)
     (repo / "tests/integration/harness.tfvars").write_text('env = "local"\n')
     assert load_settings(repo, environ={}).tfvars == (repo / "tests/integration/harness.tfvars",)
 
 
-def test_tfvars_from_pyproject_and_environment(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path, '[tool.lambda-harness]\ntfvars = ["a.tfvars", "/abs/b.tfvars"]\n')
+def test_world_and_tfvars_from_pyproject_and_environment(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path, '[tool.lambda-harness]\nworld = "infra/world"\ntfvars = ["a.tfvars", "/abs/b.tfvars"]\n'
+    )
     s = load_settings(repo, environ={})
+    assert s.world_dir == repo / "infra/world"
     assert s.tfvars == (repo / "a.tfvars", Path("/abs/b.tfvars"))
     s = load_settings(repo, environ={"LAMBDA_HARNESS_TFVARS": f"x.tfvars{os.pathsep}y.tfvars"})
     assert s.tfvars == (repo / "x.tfvars", repo / "y.tfvars")
