@@ -30,8 +30,12 @@ class HarnessPaths:
         return self.root / "tf" / "world" / backend
 
     def world_state(self, backend: str) -> Path:
-        """``tf/world/<backend>/terraform.tfstate``: the world's local state."""
+        """``tf/world/<backend>/terraform.tfstate``: the world's state (its outputs feed remote states)."""
         return self.world_root(backend) / "terraform.tfstate"
+
+    def remote_state(self, backend: str, name: str) -> Path:
+        """``tf/<backend>/remote-state/<name>.tfstate``: what ``terraform_remote_state.<name>`` reads."""
+        return self.tf_root(backend) / "remote-state" / f"{name}.tfstate"
 
     @property
     def inventory(self) -> Path:

@@ -1,9 +1,9 @@
 """Before the team's Terraform runs: the world applied, then everything it needs checked at once.
 
 ``apply_with_world`` is the apply stage's one call (``deploy``): apply the world (when
-there is one), then list in ONE error every variable without a local value and every
-lookup the endpoint cannot answer, each with its file and line and the exact fix; only
-then ``terraform apply``. When Terraform
+there is one), then list in ONE error every variable without a local value, every
+remote-state output the world lacks and every lookup the endpoint cannot answer, each
+with its file and line and the exact fix; only then ``terraform apply``. When Terraform
 still fails on a lookup the pre-check could not evaluate, ``explain`` turns its
 diagnostics into the same kind of sentence.
 """
@@ -11,12 +11,13 @@ diagnostics into the same kind of sentence.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from lambda_harness.errors import CommandFailed, TerraformError
 from lambda_harness.settings import DEFAULT_TFVARS, Settings
-from lambda_harness.terraform import drafts, hcl, lookups, variables
+from lambda_harness.terraform import drafts, hcl, lookups, remote_state, variables
 from lambda_harness.terraform.runner import Terraform
 from lambda_harness.terraform.world import World, exists, world_dir
 
@@ -35,9 +36,10 @@ _MISSING_VAR = re.compile(
 def apply_with_world(tf: Terraform) -> None:
     """World apply, the pre-checks, then ``tf.apply()``; failures explained with the world's fix."""
     settings = tf.settings
+    outputs: dict[str, dict[str, Any]] = {}
     if exists(settings):
-        World(settings, tf.ui, tf.endpoint.url, environ=tf.environ, driver=tf.driver).apply()
-    found = problems(settings, lookups.Clients(tf.endpoint.url))
+        outputs = World(settings, tf.ui, tf.endpoint.url, environ=tf.environ, driver=tf.driver).apply()
+    found = problems(settings, lookups.Clients(tf.endpoint.url), outputs)
     if found:
         raise TerraformError(report(settings, found))
     try:
@@ -60,7 +62,9 @@ def _world_target(settings: Settings) -> str:
     return f"Create {shown} (`lambda-harness new-world` writes a first draft) with"
 
 
-def problems(settings: Settings, clients: lookups.ClientFactory) -> list[str]:
+def problems(
+    settings: Settings, clients: lookups.ClientFactory, outputs: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
     """Every missing piece, as sentences naming file:line and the fix (empty: go ahead)."""
     tf_dir = settings.terraform_dir
     context = lookups.values_context(tf_dir, list(settings.tfvars))
@@ -72,6 +76,7 @@ def problems(settings: Settings, clients: lookups.ClientFactory) -> list[str]:
             if not path.is_file()
         ),
         *_variable_problem(settings, context, found),
+        *remote_state.problems(tf_dir, outputs, world_dir(settings), settings.project_dir),
         *(lookup_problem(settings, lookup) for lookup in lookups.missing(clients, found)),
     ]
 

@@ -1,6 +1,6 @@
 """What the staged copy changes besides the backend, so a fresh local endpoint can apply it.
 
-Two adaptations, each only in ``.harness/tf/<backend>/tree/...`` (the real folder
+Three adaptations, each only in ``.harness/tf/<backend>/tree/...`` (the real folder
 is never written, and ``promote`` applies the real files with everything intact):
 
 * ``import`` blocks are blanked in the root module's files: on an empty endpoint there
@@ -9,6 +9,8 @@ is never written, and ``promote`` applies the real files with everything intact)
   so each block's lines are replaced by blank lines (a comment on the first), and every
   later line keeps its number: Terraform's messages still point into the real file.
   ``moved`` and ``removed`` blocks need nothing: on an empty state they are no-ops.
+* ``terraform_remote_state`` data sources read a local state file holding the outputs
+  the world declares (``remote_state``).
 * the harness's own variable files (setting ``tfvars``) are copied in as
   ``zz_lambda_harness_<nn>_<name>.auto.tfvars``: Terraform loads them after the team's
   own ``*.auto.tfvars``, for every command, like ``-var-file`` would.
@@ -24,7 +26,7 @@ from pathlib import Path
 
 from lambda_harness.errors import ConfigError
 from lambda_harness.settings import Settings
-from lambda_harness.terraform import hcl
+from lambda_harness.terraform import hcl, remote_state
 
 TFVARS_PREFIX = "zz_lambda_harness_"
 
@@ -131,4 +133,11 @@ def adapt(settings: Settings, workdir: Path) -> list[str]:
         real = settings.terraform_dir / removed.file.relative_to(workdir)
         lines.append(removed.describe(hcl.shown(real, settings.project_dir)))
     stage_tfvars(workdir, settings.tfvars)
+    paths = settings.paths
+    names = [block.labels[1] for block in remote_state.blocks(workdir)]
+    outputs = remote_state.state_outputs(paths.world_state(settings.backend))
+    states = remote_state.write_states(
+        names, outputs, lambda name: paths.remote_state(settings.backend, name)
+    )
+    remote_state.write_overrides(workdir, states)
     return lines

@@ -7,7 +7,8 @@ state. The team declares them once, reviewably, in a folder of ordinary Terrafor
 only. The harness applies it to the same local endpoint before the team's own
 Terraform, in its own staged copy with its own local state
 (``.harness/tf/world/<backend>/``), with the same scrubbed environment and provider
-mirror.
+mirror. Its ``remote_state_<name>`` outputs answer ``terraform_remote_state``
+(``remote_state``).
 
 ``write_draft`` (``lambda-harness new-world``) writes a first world from the lookups
 the team's Terraform makes (``drafts``), plus a draft of the harness's tfvars for the
@@ -20,11 +21,12 @@ import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lambda_harness import proc
 from lambda_harness.errors import ConfigError
 from lambda_harness.settings import DEFAULT_TFVARS, Settings
-from lambda_harness.terraform import drafts, hcl, lookups, staging, variables
+from lambda_harness.terraform import drafts, hcl, lookups, remote_state, staging, variables
 from lambda_harness.terraform.runner import Terraform
 from lambda_harness.ui import UI
 
@@ -91,11 +93,16 @@ class World:
     def exists(self) -> bool:
         return exists(self.settings)
 
-    def apply(self) -> None:
-        """init + apply the world (no idempotency check: it is not what is under test)."""
+    def apply(self) -> dict[str, dict[str, Any]]:
+        """init + apply the world (no idempotency check: it is not what is under test); its outputs."""
         shown = hcl.shown(world_dir(self.settings), self.settings.project_dir)
         self.ui.info(f"the world: applying {shown} first (what the Terraform looks up but does not create)")
         self.terraform.apply()
+        return self.outputs()
+
+    def outputs(self) -> dict[str, dict[str, Any]]:
+        """The world's outputs from its local state (empty before the first apply)."""
+        return remote_state.state_outputs(self.terraform.staged.state)
 
     def destroy(self) -> None:
         if self.exists():
@@ -134,12 +141,13 @@ def _providers(regions: Mapping[str, str]) -> str:
 
 
 def write_draft(settings: Settings, *, force: bool = False) -> DraftResult:
-    """Write ``<world>/main.tf`` from the team's lookups,
+    """Write ``<world>/main.tf`` (and ``outputs.tf`` for remote states) from the team's lookups,
     and the harness tfvars for variables without a value. Refuses to overwrite without ``force``."""
     folder, tf_dir = world_dir(settings), settings.terraform_dir
     tfvars = settings.tfvars[0] if settings.tfvars else settings.project_dir / DEFAULT_TFVARS
     files = {
         folder / "main.tf": "",
+        folder / "outputs.tf": _remote_state_outputs(tf_dir),
         tfvars: "",
     }
     present = [p for p in files if p.exists()]
@@ -201,3 +209,20 @@ _NEEDS_NOTHING = {
     "aws_iam_policy_document",
     "aws_availability_zones",
 }
+
+
+def _remote_state_outputs(tf_dir: Path) -> str:
+    uses = remote_state.uses(tf_dir)
+    parts = []
+    for block in remote_state.blocks(tf_dir):
+        name = block.labels[1]
+        keys = list(dict.fromkeys(u.key for u in uses if u.name == name and u.key))
+        parts.append(remote_state.output_snippet(name, keys))
+    if not parts:
+        return ""
+    return (
+        '# Outputs of other stacks, read by terraform_remote_state: output "remote_state_<name>" answers\n'
+        '# data "terraform_remote_state" "<name>"; values may refer to resources in main.tf.\n\n'
+        + "\n\n".join(parts)
+        + "\n"
+    )

@@ -87,7 +87,7 @@ class NoSecret:
 
 def test_every_problem_in_one_report_with_the_lookups_waiting_for_variables(tmp_path: Path) -> None:
     settings = repo(tmp_path)
-    found = preflight.problems(settings, NoSecret())
+    found = preflight.problems(settings, NoSecret(), {})
     assert len(found) == 2
     assert found[0].startswith("1 variable has no value locally: env (terraform/main.tf:1).")
     assert found[0].endswith(
@@ -109,7 +109,7 @@ def test_every_problem_in_one_report_with_the_lookups_waiting_for_variables(tmp_
 
 def test_a_tfvars_file_that_is_set_but_missing_is_named(tmp_path: Path) -> None:
     settings = repo(tmp_path).with_(tfvars=(tmp_path / "local.tfvars",))
-    found = preflight.problems(settings, NoSecret())
+    found = preflight.problems(settings, NoSecret(), {})
     assert found[0].startswith(f"tfvars: {tmp_path / 'local.tfvars'} does not exist")
 
 
