@@ -10,6 +10,7 @@ diagnostics into the same kind of sentence.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -52,6 +53,11 @@ def apply_with_world(tf: Terraform) -> None:
                 report(settings, explained, planned=True) + f"\n\nTerraform said:\n{exc}"
             ) from exc
         raise
+    attached, empty = vpc_notes(tf.staged.state)
+    if attached:
+        tf.ui.info(attached)
+    if empty:
+        tf.ui.warn(empty)
 
 
 def _world_target(settings: Settings) -> str:
@@ -202,3 +208,38 @@ def _keys_from_summary(dtype: str, summary: str) -> dict[str, str]:
         return {}
     # A secret version is named "<secret>|<stage>".
     return {key: match.group(1).split("|", 1)[0]}
+
+
+def vpc_notes(state_file: Path) -> tuple[str | None, str | None]:
+    """(a note naming the functions in a VPC: recorded, not enforced; a warning naming those whose
+    vpc_config has no subnets, i.e. no VPC at all), from the deployment's state."""
+    try:
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, None
+    attached, empty = [], []
+    for res in state.get("resources", []) if isinstance(state, dict) else []:
+        if res.get("mode") != "managed" or res.get("type") != "aws_lambda_function":
+            continue
+        for inst in res.get("instances", []):
+            attrs = inst.get("attributes", {})
+            vpc = (attrs.get("vpc_config") or [{}])[0]
+            if vpc.get("subnet_ids"):
+                attached.append(str(attrs.get("function_name")))
+            elif attrs.get("vpc_config") and not vpc.get("subnet_ids"):
+                empty.append(str(attrs.get("function_name")))
+    note = warning = None
+    if attached:
+        note = (
+            f"{len(attached)} function(s) run in a VPC ({', '.join(sorted(attached))}): subnets and security "
+            "groups are recorded on the local endpoint, not enforced. Locally a function reaches every "
+            "service on the endpoint and whatever the host reaches; nothing checks routes, NAT or security "
+            "group rules."
+        )
+    if empty:
+        warning = (
+            f"vpc_config with no subnets ({', '.join(sorted(empty))}): such a function is not in a VPC "
+            "at all. "
+            "An aws_subnets lookup that finds nothing gives an empty list; declare the subnets in the world."
+        )
+    return note, warning

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -141,3 +142,29 @@ def test_terraforms_missing_variable_errors_become_the_harness_sentence(tmp_path
 
 def test_unrelated_failures_are_not_explained(tmp_path: Path) -> None:
     assert preflight.explain(repo(tmp_path), "Error: creating Lambda Function (x): InvalidParameter") == []
+
+
+def function(name: str, vpc: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "mode": "managed",
+        "type": "aws_lambda_function",
+        "instances": [{"attributes": {"function_name": name, "vpc_config": vpc}}],
+    }
+
+
+def test_vpc_functions_are_named_once_as_recorded_not_enforced(tmp_path: Path) -> None:
+    state = tmp_path / "terraform.tfstate"
+    resources = [
+        function("in-vpc", [{"subnet_ids": ["subnet-1"], "security_group_ids": ["sg-1"]}]),
+        function("plain", []),
+        function("empty", [{"subnet_ids": [], "security_group_ids": []}]),
+    ]
+    state.write_text(json.dumps({"version": 4, "resources": resources}))
+    note, warning = preflight.vpc_notes(state)
+    assert note is not None and warning is not None
+    assert note.startswith("1 function(s) run in a VPC (in-vpc): subnets and security groups are recorded")
+    assert "not enforced" in note
+    assert warning.startswith("vpc_config with no subnets (empty)")
+    state.write_text(json.dumps({"version": 4, "resources": [function("plain", [])]}))
+    assert preflight.vpc_notes(state) == (None, None)
+    assert preflight.vpc_notes(tmp_path / "absent") == (None, None)
