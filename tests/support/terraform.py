@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -84,8 +85,6 @@ REPOS = Path(__file__).resolve().parents[1] / "fixtures" / "repos"
 
 def copy_repo(name: str, root: Path, *, drop: tuple[str, ...] = ()) -> Path:
     """A whole worker repo copied from tests/fixtures/repos/<name>, minus the ``drop`` paths."""
-    import shutil
-
     shutil.copytree(REPOS / name, root)
     for relative in drop:
         target = root / relative
