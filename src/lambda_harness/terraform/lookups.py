@@ -274,6 +274,10 @@ def _listed(
 
 def _iam_policy(clients: ClientFactory, lookup: Lookup) -> bool | None:
     arn = lookup.keys.get("arn")
+    if isinstance(arn, str) and ":iam::aws:policy/" in arn:
+        return (
+            None  # AWS-managed: the endpoint's business (moto's load_aws_managed_policies), not the world's
+        )
     if isinstance(arn, str):
         return _call("iam", "get_policy", "arn", "PolicyArn", ("NoSuchEntity",))(clients, lookup)
     name = lookup.keys.get("name")

@@ -185,3 +185,11 @@ def test_lookups_waiting_for_a_missing_variable(tmp_path: Path) -> None:
     assert lookups.waiting_for(api, {"env"}, local_values)  # through local.prefix
     assert not lookups.waiting_for(api, {"environment"}, local_values)
     assert not lookups.waiting_for(by_label(found)["shared"], {"env"}, local_values)
+
+
+def test_aws_managed_policies_are_not_the_worlds_business(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'data "aws_iam_policy" "ro" {\n  arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"\n}\n'
+    )
+    (found,) = lookups.find(tmp_path, lookups.values_context(tmp_path, []), "us-east-1")
+    assert lookups.check(Endpoint(), found) is None  # no client asked for: Terraform decides
