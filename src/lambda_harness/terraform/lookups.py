@@ -275,9 +275,8 @@ def _listed(
 def _iam_policy(clients: ClientFactory, lookup: Lookup) -> bool | None:
     arn = lookup.keys.get("arn")
     if isinstance(arn, str) and ":iam::aws:policy/" in arn:
-        return (
-            None  # AWS-managed: the endpoint's business (moto's load_aws_managed_policies), not the world's
-        )
+        # AWS-managed: the endpoint loads them (or not); a world cannot create one.
+        return None
     if isinstance(arn, str):
         return _call("iam", "get_policy", "arn", "PolicyArn", ("NoSuchEntity",))(clients, lookup)
     name = lookup.keys.get("name")
