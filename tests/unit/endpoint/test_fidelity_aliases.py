@@ -59,7 +59,7 @@ def test_target_qualifier() -> None:
     assert Target(None, f"{ARN}:live").qualifier == "live"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def published() -> Iterator[Any]:
     """moto in-process: fn with version 1 and alias live -> 1."""
     buf = io.BytesIO()
