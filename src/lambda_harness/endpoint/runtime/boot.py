@@ -16,6 +16,7 @@ from typing import Any
 
 from lambda_harness.endpoint.runtime.bootstrap import CONFIG_VAR
 from lambda_harness.endpoint.runtime.env import Paths
+from lambda_harness.errors import EndpointError
 
 #: The bootstrap as shipped in this package; copied into each runtime folder.
 SOURCE = Path(__file__).with_name("bootstrap.py")
@@ -40,10 +41,16 @@ def install(runtime_dir: Path) -> Path:
             current = None
         if current != wanted:
             # Write a sibling and rename it: a worker starting now reads the old file or the new one.
-            fd, tmp = tempfile.mkstemp(prefix=f".{NAME}.", dir=runtime_dir)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(wanted)
-            Path(tmp).replace(target)
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=f".{NAME}.", dir=runtime_dir)
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(wanted)
+                Path(tmp).replace(target)
+            except OSError as exc:
+                raise EndpointError(
+                    f"{target}: cannot install lambda-harness's worker bootstrap ({exc.strerror}); "
+                    f"make {runtime_dir} writable, or point cache-dir (LAMBDA_HARNESS_CACHE_DIR) elsewhere"
+                ) from exc
         _installed.add(runtime_dir)
     return target
 

@@ -1,9 +1,11 @@
-"""bootstrap.py's pure parts: AWS paths to real ones, and AWS's sys.path order."""
+"""bootstrap.py's pure parts (AWS paths to real ones, AWS's sys.path order) and its installation."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
+from lambda_harness.endpoint.runtime import boot
 from lambda_harness.endpoint.runtime.bootstrap import lambda_sys_path, translate
 
 VERSION = f"python{sys.version_info[0]}.{sys.version_info[1]}"
@@ -41,3 +43,12 @@ def test_a_functions_own_pythonpath_skips_the_opt_entries() -> None:
         start, task="/t", runtime="/c/rt", real={"/c/rt"}, opt="/o", user="/var/task/vendor"
     )
     assert path == ["/t", "/c/rt", "/var/task/vendor", "/c/rt"]
+
+
+def test_the_bootstrap_is_installed_into_a_runtime_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "python3.12-x86_64"
+    folder.mkdir()
+    (folder / "bootstrap.py").write_text("# an older harness's bootstrap\n")
+    assert boot.install(folder) == folder / "bootstrap.py"
+    assert (folder / "bootstrap.py").read_bytes() == boot.SOURCE.read_bytes()
+    assert [p.name for p in folder.iterdir()] == ["bootstrap.py"]  # no temporary file left behind
