@@ -43,7 +43,7 @@ def test_auto_falls_back_to_host_paths_with_one_line(tmp_path: Path) -> None:
         dist=None,
         harness_dir=tmp_path / ".harness",
         cache_dir=tmp_path / "cache",
-        events_dir=tmp_path / "events",
+        cases_dir=tmp_path / "events",
     )
     ui = RecordingUI()
     runtime = make_runtime(settings, ui, probe=lambda: "unshare: Operation not permitted")
