@@ -14,6 +14,8 @@ import hashlib
 import io
 import json
 import os
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import replace
@@ -22,8 +24,10 @@ from typing import Any
 
 import pytest
 
+from lambda_harness import proc
 from lambda_harness.endpoint.runtime import FunctionConfig, LambdaRuntime
-from lambda_harness.endpoint.runtime.filesystem import probe
+from lambda_harness.endpoint.runtime.bootstrap import CONFIG_VAR
+from lambda_harness.endpoint.runtime.filesystem import SOURCE, probe
 from support.recorded import LAYOUT, PYTHON312_ENVIRONMENT
 
 MakeFn = Callable[..., FunctionConfig]
@@ -161,3 +165,36 @@ def test_a_runtime_folder_under_tmp_still_works(
     rt = runtime_factory(filesystem="aws", cache_dir=cache)
     seen = call(rt, function(fn_maker), what="layout", keys=["LAMBDA_RUNTIME_DIR"], host_file="/nope")
     assert seen["path"][3] == "/var/runtime" and seen["executable"] == "/var/lang/bin/python3.12"
+
+
+def test_an_unprivileged_user_gets_the_layout_too(kernel_allows: None) -> None:
+    """Not root: the bootstrap maps the user's own uid in a user namespace (no fake root)."""
+    setpriv, python = shutil.which("setpriv"), "/usr/bin/python3"
+    if os.getuid() != 0 or setpriv is None or not os.access(python, os.X_OK):
+        pytest.skip("needs root to drop to uid 65534 with setpriv, and /usr/bin/python3")
+    scratch = Path(tempfile.mkdtemp(prefix="lh-unpriv-"))  # not under pytest's 0700 folder
+    try:
+        scratch.chmod(0o755)
+        boot_file = scratch / "bootstrap.py"
+        shutil.copy(SOURCE, boot_file)
+        spec: dict[str, Any] = {"tmp_mb": 1}
+        for key in ("task", "runtime", "lang", "opt"):
+            (scratch / key).mkdir(mode=0o755)
+            spec[key] = str(scratch / key)
+        env = {CONFIG_VAR: json.dumps({"probe": True, "sandbox": spec}), "PATH": "/usr/bin:/bin"}
+        argv = [
+            setpriv,
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            python,
+            "-s",
+            "-S",
+            str(boot_file),
+        ]
+        done = proc.run(argv, env=env, check=False, timeout=60)
+        if "user namespace" in done.output or "unshare" in done.output:
+            pytest.skip(f"unprivileged user namespaces are off here: {done.output.strip()}")
+        assert done.returncode == 0, done.output
+    finally:
+        shutil.rmtree(scratch)
