@@ -181,12 +181,13 @@ def spawn(
     stdin: int | None = subprocess.DEVNULL,
     new_session: bool = True,
     umask: int = -1,
+    pass_fds: Sequence[int] = (),
 ) -> subprocess.Popen[bytes]:
     """Start a long-running process (a worker, a daemon) and return its handle.
 
     The caller owns it and must ``stop`` it; ``new_session`` keeps Ctrl-C in the
     terminal from reaching it directly, so shutdown order stays ours. ``umask``
-    (when not -1) is the child's.
+    (when not -1) is the child's; ``pass_fds`` are inherited under the same numbers (nothing else is).
     """
     argv = [str(a) for a in args]
     logger.debug("spawn: %s (cwd=%s)", shlex.join(argv), cwd or Path.cwd())
@@ -199,6 +200,7 @@ def spawn(
         stderr=stderr,
         start_new_session=new_session,
         umask=umask,
+        pass_fds=tuple(pass_fds),
     )
 
 

@@ -20,8 +20,12 @@ from lambda_harness.errors import ConfigError
 from lambda_harness.paths import HARNESS_DIR, HarnessPaths
 
 BACKENDS = ("embedded", "localstack")
+#: What functions see: AWS's layout where the kernel allows (auto), always (aws), or host paths.
+FILESYSTEMS = ("auto", "aws", "host")
 TF_DRIVERS = ("terraform", "tflocal")
 LOCK_FILES = ("requirements.txt", "Pipfile.lock")
+DEFAULT_WORLD = Path("tests/integration/world")
+DEFAULT_TFVARS = Path("tests/integration/harness.tfvars")
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,9 @@ class Settings:
     Paths are absolute. ``dist`` is None when it should follow what the
     Terraform references (``filename = ...``), else ``<project>/dists.zip``.
     ``cases_dir`` holds the event cases (``<function>/<case>.json``), not AWS's events.
+    ``world_dir`` is applied before the team's Terraform when it exists;
+    ``tfvars`` are the harness's own variable files (the default one only when
+    it exists).
     """
 
     project_dir: Path
@@ -42,6 +49,8 @@ class Settings:
     cache_dir: Path
     cases_dir: Path
     tf_plugin_dir: Path | None = None
+    world_dir: Path | None = None
+    tfvars: tuple[Path, ...] = ()
     host: str = "127.0.0.1"
     port: int = 4566
     region: str = "us-east-1"
@@ -50,6 +59,7 @@ class Settings:
     allow_non_loopback: bool = False
     allow_runtime_fallback: bool = False
     max_concurrency: int = 50
+    filesystem: str = "auto"
     #: Seconds each terraform/tflocal command may take against the local endpoint (init, apply,
     #: plan, destroy); an apply can legitimately take minutes (queues wait ~25 s each).
     apply_timeout: int = 1800
@@ -90,8 +100,9 @@ class Key:
     ``kind`` is how a raw value is read: ``path``/``str`` (a string), ``int`` (an
     integer, never a bool or a float), ``bool`` (TOML true/false; in the environment
     1/true/yes/on or 0/false/no/off/empty), ``list`` (a TOML list of strings; in the
-    environment comma-separated; a repeatable flag). ``check`` returns what is wrong
-    with a converted value, or None.
+    environment comma-separated; a repeatable flag), ``paths`` (a TOML list of paths; in
+    the environment separated by ``os.pathsep``). ``check`` returns what is wrong with a
+    converted value, or None.
     """
 
     name: str
@@ -157,6 +168,8 @@ KEYS: tuple[Key, ...] = (
     Key("cases", "cases_dir", "path"),
     Key("cache-dir", "cache_dir", "path"),
     Key("tf-plugin-dir", "tf_plugin_dir", "path"),
+    Key("world", "world_dir", "path"),
+    Key("tfvars", "tfvars", "paths"),
     Key("host", "host", "str", "--host", _host),
     Key("port", "port", "int", "--port", _between(1, 65535)),
     Key("region", "region", "str", None, _region),
@@ -165,6 +178,7 @@ KEYS: tuple[Key, ...] = (
     Key("allow-non-loopback", "allow_non_loopback", "bool", net.ALLOW_FLAG, in_pyproject=False),
     Key("allow-runtime-fallback", "allow_runtime_fallback", "bool"),
     Key("max-concurrency", "max_concurrency", "int", None, _between(1, 10_000)),
+    Key("filesystem", "filesystem", "str", None, _one_of(FILESYSTEMS)),
     Key("apply-timeout", "apply_timeout", "int", None, _between(1, 86_400)),
     Key("test-timeout", "test_timeout", "int", None, _between(1, 86_400)),
     Key("skip-functions", "skip_functions", "list", "--skip-function"),
@@ -208,7 +222,7 @@ def _from_toml(key: Key, raw: Any) -> Any:
         if isinstance(raw, bool) or not isinstance(raw, int):
             raise ValueError(f"must be an integer, not {_type_name(raw)}")
         return raw
-    if key.kind == "list":
+    if key.kind in ("list", "paths"):
         return _strings(raw)
     if not isinstance(raw, str):
         what = "a path (a string)" if key.kind == "path" else "a string"
@@ -231,6 +245,8 @@ def _from_text(key: Key, raw: str) -> Any:
         return int(text)
     if key.kind == "list":
         return _strings([item for item in text.split(",") if item.strip()])
+    if key.kind == "paths":
+        return _strings([item for item in text.split(os.pathsep) if item.strip()])
     return raw
 
 
@@ -240,7 +256,7 @@ def _from_flag(key: Key, raw: Any) -> Any:
         raise ValueError(f"must be an integer, not {_type_name(raw)}")
     if key.kind == "bool" and not isinstance(raw, bool):
         raise ValueError(f"must be true or false, not {_type_name(raw)}")
-    if key.kind == "list":
+    if key.kind in ("list", "paths"):
         return _strings(list(raw))
     return raw
 
@@ -386,6 +402,8 @@ def load_settings(
         cache_dir=path_of("cache_dir", default_cache_dir(environ)),  # type: ignore[arg-type]
         cases_dir=path_of("cases_dir", Path("tests/integration/events")),  # type: ignore[arg-type]
         tf_plugin_dir=path_of("tf_plugin_dir", None),
+        world_dir=path_of("world_dir", DEFAULT_WORLD),
+        tfvars=_tfvars(project_dir, values.get("tfvars")),
         sources=sources,
         **{k: v for k, v in values.items() if k not in _PATH_FIELDS},
     )
@@ -396,7 +414,17 @@ def load_settings(
     return settings
 
 
+def _tfvars(project_dir: Path, given: tuple[str, ...] | None) -> tuple[Path, ...]:
+    """The harness's variable files: as given, else the default file when it exists."""
+    if given is None:
+        default = project_dir / DEFAULT_TFVARS
+        return (default,) if default.is_file() else ()
+    return tuple(p if p.is_absolute() else (project_dir / p).resolve() for p in map(Path, given))
+
+
 _PATH_FIELDS = {
+    "tfvars",
+    "world_dir",
     "functions_dir",
     "terraform_dir",
     "lock_file",

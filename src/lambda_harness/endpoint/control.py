@@ -140,6 +140,8 @@ def start_detached(settings: Settings, *, timeout: float = 60.0) -> int:
         settings.host,
         "--port",
         str(settings.port),
+        "--filesystem",
+        settings.filesystem,
     ]
     if settings.allow_non_loopback:  # the user's opt-in, passed on as a flag (never via a file)
         argv.append(net.ALLOW_FLAG)

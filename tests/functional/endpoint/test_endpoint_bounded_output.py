@@ -21,7 +21,7 @@ from botocore.config import Config
 
 from lambda_harness.endpoint import control
 from lambda_harness.endpoint.ports import free_port
-from lambda_harness.endpoint.runtime import logs
+from lambda_harness.endpoint.runtime import output
 from support.endpoint import handler_zip, make_settings
 
 LOUD = """
@@ -103,13 +103,14 @@ def test_a_100_mb_print_keeps_the_endpoints_memory_bounded_and_says_what_was_dro
     assert grown_mb < 30, f"the endpoint's peak memory grew by {grown_mb:.1f} MB for a 100 MB print"
     dropped = DROPPED.search(tail)
     assert dropped, tail[-1000:]
-    total = 100 * 1024 * 1024 + len("first line of the output\n") + len("last line of the output\n")
-    assert int(dropped.group(1).replace(",", "")) == total - logs.OUTPUT_HEAD_BYTES - logs.OUTPUT_TAIL_BYTES
+    printed = 100 * 1024 * 1024
+    kept = output.OUTPUT_HEAD_BYTES + output.OUTPUT_TAIL_BYTES
+    assert printed - kept <= int(dropped.group(1).replace(",", "")) <= printed
     assert "last line of the output" in tail
     stored = detached.cloudwatch("loud")
     assert "first line of the output" in stored and DROPPED.search(stored)
     # Two invocations (the 1 MB warm-up and the 100 MB one), each kept within head + tail.
-    assert len(stored) < 2 * (logs.OUTPUT_HEAD_BYTES + logs.OUTPUT_TAIL_BYTES) + 16 * 1024
+    assert len(stored) < 2 * kept + 16 * 1024
 
 
 @pytest.mark.slow
