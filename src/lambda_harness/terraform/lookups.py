@@ -25,6 +25,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from lambda_harness import net
 from lambda_harness.packaging.tfconfig import TfConfig, evaluate_string
 from lambda_harness.terraform import hcl
 
@@ -75,7 +76,11 @@ class Clients:
     def __init__(self, endpoint_url: str) -> None:
         self.endpoint_url = endpoint_url
         self._made: dict[tuple[str, str], Any] = {}
-        self._config = Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30)
+        # proxies={} for loopback: botocore then never sends these through HTTP(S)_PROXY.
+        direct = net.is_loopback(net.url_host(endpoint_url))
+        self._config = Config(
+            retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30, proxies={} if direct else None
+        )
 
     def __call__(self, service: str, region: str) -> Any:
         key = (service, region)

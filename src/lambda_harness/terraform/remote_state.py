@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lambda_harness.fsutil import private_dir, write_private
 from lambda_harness.terraform import hcl
 
 OUTPUT_PREFIX = "remote_state_"
@@ -131,9 +132,9 @@ def write_states(
     written = {}
     for name in names:
         target = path_of(name)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(target.parent)
         document = state_document(name, world_outputs.get(OUTPUT_PREFIX + name))
-        target.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        write_private(target, json.dumps(document, indent=2) + "\n")
         written[name] = target
     return written
 
@@ -159,7 +160,7 @@ def override_text(states: Mapping[str, Path]) -> str:
 def write_overrides(workdir: Path, states: Mapping[str, Path]) -> None:
     """Write the override into the staged root (nothing when the root has no remote state)."""
     if states:
-        (workdir / OVERRIDE_NAME).write_text(override_text(states), encoding="utf-8")
+        write_private(workdir / OVERRIDE_NAME, override_text(states))
 
 
 # ------------------------------------------------------------------------------------ checks

@@ -19,12 +19,12 @@ is never written, and ``promote`` applies the real files with everything intact)
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from lambda_harness.errors import ConfigError
+from lambda_harness.fsutil import write_private
 from lambda_harness.settings import Settings
 from lambda_harness.terraform import hcl, remote_state
 
@@ -121,7 +121,7 @@ def stage_tfvars(workdir: Path, files: Sequence[Path]) -> list[Path]:
         suffix = ".auto.tfvars.json" if source.name.endswith(".json") else ".auto.tfvars"
         stem = source.name.removesuffix(".json").removesuffix(".tfvars")
         target = workdir / f"{TFVARS_PREFIX}{number:02d}_{stem}{suffix}"
-        shutil.copyfile(source, target)
+        write_private(target, source.read_bytes())  # the staged copy is private (.harness/)
         copied.append(target)
     return copied
 

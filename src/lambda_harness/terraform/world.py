@@ -17,7 +17,9 @@ variables that have no value.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -199,7 +201,8 @@ def _format(files: list[Path]) -> None:
     """``terraform fmt`` the draft when terraform is installed (only layout: skipped otherwise)."""
     terraform = shutil.which("terraform")
     if terraform:
-        proc.run([terraform, "fmt", "-no-color", *map(str, files)], check=False)
+        with contextlib.suppress(subprocess.TimeoutExpired):  # only layout: never wait long for it
+            proc.run([terraform, "fmt", "-no-color", *map(str, files)], check=False, timeout=60)
 
 
 _NEEDS_NOTHING = {
