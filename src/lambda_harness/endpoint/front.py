@@ -1,9 +1,14 @@
 """The WSGI front: our routes first, everything else to moto.
 
 Ours: Lambda ``Invoke`` (moto ignores ``Qualifier`` and runs every delivery
-synchronously, so Invoke is served here with AWS's semantics), the harness's
-health and trigger routes, and LocalStack's health routes so tools that wait for
-LocalStack work unchanged.
+synchronously, so Invoke is served here with AWS's semantics), function URLs and
+API Gateway APIs over HTTP (``apigw``), the HTTP API control-plane operations moto
+lacks (``apigw.gaps``), the harness's health and trigger routes, and LocalStack's
+health routes so tools that wait for LocalStack work unchanged.
+
+A 5xx from moto on an API Gateway control-plane call (moto crashed) becomes a 400
+``BadRequestException`` naming the call and the exception: Terraform retries 5xx for
+more than ten minutes, and stops at once on a 400.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ from moto.iam.models import get_account_id_from
 from werkzeug.exceptions import HTTPException
 
 from lambda_harness import __version__
+from lambda_harness.endpoint.apigw import gaps as apigw_gaps
+from lambda_harness.endpoint.apigw.gateway import ApiGateway
+from lambda_harness.endpoint.apigw.gateway import match_request as match_api_request
 from lambda_harness.endpoint.invoke import (
     ASYNC_PAYLOAD_LIMIT,
     SYNC_PAYLOAD_LIMIT,
@@ -99,6 +107,12 @@ def aws_error(
     body = {"Type": "User", "message": message, **(extra or {})}
     headers = {"X-Amzn-ErrorType": error_type, "x-amzn-RequestId": new_request_id()}
     return respond(start_response, status, json.dumps(body).encode(), headers)
+
+
+def signing_service(environ: Mapping[str, Any]) -> str | None:
+    """The service a SigV4 ``Authorization`` header was signed for (``apigateway``), or None."""
+    match = re.search(r"Credential=[^/,\s]+/\d+/[^/]+/([^/]+)/", str(environ.get("HTTP_AUTHORIZATION", "")))
+    return match.group(1) if match else None
 
 
 def credential_scope(environ: Mapping[str, Any]) -> tuple[str | None, str | None]:
@@ -226,10 +240,20 @@ class InvokeRoute:
 class HarnessApp:
     """The endpoint's WSGI application: our routes, then moto's ``DomainDispatcherApplication``."""
 
-    def __init__(self, moto_app: WSGIApp, invoke: InvokeRoute, trigger: Trigger) -> None:
+    def __init__(
+        self,
+        moto_app: WSGIApp,
+        invoke: InvokeRoute,
+        trigger: Trigger,
+        *,
+        apigw: ApiGateway | None = None,
+        gaps: apigw_gaps.HttpApiGaps | None = None,
+    ) -> None:
         self.moto_app = moto_app
         self.invoke = invoke
         self.trigger = trigger
+        self.apigw = apigw
+        self.gaps = gaps
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         url_route = function_urls.match_route(environ)
@@ -237,6 +261,10 @@ class HarnessApp:
             return function_urls.serve(
                 environ, start_response, url_route, self.invoke.service, self.invoke.default_region
             )
+        if self.apigw is not None:
+            api_target = match_api_request(environ)
+            if api_target is not None:  # an API Gateway API (by host, /_harness/apigw/ or /_aws/execute-api/)
+                return self.apigw(environ, start_response, api_target)
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if method == "POST":
@@ -245,7 +273,41 @@ class HarnessApp:
                 return self.invoke(environ, start_response, match.group("name"))
         if path.startswith(("/_harness/", "/_localstack/")):
             return self._control(environ, start_response, path, method)
+        if signing_service(environ) == "apigateway":
+            return self._apigateway(environ, start_response, path, method)
         return self.moto_app(environ, start_response)
+
+    def _apigateway(
+        self, environ: dict[str, Any], start_response: StartResponse, path: str, method: str
+    ) -> Iterable[bytes]:
+        """API Gateway's control plane: the gaps moto has, then moto with its 5xx made 400."""
+        gap = apigw_gaps.match(method, path) if self.gaps is not None else None
+        if gap is not None and self.gaps is not None:
+            access_key, region = credential_scope(environ)
+            answer = self.gaps.serve(
+                gap,
+                account_for(environ, access_key),
+                region or self.invoke.default_region,
+                read_body(environ),
+            )
+            return respond(start_response, answer.status, answer.body, dict(answer.headers))
+        captured: list[Any] = []
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[..., Any]:
+            captured[:] = [status, headers]
+            return lambda data: None
+
+        try:
+            body = b"".join(self.moto_app(environ, capture))
+        except Exception as exc:  # moto crashed: Flask in debug mode lets the exception through
+            logger.exception("moto failed on %s %s", method, path)
+            return _moto_failed(start_response, method, path, f"{type(exc).__name__}: {exc}")
+        status = int(str(captured[0]).split(" ", 1)[0]) if captured else 500
+        if status >= 500:
+            logger.error("moto answered %s on %s %s: %s", status, method, path, body[:2000])
+            return _moto_failed(start_response, method, path, f"HTTP {status} {body[:300]!r}")
+        start_response(captured[0], captured[1])
+        return [body]
 
     def _control(
         self, environ: dict[str, Any], start_response: StartResponse, path: str, method: str
@@ -267,6 +329,14 @@ class HarnessApp:
         if match:
             return aws_error(start_response, 405, "MethodNotAllowed", f"use POST {path}")
         return aws_error(start_response, 404, "NotFound", f"no harness route {path}")
+
+
+def _moto_failed(start_response: StartResponse, method: str, path: str, what: str) -> list[bytes]:
+    message = (
+        f"lambda-harness: moto failed on {method} {path}: {what}; the endpoint log has the traceback. "
+        "This API Gateway call or argument is not supported by the embedded endpoint"
+    )
+    return aws_error(start_response, 400, "BadRequestException", message)
 
 
 def health_document() -> dict[str, Any]:

@@ -1,0 +1,530 @@
+"""The WSGI side: a request for an API -> stage, route, authorizer, function, response.
+
+``match_request`` decides cheaply (string tests first: it runs before every AWS API
+call) whether a request is for an API: the path forms ``/_harness/apigw/<api-id>/...``
+and ``/_aws/execute-api/<api-id>/...``, or a Host ``<api-id>.execute-api.localhost``
+(also ``.localhost.localstack.cloud`` and AWS's own ``.<region>.amazonaws.com``).
+``ApiGateway`` serves it with the pure modules of this package; every configuration
+error AWS would only show in CloudWatch (a missing permission, a malformed proxy
+response, an authorizer's bad answer) is logged by the endpoint with the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request, Response
+
+from lambda_harness.endpoint.apigw import authorizers, events, permissions, responses
+from lambda_harness.endpoint.apigw.authorizers import AuthorizerCache, AuthorizerFailed, AuthResult
+from lambda_harness.endpoint.apigw.catalog import Catalog
+from lambda_harness.endpoint.apigw.errors import Failure, render
+from lambda_harness.endpoint.apigw.model import Api, ApiKind, AuthorizerSpec, GatewayRequest, Route, Stage
+from lambda_harness.endpoint.apigw.routing import DEFAULT_STAGE, Match, match_route, split_stage
+from lambda_harness.endpoint.invoke import InvokeService
+from lambda_harness.endpoint.lookup import MotoFunction, find_function, lambda_backend
+from lambda_harness.endpoint.runtime.model import InvokeResult, ThrottledError
+from lambda_harness.endpoint.sources.function_urls import HttpResponse, cors_headers
+from lambda_harness.errors import EndpointError
+
+logger = logging.getLogger(__name__)
+
+StartResponse = Callable[..., Any]
+HOST_FORM = re.compile(
+    r"^(?P<id>[a-z0-9]+)\.execute-api\.(?:localhost(?:\.localstack\.cloud)?|[a-z0-9-]+\.amazonaws\.com)\.?(?::\d+)?$"
+)
+PATH_PREFIXES = ("/_harness/apigw/", "/_aws/execute-api/")
+INDEX_PATHS = ("/_harness/apigw", "/_harness/apigw/")
+#: API Gateway's payload limit for both API kinds (bytes).
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
+INVOCATIONS = re.compile(r":lambda:path/[^/]+/functions/(?P<arn>.+?)/invocations/?$")
+STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.(?P<name>[A-Za-z0-9_]+)\}")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Which API a request addresses (None: the index) and its path after the API prefix."""
+
+    api_id: str | None
+    raw_path: str
+    host_form: bool = False
+
+
+def _raw_path(environ: Mapping[str, Any]) -> str:
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        return urlsplit(str(raw)).path or "/"
+    return quote(str(environ.get("PATH_INFO", "/")))
+
+
+def match_request(environ: Mapping[str, Any]) -> Target | None:
+    """The API a WSGI request addresses, or None when it is for something else."""
+    host = str(environ.get("HTTP_HOST", "")).lower()
+    if ".execute-api." in host:
+        found = HOST_FORM.match(host)
+        path = str(environ.get("PATH_INFO", ""))
+        # moto serves API Gateway's WebSocket management API (@connections) on the same hosts.
+        if found and not path.startswith("/@connections"):
+            return Target(found.group("id"), _raw_path(environ), host_form=True)
+    path = str(environ.get("PATH_INFO", ""))
+    if not path.startswith(("/_harness/apigw", "/_aws/execute-api/")):
+        return None
+    if path in INDEX_PATHS:
+        return Target(None, "/")
+    raw = _raw_path(environ)
+    for prefix in PATH_PREFIXES:
+        if raw.startswith(prefix):
+            api_id, _, rest = raw[len(prefix) :].partition("/")
+            return Target(unquote(api_id), "/" + rest) if api_id else None
+    return None
+
+
+class Stop(Exception):
+    """A step ends the request with this answer."""
+
+    def __init__(self, response: HttpResponse) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+@dataclass
+class _Call:
+    """One request in flight: what was resolved so far."""
+
+    api: Api
+    stage: Stage
+    request: GatewayRequest
+    route_path: str  # the decoded path after the stage (REST) / for routing (HTTP)
+    request_id: str
+    domain: str
+    match: Match | None = None
+    authorizer: Mapping[str, Any] | None = None
+
+    @property
+    def kind(self) -> ApiKind:
+        return self.api.kind
+
+    def where(self) -> str:
+        route = self.match.route.key if self.match else self.route_path
+        return f"{self.kind.label} {self.api.name} ({self.api.api_id}) stage {self.stage.name} {route}"
+
+    def context(self, now: datetime, authorizer: Mapping[str, Any] | None = None) -> events.Context:
+        return events.Context(
+            account_id=self.api.account_id,
+            api_id=self.api.api_id,
+            stage=self.stage.name,
+            request_id=self.request_id,
+            domain_name=self.domain,
+            now=now,
+            stage_variables=self.stage.variables,
+            authorizer=authorizer,
+        )
+
+
+class ApiGateway:
+    """Serves every API in the catalog; functions run through the ``InvokeService``."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        service: InvokeService,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        workers: int = 32,
+    ) -> None:
+        self.catalog = catalog
+        self.service = service
+        self.now = now
+        self.cache = AuthorizerCache(clock)
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lh-apigw")
+        self._warned: set[tuple[str, str]] = set()
+
+    def close(self) -> None:
+        """Stop the integration-timeout threads (running invocations finish)."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    # --- WSGI -------------------------------------------------------------------------------
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: StartResponse, target: Target
+    ) -> Iterable[bytes]:
+        """Answer one matched WSGI request."""
+        if target.api_id is None:
+            return self.index(environ)(environ, start_response)
+        request_id = str(uuid.uuid4())
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > MAX_REQUEST_BYTES:
+            api = self.catalog.find(target.api_id)
+            answer = render(Failure.TOO_LARGE, api.kind if api else ApiKind.HTTP)
+        else:
+            answer = self.handle(_gateway_request(environ, target), target, request_id)
+        return _as_wsgi(answer, request_id)(environ, start_response)
+
+    def index(self, environ: Mapping[str, Any]) -> Response:
+        """``GET /_harness/apigw``: every API, its stages, routes and both URL forms (JSON)."""
+        host = str(environ.get("HTTP_HOST") or "127.0.0.1")
+        listing = [api_listing(api, host) for api in self.catalog.apis()]
+        return Response(json.dumps({"apis": listing}, indent=2), 200, content_type="application/json")
+
+    # --- one request ------------------------------------------------------------------------
+
+    def handle(self, request: GatewayRequest, target: Target, request_id: str) -> HttpResponse:
+        """The whole pipeline for one request; every early answer is a ``Stop``."""
+        api = self.catalog.find(str(target.api_id))
+        if api is None:
+            text = f"lambda-harness: no API {target.api_id} on this endpoint; GET /_harness/apigw lists them"
+            body = {"message": text}
+            return HttpResponse(404, [("Content-Type", "application/json")], json.dumps(body).encode())
+        try:
+            call = self._resolve(api, request, target, request_id)
+            preflight = self._preflight(call)
+            if preflight is not None:
+                return preflight
+            call.match = self._route(call)
+            self._authorize(call)
+            response = self._integrate(call)
+        except Stop as stop:
+            response = stop.response
+        return self._with_cors(api, request, response)
+
+    def _resolve(self, api: Api, request: GatewayRequest, target: Target, request_id: str) -> _Call:
+        split = split_stage(api.kind, api.stages, request.raw_path)
+        if split is None:
+            raise Stop(render(Failure.UNKNOWN_STAGE, api.kind))
+        stage_name, rest = split
+        host = request.host.split(":", 1)[0]
+        domain = host if target.host_form and host else f"{api.api_id}.execute-api.{api.region}.amazonaws.com"
+        return _Call(api, api.stages[stage_name], request, rest, request_id, domain)
+
+    def _preflight(self, call: _Call) -> HttpResponse | None:
+        cors = _cors(call.stage.table.cors)
+        request = call.request
+        if not cors or request.method != "OPTIONS" or not request.header("origin"):
+            return None
+        if not request.header("access-control-request-method"):
+            return None
+        # HTTP APIs answer a CORS preflight themselves, before routes and authorizers.
+        return HttpResponse(204, cors_headers(cors, request.header("origin"), preflight=True))
+
+    def _route(self, call: _Call) -> Match:
+        match = match_route(call.kind, call.stage.table.routes, call.request.method, call.route_path)
+        if match is None:
+            raise Stop(render(Failure.NO_ROUTE, call.kind))
+        return match
+
+    # --- authorizers ------------------------------------------------------------------------
+
+    def _authorize(self, call: _Call) -> None:
+        assert call.match is not None
+        route = call.match.route
+        self._note_unenforced(call, route)
+        if route.authorization in ("JWT", "COGNITO_USER_POOLS") or (
+            route.authorizer is not None and not route.authorizer.is_lambda
+        ):
+            kind = route.authorizer.type if route.authorizer else route.authorization
+            message = f"lambda-harness: {kind} authorizers are not emulated ({route.key})"
+            logger.warning("apigw %s: %s", call.where(), message)
+            raise Stop(render(Failure.NOT_EMULATED, call.kind, message))
+        if route.authorization != "CUSTOM" or route.authorizer is None:
+            return
+        spec = route.authorizer
+        started = time.monotonic()
+        result = self._authorizer_result(call, spec)
+        failure = result.decide(self._method_arn(call))
+        if failure is not None:
+            logger.info(
+                "apigw %s: authorizer %s answered %s", call.where(), spec.name or spec.id, failure.value
+            )
+            raise Stop(render(failure, call.kind))
+        latency = int((time.monotonic() - started) * 1000)
+        call.authorizer = authorizers.integration_authorizer(call.kind, result, latency)
+
+    def _note_unenforced(self, call: _Call, route: Route) -> None:
+        for what, active in (
+            ("AWS_IAM authorization", route.authorization == "AWS_IAM"),
+            ("API keys", route.api_key_required),
+        ):
+            key = (call.api.api_id, f"{what} {route.key}")
+            if active and key not in self._warned:
+                self._warned.add(key)
+                logger.warning(
+                    "apigw %s: %s are not enforced by lambda-harness (every request passes)",
+                    call.where(),
+                    what,
+                )
+
+    def _method_arn(self, call: _Call) -> str:
+        return authorizers.method_arn(
+            call.api.region,
+            call.api.account_id,
+            call.api.api_id,
+            call.stage.name,
+            method=call.request.method,
+            path=unquote(call.route_path),
+        )
+
+    def _authorizer_result(self, call: _Call, spec: AuthorizerSpec) -> AuthResult:
+        request = call.request
+        context_values = {"httpMethod": request.method, "path": call.route_path, "stage": call.stage.name}
+        identity = authorizers.identity_values(spec, call.kind, request, call.stage.variables, context_values)
+        if identity is None or (identity and not authorizers.token_is_valid(spec, identity[0])):
+            raise Stop(render(Failure.UNAUTHORIZED, call.kind))
+        key = (call.api.api_id, call.stage.name, spec.id, *identity)
+        cached = self.cache.get(key) if spec.ttl_s > 0 and identity else None
+        if cached is not None:
+            return cached
+        try:
+            result = self._run_authorizer(call, spec, identity)
+        except AuthorizerFailed as exc:
+            level = logging.INFO if exc.failure is Failure.UNAUTHORIZED else logging.ERROR
+            logger.log(level, "apigw %s: authorizer %s: %s", call.where(), spec.name or spec.id, exc.reason)
+            raise Stop(render(exc.failure, call.kind)) from None
+        if identity:
+            self.cache.put(key, result, spec.ttl_s)
+        return result
+
+    def _run_authorizer(self, call: _Call, spec: AuthorizerSpec, identity: tuple[str, ...]) -> AuthResult:
+        assert call.match is not None
+        fn = self._function(call, spec.uri, Failure.AUTHORIZER_ERROR, f"authorizer {spec.name or spec.id}")
+        source = permissions.authorizer_source_arn(
+            call.api.region, call.api.account_id, call.api.api_id, spec.id
+        )
+        self._check_permission(call, fn, spec.uri, source, Failure.AUTHORIZER_ERROR)
+        event = authorizers.authorizer_event(
+            spec,
+            call.kind,
+            call.request,
+            call.match,
+            call.context(self.now()),
+            arn=self._method_arn(call),
+            identity=identity,
+            path=call.route_path,
+        )
+        result = self._invoke(call, fn, event, None, Failure.AUTHORIZER_ERROR)
+        message = _error_message(result) if result.function_error else None
+        return authorizers.parse_result(spec, call.kind, result.payload, message)
+
+    # --- the integration --------------------------------------------------------------------
+
+    def _integrate(self, call: _Call) -> HttpResponse:
+        assert call.match is not None
+        route = call.match.route
+        integration = route.integration
+        if integration is None:
+            logger.error("apigw %s: the route has no integration", call.where())
+            raise Stop(render(Failure.INTEGRATION_CONFIG, call.kind))
+        if integration.type != "AWS_PROXY":
+            message = (
+                f"lambda-harness: {integration.type} integrations are not emulated ({route.key}); "
+                "only AWS_PROXY (Lambda proxy) integrations run"
+            )
+            logger.warning("apigw %s: %s", call.where(), message)
+            raise Stop(render(Failure.NOT_EMULATED, call.kind, message))
+        fn = self._function(call, integration.uri, Failure.INTEGRATION_CONFIG, "integration")
+        path = route.path if route.method != "$default" else ""
+        source = permissions.route_source_arn(
+            call.api.region,
+            call.api.account_id,
+            call.api.api_id,
+            call.stage.name,
+            method=route.method,
+            path=path,
+        )
+        self._check_permission(call, fn, integration.uri, source, Failure.PERMISSION)
+        event = self._event(call, integration.payload_version)
+        result = self._invoke(call, fn, event, integration.timeout_ms / 1000.0, Failure.FUNCTION_ERROR)
+        if result.function_error:
+            logger.info(
+                "apigw %s: the function failed (%s)", call.where(), result.error_type or result.function_error
+            )
+            raise Stop(render(Failure.FUNCTION_ERROR, call.kind))
+        return self._map(call, integration.payload_version, result.payload)
+
+    def _event(self, call: _Call, payload_version: str) -> dict[str, Any]:
+        assert call.match is not None
+        ctx = call.context(self.now(), call.authorizer)
+        if call.kind is ApiKind.REST:
+            path = unquote(call.route_path)
+            return events.rest_event(call.request, call.match, ctx, path, call.stage.table.binary_media_types)
+        if payload_version == "1.0":
+            return events.http_v1_event(call.request, call.match, ctx)
+        return events.http_v2_event(call.request, call.match, ctx)
+
+    def _map(self, call: _Call, payload_version: str, payload: bytes) -> HttpResponse:
+        try:
+            if call.kind is ApiKind.REST:
+                accept = call.request.header("accept")
+                return responses.map_rest(
+                    payload, accept=accept, binary_media_types=call.stage.table.binary_media_types
+                )
+            if payload_version == "1.0":
+                return responses.map_http_v1(payload)
+            return responses.map_http_v2(payload)
+        except responses.Malformed as exc:
+            logger.error(
+                "apigw %s: Execution failed due to configuration error: Malformed Lambda proxy response (%s)",
+                call.where(),
+                exc,
+            )
+            raise Stop(render(Failure.MALFORMED, call.kind)) from None
+
+    # --- functions, permissions, invocation -------------------------------------------------
+
+    def _function(self, call: _Call, uri: str, failure: Failure, what: str) -> MotoFunction:
+        arn = function_arn(uri, call.stage.variables)
+        if arn is None:
+            logger.error("apigw %s: %s URI %r names no Lambda function", call.where(), what, uri)
+            raise Stop(render(failure, call.kind))
+        try:
+            return find_function(call.api.account_id, call.api.region, arn)
+        except HTTPException:
+            logger.error("apigw %s: %s function %s does not exist", call.where(), what, arn)
+            raise Stop(render(failure, call.kind)) from None
+
+    def _check_permission(
+        self, call: _Call, fn: MotoFunction, uri: str, source: str, failure: Failure
+    ) -> None:
+        arn = function_arn(uri, call.stage.variables) or ""
+        if arn.count(":") < 6:  # a bare name: API Gateway would call the unqualified ARN
+            arn = f"arn:aws:lambda:{fn.region}:{fn.account_id}:function:{arn}"
+        latest = lambda_backend(fn.account_id, fn.region).get_function(fn.function_name)
+        statements = list(getattr(latest.policy, "statements", None) or ())
+        verdict = permissions.check(statements, arn, source, call.api.account_id)
+        if not verdict.allowed:
+            logger.error(
+                "apigw %s: %s",
+                call.where(),
+                permissions.hint(fn.function_name, source, verdict.statements, call.kind.label),
+            )
+            raise Stop(render(failure, call.kind))
+
+    def _invoke(
+        self,
+        call: _Call,
+        fn: MotoFunction,
+        event: Mapping[str, Any],
+        timeout_s: float | None,
+        failure: Failure,
+    ) -> InvokeResult:
+        payload = json.dumps(event).encode()
+        try:
+            if timeout_s is None or timeout_s >= float(fn.timeout):
+                return self.service.run(fn, payload)  # Lambda's own timeout ends it first
+            future = self._executor.submit(self.service.run, fn, payload)
+            return future.result(timeout=timeout_s)
+        except FutureTimeout:
+            logger.error(
+                "apigw %s: the integration timed out after %.0f ms", call.where(), (timeout_s or 0) * 1000
+            )
+            raise Stop(render(Failure.TIMEOUT, call.kind)) from None
+        except ThrottledError as exc:
+            logger.error("apigw %s: Lambda throttled the call (%s)", call.where(), exc)
+            raise Stop(render(Failure.THROTTLED, call.kind)) from None
+        except EndpointError as exc:
+            logger.error("apigw %s: %s", call.where(), exc)
+            raise Stop(render(failure, call.kind)) from None
+
+    def _with_cors(self, api: Api, request: GatewayRequest, response: HttpResponse) -> HttpResponse:
+        stage_cors = [_cors(s.table.cors) for s in api.stages.values()]
+        cors = next((c for c in stage_cors if c), None)
+        origin = request.header("origin")
+        if not cors or not origin:
+            return response
+        # With a CORS configuration, HTTP APIs replace the function's own CORS headers.
+        kept = [(k, v) for k, v in response.headers if not k.lower().startswith("access-control-")]
+        return HttpResponse(response.status, kept + cors_headers(cors, origin), response.body)
+
+
+def api_listing(api: Api, host: str) -> dict[str, Any]:
+    """One API in the index: id, name, kind, region, and per stage the URLs and routes."""
+    port = host.rsplit(":", 1)[1] if ":" in host else ""
+    api_host = f"{api.api_id}.execute-api.localhost" + (f":{port}" if port else "")
+    stages = []
+    for name in sorted(api.stages):
+        suffix = "" if name == DEFAULT_STAGE else f"{quote(name)}/"
+        stages.append(
+            {
+                "name": name,
+                "url": f"http://{host}/_harness/apigw/{api.api_id}/{suffix}",
+                "host_url": f"http://{api_host}/{suffix}",
+                "routes": sorted(r.key for r in api.stages[name].table.routes),
+            }
+        )
+    return {
+        "id": api.api_id,
+        "name": api.name,
+        "kind": api.kind.label,
+        "region": api.region,
+        "stages": stages,
+    }
+
+
+def _cors(config: Mapping[str, object] | None) -> dict[str, object] | None:
+    """An HTTP API's CORS configuration with AWS's key casing (``allowOrigins`` -> ``AllowOrigins``)."""
+    if not config:
+        return None
+    return {key[:1].upper() + key[1:]: value for key, value in config.items()}
+
+
+def function_arn(uri: str, stage_variables: Mapping[str, str]) -> str | None:
+    """The function an integration or authorizer URI names (invoke ARN, function ARN, or name)."""
+    uri = STAGE_VARIABLE.sub(lambda m: stage_variables.get(m.group("name"), ""), uri)
+    found = INVOCATIONS.search(uri)
+    if found:
+        return found.group("arn")
+    if uri.startswith("arn:aws:lambda:") or (uri and ":" not in uri and "/" not in uri):
+        return uri
+    return None
+
+
+def _error_message(result: InvokeResult) -> str:
+    try:
+        value = json.loads(result.payload)
+    except ValueError:
+        return result.function_error or "error"
+    if isinstance(value, dict) and isinstance(value.get("errorMessage"), str):
+        return str(value["errorMessage"])
+    return result.function_error or "error"
+
+
+def _gateway_request(environ: dict[str, Any], target: Target) -> GatewayRequest:
+    request = Request(environ)
+    return GatewayRequest(
+        method=request.method,
+        raw_path=target.raw_path,
+        raw_query=request.query_string.decode("latin-1"),
+        headers=tuple((k, v) for k, v in request.headers.items()),
+        body=request.get_data(),
+        source_ip=request.remote_addr or "127.0.0.1",
+        protocol=str(environ.get("SERVER_PROTOCOL", "HTTP/1.1")),
+        host=str(environ.get("HTTP_HOST", "")),
+    )
+
+
+def _as_wsgi(answer: HttpResponse, request_id: str) -> Response:
+    headers = [*answer.headers, ("x-amzn-RequestId", request_id), ("apigw-requestid", request_id)]
+    response = Response(answer.body, answer.status)
+    for key, value in headers:
+        if key.lower() == "content-type":
+            response.headers["Content-Type"] = value
+        else:
+            response.headers.add(key, value)
+    if not any(k.lower() == "content-type" for k, _ in headers):
+        response.headers["Content-Type"] = "application/json"
+    return response
