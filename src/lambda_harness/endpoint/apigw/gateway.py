@@ -92,11 +92,16 @@ def match_request(environ: Mapping[str, Any]) -> Target | None:
 
 
 class Stop(Exception):
-    """A step ends the request with this answer."""
+    """A step ends the request with this answer (``reason``: why, for the log and the reason header)."""
 
-    def __init__(self, response: HttpResponse) -> None:
+    def __init__(self, response: HttpResponse, reason: str = "") -> None:
         super().__init__(response.status)
         self.response = response
+        self.reason = reason
+
+
+#: Response header naming why the gateway answered itself (not sent by AWS; the same text is logged).
+REASON_HEADER = "x-lambda-harness-reason"
 
 
 @dataclass
@@ -119,6 +124,13 @@ class _Call:
     def where(self) -> str:
         route = self.match.route.key if self.match else self.route_path
         return f"{self.kind.label} {self.api.name} ({self.api.api_id}) stage {self.stage.name} {route}"
+
+    def stop(
+        self, failure: Failure, reason: str, level: int = logging.ERROR, message: str | None = None
+    ) -> Stop:
+        """Log why the gateway answers ``failure`` and return the ``Stop`` to raise."""
+        logger.log(level, "apigw %s: %s", self.where(), reason)
+        return Stop(render(failure, self.kind, message), reason)
 
     def context(self, now: datetime, authorizer: Mapping[str, Any] | None = None) -> events.Context:
         return events.Context(
@@ -201,12 +213,22 @@ class ApiGateway:
             response = self._integrate(call)
         except Stop as stop:
             response = stop.response
+            if stop.reason:
+                response = HttpResponse(
+                    response.status,
+                    [*response.headers, (REASON_HEADER, _header_text(stop.reason))],
+                    response.body,
+                )
         return self._with_cors(api, request, response)
 
     def _resolve(self, api: Api, request: GatewayRequest, target: Target, request_id: str) -> _Call:
         split = split_stage(api.kind, api.stages, request.raw_path)
         if split is None:
-            raise Stop(render(Failure.UNKNOWN_STAGE, api.kind))
+            names = ", ".join(sorted(api.stages)) or "none"
+            where = f"{api.kind.label} {api.name} ({api.api_id})"
+            reason = f"no stage of {where} in {request.raw_path}; its stages: {names}"
+            logger.info("apigw %s", reason)
+            raise Stop(render(Failure.UNKNOWN_STAGE, api.kind), reason)
         stage_name, rest = split
         host = request.host.split(":", 1)[0]
         domain = host if target.host_form and host else f"{api.api_id}.execute-api.{api.region}.amazonaws.com"
@@ -225,7 +247,9 @@ class ApiGateway:
     def _route(self, call: _Call) -> Match:
         match = match_route(call.kind, call.stage.table.routes, call.request.method, call.route_path)
         if match is None:
-            raise Stop(render(Failure.NO_ROUTE, call.kind))
+            routes = ", ".join(sorted(r.key for r in call.stage.table.routes)) or "none"
+            reason = f"no route for {call.request.method} {call.route_path}; routes: {routes}"
+            raise call.stop(Failure.NO_ROUTE, reason, logging.INFO)
         return match
 
     # --- authorizers ------------------------------------------------------------------------
@@ -239,8 +263,7 @@ class ApiGateway:
         ):
             kind = route.authorizer.type if route.authorizer else route.authorization
             message = f"lambda-harness: {kind} authorizers are not emulated ({route.key})"
-            logger.warning("apigw %s: %s", call.where(), message)
-            raise Stop(render(Failure.NOT_EMULATED, call.kind, message))
+            raise call.stop(Failure.NOT_EMULATED, message, logging.WARNING, message)
         if route.authorization != "CUSTOM" or route.authorizer is None:
             return
         spec = route.authorizer
@@ -248,10 +271,13 @@ class ApiGateway:
         result = self._authorizer_result(call, spec)
         failure = result.decide(self._method_arn(call))
         if failure is not None:
-            logger.info(
-                "apigw %s: authorizer %s answered %s", call.where(), spec.name or spec.id, failure.value
+            how = (
+                "denied the request explicitly"
+                if failure is Failure.EXPLICIT_DENY
+                else "did not allow the request"
             )
-            raise Stop(render(failure, call.kind))
+            reason = f"authorizer {spec.name or spec.id} {how} ({self._method_arn(call)})"
+            raise call.stop(failure, reason, logging.INFO)
         latency = int((time.monotonic() - started) * 1000)
         call.authorizer = authorizers.integration_authorizer(call.kind, result, latency)
 
@@ -283,8 +309,14 @@ class ApiGateway:
         request = call.request
         context_values = {"httpMethod": request.method, "path": call.route_path, "stage": call.stage.name}
         identity = authorizers.identity_values(spec, call.kind, request, call.stage.variables, context_values)
-        if identity is None or (identity and not authorizers.token_is_valid(spec, identity[0])):
-            raise Stop(render(Failure.UNAUTHORIZED, call.kind))
+        if identity is None:
+            sources = ", ".join(spec.identity_sources)
+            raise call.stop(
+                Failure.UNAUTHORIZED, f"identity source missing or empty ({sources})", logging.INFO
+            )
+        if identity and not authorizers.token_is_valid(spec, identity[0]):
+            reason = f"the token does not match identityValidationExpression {spec.validation!r}"
+            raise call.stop(Failure.UNAUTHORIZED, reason, logging.INFO)
         key = (call.api.api_id, call.stage.name, spec.id, *identity)
         cached = self.cache.get(key) if spec.ttl_s > 0 and identity else None
         if cached is not None:
@@ -293,8 +325,7 @@ class ApiGateway:
             result = self._run_authorizer(call, spec, identity)
         except AuthorizerFailed as exc:
             level = logging.INFO if exc.failure is Failure.UNAUTHORIZED else logging.ERROR
-            logger.log(level, "apigw %s: authorizer %s: %s", call.where(), spec.name or spec.id, exc.reason)
-            raise Stop(render(exc.failure, call.kind)) from None
+            raise call.stop(exc.failure, f"authorizer {spec.name or spec.id}: {exc.reason}", level) from None
         if identity:
             self.cache.put(key, result, spec.ttl_s)
         return result
@@ -327,15 +358,13 @@ class ApiGateway:
         route = call.match.route
         integration = route.integration
         if integration is None:
-            logger.error("apigw %s: the route has no integration", call.where())
-            raise Stop(render(Failure.INTEGRATION_CONFIG, call.kind))
+            raise call.stop(Failure.INTEGRATION_CONFIG, "the route has no integration")
         if integration.type != "AWS_PROXY":
             message = (
                 f"lambda-harness: {integration.type} integrations are not emulated ({route.key}); "
                 "only AWS_PROXY (Lambda proxy) integrations run"
             )
-            logger.warning("apigw %s: %s", call.where(), message)
-            raise Stop(render(Failure.NOT_EMULATED, call.kind, message))
+            raise call.stop(Failure.NOT_EMULATED, message, logging.WARNING, message)
         fn = self._function(call, integration.uri, Failure.INTEGRATION_CONFIG, "integration")
         path = route.path if route.method != "$default" else ""
         source = permissions.route_source_arn(
@@ -350,10 +379,10 @@ class ApiGateway:
         event = self._event(call, integration.payload_version)
         result = self._invoke(call, fn, event, integration.timeout_ms / 1000.0, Failure.FUNCTION_ERROR)
         if result.function_error:
-            logger.info(
-                "apigw %s: the function failed (%s)", call.where(), result.error_type or result.function_error
+            what = f"{result.error_type or result.function_error}: {_error_message(result)}"
+            raise call.stop(
+                Failure.FUNCTION_ERROR, f"function {fn.function_name} failed ({what})", logging.INFO
             )
-            raise Stop(render(Failure.FUNCTION_ERROR, call.kind))
         return self._map(call, integration.payload_version, result.payload)
 
     def _event(self, call: _Call, payload_version: str) -> dict[str, Any]:
@@ -377,25 +406,19 @@ class ApiGateway:
                 return responses.map_http_v1(payload)
             return responses.map_http_v2(payload)
         except responses.Malformed as exc:
-            logger.error(
-                "apigw %s: Execution failed due to configuration error: Malformed Lambda proxy response (%s)",
-                call.where(),
-                exc,
-            )
-            raise Stop(render(Failure.MALFORMED, call.kind)) from None
+            reason = f"Execution failed due to configuration error: Malformed Lambda proxy response ({exc})"
+            raise call.stop(Failure.MALFORMED, reason) from None
 
     # --- functions, permissions, invocation -------------------------------------------------
 
     def _function(self, call: _Call, uri: str, failure: Failure, what: str) -> MotoFunction:
         arn = function_arn(uri, call.stage.variables)
         if arn is None:
-            logger.error("apigw %s: %s URI %r names no Lambda function", call.where(), what, uri)
-            raise Stop(render(failure, call.kind))
+            raise call.stop(failure, f"{what} URI {uri!r} names no Lambda function")
         try:
             return find_function(call.api.account_id, call.api.region, arn)
         except HTTPException:
-            logger.error("apigw %s: %s function %s does not exist", call.where(), what, arn)
-            raise Stop(render(failure, call.kind)) from None
+            raise call.stop(failure, f"{what} function {arn} does not exist") from None
 
     def _check_permission(
         self, call: _Call, fn: MotoFunction, uri: str, source: str, failure: Failure
@@ -407,12 +430,9 @@ class ApiGateway:
         statements = list(getattr(latest.policy, "statements", None) or ())
         verdict = permissions.check(statements, arn, source, call.api.account_id)
         if not verdict.allowed:
-            logger.error(
-                "apigw %s: %s",
-                call.where(),
-                permissions.hint(fn.function_name, source, verdict.statements, call.kind.label),
+            raise call.stop(
+                failure, permissions.hint(fn.function_name, source, verdict.statements, call.kind.label)
             )
-            raise Stop(render(failure, call.kind))
 
     def _invoke(
         self,
@@ -429,16 +449,12 @@ class ApiGateway:
             future = self._executor.submit(self.service.run, fn, payload)
             return future.result(timeout=timeout_s)
         except FutureTimeout:
-            logger.error(
-                "apigw %s: the integration timed out after %.0f ms", call.where(), (timeout_s or 0) * 1000
-            )
-            raise Stop(render(Failure.TIMEOUT, call.kind)) from None
+            reason = f"the integration timed out after {(timeout_s or 0) * 1000:.0f} ms"
+            raise call.stop(Failure.TIMEOUT, reason) from None
         except ThrottledError as exc:
-            logger.error("apigw %s: Lambda throttled the call (%s)", call.where(), exc)
-            raise Stop(render(Failure.THROTTLED, call.kind)) from None
+            raise call.stop(Failure.THROTTLED, f"Lambda throttled the call ({exc})") from None
         except EndpointError as exc:
-            logger.error("apigw %s: %s", call.where(), exc)
-            raise Stop(render(failure, call.kind)) from None
+            raise call.stop(failure, str(exc)) from None
 
     def _with_cors(self, api: Api, request: GatewayRequest, response: HttpResponse) -> HttpResponse:
         stage_cors = [_cors(s.table.cors) for s in api.stages.values()]
@@ -491,6 +507,12 @@ def function_arn(uri: str, stage_variables: Mapping[str, str]) -> str | None:
     if uri.startswith("arn:aws:lambda:") or (uri and ":" not in uri and "/" not in uri):
         return uri
     return None
+
+
+def _header_text(text: str, limit: int = 1000) -> str:
+    """A log text fit for a header value (one line, latin-1, bounded)."""
+    flat = " ".join(text.split()).encode("latin-1", "replace").decode("latin-1")
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
 def _error_message(result: InvokeResult) -> str:
