@@ -30,8 +30,8 @@ import base64, json, time
 CALLS = {"n": 0}
 
 def echo(event, context):
-    return {"statusCode": 200, "headers": {"content-type": "application/json", "Access-Control-Allow-Origin": "*"},
-            "body": json.dumps(event)}
+    headers = {"content-type": "application/json", "Access-Control-Allow-Origin": "*"}
+    return {"statusCode": 200, "headers": headers, "body": json.dumps(event)}
 
 def broken(event, context):
     raise RuntimeError("boom")
