@@ -24,15 +24,15 @@ FORMAT_VERSION = 1
 HARNESS_API_PREFIX = "/_harness/apigw"
 LOCALSTACK_API_PREFIX = "/_aws/execute-api"
 DEFAULT_STAGE = "$default"
-# "s3" | "sqs" | "sns" | "schedule" | "event" | "api" | "url", plus "kinesis" | "dynamodb" | "kafka"
-TRIGGER_KINDS = ("s3", "sqs", "sns", "schedule", "event", "api", "url", "kinesis", "dynamodb", "kafka")
 
 
 @dataclass(frozen=True)
 class Trigger:
     """Something that invokes a function.
 
-    ``source`` is a bucket, a queue/stream/table ARN, a topic ARN, a rule name, a URL or an API id.
+    ``kind`` is ``s3``, ``sqs``, ``sns``, ``schedule``, ``event``, ``api``, ``url``, ``kinesis``,
+    ``dynamodb`` or ``kafka``; ``source`` is a bucket, a queue/stream/table ARN, a topic ARN, a rule
+    name, a URL or an API id.
     """
 
     kind: str

@@ -1,7 +1,8 @@
 """Event cases that call an API route over HTTP, what they expect, and which routes they cover.
 
-Under ``<events>/<api>/`` (``<api>``: the API's Terraform name, e.g. ``alerts`` for
-``aws_apigatewayv2_api.alerts``) a case is a request, not an event::
+In the cases folder (``tests/integration/events`` by default), under ``<api>/`` (the API's
+Terraform name, e.g. ``alerts`` for ``aws_apigatewayv2_api.alerts``) a case is a request,
+not an event::
 
     {"request": {"method": "GET", "path": "/alerts", "headers": {...}, "query": {...},
                  "body": ..., "stage": "dev"}}
@@ -194,7 +195,7 @@ def route_for(routes: Iterable[str], method: str, path: str) -> str | None:
 
 
 def route_gate(
-    apis: Sequence[DeployedApi], cases: Mapping[str, list[EventCase]], events_dir: Path
+    apis: Sequence[DeployedApi], cases: Mapping[str, list[EventCase]], cases_dir: Path
 ) -> list[GateProblem]:
     """Every Lambda proxy route of a served API (one with a stage) needs a case reaching it."""
     problems = []
@@ -213,7 +214,7 @@ def route_gate(
                     "no-route-case",
                     f"{api.name}/{route}",
                     f"route {route} of {api.kind} API {api.name} ({api.address}) has no case: add "
-                    f'{events_dir / api.name}/<case>.json with {{"request": {{"method": ..., "path": ...}}}} '
+                    f'{cases_dir / api.name}/<case>.json with {{"request": {{"method": ..., "path": ...}}}} '
                     "reaching it (and optionally <case>.expected.json with the status and body).",
                 )
             )

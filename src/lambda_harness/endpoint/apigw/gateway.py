@@ -16,7 +16,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from werkzeug.exceptions import HTTPException
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Response
 
 from lambda_harness.endpoint.apigw import authorizers, events, permissions, responses
 from lambda_harness.endpoint.apigw.authorizers import AuthorizerCache, AuthorizerFailed, AuthResult
@@ -37,11 +37,11 @@ from lambda_harness.endpoint.invoke import InvokeService
 from lambda_harness.endpoint.lookup import MotoFunction, find_function, lambda_backend
 from lambda_harness.endpoint.runtime.model import InvokeResult, ThrottledError
 from lambda_harness.endpoint.sources.function_urls import HttpResponse, cors_headers
+from lambda_harness.endpoint.wsgi import JsonResponse, Request
 from lambda_harness.errors import EndpointError
 
 logger = logging.getLogger(__name__)
 
-StartResponse = Callable[..., Any]
 HOST_FORM = re.compile(
     r"^(?P<id>[a-z0-9]+)\.execute-api\.(?:localhost(?:\.localstack\.cloud)?|[a-z0-9-]+\.amazonaws\.com)\.?(?::\d+)?$"
 )
@@ -170,29 +170,27 @@ class ApiGateway:
 
     # --- WSGI -------------------------------------------------------------------------------
 
-    def __call__(
-        self, environ: dict[str, Any], start_response: StartResponse, target: Target
-    ) -> Iterable[bytes]:
-        """Answer one matched WSGI request."""
+    def answer(self, environ: dict[str, Any], target: Target) -> Response:
+        """The response to one matched WSGI request."""
         if target.api_id is None:
-            return self.index(environ)(environ, start_response)
+            return self.index(environ)
         request_id = str(uuid.uuid4())
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > MAX_REQUEST_BYTES:
+        if length > MAX_REQUEST_BYTES:  # answered from the header: the body is never read
             api = self.catalog.find(target.api_id)
             answer = render(Failure.TOO_LARGE, api.kind if api else ApiKind.HTTP)
         else:
             answer = self.handle(_gateway_request(environ, target), target, request_id)
-        return _as_wsgi(answer, request_id)(environ, start_response)
+        return _as_wsgi(answer, request_id)
 
     def index(self, environ: Mapping[str, Any]) -> Response:
         """``GET /_harness/apigw``: every API, its stages, routes and both URL forms (JSON)."""
         host = str(environ.get("HTTP_HOST") or "127.0.0.1")
         listing = [api_listing(api, host) for api in self.catalog.apis()]
-        return Response(json.dumps({"apis": listing}, indent=2), 200, content_type="application/json")
+        return JsonResponse(json.dumps({"apis": listing}, indent=2))
 
     # --- one request ------------------------------------------------------------------------
 
@@ -541,12 +539,4 @@ def _gateway_request(environ: dict[str, Any], target: Target) -> GatewayRequest:
 
 def _as_wsgi(answer: HttpResponse, request_id: str) -> Response:
     headers = [*answer.headers, ("x-amzn-RequestId", request_id), ("apigw-requestid", request_id)]
-    response = Response(answer.body, answer.status)
-    for key, value in headers:
-        if key.lower() == "content-type":
-            response.headers["Content-Type"] = value
-        else:
-            response.headers.add(key, value)
-    if not any(k.lower() == "content-type" for k, _ in headers):
-        response.headers["Content-Type"] = "application/json"
-    return response
+    return JsonResponse(answer.body, answer.status, headers)
