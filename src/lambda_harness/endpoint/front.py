@@ -29,8 +29,8 @@ from werkzeug.exceptions import HTTPException
 
 from lambda_harness import __version__
 from lambda_harness.endpoint.apigw import gaps as apigw_gaps
+from lambda_harness.endpoint.apigw.addressing import match_request as match_api_request
 from lambda_harness.endpoint.apigw.gateway import ApiGateway
-from lambda_harness.endpoint.apigw.gateway import match_request as match_api_request
 from lambda_harness.endpoint.invoke import (
     ASYNC_PAYLOAD_LIMIT,
     SYNC_PAYLOAD_LIMIT,

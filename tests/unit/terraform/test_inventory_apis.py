@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from lambda_harness.errors import ConfigError
-from lambda_harness.terraform.inventory import LOCALSTACK_API_PREFIX, ApiUrls, Inventory, body_routes
+from lambda_harness.terraform.apis import LOCALSTACK_API_PREFIX, ApiUrls, body_routes
+from lambda_harness.terraform.inventory import Inventory
 
 FN = "arn:aws:lambda:us-east-1:1:function:f"
 URI = f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{FN}/invocations"

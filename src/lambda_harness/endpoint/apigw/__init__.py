@@ -14,9 +14,10 @@ Pure cores take no server: ``routing`` (stages, routes), ``events`` (the Lambda
 proxy events), ``authorizers`` (identity, authorizer events and results, the
 cache), ``responses`` (function result -> HTTP response), ``errors`` (AWS's gateway
 error table), ``permissions`` (resource policy vs source ARN), ``openapi`` (OpenAPI
-import into moto's models). ``catalog`` and ``snapshots`` read moto; ``gateway``
-is the WSGI adapter ``front`` routes to; ``gaps`` serves the v2 control-plane
-operations moto lacks. Only ``catalog``, ``openapi`` and ``gaps`` import moto.
+import into moto's models). ``catalog`` and ``snapshots`` read moto; ``addressing``
+says which requests are for an API; ``gateway`` serves them (``front`` routes to it);
+``gaps`` serves the v2 control-plane operations moto lacks. Only ``catalog``,
+``openapi`` and ``gaps`` import moto.
 
 May import: the core modules, ``endpoint.invoke``, ``endpoint.lookup``,
 ``endpoint.runtime.model``, ``endpoint.sources.function_urls`` (shared HTTP bits).

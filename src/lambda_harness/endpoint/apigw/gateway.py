@@ -1,12 +1,9 @@
-"""The WSGI side: a request for an API -> stage, route, authorizer, function, response.
+"""The gateway: a request for an API -> stage, route, authorizer, function, response.
 
-``match_request`` decides cheaply (string tests first: it runs before every AWS API
-call) whether a request is for an API: the path forms ``/_harness/apigw/<api-id>/...``
-and ``/_aws/execute-api/<api-id>/...``, or a Host ``<api-id>.execute-api.localhost``
-(also ``.localhost.localstack.cloud`` and AWS's own ``.<region>.amazonaws.com``).
-``ApiGateway`` serves it with the pure modules of this package; every configuration
-error AWS would only show in CloudWatch (a missing permission, a malformed proxy
-response, an authorizer's bad answer) is logged by the endpoint with the fix.
+``ApiGateway`` serves what ``addressing.match_request`` took, with the pure modules of
+this package. Every configuration error AWS would only show in CloudWatch (a missing
+permission, a malformed proxy response, an authorizer's bad answer) is logged by the
+endpoint with the fix, and named in the ``x-lambda-harness-reason`` response header.
 """
 
 from __future__ import annotations
@@ -22,73 +19,31 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from lambda_harness.endpoint.apigw import authorizers, events, permissions, responses
+from lambda_harness.endpoint.apigw.addressing import Target, api_listing, gateway_request
 from lambda_harness.endpoint.apigw.authorizers import AuthorizerCache, AuthorizerFailed, AuthResult
 from lambda_harness.endpoint.apigw.catalog import Catalog
 from lambda_harness.endpoint.apigw.errors import Failure, render
 from lambda_harness.endpoint.apigw.model import Api, ApiKind, AuthorizerSpec, GatewayRequest, Route, Stage
-from lambda_harness.endpoint.apigw.routing import DEFAULT_STAGE, Match, match_route, split_stage
+from lambda_harness.endpoint.apigw.routing import Match, match_route, split_stage
 from lambda_harness.endpoint.invoke import InvokeService
 from lambda_harness.endpoint.lookup import MotoFunction, find_function, lambda_backend
 from lambda_harness.endpoint.runtime.model import InvokeResult, ThrottledError
 from lambda_harness.endpoint.sources.function_urls import HttpResponse, cors_headers
-from lambda_harness.endpoint.wsgi import JsonResponse, Request
+from lambda_harness.endpoint.wsgi import JsonResponse
 from lambda_harness.errors import EndpointError
 
 logger = logging.getLogger(__name__)
 
-HOST_FORM = re.compile(
-    r"^(?P<id>[a-z0-9]+)\.execute-api\.(?:localhost(?:\.localstack\.cloud)?|[a-z0-9-]+\.amazonaws\.com)\.?(?::\d+)?$"
-)
-PATH_PREFIXES = ("/_harness/apigw/", "/_aws/execute-api/")
-INDEX_PATHS = ("/_harness/apigw", "/_harness/apigw/")
 #: API Gateway's payload limit for both API kinds (bytes).
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 INVOCATIONS = re.compile(r":lambda:path/[^/]+/functions/(?P<arn>.+?)/invocations/?$")
 STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.(?P<name>[A-Za-z0-9_]+)\}")
-
-
-@dataclass(frozen=True)
-class Target:
-    """Which API a request addresses (None: the index) and its path after the API prefix."""
-
-    api_id: str | None
-    raw_path: str
-    host_form: bool = False
-
-
-def _raw_path(environ: Mapping[str, Any]) -> str:
-    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
-    if raw:
-        return urlsplit(str(raw)).path or "/"
-    return quote(str(environ.get("PATH_INFO", "/")))
-
-
-def match_request(environ: Mapping[str, Any]) -> Target | None:
-    """The API a WSGI request addresses, or None when it is for something else."""
-    host = str(environ.get("HTTP_HOST", "")).lower()
-    if ".execute-api." in host:
-        found = HOST_FORM.match(host)
-        path = str(environ.get("PATH_INFO", ""))
-        # moto serves API Gateway's WebSocket management API (@connections) on the same hosts.
-        if found and not path.startswith("/@connections"):
-            return Target(found.group("id"), _raw_path(environ), host_form=True)
-    path = str(environ.get("PATH_INFO", ""))
-    if not path.startswith(("/_harness/apigw", "/_aws/execute-api/")):
-        return None
-    if path in INDEX_PATHS:
-        return Target(None, "/")
-    raw = _raw_path(environ)
-    for prefix in PATH_PREFIXES:
-        if raw.startswith(prefix):
-            api_id, _, rest = raw[len(prefix) :].partition("/")
-            return Target(unquote(api_id), "/" + rest) if api_id else None
-    return None
 
 
 class Stop(Exception):
@@ -183,7 +138,7 @@ class ApiGateway:
             api = self.catalog.find(target.api_id)
             answer = render(Failure.TOO_LARGE, api.kind if api else ApiKind.HTTP)
         else:
-            answer = self.handle(_gateway_request(environ, target), target, request_id)
+            answer = self.handle(gateway_request(environ, target), target, request_id)
         return _as_wsgi(answer, request_id)
 
     def index(self, environ: Mapping[str, Any]) -> Response:
@@ -465,30 +420,6 @@ class ApiGateway:
         return HttpResponse(response.status, kept + cors_headers(cors, origin), response.body)
 
 
-def api_listing(api: Api, host: str) -> dict[str, Any]:
-    """One API in the index: id, name, kind, region, and per stage the URLs and routes."""
-    port = host.rsplit(":", 1)[1] if ":" in host else ""
-    api_host = f"{api.api_id}.execute-api.localhost" + (f":{port}" if port else "")
-    stages = []
-    for name in sorted(api.stages):
-        suffix = "" if name == DEFAULT_STAGE else f"{quote(name)}/"
-        stages.append(
-            {
-                "name": name,
-                "url": f"http://{host}/_harness/apigw/{api.api_id}/{suffix}",
-                "host_url": f"http://{api_host}/{suffix}",
-                "routes": sorted(r.key for r in api.stages[name].table.routes),
-            }
-        )
-    return {
-        "id": api.api_id,
-        "name": api.name,
-        "kind": api.kind.label,
-        "region": api.region,
-        "stages": stages,
-    }
-
-
 def _cors(config: Mapping[str, object] | None) -> dict[str, object] | None:
     """An HTTP API's CORS configuration with AWS's key casing (``allowOrigins`` -> ``AllowOrigins``)."""
     if not config:
@@ -521,20 +452,6 @@ def _error_message(result: InvokeResult) -> str:
     if isinstance(value, dict) and isinstance(value.get("errorMessage"), str):
         return str(value["errorMessage"])
     return result.function_error or "error"
-
-
-def _gateway_request(environ: dict[str, Any], target: Target) -> GatewayRequest:
-    request = Request(environ)
-    return GatewayRequest(
-        method=request.method,
-        raw_path=target.raw_path,
-        raw_query=request.query_string.decode("latin-1"),
-        headers=tuple((k, v) for k, v in request.headers.items()),
-        body=request.get_data(),
-        source_ip=request.remote_addr or "127.0.0.1",
-        protocol=str(environ.get("SERVER_PROTOCOL", "HTTP/1.1")),
-        host=str(environ.get("HTTP_HOST", "")),
-    )
 
 
 def _as_wsgi(answer: HttpResponse, request_id: str) -> Response:

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from lambda_harness.endpoint.apigw.addressing import Target, match_request
 from lambda_harness.endpoint.apigw.gaps import Gap, match
-from lambda_harness.endpoint.apigw.gateway import Target, function_arn, match_request
+from lambda_harness.endpoint.apigw.gateway import function_arn
 from lambda_harness.endpoint.hooks import patch_binary_media_types
 
 FN = "arn:aws:lambda:us-east-1:123456789012:function:echo"
