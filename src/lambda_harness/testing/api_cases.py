@@ -21,6 +21,7 @@ reports every Lambda proxy route no case covers.
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping, Sequence
@@ -33,6 +34,9 @@ from lambda_harness import net
 from lambda_harness.errors import ConfigError
 from lambda_harness.terraform.inventory import DeployedApi
 from lambda_harness.testing.cases import EventCase, GateProblem, load_json, subset_diff
+
+#: Header the embedded endpoint's gateway sets when it answers itself, saying why.
+REASON_HEADER = "x-lambda-harness-reason"
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,28 @@ def send(url: str, spec: HttpRequestSpec, timeout: float = 120.0) -> HttpAnswer:
             return HttpAnswer(int(resp.status), list(resp.headers.items()), resp.read())
     except urllib.error.HTTPError as exc:
         return HttpAnswer(int(exc.code), list(exc.headers.items()), exc.read() if exc.fp else b"")
+
+
+@dataclass(frozen=True)
+class HttpOutcome:
+    """One API case run: where it went, the answer, what was wrong (empty: passed), how long."""
+
+    url: str
+    answer: HttpAnswer
+    problems: list[str]
+    wall_ms: float
+
+
+def run_http_case(case: EventCase, spec: HttpRequestSpec, url: str) -> HttpOutcome:
+    """Send a case's request to ``url`` and check the answer (adding the gateway's own reason)."""
+    started = time.monotonic()
+    answer = send(url, spec)
+    wall_ms = round((time.monotonic() - started) * 1000, 2)
+    problems = check_http_case(case, answer)
+    reason = answer.header(REASON_HEADER)
+    if problems and reason:
+        problems.append(f"the endpoint says: {reason}")
+    return HttpOutcome(url, answer, problems, wall_ms)
 
 
 def check_http_case(case: EventCase, answer: HttpAnswer) -> list[str]:

@@ -16,7 +16,6 @@ in a plain ``pytest`` run of unit tests. Nor does it slow every run down: boto3
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,14 +26,7 @@ import pytest
 from lambda_harness.errors import ConfigError, HarnessError, InvocationError
 from lambda_harness.paths import HARNESS_DIR, HarnessPaths
 from lambda_harness.terraform.inventory import DeployedApi, Inventory
-from lambda_harness.testing.api_cases import (
-    HttpAnswer,
-    check_http_case,
-    is_http_case,
-    load_request,
-    route_gate,
-    send,
-)
+from lambda_harness.testing.api_cases import HttpAnswer, is_http_case, load_request, route_gate, run_http_case
 from lambda_harness.testing.cases import EventCase, GateProblem, check_case, discover, gate
 from lambda_harness.testing.results import (
     CaseResult,
@@ -340,18 +332,11 @@ class HttpCaseItem(pytest.Item):
         result = CaseResult(function=f"api:{self.api.name}", case=self.case.name, outcome="failed")
         state.recorder.cases.append(result)
         spec = load_request(self.case)
-        url = spec.url(state.api_base_url(self.api.name, spec.stage))
-        started = time.monotonic()
-        answer = send(url, spec)
-        result.wall_ms = round((time.monotonic() - started) * 1000, 2)
-        problems = check_http_case(self.case, answer)
-        reason = answer.header("x-lambda-harness-reason")
-        if problems and reason:
-            problems.append(f"the endpoint says: {reason}")
-        result.problems = problems
-        if problems:
-            result.log_excerpt = answer.body[:2000].decode("utf-8", "replace")
-            raise HttpCaseFailed(problems, f"{spec.method} {url}", answer)
+        outcome = run_http_case(self.case, spec, spec.url(state.api_base_url(self.api.name, spec.stage)))
+        result.wall_ms, result.problems = outcome.wall_ms, outcome.problems
+        if outcome.problems:
+            result.log_excerpt = outcome.answer.body[:2000].decode("utf-8", "replace")
+            raise HttpCaseFailed(outcome.problems, f"{spec.method} {outcome.url}", outcome.answer)
         result.outcome = "passed"
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
