@@ -6,15 +6,13 @@ API Gateway APIs over HTTP (``apigw``), the HTTP API control-plane operations mo
 lacks (``apigw.gaps``), the harness's health and trigger routes, and LocalStack's
 health routes so tools that wait for LocalStack work unchanged.
 
-A 5xx from moto on an API Gateway control-plane call (moto crashed) becomes a 400
-``BadRequestException`` naming the call and the exception: Terraform retries 5xx for
-more than ten minutes, and stops at once on a 400.
+API Gateway control-plane calls go through ``apigw.gaps`` (which also turns a moto
+crash into a 400, so Terraform stops at once instead of retrying for minutes).
 """
 
 from __future__ import annotations
 
 import base64
-import functools
 import json
 import logging
 import os
@@ -245,37 +243,13 @@ class HarnessApp:
         return None
 
     def _apigateway(self, environ: dict[str, Any]) -> WSGIApp:
-        """API Gateway's control plane: the operations moto lacks, then moto with its 5xx made 400."""
-        method, path = str(environ.get("REQUEST_METHOD", "GET")), str(environ.get("PATH_INFO", ""))
-        gap = apigw_gaps.match(method, path) if self.gaps is not None else None
-        if gap is not None and self.gaps is not None:
-            request = Request(environ)
-            access_key, region = credential_scope(request.headers.get("Authorization"))
-            account = account_for(request.headers.get("X-Moto-Account-Id"), access_key)
-            answer = self.gaps.serve(gap, account, region or self.invoke.default_region, request.get_data())
-            return JsonResponse(answer.body, answer.status, answer.headers)
-        return functools.partial(self._moto_without_5xx, method=method, path=path)
-
-    def _moto_without_5xx(
-        self, environ: dict[str, Any], start_response: StartResponse, *, method: str, path: str
-    ) -> Iterable[bytes]:
-        captured: list[Any] = []
-
-        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[..., Any]:
-            captured[:] = [status, headers]
-            return lambda data: None
-
-        try:
-            body = b"".join(self.moto_app(environ, capture))
-        except Exception as exc:  # moto crashed: Flask in debug mode lets the exception through
-            logger.exception("moto failed on %s %s", method, path)
-            return moto_failed(method, path, f"{type(exc).__name__}: {exc}")(environ, start_response)
-        status = int(str(captured[0]).split(" ", 1)[0]) if captured else 500
-        if status >= 500:
-            logger.error("moto answered %s on %s %s: %s", status, method, path, body[:2000])
-            return moto_failed(method, path, f"HTTP {status} {body[:300]!r}")(environ, start_response)
-        start_response(captured[0], captured[1])
-        return [body]
+        """API Gateway's control plane: the operations moto lacks, else moto (its 5xx made 400s)."""
+        if self.gaps is None:
+            return self.moto_app
+        request = Request(environ)
+        access_key, region = credential_scope(request.headers.get("Authorization"))
+        account = account_for(request.headers.get("X-Moto-Account-Id"), access_key)
+        return self.gaps.answer(request, account, region or self.invoke.default_region, self.moto_app)
 
     def _control(self, request: Request) -> JsonResponse:
         path, method = request.path, request.method
@@ -293,15 +267,6 @@ class HarnessApp:
         if match:
             return aws_error(405, "MethodNotAllowed", f"use POST {path}")
         return aws_error(404, "NotFound", f"no harness route {path}")
-
-
-def moto_failed(method: str, path: str, what: str) -> JsonResponse:
-    """A 400 for a moto crash on an API Gateway call: Terraform stops at once (it retries 5xx for minutes)."""
-    message = (
-        f"lambda-harness: moto failed on {method} {path}: {what}; the endpoint log has the traceback. "
-        "This API Gateway call or argument is not supported by the embedded endpoint"
-    )
-    return aws_error(400, "BadRequestException", message)
 
 
 def health_document() -> dict[str, Any]:

@@ -1,21 +1,24 @@
-"""HTTP API control-plane operations moto lacks, served before moto sees them.
+"""API Gateway's control plane in front of moto: the operations it lacks, and its crashes.
 
 moto 5.2 has no URL rule for ``/v2/apis/<id>/deployments`` (``aws_apigatewayv2_deployment``
 fails with a 404 HTML page), and ``UpdateStage`` and ``GetAuthorizers`` have rules but
 no implementation (500, which Terraform retries for minutes). Served here with AWS's
 shapes: ``CreateDeployment`` (which also freezes the routes for ``snapshots``),
 ``GetDeployment(s)``, ``UpdateDeployment``, ``DeleteDeployment``, ``UpdateStage``,
-``GetAuthorizers``.
+``GetAuthorizers``. Every other call goes to moto; a 5xx from it (moto crashed) becomes a
+400 ``BadRequestException`` naming the call and the exception: Terraform retries a 5xx
+for more than ten minutes, and stops at once on a 400.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import secrets
 import string
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +29,9 @@ from moto.core.utils import iso_8601_datetime_without_milliseconds
 from lambda_harness.endpoint.apigw.catalog import http_table
 from lambda_harness.endpoint.apigw.snapshots import DeploymentSnapshots
 from lambda_harness.endpoint.sources.function_urls import HttpResponse
+from lambda_harness.endpoint.wsgi import JsonResponse, Request, StartResponse, WSGIApp
+
+logger = logging.getLogger(__name__)
 
 ROUTE = re.compile(
     r"^/v2/apis/(?P<api>[^/]+)/(?:(?P<deployments>deployments)(?:/(?P<deployment>[^/]+))?"
@@ -94,6 +100,14 @@ class HttpApiGaps:
         self.snapshots = snapshots
         self._deployments: dict[str, dict[str, dict[str, Any]]] = {}
         self._lock = threading.Lock()
+
+    def answer(self, request: Request, account_id: str, region: str, moto_app: WSGIApp) -> WSGIApp:
+        """The WSGI answer to an API Gateway control-plane request: ours for a gap, else moto's."""
+        gap = match(request.method, request.path)
+        if gap is not None:
+            out = self.serve(gap, account_id, region, request.get_data())
+            return JsonResponse(out.body, out.status, out.headers)
+        return MotoWithout5xx(moto_app, request.method, request.path)
 
     def serve(self, gap: Gap, account_id: str, region: str, body: bytes) -> HttpResponse:
         """Answer one missing operation for the API in ``account_id``/``region``."""
@@ -177,3 +191,39 @@ def _stage_json(stage: Any) -> dict[str, Any]:
     if stage.config.get("deploymentId"):
         out["deploymentId"] = stage.config["deploymentId"]
     return out
+
+
+@dataclass(frozen=True)
+class MotoWithout5xx:
+    """moto's answer to one call, with a 5xx (a crash) turned into a 400 that names it."""
+
+    moto_app: WSGIApp
+    method: str
+    path: str
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        captured: list[Any] = []
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[..., Any]:
+            captured[:] = [status, headers]
+            return lambda data: None
+
+        try:
+            body = b"".join(self.moto_app(environ, capture))
+        except Exception as exc:  # moto crashed: Flask in debug mode lets the exception through
+            logger.exception("moto failed on %s %s", self.method, self.path)
+            return self._failed(f"{type(exc).__name__}: {exc}")(environ, start_response)
+        status = int(str(captured[0]).split(" ", 1)[0]) if captured else 500
+        if status >= 500:
+            logger.error("moto answered %s on %s %s: %s", status, self.method, self.path, body[:2000])
+            return self._failed(f"HTTP {status} {body[:300]!r}")(environ, start_response)
+        start_response(captured[0], captured[1])
+        return [body]
+
+    def _failed(self, what: str) -> JsonResponse:
+        message = (
+            f"lambda-harness: moto failed on {self.method} {self.path}: {what}; the endpoint log has the "
+            "traceback. This API Gateway call or argument is not supported by the embedded endpoint"
+        )
+        body = json.dumps({"Type": "User", "message": message})
+        return JsonResponse(body, 400, {"X-Amzn-ErrorType": "BadRequestException"})
