@@ -80,4 +80,3 @@ def test_exit_text_words_exits_like_lambda() -> None:
     assert exit_text(-9) == "signal: killed"
     assert exit_text(-11) == "signal: segmentation fault"
     assert exit_text(-6) == "signal: aborted"
-
