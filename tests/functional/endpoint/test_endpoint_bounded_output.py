@@ -120,3 +120,32 @@ def test_a_1_gb_print_does_not_take_the_endpoint_down(detached: Endpoint) -> Non
     assert payload == {"printed_mb": 1024}
     assert DROPPED.search(tail)
     assert detached.invoke("louder", 0)[0] == {"printed_mb": 0}
+
+
+HUGE_RESPONSE = '''
+def handler(event, context):
+    return "r" * (event["mb"] * 1024 * 1024)
+'''
+
+
+@pytest.mark.slow
+def test_a_response_far_over_6_mb_is_refused_without_being_buffered_whole(detached: Endpoint) -> None:
+    detached.lam.create_function(
+        FunctionName="huge",
+        Runtime="python3.12",
+        Role=detached.role,
+        Handler="app.handler",
+        Code={"ZipFile": handler_zip(HUGE_RESPONSE)},
+        Timeout=300,
+        MemorySize=2048,
+    )
+    warm = detached.lam.invoke(FunctionName="huge", Payload=json.dumps({"mb": 1}))
+    assert len(warm["Payload"].read()) > 1024 * 1024
+    before = kib(detached.pid, "VmHWM")
+
+    resp = detached.lam.invoke(FunctionName="huge", Payload=json.dumps({"mb": 200}))
+
+    grown_mb = (kib(detached.pid, "VmHWM") - before) / 1024
+    assert resp["FunctionError"] == "Unhandled"
+    assert json.loads(resp["Payload"].read())["errorType"] == "Function.ResponseSizeTooLarge"
+    assert grown_mb < 30, f"the endpoint's peak memory grew by {grown_mb:.1f} MB for a 200 MB response"

@@ -22,6 +22,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
 
+from lambda_harness.endpoint.runtime.model import MAX_RESPONSE_BYTES
+
 logger = logging.getLogger(__name__)
 
 PREFIX = "/2018-06-01/runtime/"
@@ -121,22 +123,45 @@ def _read_request(rfile: BinaryIO, sock: socket.socket) -> _Request | None:
         req.headers[name.strip().lower()] = value.strip()
     if req.headers.get("expect", "").lower() == "100-continue":
         sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+    body = _Body()
     if req.headers.get("transfer-encoding", "").lower() == "chunked":
-        req.body = _read_chunked(rfile)
+        _read_chunked(rfile, body)
     else:
-        req.body = rfile.read(int(req.headers.get("content-length", "0") or 0))
+        body.read(rfile, int(req.headers.get("content-length", "0") or 0))
+    req.body = bytes(body.kept)
     return req
 
 
-def _read_chunked(rfile: BinaryIO) -> bytes:
-    parts: list[bytes] = []
+#: Kept of a request body: one byte more than Lambda's largest response, so an oversized one is
+#: still seen as too large (Function.ResponseSizeTooLarge) without being held whole in memory.
+MAX_BODY_BYTES = MAX_RESPONSE_BYTES + 1
+
+
+class _Body:
+    """A request body read to its end, of which at most ``MAX_BODY_BYTES`` are kept."""
+
+    def __init__(self) -> None:
+        self.kept = bytearray()
+
+    def read(self, rfile: BinaryIO, size: int) -> None:
+        while size > 0:
+            chunk = rfile.read(min(size, 1 << 20))
+            if not chunk:
+                return
+            size -= len(chunk)
+            room = MAX_BODY_BYTES - len(self.kept)
+            if room > 0:
+                self.kept += chunk[:room]
+
+
+def _read_chunked(rfile: BinaryIO, body: _Body) -> None:
     while True:
         size = int(rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
         if size == 0:
             while rfile.readline() not in (b"\r\n", b"\n", b""):
                 pass
-            return b"".join(parts)
-        parts.append(rfile.read(size))
+            return
+        body.read(rfile, size)
         rfile.readline()
 
 
