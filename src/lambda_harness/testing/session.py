@@ -59,13 +59,12 @@ def raise_for_pytest(code: int, tail: str) -> None:
 
 
 def harness_test_env(environ: Mapping[str, str], endpoint_url: str, region: str) -> dict[str, str]:
-    """The tests' environment: every AWS SDK call goes to the endpoint with fake credentials."""
-    env = {
-        k: v
-        for k, v in environ.items()
-        if k not in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
-        and not k.startswith("LAMBDA_HARNESS_")
-    }
+    """The tests' environment: every AWS SDK call goes to the endpoint with fake credentials.
+
+    No AWS setting of the host's (profile, keys, config files, a service's own endpoint URL that
+    would send its calls elsewhere): ``proc.without_aws``, then the endpoint and the region.
+    """
+    env = {k: v for k, v in proc.without_aws(environ).items() if not k.startswith("LAMBDA_HARNESS_")}
     env.update(
         {
             "AWS_ENDPOINT_URL": endpoint_url,

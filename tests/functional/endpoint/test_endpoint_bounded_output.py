@@ -122,10 +122,10 @@ def test_a_1_gb_print_does_not_take_the_endpoint_down(detached: Endpoint) -> Non
     assert detached.invoke("louder", 0)[0] == {"printed_mb": 0}
 
 
-HUGE_RESPONSE = '''
+HUGE_RESPONSE = """
 def handler(event, context):
     return "r" * (event["mb"] * 1024 * 1024)
-'''
+"""
 
 
 @pytest.mark.slow

@@ -34,3 +34,26 @@ def test_the_tests_environment_keeps_the_proxy_but_not_for_loopback() -> None:
     )
     assert env["HTTPS_PROXY"] == "http://proxy:3128"
     assert "127.0.0.1" in env["NO_PROXY"].split(",") and "localhost" in env["no_proxy"].split(",")
+
+
+def test_the_tests_environment_carries_no_aws_setting_of_the_host() -> None:
+    host = {
+        "AWS_CONFIG_FILE": "/home/me/.aws/config",
+        "AWS_SHARED_CREDENTIALS_FILE": "/home/me/.aws/credentials",
+        "AWS_ROLE_ARN": "arn:aws:iam::1:role/deploy",
+        "AWS_ENDPOINT_URL_S3": "https://s3.amazonaws.com",
+        "AWS_DEFAULT_PROFILE": "prod",
+        "PATH": "/bin",
+    }
+    env = harness_test_env(host, "http://127.0.0.1:4566", "eu-west-1")
+    aws = {k: v for k, v in env.items() if k.startswith("AWS_")}
+    assert aws == {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:4566",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_REGION": "eu-west-1",
+    }
