@@ -99,8 +99,9 @@ def test_run_apply_and_invoke_reach_loopback_directly_with_a_proxy_set(
     # The proxy really is in the way: a plain urllib request to loopback goes to it.
     import urllib.request
 
+    # (A private opener: urlopen() would cache one with this proxy for the rest of the process.)
     with pytest.raises(urllib.error.HTTPError):
-        urllib.request.urlopen("http://127.0.0.1:9/", timeout=5)
+        urllib.request.build_opener().open("http://127.0.0.1:9/", timeout=5)
     assert proxy.seen
     proxy.seen.clear()
 
