@@ -91,6 +91,9 @@ COMMANDS = [
     ["destroy"],
     ["invoke", "f"],
     ["trigger", "some-rule"],
+    ["plan"],
+    ["run", "--backend", "localstack"],
+    ["apply", "--backend", "localstack"],
 ]
 
 
