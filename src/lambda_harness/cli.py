@@ -165,6 +165,13 @@ def _add_specific(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("--event", help="event JSON file, or - for stdin (default: {})")
     elif name == "run":
         p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+        p.add_argument(
+            "--no-warm",
+            dest="warm",
+            action="store_false",
+            default=None,
+            help="always apply Terraform, even on a warm endpoint whose Terraform inputs are unchanged",
+        )
     elif name == "promote":
         p.add_argument(
             "--yes", "--auto-approve", dest="auto_approve", action="store_true", help="apply without asking"
@@ -204,6 +211,7 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         "verbose": args.verbose,
         "quiet": args.quiet,
         "dist": getattr(args, "dist", None),
+        "warm": getattr(args, "warm", None),
     }
     return load_settings(args.project, cli)
 

@@ -20,6 +20,7 @@ from lambda_harness.errors import HarnessError
 
 HARNESS_HEALTH = "/_harness/health"
 LOCALSTACK_HEALTH = "/_localstack/health"
+LOCALSTACK_INFO = "/_localstack/info"
 
 # No ProxyHandler entries: HTTP(S)_PROXY never applies to these requests.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -64,6 +65,27 @@ def localstack_health(url: str, timeout: float = 1.0) -> str | None:
     if isinstance(doc, dict) and isinstance(doc.get("services"), dict):
         return None
     return "not LocalStack's health document"
+
+
+def endpoint_identity(url: str, timeout: float = 1.0) -> str | None:
+    """Which endpoint *instance* answers at ``url``: a restarted endpoint is a new one.
+
+    The embedded endpoint names itself (``instance_id`` in ``/_harness/health``, a uuid
+    made when it starts); LocalStack has ``session_id`` in ``/_localstack/info`` (one per
+    start). None when neither says: then nothing can be assumed about what it holds.
+    """
+    base = url.rstrip("/")
+    for path, key in ((HARNESS_HEALTH, "instance_id"), (LOCALSTACK_INFO, "session_id")):
+        answer = probe(base + path, timeout)
+        if isinstance(answer, str) or answer[0] != 200:
+            continue
+        try:
+            doc = json.loads(answer[1] or b"null")
+        except ValueError:
+            continue
+        if isinstance(doc, dict) and isinstance(doc.get(key), str) and doc[key]:
+            return f"{key}:{doc[key]}"
+    return None
 
 
 def endpoint_healthy(url: str, timeout: float = 1.0) -> bool:

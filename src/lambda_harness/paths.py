@@ -25,6 +25,11 @@ class HarnessPaths:
         """``tf/<backend>/``: the staged copy, its local state, CLI config and private HOME."""
         return self.root / "tf" / backend
 
+    def warm_record(self, backend: str) -> Path:
+        """``tf/<backend>/warm.json``: which endpoint the state belongs to, and what the last
+        successful apply read (the warm loop's evidence that Terraform may be skipped)."""
+        return self.tf_root(backend) / "warm.json"
+
     @property
     def inventory(self) -> Path:
         """``inventory.json``: the deployed functions and their triggers (written after apply)."""

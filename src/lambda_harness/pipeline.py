@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from lambda_harness.endpoint.session import endpoint_session
+from lambda_harness.errors import TerraformError
 from lambda_harness.net import endpoint_healthy
 from lambda_harness.promote.attestation import attestation_path, write_attestation
 from lambda_harness.settings import Settings
+from lambda_harness.terraform.deploy import Deployment
 from lambda_harness.terraform.inventory import Inventory
 from lambda_harness.testing.invoker import Invoker, deployed_region
 from lambda_harness.testing.results import SUMMARY_COLUMNS, failure_texts, load_results, summary_rows
@@ -45,7 +47,7 @@ class Stages:
 
     build: Callable[[Settings, UI], Any]
     endpoint: EndpointFactory
-    deploy: Callable[[Settings, UI, str], Inventory]
+    deploy: Callable[[Settings, UI, str], Deployment | Inventory]  # an Inventory: applied from scratch
     pytest: Callable[[Sequence[str], Path, Mapping[str, str], bool], int]
     attest: Callable[[Settings, Path, Mapping[str, object]], Path]
     invoker: Callable[[str, str], Invoker] = Invoker
@@ -65,6 +67,8 @@ class RunReport:
     results_path: Path | None = None
     attestation: Path | None = None
     failures: list[str] = field(default_factory=list)
+    deployment: Deployment | None = None
+    not_attested: str = ""  # why a green run wrote no attestation (a warm run, ...)
 
 
 def _real_build(settings: Settings, ui: UI) -> Any:
@@ -73,10 +77,26 @@ def _real_build(settings: Settings, ui: UI) -> Any:
     return build(settings, ui)
 
 
-def _real_deploy(settings: Settings, ui: UI, endpoint_url: str) -> Inventory:
-    from lambda_harness.terraform.deploy import deploy
+def _real_deploy(settings: Settings, ui: UI, endpoint_url: str) -> Deployment:
+    from lambda_harness.terraform.deploy import deploy_for_run
 
-    return deploy(settings, ui, endpoint_url)
+    return deploy_for_run(settings, ui, endpoint_url, warm=settings.warm)
+
+
+def _as_deployment(deployed: Deployment | Inventory) -> Deployment:
+    """A stage that returns a bare Inventory applied from scratch and checked the second plan."""
+    return (
+        deployed if isinstance(deployed, Deployment) else Deployment(deployed, "from-scratch", checked=True)
+    )
+
+
+def _finish_deployment(deployment: Deployment, ui: UI) -> str:
+    """Wait for the second plan that ran beside the tests; the failure text when it was not empty."""
+    try:
+        deployment.finish(ui)
+    except TerraformError as exc:
+        return str(exc)
+    return ""
 
 
 def _real_attest(settings: Settings, zip_path: Path, results: Mapping[str, object]) -> Path:
@@ -114,16 +134,28 @@ def run(
     attestation_path(settings).unlink(missing_ok=True)
     with stages.endpoint(settings, ui) as url:
         report.endpoint_url = url
-        report.inventory = stages.deploy(settings, ui, url)
-        args = pytest_arguments(settings, url, pytest_args)
-        env = harness_test_env(os.environ, url, deployed_region(report.inventory))
-        with ui.step(f"pytest: {len(report.inventory.functions)} functions against {url}"):
-            report.pytest_exit_code = stages.pytest(args, settings.project_dir, env, settings.verbose)
+        deployment = report.deployment = _as_deployment(stages.deploy(settings, ui, url))
+        try:
+            report.inventory = deployment.inventory
+            args = pytest_arguments(settings, url, pytest_args)
+            env = harness_test_env(os.environ, url, deployed_region(report.inventory))
+            with ui.step(f"pytest: {len(report.inventory.functions)} functions against {url}"):
+                report.pytest_exit_code = stages.pytest(args, settings.project_dir, env, settings.verbose)
+            plan_problem = _finish_deployment(deployment, ui)
+        finally:
+            deployment.cancel()  # a second plan still running (Ctrl-C, pytest blew up) stops here
     _judge(report, settings, ui)
+    if plan_problem:
+        report.failures.append(plan_problem)
+        ui.warn(plan_problem)
+        report.ok = False
     ui.info(f"JUnit: {report.junit_path}  results: {report.results_path}")
-    if report.ok:
+    if report.ok and deployment.attestable:
         report.attestation = stages.attest(settings, Path(report.build.zip_path), per_function_counts(report))
         ui.info(f"all functions passed; attestation: {report.attestation}")
+    elif report.ok:
+        report.not_attested = deployment.not_attested_reason()
+        ui.info(f"all functions passed; not attested: {report.not_attested}")
     return report
 
 
@@ -169,11 +201,18 @@ def smoke(settings: Settings, ui: UI, *, stages: Stages | None = None) -> SmokeR
     stages.build(settings, ui)
     report = SmokeReport(ok=True)
     with stages.endpoint(settings, ui) as url:
-        inventory = stages.deploy(settings, ui, url)
-        invoker = stages.invoker(url, deployed_region(inventory))
-        with ui.step(f"initialise {len(inventory.functions)} functions"):
-            for fn in inventory.functions:
-                smoke_one(invoker, fn, report)
+        deployment = _as_deployment(stages.deploy(settings, ui, url))
+        try:
+            inventory = deployment.inventory
+            invoker = stages.invoker(url, deployed_region(inventory))
+            with ui.step(f"initialise {len(inventory.functions)} functions"):
+                for fn in inventory.functions:
+                    smoke_one(invoker, fn, report)
+            plan_problem = _finish_deployment(deployment, ui)
+        finally:
+            deployment.cancel()
+    if plan_problem:
+        report.failures.append(plan_problem)
     ui.table("smoke", ["function", "init", "init ms", "detail"], report.rows)
     for text in report.failures:
         ui.warn(text)
@@ -211,4 +250,8 @@ def apply_only(
                 control.wait_healthy(settings.endpoint_url, 30.0)
             down = control.down_command(settings)
             ui.info(f"endpoint running in the background (pid {pid}); stop it with: {down}")
-    return (deploy or _real_deploy)(settings, ui, settings.endpoint_url)
+    if deploy is None:
+        from lambda_harness.terraform.deploy import deploy as deploy_always
+
+        deploy = deploy_always
+    return deploy(settings, ui, settings.endpoint_url)

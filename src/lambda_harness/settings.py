@@ -48,6 +48,7 @@ class Settings:
     allow_remote_endpoint: bool = False
     allow_runtime_fallback: bool = False
     max_concurrency: int = 50
+    warm: bool = True
     verbose: bool = False
     quiet: bool = False
 
@@ -82,6 +83,7 @@ _KEYS: dict[str, tuple[str, type]] = {
     "allow-remote-endpoint": ("allow_remote_endpoint", bool),
     "allow-runtime-fallback": ("allow_runtime_fallback", bool),
     "max-concurrency": ("max_concurrency", int),
+    "warm": ("warm", bool),
 }
 
 

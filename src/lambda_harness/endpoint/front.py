@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote
@@ -185,10 +186,14 @@ class InvokeRoute:
 class HarnessApp:
     """The endpoint's WSGI application: our routes, then moto's ``DomainDispatcherApplication``."""
 
-    def __init__(self, moto_app: WSGIApp, invoke: InvokeRoute, trigger: Trigger) -> None:
+    def __init__(
+        self, moto_app: WSGIApp, invoke: InvokeRoute, trigger: Trigger, *, instance_id: str = ""
+    ) -> None:
         self.moto_app = moto_app
         self.invoke = invoke
         self.trigger = trigger
+        # Who this endpoint is: a restarted endpoint is a new one, holding nothing that was applied before.
+        self.instance_id = instance_id or uuid.uuid4().hex
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         answer = self.route(environ)
@@ -216,7 +221,7 @@ class HarnessApp:
     def _control(self, request: Request) -> JsonResponse:
         path, method = request.path, request.method
         if path in ("/_harness/health", "/_localstack/health", "/_localstack/health/"):
-            return JsonResponse(json.dumps(health_document()))
+            return JsonResponse(json.dumps(health_document(self.instance_id)))
         if path == "/_localstack/init/ready":
             return JsonResponse(json.dumps({"completed": True, "scripts": []}))
         match = TRIGGER_PATH.match(path)
@@ -231,11 +236,13 @@ class HarnessApp:
         return aws_error(404, "NotFound", f"no harness route {path}")
 
 
-def health_document() -> dict[str, Any]:
-    """LocalStack-shaped health JSON."""
+def health_document(instance_id: str = "") -> dict[str, Any]:
+    """LocalStack-shaped health JSON, plus ``instance_id``: this endpoint process's identity
+    (``net.endpoint_identity``; the warm loop trusts kept Terraform state only on the same one)."""
     return {
         "services": dict.fromkeys(HEALTH_SERVICES, "running"),
         "edition": "lambda-harness",
         "version": __version__,
         "ready": True,
+        "instance_id": instance_id,
     }

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import uuid
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -87,6 +88,7 @@ class EmbeddedEndpoint:
         self.poller: SqsPoller | None = None  # both run while the endpoint is started
         self.scheduler: Scheduler | None = None
         self._patched = False  # only the endpoint that patched moto may unpatch it
+        self.instance_id = ""  # a new uuid at every start: /_harness/health says it
 
     @property
     def port(self) -> int:
@@ -120,10 +122,12 @@ class EmbeddedEndpoint:
             self.events = EventBridge(self.service)
             hooks.install(hooks.Targets(self.service, self.events))
             self._patched = True
+            self.instance_id = uuid.uuid4().hex
             app = HarnessApp(
                 DomainDispatcherApplication(create_backend_app),
                 InvokeRoute(self.service, self.settings.region),
                 self.events.trigger,
+                instance_id=self.instance_id,
             )
             self._server = make_server(
                 self.settings.host,
