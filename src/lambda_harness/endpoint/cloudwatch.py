@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from moto.logs.models import logs_backends
 
@@ -36,6 +36,12 @@ class LogSink:
         self._clock = clock
         self._session = uuid.uuid4().hex
         self._lock = threading.Lock()
+        self._ensured: set[tuple[str, str, str, str]] = set()  # (account, region, group, stream)
+
+    @staticmethod
+    def _ensure(backend: Any, group: str, stream: str) -> None:
+        backend.ensure_log_group(group)
+        backend.ensure_log_stream(group, stream)
 
     def stream_name(self, version: str) -> str:
         """The stream an invocation of ``version`` writes to today."""
@@ -55,8 +61,16 @@ class LogSink:
             stream = self.stream_name(version)
             # One lock: moto's log group is not thread-safe and blocks of lines must not interleave.
             with self._lock:
-                backend.ensure_log_group(group)
-                backend.ensure_log_stream(group, stream)
-                backend.put_log_events(group, stream, events)
+                where = (account_id, region, group, stream)
+                try:
+                    if where not in self._ensured:
+                        self._ensure(backend, group, stream)
+                        self._ensured.add(where)
+                    backend.put_log_events(group, stream, events)
+                except Exception:  # deleted since (delete-log-group): create it again, once
+                    self._ensured.discard(where)
+                    self._ensure(backend, group, stream)
+                    backend.put_log_events(group, stream, events)
+                    self._ensured.add(where)
         except Exception:  # a broken log write must never fail the invocation
             logger.exception("could not write the log of %s to log group %s", function_name, group)

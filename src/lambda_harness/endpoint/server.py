@@ -10,7 +10,6 @@ not shut it down.
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import uuid
 from dataclasses import dataclass
@@ -18,12 +17,13 @@ from types import TracebackType
 from typing import Any
 
 from moto.moto_api._internal.models import moto_api_backend
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
 from lambda_harness.endpoint import hooks
 from lambda_harness.endpoint.cloudwatch import LogSink
 from lambda_harness.endpoint.front import HarnessApp, InvokeRoute
+from lambda_harness.endpoint.http import Connections, HarnessRequestHandler
 from lambda_harness.endpoint.invoke import AsyncPolicy, InvokeService, Runtime
 from lambda_harness.endpoint.ports import bind
 from lambda_harness.endpoint.sources.eventbridge import EventBridge, Scheduler
@@ -42,20 +42,6 @@ class Timing:
     async_retry_delays_s: tuple[float, ...] = (60.0, 120.0)
     sqs_poll_interval_s: float = 0.05
     schedule_tick_s: float = 1.0
-
-
-class HarnessRequestHandler(MotoRequestHandler):
-    """moto's handler with TCP_NODELAY (else small responses wait for delayed ACKs) and quiet logs."""
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        logger.debug("%s %s -> %s", self.command, self.path, code)
-
-    def log(self, type: str, message: str, *args: Any) -> None:  # werkzeug's signature
-        logger.log(logging.ERROR if type == "error" else logging.DEBUG, message, *args)
 
 
 def reset_moto() -> None:
@@ -137,6 +123,7 @@ class EmbeddedEndpoint:
                 request_handler=HarnessRequestHandler,
                 fd=sock.fileno(),
             )
+            self._server.lh_connections = Connections()  # HarnessRequestHandler keeps connections open
         except BaseException:
             self._unpatch()
             raise
@@ -156,6 +143,7 @@ class EmbeddedEndpoint:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            self._server.lh_connections.close_all()  # idle keep-alive connections end with us
             self._server = None
         if self._thread is not None:
             self._thread.join(timeout=5)
