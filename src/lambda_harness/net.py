@@ -21,6 +21,8 @@ from lambda_harness.errors import HarnessError
 HARNESS_HEALTH = "/_harness/health"
 LOCALSTACK_HEALTH = "/_localstack/health"
 LOCALSTACK_INFO = "/_localstack/info"
+#: The embedded endpoint starts the named functions' first execution environments (POST, JSON).
+HARNESS_PRESTART = "/_harness/prestart"
 
 # No ProxyHandler entries: HTTP(S)_PROXY never applies to these requests.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -35,6 +37,20 @@ def probe(url: str, timeout: float = 1.0) -> tuple[int, bytes] | str:
     """``GET url``: ``(status, body)``, or a short text saying why nothing answered."""
     try:
         with open_url(url, timeout) as resp:
+            return int(resp.status), resp.read()
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), exc.read() if exc.fp else b""
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return str(getattr(exc, "reason", exc))
+
+
+def post_json(url: str, document: object, timeout: float = 5.0) -> tuple[int, bytes] | str:
+    """``POST url`` with a JSON body: ``(status, body)``, or a short text saying why nothing answered."""
+    body = json.dumps(document).encode()
+    headers = {"Content-Type": "application/json"}
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (http to loopback)
+    try:
+        with open_url(request, timeout) as resp:
             return int(resp.status), resp.read()
     except urllib.error.HTTPError as exc:
         return int(exc.code), exc.read() if exc.fp else b""

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lambda_harness import net
 from lambda_harness.endpoint.session import endpoint_session
 from lambda_harness.errors import TerraformError
 from lambda_harness.net import endpoint_healthy
@@ -137,6 +138,7 @@ def run(
         deployment = report.deployment = _as_deployment(stages.deploy(settings, ui, url))
         try:
             report.inventory = deployment.inventory
+            prestart(url, report.inventory)
             args = pytest_arguments(settings, url, pytest_args)
             env = harness_test_env(os.environ, url, deployed_region(report.inventory))
             with ui.step(f"pytest: {len(report.inventory.functions)} functions against {url}"):
@@ -157,6 +159,15 @@ def run(
         report.not_attested = deployment.not_attested_reason()
         ui.info(f"all functions passed; not attested: {report.not_attested}")
     return report
+
+
+def prestart(url: str, inventory: Inventory) -> None:
+    """Ask the endpoint to start every function's first execution environment now: their cold
+    inits then run side by side while pytest starts. Best effort: an endpoint without the route
+    (LocalStack) or with no free slot just starts them on first use, as before."""
+    arns = [fn.arn for fn in inventory.functions if fn.arn]
+    if arns:
+        net.post_json(url.rstrip("/") + net.HARNESS_PRESTART, {"functions": arns}, timeout=60.0)
 
 
 def _judge(report: RunReport, settings: Settings, ui: UI) -> None:

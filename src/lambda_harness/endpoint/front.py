@@ -35,11 +35,14 @@ from lambda_harness.endpoint.runtime.model import InterpreterNotFound, InvokeRes
 from lambda_harness.endpoint.sources import function_urls
 from lambda_harness.endpoint.wsgi import JsonResponse, Request, StartResponse, WSGIApp
 from lambda_harness.errors import EndpointError
+from lambda_harness.net import HARNESS_PRESTART
 
 logger = logging.getLogger(__name__)
 
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 TRIGGER_PATH = re.compile(r"^/_harness/trigger/(?P<rule>[^/]+)/?$")
+#: Start the first execution environment of each function named (the pipeline, once applied).
+PRESTART_PATH = HARNESS_PRESTART
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
 #: What /_localstack/health reports as running (the services Terraform and handlers use).
 HEALTH_SERVICES = (
@@ -214,9 +217,24 @@ class HarnessApp:
             match = INVOKE_PATH.match(path)
             if match:
                 return self.invoke(Request(environ), match.group("name"))
+        if path == PRESTART_PATH:
+            return self._prestart(Request(environ))
         if path.startswith(("/_harness/", "/_localstack/")):
             return self._control(Request(environ))
         return None
+
+    def _prestart(self, request: Request) -> JsonResponse:
+        """``POST /_harness/prestart {"functions": [ARN, ...]}``: start their first environments."""
+        if request.method != "POST":
+            return aws_error(405, "MethodNotAllowed", f"use POST {request.path}")
+        functions = []
+        for arn in _arns(request.get_data()):
+            try:
+                functions.append(find_function(DEFAULT_ACCOUNT_ID, self.invoke.default_region, arn))
+            except HTTPException:
+                continue  # not (or no longer) there: its first invocation will say so
+        started = self.invoke.service.prestart(functions)
+        return JsonResponse(json.dumps({"started": started, "asked": len(functions)}))
 
     def _control(self, request: Request) -> JsonResponse:
         path, method = request.path, request.method
@@ -234,6 +252,15 @@ class HarnessApp:
         if match:
             return aws_error(405, "MethodNotAllowed", f"use POST {path}")
         return aws_error(404, "NotFound", f"no harness route {path}")
+
+
+def _arns(body: bytes) -> list[str]:
+    try:
+        doc = json.loads(body or b"{}")
+    except ValueError:
+        return []
+    names = doc.get("functions") if isinstance(doc, dict) else None
+    return [str(n) for n in names] if isinstance(names, list) else []
 
 
 def health_document(instance_id: str = "") -> dict[str, Any]:

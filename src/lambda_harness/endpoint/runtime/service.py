@@ -89,6 +89,23 @@ class LambdaRuntime:
         """Check the interpreter, install the runtime folder and extract code and layers now."""
         self._spec(fn)
 
+    def prestart(self, fn: FunctionConfig) -> bool:
+        """Start ``fn``'s first execution environment now, without waiting for its init.
+
+        It joins the idle pool while it initialises; the first invocation takes it (and still
+        reports its Init Duration, as the first invocation of a fresh environment does). Skipped
+        (False) when the function already has one, or no slot is free under max-concurrency:
+        prestarting must never evict another function's environment or wait for a slot.
+        """
+        spec = self._spec(fn)
+        key = (fn.name, fn.version)
+        if not self.pool.has_room_for(key, spec.fingerprint):
+            return False
+        self._start_reaper()
+        env, cold = self.pool.lease(key, spec.fingerprint, fn.reserved_concurrency, lambda: Worker(spec))
+        self.pool.release(key, env, True)
+        return cold
+
     def invoke(
         self,
         fn: FunctionConfig,

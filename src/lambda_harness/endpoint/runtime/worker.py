@@ -260,7 +260,14 @@ class Worker:
         cold = self.invocations == 0
         self.invocations += 1
         with self._cond:
-            self._posted, self._current, self._handed_at = None, request_id, None
+            # A prestarted environment may have failed its init before this first invocation:
+            # that report is this invocation's answer, as it would be had the init run now.
+            early = (
+                self._posted
+                if cold and self._posted is not None and self._posted.kind == "init_error"
+                else None
+            )
+            self._posted, self._current, self._handed_at = early, request_id, None
             self._job = _Job(request_id, payload, client_context, cognito_identity)
             self._cond.notify_all()
         watch = _Watch(self)
