@@ -100,6 +100,12 @@ def cmd_run(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
     return 0 if run(settings, ui, pytest_args=args.pytest_args).ok else 1
 
 
+def cmd_watch(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
+    from lambda_harness.watch import watch
+
+    return watch(settings, ui)
+
+
 def cmd_promote(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
     from lambda_harness.promote.release import promote
 
@@ -145,6 +151,10 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "trigger": (cmd_trigger, "fire an EventBridge rule now, with a scheduled-event payload"),
     "smoke": (cmd_smoke, "build, up, apply, then initialise every function (import + handler)"),
     "run": (cmd_run, "the whole pipeline: build, up, apply, a test per event case, down, attestation"),
+    "watch": (
+        cmd_watch,
+        "keep the endpoint up; on every save rebuild, update code or re-apply, rerun the cases it reaches",
+    ),
     "promote": (cmd_promote, "real terraform plan/apply of exactly the tested zip"),
     "new": (cmd_new, "scaffold a function: handler, terraform/lambda_<name>.tf, event case"),
 }
