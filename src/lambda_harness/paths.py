@@ -30,6 +30,18 @@ class HarnessPaths:
         successful apply read (the warm loop's evidence that Terraform may be skipped)."""
         return self.tf_root(backend) / "warm.json"
 
+    def world_root(self, backend: str) -> Path:
+        """``tf/world/<backend>/``: the staged world folder and its own local state (applied first)."""
+        return self.root / "tf" / "world" / backend
+
+    def world_state(self, backend: str) -> Path:
+        """``tf/world/<backend>/terraform.tfstate``: the world's state (its outputs feed remote states)."""
+        return self.world_root(backend) / "terraform.tfstate"
+
+    def remote_state(self, backend: str, name: str) -> Path:
+        """``tf/<backend>/remote-state/<name>.tfstate``: what ``terraform_remote_state.<name>`` reads."""
+        return self.tf_root(backend) / "remote-state" / f"{name}.tfstate"
+
     @property
     def inventory(self) -> Path:
         """``inventory.json``: the deployed functions and their triggers (written after apply)."""

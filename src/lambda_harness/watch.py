@@ -103,7 +103,8 @@ def classify(settings: Settings, paths: Iterable[Path], terraform_inputs: Iterab
 
 def watched_paths(settings: Settings, terraform_inputs: Iterable[Path]) -> tuple[list[Path], list[Path]]:
     """(folders watched with everything below them, folders watched for named files only)."""
-    deep = [p for p in (settings.functions_dir, settings.cases_dir, settings.terraform_dir) if p.is_dir()]
+    folders = (settings.functions_dir, settings.cases_dir, settings.terraform_dir, settings.world_dir)
+    deep = [p for p in folders if p is not None and p.is_dir()]
     files = [settings.lock_file] if settings.lock_file is not None else []
     files += [p for p in terraform_inputs if not any(p.is_relative_to(d) for d in deep)]
     flat = sorted({f.parent for f in files if f.parent.is_dir()})

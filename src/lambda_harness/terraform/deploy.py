@@ -17,10 +17,12 @@ from typing import Any
 
 from lambda_harness import net
 from lambda_harness.settings import Settings
+from lambda_harness.terraform import preflight
 from lambda_harness.terraform import warm as warm_inputs
 from lambda_harness.terraform.inventory import Inventory, module_dirs_from
 from lambda_harness.terraform.runner import IdempotencyCheck, Terraform
 from lambda_harness.terraform.warm import ClientFactory
+from lambda_harness.terraform.world import World
 from lambda_harness.ui import UI
 
 __all__ = [
@@ -192,15 +194,17 @@ def deploy_for_run(
         except warm_inputs.NeedApply as exc:
             decision = warm_inputs.Decision(False, f"{exc}: applying")
     ui.info(decision.reason)
-    if decision.discard_state:
-        for stale in (tf.staged.state, tf.staged.state.with_name(tf.staged.state.name + ".backup")):
-            stale.unlink(missing_ok=True)
+    if decision.discard_state:  # the team's state and the world's describe the same vanished endpoint
+        for state in (tf.staged.state, settings.paths.world_state(settings.backend)):
+            for stale in (state, state.with_name(state.name + ".backup")):
+                stale.unlink(missing_ok=True)
     mode = "incremental" if tf.staged.state.is_file() else "from-scratch"
     if identity is not None:  # the state belongs to this endpoint from now on; complete only when checked
         warm_inputs.WarmRecord(identity, tf.endpoint.url).save(record_path)
     else:
         record_path.unlink(missing_ok=True)
-    tf.apply(check=not background_check)
+    # the world first, every missing piece named, then the apply (its second plan: now, or beside the tests)
+    preflight.apply_with_world(tf, check=not background_check)
     inventory = read_inventory(tf)
     inventory.save(inventory_path(settings))
     _show(settings, ui, tf, inventory)
@@ -303,7 +307,9 @@ def destroy(
     driver: str | None = None,
 ) -> None:
     """``terraform destroy`` of the harness deployment (the endpoint keeps running)."""
-    Terraform(settings, ui, endpoint_url or settings.endpoint_url, environ=environ, driver=driver).destroy()
+    url = endpoint_url or settings.endpoint_url
+    Terraform(settings, ui, url, environ=environ, driver=driver).destroy()
+    World(settings, ui, url, environ=environ, driver=driver).destroy()  # after the stack that uses it
     inventory_path(settings).unlink(missing_ok=True)
     settings.paths.warm_record(settings.backend).unlink(missing_ok=True)
 

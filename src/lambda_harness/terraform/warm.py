@@ -67,13 +67,18 @@ def staged_inputs(settings: Settings) -> list[Path]:
     world folder) extend it here.
     """
     tf_dir = settings.terraform_dir.resolve()
-    found: set[Path] = set()
+    # The harness's own variable files and the world folder (applied first) are inputs too.
+    found: set[Path] = {p.resolve() for p in settings.tfvars}
     folders, walked = [tf_dir], set()
+    roots = {tf_dir}
+    if settings.world_dir is not None and settings.world_dir.is_dir():
+        folders.append(settings.world_dir.resolve())
+        roots.add(settings.world_dir.resolve())
     while folders:
         folder = folders.pop()
         if folder in walked:
             continue
-        if folder != tf_dir and (_is_artifact(folder, settings) or tf_dir.is_relative_to(folder)):
+        if folder not in roots and (_is_artifact(folder, settings) or tf_dir.is_relative_to(folder)):
             continue
         walked.add(folder)
         for path in _files_below(folder):
@@ -81,7 +86,7 @@ def staged_inputs(settings: Settings) -> list[Path]:
                 continue
             found.add(path)
             if path.name.endswith((".tf", ".tf.json")):
-                folders += _references(path, tf_dir, settings, found)
+                folders += _references(path, folder if folder in roots else tf_dir, settings, found)
     return sorted(found)
 
 
@@ -128,6 +133,8 @@ def relevant_settings(settings: Settings) -> dict[str, str]:
         "region": settings.region,
         "terraform": str(settings.terraform_dir),
         "tf-plugin-dir": str(settings.tf_plugin_dir or ""),
+        "world": str(settings.world_dir or ""),
+        "tfvars": ",".join(str(p) for p in settings.tfvars),
     }
 
 
