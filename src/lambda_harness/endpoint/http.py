@@ -142,10 +142,13 @@ class HarnessRequestHandler(MotoRequestHandler):
             self.send_header("Content-Length", str(len(body)))
         if self.close_connection:
             self.send_header("Connection", "close")
-        self.end_headers()
+        # Status line, headers and body in one write: every socket call lets go of the GIL, and
+        # getting it back behind a busy thread costs more than the call (a profile of the warm
+        # invoke path showed the second write at a third of a millisecond).
+        self._headers_buffer.append(b"\r\n")
         if body and not head and code not in _NO_BODY:
-            self.wfile.write(body)
-        self.wfile.flush()
+            self._headers_buffer.append(body)
+        self.flush_headers()
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         logger.debug("%s %s -> %s", self.command, self.path, code)
