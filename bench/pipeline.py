@@ -69,8 +69,10 @@ COUNTED = (
     "prestart",
     "tests",
     "second plan: waited for after the tests",
+    "second plan before the tests (--plan-first)",
     "down",
 )
+PLAN_FIRST = COUNTED[-2]
 
 
 class StageTimeout(Exception):
@@ -259,11 +261,17 @@ def run_stages(settings: Settings, ui: BenchUI, args: argparse.Namespace, out: P
         stack.callback(deployment.cancel)
         out.apply_s = time.perf_counter() - start
         out.rows += apply_rows(ui, out.apply_s, start_load, len(deployment.inventory.functions))
+        if args.plan_first:  # what-if: the second plan before the tests, as before issue 13
+            start = time.perf_counter()
+            deployment.finish(ui)
+            out.rows.append(
+                Row("  second plan (before the tests: --plan-first)", time.perf_counter() - start)
+            )
         start_load, start = load1(), time.perf_counter()
-        prestart(url, deployment.inventory)
-        out.rows.append(
-            Row("prestart", time.perf_counter() - start, "every first environment started", start_load)
-        )
+        if not args.no_prestart:
+            prestart(url, deployment.inventory)
+        note = "skipped (--no-prestart)" if args.no_prestart else "every first environment started"
+        out.rows.append(Row("prestart", time.perf_counter() - start, note, start_load))
         start_load, start = load1(), time.perf_counter()
         pytest_args = pytest_arguments(settings, url)
         env = harness_test_env(os.environ, url, deployed_region(deployment.inventory))
@@ -559,6 +567,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         default=None,
         help="with --curve: draw the curve into this PNG (matplotlib): docs/development/pipeline-cost.png",
+    )
+    parser.add_argument(
+        "--no-prestart", action="store_true", help="what-if: no environment started ahead of the tests"
+    )
+    parser.add_argument(
+        "--plan-first", action="store_true", help="what-if: the second plan before the tests, not beside them"
     )
     parser.add_argument("--keep", action="store_true", help="keep the temp folder (printed)")
     parser.add_argument("-v", "--verbose", action="store_true", help="show the library's progress lines")

@@ -201,8 +201,10 @@ class Worker:
 
     def next_invocation(self) -> NextInvocation | None:
         if self._init_done_at is None:
-            self._init_done_at = time.perf_counter()
             self._init_lines = self._take_output()
+            with self._cond:
+                self._init_done_at = time.perf_counter()
+                self._cond.notify_all()  # wait_initialised
         with self._cond:
             self._cond.wait_for(lambda: self._job is not None or self._closing)
             job, self._job = self._job, None
@@ -220,6 +222,17 @@ class Worker:
             client_context=job.client_context,
             cognito_identity=job.cognito_identity,
         )
+
+    def wait_initialised(self, timeout: float) -> bool:
+        """Until the runtime asks for its first event (its init is done); False if it failed or timed out."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._init_done_at is None and self._posted is None and not self._closing:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self.alive:
+                    return False
+                self._cond.wait(min(remaining, SAMPLE_S * 5))  # an exit is not notified: look again
+            return self._init_done_at is not None
 
     def _finish(self, request_id: str | None, posted: Posted) -> bool:
         with self._cond:
