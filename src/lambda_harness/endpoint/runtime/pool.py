@@ -96,6 +96,8 @@ class Pool:
         try:
             env = factory()
             with self._cond:
+                if self._closed:  # shut down meanwhile (a prestart lane, an async retry): start nothing
+                    raise EndpointError("the Lambda runtime is shut down; no more invocations")
                 self._all.add(env)
             env.start()
         except BaseException:

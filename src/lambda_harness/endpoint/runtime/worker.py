@@ -108,6 +108,8 @@ class Worker:
     def start(self) -> None:
         """Start the Runtime API and the awslambdaric process (the cold start begins)."""
         fn, paths = self.spec.fn, self.spec.paths
+        if self._closing:  # closed before it started (the runtime shut down meanwhile)
+            raise EndpointError(f"function {fn.name}: the Lambda runtime is shut down")
         self.api.start()
         env = build_env(fn, paths, api_address=self.api.address, log_stream=logs.log_stream_name(fn.version))
         self._spawned_at = time.perf_counter()
@@ -125,6 +127,11 @@ class Worker:
                 f"function {fn.name}: could not start {paths.interpreter} in {paths.task_root}: {exc}; "
                 "was the interpreter removed? Restart the endpoint to search again"
             ) from exc
+        if self._closing:  # close() ran while the process was being spawned: it must not outlive us
+            self._kill()
+            if self.proc.stdout is not None:
+                self.proc.stdout.close()
+            raise EndpointError(f"function {fn.name}: the Lambda runtime is shut down")
         assert self.proc.stdout is not None
         self._fd = self.proc.stdout.fileno()
         os.set_blocking(self._fd, False)
