@@ -60,8 +60,18 @@ def cli_run(project: Path, port: int, env: dict[str, str], timeout: float) -> tu
     """``lambda-harness run`` as a child process: (seconds, its output, exit code)."""
     argv = [sys.executable, "-m", "lambda_harness", "run", "--project", str(project), "--port", str(port)]
     start = time.perf_counter()
-    done = proc.run(argv, cwd=project, env=env, check=False, timeout=timeout)
+    done = proc.run(argv, cwd=project, env={**env, "CI": "1"}, check=False, timeout=timeout)
     return time.perf_counter() - start, done.output, done.returncode
+
+
+def steps_of(output: str) -> list[tuple[str, float]]:
+    """The CLI's own step timings (``<step>: done in 1.2s`` lines) from a run's output."""
+    steps = []
+    for line in output.splitlines():
+        head, sep, tail = line.partition(": done in ")
+        if sep and tail.endswith("s"):
+            steps.append((head.split(" against ")[0][:36], float(tail[:-1])))
+    return steps
 
 
 def edit(path: Path, n: int) -> None:
@@ -160,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         warm, out, code = cli_run(project, port, environ, args.timeout)
         pushed = next((ln for ln in out.splitlines() if "warm: terraform skipped" in ln), "?")
         rows.append(("run, warm, after a handler edit", warm, load, f"exit {code}; {pushed.strip()[:90]}"))
+        rows += [(f"  {step}", took, load, "") for step, took in steps_of(out)]
         load = load1()
         same, out, code = cli_run(project, port, environ, args.timeout)
         rows.append(("run, warm, nothing changed", same, load, f"exit {code}"))

@@ -26,7 +26,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -192,9 +192,7 @@ class WatchStages:
     """What the loop calls (real ones by default; tests may swap one)."""
 
     build: Callable[[Settings, UI], Any]
-    deploy: Callable[[Settings, UI, str], Deployment] = field(
-        default=lambda s, ui, url: deploy_for_run(s, ui, url, warm=True)
-    )
+    deploy: Callable[[Settings, UI, str], Deployment]
     invoker: Callable[[str, str], Invoker] = Invoker
     prestart: Callable[[str, Inventory], None] | None = None
 
@@ -203,8 +201,17 @@ def default_watch_stages() -> WatchStages:
     """The real build, warm-loop deploy, Invoker and prestart."""
     from lambda_harness.packaging.builder import build
     from lambda_harness.pipeline import prestart
+    from lambda_harness.terraform.deploy import default_clients
 
-    return WatchStages(build=build, prestart=prestart)
+    clients: dict[str, Any] = {}
+
+    def deploy(settings: Settings, ui: UI, url: str) -> Deployment:
+        # One set of boto3 clients for the whole session: making them costs ~0.1 s a save.
+        if url not in clients:
+            clients[url] = default_clients(url)
+        return deploy_for_run(settings, ui, url, warm=True, clients=clients[url])
+
+    return WatchStages(build=build, deploy=deploy, prestart=prestart)
 
 
 class WatchLoop:

@@ -238,7 +238,7 @@ def _warm_update(
     record = warm_inputs.WarmRecord.load(record_path)
     assert record is not None  # decide() said warm
     inventory = Inventory.load(inventory_path(settings))
-    factory = clients or _default_clients(tf.endpoint.url)
+    factory = clients or default_clients(tf.endpoint.url)
     warm_inputs.check_present({fn.name: fn.arn for fn in inventory.functions}, factory)
     pushed = warm_inputs.push_code(record, factory, project_dir=settings.project_dir)
     pushed.record.save(record_path)
@@ -259,7 +259,8 @@ def _warm_update(
     return Deployment(inventory, "warm", reason, checked=True)
 
 
-def _default_clients(url: str) -> ClientFactory:
+def default_clients(url: str) -> ClientFactory:
+    """boto3 clients (by service and region) on ``url`` with fake credentials, made once each."""
     import boto3  # ~0.3 s: only a warm run pays it here
     from botocore.config import Config
 
