@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from lambda_harness.endpoint.runtime.output import LogEvent
 from lambda_harness.errors import EndpointError
 
 #: Lambda's Python runtimes the embedded endpoint runs (identifier -> CPython version).
@@ -38,6 +39,7 @@ class FunctionConfig:
     role_arn: str
     reserved_concurrency: int | None
     endpoint_url: str
+    ephemeral_mb: int = 512  # EphemeralStorage: the size of the function's private /tmp
 
     @property
     def arn(self) -> str:
@@ -48,7 +50,11 @@ class FunctionConfig:
 
 @dataclass(frozen=True)
 class InvokeResult:
-    """The outcome of one invocation; a handler's failure is a result, not an exception."""
+    """The outcome of one invocation; a handler's failure is a result, not an exception.
+
+    ``events`` are the CloudWatch Logs events the invocation added to its environment's
+    stream ``log_stream`` (``log`` is their text, what ``LogType=Tail`` shows the end of).
+    """
 
     request_id: str
     payload: bytes
@@ -60,6 +66,8 @@ class InvokeResult:
     init_ms: float | None
     max_memory_mb: int
     cold: bool
+    events: tuple[LogEvent, ...] = ()
+    log_stream: str = ""
 
 
 class ThrottledError(EndpointError):
@@ -108,5 +116,6 @@ def fingerprint(fn: FunctionConfig, layer_digests: tuple[str, ...]) -> str:
         fn.account_id,
         fn.role_arn,
         fn.endpoint_url,
+        fn.ephemeral_mb,
     )
     return hashlib.sha256(repr(data).encode()).hexdigest()[:24]
