@@ -258,7 +258,8 @@ def decide(  # noqa: PLR0911 (one return per case, each with its own sentence)
     if record.fingerprint is None:
         return Decision(False, "the last apply on this endpoint did not finish: applying again")
     if not allow_warm:
-        return Decision(False, "warm loop off (--no-warm / warm = false): applying")
+        off = "lambda-harness apply, run --no-warm, warm = false"
+        return Decision(False, f"applying: the warm loop is off ({off})")
     if record.fingerprint != fp:
         changed = changed_inputs(record.inputs, inputs)
         shown = ", ".join(changed[:5]) + (f" (+{len(changed) - 5} more)" if len(changed) > 5 else "")
