@@ -26,6 +26,7 @@ from lambda_harness.packaging.manifest import (
     relative,
     write_manifest,
 )
+from lambda_harness.packaging.projectlock import declared_dependencies
 from lambda_harness.packaging.tfconfig import (
     DistTarget,
     TfConfig,
@@ -50,7 +51,20 @@ from lambda_harness.ui import UI
 DEFAULT_RUNTIME = "python3.12"
 DEFAULT_ARCHITECTURE = "x86_64"
 _SKIP_DIRS = frozenset({"__pycache__", "tests", "test", "node_modules"})
-_SKIP_FILES = frozenset({"Pipfile", "Pipfile.lock", "conftest.py", "pyproject.toml", "setup.cfg", "tox.ini"})
+_SKIP_FILES = frozenset(
+    {
+        "Pipfile",
+        "Pipfile.lock",
+        "conftest.py",
+        "pyproject.toml",
+        "setup.cfg",
+        "tox.ini",
+        "uv.lock",
+        "poetry.lock",
+    }
+)
+# Terraform configuration never goes into a zip (functions and Terraform may share a folder).
+_TERRAFORM_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".tfvars.json", ".tfstate", ".tfstate.backup")
 
 
 @dataclass(frozen=True)
@@ -111,7 +125,7 @@ def keep_code_path(path: Path, excluded: frozenset[Path]) -> bool:
         return False
     if path.is_dir():
         return name not in _SKIP_DIRS
-    if name in _SKIP_FILES or name.endswith((".pyc", ".pyo")):
+    if name in _SKIP_FILES or name.endswith((".pyc", ".pyo", *_TERRAFORM_SUFFIXES)):
         return False
     if name.startswith("requirements") and name.endswith((".txt", ".in")):
         return False
@@ -219,7 +233,17 @@ class Builder:
         self, lock: LockFile | None, platform: Platform
     ) -> tuple[Path | None, str | None, bool]:
         if lock is None:
-            self.ui.info("no lock file (requirements.txt or Pipfile.lock): dists.zip holds only your code")
+            self.ui.info(
+                "no lock file (requirements.txt, Pipfile.lock, uv.lock or poetry.lock): "
+                "dists.zip holds only your code"
+            )
+            declared = declared_dependencies(self.settings.project_dir / "pyproject.toml")
+            if declared:
+                self._warn(
+                    f"pyproject.toml declares dependencies ({', '.join(declared[:3])}"
+                    f"{' ...' if len(declared) > 3 else ''}) but no lock pins them, so they are not in "
+                    "the zip; lock them (`uv lock` or `poetry lock`) or list them pinned in requirements.txt"
+                )
             return None, None, False
         if lock.is_empty:
             return None, None, False
@@ -240,11 +264,14 @@ class Builder:
                 target.path,
                 manifest_path_for(target.path),
                 s.harness_dir,
-                s.terraform_dir,
                 s.cache_dir,
                 s.project_dir / "venv",
             }
         )
+        if not s.functions_dir.is_relative_to(s.terraform_dir):
+            # terraform/ inside the functions folder (functions = "."): leave it out; when the
+            # functions live inside the Terraform folder (terraform = "."), only .tf files stay out.
+            excluded |= {s.terraform_dir}
         entries: dict[str, Source] = dict(
             tree_entries(self.settings.functions_dir, lambda p: keep_code_path(p, excluded))
         )

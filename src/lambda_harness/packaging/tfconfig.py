@@ -87,8 +87,9 @@ class TfConfig:
 # ---------------------------------------------------------------- parsing
 
 
-def _parse_file(path: Path) -> dict[str, Any]:
-    return _parse_text(path, path.read_text(encoding="utf-8"))
+def parse_file(path: Path, text: str | None = None) -> dict[str, Any]:
+    """One ``.tf``/``.tf.json``/``.tfvars`` file in python-hcl2's dict form (``ConfigError`` when invalid)."""
+    return _parse_text(path, path.read_text(encoding="utf-8") if text is None else text)
 
 
 def _parse_text(path: Path, text: str) -> dict[str, Any]:
@@ -162,7 +163,7 @@ def _read_tfvars(terraform_dir: Path) -> dict[str, Any]:
     ]
     for path in files:
         if path.is_file():
-            values.update(_parse_file(path))
+            values.update(parse_file(path))
     return values
 
 

@@ -26,7 +26,9 @@ from lambda_harness.settings import Settings
 
 FORMAT_VERSION = 1
 TF_PATTERNS = ("*.tf", "*.tf.json", "*.tfvars", "*.tfvars.json", "*.hcl")
-_SKIP_DIRS = {".terraform"}
+# Never part of the configuration, also when terraform = "." (the repo root): Terraform's working
+# data, the harness's own staged copies, version control, virtualenvs, caches.
+_SKIP_DIRS = {".terraform", ".harness", ".git", ".venv", "venv", "node_modules", "__pycache__"}
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,10 @@ def terraform_files(terraform_dir: Path) -> dict[str, str]:
     for pattern in TF_PATTERNS:
         for path in terraform_dir.rglob(pattern):
             rel = path.relative_to(terraform_dir)
-            if path.is_file() and not _SKIP_DIRS.intersection(rel.parts) and ".tfstate" not in path.name:
+            folders = rel.parts[:-1]
+            hidden = any(part.startswith(".") for part in folders)
+            skipped = hidden or _SKIP_DIRS.intersection(folders)
+            if path.is_file() and not skipped and ".tfstate" not in path.name:
                 found[rel.as_posix()] = file_sha256(path).hex()
     return dict(sorted(found.items()))
 

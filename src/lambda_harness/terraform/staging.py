@@ -1,4 +1,4 @@
-"""Stage a copy of the team's terraform/ folder that Terraform may freely write into.
+"""Stage a copy of the team's Terraform that Terraform may freely write into.
 
 Layout under ``.harness/tf/<backend>/``::
 
@@ -6,15 +6,25 @@ Layout under ``.harness/tf/<backend>/``::
     home/                  HOME for terraform: empty AWS config, no real ~/.aws
     terraform.tfstate      local state of the harness deployment
     tree/                  mirrors the project root:
-      dists.zip -> <project>/dists.zip       (a symlink per root entry ...)
+      dists.zip -> <project>/dists.zip       (a symlink per entry ...)
       functions -> <project>/functions
-      terraform/                            (... except the terraform folder: a copy)
-        main.tf ...
+      terraform/                            (... except module folders: real folders)
+        main.tf ...                          configuration files copied
+        policy.json -> <project>/...         anything else linked
+        modules/lambda/main.tf               a local module the root calls: copied too
         zz_lambda_harness_override.tf        backend "local" at ../../terraform.tfstate
         .terraform/                          kept between runs (providers, modules)
 
+Only the root module and the local modules it calls (``source = "./x"``, ``"../x"``,
+transitively) are copied: their ``*.tf``, ``*.tf.json``, ``*.tfvars`` and lock file, so the
+harness can add override files beside them. Every other entry of the repo is a symlink,
+read in place (``file()``, ``templatefile()``, zips). Never mirrored at any level:
+``.harness/``, ``.git/``, virtualenvs, caches, ``.terraform/`` and state files; a local
+module outside the repo is an error. With ``terraform = "."`` the tree itself is the
+root module.
+
 Relative paths in the configuration (``${path.module}/../dists.zip``, ``../modules/x``)
-resolve exactly as in the real repo, while the real terraform/ folder is only read.
+resolve exactly as in the real repo, while the real files are only read.
 The override file replaces whatever backend the team declares (``s3``, ``remote``
 or none): the real state is never read or written.
 """
@@ -28,6 +38,7 @@ from pathlib import Path
 
 from lambda_harness.errors import ConfigError, TerraformError
 from lambda_harness.paths import HarnessPaths
+from lambda_harness.terraform.sources import ModuleSource, module_tree
 
 OVERRIDE_NAME = "zz_lambda_harness_override.tf"
 TFLOCAL_OVERRIDE = "localstack_providers_override.tf"
@@ -65,11 +76,12 @@ def layout(harness_dir: Path, backend: str, project_dir: Path, terraform_dir: Pa
 
 
 def _anchor(project_dir: Path, terraform_dir: Path) -> Path:
-    """The folder the tree mirrors: the project, or terraform/'s parent when it is not below the project."""
+    """The folder the tree mirrors: the project (also when it is the root module itself), or
+    terraform/'s parent when terraform/ is outside the project."""
     tf, project = terraform_dir.resolve(), project_dir.resolve()
-    if tf != project and tf.is_relative_to(project):
+    if tf.is_relative_to(project):
         return project
-    # terraform/ outside the project (or the project itself): mirror its parent, so ``..`` still works.
+    # terraform/ outside the project: mirror its parent, so ``..`` still works.
     return tf.parent
 
 
@@ -90,7 +102,7 @@ def check_no_tflocal_leftover(terraform_dir: Path) -> None:
 
 
 def stage(project_dir: Path, terraform_dir: Path, staged: StagedDir) -> None:
-    """(Re)build the staged tree from the real folders, keeping ``.terraform/``."""
+    """(Re)build the staged tree from the real folders, keeping the root module's ``.terraform/``."""
     if not terraform_dir.is_dir():
         raise ConfigError(
             f"terraform folder {terraform_dir} does not exist; set terraform = '...' in "
@@ -98,30 +110,108 @@ def stage(project_dir: Path, terraform_dir: Path, staged: StagedDir) -> None:
         )
     check_no_tflocal_leftover(terraform_dir)
     anchor = _anchor(project_dir, terraform_dir)
+    modules = module_folders(anchor, terraform_dir.resolve(), project_dir)
     staged.tree.mkdir(parents=True, exist_ok=True)
-    _link_siblings(anchor.resolve(), terraform_dir.resolve(), staged.tree, staged.root)
-    _clear(staged.workdir)
-    _copy_config(terraform_dir, staged.workdir)
+    _Mirror(staged, modules).sync(anchor, staged.tree)
     write_override(staged)
 
 
-def _link_siblings(anchor: Path, terraform_dir: Path, tree: Path, harness_root: Path) -> None:
-    """Along anchor -> terraform_dir, make real folders and symlink every other entry."""
-    src, dst = anchor, tree
-    for part in terraform_dir.relative_to(anchor).parts:
-        wanted = {e.name for e in src.iterdir() if e.name != part and not _is_harness(e, harness_root)}
+def module_folders(anchor: Path, terraform_dir: Path, project_dir: Path) -> frozenset[Path]:
+    """The root module and every local module it calls: the folders staged as copies.
+
+    A local module outside the mirrored folder (the repo) cannot be reached from the staged
+    copy: that is a ``ConfigError`` naming the call.
+    """
+    folders = module_tree(terraform_dir)
+    for folder in folders[1:]:
+        if folder.is_relative_to(anchor):
+            continue
+        where = str(folder)
+        for parent in folders:
+            for call, child in ModuleSource(parent).local_module_dirs():
+                if child == folder:
+                    where = call.where(project_dir, "source")
+        raise ConfigError(
+            f"{where}: the local module {folder} is outside the repo ({anchor}); the harness stages "
+            "only the repo. Move the module into the repo, or call it by a registry or git address"
+        )
+    return frozenset(folders)
+
+
+# Never mirrored into the staged tree, at any level: the harness's own folder (linking it into
+# itself makes a loop), version control, virtualenvs, caches and Terraform's working data.
+_NEVER = frozenset(
+    {
+        ".harness",
+        ".git",
+        ".hg",
+        ".svn",
+        ".venv",
+        "venv",
+        "__pycache__",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".nox",
+        ".tox",
+        "node_modules",
+        ".terraform",
+    }
+)
+# Copied (not linked) in a module folder: what Terraform reads as configuration, and the lock
+# file it may rewrite. Everything else (templates, policies, zips) is linked and read in place.
+_CONFIG_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
+_LOCK_FILE = ".terraform.lock.hcl"
+
+
+def is_config_file(name: str) -> bool:
+    """Whether a module folder's file is Terraform configuration (copied into the staged tree)."""
+    return name.endswith(_CONFIG_SUFFIXES) or name == _LOCK_FILE
+
+
+class _Mirror:
+    """Makes the staged tree: real folders down to each module folder, copies of the
+    configuration files in module folders, symlinks for everything else."""
+
+    def __init__(self, staged: StagedDir, modules: frozenset[Path]) -> None:
+        self.staged = staged
+        self.modules = modules
+
+    def _leads_to_module(self, path: Path) -> bool:
+        return any(m == path or m.is_relative_to(path) for m in self.modules)
+
+    def _wanted(self, src: Path, is_module: bool) -> list[Path]:
+        out = []
+        for entry in sorted(src.iterdir()):
+            if entry.name in _NEVER or _is_harness(entry, self.staged.root):
+                continue
+            if is_module and _skipped(entry.name):
+                continue
+            out.append(entry)
+        return out
+
+    def sync(self, src: Path, dst: Path) -> None:
+        """Make ``dst`` mirror ``src`` (recursing towards module folders)."""
+        is_module = src in self.modules
+        wanted = self._wanted(src, is_module)
+        names = {e.name for e in wanted}
         for entry in list(dst.iterdir()):
-            if entry.name != part and (entry.name not in wanted or not entry.is_symlink()):
+            if entry.name not in names and not (entry.name in _KEEP and dst == self.staged.workdir):
                 _remove(entry)
-        for name in sorted(wanted):
-            link = dst / name
-            if not link.is_symlink() or link.readlink() != src / name:
-                _remove(link)
-                link.symlink_to(src / name)
-        src, dst = src / part, dst / part
-        if dst.is_symlink() or (dst.exists() and not dst.is_dir()):
-            _remove(dst)
-        dst.mkdir(exist_ok=True)
+        for entry in wanted:
+            target = dst / entry.name
+            if entry.is_dir() and self._leads_to_module(entry):
+                if target.is_symlink() or (target.exists() and not target.is_dir()):
+                    _remove(target)
+                target.mkdir(exist_ok=True)
+                self.sync(entry, target)
+            elif is_module and entry.is_file() and is_config_file(entry.name):
+                if target.is_symlink() or target.is_dir():
+                    _remove(target)
+                shutil.copy2(entry, target)
+            elif not target.is_symlink() or target.readlink() != entry:
+                _remove(target)
+                target.symlink_to(entry)
 
 
 def _is_harness(entry: Path, harness_root: Path) -> bool:
@@ -136,29 +226,8 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path)
 
 
-def _clear(workdir: Path) -> None:
-    workdir.mkdir(parents=True, exist_ok=True)
-    for entry in workdir.iterdir():
-        if entry.name not in _KEEP:
-            _remove(entry)
-
-
 def _skipped(name: str) -> bool:
     return name in _SKIP_NAMES or name.endswith(_SKIP_SUFFIXES)
-
-
-def _copy_config(src: Path, dst: Path) -> None:
-    """Copy every file and folder of terraform/ except Terraform's working data and state."""
-    for entry in sorted(src.iterdir()):
-        if _skipped(entry.name):
-            continue
-        target = dst / entry.name
-        if entry.is_dir():
-            shutil.copytree(
-                entry, target, symlinks=True, ignore=lambda _d, names: [n for n in names if _skipped(n)]
-            )
-        else:
-            shutil.copy2(entry, target)
 
 
 def strip_lock_hashes(lock: Path) -> bool:
