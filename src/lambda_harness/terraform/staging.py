@@ -38,6 +38,7 @@ from pathlib import Path
 
 from lambda_harness.errors import ConfigError, TerraformError
 from lambda_harness.paths import HarnessPaths
+from lambda_harness.terraform.overrides import Neutralised, aws_provider_changes, providers_override_text
 from lambda_harness.terraform.sources import ModuleSource, module_tree
 
 OVERRIDE_NAME = "zz_lambda_harness_override.tf"
@@ -101,8 +102,11 @@ def check_no_tflocal_leftover(terraform_dir: Path) -> None:
         )
 
 
-def stage(project_dir: Path, terraform_dir: Path, staged: StagedDir) -> None:
-    """(Re)build the staged tree from the real folders, keeping the root module's ``.terraform/``."""
+def stage(project_dir: Path, terraform_dir: Path, staged: StagedDir) -> list[Neutralised]:
+    """(Re)build the staged tree from the real folders, keeping the root module's ``.terraform/``.
+
+    Returns the provider settings the override files neutralise (for the run to report).
+    """
     if not terraform_dir.is_dir():
         raise ConfigError(
             f"terraform folder {terraform_dir} does not exist; set terraform = '...' in "
@@ -113,7 +117,7 @@ def stage(project_dir: Path, terraform_dir: Path, staged: StagedDir) -> None:
     modules = module_folders(anchor, terraform_dir.resolve(), project_dir)
     staged.tree.mkdir(parents=True, exist_ok=True)
     _Mirror(staged, modules).sync(anchor, staged.tree)
-    write_override(staged)
+    return write_overrides(staged, anchor, modules, terraform_dir.resolve())
 
 
 def module_folders(anchor: Path, terraform_dir: Path, project_dir: Path) -> frozenset[Path]:
@@ -256,6 +260,31 @@ def override_text(state_path: Path) -> str:
     )
 
 
-def write_override(staged: StagedDir) -> None:
+def write_override(staged: StagedDir, extra: str = "") -> None:
     """Write ``zz_lambda_harness_override.tf`` (``zz`` so it merges after any other override)."""
-    (staged.workdir / OVERRIDE_NAME).write_text(override_text(staged.state.resolve()), encoding="utf-8")
+    text = override_text(staged.state.resolve()) + (f"\n{extra}" if extra else "")
+    (staged.workdir / OVERRIDE_NAME).write_text(text, encoding="utf-8")
+
+
+def staged_folder(staged: StagedDir, anchor: Path, folder: Path) -> Path:
+    """Where a real module folder is in the staged tree."""
+    return staged.tree / folder.relative_to(anchor)
+
+
+def write_overrides(
+    staged: StagedDir, anchor: Path, modules: frozenset[Path], root: Path
+) -> list[Neutralised]:
+    """The root's override (backend + providers) and a provider override in each local module
+    folder that declares ``provider "aws"`` blocks of its own."""
+    neutralised: list[Neutralised] = []
+    for folder in sorted(modules):
+        changes = aws_provider_changes(folder)
+        neutralised += changes
+        if folder == root:
+            write_override(staged, providers_override_text(changes))
+        elif changes:
+            target = staged_folder(staged, anchor, folder)
+            if target.is_symlink() or not target.is_dir():  # never write into the real repo
+                raise TerraformError(f"internal: staged module folder {target} is not a copy")
+            (target / OVERRIDE_NAME).write_text(providers_override_text(changes), encoding="utf-8")
+    return neutralised
