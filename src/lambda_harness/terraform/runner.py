@@ -22,8 +22,8 @@ from typing import Any
 from lambda_harness import proc
 from lambda_harness.errors import CommandFailed, ConfigError, TerraformError
 from lambda_harness.settings import Settings
+from lambda_harness.terraform import diagnostics, mirror, overrides, plan, staging
 from lambda_harness.terraform import env as tfenv
-from lambda_harness.terraform import mirror, plan, staging
 from lambda_harness.ui import UI
 
 TERRAFORM_HINT = (
@@ -130,7 +130,14 @@ class Terraform:
 
     def stage(self) -> None:
         """Re-copy terraform/, write the backend override and the CLI config."""
-        staging.stage(self.settings.project_dir, self.settings.terraform_dir, self.staged)
+        neutralised = staging.stage(self.settings.project_dir, self.settings.terraform_dir, self.staged)
+        if neutralised and not self._staged_once:
+            listing = "; ".join(n.describe(self.settings.project_dir) for n in neutralised)
+            self.ui.info(
+                f"provider settings for real AWS neutralised in the staged copy (the local endpoint has "
+                f"one account, {overrides.LOCAL_ACCOUNT}, and no profiles): {listing}. Your files and "
+                "`lambda-harness promote` keep them."
+            )
         tfenv.prepare_home(self.staged.home)
         self.mirrors = mirror.find_mirrors(self.environ, plugin_dir_setting(self.settings))
         self.staged.cli_config.write_text(mirror.cli_config_text(self.mirrors), encoding="utf-8")
@@ -139,20 +146,74 @@ class Terraform:
     def init(self) -> None:
         """Stage, then ``terraform init`` offline from the provider mirror(s)."""
         self.stage()
+        init = ("init", "-input=false", "-no-color", "-reconfigure")
         with self.ui.step(f"terraform init ({self.driver})"):
-            done = self._run("init", "-input=false", "-no-color", "-reconfigure", check=False)
+            done = self._run(*init, check=False)
             if done.returncode != 0 and _CHECKSUM_MISMATCH in _flat(done.output):
                 self._unpin_lock_hashes()
-                done = self._run("init", "-input=false", "-no-color", "-reconfigure", check=False)
+                done = self._run(*init, check=False)
+            stale = [u for u in diagnostics.unavailable_providers(done.output) if u.previous_version]
+            if done.returncode != 0 and stale:
+                self._upgrade_stale_lock(stale)
+                done = self._run(*init, "-upgrade", check=False)
         if done.returncode == 0:
             return
-        hint = ""
-        if any(marker in _flat(done.output) for marker in _INSTALL_FAILURES):
-            hint = "\n" + mirror.missing_provider_hint(
-                self.mirrors, mirror.candidate_dirs(self.environ, plugin_dir_setting(self.settings))
+        raise self._init_error(done.output)
+
+    def _upgrade_stale_lock(self, stale: list[diagnostics.Unavailable]) -> None:
+        """The lock selects a version no mirror has: the staged copy's lock may move (the real one never)."""
+        listing = ", ".join(f"{u.provider} {u.previous_version}" for u in stale)
+        self.ui.warn(
+            f"{self.settings.terraform_dir / '.terraform.lock.hcl'} selects {listing}, which no mirror "
+            f"holds ({diagnostics.describe_mirrors(self.mirrors)}); the staged copy uses the newest version "
+            "your constraints allow (`terraform init -upgrade` there; your lock file is unchanged)"
+        )
+
+    def _init_error(self, output: str) -> TerraformError:
+        """One message for what init could not install: modules, pins, or providers offline."""
+        s = self.settings
+        modules = diagnostics.module_download_message(output)
+        if modules is not None:
+            return TerraformError(modules)
+        unavailable = diagnostics.unavailable_providers(output)
+        pinned = [u for u in unavailable if u.unmatched_constraint]
+        if pinned:
+            return TerraformError(
+                "\n".join(
+                    diagnostics.pin_message(
+                        u,
+                        diagnostics.pins_of(
+                            u.provider, u.unmatched_constraint or "", s.terraform_dir, s.project_dir
+                        ),
+                        mirrors=self.mirrors,
+                        terraform_dir=s.terraform_dir,
+                        project_dir=s.project_dir,
+                    )
+                    for u in pinned
+                )
             )
-        tail = "\n".join(done.output.strip().splitlines()[-25:])
-        raise TerraformError(f"terraform init failed in the staged copy {self.staged.workdir}:\n{tail}{hint}")
+        offline = [u for u in unavailable if u.offline]
+        if offline:
+            listed = self._run("providers", "-no-color", check=False).output
+            return TerraformError(
+                diagnostics.missing_providers_message(
+                    offline,
+                    diagnostics.required_constraints(listed),
+                    diagnostics.declarations(s.terraform_dir, s.project_dir),
+                    mirrors=self.mirrors,
+                    terraform_dir=s.terraform_dir,
+                    project_dir=s.project_dir,
+                )
+            )
+        hint = ""
+        if any(marker in _flat(output) for marker in _INSTALL_FAILURES):
+            hint = "\n" + mirror.missing_provider_hint(
+                self.mirrors, mirror.candidate_dirs(self.environ, plugin_dir_setting(s))
+            )
+        tail = "\n".join(output.strip().splitlines()[-25:])
+        return TerraformError(
+            f"terraform init failed in the staged copy {self.staged.workdir}:\n{tail}{hint}"
+        )
 
     def _unpin_lock_hashes(self) -> None:
         """Keep the locked versions, drop checksums the mirror's platform package cannot match."""
