@@ -21,7 +21,7 @@ Command = Callable[[Settings, UI, argparse.Namespace], int]
 
 
 def cmd_build(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
-    from lambda_harness.packaging.builder import build
+    from lambda_harness.pipeline import build
 
     result = build(settings, ui)
     ui.info(

@@ -67,10 +67,17 @@ class RunReport:
     failures: list[str] = field(default_factory=list)
 
 
-def _real_build(settings: Settings, ui: UI) -> Any:
-    from lambda_harness.packaging.builder import build
+def build(settings: Settings, ui: UI) -> Any:
+    """``lambda-harness build``: what Terraform accepts first (runtimes the provider may not know),
+    then the zip(s)."""
+    from lambda_harness.packaging.builder import build as build_zip
+    from lambda_harness.terraform.runtimes import check_runtimes
 
-    return build(settings, ui)
+    check_runtimes(settings, ui)
+    return build_zip(settings, ui)
+
+
+_real_build = build
 
 
 def _real_deploy(settings: Settings, ui: UI, endpoint_url: str) -> Inventory:

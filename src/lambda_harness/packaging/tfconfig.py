@@ -73,6 +73,20 @@ class TfS3Object:
     tf_file: Path
 
 
+@dataclass(frozen=True)
+class TfLayer:
+    """One ``aws_lambda_layer_version`` as written in the .tf files."""
+
+    address: str
+    name: str | None
+    filename: Path | None
+    filename_expr: str | None
+    compatible_runtimes: tuple[str, ...]
+    compatible_architectures: tuple[str, ...]
+    tf_file: Path
+    line: int | None = None
+
+
 @dataclass
 class TfConfig:
     """What the root module declares, as far as the build needs it."""
@@ -80,6 +94,7 @@ class TfConfig:
     terraform_dir: Path
     functions: list[TfFunction] = field(default_factory=list)
     s3_objects: list[TfS3Object] = field(default_factory=list)
+    layers: list[TfLayer] = field(default_factory=list)
     locals: dict[str, Any] = field(default_factory=dict)
     variables: dict[str, Any] = field(default_factory=dict)
 
@@ -146,11 +161,19 @@ def read_config(terraform_dir: Path) -> TfConfig:
         for block in _blocks(data, "resource"):
             for rtype, named in block.items():
                 for rname, body in named.items():
-                    if rtype == "aws_lambda_function":
-                        config.functions.append(_function(config, path, text, rname, body))
-                    elif rtype in _S3_OBJECT_TYPES:
-                        config.s3_objects.append(_s3_object(config, path, rtype, rname, body))
+                    _add_resource(config, path, text, rtype, rname, body)
     return config
+
+
+def _add_resource(  # noqa: PLR0917  (private: one resource block, as read)
+    config: TfConfig, path: Path, text: str, rtype: str, rname: str, body: Mapping[str, Any]
+) -> None:
+    if rtype == "aws_lambda_function":
+        config.functions.append(_function(config, path, text, rname, body))
+    elif rtype in _S3_OBJECT_TYPES:
+        config.s3_objects.append(_s3_object(config, path, rtype, rname, body))
+    elif rtype == "aws_lambda_layer_version":
+        config.layers.append(_layer(config, path, text, rname, body))
 
 
 def _read_tfvars(terraform_dir: Path) -> dict[str, Any]:
@@ -216,6 +239,27 @@ def _s3_object(config: TfConfig, path: Path, rtype: str, rname: str, body: Mappi
         source=evaluate_path(config, source_expr),
         source_expr=source_expr,
         tf_file=path,
+    )
+
+
+def _layer(config: TfConfig, path: Path, text: str, rname: str, body: Mapping[str, Any]) -> TfLayer:
+    head = rf'^[ \t]*resource\s+"aws_lambda_layer_version"\s+"{re.escape(rname)}"'
+    filename_expr = _str_or_none(body.get("filename"))
+
+    def strings(key: str) -> tuple[str, ...]:
+        raw = body.get(key) or []
+        values = [evaluate_string(config, str(v)) for v in raw] if isinstance(raw, list) else []
+        return tuple(v for v in values if v)
+
+    return TfLayer(
+        address=f"aws_lambda_layer_version.{rname}",
+        name=evaluate_string(config, _str_or_none(body.get("layer_name"))),
+        filename=evaluate_path(config, filename_expr),
+        filename_expr=filename_expr,
+        compatible_runtimes=strings("compatible_runtimes"),
+        compatible_architectures=strings("compatible_architectures"),
+        tf_file=path,
+        line=_find_line(text, head),
     )
 
 

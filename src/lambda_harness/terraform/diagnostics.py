@@ -231,6 +231,58 @@ def rejected_runtimes(
     return out
 
 
+_TEXT_WHERE = re.compile(r"on (?P<file>\S+) line (?P<line>\d+)")
+
+
+def rejected_runtimes_in_text(output: str, project_dir: Path, terraform_dir: Path) -> list[RuntimeRejected]:
+    """The same, from the text Terraform prints (``apply``/``plan`` without ``-json``)."""
+    text = flat(output)
+    out = []
+    for found in _RUNTIME.finditer(text):
+        where = _TEXT_WHERE.search(text, found.end(), found.end() + 400)
+        place = "?"
+        if where:
+            path = Path(os.path.normpath(terraform_dir / where.group("file")))
+            place = f"{shown(path, project_dir)}:{where.group('line')}"
+        allowed = tuple(re.findall(r'"?(python3\.\d+)"?', found.group("allowed")))
+        out.append(RuntimeRejected(found.group("got"), allowed, place))
+    return out
+
+
+#: The first hashicorp/aws release that accepts a runtime (newer ones are not known here).
+FIRST_PROVIDER_FOR = {"python3.14": "6.20.0"}
+
+
+def runtime_message(rejected: Sequence[RuntimeRejected], provider_version: str | None) -> str:
+    """One line per rejected runtime: where, which provider, what it accepts, the two fixes."""
+    provider = f"hashicorp/aws {provider_version}" if provider_version else "the installed hashicorp/aws"
+    lines = []
+    for item in dict.fromkeys(rejected):
+        newest = max(item.accepted_python, key=lambda r: int(r.rsplit(".", 1)[1]), default=None)
+        need = FIRST_PROVIDER_FOR.get(item.runtime)
+        upgrade = f"hashicorp/aws >= {need}" if need else "a hashicorp/aws release that knows it"
+        lines.append(
+            f"{item.where}: runtime {item.runtime} is not accepted by {provider}"
+            + (f" (its newest Python runtime is {newest})" if newest else "")
+            + f". Fix: put {upgrade} in the provider mirror (and allow it in required_providers), "
+            f"or use {newest or 'an older runtime'}"
+        )
+    return "\n".join(lines)
+
+
+def locked_version(lock_file: Path, provider: str = "hashicorp/aws") -> str | None:
+    """The version a ``.terraform.lock.hcl`` selects for ``provider``."""
+    try:
+        text = lock_file.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    found = re.search(
+        rf'provider\s+"(?:{re.escape(REGISTRY)}/)?{re.escape(provider)}"\s*\{{[^}}]*?version\s*=\s*"([^"]+)"',
+        text,
+    )
+    return found.group(1) if found else None
+
+
 def _range(diag: Mapping[str, object], project_dir: Path, terraform_dir: Path) -> str:
     rng = diag.get("range")
     if not isinstance(rng, Mapping):

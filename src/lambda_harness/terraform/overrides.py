@@ -21,6 +21,7 @@ Each change is listed (``Neutralised``) so the run can say what it changed; the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,3 +115,45 @@ def providers_override_text(changes: list[Neutralised]) -> str:
         "# the real files and `lambda-harness promote` keep them.\n"
     )
     return head + "\n".join(provider_override(c) for c in changes)
+
+
+# -- discovery: plan (or validate) before the zips exist -------------------------------------------
+
+DISCOVERY_OVERRIDE_NAME = "zz_lambda_harness_discovery_override.tf"
+_FILE_HASH = re.compile(r"\bfile(?:base64sha256|base64sha512|md5|sha1|sha256|sha512)\s*\(")
+_HASHED = {
+    "aws_lambda_function": ("source_code_hash",),
+    "aws_lambda_layer_version": ("source_code_hash",),
+    "aws_s3_object": ("etag", "source_hash"),
+    "aws_s3_bucket_object": ("etag", "source_hash"),
+}
+
+
+def _hashes_a_file(value: Any) -> bool:
+    return bool(_FILE_HASH.search(str(value)))
+
+
+def discovery_override_text(folder: Path) -> str:
+    """Overrides that let ``plan``/``validate`` run before the zips exist (staged copy only).
+
+    Terraform evaluates ``filebase64sha256("build/x.zip")`` while planning and stops at the
+    first missing file. Here every ``source_code_hash`` of a function or layer, every
+    ``etag``/``source_hash`` of an S3 object and every module argument that hashes a file is
+    null, so the plan shows every function with its ``filename`` before anything is built. Such
+    a plan is only read, never applied.
+    """
+    blocks = []
+    for block in ModuleSource(folder).blocks:
+        if block.kind == "resource" and block.labels[0] in _HASHED:
+            names = [n for n in _HASHED[block.labels[0]] if n in block.body]
+            if names:
+                lines = "".join(f"  {n} = null\n" for n in names)
+                blocks.append(f'resource "{block.labels[0]}" "{block.labels[1]}" {{\n{lines}}}\n')
+        elif block.kind == "module":
+            names = [n for n, v in block.body.items() if n != "source" and _hashes_a_file(v)]
+            if names:
+                lines = "".join(f"  {n} = null\n" for n in names)
+                blocks.append(f'module "{block.labels[0]}" {{\n{lines}}}\n')
+    if not blocks:
+        return ""
+    return "# lambda-harness discovery: plan before the zips exist (never applied).\n" + "\n".join(blocks)

@@ -121,6 +121,7 @@ class Terraform:
                 hint=hint,
             )
         except CommandFailed as exc:
+            self._raise_for_runtimes(exc.output)
             raise TerraformError(
                 f"terraform {args[0]} failed in the staged copy {self.staged.workdir} "
                 f"(of {self.settings.terraform_dir}):\n{exc}"
@@ -215,6 +216,33 @@ class Terraform:
             f"terraform init failed in the staged copy {self.staged.workdir}:\n{tail}{hint}"
         )
 
+    def _raise_for_runtimes(self, output: str) -> None:
+        """A runtime the provider rejects (``python3.14`` on 5.x): say which, where and the fix."""
+        rejected = diagnostics.rejected_runtimes_in_text(
+            output, self.settings.project_dir, self.settings.terraform_dir
+        )
+        if rejected:
+            raise TerraformError(diagnostics.runtime_message(rejected, self.provider_version()))
+
+    def provider_version(self) -> str | None:
+        """The hashicorp/aws version the staged copy's lock selects (after init)."""
+        return diagnostics.locked_version(self.staged.workdir / ".terraform.lock.hcl")
+
+    def validate_diagnostics(self) -> list[dict[str, Any]]:
+        """``terraform validate -json``'s diagnostics (offline: no endpoint, no state), with the
+        discovery override so a zip that is not built yet hides nothing."""
+        self._ensure_init()
+        s = self.settings
+        written = staging.write_discovery_overrides(s.project_dir, s.terraform_dir, self.staged)
+        try:
+            done = self._run("validate", "-json", "-no-color", check=False)
+        finally:
+            staging.remove_files(written)
+        try:
+            return list(json.loads(done.stdout).get("diagnostics") or [])
+        except ValueError as exc:
+            raise TerraformError(f"terraform validate printed no JSON in {self.staged.workdir}") from exc
+
     def _unpin_lock_hashes(self) -> None:
         """Keep the locked versions, drop checksums the mirror's platform package cannot match."""
         lock = self.staged.workdir / ".terraform.lock.hcl"
@@ -254,6 +282,7 @@ class Terraform:
         if done.returncode == 0:
             return []
         if done.returncode != 2:
+            self._raise_for_runtimes(done.output)
             tail = "\n".join(done.output.strip().splitlines()[-25:])
             raise TerraformError(f"terraform plan failed in {self.staged.workdir}:\n{tail}")
         shown = json.loads(self._run("show", "-json", "-no-color", str(planfile)).stdout)

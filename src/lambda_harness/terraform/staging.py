@@ -38,13 +38,25 @@ from pathlib import Path
 
 from lambda_harness.errors import ConfigError, TerraformError
 from lambda_harness.paths import HarnessPaths
-from lambda_harness.terraform.overrides import Neutralised, aws_provider_changes, providers_override_text
+from lambda_harness.terraform.overrides import (
+    DISCOVERY_OVERRIDE_NAME,
+    Neutralised,
+    aws_provider_changes,
+    discovery_override_text,
+    providers_override_text,
+)
 from lambda_harness.terraform.sources import ModuleSource, module_tree
 
 OVERRIDE_NAME = "zz_lambda_harness_override.tf"
 TFLOCAL_OVERRIDE = "localstack_providers_override.tf"
 # Never copied from the real folder: Terraform's own working data and any state or plan.
-_SKIP_NAMES = {".terraform", ".terraform.tfstate.lock.info", TFLOCAL_OVERRIDE, OVERRIDE_NAME}
+_SKIP_NAMES = {
+    ".terraform",
+    ".terraform.tfstate.lock.info",
+    TFLOCAL_OVERRIDE,
+    OVERRIDE_NAME,
+    DISCOVERY_OVERRIDE_NAME,
+}
 _SKIP_SUFFIXES = (".tfstate", ".tfstate.backup", ".tfplan")
 # Kept in the staged folder between runs.
 _KEEP = {".terraform"}
@@ -269,6 +281,27 @@ def write_override(staged: StagedDir, extra: str = "") -> None:
 def staged_folder(staged: StagedDir, anchor: Path, folder: Path) -> Path:
     """Where a real module folder is in the staged tree."""
     return staged.tree / folder.relative_to(anchor)
+
+
+def write_discovery_overrides(project_dir: Path, terraform_dir: Path, staged: StagedDir) -> list[Path]:
+    """Write the discovery override (``overrides.discovery_override_text``) into every staged
+    module folder that needs one; returns the files written (``remove_files`` takes them away)."""
+    anchor = _anchor(project_dir, terraform_dir)
+    written = []
+    for folder in sorted(module_folders(anchor, terraform_dir.resolve(), project_dir)):
+        text = discovery_override_text(folder)
+        target = staged_folder(staged, anchor, folder)
+        if text and target.is_dir() and not target.is_symlink():
+            path = target / DISCOVERY_OVERRIDE_NAME
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+    return written
+
+
+def remove_files(paths: list[Path]) -> None:
+    """Remove files the harness wrote into the staged copy."""
+    for path in paths:
+        path.unlink(missing_ok=True)
 
 
 def write_overrides(

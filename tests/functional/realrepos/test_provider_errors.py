@@ -31,3 +31,15 @@ def test_an_unsatisfiable_pin_names_the_pin_and_the_mirror(tmp_path: Path) -> No
     assert ran.returncode != 0, str(ran)
     assert "terraform/versions.tf:4: pins hashicorp/aws ~> 4.8.0; the mirror(s) have 5.100.0" in ran.output
     assert "widen the pin to accept 5.100.0" in ran.output
+
+
+def test_a_runtime_the_provider_rejects_stops_the_first_command(tmp_path: Path) -> None:
+    repo = copy_repo("python314", tmp_path / "python314")
+    ran = run_cli(repo, "run")
+    assert ran.returncode != 0, str(ran)
+    assert (
+        "terraform/main.tf:23: runtime python3.14 is not accepted by hashicorp/aws 5.100.0 "
+        "(its newest Python runtime is python3.13). Fix: put hashicorp/aws >= 6.20.0 in the provider mirror"
+    ) in ran.output
+    assert "or use python3.13" in ran.output
+    assert not (repo / "dists.zip").exists()  # stopped before building anything

@@ -141,3 +141,48 @@ def test_modules_that_cannot_be_downloaded() -> None:
     assert text.startswith('module "lambda" (main.tf:1), module "gitmod" (main.tf:5): cannot be downloaded')
     assert "vendor it into the repo" in text
     assert diagnostics.module_download_message(OFFLINE) is None
+
+
+VALIDATE_DIAG = {
+    "severity": "error",
+    "summary": 'expected runtime to be one of ["nodejs" "python3.12" "java21" "python3.13" "nodejs22.x"], '
+    "got python3.14",
+    "detail": "",
+    "address": "aws_lambda_function.post",
+    "range": {"filename": "main.tf", "start": {"line": 23, "column": 22, "byte": 1}},
+}
+
+APPLY_TEXT = """
+Error: expected runtime to be one of ["nodejs" "python3.12" "python3.13"
+"nodejs22.x"], got python3.14
+
+  with module.fn["a"].aws_lambda_function.this,
+  on modules/lambda/main.tf line 6, in resource "aws_lambda_function" "this":
+   6:   runtime       = var.runtime
+"""
+
+
+def test_a_rejected_runtime_from_validate_json(tmp_path: Path) -> None:
+    (found,) = diagnostics.rejected_runtimes([VALIDATE_DIAG], tmp_path, tmp_path / "terraform")
+    assert found.where == "terraform/main.tf:23"
+    assert found.runtime == "python3.14" and found.accepted_python == ("python3.12", "python3.13")
+    assert diagnostics.runtime_message([found], "5.100.0") == (
+        "terraform/main.tf:23: runtime python3.14 is not accepted by hashicorp/aws 5.100.0 (its newest "
+        "Python runtime is python3.13). Fix: put hashicorp/aws >= 6.20.0 in the provider mirror (and allow "
+        "it in required_providers), or use python3.13"
+    )
+
+
+def test_a_rejected_runtime_from_apply_text(tmp_path: Path) -> None:
+    (found,) = diagnostics.rejected_runtimes_in_text(APPLY_TEXT, tmp_path, tmp_path / "terraform")
+    assert found.where == "terraform/modules/lambda/main.tf:6"
+
+
+def test_the_locked_provider_version(tmp_path: Path) -> None:
+    lock = tmp_path / ".terraform.lock.hcl"
+    lock.write_text(
+        'provider "registry.terraform.io/hashicorp/aws" {\n  version     = "5.100.0"\n'
+        '  constraints = ">= 5.0.0"\n}\n'
+    )
+    assert diagnostics.locked_version(lock) == "5.100.0"
+    assert diagnostics.locked_version(tmp_path / "absent") is None

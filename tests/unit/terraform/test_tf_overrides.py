@@ -68,3 +68,21 @@ def test_staging_writes_module_provider_overrides_and_reports_them(tmp_path: Pat
     module_override = (staged.workdir / "legacy" / staging.OVERRIDE_NAME).read_text()
     assert module_override.count("profile = null") == 1 and "backend" not in module_override
     assert not (root / "terraform" / "legacy" / staging.OVERRIDE_NAME).exists()
+
+
+def test_the_discovery_override_nulls_every_file_hash(tmp_path: Path) -> None:
+    from lambda_harness.terraform.overrides import discovery_override_text
+
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_lambda_function" "f" {\n  filename = "build/f.zip"\n'
+        '  source_code_hash = filebase64sha256("build/f.zip")\n}\n'
+        'resource "aws_s3_object" "o" {\n  source = "x.zip"\n  etag = filemd5("x.zip")\n}\n'
+        'module "fn" {\n  source = "./m"\n'
+        '  hash = filebase64sha256("${path.module}/b.zip")\n  name = "x"\n}\n'
+        'resource "aws_iam_role" "r" {\n  name = "x"\n}\n'
+    )
+    text = discovery_override_text(tmp_path)
+    assert 'resource "aws_lambda_function" "f" {\n  source_code_hash = null\n}' in text
+    assert 'resource "aws_s3_object" "o" {\n  etag = null\n}' in text
+    assert 'module "fn" {\n  hash = null\n}' in text
+    assert "aws_iam_role" not in text
