@@ -26,6 +26,11 @@ class HarnessPaths:
         return self.root / "tf" / backend
 
     @property
+    def discovery(self) -> Path:
+        """``discovery.json``: Terraform's evaluated plan (``show -json``) and the key it was made for."""
+        return self.root / "discovery.json"
+
+    @property
     def inventory(self) -> Path:
         """``inventory.json``: the deployed functions and their triggers (written after apply)."""
         return self.root / "inventory.json"

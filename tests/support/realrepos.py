@@ -37,6 +37,10 @@ WHEELS: dict[str, tuple[str, dict[str, str]]] = {
         "0.4.1",
         {"orders_ids/__init__.py": "def order_key(order_id):\n    return order_id.upper()\n"},
     ),
+    "lhtest-ledger": (
+        "1.0.3",
+        {"lhtest_ledger/__init__.py": "def post(kind, amount):\n    return f'{kind}:{amount}'\n"},
+    ),
     "shared-geo": (
         "2.0.0",
         {"shared_geo/__init__.py": "REGIONS = ('eu-west-1', 'us-east-1')\n"},

@@ -160,8 +160,10 @@ class Builder:
         installer: Installer | None = None,
         limits: Limits | None = None,
         environ: Mapping[str, str] | None = None,
+        config: TfConfig | None = None,
     ) -> None:
         self.settings = settings
+        self.config = config  # Terraform's own evaluation, when the static reading is not enough
         self.ui = ui
         self.installer = installer if installer is not None else PipInstaller(stream=settings.verbose)
         self.limits = limits or Limits()
@@ -188,7 +190,7 @@ class Builder:
                 f"functions folder {s.functions_dir} does not exist; "
                 'set functions = "..." under [tool.lambda-harness] in pyproject.toml'
             )
-        config = read_config(s.terraform_dir)
+        config = self.config if self.config is not None else read_config(s.terraform_dir)
         target = find_dist_target(s, config)
         for note in target.notes:
             self._warn(note)
@@ -199,7 +201,9 @@ class Builder:
         deps_zip, deps_key, hit = self._dependencies(lock, platform)
         code = self._code_entries(target)
         entries = self._merge(deps_zip, code)
-        found = check_handlers(functions, entries, set(code), s.project_dir)
+        found = check_handlers(
+            functions, entries, set(code), s.project_dir, relative(target.path, s.project_dir)
+        )
         result = self._write(target, entries, platform, lock, found, deps_key, hit)
         self.ui.info(
             f"{len(found)} handler(s) checked; {result.manifest['files']} files, "

@@ -55,6 +55,10 @@ class TfFunction:
     timeout: int | None
     package_type: str | None = None
     handler_line: int | None = None
+    # From Terraform's own evaluation (terraform.discovery), when the static reading stops:
+    declared: str | None = None  # 'terraform/main.tf:17: module "worker" key "a" deploys billing-a'
+    handler_at: str | None = None  # the .tf/.tfvars line holding the handler's literal
+    layer_files: tuple[Path, ...] = ()  # the zips of the layers it names
 
     @property
     def label(self) -> str:

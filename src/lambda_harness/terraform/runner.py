@@ -265,6 +265,40 @@ class Terraform:
             self._run("apply", "-input=false", "-no-color", "-auto-approve", PARALLELISM)
         self.check_idempotent()
 
+    def discovery_plan(self) -> dict[str, Any]:
+        """``plan`` + ``show -json`` before the zips exist (discovery override), never applied.
+
+        What Terraform evaluates: every function by deployed name, with handler, runtime and
+        ``filename``, however it is declared (modules, ``for_each``, variables, ``.tfvars``).
+        """
+        self._ensure_init()
+        s = self.settings
+        planfile = self.staged.root / "discovery.tfplan"
+        written = staging.write_discovery_overrides(s.project_dir, s.terraform_dir, self.staged)
+        try:
+            with self.ui.step("terraform plan + show -json (what Terraform deploys, by name)"):
+                done = self._run(
+                    "plan",
+                    "-input=false",
+                    "-no-color",
+                    "-refresh=false",
+                    "-lock=false",
+                    PARALLELISM,
+                    f"-out={planfile}",
+                    check=False,
+                )
+                if done.returncode != 0:
+                    self._raise_for_runtimes(done.output)
+                    tail = "\n".join(done.output.strip().splitlines()[-25:])
+                    raise TerraformError(
+                        f"terraform plan failed while reading what {s.terraform_dir} deploys (in the "
+                        f"staged copy {self.staged.workdir}, before anything is built):\n{tail}"
+                    )
+                shown = self._run("show", "-json", "-no-color", str(planfile)).stdout
+        finally:
+            staging.remove_files(written)
+        return dict(json.loads(shown))
+
     def plan_changes(self) -> list[plan.PlannedChange]:
         """What a plan would change now (empty list: nothing)."""
         self._ensure_init()

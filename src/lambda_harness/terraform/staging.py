@@ -98,6 +98,11 @@ def _anchor(project_dir: Path, terraform_dir: Path) -> Path:
     return tf.parent
 
 
+def anchor_of(project_dir: Path, terraform_dir: Path) -> Path:
+    """The real folder the staged tree mirrors (``tree/<x>`` is ``anchor/<x>``)."""
+    return _anchor(project_dir, terraform_dir)
+
+
 def _relative_terraform_dir(project_dir: Path, terraform_dir: Path) -> Path:
     return terraform_dir.resolve().relative_to(_anchor(project_dir, terraform_dir))
 
