@@ -26,6 +26,11 @@ class HarnessPaths:
         return self.root / "tf" / backend
 
     @property
+    def build_record(self) -> Path:
+        """``build.json``: every zip the last build wrote (path, kind, sha256, functions)."""
+        return self.root / "build.json"
+
+    @property
     def discovery(self) -> Path:
         """``discovery.json``: Terraform's evaluated plan (``show -json``) and the key it was made for."""
         return self.root / "discovery.json"

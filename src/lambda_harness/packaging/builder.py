@@ -1,26 +1,32 @@
-"""``lambda-harness build``: functions/ + locked wheels -> one reproducible dists.zip.
+"""``lambda-harness build``: functions/ + locked wheels -> reproducible zips.
 
-Stages: read Terraform (where the zip goes, runtime, architecture, handlers)
--> load the lock -> install or reuse the cached Lambda-platform wheels ->
-collect the code -> check handlers and the unzipped limit -> write the zip
-atomically (zipped limit checked before it replaces the old one) -> manifest.
+Stages: read Terraform (where the zips go, runtime, architecture, handlers)
+-> decide the zips (``artifacts``: one dists.zip, or one per function and layer)
+-> load each lock -> install or reuse the cached Lambda-platform wheels ->
+collect the code -> check handlers and the unzipped limit (with the function's
+layers) -> write each zip atomically (zipped limit checked before it replaces the
+old one) -> its manifest -> ``.harness/build.json``, the list of every zip built.
 """
 
 from __future__ import annotations
 
 import os
+import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from lambda_harness.errors import BuildError
+from lambda_harness.fsutil import write_json_atomic
 from lambda_harness.packaging import limits as size_limits
+from lambda_harness.packaging.artifacts import KIND_DIST, KIND_LAYER, KIND_PREBUILT, Unit, plan_artifacts
 from lambda_harness.packaging.handlers import HandlerFound, check_handlers
 from lambda_harness.packaging.limits import Limits, PackageSize
-from lambda_harness.packaging.lockfile import LockFile, load_lock
+from lambda_harness.packaging.lockfile import LockFile, load_function_lock, load_lock
 from lambda_harness.packaging.manifest import (
     build_manifest,
+    file_digests,
     manifest_path_for,
     package_sizes,
     relative,
@@ -69,7 +75,11 @@ _TERRAFORM_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".tfvars.json", ".tfstate",
 
 @dataclass(frozen=True)
 class BuildResult:
-    """A finished build: the zip, its manifest and its digests."""
+    """A finished build: the zip, its manifest and its digests.
+
+    With several zips (per function, layers) this describes the first (dists.zip when there
+    is one) and ``artifacts`` holds every zip's own result.
+    """
 
     zip_path: Path
     manifest_path: Path
@@ -80,6 +90,13 @@ class BuildResult:
     manifest: dict[str, Any]
     deps_cache_hit: bool = False
     warnings: tuple[str, ...] = field(default=())
+    kind: str = KIND_DIST
+    functions: tuple[str, ...] = ()
+    artifacts: tuple[BuildResult, ...] = ()
+
+    def all(self) -> tuple[BuildResult, ...]:
+        """Every zip of the build (just this one for a single dists.zip)."""
+        return self.artifacts or (self,)
 
 
 def served_functions(config: TfConfig) -> list[TfFunction]:
@@ -170,6 +187,7 @@ class Builder:
         self.environ = environ
         self.cache = DepsCache(settings.cache_dir)
         self.warnings: list[str] = []
+        self._lock: LockFile | None = None
 
     def build(self) -> BuildResult:
         """Run every stage; ``BuildError`` leaves any previous dists.zip untouched."""
@@ -191,26 +209,172 @@ class Builder:
                 'set functions = "..." under [tool.lambda-harness] in pyproject.toml'
             )
         config = self.config if self.config is not None else read_config(s.terraform_dir)
+        functions = served_functions(config)
+        plan = plan_artifacts(s, config, functions)
+        if not plan.units:
+            result = self._build_dist(config, functions)
+            self._record([result])
+            return result
+        results: list[BuildResult] = []
+        layer_sizes: dict[Path, int] = {}
+        for unit in plan.layers:
+            built = self._build_unit(unit, {}, config)
+            layer_sizes[unit.path] = built.unzipped_size
+            results.append(built)
+        if plan.dist_functions:
+            dist_config = replace(config, functions=plan.dist_functions)
+            results.append(self._build_dist(dist_config, plan.dist_functions, layer_sizes))
+        results += [self._build_unit(unit, layer_sizes, config) for unit in plan.function_units]
+        self._record(results)
+        primary = next((r for r in results if r.kind != KIND_PREBUILT and r.functions), results[0])
+        return replace(primary, artifacts=tuple(results), warnings=tuple(self.warnings))
+
+    def _build_dist(
+        self, config: TfConfig, functions: list[TfFunction], layer_sizes: Mapping[Path, int] | None = None
+    ) -> BuildResult:
+        """The whole functions folder as one zip (dists.zip, or what the Terraform names)."""
+        s = self.settings
         target = find_dist_target(s, config)
         for note in target.notes:
             self._warn(note)
-        functions = served_functions(config)
         self._check_references(config, functions, target)
         platform = select_platform(functions, s.project_dir)
-        lock = load_lock(s.lock_file) if s.lock_file is not None else None
+        lock = self._shared_lock()
         deps_zip, deps_key, hit = self._dependencies(lock, platform)
         code = self._code_entries(target)
         entries = self._merge(deps_zip, code)
         found = check_handlers(
             functions, entries, set(code), s.project_dir, relative(target.path, s.project_dir)
         )
+        self._check_with_layers(target.path, entries, functions, layer_sizes or {})
         result = self._write(target, entries, platform, lock, found, deps_key, hit)
         self.ui.info(
             f"{len(found)} handler(s) checked; {result.manifest['files']} files, "
             f"{result.unzipped_size:,} bytes unzipped -> {relative(result.zip_path, s.project_dir)} "
             f"({target.reason})"
         )
-        return result
+        return replace(result, functions=tuple(fn.label for fn in functions))
+
+    def _shared_lock(self) -> LockFile | None:
+        lock_file = self.settings.lock_file
+        if lock_file is None:
+            return None
+        if self._lock is None or self._lock.path != lock_file:
+            self._lock = load_lock(lock_file)
+        return self._lock
+
+    def _build_unit(self, unit: Unit, layer_sizes: Mapping[Path, int], config: TfConfig) -> BuildResult:
+        """One function's or one layer's zip, from its own folder (or a prebuilt layer, checked)."""
+        s = self.settings
+        if unit.kind == KIND_PREBUILT:
+            return self._prebuilt(unit)
+        assert unit.root is not None
+        platform = self._unit_platform(unit, config)
+        shared = self._shared_lock()
+        lock = load_function_lock(unit.requirements, shared) if unit.requirements else shared
+        deps_zip, deps_key, hit = self._dependencies(lock, platform)
+        deps: dict[str, Source] = {}
+        if deps_zip is not None:
+            into = "python/" if unit.kind == KIND_LAYER else ""
+            deps = {into + name: src for name, src in zip_entries(deps_zip).items()}
+        excluded = frozenset({unit.path, manifest_path_for(unit.path), s.harness_dir, s.cache_dir})
+        code: dict[str, Source] = {
+            unit.prefix + name: src
+            for name, src in tree_entries(unit.root, lambda p: keep_code_path(p, excluded)).items()
+        }
+        check_code_files(code, s.project_dir)
+        entries = self._merge_into(deps, code)
+        name = relative(unit.path, s.project_dir)
+        found = check_handlers(list(unit.functions), entries, set(code), s.project_dir, name)
+        self._check_with_layers(unit.path, entries, list(unit.functions), layer_sizes)
+        direct = any(fn.filename_expr is not None for fn in unit.functions) or unit.layer is not None
+        target = DistTarget(unit.path, unit.reason, (), direct)
+        result = self._write(target, entries, platform, lock, found, deps_key, hit)
+        what = f"{len(found)} handler(s) checked" if unit.functions else f"layer {unit.label}"
+        self.ui.info(
+            f"{what}; {result.manifest['files']} files, {result.unzipped_size:,} bytes unzipped -> "
+            f"{name} ({unit.reason})"
+        )
+        return replace(result, kind=unit.kind, functions=tuple(fn.label for fn in unit.functions))
+
+    def _prebuilt(self, unit: Unit) -> BuildResult:
+        """A layer zip the repo ships as it is: hashed and measured, never rewritten."""
+        try:
+            with zipfile.ZipFile(unit.path) as zf:
+                unzipped = sum(i.file_size for i in zf.infolist())
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise BuildError(
+                f"{unit.path}: {unit.label} uploads it, but it is not a readable zip ({exc})"
+            ) from exc
+        sha_hex, sha_b64 = file_digests(unit.path)
+        name = relative(unit.path, self.settings.project_dir)
+        self.ui.info(f"layer {unit.label}: {name} ({unit.reason}), {unzipped:,} bytes unzipped")
+        manifest = {"dist": name, "sha256": sha_hex, "code_sha256": sha_b64, "unzipped_size": unzipped}
+        return BuildResult(
+            zip_path=unit.path,
+            manifest_path=unit.path,
+            sha256=sha_hex,
+            code_sha256_b64=sha_b64,
+            zipped_size=unit.path.stat().st_size,
+            unzipped_size=unzipped,
+            manifest=manifest,
+            kind=KIND_PREBUILT,
+        )
+
+    def _unit_platform(self, unit: Unit, config: TfConfig) -> Platform:
+        if unit.functions:
+            return select_platform(list(unit.functions), self.settings.project_dir)
+        layer = unit.layer
+        users = [fn for fn in served_functions(config) if unit.path in fn.layer_files]
+        runtime = (layer.compatible_runtimes[:1] if layer else ()) or [
+            fn.runtime for fn in users if fn.runtime
+        ][:1]
+        arch = (layer.compatible_architectures[:1] if layer else ()) or [
+            a for fn in users for a in fn.architectures[:1]
+        ][:1]
+        return parse_platform(next(iter(runtime), DEFAULT_RUNTIME), next(iter(arch), DEFAULT_ARCHITECTURE))
+
+    def _check_with_layers(
+        self,
+        path: Path,
+        entries: Mapping[str, Source],
+        functions: list[TfFunction],
+        layers: Mapping[Path, int],
+    ) -> None:
+        """250 MB unzipped counts the function's code and every layer it names, together."""
+        project, mb = self.settings.project_dir, size_limits.MB
+        own = sum(src.size() for src in entries.values())
+        for fn in functions:
+            sizes = {p: layers[p] for p in fn.layer_files if p in layers}
+            total = own + sum(sizes.values())
+            if sizes and total > self.limits.unzipped_max:
+                listing = ", ".join(f"{relative(p, project)} {n / mb:.1f} MB" for p, n in sizes.items())
+                raise BuildError(
+                    f"{fn.label}: {relative(path, project)} ({own / mb:.1f} MB) with its layers ({listing}) "
+                    f"unzips to {total / mb:.1f} MB, over the Lambda limit of "
+                    f"{self.limits.unzipped_max / mb:.1f} MB for a function and its layers together; drop "
+                    "packages the runtime already has (boto3, botocore), or split the function"
+                )
+
+    def _record(self, results: list[BuildResult]) -> None:
+        """``.harness/build.json``: every zip of this build (the attestation reads it)."""
+        project = self.settings.project_dir
+        write_json_atomic(
+            self.settings.paths.build_record,
+            {
+                "artifacts": [
+                    {
+                        "path": relative(r.zip_path, project),
+                        "kind": r.kind,
+                        "sha256": r.sha256,
+                        "code_sha256": r.code_sha256_b64,
+                        "unzipped_size": r.unzipped_size,
+                        "functions": sorted(r.functions),
+                    }
+                    for r in results
+                ]
+            },
+        )
 
     def _check_references(self, config: TfConfig, functions: list[TfFunction], target: DistTarget) -> None:
         tf_dir = self.settings.terraform_dir
@@ -283,7 +447,10 @@ class Builder:
         return entries
 
     def _merge(self, deps_zip: Path | None, code: dict[str, Source]) -> dict[str, Source]:
-        entries: dict[str, Source] = dict(zip_entries(deps_zip)) if deps_zip is not None else {}
+        deps: dict[str, Source] = dict(zip_entries(deps_zip)) if deps_zip is not None else {}
+        return self._merge_into(deps, code)
+
+    def _merge_into(self, entries: dict[str, Source], code: dict[str, Source]) -> dict[str, Source]:
         clashes = sorted(set(entries) & set(code))
         if clashes:
             self._warn(

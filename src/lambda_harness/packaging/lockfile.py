@@ -38,6 +38,10 @@ class LockFile:
     has_hashes: bool
     sha256: str  # of the file and everything it includes
     count: int  # number of requirements
+    # A function's own requirements naming packages the shared lock pins: pip installs them
+    # with the shared lock as constraints (pip -c), and every installed package must be pinned.
+    constraints: str = ""
+    constraints_from: Path | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -163,3 +167,55 @@ def _load_project_lock(path: Path) -> LockFile:
     has_hashes = bool(lines) and all(p.hashes for p in pinned)
     text = "".join(line + "\n" for line in lines)
     return LockFile(path, kind, text, has_hashes, digest_of(path, pyproject), len(lines))
+
+
+def pins_of(text: str) -> dict[str, str]:
+    """normalised name -> version of every ``name==version`` line (markers and hashes dropped)."""
+    pins: dict[str, str] = {}
+    for _number, line in _logical_lines(text):
+        requirement = re.split(r"\s--hash", line, maxsplit=1)[0].split(";", 1)[0].strip()
+        found = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*===?\s*([^\s;,*]+)$", requirement)
+        if found:
+            pins[_normal(found.group(1))] = found.group(3)
+    return pins
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def load_function_lock(path: Path, shared: LockFile | None) -> LockFile:
+    """A function folder's ``requirements.txt``: pinned on its own, or pinned by the shared lock.
+
+    Lines it pins itself are installed as they are; names it leaves unpinned must be pinned
+    by the shared lock, which then constrains the whole install (``pip -c``): the function gets
+    only what it names, at the versions the repo locked.
+    """
+    text = path.read_text(encoding="utf-8")
+    unpinned = []
+    for number, line in _logical_lines(text):
+        if line.startswith("-"):
+            continue
+        requirement = re.split(r"\s--hash", line, maxsplit=1)[0].strip()
+        if not (_PINNED.match(requirement) or _DIRECT.match(requirement) or _WHEEL_FILE.match(requirement)):
+            unpinned.append((number, requirement))
+    if not unpinned:
+        return load_lock(path)
+    if shared is None:
+        number, requirement = unpinned[0]
+        raise BuildError(
+            f"{path}:{number}: requirement {requirement!r} is not pinned and the repo has no shared lock "
+            "to pin it; pin it as name==version here, or in a lock file at the repo root"
+        )
+    pins = pins_of(shared.requirements)
+    for number, requirement in unpinned:
+        name = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
+        if name is None or _normal(name.group(0)) not in pins:
+            raise BuildError(
+                f"{path}:{number}: {requirement!r} is pinned neither here nor in the shared lock "
+                f"{shared.path}; pin it in one of them"
+            )
+    constraints = "".join(f"{name}=={version}\n" for name, version in sorted(pins.items()))
+    digest = hashlib.sha256(f"{path.name}\0{text}\0{shared.sha256}".encode()).hexdigest()
+    count = len([line for _n, line in _logical_lines(text) if not line.startswith("-")])
+    return LockFile(path, "requirements", text, False, digest, count, constraints, shared.path)

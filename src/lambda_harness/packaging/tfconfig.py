@@ -13,7 +13,7 @@ import json
 import os.path
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,7 @@ class TfFunction:
     declared: str | None = None  # 'terraform/main.tf:17: module "worker" key "a" deploys billing-a'
     handler_at: str | None = None  # the .tf/.tfvars line holding the handler's literal
     layer_files: tuple[Path, ...] = ()  # the zips of the layers it names
+    layer_refs: tuple[str, ...] = ()  # aws_lambda_layer_version addresses its layers name
 
     @property
     def label(self) -> str:
@@ -174,6 +175,11 @@ def read_config(terraform_dir: Path) -> TfConfig:
             for rtype, named in block.items():
                 for rname, body in named.items():
                     _add_resource(config, path, text, rtype, rname, body)
+    files = {layer.address: layer.filename for layer in config.layers}
+    config.functions = [
+        replace(fn, layer_files=tuple(p for ref in fn.layer_refs if (p := files.get(ref)) is not None))
+        for fn in config.functions
+    ]
     return config
 
 
@@ -240,6 +246,7 @@ def _function(config: TfConfig, path: Path, text: str, rname: str, body: Mapping
         timeout=_int_or_none(body.get("timeout")),
         package_type=_str_or_none(body.get("package_type")),
         handler_line=handler_line,
+        layer_refs=tuple(re.findall(r"\baws_lambda_layer_version\.[\w-]+", str(body.get("layers") or ""))),
     )
 
 

@@ -1,7 +1,9 @@
 """``.harness/attestation.json``: what was tested, so promotion ships exactly that.
 
 An attestation records the sha256 of the tested zip (and the base64 form AWS
-reports as ``CodeSha256``), a hash of every Terraform source file in terraform/
+reports as ``CodeSha256``), every zip of the build (``.harness/build.json``: per
+function and layer zips, with their hashes), the ``CodeSha256`` each function had
+in the tested deployment (``.harness/inventory.json``), a hash of every Terraform source file in terraform/
 (``*.tf``, ``*.tf.json``, ``*.tfvars``, ``*.tfvars.json``, ``*.hcl``; not
 ``.terraform/`` or state), the lock file's hash, pass/fail counts per function,
 the harness version and the time. ``promote`` recomputes the hashes and names
@@ -24,7 +26,7 @@ from lambda_harness.errors import PromoteError
 from lambda_harness.fsutil import file_sha256, write_json_atomic
 from lambda_harness.settings import Settings
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 TF_PATTERNS = ("*.tf", "*.tf.json", "*.tfvars", "*.tfvars.json", "*.hcl")
 # Never part of the configuration, also when terraform = "." (the repo root): Terraform's working
 # data, the harness's own staged copies, version control, virtualenvs, caches.
@@ -48,6 +50,14 @@ class Attestation:
     created_at: str
     version: int = FORMAT_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
+    # Format 2: every zip of the build (path -> sha256, code_sha256, kind, functions) and the
+    # CodeSha256 each function had in the tested deployment (name -> base64 sha256).
+    artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    functions: dict[str, str] = field(default_factory=dict)
+
+    def expected_code_sha256(self, function: str) -> str:
+        """The CodeSha256 ``function`` must have after the real apply."""
+        return self.functions.get(function) or self.zip_code_sha256
 
 
 def attestation_path(settings: Settings) -> Path:
@@ -108,7 +118,34 @@ def make_attestation(settings: Settings, zip_path: Path, results: Mapping[str, o
         results=normalise_results(results),
         harness_version=__version__,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        artifacts=built_artifacts(settings),
+        functions=deployed_code(settings, results),
     )
+
+
+def built_artifacts(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Every zip of the last build (``.harness/build.json``), checked unchanged since."""
+    try:
+        record = json.loads(settings.paths.build_record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    artifacts: dict[str, dict[str, Any]] = {}
+    for entry in record.get("artifacts", []):
+        path = settings.project_dir / str(entry["path"])
+        if not path.is_file() or file_sha256(path).hex() != entry["sha256"]:
+            raise PromoteError(f"{path} changed since it was built and tested; build and run the tests again")
+        artifacts[str(entry["path"])] = {k: entry[k] for k in ("sha256", "code_sha256", "kind", "functions")}
+    return artifacts
+
+
+def deployed_code(settings: Settings, results: Mapping[str, object]) -> dict[str, str]:
+    """name -> the CodeSha256 each tested function had on the endpoint (``inventory.json``)."""
+    try:
+        inventory = json.loads(settings.paths.inventory.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    deployed = {str(f.get("name")): str(f.get("code_sha256") or "") for f in inventory.get("functions", [])}
+    return {name: deployed[name] for name in sorted(results) if deployed.get(name)}
 
 
 def _portable(path: Path, project_dir: Path) -> str:
@@ -136,7 +173,7 @@ def read_attestation(settings: Settings) -> Attestation:
     path = attestation_path(settings)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return Attestation(**data)
+        return Attestation(**data)  # format 1 has no artifacts/functions: their defaults apply
     except FileNotFoundError as exc:
         raise PromoteError(
             f"no attestation at {path}: nothing has been tested. Run `lambda-harness run` "

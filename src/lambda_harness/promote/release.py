@@ -68,6 +68,7 @@ def check_attestation(settings: Settings, att: Attestation) -> list[str]:
             f"{zip_path} changed since the tests ran (sha256 {att.zip_sha256[:12]}... attested); "
             "re-run the tests on this zip, then promote"
         )
+    problems += _artifact_problems(settings, att)
     changed = _tf_changes(att.terraform_files, terraform_files(settings.terraform_dir))
     if changed:
         problems.append(
@@ -80,6 +81,25 @@ def check_attestation(settings: Settings, att: Attestation) -> list[str]:
             problems.append(
                 f"{settings.terraform_dir / name} exists in the real terraform/ folder and would "
                 "redirect the real deploy; delete it"
+            )
+    return problems
+
+
+def _artifact_problems(settings: Settings, att: Attestation) -> list[str]:
+    """Every zip of the tested build must still be there, byte for byte."""
+    problems = []
+    for rel, entry in sorted(att.artifacts.items()):
+        if rel == att.zip_path:
+            continue  # checked with the attested zip
+        path = settings.project_dir / rel
+        serves = ", ".join(entry.get("functions") or []) or str(entry.get("kind"))
+        if not path.is_file():
+            problems.append(
+                f"the tested zip {path} ({serves}) is gone; rebuild, re-run the tests, then promote"
+            )
+        elif file_sha256(path).hex() != entry.get("sha256"):
+            problems.append(
+                f"{path} ({serves}) changed since the tests ran; re-run the tests on it, then promote"
             )
     return problems
 
@@ -158,7 +178,8 @@ def promote(
     with ui.step("terraform apply (real)"):
         real.run("apply", "-input=false", "-no-color", str(planfile))
     verified = verify_code(att, real.show(), env)
-    ui.info(f"promoted: {len(verified)} function(s) run the tested zip (CodeSha256 {att.zip_code_sha256})")
+    zips = len(att.artifacts) or 1
+    ui.info(f"promoted: {len(verified)} function(s) run the tested code ({zips} zip(s), CodeSha256 checked)")
     return PromoteResult(applied=True, plan_path=planfile, changes=changes, verified=verified)
 
 
@@ -233,8 +254,9 @@ def verify_code(
                 "then compare it with the attestation's zip_code_sha256"
             ) from exc
         actual = config["CodeSha256"]
-        if actual != att.zip_code_sha256:
-            wrong.append(f"{name}: CodeSha256 {actual} != tested {att.zip_code_sha256}")
+        expected = att.expected_code_sha256(name)
+        if actual != expected:
+            wrong.append(f"{name}: CodeSha256 {actual} != tested {expected}")
     if wrong:
         raise PromoteError(
             "applied, but these functions do not run the tested zip:\n  - "
