@@ -27,13 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lambda_harness.errors import BuildError
-from lambda_harness.packaging.tfconfig import TfConfig, TfFunction, TfLayer, code_path
+from lambda_harness.packaging.tfconfig import TfArchive, TfConfig, TfFunction, TfLayer, code_path
 from lambda_harness.settings import Settings
 
 KIND_FUNCTION = "function"
 KIND_LAYER = "layer"
 KIND_PREBUILT = "prebuilt-layer"
 KIND_DIST = "dist"
+KIND_ARCHIVE = "archive"  # made by a data "archive_file" (see packaging.archives)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class Unit:
     functions: tuple[TfFunction, ...] = ()
     layer: TfLayer | None = None
     reason: str = ""
+    archive: TfArchive | None = None
 
     @property
     def label(self) -> str:
@@ -66,11 +68,11 @@ class ArtifactPlan:
 
     @property
     def layers(self) -> list[Unit]:
-        return [u for u in self.units if u.kind in (KIND_LAYER, KIND_PREBUILT)]
+        return [u for u in self.units if u.layer is not None]
 
     @property
     def function_units(self) -> list[Unit]:
-        return [u for u in self.units if u.kind == KIND_FUNCTION]
+        return [u for u in self.units if u.layer is None]
 
 
 def _module_file(root: Path, handler: str | None) -> bool:
@@ -120,8 +122,10 @@ def plan_artifacts(settings: Settings, config: TfConfig, functions: Sequence[TfF
     if settings.dist is not None:  # the dist setting: one zip for all, as it says
         plan.dist_functions = list(functions)
         return plan
+    archives = {a.output_path: a for a in config.archives}
     for layer in config.layers:
-        unit = _layer_unit(settings, layer)
+        archive = archives.get(layer.filename) if layer.filename else None
+        unit = _archive_unit(archive, layer=layer) if archive else _layer_unit(settings, layer)
         if unit is not None:
             plan.units.append(unit)
     groups: dict[Path, list[TfFunction]] = {}
@@ -132,6 +136,9 @@ def plan_artifacts(settings: Settings, config: TfConfig, functions: Sequence[TfF
         else:
             groups.setdefault(path, []).append(fn)
     for path, members in groups.items():
+        if path in archives:
+            plan.units.append(_archive_unit(archives[path], functions=tuple(members)))
+            continue
         folder = function_folder(settings, path, members)
         if folder is None:
             plan.dist_functions += members
@@ -141,6 +148,13 @@ def plan_artifacts(settings: Settings, config: TfConfig, functions: Sequence[TfF
             Unit(KIND_FUNCTION, path, folder, "", _requirements(folder), tuple(members), reason=reason)
         )
     return plan
+
+
+def _archive_unit(
+    archive: TfArchive, *, functions: tuple[TfFunction, ...] = (), layer: TfLayer | None = None
+) -> Unit:
+    reason = f"{archive.address}"
+    return Unit(KIND_ARCHIVE, archive.output_path, None, "", None, functions, layer, reason, archive)
 
 
 def _layer_unit(settings: Settings, layer: TfLayer) -> Unit | None:

@@ -20,6 +20,13 @@ from typing import Any
 from lambda_harness.errors import BuildError
 from lambda_harness.fsutil import write_json_atomic
 from lambda_harness.packaging import limits as size_limits
+from lambda_harness.packaging.archives import (
+    ArchiveSpec,
+    ArchiveTarget,
+    archive_entries,
+    archive_lock,
+    complete_entries,
+)
 from lambda_harness.packaging.artifacts import KIND_DIST, KIND_LAYER, KIND_PREBUILT, Unit, plan_artifacts
 from lambda_harness.packaging.handlers import HandlerFound, check_handlers
 from lambda_harness.packaging.limits import Limits, PackageSize
@@ -71,6 +78,10 @@ _SKIP_FILES = frozenset(
 )
 # Terraform configuration never goes into a zip (functions and Terraform may share a folder).
 _TERRAFORM_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".tfvars.json", ".tfstate", ".tfstate.backup")
+
+
+# One zip's contents: entries, the repo's own files among them, its lock, the deps cache key, hit.
+_Entries = tuple[dict[str, "Source"], dict[str, "Source"], "LockFile | None", "str | None", bool]
 
 
 @dataclass(frozen=True)
@@ -188,6 +199,7 @@ class Builder:
         self.cache = DepsCache(settings.cache_dir)
         self.warnings: list[str] = []
         self._lock: LockFile | None = None
+        self._archive_targets: dict[str, ArchiveTarget] = {}
 
     def build(self) -> BuildResult:
         """Run every stage; ``BuildError`` leaves any previous dists.zip untouched."""
@@ -213,6 +225,7 @@ class Builder:
         plan = plan_artifacts(s, config, functions)
         if not plan.units:
             result = self._build_dist(config, functions)
+            self._write_archive_targets()
             self._record([result])
             return result
         results: list[BuildResult] = []
@@ -225,6 +238,7 @@ class Builder:
             dist_config = replace(config, functions=plan.dist_functions)
             results.append(self._build_dist(dist_config, plan.dist_functions, layer_sizes))
         results += [self._build_unit(unit, layer_sizes, config) for unit in plan.function_units]
+        self._write_archive_targets()
         self._record(results)
         primary = next((r for r in results if r.kind != KIND_PREBUILT and r.functions), results[0])
         return replace(primary, artifacts=tuple(results), warnings=tuple(self.warnings))
@@ -268,8 +282,28 @@ class Builder:
         s = self.settings
         if unit.kind == KIND_PREBUILT:
             return self._prebuilt(unit)
-        assert unit.root is not None
         platform = self._unit_platform(unit, config)
+        if unit.archive is not None:
+            entries, code, lock, deps_key, hit = self._archive_entries(unit, platform)
+        else:
+            entries, code, lock, deps_key, hit = self._folder_entries(unit, platform)
+        name = relative(unit.path, s.project_dir)
+        found = check_handlers(list(unit.functions), entries, set(code), s.project_dir, name)
+        self._check_with_layers(unit.path, entries, list(unit.functions), layer_sizes)
+        direct = any(fn.filename_expr is not None for fn in unit.functions) or unit.layer is not None
+        target = DistTarget(unit.path, unit.reason, (), direct)
+        result = self._write(target, entries, platform, lock, found, deps_key, hit)
+        what = f"{len(found)} handler(s) checked" if unit.functions else f"layer {unit.label}"
+        self.ui.info(
+            f"{what}; {result.manifest['files']} files, {result.unzipped_size:,} bytes unzipped -> "
+            f"{name} ({unit.reason})"
+        )
+        return replace(result, kind=unit.kind, functions=tuple(fn.label for fn in unit.functions))
+
+    def _folder_entries(self, unit: Unit, platform: Platform) -> _Entries:
+        """A function's or layer's folder, and the dependencies of its requirements (or the shared lock)."""
+        s = self.settings
+        assert unit.root is not None
         shared = self._shared_lock()
         lock = load_function_lock(unit.requirements, shared) if unit.requirements else shared
         deps_zip, deps_key, hit = self._dependencies(lock, platform)
@@ -283,19 +317,43 @@ class Builder:
             for name, src in tree_entries(unit.root, lambda p: keep_code_path(p, excluded)).items()
         }
         check_code_files(code, s.project_dir)
-        entries = self._merge_into(deps, code)
-        name = relative(unit.path, s.project_dir)
-        found = check_handlers(list(unit.functions), entries, set(code), s.project_dir, name)
-        self._check_with_layers(unit.path, entries, list(unit.functions), layer_sizes)
-        direct = any(fn.filename_expr is not None for fn in unit.functions) or unit.layer is not None
-        target = DistTarget(unit.path, unit.reason, (), direct)
-        result = self._write(target, entries, platform, lock, found, deps_key, hit)
-        what = f"{len(found)} handler(s) checked" if unit.functions else f"layer {unit.label}"
-        self.ui.info(
-            f"{what}; {result.manifest['files']} files, {result.unzipped_size:,} bytes unzipped -> "
-            f"{name} ({unit.reason})"
+        return self._merge_into(deps, code), code, lock, deps_key, hit
+
+    def _archive_entries(self, unit: Unit, platform: Platform) -> _Entries:
+        """What a ``data "archive_file"`` names, completed as the provider shim will (same target)."""
+        assert unit.archive is not None
+        spec = ArchiveSpec.from_config(unit.archive.config, unit.archive.output_path.parent)
+        lock_file = self.settings.lock_file
+        target = ArchiveTarget(
+            runtime=platform.runtime,
+            architecture=platform.architecture,
+            layer=unit.layer is not None,
+            shared_lock=str(lock_file) if lock_file is not None else None,
+            functions=tuple(fn.label for fn in unit.functions),
         )
-        return replace(result, kind=unit.kind, functions=tuple(fn.label for fn in unit.functions))
+        self._archive_targets[relative(unit.path, self.settings.project_dir)] = target
+        lock = archive_lock(spec, target)
+        hit = lock is not None and self.cache.lookup(lock, platform) is not None
+        with self.ui.step(f"Building {unit.reason} for {platform}"):
+            entries, lock = complete_entries(spec, target, self.cache, self.installer)
+        deps_key = self.cache.key(lock, platform) if lock is not None and not lock.is_empty else None
+        return entries, archive_entries(spec), lock, deps_key, hit
+
+    def _write_archive_targets(self) -> None:
+        """``.harness/archives.json``: what the provider shim needs to build each archive the same way."""
+        path = self.settings.paths.archive_targets
+        if not self._archive_targets:
+            path.unlink(missing_ok=True)
+            return
+        environ = os.environ if self.environ is None else self.environ
+        write_json_atomic(
+            path,
+            {
+                "date_time": list(date_time_from(environ)),
+                "cache_dir": str(self.cache.root.parent),
+                "targets": {k: t.to_json() for k, t in sorted(self._archive_targets.items())},
+            },
+        )
 
     def _prebuilt(self, unit: Unit) -> BuildResult:
         """A layer zip the repo ships as it is: hashed and measured, never rewritten."""

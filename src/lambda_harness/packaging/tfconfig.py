@@ -92,6 +92,17 @@ class TfLayer:
     line: int | None = None
 
 
+@dataclass(frozen=True)
+class TfArchive:
+    """One ``data "archive_file"`` as Terraform evaluated it (``terraform.discovery``)."""
+
+    address: str
+    output_path: Path
+    config: dict[str, Any]  # its attributes with every path absolute, in the real repo
+    tf_file: Path
+    line: int | None = None
+
+
 @dataclass
 class TfConfig:
     """What the root module declares, as far as the build needs it."""
@@ -100,6 +111,7 @@ class TfConfig:
     functions: list[TfFunction] = field(default_factory=list)
     s3_objects: list[TfS3Object] = field(default_factory=list)
     layers: list[TfLayer] = field(default_factory=list)
+    archives: list[TfArchive] = field(default_factory=list)
     locals: dict[str, Any] = field(default_factory=dict)
     variables: dict[str, Any] = field(default_factory=dict)
 

@@ -118,8 +118,8 @@ def make_attestation(settings: Settings, zip_path: Path, results: Mapping[str, o
         results=normalise_results(results),
         harness_version=__version__,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        artifacts=built_artifacts(settings),
-        functions=deployed_code(settings, results),
+        artifacts=(artifacts := built_artifacts(settings)),
+        functions=deployed_code(settings, results, artifacts),
     )
 
 
@@ -138,13 +138,24 @@ def built_artifacts(settings: Settings) -> dict[str, dict[str, Any]]:
     return artifacts
 
 
-def deployed_code(settings: Settings, results: Mapping[str, object]) -> dict[str, str]:
-    """name -> the CodeSha256 each tested function had on the endpoint (``inventory.json``)."""
+def deployed_code(
+    settings: Settings, results: Mapping[str, object], artifacts: Mapping[str, Mapping[str, Any]]
+) -> dict[str, str]:
+    """name -> the CodeSha256 each tested function had on the endpoint (``inventory.json``),
+    which must be that of the zip the build made for it."""
     try:
         inventory = json.loads(settings.paths.inventory.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     deployed = {str(f.get("name")): str(f.get("code_sha256") or "") for f in inventory.get("functions", [])}
+    built = {fn: (rel, entry) for rel, entry in artifacts.items() for fn in entry.get("functions") or []}
+    for name, (rel, entry) in sorted(built.items()):
+        if deployed.get(name) and deployed[name] != entry.get("code_sha256"):
+            raise PromoteError(
+                f"{name} ran with CodeSha256 {deployed[name]}, but the build made {rel} for it "
+                f"(CodeSha256 {entry.get('code_sha256')}): Terraform uploaded other code than the build "
+                "wrote; check its filename / s3_key and source_code_hash"
+            )
     return {name: deployed[name] for name in sorted(results) if deployed.get(name)}
 
 

@@ -28,6 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from lambda_harness import proc
 from lambda_harness.errors import CommandFailed, PromoteError
 from lambda_harness.fsutil import file_sha256
+from lambda_harness.promote import staged
 from lambda_harness.promote.attestation import (
     Attestation,
     attestation_path,
@@ -163,9 +164,13 @@ def promote(
             f"promotion refused ({attestation_path(settings)}):\n  - " + "\n  - ".join(problems)
         )
     env = dict(os.environ) if terraform_cmd_env is None else dict(terraform_cmd_env)
-    real = _RealTerraform(settings, env)
+    cwd, where = settings.terraform_dir, str(settings.terraform_dir)
+    if staged.needs_staged_promote(settings):
+        cwd, env = staged.prepare(settings, env, att)
+        where = f"a staged copy of {settings.terraform_dir} (archive_file built by lambda-harness, verified)"
+    real = _RealTerraform(settings, env, cwd)
     planfile = settings.paths.promote_plan
-    with ui.step(f"terraform init + plan in {settings.terraform_dir} (real backend)"):
+    with ui.step(f"terraform init + plan in {where} (real backend)"):
         real.run("init", "-input=false", "-no-color")
         real.run("plan", "-input=false", "-no-color", f"-out={planfile}")
         changes = planned_changes(json.loads(real.run("show", "-json", "-no-color", str(planfile)).stdout))
@@ -186,8 +191,8 @@ def promote(
 class _RealTerraform:
     """terraform in the real folder with the caller's environment, unchanged."""
 
-    def __init__(self, settings: Settings, env: Mapping[str, str]) -> None:
-        self.cwd = settings.terraform_dir
+    def __init__(self, settings: Settings, env: Mapping[str, str], cwd: Path | None = None) -> None:
+        self.cwd = cwd or settings.terraform_dir
         self.env = env
         self.bin = proc.which("terraform", TERRAFORM_HINT, path=env.get("PATH"))
         self.verbose = settings.verbose

@@ -29,7 +29,7 @@ from typing import Any
 
 from lambda_harness import __version__
 from lambda_harness.fsutil import write_json_atomic
-from lambda_harness.packaging.tfconfig import TfConfig, TfFunction, TfLayer, TfS3Object
+from lambda_harness.packaging.tfconfig import TfArchive, TfConfig, TfFunction, TfLayer, TfS3Object
 from lambda_harness.settings import Settings
 from lambda_harness.terraform import staging
 from lambda_harness.terraform.sources import ModuleSource, find_literal, is_local_source, module_tree, shown
@@ -168,6 +168,9 @@ class _Reader:
         self.root_cfg = show.get("configuration", {}).get("root_module", {})
         self.planned = list(_resources(show.get("planned_values", {}).get("root_module", {})))
         self.by_address = {str(r.get("address")): r for r in self.planned}
+        # Data sources read while planning are in the prior state (archive_file: by our shim).
+        prior = (show.get("prior_state") or {}).get("values", {}).get("root_module", {})
+        self.read_data = [r for r in _resources(prior) if r.get("mode") == "data"]
 
     def config(self) -> TfConfig:
         config = TfConfig(terraform_dir=self.layout.terraform_dir)
@@ -181,7 +184,19 @@ class _Reader:
                 config.layers.append(self.layer(res))
             elif rtype in _S3_OBJECT_TYPES:
                 config.s3_objects.append(self.s3_object(res))
+        for res in self.read_data:
+            if res.get("type") == "archive_file":
+                config.archives.append(self.archive(res))
         return config
+
+    def archive(self, res: Mapping[str, Any]) -> TfArchive:
+        """A ``data "archive_file"`` with its paths mapped to the real repo."""
+        values = dict(res.get("values") or {})
+        for key in ("output_path", "source_dir", "source_file"):
+            real = self.layout.real(values.get(key))
+            values[key] = str(real) if real is not None else None
+        tf_file, line, _declared = self._declared(res)
+        return TfArchive(str(res.get("address")), Path(str(values["output_path"])), values, tf_file, line)
 
     def _declared(self, res: Mapping[str, Any]) -> tuple[Path, int | None, str]:
         """(file, line, description) of where the team declares this instance."""
@@ -196,7 +211,8 @@ class _Reader:
                 return call.file, call.line, text
         rtype, rname = str(res.get("type")), str(res.get("name"))
         folder = _folder_of(self.layout, self.root_cfg, [n for n, _ in path])
-        block = ModuleSource(folder).find("resource", rtype, rname)
+        kind = "data" if res.get("mode") == "data" else "resource"
+        block = ModuleSource(folder).find(kind, rtype, rname)
         index = res.get("index")
         suffix = f" key {json.dumps(index)}" if index is not None else ""
         if block is None:

@@ -157,3 +157,34 @@ def discovery_override_text(folder: Path) -> str:
     if not blocks:
         return ""
     return "# lambda-harness discovery: plan before the zips exist (never applied).\n" + "\n".join(blocks)
+
+
+# -- data "archive_file": served by the harness's own provider -----------------------------------
+
+ARCHIVE_SOURCES = ("hashicorp/archive", "registry.terraform.io/hashicorp/archive")
+
+
+def archive_local_names(folder: Path) -> list[str]:
+    """The local names under which a module folder uses hashicorp/archive (usually ``archive``)."""
+    source = ModuleSource(folder)
+    names = [
+        name
+        for name, (address, _version, _block) in source.required_providers().items()
+        if address.lower() in ARCHIVE_SOURCES
+    ]
+    if not names and any(b.kind == "data" and b.labels[0] == "archive_file" for b in source.blocks):
+        names = ["archive"]  # an implied provider
+    return names
+
+
+def archive_override_text(folder: Path) -> str:
+    """Redirect ``archive`` to ``lambda-harness/archive`` in this module folder (staged copy only)."""
+    names = archive_local_names(folder)
+    if not names:
+        return ""
+    entries = "".join(f'    {name} = {{ source = "lambda-harness/archive" }}\n' for name in names)
+    return (
+        '# data "archive_file" is served by lambda-harness\'s own provider: it builds the zip the\n'
+        "# harness tested (reproducible, with dependencies) instead of hashicorp/archive.\n"
+        f"terraform {{\n  required_providers {{\n{entries}  }}\n}}\n"
+    )

@@ -24,6 +24,10 @@ from lambda_harness.errors import CommandFailed, ConfigError, TerraformError
 from lambda_harness.settings import Settings
 from lambda_harness.terraform import diagnostics, mirror, overrides, plan, staging
 from lambda_harness.terraform import env as tfenv
+from lambda_harness.terraform.shims.archive import ANCHOR_ENV, STAGED_TREE_ENV
+from lambda_harness.terraform.shims.archive import LOG_ENV as ARCHIVE_LOG_ENV
+from lambda_harness.terraform.shims.archive import TARGETS_ENV as ARCHIVE_TARGETS_ENV
+from lambda_harness.terraform.shims.install import install as shim_install
 from lambda_harness.ui import UI
 
 TERRAFORM_HINT = (
@@ -101,6 +105,15 @@ class Terraform:
             cli_config=self.staged.cli_config,
             region=self.settings.region,
         )
+        paths = self.settings.paths
+        base.update(
+            {
+                ARCHIVE_TARGETS_ENV: str(paths.archive_targets),
+                ARCHIVE_LOG_ENV: str(paths.archive_log),
+                STAGED_TREE_ENV: str(self.staged.tree),
+                ANCHOR_ENV: str(staging.anchor_of(self.settings.project_dir, self.settings.terraform_dir)),
+            }
+        )
         if self.driver == "tflocal":
             return tfenv.tflocal_env(base, self.endpoint, self.terraform_bin)
         return tfenv.terraform_env(base, self.endpoint)
@@ -141,6 +154,8 @@ class Terraform:
             )
         tfenv.prepare_home(self.staged.home)
         self.mirrors = mirror.find_mirrors(self.environ, plugin_dir_setting(self.settings))
+        if staging.uses_archive(self.settings.project_dir, self.settings.terraform_dir):
+            self.mirrors.append(shim_install(self.settings.paths.providers))
         self.staged.cli_config.write_text(mirror.cli_config_text(self.mirrors), encoding="utf-8")
         self._staged_once = True
 

@@ -41,6 +41,8 @@ from lambda_harness.paths import HarnessPaths
 from lambda_harness.terraform.overrides import (
     DISCOVERY_OVERRIDE_NAME,
     Neutralised,
+    archive_local_names,
+    archive_override_text,
     aws_provider_changes,
     discovery_override_text,
     providers_override_text,
@@ -318,11 +320,36 @@ def write_overrides(
     for folder in sorted(modules):
         changes = aws_provider_changes(folder)
         neutralised += changes
+        text = "\n".join(t for t in (providers_override_text(changes), archive_override_text(folder)) if t)
         if folder == root:
-            write_override(staged, providers_override_text(changes))
-        elif changes:
+            write_override(staged, text)
+        elif text:
             target = staged_folder(staged, anchor, folder)
             if target.is_symlink() or not target.is_dir():  # never write into the real repo
                 raise TerraformError(f"internal: staged module folder {target} is not a copy")
-            (target / OVERRIDE_NAME).write_text(providers_override_text(changes), encoding="utf-8")
+            (target / OVERRIDE_NAME).write_text(text, encoding="utf-8")
     return neutralised
+
+
+def uses_archive(project_dir: Path, terraform_dir: Path) -> bool:
+    """Whether the root or a local module uses hashicorp/archive (the shim must be installed)."""
+    return any(archive_local_names(folder) for folder in module_tree(terraform_dir.resolve()))
+
+
+def stage_for_promote(project_dir: Path, terraform_dir: Path, staged: StagedDir, backend: str) -> None:
+    """The staged copy the real apply runs in when ``data "archive_file"`` is served by the shim.
+
+    Only the archive redirect (and ``backend``, the team's own state made absolute, when the
+    configuration relies on a local one) is overridden: providers, credentials and the team's
+    backend stay as written, because this apply is the real one.
+    """
+    check_no_tflocal_leftover(terraform_dir)
+    anchor = _anchor(project_dir, terraform_dir)
+    root = terraform_dir.resolve()
+    modules = module_folders(anchor, root, project_dir)
+    staged.tree.mkdir(parents=True, exist_ok=True)
+    _Mirror(staged, modules).sync(anchor, staged.tree)
+    for folder in sorted(modules):
+        text = "\n".join(t for t in (archive_override_text(folder), backend if folder == root else "") if t)
+        if text:
+            (staged_folder(staged, anchor, folder) / OVERRIDE_NAME).write_text(text, encoding="utf-8")
