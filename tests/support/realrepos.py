@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,14 +56,26 @@ def free_port() -> int:
 
 
 def copy_repo(name: str, dst: Path) -> Path:
-    """A copy of tests/fixtures/repos/<name> with its vendored wheels written into wheels/."""
+    """A copy of tests/fixtures/repos/<name> with its vendored wheels written into wheels/ (and,
+    for the layers fixture, the prebuilt layer zip it ships)."""
     src = REPOS / name
     if not any(src.iterdir()):
         raise FileNotFoundError(f"empty fixture {src}")
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".harness", "build", "__pycache__", ".terraform"))
     for package, (version, files) in WHEELS.items():
         pure_wheel(dst / "wheels", package, version, files)
+    if name == "layers":
+        prebuilt_layer(dst / "layers" / "vendor.zip", "shared_geo", WHEELS["shared-geo"][1])
     return dst
+
+
+def prebuilt_layer(path: Path, package: str, files: dict[str, str]) -> Path:
+    """A layer zip as a team builds it by hand: packages under python/lib/python3.12/site-packages/."""
+    site = "python/lib/python3.12/site-packages/"
+    with zipfile.ZipFile(path, "w") as zf:
+        for rel, text in sorted(files.items()):
+            zf.writestr(zipfile.ZipInfo(site + rel, (2024, 5, 1, 12, 0, 0)), text)
+    return path
 
 
 def cli_env(**extra: str) -> dict[str, str]:

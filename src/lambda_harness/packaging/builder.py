@@ -200,6 +200,7 @@ class Builder:
         self.warnings: list[str] = []
         self._lock: LockFile | None = None
         self._archive_targets: dict[str, ArchiveTarget] = {}
+        self._warned_unlocked = False
 
     def build(self) -> BuildResult:
         """Run every stage; ``BuildError`` leaves any previous dists.zip untouched."""
@@ -306,7 +307,7 @@ class Builder:
         assert unit.root is not None
         shared = self._shared_lock()
         lock = load_function_lock(unit.requirements, shared) if unit.requirements else shared
-        deps_zip, deps_key, hit = self._dependencies(lock, platform)
+        deps_zip, deps_key, hit = self._dependencies(lock, platform, relative(unit.path, s.project_dir))
         deps: dict[str, Source] = {}
         if deps_zip is not None:
             into = "python/" if unit.kind == KIND_LAYER else ""
@@ -360,10 +361,17 @@ class Builder:
         try:
             with zipfile.ZipFile(unit.path) as zf:
                 unzipped = sum(i.file_size for i in zf.infolist())
+                importable = any(i.filename.startswith("python/") for i in zf.infolist())
         except (zipfile.BadZipFile, OSError) as exc:
             raise BuildError(
                 f"{unit.path}: {unit.label} uploads it, but it is not a readable zip ({exc})"
             ) from exc
+        if not importable:
+            self._warn(
+                f"{relative(unit.path, self.settings.project_dir)} ({unit.label}) has nothing under python/: "
+                "Lambda puts /opt/python and /opt/python/lib/python3.X/site-packages on the import path, "
+                "so its modules will not import"
+            )
         sha_hex, sha_b64 = file_digests(unit.path)
         name = relative(unit.path, self.settings.project_dir)
         self.ui.info(f"layer {unit.label}: {name} ({unit.reason}), {unzipped:,} bytes unzipped")
@@ -456,15 +464,16 @@ class Builder:
         self.ui.warn(message)
 
     def _dependencies(
-        self, lock: LockFile | None, platform: Platform
+        self, lock: LockFile | None, platform: Platform, zip_name: str = "dists.zip"
     ) -> tuple[Path | None, str | None, bool]:
         if lock is None:
             self.ui.info(
                 "no lock file (requirements.txt, Pipfile.lock, uv.lock or poetry.lock): "
-                "dists.zip holds only your code"
+                f"{zip_name} holds only your code"
             )
             declared = declared_dependencies(self.settings.project_dir / "pyproject.toml")
-            if declared:
+            if declared and not self._warned_unlocked:
+                self._warned_unlocked = True
                 self._warn(
                     f"pyproject.toml declares dependencies ({', '.join(declared[:3])}"
                     f"{' ...' if len(declared) > 3 else ''}) but no lock pins them, so they are not in "
@@ -530,12 +539,13 @@ class Builder:
     ) -> BuildResult:
         pre = [EntryStat(name, src.size(), 0) for name, src in entries.items()]
         unzipped = sum(e.size for e in pre)
-        for w in size_limits.check_unzipped(unzipped, _top(pre), self.limits):
+        name = relative(target.path, self.settings.project_dir)
+        for w in size_limits.check_unzipped(unzipped, _top(pre), self.limits, name):
             self._warn(w)
 
         def check_zipped(tmp: Path, stats: list[EntryStat]) -> None:
             zipped = tmp.stat().st_size
-            for w in size_limits.check_zipped(zipped, _top(stats), self.limits, target.direct_upload):
+            for w in size_limits.check_zipped(zipped, _top(stats), self.limits, target.direct_upload, name):
                 self._warn(w)
 
         environ = os.environ if self.environ is None else self.environ

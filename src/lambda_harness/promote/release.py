@@ -40,7 +40,7 @@ from lambda_harness.promote.attestation import (
 from lambda_harness.settings import Settings
 from lambda_harness.terraform.plan import PlannedChange, planned_changes
 from lambda_harness.terraform.runner import TERRAFORM_HINT
-from lambda_harness.terraform.staging import OVERRIDE_NAME, TFLOCAL_OVERRIDE
+from lambda_harness.terraform.staging import OVERRIDE_NAME, TFLOCAL_OVERRIDE, anchor_of
 from lambda_harness.ui import UI
 
 __all__ = ["PromoteResult", "check_attestation", "promote", "verify_code", "write_attestation"]
@@ -182,8 +182,12 @@ def promote(
         raise PromoteError(f"{att.zip_path} changed while planning; nothing applied. Re-test, then promote.")
     with ui.step("terraform apply (real)"):
         real.run("apply", "-input=false", "-no-color", str(planfile))
-    verified = verify_code(att, real.show(), env)
+    shown = real.show()
+    verified = verify_code(att, shown, env)
+    layers = verify_layers(att, shown, real.cwd, settings)
     zips = len(att.artifacts) or 1
+    if layers:
+        ui.info(f"layers: {', '.join(layers)} published with the tested CodeSha256")
     ui.info(f"promoted: {len(verified)} function(s) run the tested code ({zips} zip(s), CodeSha256 checked)")
     return PromoteResult(applied=True, plan_path=planfile, changes=changes, verified=verified)
 
@@ -220,6 +224,42 @@ def _state_functions(show: Mapping[str, Any]) -> dict[str, str]:
         for r in walk(show.get("values", {}).get("root_module", {}))
         if r.get("type") == "aws_lambda_function" and r.get("mode") == "managed"
     }
+
+
+def verify_layers(att: Attestation, show: Mapping[str, Any], cwd: Path, settings: Settings) -> list[str]:
+    """Every layer built from an attested zip must report that zip's CodeSha256 after the apply."""
+    staged_tree = settings.paths.tf_root(staged.STAGE) / "tree"
+    anchor = anchor_of(settings.project_dir, settings.terraform_dir)
+    checked, wrong = [], []
+
+    def walk(module: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+        yield from module.get("resources", [])
+        for child in module.get("child_modules", []):
+            yield from walk(child)
+
+    for res in walk(show.get("values", {}).get("root_module", {})):
+        if res.get("type") != "aws_lambda_layer_version" or not res.get("values", {}).get("filename"):
+            continue
+        values = res["values"]
+        path = Path(os.path.normpath(cwd / str(values["filename"])))
+        if path.is_relative_to(staged_tree):
+            path = anchor / path.relative_to(staged_tree)
+        try:
+            rel = path.relative_to(settings.project_dir).as_posix()
+        except ValueError:
+            continue
+        tested = att.artifacts.get(rel)
+        if tested is None:
+            continue
+        if values.get("code_sha256") != tested.get("code_sha256"):
+            actual, expected = values.get("code_sha256"), tested.get("code_sha256")
+            wrong.append(f"{res.get('address')}: CodeSha256 {actual} != tested {expected}")
+        checked.append(str(res.get("address")))
+    if wrong:
+        raise PromoteError(
+            "applied, but these layers do not hold the tested zip:\n  - " + "\n  - ".join(wrong)
+        )
+    return checked
 
 
 def lambda_client(env: Mapping[str, str], region: str) -> Any:

@@ -250,3 +250,21 @@ def test_a_zip_changed_between_build_and_attestation_is_an_error(repo: Settings)
     (repo.project_dir / "build" / "other.zip").write_bytes(b"PK changed")
     with pytest.raises(PromoteError, match=r"other\.zip changed since it was built and tested"):
         write_attestation(repo, repo.project_dir / "build" / "hello.zip", PASSED)
+
+
+def test_layers_must_hold_the_tested_zip_after_the_apply(repo: Settings) -> None:
+    from lambda_harness.promote.release import verify_layers
+
+    codes = per_function_build(repo)
+    write_attestation(repo, repo.project_dir / "build" / "hello.zip", PASSED)
+    att = read_attestation(repo)
+    layer = {
+        "type": "aws_lambda_layer_version",
+        "address": "aws_lambda_layer_version.deps",
+        "values": {"filename": "./../build/other.zip", "code_sha256": codes["other"]},
+    }
+    show = {"values": {"root_module": {"resources": [layer]}}}
+    assert verify_layers(att, show, repo.terraform_dir, repo) == ["aws_lambda_layer_version.deps"]
+    layer["values"]["code_sha256"] = "OTHER="
+    with pytest.raises(PromoteError, match=r"aws_lambda_layer_version\.deps: CodeSha256 OTHER= != tested"):
+        verify_layers(att, show, repo.terraform_dir, repo)

@@ -69,3 +69,24 @@ def test_the_cache_follows_the_configuration(tmp_path: Path) -> None:
     assert discovery.cached_plan(settings) == {"planned_values": {}}
     (root / "terraform" / "modules" / "lambda" / "main.tf").write_text("# changed\n")
     assert discovery.cached_plan(settings) is None
+
+
+ARCHIVE_FIXTURE = FIXTURE.parent / "archive_file"
+
+
+def test_archives_and_layers_through_module_variables(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(ARCHIVE_FIXTURE / "terraform", root / "terraform")
+    show = json.loads((DATA / "show_archive_file.json").read_text())
+    config = discovery.config_from_plan(show, layout(root))
+    ingest = next(f for f in config.functions if f.name == "events-ingest")
+    assert ingest.filename == root / "build" / "events-ingest.zip"
+    # layers = var.layers in the module <- [aws_lambda_layer_version.common.arn] in the root
+    assert ingest.layer_files == (root / "build" / "common-layer.zip",)
+    archives = {a.address: a for a in config.archives}
+    common = archives["data.archive_file.common"]
+    assert common.output_path == root / "build" / "common-layer.zip"
+    assert common.config["source_dir"] == str(root / "layers" / "common")
+    this = archives['module.function["ingest"].data.archive_file.this']
+    assert this.config["excludes"] == ["README.md", "tests"]
+    assert (this.tf_file, this.line) == (root / "terraform" / "main.tf", 22)
