@@ -348,6 +348,7 @@ def discover(settings: Settings, ui: UI, endpoint: EndpointFactory) -> TfConfig 
     """
     from lambda_harness.packaging.tfconfig import read_config
     from lambda_harness.terraform.runner import Terraform
+    from lambda_harness.terraform.world import World, exists
 
     if not settings.terraform_dir.is_dir():
         return None
@@ -358,6 +359,8 @@ def discover(settings: Settings, ui: UI, endpoint: EndpointFactory) -> TfConfig 
     if show is None:
         ui.info(f"reading what Terraform deploys from its own plan ({why})")
         with endpoint() as url:
+            if exists(settings):  # what the Terraform looks up must be there for its plan too
+                World(settings, ui, url).apply()
             show = Terraform(settings, ui, url).discovery_plan()
         save_plan(settings, show)
     return config_from_plan(show, layout_of(settings))

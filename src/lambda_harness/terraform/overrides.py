@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lambda_harness.terraform.sources import Block, ModuleSource
+from lambda_harness.terraform.hcl import Block
+from lambda_harness.terraform.sources import ModuleSource
 
 #: The endpoint's account (moto's default, what the test credentials map to).
 LOCAL_ACCOUNT = "123456789012"
