@@ -70,9 +70,9 @@ def _root_reason(static: TfConfig, terraform_dir: Path) -> str | None:
     ]
     if repeated:
         return f"{repeated[0].labels[0]}.{repeated[0].labels[1]} uses for_each/count"
-    for fn in static.functions:
-        if fn.name is None or fn.handler is None or (fn.filename_expr is not None and fn.filename is None):
-            return f"{fn.address} has values only Terraform can evaluate"
+    for fn in static.functions:  # a name only Terraform knows does not matter to the build
+        if fn.handler is None or (fn.filename_expr is not None and fn.filename is None):
+            return f"{fn.address} has a handler or filename only Terraform can evaluate"
     for layer in static.layers:
         if layer.filename_expr is not None and layer.filename is None:
             return f"{layer.address} has a filename only Terraform can evaluate"
@@ -347,8 +347,8 @@ def discover(settings: Settings, ui: UI, endpoint: EndpointFactory) -> TfConfig 
     is only entered when the cached plan is stale.
     """
     from lambda_harness.packaging.tfconfig import read_config
+    from lambda_harness.terraform.preflight import with_world
     from lambda_harness.terraform.runner import Terraform
-    from lambda_harness.terraform.world import World, exists
 
     if not settings.terraform_dir.is_dir():
         return None
@@ -359,8 +359,8 @@ def discover(settings: Settings, ui: UI, endpoint: EndpointFactory) -> TfConfig 
     if show is None:
         ui.info(f"reading what Terraform deploys from its own plan ({why})")
         with endpoint() as url:
-            if exists(settings):  # what the Terraform looks up must be there for its plan too
-                World(settings, ui, url).apply()
-            show = Terraform(settings, ui, url).discovery_plan()
+            # As before an apply: the world first, every missing variable or lookup named at once.
+            tf = Terraform(settings, ui, url, report=False)
+            show = with_world(tf, tf.discovery_plan)
         save_plan(settings, show)
     return config_from_plan(show, layout_of(settings))

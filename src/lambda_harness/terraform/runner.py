@@ -80,9 +80,13 @@ class Terraform:
         *,
         environ: Mapping[str, str] | None = None,
         driver: str | None = None,
+        report: bool = True,
     ) -> None:
         self.settings = settings
         self.ui = ui
+        # Whether staging says what it changed; off for the build's own plan and validate, so a
+        # run says it once, at the apply.
+        self.report = report
         self.environ = dict(os.environ) if environ is None else dict(environ)
         self.driver = driver or settings.tf_driver
         if self.driver not in ("terraform", "tflocal"):
@@ -145,7 +149,7 @@ class Terraform:
     def stage(self) -> None:
         """Re-copy terraform/, write the backend override and the CLI config."""
         neutralised = staging.stage(self.settings.project_dir, self.settings.terraform_dir, self.staged)
-        if neutralised and not self._staged_once:
+        if neutralised and self.report and not self._staged_once:
             listing = "; ".join(n.describe(self.settings.project_dir) for n in neutralised)
             self.ui.info(
                 f"provider settings for real AWS neutralised in the staged copy (the local endpoint has "
@@ -164,7 +168,8 @@ class Terraform:
         """What a fresh local endpoint needs changed in the staged copy (``rewrite.adapt``);
         each change is one line of output."""
         for line in rewrite.adapt(self.settings, self.staged.workdir):
-            self.ui.info(line)
+            if self.report:
+                self.ui.info(line)
 
     def init(self) -> None:
         """Stage, then ``terraform init`` offline from the provider mirror(s)."""

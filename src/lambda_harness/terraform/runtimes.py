@@ -36,7 +36,7 @@ def check_runtimes(settings: Settings, ui: UI, *, environ: Mapping[str, str] | N
     new = new_runtimes(read_config(settings.terraform_dir))
     if not new or not settings.terraform_dir.is_dir():
         return
-    tf = Terraform(settings, ui, settings.endpoint_url, environ=environ)
+    tf = Terraform(settings, ui, settings.endpoint_url, environ=environ, report=False)
     with ui.step(f"terraform validate: does the aws provider accept {', '.join(sorted(new))}?"):
         found = tf.validate_diagnostics()
     rejected = diagnostics.rejected_runtimes(found, settings.project_dir, settings.terraform_dir)

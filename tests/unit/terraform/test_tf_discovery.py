@@ -90,3 +90,31 @@ def test_archives_and_layers_through_module_variables(tmp_path: Path) -> None:
     this = archives['module.function["ingest"].data.archive_file.this']
     assert this.config["excludes"] == ["README.md", "tests"]
     assert (this.tf_file, this.line) == (root / "terraform" / "main.tf", 22)
+
+
+def test_a_handler_typo_fails_the_build_naming_the_module_call_and_the_tfvars_line(tmp_path: Path) -> None:
+    """The build on a config read from Terraform's plan: the message names where the team wrote it."""
+    import pytest
+
+    from lambda_harness.errors import BuildError
+    from lambda_harness.packaging.builder import Builder
+    from lambda_harness.ui import RecordingUI
+
+    root = repo(tmp_path)
+    shutil.copytree(FIXTURE / "functions", root / "functions")
+    tfvars = root / "terraform" / "terraform.tfvars"
+    tfvars.write_text(tfvars.read_text().replace("billing.payments.handler", "billing.payments.hnadler"))
+    show = json.loads(
+        (DATA / "show_module_for_each.json")
+        .read_text()
+        .replace("billing.payments.handler", "billing.payments.hnadler")
+    )
+    config = discovery.config_from_plan(show, layout(root))
+    settings = load_settings(root, {"cache_dir": tmp_path / "cache"}, {"HOME": str(tmp_path)})
+    with pytest.raises(BuildError) as info:
+        Builder(settings, RecordingUI(), config=config).build()
+    assert str(info.value) == (
+        'terraform/main.tf:17: module "worker" key "payments" deploys billing-dev-payments with handler '
+        '"billing.payments.hnadler" (set at terraform/terraform.tfvars:5): not found in dists.zip '
+        '(module billing/payments.py has no top-level hnadler). Did you mean "billing.payments.handler"?'
+    )
