@@ -18,6 +18,8 @@ from lambda_harness.errors import ConfigError
 from lambda_harness.paths import HARNESS_DIR, HarnessPaths
 
 BACKENDS = ("embedded", "localstack")
+#: What functions see: AWS's layout where the kernel allows (auto), always (aws), or host paths.
+FILESYSTEMS = ("auto", "aws", "host")
 TF_DRIVERS = ("terraform", "tflocal")
 #: Looked for in this order, in the repo root and then in the functions folder; ``uv.lock`` and
 #: ``poetry.lock`` only beside a ``pyproject.toml`` (they pin what it declares).
@@ -57,6 +59,7 @@ class Settings:
     allow_remote_endpoint: bool = False
     allow_runtime_fallback: bool = False
     max_concurrency: int = 50
+    filesystem: str = "auto"
     verbose: bool = False
     quiet: bool = False
 
@@ -92,6 +95,7 @@ _KEYS: dict[str, tuple[str, type]] = {
     "allow-remote-endpoint": ("allow_remote_endpoint", bool),
     "allow-runtime-fallback": ("allow_runtime_fallback", bool),
     "max-concurrency": ("max_concurrency", int),
+    "filesystem": ("filesystem", str),
 }
 
 
@@ -263,5 +267,7 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"tf-driver {s.tf_driver!r} is not one of {', '.join(TF_DRIVERS)}")
     if not 0 < s.port < 65536:
         raise ConfigError(f"port {s.port} is out of range 1-65535")
+    if s.filesystem not in FILESYSTEMS:
+        raise ConfigError(f"filesystem {s.filesystem!r} is not one of {', '.join(FILESYSTEMS)}")
     if s.max_concurrency < 1:
         raise ConfigError(f"max-concurrency must be at least 1, got {s.max_concurrency}")
