@@ -219,9 +219,10 @@ def deploy_for_run(
         if identity is None:
             return
         show = state_as_show_json(tf.staged.state) or tf.show_json()
-        warm_inputs.completed_record(identity, tf.endpoint.url, inputs, show, tf.staged.workdir).save(
-            record_path
+        record = warm_inputs.completed_record(
+            identity, tf.endpoint.url, inputs, show, tf.staged.workdir, real_dir=settings.terraform_dir
         )
+        record.save(record_path)
 
     deployment = Deployment(inventory, mode, decision.reason, on_checked=record)
     if background_check:

@@ -280,12 +280,26 @@ def _resources(module: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
         yield from _resources(child)
 
 
-def _local(workdir: Path, value: Any) -> str:
-    """A path attribute from state (relative to the staged workdir) as the repo file it names."""
-    return str((workdir / str(value)).resolve()) if value else ""
+def _local(workdir: Path, value: Any, real_dir: Path | None = None) -> str:
+    """A path attribute from state (relative to the staged workdir) as the repo file it names.
+
+    Siblings of the terraform folder are symlinks in the staged tree, so they resolve to the
+    repo's files; a file inside the staged terraform folder itself (an ``archive_file`` output
+    under ``terraform/build/``) is a copy, so it is mapped back to the real folder, where the
+    build writes it.
+    """
+    if not value:
+        return ""
+    path = (workdir / str(value)).resolve()
+    staged = workdir.resolve()
+    if real_dir is not None and path.is_relative_to(staged):
+        path = real_dir.resolve() / path.relative_to(staged)
+    return str(path)
 
 
-def read_bindings(show: Mapping[str, Any], workdir: Path) -> tuple[list[Binding], dict[str, str]]:
+def read_bindings(
+    show: Mapping[str, Any], workdir: Path, real_dir: Path | None = None
+) -> tuple[list[Binding], dict[str, str]]:
     """(each function's binding, pinned artifact -> sha256) from ``terraform show -json``-shaped state.
 
     Pinned artifacts are local files Terraform uploads that no function binding covers
@@ -296,7 +310,7 @@ def read_bindings(show: Mapping[str, Any], workdir: Path) -> tuple[list[Binding]
     for res in resources:
         if res.get("type") in ("aws_s3_object", "aws_s3_bucket_object"):
             v = res.get("values") or {}
-            objects[(str(v.get("bucket")), str(v.get("key")))] = _local(workdir, v.get("source"))
+            objects[(str(v.get("bucket")), str(v.get("key")))] = _local(workdir, v.get("source"), real_dir)
     bindings = []
     for res in resources:
         if res.get("type") != "aws_lambda_function" or res.get("mode", "managed") != "managed":
@@ -318,12 +332,12 @@ def read_bindings(show: Mapping[str, Any], workdir: Path) -> tuple[list[Binding]
                 )
             )
         elif v.get("filename"):
-            bindings.append(Binding(name, region, _local(workdir, v["filename"])))
+            bindings.append(Binding(name, region, _local(workdir, v["filename"], real_dir)))
     bound = {b.artifact for b in bindings}
     pinned = [src for src in objects.values() if src and src not in bound]
     for res in resources:
         if res.get("type") == "aws_lambda_layer_version":
-            pinned.append(_local(workdir, (res.get("values") or {}).get("filename")))
+            pinned.append(_local(workdir, (res.get("values") or {}).get("filename"), real_dir))
     return sorted(bindings, key=lambda b: b.function), {
         p: artifact_sha256(p) for p in sorted(set(pinned)) if p
     }
@@ -336,10 +350,16 @@ def artifact_sha256(path: str) -> str:
 
 
 def completed_record(
-    identity: str, url: str, inputs: tuple[str, Mapping[str, str]], show: Mapping[str, Any], workdir: Path
+    identity: str,
+    url: str,
+    inputs: tuple[str, Mapping[str, str]],
+    show: Mapping[str, Any],
+    workdir: Path,
+    *,
+    real_dir: Path | None = None,
 ) -> WarmRecord:
     """The record of an apply whose second plan was empty."""
-    bindings, pinned = read_bindings(show, workdir)
+    bindings, pinned = read_bindings(show, workdir, real_dir)
     artifacts = {b.artifact: artifact_sha256(b.artifact) for b in bindings if b.artifact}
     return WarmRecord(
         endpoint_id=identity,

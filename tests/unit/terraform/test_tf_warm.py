@@ -216,3 +216,14 @@ def test_record_round_trips_and_an_unreadable_one_is_none(tmp_path: Path) -> Non
     path.write_text("{not json")
     assert WarmRecord.load(path) is None
     assert WarmRecord.load(tmp_path / "missing.json") is None
+
+
+def test_an_artifact_inside_the_staged_terraform_folder_is_the_real_folders_file(tmp_path: Path) -> None:
+    """An archive_file output under terraform/ is a copy in the staged tree; the build writes the real one."""
+    workdir = tmp_path / "tree" / "terraform"
+    (workdir / "build").mkdir(parents=True)
+    (workdir / "build" / "fn.zip").write_bytes(b"staged copy")
+    real = tmp_path / "repo" / "terraform"
+    state = show(res("aws_lambda_function", function_name="fn", filename="./build/fn.zip", arn=ARN + "fn"))
+    bindings, _pinned = warm.read_bindings(state, workdir, real)
+    assert bindings == [Binding("fn", "eu-west-1", str(real.resolve() / "build" / "fn.zip"))]
