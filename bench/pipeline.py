@@ -12,6 +12,9 @@ embedded endpoint on a free loopback port, and prints the time of each:
 * apply: ``terraform.deploy``: init, apply, second (must be empty) plan, show, inventory;
 * tests: pytest over the generated event cases through the harness's plugin, with the
   arguments and environment ``run`` uses;
+* tests with coverage: the same pytest run again against the same endpoint with coverage
+  measured in every execution environment (what ``run --coverage`` does: start, pytest,
+  stop, combine, XML + HTML); the ratio to the tests row is printed (target <= 1.3x);
 * down: endpoint and every function worker stopped.
 
 Then (unless skipped) ``lambda-harness run`` end to end as a subprocess on a fresh copy,
@@ -168,6 +171,9 @@ def warm_runtime(cache_dir: Path) -> Row:
     present = folders.path_for((3, 12), _host_machine()).is_dir()
     folders.ensure(interpreter)
     note = "already in cache" if present else "installed awslambdaric + SDK"
+    from lambda_harness.endpoint.runtime.coverage import CoverageFolders
+
+    CoverageFolders(cache_dir, pip_python=Path(sys.executable)).ensure(interpreter, _host_machine())
     return Row("prepare: runtime python3.12", time.perf_counter() - start, note + " (not counted)")
 
 
@@ -244,6 +250,34 @@ def junit_time(settings: Settings) -> str:
     return "" if suite is None else f"; test session {float(suite.get('time', 0)):.1f} s"
 
 
+def coverage_row(
+    settings: Settings, url: str, pytest_args: list[str], env: dict[str, str], tests_s: float, timeout: float
+) -> Row:
+    """The tests stage again, with coverage in every execution environment (not counted in the total)."""
+    from lambda_harness.endpoint import control
+    from lambda_harness.testing.coverage import RunCoverage, zip_sources
+
+    parts, out = settings.paths.coverage_parts, settings.paths
+    shutil.rmtree(parts, ignore_errors=True)
+    parts.mkdir(parents=True)
+    start_load, start = load1(), time.perf_counter()
+    with deadline(timeout, "tests with coverage"):
+        code_root = control.start_coverage(url, parts, zip_sources(settings.functions_dir))
+        code = run_pytest(pytest_args, settings.project_dir, env, settings.verbose)
+        control.stop_coverage(url)
+        run = RunCoverage.combine(
+            [parts], functions_dir=settings.functions_dir, code_roots=[code_root], data_file=out.coverage_data
+        )
+        run.write_reports(out.coverage_xml, out.coverage_html)
+    seconds = time.perf_counter() - start
+    total = run.total()
+    note = (
+        f"pytest exit {code}; {total.percent:.1f}% of functions/; ratio to tests {seconds / tests_s:.2f}x "
+        f"(target <= 1.3x; not counted in the total)"
+    )
+    return Row("tests with coverage", seconds, note, start_load)
+
+
 @dataclass
 class PipelineRun:
     """Rows of the main pipeline and whether it got through."""
@@ -276,8 +310,11 @@ def run_stages(settings: Settings, ui: BenchUI, args: argparse.Namespace, out: P
         with deadline(args.stage_timeout, "tests"):
             code = run_pytest(pytest_args, settings.project_dir, env, settings.verbose)
         note = tests_note(settings, code)
-        out.rows.append(Row("tests", time.perf_counter() - start, note, start_load))
+        tests_s = time.perf_counter() - start
+        out.rows.append(Row("tests", tests_s, note, start_load))
         out.ok = code == 0
+        if not args.skip_coverage:
+            out.rows.append(coverage_row(settings, url, pytest_args, env, tests_s, args.stage_timeout))
         start_load, start = load1(), time.perf_counter()
         stack.close()
         out.rows.append(Row("down", time.perf_counter() - start, "endpoint + workers stopped", start_load))
@@ -433,6 +470,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-filename", action="store_true", help="skip the slow filename= apply (~5 min)")
     parser.add_argument("--skip-cli-run", action="store_true", help="skip `lambda-harness run` end to end")
     parser.add_argument("--no-deps", action="store_true", help="generate no requirements.txt")
+    parser.add_argument(
+        "--skip-coverage", action="store_true", help="skip the tests stage again with --coverage"
+    )
     parser.add_argument(
         "--cache-dir",
         type=Path,

@@ -164,6 +164,12 @@ def _add_specific(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("function", help="deployed function name")
         p.add_argument("--event", help="event JSON file, or - for stdin (default: {})")
     elif name == "run":
+        p.add_argument(
+            "--coverage",
+            action="store_true",
+            default=None,
+            help="measure line and branch coverage of functions/ inside the execution environments",
+        )
         p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     elif name == "promote":
         p.add_argument(
@@ -204,6 +210,7 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         "verbose": args.verbose,
         "quiet": args.quiet,
         "dist": getattr(args, "dist", None),
+        "coverage": getattr(args, "coverage", None),
     }
     return load_settings(args.project, cli)
 

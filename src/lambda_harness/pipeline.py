@@ -13,17 +13,21 @@ with fakes; ``default_stages`` wires the real build, endpoint and Terraform.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lambda_harness.endpoint import control
 from lambda_harness.endpoint.session import endpoint_session
+from lambda_harness.fsutil import write_json_atomic
 from lambda_harness.net import endpoint_healthy
 from lambda_harness.promote.attestation import attestation_path, write_attestation
 from lambda_harness.settings import Settings
 from lambda_harness.terraform.inventory import Inventory
+from lambda_harness.testing.coverage import RunCoverage, zip_sources
 from lambda_harness.testing.invoker import Invoker, deployed_region
 from lambda_harness.testing.results import SUMMARY_COLUMNS, failure_texts, load_results, summary_rows
 from lambda_harness.testing.session import (
@@ -49,6 +53,8 @@ class Stages:
     pytest: Callable[[Sequence[str], Path, Mapping[str, str], bool], int]
     attest: Callable[[Settings, Path, Mapping[str, object]], Path]
     invoker: Callable[[str, str], Invoker] = Invoker
+    coverage_start: Callable[[str, Path, list[str]], Path] = control.start_coverage
+    coverage_stop: Callable[[str], dict[str, Any]] = control.stop_coverage
 
 
 @dataclass
@@ -65,6 +71,7 @@ class RunReport:
     results_path: Path | None = None
     attestation: Path | None = None
     failures: list[str] = field(default_factory=list)
+    coverage: RunCoverage | None = None
 
 
 def _real_build(settings: Settings, ui: UI) -> Any:
@@ -112,13 +119,23 @@ def run(
     # Never read a previous run's verdict, and never leave a green attestation behind a red run.
     report.results_path.unlink(missing_ok=True)
     attestation_path(settings).unlink(missing_ok=True)
+    code_root: Path | None = None
     with stages.endpoint(settings, ui) as url:
         report.endpoint_url = url
         report.inventory = stages.deploy(settings, ui, url)
+        if settings.coverage:
+            code_root = _start_coverage(settings, stages, url)
         args = pytest_arguments(settings, url, pytest_args)
         env = harness_test_env(os.environ, url, deployed_region(report.inventory))
-        with ui.step(f"pytest: {len(report.inventory.functions)} functions against {url}"):
-            report.pytest_exit_code = stages.pytest(args, settings.project_dir, env, settings.verbose)
+        try:
+            with ui.step(f"pytest: {len(report.inventory.functions)} functions against {url}"):
+                report.pytest_exit_code = stages.pytest(args, settings.project_dir, env, settings.verbose)
+        finally:
+            unsaved = stages.coverage_stop(url).get("unsaved", []) if code_root is not None else []
+    report.results = load_results(report.results_path) if report.results_path.is_file() else {}
+    if code_root is not None:
+        with ui.step("combine handler coverage"):
+            report.coverage = _add_coverage(report, settings, code_root, unsaved)
     _judge(report, settings, ui)
     ui.info(f"JUnit: {report.junit_path}  results: {report.results_path}")
     if report.ok:
@@ -130,8 +147,8 @@ def run(
 def _judge(report: RunReport, settings: Settings, ui: UI) -> None:
     assert report.results_path is not None and report.inventory is not None
     names = [fn.name for fn in report.inventory.functions]
-    report.results = load_results(report.results_path) if report.results_path.is_file() else {}
-    ui.table("functions", list(SUMMARY_COLUMNS), summary_rows(report.results, names))
+    columns = list(SUMMARY_COLUMNS) + (["cover %"] if report.coverage is not None else [])
+    ui.table("functions", columns, summary_rows(report.results, names))
     report.failures = [source_paths(text, settings) for text in failure_texts(report.results)]
     if report.pytest_exit_code == PYTEST_NO_TESTS:
         report.failures.append(
@@ -145,6 +162,53 @@ def _judge(report: RunReport, settings: Settings, ui: UI) -> None:
     for text in report.failures:
         ui.warn(text)
     report.ok = report.pytest_exit_code == 0 and not report.failures
+
+
+def _start_coverage(settings: Settings, stages: Stages, url: str) -> Path:
+    """Clear the previous run's data and ask the endpoint to measure the functions folder."""
+    parts = settings.paths.coverage_parts
+    if parts.exists():
+        shutil.rmtree(parts)
+    parts.mkdir(parents=True)
+    return stages.coverage_start(url, parts, zip_sources(settings.functions_dir))
+
+
+def _add_coverage(report: RunReport, settings: Settings, code_root: Path, unsaved: list[str]) -> RunCoverage:
+    """Combine the environments' data, write .coverage, XML and HTML, and put the numbers in results.json."""
+    out = settings.paths
+    run = RunCoverage.combine(
+        [out.coverage_parts],
+        functions_dir=settings.functions_dir,
+        code_roots=[code_root],
+        data_file=out.coverage_data,
+        project_dir=settings.project_dir,
+    )
+    run.write_reports(out.coverage_xml, out.coverage_html)
+    assert report.inventory is not None
+    handlers = {fn.name: fn.handler for fn in report.inventory.functions}
+    functions = report.results.setdefault("functions", {})
+    for name, numbers in run.function_numbers(handlers).items():
+        functions.setdefault(name, {}).setdefault("cases", [])
+        functions[name]["coverage"] = numbers.to_dict()
+    report.results["coverage"] = {
+        "total": run.total().to_dict(),
+        "data_file": _shown(out.coverage_data, settings.project_dir),
+        "xml": _shown(out.coverage_xml, settings.project_dir),
+        "html": _shown(out.coverage_html / "index.html", settings.project_dir),
+        "functions_dir": str(settings.functions_dir),
+        "unsaved": unsaved,
+    }
+    if report.results_path is not None and report.results_path.is_file():
+        write_json_atomic(report.results_path, report.results)
+    shutil.rmtree(out.coverage_parts, ignore_errors=True)
+    return run
+
+
+def _shown(path: Path, base: Path) -> str:
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def per_function_counts(report: RunReport) -> dict[str, dict[str, int]]:

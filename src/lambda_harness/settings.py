@@ -47,6 +47,9 @@ class Settings:
     allow_remote_endpoint: bool = False
     allow_runtime_fallback: bool = False
     max_concurrency: int = 50
+    coverage: bool = False
+    fail_on_memory_headroom: float | None = None
+    fail_on_timeout_ratio: float | None = None
     verbose: bool = False
     quiet: bool = False
 
@@ -81,6 +84,9 @@ _KEYS: dict[str, tuple[str, type]] = {
     "allow-remote-endpoint": ("allow_remote_endpoint", bool),
     "allow-runtime-fallback": ("allow_runtime_fallback", bool),
     "max-concurrency": ("max_concurrency", int),
+    "coverage": ("coverage", bool),
+    "fail-on-memory-headroom": ("fail_on_memory_headroom", float),
+    "fail-on-timeout-ratio": ("fail_on_timeout_ratio", float),
 }
 
 
@@ -206,3 +212,13 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"port {s.port} is out of range 1-65535")
     if s.max_concurrency < 1:
         raise ConfigError(f"max-concurrency must be at least 1, got {s.max_concurrency}")
+    if s.fail_on_memory_headroom is not None and not 1.0 <= s.fail_on_memory_headroom <= 100.0:
+        raise ConfigError(
+            f"fail-on-memory-headroom must be a factor between 1 and 100 (e.g. 1.5: the peak must stay "
+            f"under declared/1.5), got {s.fail_on_memory_headroom}"
+        )
+    if s.fail_on_timeout_ratio is not None and not 0.0 < s.fail_on_timeout_ratio <= 1.0:
+        raise ConfigError(
+            f"fail-on-timeout-ratio must be above 0 and at most 1 (e.g. 0.8: the slowest case must stay "
+            f"under 80% of the timeout), got {s.fail_on_timeout_ratio}"
+        )

@@ -14,6 +14,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
@@ -30,6 +31,7 @@ from lambda_harness.endpoint.invoke import (
     new_request_id,
 )
 from lambda_harness.endpoint.lookup import MotoFunction, find_function
+from lambda_harness.endpoint.runtime.coverage import CoverageSpec
 from lambda_harness.endpoint.runtime.model import InterpreterNotFound, InvokeResult, ThrottledError
 from lambda_harness.endpoint.sources import function_urls
 from lambda_harness.errors import EndpointError
@@ -67,12 +69,16 @@ _STATUS = {
     404: "404 Not Found",
     405: "405 Method Not Allowed",
     413: "413 Request Entity Too Large",
+    501: "501 Not Implemented",
     429: "429 Too Many Requests",
     500: "500 Internal Server Error",
     502: "502 Bad Gateway",
 }
 
 Trigger = Callable[[str, str | None], list[str] | None]
+#: How long stopping coverage waits for queued asynchronous invocations (a failed one may wait
+#: a minute for its retry: that one is not waited for).
+COVERAGE_ASYNC_WAIT_S = 5.0
 
 
 def respond(
@@ -247,13 +253,15 @@ class HarnessApp:
             return self._control(environ, start_response, path, method)
         return self.moto_app(environ, start_response)
 
-    def _control(
+    def _control(  # noqa: PLR0911 (one return per route)
         self, environ: dict[str, Any], start_response: StartResponse, path: str, method: str
     ) -> Iterable[bytes]:
         if path in ("/_harness/health", "/_localstack/health", "/_localstack/health/"):
             return respond(start_response, 200, json.dumps(health_document()).encode())
         if path == "/_localstack/init/ready":
             return respond(start_response, 200, json.dumps({"completed": True, "scripts": []}).encode())
+        if path in ("/_harness/coverage", "/_harness/coverage/"):
+            return coverage_route(environ, start_response, self.invoke.service, method)
         match = TRIGGER_PATH.match(path)
         if match and method == "POST":
             rule = unquote(match.group("rule"))
@@ -267,6 +275,40 @@ class HarnessApp:
         if match:
             return aws_error(start_response, 405, "MethodNotAllowed", f"use POST {path}")
         return aws_error(start_response, 404, "NotFound", f"no harness route {path}")
+
+
+def coverage_route(
+    environ: dict[str, Any], start_response: StartResponse, service: InvokeService, method: str
+) -> Iterable[bytes]:
+    """``POST /_harness/coverage`` ``{"data_dir", "sources", "branch"}`` starts measuring in new
+    environments (answers ``{"code_root"}``); ``DELETE`` stops, once every measuring environment
+    has saved its data (answers ``{"saved", "unsaved"}``)."""
+    runtime: Any = service.runtime
+    if not hasattr(runtime, "start_coverage"):
+        return aws_error(
+            start_response, 501, "NotImplemented", "this endpoint's runtime cannot measure coverage"
+        )
+    if method == "DELETE":
+        service.wait_idle(COVERAGE_ASYNC_WAIT_S)  # let queued S3/SNS/EventBridge deliveries run first
+        return respond(start_response, 200, json.dumps(runtime.stop_coverage()).encode())
+    if method != "POST":
+        return aws_error(start_response, 405, "MethodNotAllowed", "use POST or DELETE /_harness/coverage")
+    try:
+        body = json.loads(read_body(environ) or b"{}")
+        spec = CoverageSpec(
+            data_dir=Path(body["data_dir"]),
+            sources=tuple(str(s) for s in body["sources"]),
+            branch=bool(body.get("branch", True)),
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        return aws_error(
+            start_response, 400, "InvalidRequest", f'expected {{"data_dir": ..., "sources": [...]}}: {exc}'
+        )
+    try:
+        code_root = runtime.start_coverage(spec)
+    except EndpointError as exc:
+        return aws_error(start_response, 500, "ServiceException", f"lambda-harness: {exc}")
+    return respond(start_response, 200, json.dumps({"code_root": str(code_root)}).encode())
 
 
 def health_document() -> dict[str, Any]:

@@ -190,24 +190,30 @@ SUMMARY_COLUMNS = ("function", "passed", "failed", "cold ms", "warm ms", "max MB
 def summary_rows(results: dict[str, Any], deployed: Sequence[str] = ()) -> list[list[str]]:
     """Rows of the per-function table; deployed functions without results show as not run."""
     functions: dict[str, Any] = results.get("functions", {})
+    with_coverage = "coverage" in results
     rows = []
     for name in sorted(set(functions) | set(deployed)):
-        fn = functions.get(name)
-        if fn is None:
-            rows.append([name, "0", "0", "-", "-", "-"])
-            continue
+        fn = functions.get(name) or {}
         mem = fn.get("max_memory_mb")
-        rows.append(
-            [
-                name,
-                str(fn["passed"]),
-                str(fn["failed"]),
-                _ms(fn.get("cold_ms")),
-                _ms(fn.get("warm_ms")),
-                "-" if mem is None else str(mem),
-            ]
-        )
+        row = [
+            name,
+            str(fn.get("passed", 0)),
+            str(fn.get("failed", 0)),
+            _ms(fn.get("cold_ms")),
+            _ms(fn.get("warm_ms")),
+            "-" if mem is None else str(mem),
+        ]
+        if with_coverage:
+            row.append(cover_text(fn.get("coverage")))
+        rows.append(row)
     return rows
+
+
+def cover_text(numbers: dict[str, Any] | None) -> str:
+    """``71.4`` for a function's coverage entry, ``-`` without one."""
+    if not numbers:
+        return "-"
+    return f"{float(numbers['percent']):.1f}"
 
 
 def failure_texts(results: dict[str, Any]) -> list[str]:

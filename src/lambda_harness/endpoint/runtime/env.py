@@ -14,6 +14,9 @@ from pathlib import Path
 
 from lambda_harness.endpoint.runtime.model import FunctionConfig
 
+#: The boot module reads (and removes) this variable: the workers' coverage configuration file.
+RC_VARIABLE = "LAMBDA_HARNESS_COVERAGE_RC"
+
 #: Variables Lambda sets and a function's configuration may not override (plus the
 #: harness's AWS_ENDPOINT_URL, which must point handlers at the emulator).
 RESERVED = frozenset(
@@ -50,6 +53,9 @@ class Paths:
     runtime_dir: Path
     interpreter: Path
     python_version: tuple[int, int]
+    #: coverage.py and the boot module (``runtime/coverage.py``), when coverage is measured.
+    coverage_dir: Path | None = None
+    coverage_rc: Path | None = None
 
 
 def fake_credentials(role_arn: str) -> dict[str, str]:
@@ -82,6 +88,8 @@ def python_path(paths: Paths, extra: str | None = None) -> str:
             str(paths.opt_dir / "python"),
         ]
     entries.append(str(paths.runtime_dir))
+    if paths.coverage_dir is not None:
+        entries.append(str(paths.coverage_dir))
     return ":".join(entries)
 
 
@@ -144,6 +152,8 @@ def build_env(
             "PYTHONNOUSERSITE": "1",
         }
     )
+    if paths.coverage_rc is not None:
+        env[RC_VARIABLE] = str(paths.coverage_rc)
     return env
 
 

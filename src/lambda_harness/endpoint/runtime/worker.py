@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from lambda_harness import proc
 from lambda_harness.endpoint.runtime import logs
 from lambda_harness.endpoint.runtime.api import NextInvocation, RuntimeApiServer
+from lambda_harness.endpoint.runtime.coverage import BOOT_MODULE
 from lambda_harness.endpoint.runtime.env import Paths, build_env
 from lambda_harness.endpoint.runtime.model import MAX_RESPONSE_BYTES, FunctionConfig, InvokeResult
 from lambda_harness.endpoint.runtime.outcome import INIT_LIMIT_S, Outcome, Watch, build_result
@@ -78,6 +79,7 @@ class Worker:
         self._init_lines: list[str] = []
         self._closing = False
         self._dead = False
+        self._parked = False  # waiting in GET /next: nothing running, coverage data saved
         self._log_lock = threading.Lock()
         self._log = bytearray()
         self._fd = -1
@@ -99,9 +101,11 @@ class Worker:
         self.api.start()
         env = build_env(fn, paths, api_address=self.api.address, log_stream=logs.log_stream_name(fn.version))
         self._spawned_at = time.perf_counter()
+        # With coverage, a boot module starts coverage.py and then runs awslambdaric's __main__.
+        module = BOOT_MODULE if paths.coverage_rc is not None else "awslambdaric"
         try:
             self.proc = proc.spawn(
-                [paths.interpreter, "-s", "-m", "awslambdaric", fn.handler],
+                [paths.interpreter, "-s", "-m", module, fn.handler],
                 cwd=paths.task_root,
                 env=env,
                 stdout=subprocess.PIPE,
@@ -192,10 +196,13 @@ class Worker:
             self._init_done_at = time.perf_counter()
             self._init_lines = self._take_output()
         with self._cond:
+            self._parked = True
+            self._cond.notify_all()
             self._cond.wait_for(lambda: self._job is not None or self._closing)
             job, self._job = self._job, None
             if job is None:
                 return None
+            self._parked = False
             self._handed_at = time.perf_counter()
             self._cond.notify_all()
         fn = self.spec.fn
@@ -250,10 +257,31 @@ class Worker:
         with self._cond:
             self._outcome, self._current, self._handed_at = None, request_id, None
             self._job = _Job(request_id, payload, client_context, cognito_identity)
+            self._parked = False
             self._cond.notify_all()
         watch = Watch(self)
         outcome = watch.wait()
         return build_result(self, watch, outcome, request_id, cold)
+
+    def wait_parked(self, timeout: float, *, slice_s: float = 0.05) -> bool:
+        """Wait until the runtime asks for its next event (or the process is gone); False on timeout.
+
+        A coverage worker saves its data just before it asks, so a parked worker has nothing unsaved.
+        """
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not (self._parked or not self.alive):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                # Process death notifies nobody: look again every slice.
+                self._cond.wait(min(left, slice_s))
+        return True
+
+    @property
+    def measures_coverage(self) -> bool:
+        """Whether this environment runs under coverage.py."""
+        return self.spec.paths.coverage_rc is not None
 
     # Accessors for the outcome module (kept narrow on purpose).
 

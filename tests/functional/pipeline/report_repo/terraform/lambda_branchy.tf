@@ -1,0 +1,11 @@
+resource "aws_lambda_function" "branchy" {
+  function_name    = "branchy"
+  handler          = "lambda_branchy.handler"
+  runtime          = "python3.12"
+  s3_bucket        = aws_s3_bucket.artifacts.id
+  s3_key           = aws_s3_object.dists.key
+  source_code_hash = filebase64sha256("${path.module}/../dists.zip")
+  role             = aws_iam_role.fn.arn
+  memory_size      = 1024
+  timeout          = 3
+}

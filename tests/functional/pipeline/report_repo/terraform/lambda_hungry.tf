@@ -1,0 +1,11 @@
+resource "aws_lambda_function" "hungry" {
+  function_name    = "hungry"
+  handler          = "lambda_hungry.handler"
+  runtime          = "python3.12"
+  s3_bucket        = aws_s3_bucket.artifacts.id
+  s3_key           = aws_s3_object.dists.key
+  source_code_hash = filebase64sha256("${path.module}/../dists.zip")
+  role             = aws_iam_role.fn.arn
+  memory_size      = 1024
+  timeout          = 10
+}

@@ -1,0 +1,82 @@
+"""``run --coverage`` on a small repo with known shapes: coverage, advice and the HTML report.
+
+``report_repo/`` holds four functions: ``branchy`` (an if/else; its case takes one branch;
+it imports ``common/util.py``), ``hungry`` (allocates the MB its event asks for, 1024 MB
+declared), ``slow`` (sleeps 0.7 s of a 1 s timeout) and ``broken`` (returns a wrong total:
+the run fails). One real run (build, embedded endpoint, Terraform, pytest) serves every test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambda_harness import pipeline
+from lambda_harness.settings import load_settings
+from lambda_harness.ui import PlainUI
+
+REPO = Path(__file__).parent / "report_repo"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory: pytest.TempPathFactory) -> tuple[pipeline.RunReport, Path]:
+    if shutil.which("terraform") is None:
+        pytest.skip("terraform not installed")
+    repo = tmp_path_factory.mktemp("report") / "repo"
+    shutil.copytree(REPO, repo)
+    settings = load_settings(repo, {"port": free_port(), "coverage": True}, environ=dict(os.environ))
+    return pipeline.run(settings, PlainUI(quiet=True)), repo
+
+
+def results(ran: tuple[pipeline.RunReport, Path]) -> dict[str, Any]:
+    return json.loads((ran[1] / ".harness" / "results.json").read_text())
+
+
+@pytest.mark.slow
+def test_the_failing_function_fails_the_run(ran: tuple[pipeline.RunReport, Path]) -> None:
+    report, _ = ran
+    assert not report.ok
+    assert any("broken/sum" in f and "expected 42, got 41" in f for f in report.failures)
+
+
+@pytest.mark.slow
+def test_coverage_of_a_handler_is_counted_exactly(ran: tuple[pipeline.RunReport, Path]) -> None:
+    branchy = results(ran)["functions"]["branchy"]["coverage"]
+    # lambda_branchy.py: 6 statements, 5 run; its if has 2 branches, the case takes 1.
+    # common/util.py (reached): 4 statements, 3 run.
+    assert branchy == {
+        "statements": 10,
+        "covered_lines": 8,
+        "branches": 2,
+        "covered_branches": 1,
+        "percent": 75.0,
+        "files": ["functions/common/util.py", "functions/lambda_branchy.py"],
+    }
+    slow = results(ran)["functions"]["slow"]["coverage"]
+    assert slow["files"] == ["functions/lambda_slow.py"] and slow["percent"] == 100.0
+
+
+@pytest.mark.slow
+def test_the_run_writes_data_xml_and_html_with_repo_paths(ran: tuple[pipeline.RunReport, Path]) -> None:
+    _, repo = ran
+    summary = results(ran)["coverage"]
+    assert summary["data_file"] == ".harness/.coverage" and summary["unsaved"] == []
+    total = summary["total"]
+    assert "functions/common/never.py" in total["files"]  # never imported: 0%, not left out
+    assert total["statements"] == 24
+    xml = (repo / ".harness" / "coverage.xml").read_text()
+    assert 'filename="functions/lambda_branchy.py"' in xml and ".harness/runtime" not in xml
+    assert (repo / ".harness" / "coverage-html" / "index.html").is_file()
+    assert not (repo / ".harness" / "coverage-parts").exists()

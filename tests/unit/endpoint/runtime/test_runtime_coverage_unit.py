@@ -1,0 +1,123 @@
+"""Coverage inside execution environments: what a worker is told to measure, and how it is started."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lambda_harness.endpoint.runtime.coverage import (
+    BOOT_SOURCE,
+    CoverageSpec,
+    include_patterns,
+    worker_rc,
+    write_worker_rc,
+)
+from lambda_harness.endpoint.runtime.env import RC_VARIABLE, Paths, build_env, python_path
+from lambda_harness.endpoint.runtime.model import FunctionConfig
+from lambda_harness.endpoint.runtime.pool import Pool
+
+SPEC = CoverageSpec(
+    data_dir=Path("/r/.harness/coverage-parts"), sources=("risk_ingest", "worker_lib", "flat.py")
+)
+
+
+def test_only_the_functions_folder_names_are_measured_in_any_extracted_zip() -> None:
+    patterns = include_patterns(Path("/r/.harness/runtime/code"), SPEC.sources)
+    assert patterns == [
+        "/r/.harness/runtime/code/*/risk_ingest/*",
+        "/r/.harness/runtime/code/*/worker_lib/*",
+        "/r/.harness/runtime/code/*/flat.py",
+    ]
+
+
+def test_worker_rc_asks_for_branches_parallel_files_in_the_data_folder(tmp_path: Path) -> None:
+    text = worker_rc(SPEC, Path("/code"))
+    assert "branch = True" in text and "parallel = True" in text
+    assert "data_file = /r/.harness/coverage-parts/.coverage" in text
+    assert "    /code/*/worker_lib/*" in text
+    spec = CoverageSpec(data_dir=tmp_path / "parts", sources=("a",))
+    written = write_worker_rc(spec, Path("/code"))
+    assert written.parent == tmp_path / "parts" and spec.token in written.name
+
+
+def test_the_spec_token_changes_with_what_is_measured() -> None:
+    other = CoverageSpec(data_dir=SPEC.data_dir, sources=("risk_ingest",))
+    assert SPEC.token != other.token and len(SPEC.token) == 16
+
+
+def test_the_boot_module_saves_before_each_next_event_and_names_the_function() -> None:
+    assert "wait_next_invocation" in BOOT_SOURCE and "_cov.get_data()" in BOOT_SOURCE
+    assert 'context=os.environ.get("AWS_LAMBDA_FUNCTION_NAME"' in BOOT_SOURCE
+    assert 'os.environ.pop("LAMBDA_HARNESS_COVERAGE_RC")' in BOOT_SOURCE
+    compile(BOOT_SOURCE, "boot", "exec")  # it must at least parse
+
+
+def _fn() -> FunctionConfig:
+    return FunctionConfig(
+        name="f",
+        version="$LATEST",
+        handler="app.handler",
+        runtime="python3.12",
+        architecture="x86_64",
+        memory_mb=128,
+        timeout_s=3.0,
+        environment={},
+        code_sha256="x",
+        code_zip=b"",
+        layers=(),
+        region="us-east-1",
+        account_id="000000000000",
+        role_arn="arn:aws:iam::000000000000:role/r",
+        reserved_concurrency=None,
+        endpoint_url="http://127.0.0.1:4566",
+    )
+
+
+def test_coverage_folder_comes_last_on_the_path_and_the_rc_is_passed() -> None:
+    paths = Paths(
+        task_root=Path("/w/code/abc"),
+        opt_dir=None,
+        runtime_dir=Path("/cache/runtimes/python3.12-x86_64"),
+        interpreter=Path("/usr/bin/python3.12"),
+        python_version=(3, 12),
+        coverage_dir=Path("/cache/runtimes/coverage-7-python3.12-x86_64"),
+        coverage_rc=Path("/r/parts/worker.coveragerc"),
+    )
+    assert python_path(paths).split(":")[-1] == "/cache/runtimes/coverage-7-python3.12-x86_64"
+    env = build_env(_fn(), paths, api_address="127.0.0.1:1", log_stream="s")
+    assert env[RC_VARIABLE] == "/r/parts/worker.coveragerc"
+
+
+def test_without_coverage_nothing_changes() -> None:
+    paths = Paths(Path("/t"), None, Path("/rt"), Path("/usr/bin/python3.12"), (3, 12))
+    assert python_path(paths) == "/t:/rt"
+    assert RC_VARIABLE not in build_env(_fn(), paths, api_address="127.0.0.1:1", log_stream="s")
+
+
+class FakeEnv:
+    def __init__(self, fingerprint: str) -> None:
+        self.fingerprint = fingerprint
+        self.last_used = 0.0
+        self.closed = False
+
+    @property
+    def alive(self) -> bool:
+        return not self.closed
+
+    def start(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_pool_retires_only_the_idle_environments_picked() -> None:
+    pool = Pool(max_concurrency=5, idle_timeout_s=60)
+    measured, _ = pool.lease(("a", "$LATEST"), "fp-cov", None, lambda: FakeEnv("fp-cov"))
+    plain, _ = pool.lease(("b", "$LATEST"), "fp", None, lambda: FakeEnv("fp"))
+    busy, _ = pool.lease(("a", "$LATEST"), "fp-cov", None, lambda: FakeEnv("fp-cov"))
+    pool.release(("a", "$LATEST"), measured, reusable=True)
+    pool.release(("b", "$LATEST"), plain, reusable=True)
+    assert len(pool.environments()) == 3
+    closed = pool.retire_idle(lambda env: env.fingerprint.endswith("cov"))
+    assert closed == 1 and measured.closed and not plain.closed and not busy.closed  # type: ignore[attr-defined]
+    assert pool.size == 2
