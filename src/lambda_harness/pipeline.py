@@ -27,9 +27,16 @@ from lambda_harness.net import endpoint_healthy
 from lambda_harness.promote.attestation import attestation_path, write_attestation
 from lambda_harness.settings import Settings
 from lambda_harness.terraform.inventory import Inventory
+from lambda_harness.testing.advice import thresholds
 from lambda_harness.testing.coverage import RunCoverage, zip_sources
 from lambda_harness.testing.invoker import Invoker, deployed_region
-from lambda_harness.testing.results import SUMMARY_COLUMNS, failure_texts, load_results, summary_rows
+from lambda_harness.testing.results import (
+    SUMMARY_COLUMNS,
+    advice_lines,
+    failure_texts,
+    load_results,
+    summary_rows,
+)
 from lambda_harness.testing.session import (
     PYTEST_NO_TESTS,
     harness_test_env,
@@ -149,7 +156,14 @@ def _judge(report: RunReport, settings: Settings, ui: UI) -> None:
     names = [fn.name for fn in report.inventory.functions]
     columns = list(SUMMARY_COLUMNS) + (["cover %"] if report.coverage is not None else [])
     ui.table("functions", columns, summary_rows(report.results, names))
+    for line in advice_lines(report.results):
+        ui.info(f"advice: {line}")
     report.failures = [source_paths(text, settings) for text in failure_texts(report.results)]
+    report.failures += thresholds(
+        report.results.get("functions", {}),
+        memory_headroom=settings.fail_on_memory_headroom,
+        timeout_ratio=settings.fail_on_timeout_ratio,
+    )
     if report.pytest_exit_code == PYTEST_NO_TESTS:
         report.failures.append(
             f"pytest collected no tests: add {settings.events_dir}/<function>/<case>.json for each function"

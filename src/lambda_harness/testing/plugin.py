@@ -27,6 +27,7 @@ from lambda_harness.testing.invoker import Invocation, Invoker, client_config, d
 from lambda_harness.testing.results import (
     CaseResult,
     ResultsRecorder,
+    deployed_meta,
     failure_message,
     init_error_hint,
     init_failed,
@@ -163,6 +164,8 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     state.recorder.endpoint_url = state.endpoint_url
     state.recorder.region = state.region
+    if inventory is not None:
+        state.recorder.deployed = deployed_meta(inventory, config.rootpath)
     config.stash[STATE] = state
     config.pluginmanager.register(_OutcomeCounter(state.recorder, state.generated), "lambda_harness_outcomes")
 

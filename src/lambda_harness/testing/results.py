@@ -13,9 +13,13 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lambda_harness.errors import ConfigError
+from lambda_harness.testing.advice import Limits, advise
+
+if TYPE_CHECKING:
+    from lambda_harness.terraform.inventory import Inventory
 
 RESULTS_VERSION = 1
 _EXCERPT_LINES = 20
@@ -121,6 +125,8 @@ class ResultsRecorder:
     counts: dict[str, int] = field(default_factory=dict)
     # Failures of hand-written tests (node id, phase, message): the run's table must name them too.
     others: list[dict[str, str]] = field(default_factory=list)
+    # What the Terraform declares for each function this session tests (``deployed_meta``).
+    deployed: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def count(self, outcome: str) -> None:
         """Count one test outcome (passed, failed, skipped, error)."""
@@ -136,7 +142,10 @@ class ResultsRecorder:
             "endpoint_url": self.endpoint_url,
             "region": self.region,
             "exitstatus": exitstatus,
-            "functions": {name: summarize(cases) for name, cases in sorted(by_function.items())},
+            "functions": {
+                name: function_entry(by_function.get(name, []), self.deployed.get(name))
+                for name in sorted(set(by_function) | set(self.deployed))
+            },
             "gate": list(self.gate),
             "tests": dict(sorted(self.counts.items())),
             "other_failures": list(self.others),
@@ -165,6 +174,44 @@ def summarize(cases: Sequence[CaseResult]) -> dict[str, Any]:
         "max_memory_mb": max(memories) if memories else None,
         "cases": [asdict(c) for c in cases],
     }
+
+
+def function_entry(cases: Sequence[CaseResult], meta: dict[str, Any] | None) -> dict[str, Any]:
+    """One function's results: ``summarize`` plus, when deployed here, its declaration and advice."""
+    entry = summarize(cases)
+    if meta is not None:
+        entry.update({k: meta[k] for k in ("handler", "runtime", "tf_file", "tf_line", "triggers")})
+        entry["limits"] = advise(Limits(meta["memory_mb"], meta["timeout_s"]), entry["cases"])
+    return entry
+
+
+def deployed_meta(inventory: Inventory, root: Path) -> dict[str, dict[str, Any]]:
+    """Per deployed function: handler, runtime, declared memory and timeout, its .tf file, its triggers."""
+    meta = {}
+    for fn in inventory.functions:
+        tf_file = None
+        if fn.tf_file is not None:
+            tf_path = Path(fn.tf_file)
+            tf_file = tf_path.relative_to(root).as_posix() if tf_path.is_relative_to(root) else str(tf_path)
+        meta[fn.name] = {
+            "handler": fn.handler,
+            "runtime": fn.runtime,
+            "memory_mb": fn.memory_size,
+            "timeout_s": fn.timeout,
+            "tf_file": tf_file,
+            "tf_line": fn.tf_line,
+            "triggers": [{"kind": t.kind, "source": t.source} for t in fn.triggers],
+        }
+    return meta
+
+
+def advice_lines(results: dict[str, Any]) -> list[str]:
+    """``name: advice`` for every function with advice (what ``run`` prints under the table)."""
+    lines = []
+    for name, fn in sorted(results.get("functions", {}).items()):
+        for item in (fn.get("limits") or {}).get("advice", []):
+            lines.append(f"{name}: {item['text']}")
+    return lines
 
 
 def load_results(path: Path) -> dict[str, Any]:

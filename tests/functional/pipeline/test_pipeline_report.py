@@ -80,3 +80,32 @@ def test_the_run_writes_data_xml_and_html_with_repo_paths(ran: tuple[pipeline.Ru
     assert 'filename="functions/lambda_branchy.py"' in xml and ".harness/runtime" not in xml
     assert (repo / ".harness" / "coverage-html" / "index.html").is_file()
     assert not (repo / ".harness" / "coverage-parts").exists()
+
+
+@pytest.mark.slow
+def test_memory_advice_from_a_known_allocation(ran: tuple[pipeline.RunReport, Path]) -> None:
+    limits = results(ran)["functions"]["hungry"]["limits"]
+    peak = limits["peak_memory_mb"]
+    assert 80 < peak < 80 + 64  # the 80 MB it allocated, plus the interpreter (and coverage)
+    assert limits["declared_memory_mb"] == 1024 and limits["memory_cases"] == 2
+    wanted = ((peak * 2 + 63) // 64) * 64
+    assert limits["advice"] == [
+        {
+            "kind": "memory",
+            "level": "info",
+            "text": f"declared 1024 MB, peak {peak} MB over 2 cases: {wanted} MB leaves 2x headroom",
+        }
+    ]
+
+
+@pytest.mark.slow
+def test_timeout_advice_from_a_known_sleep(ran: tuple[pipeline.RunReport, Path]) -> None:
+    limits = results(ran)["functions"]["slow"]["limits"]
+    assert 700 <= limits["slowest_ms"] < 1000 and limits["declared_timeout_s"] == 1
+    share = round(limits["slowest_ms"] / 10)
+    assert limits["advice"][-1] == {
+        "kind": "timeout",
+        "level": "warning",
+        "text": f"slowest case {round(limits['slowest_ms'] / 1000, 1):g} s of a 1 s timeout ({share}%)",
+    }
+    assert results(ran)["functions"]["slow"]["tf_file"] == "terraform/lambda_slow.tf"
