@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_harness import __version__
-from lambda_harness.errors import HarnessError
+from lambda_harness.errors import ConfigError, HarnessError
 from lambda_harness.settings import BACKENDS, TF_DRIVERS, Settings, load_settings
 from lambda_harness.ui import UI, make_ui
 
@@ -122,6 +122,31 @@ def cmd_new(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate_event(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
+    import json
+
+    from lambda_harness.testing.generate import Options, generate, target_for
+    from lambda_harness.testing.plugin import load_inventory
+
+    if args.case and not args.function:
+        raise ConfigError("--case needs --function: the case goes to <events>/<function>/<case>.json")
+    target = None
+    if args.function:
+        target = target_for(load_inventory(settings.paths.inventory), args.function, args.source)
+    options = Options(key=args.key, body=args.body, path=args.path, method=args.method, detail=args.detail)
+    text = json.dumps(generate(args.source, target, options), indent=2) + "\n"
+    if not args.case:
+        ui.emit(text.rstrip("\n"))
+        return 0
+    path = settings.events_dir / args.function / f"{args.case}.json"
+    if path.exists():
+        raise ConfigError(f"{path} already exists; pick another --case name or delete it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    ui.info(f"wrote {path}")
+    return 0
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", type=Path, help="worker repo folder (default: current folder)")
     parser.add_argument("--port", type=int, help="endpoint port (default 4566)")
@@ -147,6 +172,10 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "run": (cmd_run, "the whole pipeline: build, up, apply, invocation tests, down, attestation"),
     "promote": (cmd_promote, "real terraform plan/apply of exactly the tested zip"),
     "new": (cmd_new, "scaffold a function: handler, terraform/lambda_<name>.tf, event case"),
+    "generate-event": (
+        cmd_generate_event,
+        "print an event of AWS's shape; with --function, values from the deployment's triggers",
+    ),
 }
 
 
@@ -175,6 +204,17 @@ def _add_specific(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--yes", "--auto-approve", dest="auto_approve", action="store_true", help="apply without asking"
         )
+    elif name == "generate-event":
+        from lambda_harness.testing.generate import SOURCES
+
+        p.add_argument("source", choices=tuple(SOURCES), help="event source")
+        p.add_argument("--function", help="deployed function: values from .harness/inventory.json")
+        p.add_argument("--key", help="s3: the object key")
+        p.add_argument("--body", help="message body, record data, request body or log line")
+        p.add_argument("--path", help="API / function URL: the request path (with ?query)")
+        p.add_argument("--method", help="API / function URL: the HTTP method")
+        p.add_argument("--detail", help="eventbridge-custom: the detail object (JSON)")
+        p.add_argument("--case", help="write <events>/<function>/<CASE>.json instead of printing")
     elif name == "new":
         p.add_argument("name", help="function name (a Python identifier)")
         p.add_argument(

@@ -35,6 +35,7 @@ from moto.awslambda.models import lambda_backends
 from moto.events.models import EventPattern
 from moto.sqs.models import sqs_backends
 
+from lambda_harness import events
 from lambda_harness.endpoint.invoke import InvokeService
 from lambda_harness.endpoint.lookup import find_function
 from lambda_harness.endpoint.runtime.model import InvokeResult
@@ -75,7 +76,7 @@ def message_attributes(message: Any) -> dict[str, Any]:
 
 
 def sqs_record(message: Any, queue: Any) -> dict[str, Any]:
-    """One ``Records`` entry as Lambda receives it from SQS."""
+    """One ``Records`` entry as Lambda receives it from SQS (the shape is ``events.sqs_record``)."""
     attributes = {
         "ApproximateReceiveCount": str(message.approximate_receive_count),
         "SentTimestamp": str(message.sent_timestamp),
@@ -89,17 +90,16 @@ def sqs_record(message: Any, queue: Any) -> dict[str, Any]:
     trace = (message.system_attributes or {}).get("AWSTraceHeader")
     if trace:
         attributes["AWSTraceHeader"] = trace.get("StringValue", "") if isinstance(trace, dict) else str(trace)
-    return {
-        "messageId": message.id,
-        "receiptHandle": message.receipt_handle,
-        "body": message.body,
-        "attributes": attributes,
-        "messageAttributes": message_attributes(message),
-        "md5OfBody": message.body_md5,
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue.queue_arn,
-        "awsRegion": queue.region,
-    }
+    return events.sqs_record(
+        message_id=message.id,
+        receipt_handle=message.receipt_handle,
+        body=message.body,
+        attributes=attributes,
+        message_attributes=message_attributes(message),
+        md5_of_body=message.body_md5,
+        queue_arn=queue.queue_arn,
+        region=queue.region,
+    )
 
 
 def passes_filters(esm: Any, record: dict[str, Any]) -> bool:
