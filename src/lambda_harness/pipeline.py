@@ -30,6 +30,7 @@ from lambda_harness.terraform.inventory import Inventory
 from lambda_harness.testing.advice import thresholds
 from lambda_harness.testing.coverage import RunCoverage, zip_sources
 from lambda_harness.testing.invoker import Invoker, deployed_region
+from lambda_harness.testing.report_html import write_report
 from lambda_harness.testing.results import (
     SUMMARY_COLUMNS,
     advice_lines,
@@ -144,7 +145,10 @@ def run(
         with ui.step("combine handler coverage"):
             report.coverage = _add_coverage(report, settings, code_root, unsaved)
     _judge(report, settings, ui)
-    ui.info(f"JUnit: {report.junit_path}  results: {report.results_path}")
+    write_report(settings.paths.report_html, report.results)
+    ui.info(
+        f"JUnit: {report.junit_path}  results: {report.results_path}  report: {settings.paths.report_html}"
+    )
     if report.ok:
         report.attestation = stages.attest(settings, Path(report.build.zip_path), per_function_counts(report))
         ui.info(f"all functions passed; attestation: {report.attestation}")

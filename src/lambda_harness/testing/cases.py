@@ -19,6 +19,8 @@ from lambda_harness.errors import ConfigError
 EXPECTED_SUFFIX = ".expected.json"
 ERROR_SUFFIX = ".error.json"
 _MISSING = object()
+#: What ``EventCase.expected`` returns when the case has no expected file.
+MISSING = _MISSING
 
 
 @dataclass(frozen=True)

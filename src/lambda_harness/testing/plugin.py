@@ -22,12 +22,13 @@ import pytest
 from lambda_harness.errors import ConfigError, HarnessError, InvocationError
 from lambda_harness.paths import HARNESS_DIR, HarnessPaths
 from lambda_harness.terraform.inventory import Inventory
-from lambda_harness.testing.cases import EventCase, GateProblem, check_case, discover, gate
+from lambda_harness.testing.cases import MISSING, EventCase, GateProblem, check_case, discover, gate
 from lambda_harness.testing.invoker import Invocation, Invoker, client_config, deployed_region, make_session
 from lambda_harness.testing.results import (
     CaseResult,
     ResultsRecorder,
     deployed_meta,
+    failure_details,
     failure_message,
     init_error_hint,
     init_failed,
@@ -248,6 +249,7 @@ class EventCaseItem(pytest.Item):
         result.problems = problems
         if problems:
             result.log_excerpt = log_excerpt(inv.log_tail)
+            result.details = case_details(self.case, inv)
             raise CaseFailed(problems, inv)
         result.outcome = "passed"
 
@@ -265,6 +267,12 @@ class EventCaseItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.case.event_path, None, f"event case {self.case.id}"
+
+
+def case_details(case: EventCase, inv: Invocation) -> dict[str, Any]:
+    """The failed case's event, expected subset and actual payload, for the report."""
+    expected = case.expected()
+    return failure_details(case.event_bytes(), None if expected is MISSING else expected, inv.payload)
 
 
 class GateFailed(Exception):

@@ -112,6 +112,8 @@ class CaseResult:
     max_memory_mb: int | None = None
     error_type: str | None = None
     log_excerpt: str = ""
+    # For a failed case: the event, the expected subset and the actual payload (for the HTML report).
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -173,6 +175,25 @@ def summarize(cases: Sequence[CaseResult]) -> dict[str, Any]:
         "warm_ms": round(statistics.median(warm), 2) if warm else None,
         "max_memory_mb": max(memories) if memories else None,
         "cases": [asdict(c) for c in cases],
+    }
+
+
+_DETAIL_CHARS = 4000
+
+
+def _clipped(text: str) -> str:
+    return text if len(text) <= _DETAIL_CHARS else text[:_DETAIL_CHARS] + "\n... (clipped)"
+
+
+def failure_details(event: bytes, expected: Any, payload: Any) -> dict[str, Any]:
+    """What the report shows of a failed case: event, expected subset, actual payload (clipped text)."""
+    actual = (
+        payload.decode("utf-8", "replace") if isinstance(payload, bytes) else json.dumps(payload, indent=2)
+    )
+    return {
+        "event": _clipped(event.decode("utf-8", "replace")),
+        "expected": None if expected is None else _clipped(json.dumps(expected, indent=2)),
+        "actual": _clipped(actual),
     }
 
 

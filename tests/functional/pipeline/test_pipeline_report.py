@@ -109,3 +109,49 @@ def test_timeout_advice_from_a_known_sleep(ran: tuple[pipeline.RunReport, Path])
         "text": f"slowest case {round(limits['slowest_ms'] / 1000, 1):g} s of a 1 s timeout ({share}%)",
     }
     assert results(ran)["functions"]["slow"]["tf_file"] == "terraform/lambda_slow.tf"
+
+
+def chromium() -> str:
+    """Debian's Chromium (``apt-get install chromium``; .ci/run installs it). Never downloaded."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed: .ci/run installs it with apt-get")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    return found
+
+
+@pytest.mark.slow
+def test_the_html_report_shows_every_function_and_failure_offline_in_a_real_browser(
+    ran: tuple[pipeline.RunReport, Path],
+) -> None:
+    playwright = pytest.importorskip("playwright.sync_api")
+    page_path = ran[1] / ".harness" / "report.html"
+    requested: list[str] = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.on("request", lambda request: requested.append(request.url))
+            page.goto(page_path.as_uri())
+            text = page.inner_text("body")
+            for name in ("branchy", "hungry", "slow", "broken"):
+                assert page.locator(f"#fn-{name}").is_visible(), name
+            assert "3 passed" not in text and "cases failed" in text
+            failure = page.locator("#fail-broken-sum")
+            assert failure.is_visible()
+            assert "$.total: expected 42, got 41" in failure.inner_text()
+            assert '{"items": [20, 22]}' in failure.inner_text()  # the event
+            assert "adding up [20, 22]" in failure.inner_text()  # the log excerpt
+            assert failure.locator("span.del").first.inner_text() == '-  "total": 42'
+            assert failure.locator("span.add").first.inner_text() == '+  "total": 41'
+            assert page.locator("#fn-branchy").inner_text().count("75.0%") == 1
+            assert "MB leaves 2x headroom" in page.locator("#fn-hungry").inner_text()
+            assert page.locator("#fn-hungry svg").count() == 2  # duration and memory charts
+            page.click("#fail-broken-sum button")  # the page's own script works
+            assert page.locator("#fail-broken-sum-more").is_hidden()
+            page.check("#only-failed")
+            assert page.locator("#fn-branchy").is_hidden() and page.locator("#fn-broken").is_visible()
+        finally:
+            browser.close()
+    assert requested == [page_path.as_uri()]  # nothing but the file itself: no CDN, no fonts, no images
