@@ -97,7 +97,14 @@ def cmd_smoke(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
 def cmd_run(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
     from lambda_harness.pipeline import run
 
-    return 0 if run(settings, ui, pytest_args=args.pytest_args).ok else 1
+    report = run(settings, ui, pytest_args=args.pytest_args, shard=args.shard, durations=args.durations)
+    return 0 if report.ok else 1
+
+
+def cmd_merge(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
+    from lambda_harness.pipeline import merge
+
+    return 0 if merge(settings, ui, args.dirs).ok else 1
 
 
 def cmd_promote(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
@@ -172,6 +179,7 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "run": (cmd_run, "the whole pipeline: build, up, apply, invocation tests, down, attestation"),
     "promote": (cmd_promote, "real terraform plan/apply of exactly the tested zip"),
     "new": (cmd_new, "scaffold a function: handler, terraform/lambda_<name>.tf, event case"),
+    "merge": (cmd_merge, "merge the shards' .harness folders; attest only if every shard passed"),
     "generate-event": (
         cmd_generate_event,
         "print an event of AWS's shape; with --function, values from the deployment's triggers",
@@ -199,11 +207,17 @@ def _add_specific(name: str, p: argparse.ArgumentParser) -> None:
             default=None,
             help="measure line and branch coverage of functions/ inside the execution environments",
         )
+        p.add_argument("--shard", metavar="K/N", help="test only part K of N of the deployed functions")
+        p.add_argument(
+            "--durations", type=Path, help="a previous results.json: balance shards by its durations"
+        )
         p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     elif name == "promote":
         p.add_argument(
             "--yes", "--auto-approve", dest="auto_approve", action="store_true", help="apply without asking"
         )
+    elif name == "merge":
+        p.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="each shard's .harness folder")
     elif name == "generate-event":
         from lambda_harness.testing.generate import SOURCES
 

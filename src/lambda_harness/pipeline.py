@@ -22,9 +22,15 @@ from typing import Any
 
 from lambda_harness.endpoint import control
 from lambda_harness.endpoint.session import endpoint_session
-from lambda_harness.fsutil import write_json_atomic
+from lambda_harness.errors import ShardError
+from lambda_harness.fsutil import file_sha256, write_json_atomic
 from lambda_harness.net import endpoint_healthy
-from lambda_harness.promote.attestation import attestation_path, write_attestation
+from lambda_harness.promote.attestation import (
+    attestation_path,
+    terraform_files,
+    terraform_hash,
+    write_attestation,
+)
 from lambda_harness.settings import Settings
 from lambda_harness.terraform.inventory import Inventory
 from lambda_harness.testing.advice import thresholds
@@ -45,6 +51,7 @@ from lambda_harness.testing.session import (
     run_pytest,
     source_paths,
 )
+from lambda_harness.testing.shard import Shard, check_shards, merge_results
 from lambda_harness.testing.smoke import SmokeReport, smoke_one
 from lambda_harness.ui import UI
 
@@ -113,7 +120,13 @@ def default_stages() -> Stages:
 
 
 def run(
-    settings: Settings, ui: UI, *, pytest_args: Sequence[str] = (), stages: Stages | None = None
+    settings: Settings,
+    ui: UI,
+    *,
+    pytest_args: Sequence[str] = (),
+    stages: Stages | None = None,
+    shard: str | None = None,
+    durations: Path | None = None,
 ) -> RunReport:
     """``lambda-harness run``: build, up, apply, test every function, down, table, attestation."""
     stages = stages or default_stages()
@@ -133,7 +146,7 @@ def run(
         report.inventory = stages.deploy(settings, ui, url)
         if settings.coverage:
             code_root = _start_coverage(settings, stages, url)
-        args = pytest_arguments(settings, url, pytest_args)
+        args = pytest_arguments(settings, url, [*_shard_args(settings, shard, durations), *pytest_args])
         env = harness_test_env(os.environ, url, deployed_region(report.inventory))
         try:
             with ui.step(f"pytest: {len(report.inventory.functions)} functions against {url}"):
@@ -149,7 +162,9 @@ def run(
     ui.info(
         f"JUnit: {report.junit_path}  results: {report.results_path}  report: {settings.paths.report_html}"
     )
-    if report.ok:
+    if shard is not None:
+        _record_shard_inputs(report, settings)
+    if report.ok and shard is None:  # a shard's verdict is partial: `merge` writes the attestation
         report.attestation = stages.attest(settings, Path(report.build.zip_path), per_function_counts(report))
         ui.info(f"all functions passed; attestation: {report.attestation}")
     return report
@@ -180,6 +195,25 @@ def _judge(report: RunReport, settings: Settings, ui: UI) -> None:
     for text in report.failures:
         ui.warn(text)
     report.ok = report.pytest_exit_code == 0 and not report.failures
+
+
+def _shard_args(settings: Settings, shard: str | None, durations: Path | None) -> list[str]:
+    if shard is None:
+        return []
+    args = ["--harness-shard", str(Shard.parse(shard))]
+    if durations is not None:
+        args += ["--harness-durations", str(durations.resolve())]
+    return args
+
+
+def _record_shard_inputs(report: RunReport, settings: Settings) -> None:
+    """What this shard tested (zip and Terraform hashes), for ``merge`` to check."""
+    info = report.results.setdefault("shard", {})
+    info["zip_sha256"] = file_sha256(Path(report.build.zip_path)).hex()
+    info["terraform_sha256"] = terraform_hash(terraform_files(settings.terraform_dir))
+    info["ok"] = report.ok
+    if report.results_path is not None:
+        write_json_atomic(report.results_path, report.results)
 
 
 def _start_coverage(settings: Settings, stages: Stages, url: str) -> Path:
@@ -294,3 +328,46 @@ def apply_only(
             down = control.down_command(settings)
             ui.info(f"endpoint running in the background (pid {pid}); stop it with: {down}")
     return (deploy or _real_deploy)(settings, ui, settings.endpoint_url)
+
+
+# --- merge ----------------------------------------------------------------------------------------
+
+
+def merge(settings: Settings, ui: UI, dirs: Sequence[Path]) -> RunReport:
+    """``lambda-harness merge DIR...``: one results.json and report from every shard's ``.harness``;
+    the attestation only when every shard passed on this zip and this Terraform."""
+    loaded = []
+    for folder in dirs:
+        path = (
+            folder / "results.json"
+            if (folder / "results.json").is_file()
+            else folder / ".harness" / "results.json"
+        )
+        loaded.append((str(folder), load_results(path)))
+    problems = check_shards(loaded)
+    zip_path = settings.dist or settings.project_dir / "dists.zip"
+    if not problems:
+        info = loaded[0][1]["shard"]
+        if not zip_path.is_file() or file_sha256(zip_path).hex() != info["zip_sha256"]:
+            problems.append(
+                f"{zip_path} is not the zip the shards tested (sha256 {info['zip_sha256'][:12]}...)"
+            )
+        if terraform_hash(terraform_files(settings.terraform_dir)) != info["terraform_sha256"]:
+            problems.append(f"{settings.terraform_dir} is not the Terraform the shards tested")
+    if problems:
+        raise ShardError("cannot merge the shards: " + "; ".join(problems))
+    merged = merge_results([r for _, r in loaded])
+    report = RunReport(ok=False, results=merged, results_path=settings.paths.results)
+    write_json_atomic(settings.paths.results, merged)
+    write_report(settings.paths.report_html, merged, title="lambda-harness run (merged shards)")
+    names = sorted(merged["functions"])
+    ui.table("functions", list(SUMMARY_COLUMNS), summary_rows(merged, names))
+    report.failures = failure_texts(merged)
+    report.ok = all(r["shard"].get("ok") for _, r in loaded) and not report.failures
+    attestation_path(settings).unlink(missing_ok=True)
+    if report.ok:
+        report.attestation = write_attestation(settings, zip_path, per_function_counts(report))
+        ui.info(f"every shard passed; attestation: {report.attestation}")
+    for text in report.failures:
+        ui.warn(text)
+    return report

@@ -32,8 +32,10 @@ from lambda_harness.testing.results import (
     failure_message,
     init_error_hint,
     init_failed,
+    load_results,
     log_excerpt,
 )
+from lambda_harness.testing.shard import Shard, part_of, weights
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 DEFAULT_INVENTORY = HarnessPaths(Path(HARNESS_DIR)).inventory
@@ -58,6 +60,8 @@ class HarnessState:
     inventory_path: Path | None
     results_path: Path | None
     inventory: Inventory | None = None
+    shard: Shard | None = None
+    durations: dict[str, Any] | None = None
     recorder: ResultsRecorder = field(default_factory=ResultsRecorder)
     generated: set[str] = field(default_factory=set)  # node ids of the event-case and gate items
     _invoker: Invoker | None = None
@@ -106,6 +110,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DIR",
         default=None,
         help=f"event cases folder (env LAMBDA_HARNESS_EVENTS, default {DEFAULT_EVENTS})",
+    )
+    group.addoption(
+        "--harness-shard",
+        metavar="K/N",
+        default=None,
+        help="test only part K of N of the deployed functions (the gate covers only that part)",
+    )
+    group.addoption(
+        "--harness-durations",
+        metavar="PATH",
+        default=None,
+        help="a previous results.json: balance --harness-shard by its durations (else by case count)",
     )
     group.addoption(
         "--harness-results",
@@ -163,6 +179,7 @@ def pytest_configure(config: pytest.Config) -> None:
             f"events folder {state.events_dir} does not exist: add {state.events_dir}/<function>/<case>.json "
             f"for each deployed function ({', '.join(fn.name for fn in inventory.functions) or 'none'})"
         )
+    _configure_shard(config, state)
     state.recorder.endpoint_url = state.endpoint_url
     state.recorder.region = state.region
     if inventory is not None:
@@ -201,7 +218,7 @@ class EventsDirectory(pytest.Directory):
             cases = discover(self.path)
         except ConfigError as exc:
             raise self.CollectError(str(exc)) from exc
-        deployed = [fn.name for fn in state.inventory.functions]
+        deployed, cases = shard_view(state, cases)
         items: list[pytest.Item] = []
         for name in sorted(deployed):
             for case in cases.get(name, []):
@@ -213,6 +230,44 @@ class EventsDirectory(pytest.Directory):
             items.append(GateItem.from_parent(self, name="gate", problem=None))
         state.generated.update(item.nodeid for item in items)
         return items
+
+
+def _configure_shard(config: pytest.Config, state: HarnessState) -> None:
+    """Read ``--harness-shard`` and ``--harness-durations`` (a usage error names what is wrong)."""
+    spec = config.getoption("harness_shard")
+    if not spec or state.inventory is None:
+        return
+    try:
+        state.shard = Shard.parse(spec)
+        durations = _resolve(config, config.getoption("harness_durations"))
+        state.durations = load_results(durations) if durations is not None else None
+    except HarnessError as exc:
+        raise pytest.UsageError(str(exc)) from exc
+
+
+def shard_view(
+    state: HarnessState, cases: dict[str, list[EventCase]]
+) -> tuple[list[str], dict[str, list[EventCase]]]:
+    """The deployed functions this session tests and the case folders its gate looks at.
+
+    Without a shard: all of them. With one: its part; case folders of no deployed function
+    are reported by shard 1 only (each problem once across the shards).
+    """
+    assert state.inventory is not None
+    deployed = [fn.name for fn in state.inventory.functions]
+    if state.shard is None:
+        return deployed, cases
+    weight = weights(deployed, {n: len(c) for n, c in cases.items()}, state.durations)
+    part = part_of(state.shard, weight)
+    kept = {n: c for n, c in cases.items() if n in part or (n not in deployed and state.shard.index == 1)}
+    state.recorder.deployed = {n: m for n, m in state.recorder.deployed.items() if n in part}
+    state.recorder.shard = {
+        "index": state.shard.index,
+        "total": state.shard.total,
+        "functions": part,
+        "deployed": sorted(deployed),
+    }
+    return part, kept
 
 
 class CaseFailed(Exception):

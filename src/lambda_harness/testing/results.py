@@ -129,6 +129,8 @@ class ResultsRecorder:
     others: list[dict[str, str]] = field(default_factory=list)
     # What the Terraform declares for each function this session tests (``deployed_meta``).
     deployed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # ``run --shard K/N``: {"index", "total", "functions" (this part), "deployed" (all)}.
+    shard: dict[str, Any] | None = None
 
     def count(self, outcome: str) -> None:
         """Count one test outcome (passed, failed, skipped, error)."""
@@ -151,6 +153,7 @@ class ResultsRecorder:
             "gate": list(self.gate),
             "tests": dict(sorted(self.counts.items())),
             "other_failures": list(self.others),
+            **({"shard": dict(self.shard)} if self.shard else {}),
         }
 
     def write(self, path: Path, exitstatus: int | None = None) -> None:
