@@ -147,6 +147,10 @@ def run(
         if settings.coverage:
             code_root = _start_coverage(settings, stages, url)
         args = pytest_arguments(settings, url, [*_shard_args(settings, shard, durations), *pytest_args])
+        if shard is not None and Shard.parse(shard).index > 1:
+            # Hand-written tests run on shard 1 only (each once across the shards).
+            tests_dir = str(settings.project_dir / "tests" / "integration")
+            args = [str(settings.events_dir) if a == tests_dir else a for a in args]
         env = harness_test_env(os.environ, url, deployed_region(report.inventory))
         try:
             with ui.step(f"pytest: {len(report.inventory.functions)} functions against {url}"):
