@@ -38,7 +38,7 @@ from invoke_floor import HANDLERS, measure_floor
 
 from lambda_harness import proc
 from lambda_harness.endpoint.ports import free_port
-from lambda_harness.endpoint.runtime import LambdaRuntime
+from lambda_harness.endpoint.runtime import make_runtime
 from lambda_harness.endpoint.server import EmbeddedEndpoint
 from lambda_harness.settings import Settings, default_cache_dir
 from lambda_harness.ui import PlainUI
@@ -147,13 +147,13 @@ def ours(warm: int, cold: int) -> dict[str, Figures]:
             dist=None,
             harness_dir=project / ".harness",
             cache_dir=default_cache_dir(os.environ),
-            events_dir=project / "events",
+            cases_dir=project / "events",
             port=0,
         )
-        runtime = LambdaRuntime(cache_dir=settings.cache_dir, work_dir=settings.harness_dir / "runtime")
+        runtime = make_runtime(settings)
         try:
-            with EmbeddedEndpoint(settings, runtime, PlainUI(quiet=True)) as emulator:
-                return measure_endpoint(emulator.url, warm=warm, cold=cold)
+            with EmbeddedEndpoint(settings, runtime, PlainUI(quiet=True)) as endpoint:
+                return measure_endpoint(endpoint.url, warm=warm, cold=cold)
         finally:
             runtime.shutdown()
 

@@ -24,8 +24,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from lambda_harness.endpoint.runtime import FunctionConfig, LambdaRuntime
-from lambda_harness.settings import default_cache_dir
+from lambda_harness.endpoint.runtime import FunctionConfig, LambdaRuntime, make_runtime
+from lambda_harness.settings import default_cache_dir, load_settings
 
 HANDLERS = {
     "noop": "def handler(event, context):\n    return event\n",
@@ -107,7 +107,7 @@ def measure_floor(
     cache = cache_dir or default_cache_dir(os.environ)
     out: dict[str, Any] = {"runtime": runtime, "warm": warm, "cold": cold}
     with tempfile.TemporaryDirectory(prefix="invoke-floor-") as work:
-        rt = LambdaRuntime(cache_dir=cache, work_dir=Path(work))
+        rt = make_runtime(load_settings(Path(work), {"cache_dir": cache}))
         try:
             for name, source in HANDLERS.items():
                 out[name] = _measure_one(rt, _function(source, runtime), warm, cold)

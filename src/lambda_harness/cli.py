@@ -136,7 +136,7 @@ def cmd_generate_event(settings: Settings, ui: UI, args: argparse.Namespace) -> 
     from lambda_harness.testing.plugin import load_inventory
 
     if args.case and not args.function:
-        raise ConfigError("--case needs --function: the case goes to <events>/<function>/<case>.json")
+        raise ConfigError("--case needs --function: the case goes to <cases>/<function>/<case>.json")
     target = None
     if args.function:
         target = target_for(load_inventory(settings.paths.inventory), args.function, args.source)
@@ -145,7 +145,7 @@ def cmd_generate_event(settings: Settings, ui: UI, args: argparse.Namespace) -> 
     if not args.case:
         ui.emit(text.rstrip("\n"))
         return 0
-    path = settings.events_dir / args.function / f"{args.case}.json"
+    path = settings.cases_dir / args.function / f"{args.case}.json"
     if path.exists():
         raise ConfigError(f"{path} already exists; pick another --case name or delete it")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -176,7 +176,7 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "invoke": (cmd_invoke, "invoke one deployed function; prints payload and log tail"),
     "trigger": (cmd_trigger, "fire an EventBridge rule now, with a scheduled-event payload"),
     "smoke": (cmd_smoke, "build, up, apply, then initialise every function (import + handler)"),
-    "run": (cmd_run, "the whole pipeline: build, up, apply, invocation tests, down, attestation"),
+    "run": (cmd_run, "the whole pipeline: build, up, apply, a test per event case, down, attestation"),
     "promote": (cmd_promote, "real terraform plan/apply of exactly the tested zip"),
     "new": (cmd_new, "scaffold a function: handler, terraform/lambda_<name>.tf, event case"),
     "merge": (cmd_merge, "merge the shards' .harness folders; attest only if every shard passed"),

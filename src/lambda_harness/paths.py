@@ -38,7 +38,7 @@ class HarnessPaths:
 
     @property
     def endpoint_info(self) -> Path:
-        """``endpoint.json``: pid, start time, url and log of the detached endpoint."""
+        """``endpoint.json``: pid, boot id, start time, url and log of the detached endpoint."""
         return self.root / "endpoint.json"
 
     @property

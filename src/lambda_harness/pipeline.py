@@ -150,7 +150,7 @@ def run(
         if shard is not None and Shard.parse(shard).index > 1:
             # Hand-written tests run on shard 1 only (each once across the shards).
             tests_dir = str(settings.project_dir / "tests" / "integration")
-            args = [str(settings.events_dir) if a == tests_dir else a for a in args]
+            args = [str(settings.cases_dir) if a == tests_dir else a for a in args]
         env = harness_test_env(os.environ, url, deployed_region(report.inventory))
         try:
             with ui.step(f"pytest: {len(report.inventory.functions)} functions against {url}"):
@@ -189,7 +189,7 @@ def _judge(report: RunReport, settings: Settings, ui: UI) -> None:
     )
     if report.pytest_exit_code == PYTEST_NO_TESTS:
         report.failures.append(
-            f"pytest collected no tests: add {settings.events_dir}/<function>/<case>.json for each function"
+            f"pytest collected no tests: add {settings.cases_dir}/<function>/<case>.json for each function"
         )
     elif report.pytest_exit_code != 0 and not report.failures:
         code = report.pytest_exit_code

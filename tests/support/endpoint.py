@@ -44,8 +44,11 @@ def slow(event, context):
     time.sleep(0.2)
     return {"ok": True}
 
-def sleepy_sink(event, context):
-    time.sleep(2)
+def gated_sink(event, context):
+    gate = pathlib.Path(os.environ["GATE"])
+    deadline = time.monotonic() + 30
+    while not gate.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
     _record(event, context)
 """
 
@@ -68,7 +71,7 @@ def make_settings(project: Path, cache: Path, port: int = 0) -> Settings:
         dist=None,
         harness_dir=project / ".harness",
         cache_dir=cache,
-        events_dir=project / "events",
+        cases_dir=project / "events",
         port=port,
     )
 

@@ -4,31 +4,24 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from lambda_harness import proc
+from lambda_harness import net, proc
 from lambda_harness.endpoint.ports import free_port
 
 MOTO_SERVER = Path(sys.executable).parent / "moto_server"
 
 
 def _wait_ready(url: str, server: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def ready() -> bool:
         if server.poll() is not None:
             raise RuntimeError(f"moto_server exited with {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/moto-api/", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"moto_server at {url} not ready after {timeout}s")
+        return not isinstance(net.probe(f"{url}/moto-api/"), str)
+
+    net.wait_until(ready, timeout, what=f"moto_server at {url}")
 
 
 @pytest.fixture(scope="module")

@@ -37,7 +37,7 @@ def make_settings(project: Path) -> Settings:
     return load_settings(project, {}, {"HOME": str(project)})
 
 
-PROJECTS = Path(__file__).parent / "projects"
+PROJECTS = Path(__file__).resolve().parents[1] / "fixtures" / "terraform"
 PROVIDER = """
 terraform {
   required_providers {
@@ -63,8 +63,10 @@ def write_project(root: Path, files: dict[str, str], *, zip_bytes: bytes | None 
 
 
 def copy_project(name: str, root: Path) -> Path:
-    """A worker repo whose terraform/ is a copy of projects/<name>."""
+    """A worker repo whose terraform/ is a copy of tests/fixtures/terraform/<name>."""
     files = {p.name: p.read_text(encoding="utf-8") for p in sorted((PROJECTS / name).glob("*.tf"))}
+    if not files:
+        raise FileNotFoundError(f"no .tf files in {PROJECTS / name}")
     return write_project(root, files)
 
 

@@ -1,8 +1,9 @@
 """Running the endpoint: in the foreground, detached in the background, and poking it.
 
 ``lambda-harness up`` -> ``serve_foreground``; ``up --detach`` -> ``start_detached``
-(a ``python -m lambda_harness up`` child with ``.harness/endpoint.pid`` and
-``.harness/endpoint.log``); ``down`` -> ``stop_detached``; ``trigger`` -> ``trigger``.
+(a ``python -m lambda_harness up`` child, recorded with its start time by ``pidfile``,
+logging to ``.harness/endpoint.log``); ``down`` -> ``stop_detached`` (signals that
+process only); ``trigger`` -> ``trigger``.
 """
 
 from __future__ import annotations
@@ -23,39 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from lambda_harness import net, proc
+from lambda_harness.endpoint import pidfile
 from lambda_harness.endpoint.ports import bind
 from lambda_harness.errors import EndpointError
-from lambda_harness.fsutil import atomic_file, write_json_atomic
 from lambda_harness.settings import Settings
 from lambda_harness.ui import UI
 
-#: Loopback only: never send the harness's own requests through an HTTP(S)_PROXY.
-
 #: Endpoints this process started: kept so they are reaped (and not reported as leaked) when stopped.
 _children: dict[int, subprocess.Popen[bytes]] = {}
-
-
-def pid_file(settings: Settings) -> Path:
-    """``.harness/endpoint.pid``: the detached endpoint's pid (``endpoint.json`` adds url and log)."""
-    return settings.paths.endpoint_pid
-
-
-def info_file(settings: Settings) -> Path:
-    """``.harness/endpoint.json``: ``{"pid", "url", "log"}`` of the detached endpoint."""
-    return settings.paths.endpoint_info
-
-
-def make_runtime(settings: Settings, ui: UI | None) -> Any:
-    """The Lambda runtime the endpoint runs functions on (work dir under .harness)."""
-    from lambda_harness.endpoint.runtime import LambdaRuntime
-
-    return LambdaRuntime(
-        cache_dir=settings.cache_dir,
-        work_dir=settings.paths.runtime,
-        max_concurrency=settings.max_concurrency,
-        allow_runtime_fallback=settings.allow_runtime_fallback,
-        ui=ui,
-    )
 
 
 @contextlib.contextmanager
@@ -80,13 +56,14 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 def serve_foreground(settings: Settings, ui: UI, *, stop: threading.Event | None = None) -> None:
     """Serve until Ctrl-C (or SIGTERM, or ``stop`` set); then stop the server and every worker."""
+    from lambda_harness.endpoint.runtime import make_runtime
     from lambda_harness.endpoint.server import EmbeddedEndpoint
 
     stop = stop or threading.Event()
     runtime = make_runtime(settings, ui)
     try:
-        with _sigterm_as_interrupt(), EmbeddedEndpoint(settings, runtime, ui) as emulator:
-            ui.info(f"AWS endpoint on {emulator.url}  (AWS_ENDPOINT_URL={emulator.url}; Ctrl-C stops it)")
+        with _sigterm_as_interrupt(), EmbeddedEndpoint(settings, runtime, ui) as endpoint:
+            ui.info(f"AWS endpoint on {endpoint.url}  (AWS_ENDPOINT_URL={endpoint.url}; Ctrl-C stops it)")
             try:
                 while not stop.wait(0.5):
                     pass
@@ -128,37 +105,6 @@ def wait_healthy(
     )
 
 
-def _read_pid_file(settings: Settings) -> dict[str, Any] | None:
-    """What is known of the detached endpoint: None without a pid file, {} for an unreadable one."""
-    try:
-        pid = int(pid_file(settings).read_text(encoding="utf-8").strip())
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError):
-        return {}
-    try:
-        info = json.loads(info_file(settings).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        info = {}
-    return {**(info if isinstance(info, dict) else {}), "pid": pid}
-
-
-def _forget(settings: Settings) -> None:
-    pid_file(settings).unlink(missing_ok=True)
-    info_file(settings).unlink(missing_ok=True)
-
-
-def _is_ours(pid: int) -> bool:
-    """Alive, not a zombie, and running lambda_harness (a recycled pid is left alone)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    state = stat.rsplit(")", 1)[-1].split()[0]
-    return state != "Z" and b"lambda_harness" in cmdline
-
-
 def down_command(settings: Settings, cwd: Path | None = None) -> str:
     """The ``lambda-harness down`` line that finds this endpoint's pid file from where the user is."""
     here = (cwd or Path.cwd()).resolve()
@@ -169,10 +115,11 @@ def down_command(settings: Settings, cwd: Path | None = None) -> str:
 
 def start_detached(settings: Settings, *, timeout: float = 60.0) -> int:
     """Start ``python -m lambda_harness up`` in the background; its pid once it is healthy."""
-    running = _read_pid_file(settings)
-    if running and isinstance(running.get("pid"), int) and _is_ours(running["pid"]):
+    running = pidfile.read(settings.paths)
+    if running is not None and running.stamp is not None and pidfile.is_running(running.stamp):
+        where = f"pid {running.pid}, {running.info.get('url')}"
         raise EndpointError(
-            f"an endpoint is already running in the background (pid {running['pid']}, {running.get('url')}); "
+            f"an endpoint is already running in the background ({where}); "
             f"stop it with: {down_command(settings)}"
         )
     bind(settings.host, settings.port).close()  # fail here, with the clear message, if the port is taken
@@ -196,16 +143,15 @@ def start_detached(settings: Settings, *, timeout: float = 60.0) -> int:
             argv, cwd=settings.project_dir, env=env, stdout=log.fileno(), stderr=subprocess.STDOUT
         )
     _children[child.pid] = child
-    with atomic_file(pid_file(settings)) as tmp:  # readers never see a half-written pid
-        tmp.write_text(f"{child.pid}\n", encoding="utf-8")
-    record = {"pid": child.pid, "url": settings.endpoint_url, "log": str(log_path)}
-    write_json_atomic(info_file(settings), record)
+    # Our child, not reaped yet: its pid cannot belong to another process while we read its stamp.
+    stamp = pidfile.stamp_of(child.pid)
+    pidfile.write(settings.paths, stamp, child.pid, url=settings.endpoint_url, log=str(log_path))
     try:
         wait_healthy(settings.endpoint_url, timeout, alive=lambda: child.poll() is None)
     except EndpointError as exc:
         proc.stop(child)
         _children.pop(child.pid, None)
-        _forget(settings)
+        pidfile.forget(settings.paths)
         raise EndpointError(f"{exc}\n--- {log_path} ---\n{_tail(log_path)}") from None
     return child.pid
 
@@ -217,39 +163,40 @@ def _tail(path: Path, lines: int = 30) -> str:
         return "(no log)"
 
 
-def _wait_gone(pid: int, timeout: float) -> bool:
+def _wait_gone(stamp: pidfile.ProcessStamp, timeout: float) -> bool:
     def gone() -> bool:
         with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)  # reap it when it is our own child (tests, scripts)
-        return not _is_ours(pid)
+            os.waitpid(stamp.pid, os.WNOHANG)  # reap it when it is our own child (tests, scripts)
+        return not pidfile.is_running(stamp)
 
     try:
-        net.wait_until(gone, timeout, what=f"process {pid} to exit", interval=0.05)
+        net.wait_until(gone, timeout, what=f"process {stamp.pid} to exit", interval=0.05)
     except net.WaitTimeout:
         return False
     return True
 
 
 def stop_detached(settings: Settings, *, grace: float = 10.0) -> bool:
-    """Stop the endpoint named in the pid file (SIGINT, then TERM, then KILL); False if none ran."""
-    record = _read_pid_file(settings)
+    """Stop the endpoint the pid file names (SIGINT, then TERM, then KILL); False if none ran.
+
+    Only the very process ``start_detached`` started is signalled: the record's pid,
+    boot and start time must all match a running process (``pidfile``). A stale or
+    unverifiable record names no one; it is removed and nothing is signalled.
+    """
+    record = pidfile.read(settings.paths)
     if record is None:
         return False
-    pid = record.get("pid")
-    stopped = False
-    child = _children.pop(pid, None) if isinstance(pid, int) else None
-    if child is not None:
+    stamp = record.stamp
+    running = stamp is not None and pidfile.is_running(stamp)
+    child = _children.pop(stamp.pid, None) if stamp is not None else None
+    if child is not None:  # started by this process and not reaped: the pid is still its
         proc.stop(child, grace=grace)
-        stopped = True
-    elif isinstance(pid, int) and _is_ours(pid):
+    elif running and stamp is not None:
         for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, sig)
-            if _wait_gone(pid, wait):
+            if not pidfile.send_signal(stamp, sig) or _wait_gone(stamp, wait):
                 break
-        stopped = True
-    _forget(settings)
-    return stopped
+    pidfile.forget(settings.paths)
+    return running
 
 
 def trigger(settings: Settings, rule: str, *, bus: str | None = None) -> list[str]:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import unquote
 
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.iam.models import get_account_id_from
@@ -34,12 +34,10 @@ from lambda_harness.endpoint.lookup import MotoFunction, find_function
 from lambda_harness.endpoint.runtime.coverage import CoverageSpec
 from lambda_harness.endpoint.runtime.model import InterpreterNotFound, InvokeResult, ThrottledError
 from lambda_harness.endpoint.sources import function_urls
+from lambda_harness.endpoint.wsgi import JsonResponse, Request, StartResponse, WSGIApp
 from lambda_harness.errors import EndpointError
 
 logger = logging.getLogger(__name__)
-
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-StartResponse = Callable[..., Any]
 
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 TRIGGER_PATH = re.compile(r"^/_harness/trigger/(?P<rule>[^/]+)/?$")
@@ -61,19 +59,6 @@ HEALTH_SERVICES = (
     "stepfunctions",
     "sts",
 )
-_STATUS = {
-    200: "200 OK",
-    202: "202 Accepted",
-    204: "204 No Content",
-    400: "400 Bad Request",
-    404: "404 Not Found",
-    405: "405 Method Not Allowed",
-    413: "413 Request Entity Too Large",
-    501: "501 Not Implemented",
-    429: "429 Too Many Requests",
-    500: "500 Internal Server Error",
-    502: "502 Bad Gateway",
-}
 
 Trigger = Callable[[str, str | None], list[str] | None]
 #: How long stopping coverage waits for queued asynchronous invocations (a failed one may wait
@@ -81,66 +66,38 @@ Trigger = Callable[[str, str | None], list[str] | None]
 COVERAGE_ASYNC_WAIT_S = 5.0
 
 
-def respond(
-    start_response: StartResponse, status: int, body: bytes, headers: Mapping[str, str] | None = None
-) -> list[bytes]:
-    """Send a complete response (Content-Length always set: werkzeug then needs no chunking)."""
-    out = [("Content-Length", str(len(body)))]
-    out += list((headers or {}).items())
-    if not any(k.lower() == "content-type" for k, _ in out):
-        out.append(("Content-Type", "application/json"))
-    start_response(_STATUS.get(status, f"{status} Status"), out)
-    return [body]
-
-
 def aws_error(
-    start_response: StartResponse,
-    status: int,
-    error_type: str,
-    message: str,
-    *,
-    extra: Mapping[str, str] | None = None,
-) -> list[bytes]:
+    status: int, error_type: str, message: str, *, extra: Mapping[str, str] | None = None
+) -> JsonResponse:
     """An error the way Lambda's REST-JSON API sends it (botocore reads the type header)."""
     body = {"Type": "User", "message": message, **(extra or {})}
     headers = {"X-Amzn-ErrorType": error_type, "x-amzn-RequestId": new_request_id()}
-    return respond(start_response, status, json.dumps(body).encode(), headers)
+    return JsonResponse(json.dumps(body), status, headers)
 
 
-def credential_scope(environ: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    """(access key, region) from a SigV4 Authorization header, or Nones."""
-    auth = str(environ.get("HTTP_AUTHORIZATION", ""))
-    match = re.search(r"Credential=([^/,\s]+)/\d+/([^/]+)/", auth)
+def credential_scope(authorization: str | None) -> tuple[str | None, str | None]:
+    """(access key, region) from a SigV4 ``Authorization`` header, or Nones."""
+    match = re.search(r"Credential=([^/,\s]+)/\d+/([^/]+)/", authorization or "")
     return (match.group(1), match.group(2)) if match else (None, None)
 
 
-def account_for(environ: Mapping[str, Any], access_key: str | None) -> str:
-    """The account moto would use for this request (env, header, then access key)."""
+def account_for(moto_account: str | None, access_key: str | None) -> str:
+    """The account moto would use for a request (env, ``X-Moto-Account-Id`` header, then access key)."""
     if "MOTO_ACCOUNT_ID" in os.environ:
         return os.environ["MOTO_ACCOUNT_ID"]
-    if environ.get("HTTP_X_MOTO_ACCOUNT_ID"):
-        return str(environ["HTTP_X_MOTO_ACCOUNT_ID"])
+    if moto_account:
+        return moto_account
     if access_key:
         return str(get_account_id_from(access_key))
     return str(DEFAULT_ACCOUNT_ID)
 
 
-def read_body(environ: Mapping[str, Any]) -> bytes:
-    """The request body (werkzeug gives a Content-Length for every boto3 request)."""
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    return environ["wsgi.input"].read(length) if length > 0 else b""
-
-
-def client_context(environ: Mapping[str, Any]) -> str | None:
+def client_context(raw: str | None) -> str | None:
     """``X-Amz-Client-Context`` is base64 JSON; the Runtime API passes the JSON itself."""
-    raw = environ.get("HTTP_X_AMZ_CLIENT_CONTEXT")
     if not raw:
         return None
     try:
-        return base64.b64decode(str(raw)).decode("utf-8")
+        return base64.b64decode(raw).decode("utf-8")
     except ValueError:
         return None
 
@@ -190,43 +147,44 @@ class InvokeRoute:
         self.service = service
         self.default_region = default_region
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse, name: str) -> Iterable[bytes]:
-        access_key, region = credential_scope(environ)
-        qualifier = parse_qs(environ.get("QUERY_STRING", "")).get("Qualifier", [None])[0]
-        invocation_type = environ.get("HTTP_X_AMZ_INVOCATION_TYPE") or "RequestResponse"
-        payload = read_body(environ) or b"{}"
+    def __call__(self, request: Request, name: str) -> WSGIApp:
+        """The answer to one Invoke request (a response, or moto's not-found error as it shapes it)."""
+        access_key, region = credential_scope(request.headers.get("Authorization"))
+        qualifier = request.args.get("Qualifier") or None
+        invocation_type = request.headers.get("X-Amz-Invocation-Type") or "RequestResponse"
+        payload = request.get_data() or b"{}"
         try:
             fn = find_function(
-                account_for(environ, access_key), region or self.default_region, unquote(name), qualifier
+                account_for(request.headers.get("X-Moto-Account-Id"), access_key),
+                region or self.default_region,
+                unquote(name),
+                qualifier,
             )
         except HTTPException as exc:  # moto's ResourceNotFoundException, exactly as AWS shapes it
-            return exc(environ, start_response)
+            return exc
         problem = reject(invocation_type, payload)
         if problem is not None:
-            return aws_error(start_response, *problem)
+            return aws_error(*problem)
         if invocation_type == "DryRun":
-            return respond(start_response, 204, b"", {"x-amzn-RequestId": new_request_id()})
+            return JsonResponse(b"", 204, {"x-amzn-RequestId": new_request_id()})
         if invocation_type == "Event":
             request_id = self.service.submit(fn, payload, source="invoke")
-            return respond(start_response, 202, b"", {"x-amzn-RequestId": request_id})
-        return self._sync(environ, start_response, fn, payload)
+            return JsonResponse(b"", 202, {"x-amzn-RequestId": request_id})
+        return self._sync(request, fn, payload)
 
-    def _sync(
-        self, environ: dict[str, Any], start_response: StartResponse, fn: MotoFunction, payload: bytes
-    ) -> Iterable[bytes]:
+    def _sync(self, request: Request, fn: MotoFunction, payload: bytes) -> JsonResponse:
+        context = client_context(request.headers.get("X-Amz-Client-Context"))
         try:
-            result = self.service.run(fn, payload, client_context=client_context(environ))
+            result = self.service.run(fn, payload, client_context=context)
         except ThrottledError as exc:
-            return aws_error(
-                start_response, 429, "TooManyRequestsException", str(exc), extra={"Reason": exc.reason}
-            )
+            return aws_error(429, "TooManyRequestsException", str(exc), extra={"Reason": exc.reason})
         except InterpreterNotFound as exc:
-            return aws_error(start_response, 502, "InvalidRuntimeException", str(exc))
+            return aws_error(502, "InvalidRuntimeException", str(exc))
         except EndpointError as exc:
             logger.error("invoke %s: %s", fn.function_name, exc)
-            return aws_error(start_response, 500, "ServiceException", f"lambda-harness: {exc}")
-        tail = environ.get("HTTP_X_AMZ_LOG_TYPE") == "Tail"
-        return respond(start_response, 200, result.payload, result_headers(fn, result, tail))
+            return aws_error(500, "ServiceException", f"lambda-harness: {exc}")
+        tail = request.headers.get("X-Amz-Log-Type") == "Tail"
+        return JsonResponse(result.payload, 200, result_headers(fn, result, tail))
 
 
 class HarnessApp:
@@ -238,77 +196,74 @@ class HarnessApp:
         self.trigger = trigger
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        answer = self.route(environ)
+        if answer is None:
+            return self.moto_app(environ, start_response)
+        return answer(environ, start_response)
+
+    def route(self, environ: dict[str, Any]) -> WSGIApp | None:
+        """Our answer to a request, or None when it is moto's."""
+        # Runs before every AWS API call: plain string checks, a Request only for our routes.
         url_route = function_urls.match_route(environ)
         if url_route is not None:  # a Lambda function URL (by host or /_harness/url/<name>/)
             return function_urls.serve(
-                environ, start_response, url_route, self.invoke.service, self.invoke.default_region
+                Request(environ), url_route, self.invoke.service, self.invoke.default_region
             )
         path = environ.get("PATH_INFO", "")
-        method = environ.get("REQUEST_METHOD", "GET")
-        if method == "POST":
+        if environ.get("REQUEST_METHOD") == "POST":
             match = INVOKE_PATH.match(path)
             if match:
-                return self.invoke(environ, start_response, match.group("name"))
+                return self.invoke(Request(environ), match.group("name"))
         if path.startswith(("/_harness/", "/_localstack/")):
-            return self._control(environ, start_response, path, method)
-        return self.moto_app(environ, start_response)
+            return self._control(Request(environ))
+        return None
 
-    def _control(  # noqa: PLR0911 (one return per route)
-        self, environ: dict[str, Any], start_response: StartResponse, path: str, method: str
-    ) -> Iterable[bytes]:
+    def _control(self, request: Request) -> JsonResponse:  # noqa: PLR0911 (one return per route)
+        path, method = request.path, request.method
         if path in ("/_harness/health", "/_localstack/health", "/_localstack/health/"):
-            return respond(start_response, 200, json.dumps(health_document()).encode())
+            return JsonResponse(json.dumps(health_document()))
         if path == "/_localstack/init/ready":
-            return respond(start_response, 200, json.dumps({"completed": True, "scripts": []}).encode())
+            return JsonResponse(json.dumps({"completed": True, "scripts": []}))
         if path in ("/_harness/coverage", "/_harness/coverage/"):
-            return coverage_route(environ, start_response, self.invoke.service, method)
+            return coverage_route(request, self.invoke.service)
         match = TRIGGER_PATH.match(path)
         if match and method == "POST":
             rule = unquote(match.group("rule"))
-            bus = parse_qs(environ.get("QUERY_STRING", "")).get("bus", [None])[0]
-            delivered = self.trigger(rule, bus)
+            delivered = self.trigger(rule, request.args.get("bus") or None)
             if delivered is None:
-                return aws_error(
-                    start_response, 404, "ResourceNotFoundException", f"Rule {rule} does not exist."
-                )
-            return respond(start_response, 200, json.dumps({"rule": rule, "delivered": delivered}).encode())
+                return aws_error(404, "ResourceNotFoundException", f"Rule {rule} does not exist.")
+            return JsonResponse(json.dumps({"rule": rule, "delivered": delivered}))
         if match:
-            return aws_error(start_response, 405, "MethodNotAllowed", f"use POST {path}")
-        return aws_error(start_response, 404, "NotFound", f"no harness route {path}")
+            return aws_error(405, "MethodNotAllowed", f"use POST {path}")
+        return aws_error(404, "NotFound", f"no harness route {path}")
 
 
-def coverage_route(
-    environ: dict[str, Any], start_response: StartResponse, service: InvokeService, method: str
-) -> Iterable[bytes]:
+def coverage_route(request: Request, service: InvokeService) -> JsonResponse:
     """``POST /_harness/coverage`` ``{"data_dir", "sources", "branch"}`` starts measuring in new
     environments (answers ``{"code_root"}``); ``DELETE`` stops, once every measuring environment
     has saved its data (answers ``{"saved", "unsaved"}``)."""
     runtime: Any = service.runtime
     if not hasattr(runtime, "start_coverage"):
-        return aws_error(
-            start_response, 501, "NotImplemented", "this endpoint's runtime cannot measure coverage"
-        )
-    if method == "DELETE":
+        return aws_error(501, "NotImplemented", "this endpoint's runtime cannot measure coverage")
+    if request.method == "DELETE":
         service.wait_idle(COVERAGE_ASYNC_WAIT_S)  # let queued S3/SNS/EventBridge deliveries run first
-        return respond(start_response, 200, json.dumps(runtime.stop_coverage()).encode())
-    if method != "POST":
-        return aws_error(start_response, 405, "MethodNotAllowed", "use POST or DELETE /_harness/coverage")
+        return JsonResponse(json.dumps(runtime.stop_coverage()))
+    if request.method != "POST":
+        return aws_error(405, "MethodNotAllowed", "use POST or DELETE /_harness/coverage")
     try:
-        body = json.loads(read_body(environ) or b"{}")
+        body = json.loads(request.get_data() or b"{}")
         spec = CoverageSpec(
             data_dir=Path(body["data_dir"]),
             sources=tuple(str(s) for s in body["sources"]),
             branch=bool(body.get("branch", True)),
         )
     except (ValueError, KeyError, TypeError) as exc:
-        return aws_error(
-            start_response, 400, "InvalidRequest", f'expected {{"data_dir": ..., "sources": [...]}}: {exc}'
-        )
+        return aws_error(400, "InvalidRequest", f'expected {{"data_dir": ..., "sources": [...]}}: {exc}')
     try:
         code_root = runtime.start_coverage(spec)
     except EndpointError as exc:
-        return aws_error(start_response, 500, "ServiceException", f"lambda-harness: {exc}")
-    return respond(start_response, 200, json.dumps({"code_root": str(code_root)}).encode())
+        return aws_error(500, "ServiceException", f"lambda-harness: {exc}")
+    return JsonResponse(json.dumps({"code_root": str(code_root)}))
 
 
 def health_document() -> dict[str, Any]:

@@ -161,7 +161,7 @@ class InvokeService:
             if failed:
                 logger.warning(
                     "asynchronous invocation %s of %s (%s) failed after %d attempt(s); AWS would now send it "
-                    "to the function's on-failure destination or DLQ (not emulated)",
+                    "to the function's on-failure destination or DLQ (the embedded endpoint does not)",
                     job.request_id,
                     job.fn.function_name,
                     job.source,

@@ -84,8 +84,8 @@ class EmbeddedEndpoint:
         self._port: int | None = None
         self.service: InvokeService | None = None
         self.events: EventBridge | None = None
-        self._poller: SqsPoller | None = None
-        self._scheduler: Scheduler | None = None
+        self.poller: SqsPoller | None = None  # both run while the endpoint is started
+        self.scheduler: Scheduler | None = None
         self._patched = False  # only the endpoint that patched moto may unpatch it
 
     @property
@@ -140,10 +140,10 @@ class EmbeddedEndpoint:
             sock.close()  # make_server duplicated the descriptor
         self._thread = threading.Thread(target=self._server.serve_forever, name="lh-endpoint", daemon=True)
         self._thread.start()
-        self._poller = SqsPoller(self.service, interval_s=self.timing.sqs_poll_interval_s)
-        self._poller.start()
-        self._scheduler = Scheduler(self.events, tick_s=self.timing.schedule_tick_s)
-        self._scheduler.start()
+        self.poller = SqsPoller(self.service, interval_s=self.timing.sqs_poll_interval_s)
+        self.poller.start()
+        self.scheduler = Scheduler(self.events, tick_s=self.timing.schedule_tick_s)
+        self.scheduler.start()
         logger.info("endpoint listening on %s", self.url)
         return self
 
@@ -156,10 +156,10 @@ class EmbeddedEndpoint:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-        for background in (self._poller, self._scheduler):
+        for background in (self.poller, self.scheduler):
             if background is not None:
                 background.stop()
-        self._poller = self._scheduler = None
+        self.poller = self.scheduler = None
         if self.service is not None:
             self.service.shutdown()  # cancels queued retries; running invocations finish
         self._unpatch()

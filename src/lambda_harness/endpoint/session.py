@@ -30,24 +30,18 @@ def endpoint_session(settings: Settings, ui: UI) -> Iterator[str]:
         with localstack_endpoint(settings, ui) as url:
             yield url
         return
-    # Late imports: the emulator pulls in moto, which costs a second the other commands need not pay.
-    from lambda_harness.endpoint.runtime import LambdaRuntime
+    # Late imports: the embedded endpoint pulls in moto, which costs a second the other commands need not pay.
+    from lambda_harness.endpoint.runtime import make_runtime
     from lambda_harness.endpoint.server import EmbeddedEndpoint
 
-    runtime = LambdaRuntime(
-        cache_dir=settings.cache_dir,
-        work_dir=settings.paths.runtime,
-        max_concurrency=settings.max_concurrency,
-        allow_runtime_fallback=settings.allow_runtime_fallback,
-        ui=ui,
-    )
+    runtime = make_runtime(settings, ui)
     try:
-        emulator = EmbeddedEndpoint(settings, runtime, ui)
+        endpoint = EmbeddedEndpoint(settings, runtime, ui)
         with ui.step(f"start the embedded endpoint on {settings.endpoint_url}"):
-            emulator.start()
+            endpoint.start()
         try:
-            yield str(emulator.url)
+            yield str(endpoint.url)
         finally:
-            emulator.stop()
+            endpoint.stop()
     finally:
         runtime.shutdown()

@@ -6,6 +6,6 @@ wheels from the lock file (``lockfile``, ``wheels``); writes a byte-reproducible
 zip and its manifest (``zipper``, ``manifest``); checks handlers and size limits
 (``handlers``, ``limits``). ``builder.build`` is the stage's one verb.
 
-May import: the core modules (errors, proc, fsutil, settings, paths, ui, net).
+May import: the core modules (errors, proc, fsutil, settings, paths, ui, net, events).
 Never imports ``endpoint`` (the build must not depend on the endpoint, nor the reverse).
 """

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from lambda_harness.errors import TerraformError
 
 FAKE_ACCESS_KEY = "test"
-FAKE_SECRET_KEY = "test"  # noqa: S105 - the documented fake credential of local emulators
+FAKE_SECRET_KEY = "test"  # noqa: S105 - the documented fake credential of local endpoints
 _PASS_THROUGH = ("PATH", "TMPDIR", "LANG", "LC_ALL", "TF_LOG", "TF_LOG_PATH")
 _PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
 _LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
@@ -62,7 +62,7 @@ def check_endpoint(url: str, *, allow_remote: bool) -> Endpoint:
     if not is_loopback(host) and not allow_remote:
         raise TerraformError(
             f"endpoint {url} is not a loopback address (127.0.0.0/8, ::1, localhost): the harness only "
-            "applies to a local emulator. If that host really is an emulator, set "
+            "applies to a local endpoint. If that host really is a local AWS endpoint, set "
             "allow-remote-endpoint = true in [tool.lambda-harness] or LAMBDA_HARNESS_ALLOW_REMOTE_ENDPOINT=1."
         )
     port = parts.port or (443 if parts.scheme == "https" else 80)

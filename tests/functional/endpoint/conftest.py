@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,7 +13,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from lambda_harness.endpoint.runtime import InterpreterFinder, LambdaRuntime
+from lambda_harness import net
+from lambda_harness.endpoint.runtime import InterpreterFinder, make_runtime
 from lambda_harness.endpoint.server import EmbeddedEndpoint, Timing
 from lambda_harness.ui import PlainUI
 from support.endpoint import handler_zip, make_settings, read_records
@@ -34,18 +34,18 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory, endpoint_cache: Path) -> 
     """One endpoint per test module, with short retry delays and a fast scheduler."""
     project = tmp_path_factory.mktemp("project")
     settings = make_settings(project, endpoint_cache)
-    runtime = LambdaRuntime(cache_dir=endpoint_cache, work_dir=project / ".harness" / "runtime")
-    emulator = EmbeddedEndpoint(
+    runtime = make_runtime(settings)
+    endpoint = EmbeddedEndpoint(
         settings,
         runtime,
         PlainUI(quiet=True),
         timing=Timing(async_retry_delays_s=(0.3, 0.3), schedule_tick_s=0.2),
     )
-    emulator.start()
+    endpoint.start()
     try:
-        yield emulator
+        yield endpoint
     finally:
-        emulator.stop()
+        endpoint.stop()
         runtime.shutdown()
 
 
@@ -116,17 +116,22 @@ def deploy(aws: Callable[[str], Any], role_arn: str) -> Callable[..., str]:
 
 @pytest.fixture
 def wait_records(out_dir: Path) -> Callable[..., list[dict[str, Any]]]:
-    """Wait (bounded) until at least ``count`` recorded invocations exist."""
+    """Wait (bounded) until at least ``count`` recorded invocations exist; returns them all.
 
-    def wait(count: int, timeout: float = 30.0, settle: float = 0.0) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            records = read_records(out_dir)
-            if len(records) >= count:
-                time.sleep(settle)
-                return read_records(out_dir)
-            time.sleep(0.05)
-        seen = len(read_records(out_dir))
-        raise AssertionError(f"expected {count} invocations within {timeout}s, saw {seen}")
+    It proves that deliveries happened, never that no more will come: a test that counts
+    waits first for a sign that every delivery had its chance (e.g. ``service.wait_idle``).
+    """
+
+    def wait(count: int, timeout: float = 30.0) -> list[dict[str, Any]]:
+        net.wait_until(
+            lambda: len(read_records(out_dir)) >= count,
+            timeout,
+            what=f"{count} recorded invocations",
+            interval=0.05,
+            on_timeout=lambda: net.WaitTimeout(
+                f"expected {count} invocations within {timeout}s, saw {len(read_records(out_dir))}"
+            ),
+        )
+        return read_records(out_dir)
 
     return wait

@@ -39,7 +39,7 @@ def html_server() -> Iterator[int]:
         thread.join()
 
 
-def test_trigger_on_a_foreign_server_is_an_emulator_error(tmp_path: Path, html_server: int) -> None:
+def test_trigger_on_a_foreign_server_is_an_endpoint_error(tmp_path: Path, html_server: int) -> None:
     settings = load_settings(tmp_path, {"port": html_server}, environ={})
     with pytest.raises(EndpointError, match="did not answer like a lambda-harness endpoint"):
         trigger(settings, "nightly")

@@ -8,17 +8,17 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-from lambda_harness import proc
-from lambda_harness.endpoint import control
+from lambda_harness import net, proc
+from lambda_harness.endpoint import control, pidfile
 from lambda_harness.endpoint.ports import free_port
 from lambda_harness.endpoint.server import EmbeddedEndpoint
 from lambda_harness.errors import EndpointError
@@ -56,9 +56,9 @@ def test_port_in_use_is_a_clear_error(tmp_path: Path, endpoint_cache: Path) -> N
         taken.listen()
         port = taken.getsockname()[1]
         settings = make_settings(tmp_path, endpoint_cache, port=port)
-        emulator = EmbeddedEndpoint(settings, _NoRuntime(), PlainUI(quiet=True))
+        endpoint = EmbeddedEndpoint(settings, _NoRuntime(), PlainUI(quiet=True))
         with pytest.raises(EndpointError, match=f"127.0.0.1:{port} is already in use .*pass --port"):
-            emulator.start()
+            endpoint.start()
 
 
 class _NoRuntime:
@@ -131,8 +131,8 @@ def test_start_and_stop_detached_leave_nothing_behind(
 ) -> None:
     monkeypatch.setenv("LAMBDA_HARNESS_CACHE_DIR", str(project.cache_dir))
     pid = control.start_detached(project)
-    assert control.pid_file(project).read_text().strip() == str(pid)
-    record = json.loads(control.info_file(project).read_text())
+    assert project.paths.endpoint_pid.read_text().strip() == str(pid)
+    record = json.loads(project.paths.endpoint_info.read_text())
     assert record["pid"] == pid and record["url"] == project.endpoint_url
     assert Path(record["log"]).name == "endpoint.log"
     _run_a_function(project.endpoint_url)
@@ -141,7 +141,7 @@ def test_start_and_stop_detached_leave_nothing_behind(
     with pytest.raises(EndpointError, match="already running"):
         control.start_detached(project)
     assert control.stop_detached(project) is True
-    assert not control.pid_file(project).exists() and not control.info_file(project).exists()
+    assert not project.paths.endpoint_pid.exists() and not project.paths.endpoint_info.exists()
     assert not _alive(pid)
     assert not [w for w in workers if _alive(w)]
     assert control.stop_detached(project) is False
@@ -166,10 +166,9 @@ def test_foreground_ctrl_c_stops_server_and_workers(project: Settings) -> None:
         assert workers
         child.send_signal(signal.SIGINT)
         assert child.wait(timeout=30) == 0
-        deadline = time.monotonic() + 5
-        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not [w for w in workers if _alive(w)]
+        net.wait_until(
+            lambda: not any(_alive(w) for w in workers), 5, what="the workers to exit", interval=0.05
+        )
         output = child.stdout.read().decode() if child.stdout else ""
         assert "AWS endpoint on" in output and "stopping the endpoint" in output
     finally:
@@ -189,10 +188,43 @@ def test_down_from_another_process_stops_the_detached_endpoint(
         [sys.executable, "-m", "lambda_harness", "down", "--project", str(project.project_dir)], timeout=60
     )
     assert "endpoint stopped" in done.output
-    assert not control.pid_file(project).exists()
+    assert not project.paths.endpoint_pid.exists()
     assert not _alive(pid)
     assert not [w for w in workers if _alive(w)]
     assert control._children.pop(pid).wait(timeout=5) == 0  # reap our own child (the CLI could not)
+
+
+@pytest.fixture
+def sleeper() -> Iterator[subprocess.Popen[bytes]]:
+    """A live process that is not an endpoint."""
+    child = proc.spawn(["sleep", "300"])
+    yield child
+    proc.stop(child)
+
+
+def test_down_refuses_a_live_process_that_is_not_the_one_it_started(
+    project: Settings, sleeper: subprocess.Popen[bytes]
+) -> None:
+    stamp = pidfile.stamp_of(sleeper.pid)
+    assert stamp is not None
+    # What a recycled pid looks like: the number matches, the start time does not.
+    pidfile.write(project.paths, replace(stamp, start_ticks=stamp.start_ticks - 1), sleeper.pid)
+    assert control.stop_detached(project) is False
+    assert sleeper.poll() is None  # left alone
+    assert not project.paths.endpoint_pid.exists() and not project.paths.endpoint_info.exists()
+    # The same process, recorded without a start time (an older harness): left alone too.
+    project.paths.endpoint_pid.write_text(f"{sleeper.pid}\n")
+    assert control.stop_detached(project) is False
+    assert sleeper.poll() is None
+
+
+def test_down_stops_the_process_its_record_names(project: Settings, sleeper: subprocess.Popen[bytes]) -> None:
+    stamp = pidfile.stamp_of(sleeper.pid)
+    assert stamp is not None
+    pidfile.write(project.paths, stamp, sleeper.pid)
+    assert control.stop_detached(project, grace=5) is True
+    assert sleeper.poll() is not None  # signalled (and reaped by the wait for it to go)
+    assert not project.paths.endpoint_pid.exists()
 
 
 def test_second_endpoint_in_one_process_is_refused_and_the_first_keeps_serving(

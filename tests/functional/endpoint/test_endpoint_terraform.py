@@ -8,14 +8,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from lambda_harness import proc
+from lambda_harness import net, proc
 from lambda_harness.endpoint import control
 from lambda_harness.endpoint.server import EmbeddedEndpoint
 from support.endpoint import handler_zip
@@ -166,9 +165,7 @@ def test_terraform_creates_a_worker_repo_and_triggers_run(
     aws("sqs").send_message(QueueUrl=queue, MessageBody="m")
     aws("sns").publish(TopicArn="arn:aws:sns:us-east-1:123456789012:topic", Message="hello")
     assert control.trigger(endpoint.settings.with_(port=endpoint.port), "every-5") == ["fn"]
-    deadline = time.monotonic() + 30
-    while len(list(out.glob("*.json"))) < 4 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    net.wait_until(lambda: len(list(out.glob("*.json"))) >= 4, 30, what="four deliveries")
     events = [json.loads(p.read_text()) for p in out.glob("*.json")]
     assert sorted(_source(e) for e in events) == ["aws:s3", "aws:sns", "aws:sqs", "schedule"]
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from lambda_harness.endpoint.ports import free_port
 
 MAIN_TF = """
 terraform {
@@ -90,12 +91,6 @@ PIPFILE_LOCK = {
     "default": {},
     "develop": {"pytest": {"version": "==8.3.0"}},
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def write_tiny_repo(root: Path) -> Path:

@@ -8,23 +8,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
 
 from lambda_harness import pipeline
+from lambda_harness.endpoint.ports import free_port
 from lambda_harness.scaffold.new import new_function
 from lambda_harness.settings import load_settings
 from lambda_harness.ui import PlainUI
 
 REPO = Path(__file__).resolve().parents[3]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def copy_worker_repo(dst: Path) -> Path:

@@ -19,6 +19,7 @@ from lambda_harness.endpoint.front import (
 )
 from lambda_harness.endpoint.invoke import ASYNC_PAYLOAD_LIMIT, SYNC_PAYLOAD_LIMIT
 from lambda_harness.endpoint.runtime.model import InvokeResult
+from lambda_harness.endpoint.wsgi import JsonResponse, Request
 
 
 def moto_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -27,13 +28,15 @@ def moto_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
 
 
 class FakeInvoke:
+    service = None  # function URLs reach it only for a function that exists
+    default_region = "us-east-1"
+
     def __init__(self) -> None:
         self.names: list[str] = []
 
-    def __call__(self, environ: dict[str, Any], start_response: Any, name: str) -> list[bytes]:
+    def __call__(self, request: Request, name: str) -> JsonResponse:
         self.names.append(name)
-        start_response("200 OK", [("Content-Type", "application/json")])
-        return [b"{}"]
+        return JsonResponse(b"{}")
 
 
 def trigger(rule: str, bus: str | None) -> list[str] | None:
@@ -78,6 +81,27 @@ def test_trigger_routes(client: Client) -> None:
     assert client.get("/_harness/unknown").status_code == 404
 
 
+def test_our_answers_are_json_with_a_length(client: Client) -> None:
+    resp = client.get("/_harness/health")
+    assert resp.headers["Content-Type"] == "application/json"
+    assert int(resp.headers["Content-Length"]) == len(resp.get_data())
+
+
+def test_errors_are_shaped_like_lambdas(client: Client) -> None:
+    resp = client.get("/_harness/nope")
+    assert resp.status_code == 404
+    assert resp.headers["X-Amzn-ErrorType"] == "NotFound" and resp.headers["x-amzn-RequestId"]
+    assert resp.headers["Content-Type"] == "application/json"
+    assert json.loads(resp.get_data()) == {"Type": "User", "message": "no harness route /_harness/nope"}
+
+
+def test_a_function_url_nobody_has_is_aws_404(client: Client) -> None:
+    resp = client.get("/_harness/url/no-such-function/a/b")
+    assert resp.status_code == 404 and resp.get_data() == b'{"message":"Not Found"}'
+    assert resp.headers["Content-Type"] == "application/json" and resp.headers["x-amzn-RequestId"]
+    assert resp.headers["Content-Length"] == str(len(b'{"message":"Not Found"}'))
+
+
 @pytest.mark.parametrize(
     ("kind", "payload", "expected"),
     [
@@ -101,14 +125,14 @@ def test_credential_scope() -> None:
         "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261128/eu-central-1/lambda/aws4_request, "
         "SignedHeaders=host, Signature=abc"
     )
-    assert credential_scope({"HTTP_AUTHORIZATION": auth}) == ("AKIDEXAMPLE", "eu-central-1")
-    assert credential_scope({}) == (None, None)
+    assert credential_scope(auth) == ("AKIDEXAMPLE", "eu-central-1")
+    assert credential_scope(None) == (None, None)
 
 
 def test_client_context_is_decoded() -> None:
     raw = base64.b64encode(b'{"custom": {"a": 1}}').decode()
-    assert client_context({"HTTP_X_AMZ_CLIENT_CONTEXT": raw}) == '{"custom": {"a": 1}}'
-    assert client_context({}) is None
+    assert client_context(raw) == '{"custom": {"a": 1}}'
+    assert client_context(None) is None
 
 
 @dataclass

@@ -23,6 +23,7 @@ from lambda_harness.endpoint.sources.function_urls import (
     query_parameters,
     request_headers,
 )
+from lambda_harness.endpoint.wsgi import Request
 
 TARGET = UrlTarget(
     url_id="abc123", account_id="123456789012", domain_name="abc123.lambda-url.eu-west-1.on.aws"
@@ -76,7 +77,11 @@ def test_other_requests_are_not_function_urls(path: str) -> None:
 
 def test_request_headers_are_lower_cased_with_content_headers() -> None:
     headers = request_headers(
-        environ(HTTP_X_MULTI="a,b", CONTENT_TYPE="application/json", CONTENT_LENGTH="2", HTTP_USER_AGENT="u")
+        Request(
+            environ(
+                HTTP_X_MULTI="a,b", CONTENT_TYPE="application/json", CONTENT_LENGTH="2", HTTP_USER_AGENT="u"
+            )
+        )
     )
     assert headers == {
         "host": "127.0.0.1:4566",

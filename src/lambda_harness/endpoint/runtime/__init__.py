@@ -1,8 +1,9 @@
 """The Lambda execution half of the embedded endpoint: handlers in real processes under awslambdaric.
 
-Public API: ``LambdaRuntime``, ``FunctionConfig``, ``InvokeResult``,
-``ThrottledError``, ``InterpreterNotFound``. Knows nothing of moto or of AWS's
-invocation types (``endpoint.invoke`` adds those).
+Public API: ``make_runtime`` (the one way to build the runtime from a run's settings),
+``LambdaRuntime``, ``FunctionConfig``, ``InvokeResult``, ``ThrottledError``,
+``InterpreterNotFound``. Knows nothing of moto or of AWS's invocation types
+(``endpoint.invoke`` adds those).
 
 May import: core modules only (not the rest of ``endpoint``).
 """
@@ -15,7 +16,7 @@ from lambda_harness.endpoint.runtime.model import (
     InvokeResult,
     ThrottledError,
 )
-from lambda_harness.endpoint.runtime.service import LambdaRuntime
+from lambda_harness.endpoint.runtime.service import LambdaRuntime, make_runtime
 
 __all__ = [
     "SUPPORTED_RUNTIMES",
@@ -26,4 +27,5 @@ __all__ = [
     "InvokeResult",
     "LambdaRuntime",
     "ThrottledError",
+    "make_runtime",
 ]

@@ -18,7 +18,7 @@ from lambda_harness.endpoint.runtime.model import FunctionConfig
 RC_VARIABLE = "LAMBDA_HARNESS_COVERAGE_RC"
 
 #: Variables Lambda sets and a function's configuration may not override (plus the
-#: harness's AWS_ENDPOINT_URL, which must point handlers at the emulator).
+#: harness's AWS_ENDPOINT_URL, which must point handlers at the endpoint).
 RESERVED = frozenset(
     {
         "_HANDLER",
@@ -61,7 +61,7 @@ class Paths:
 def fake_credentials(role_arn: str) -> dict[str, str]:
     """Test credentials for the function's execution role, tagged with the role name.
 
-    The emulator accepts any key; the tag lets a log reader (or the endpoint) see
+    The embedded endpoint accepts any key; the tag lets a log reader (or the endpoint) see
     which role a request came from.
     """
     role_name = role_arn.rsplit("/", 1)[-1] or "lambda-role"

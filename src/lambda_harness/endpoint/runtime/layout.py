@@ -272,9 +272,3 @@ class CodeStore:
             return target
         with self._key_lock(f"opt/{key}"):
             return _publish(build, target)
-
-
-def remove_tree(path: Path) -> None:
-    """Best-effort removal (shutdown of a temporary work dir)."""
-    if path.exists():
-        shutil.rmtree(path, ignore_errors=True)

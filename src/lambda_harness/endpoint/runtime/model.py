@@ -9,8 +9,11 @@ from dataclasses import dataclass
 
 from lambda_harness.errors import EndpointError
 
-#: Lambda's Python runtimes this emulator runs (identifier -> CPython version).
+#: Lambda's Python runtimes the embedded endpoint runs (identifier -> CPython version).
 SUPPORTED_RUNTIMES: dict[str, tuple[int, int]] = {f"python3.{minor}": (3, minor) for minor in range(9, 15)}
+
+#: Lambda gives the init phase 10 s (on-demand functions) before it gives up on it.
+INIT_LIMIT_S = 10.0
 
 #: Lambda refuses a synchronous response larger than this (bytes) with Function.ResponseSizeTooLarge.
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100

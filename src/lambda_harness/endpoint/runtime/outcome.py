@@ -1,4 +1,9 @@
-"""Watching a running invocation and turning how it ended into an ``InvokeResult``.
+"""How an invocation ended, as AWS reports it: a pure function of what was observed.
+
+The worker watches the process and hands over a ``Snapshot`` (what the runtime
+posted to the Runtime API, or how the platform ended it, exit status, memory,
+elapsed times, the captured output); ``build_result`` turns it into the
+``InvokeResult`` with no process, clock or file involved.
 
 Platform-detected ends use AWS's payloads and log lines:
 
@@ -10,24 +15,18 @@ Platform-detected ends use AWS's payloads and log lines:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import signal
-import subprocess
-import time
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import Literal
 
-from lambda_harness.endpoint.runtime import logs, memory
-from lambda_harness.endpoint.runtime.model import InvokeResult
+from lambda_harness.endpoint.runtime import logs
+from lambda_harness.endpoint.runtime.model import FunctionConfig, InvokeResult
 
-if TYPE_CHECKING:
-    from lambda_harness.endpoint.runtime.worker import Worker
-
-#: Lambda gives the init phase 10 s (on-demand functions) before it gives up on it.
-INIT_LIMIT_S = 10.0
-#: Sampling period of the memory watch while an invocation runs.
-SAMPLE_S = 0.01
+PostKind = Literal["response", "error", "init_error"]
+#: How the platform ended an invocation the runtime did not answer.
+PlatformEnd = Literal["timeout", "init_timeout", "oom", "exit"]
 
 _SIGNAL_TEXT = {
     signal.SIGKILL: "killed",
@@ -52,173 +51,124 @@ def exit_text(returncode: int) -> str:
     return f"signal: {_SIGNAL_TEXT.get(sig, sig.name.lower())}"
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """How the runtime ended an invocation (through the Runtime API)."""
-
-    kind: str  # "response" | "error" | "init_error"
-    body: bytes
-    error_type: str | None
-
-
-#: How long an exiting runtime (after an init error) gets to finish writing its output.
-EXIT_GRACE_S = 2.0
-
-
 def error_json(error_type: str, message: str) -> bytes:
     """AWS's compact error payload for platform errors (errorType first)."""
     return json.dumps({"errorType": error_type, "errorMessage": message}, separators=(",", ":")).encode()
 
 
-class Watch:
-    """Waits for an invocation's outcome while enforcing the deadline and MemorySize."""
+@dataclass(frozen=True)
+class Posted:
+    """What the runtime posted to the Runtime API to end an invocation (or its init)."""
 
-    def __init__(self, worker: Worker) -> None:
-        self.worker = worker
-        self.fn = worker.spec.fn
-        # Lambda gives init 10 s, then retries it inside the invoke under the function's timeout.
-        self.init_limit_s = worker.spec.init_limit_s + self.fn.timeout_s
-        self.started = time.perf_counter()
-        self.finished = self.started
-        self.handed_at: float | None = None
-        self.peak_mb = 0
-        self.end: str | None = None  # "timeout" | "init_timeout" | "oom" | "exit"
-        self.returncode: int | None = None
-
-    def wait(self) -> Outcome | None:
-        """The runtime's outcome, or None when the platform ended the invocation (see ``end``)."""
-        while True:
-            outcome, self.handed_at = self.worker.wait_outcome(SAMPLE_S)
-            if outcome is not None:
-                self.finished = time.perf_counter()
-                return outcome
-            if self._ended():
-                self.finished = time.perf_counter()
-                return None
-
-    def _ended(self) -> bool:
-        worker = self.worker
-        assert worker.proc is not None
-        rc = worker.proc.poll()
-        if rc is not None:
-            self.end, self.returncode = "exit", rc
-            worker.mark_dead()
-            return True
-        rss = memory.rss_bytes(worker.proc.pid)
-        if rss is not None:
-            self.peak_mb = max(self.peak_mb, memory.to_mb(rss))
-            if rss > self.fn.memory_mb * 1024 * 1024:
-                self.end = "oom"
-                self.peak_mb = max(self.peak_mb, self.fn.memory_mb)
-                worker.kill()
-                return True
-        now = time.perf_counter()
-        initialising = self.handed_at is None and worker.init_done_at is None
-        if initialising and now > worker.spawned_at + self.init_limit_s:
-            self.end = "init_timeout"
-        elif self.handed_at is not None and now > self.handed_at + self.fn.timeout_s:
-            self.end = "timeout"
-        else:
-            return False
-        worker.kill()
-        return True
+    kind: PostKind
+    body: bytes
+    error_type: str | None = None  # the Lambda-Runtime-Function-Error-Type header
 
 
-def _peak(worker: Worker, watch: Watch) -> int:
-    pid = worker.pid
-    hwm = memory.peak_rss_mb(pid) if pid is not None and worker.alive else None
-    # Lambda's figure comes from a cgroup that cannot exceed MemorySize; our samples can overshoot.
-    return min(max(watch.peak_mb, hwm or 0), watch.fn.memory_mb)
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything observed about one invocation once it ended.
+
+    ``posted`` is None when the platform ended the invocation; ``end`` then says how
+    (``exit_status`` is the process's return code for ``exit``, negative for a signal).
+    ``elapsed_s`` runs from the hand-over to the runtime (or the invoke, if it never
+    got that far) to the end; ``init_s`` (cold starts only) from the spawn to the
+    runtime's first ``GET /next``. ``peak_mb`` is the highest resident memory seen.
+    ``init_lines`` are what a cold start printed before the invocation (with the
+    harness's warnings), ``lines`` what the invocation printed; ``ended_at`` stamps
+    the platform's timeout line.
+    """
+
+    request_id: str
+    cold: bool
+    posted: Posted | None
+    ended_at: datetime
+    end: PlatformEnd | None = None
+    exit_status: int | None = None
+    elapsed_s: float = 0.0
+    init_s: float | None = None
+    peak_mb: int = 0
+    init_lines: tuple[str, ...] = ()
+    lines: tuple[str, ...] = ()
 
 
-def _platform_end(watch: Watch, request_id: str) -> tuple[bytes, str, list[str], str]:
-    """(payload, errorType, log lines, REPORT status) for an end the platform detected."""
-    if watch.end in ("timeout", "init_timeout"):
-        limit = watch.fn.timeout_s
-        text = f"Task timed out after {limit:.2f} seconds"
-        line = f"{logs.timestamp()} {request_id} {text}"
-        payload = error_json("Sandbox.Timedout", f"RequestId: {request_id} Error: {text}")
-        return payload, "Sandbox.Timedout", [line], "timeout"
-    error_type = "Runtime.OutOfMemory" if watch.end == "oom" else "Runtime.ExitError"
-    how = "signal: killed" if watch.end == "oom" else worker_exit_text(watch.returncode)
-    message = f"RequestId: {request_id} Error: Runtime exited with error: {how}"
-    return error_json(error_type, message), error_type, [message, error_type], "error"
+@dataclass(frozen=True)
+class _Ending:
+    payload: bytes
+    error_type: str | None
+    platform_lines: tuple[str, ...] = ()
+    status: str | None = None  # the REPORT line's Status
 
 
-def worker_exit_text(returncode: int | None) -> str:
-    return exit_text(returncode if returncode is not None else -9)
+def _platform_end(fn: FunctionConfig, snap: Snapshot) -> _Ending:
+    """The payload, errorType, Lambda's own log lines and REPORT status of a platform-detected end."""
+    rid = snap.request_id
+    if snap.end in ("timeout", "init_timeout"):
+        text = f"Task timed out after {fn.timeout_s:.2f} seconds"
+        line = f"{logs.timestamp(snap.ended_at)} {rid} {text}"
+        payload = error_json("Sandbox.Timedout", f"RequestId: {rid} Error: {text}")
+        return _Ending(payload, "Sandbox.Timedout", (line,), "timeout")
+    oom = snap.end == "oom"
+    error_type = "Runtime.OutOfMemory" if oom else "Runtime.ExitError"
+    how = "signal: killed" if oom else exit_text(snap.exit_status if snap.exit_status is not None else -9)
+    message = f"RequestId: {rid} Error: Runtime exited with error: {how}"
+    return _Ending(error_json(error_type, message), error_type, (message, error_type), "error")
 
 
-def _error_type(outcome: Outcome) -> str | None:
-    if outcome.error_type:
-        return outcome.error_type
+def _error_type(posted: Posted) -> str | None:
+    if posted.error_type:
+        return posted.error_type
     try:
-        value = json.loads(outcome.body).get("errorType")
+        value = json.loads(posted.body).get("errorType")
     except (ValueError, AttributeError):
         return None
     return value if isinstance(value, str) else None
 
 
-def _settle_init_failure(worker: Worker) -> None:
-    """awslambdaric exits right after reporting an init error: let it, then make sure."""
-    assert worker.proc is not None
-    # Still running after the grace: it goes anyway.
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        worker.proc.wait(timeout=EXIT_GRACE_S)
-    worker.kill()
+def _ending(fn: FunctionConfig, snap: Snapshot) -> _Ending:
+    posted = snap.posted
+    if posted is None:
+        return _platform_end(fn, snap)
+    if posted.kind == "response":
+        return _Ending(posted.body, None)
+    return _Ending(posted.body, _error_type(posted), status="error" if posted.kind == "init_error" else None)
 
 
-def _init_ms(worker: Worker, watch: Watch, cold: bool) -> float | None:
-    """Init Duration: process start to the runtime's first GET /next (cold starts only)."""
-    if not cold:
-        return None
-    return ((worker.init_done_at or watch.finished) - worker.spawned_at) * 1000
-
-
-def _ending(
-    watch: Watch, outcome: Outcome | None, request_id: str
-) -> tuple[bytes, str | None, list[str], str | None]:
-    """(payload, errorType, Lambda's own log lines, REPORT status) of how the invocation ended."""
-    if outcome is None:
-        return _platform_end(watch, request_id)
-    if outcome.kind == "response":
-        return outcome.body, None, [], None
-    return outcome.body, _error_type(outcome), [], "error" if outcome.kind == "init_error" else None
-
-
-def build_result(
-    worker: Worker, watch: Watch, outcome: Outcome | None, request_id: str, cold: bool
-) -> InvokeResult:
+def build_result(fn: FunctionConfig, snap: Snapshot) -> InvokeResult:
     """Payload, error fields, timings and the formatted log of one invocation."""
-    fn = worker.spec.fn
-    peak = _peak(worker, watch)
-    init_failed = outcome is not None and outcome.kind == "init_error"
-    if init_failed:
-        _settle_init_failure(worker)
-    init_lines = [*worker.spec.notes, *worker.take_init_lines()] if cold else []
-    lines = worker.take_output()
-    init_ms = _init_ms(worker, watch, cold)
-    payload, error_type, platform_lines, status = _ending(watch, outcome, request_id)
-    if init_failed:
+    # Lambda's figure comes from a cgroup that cannot exceed MemorySize; our samples can overshoot.
+    peak = fn.memory_mb if snap.end == "oom" else min(snap.peak_mb, fn.memory_mb)
+    init_ms = snap.init_s * 1000 if snap.cold and snap.init_s is not None else None
+    ending = _ending(fn, snap)
+    init_lines, lines = list(snap.init_lines), list(snap.lines)
+    if snap.posted is not None and snap.posted.kind == "init_error":
         # Everything the runtime printed belongs to the failed init, before START.
-        init_lines, lines = [*init_lines, *lines, logs.init_report_line(init_ms or 0.0, error_type)], []
-    begin = watch.handed_at if watch.handed_at is not None else watch.started
-    duration_ms = max(0.0, (watch.finished - begin) * 1000)
-    report = logs.Report(request_id, duration_ms, logs.billed_ms(duration_ms), fn.memory_mb, peak, init_ms)
-    if status is not None:
-        report = replace(report, status=status, error_type=error_type if status == "error" else None)
-    text = logs.invocation_log(
-        version=fn.version, init_lines=init_lines, lines=lines, platform_lines=platform_lines, report=report
+        init_lines += [*lines, logs.init_report_line(init_ms or 0.0, ending.error_type)]
+        lines = []
+    duration_ms = max(0.0, snap.elapsed_s * 1000)
+    report = logs.Report(
+        snap.request_id, duration_ms, logs.billed_ms(duration_ms), fn.memory_mb, peak, init_ms
     )
+    if ending.status is not None:
+        error_type = ending.error_type if ending.status == "error" else None
+        report = replace(report, status=ending.status, error_type=error_type)
+    text = logs.invocation_log(
+        version=fn.version,
+        init_lines=init_lines,
+        lines=lines,
+        platform_lines=ending.platform_lines,
+        report=report,
+    )
+    answered = snap.posted is not None and snap.posted.kind == "response"
     return InvokeResult(
-        request_id=request_id,
-        payload=payload,
-        function_error=None if outcome is not None and outcome.kind == "response" else "Unhandled",
-        error_type=error_type,
+        request_id=snap.request_id,
+        payload=ending.payload,
+        function_error=None if answered else "Unhandled",
+        error_type=ending.error_type,
         log=text,
         duration_ms=duration_ms,
         billed_ms=report.billed_ms,
         init_ms=init_ms,
         max_memory_mb=peak,
-        cold=cold,
+        cold=snap.cold,
     )

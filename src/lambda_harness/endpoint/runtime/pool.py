@@ -71,11 +71,6 @@ class Pool:
         with self._cond:
             return self._total
 
-    def idle_count(self, key: Key) -> int:
-        with self._cond:
-            group = self._groups.get(key)
-            return len(group.idle) if group else 0
-
     def lease(
         self, key: Key, fingerprint: str, reserved: int | None, factory: Callable[[], Environment]
     ) -> tuple[Environment, bool]:

@@ -16,15 +16,30 @@ from lambda_harness.endpoint.runtime.coverage import CoverageFolders, CoverageSp
 from lambda_harness.endpoint.runtime.env import Paths, reserved_overrides
 from lambda_harness.endpoint.runtime.interpreters import InterpreterFinder
 from lambda_harness.endpoint.runtime.layout import CodeStore, RuntimeFolders, host_machine
-from lambda_harness.endpoint.runtime.model import FunctionConfig, InvokeResult, fingerprint
-from lambda_harness.endpoint.runtime.outcome import INIT_LIMIT_S
+from lambda_harness.endpoint.runtime.model import INIT_LIMIT_S, FunctionConfig, InvokeResult, fingerprint
 from lambda_harness.endpoint.runtime.pool import Pool
 from lambda_harness.endpoint.runtime.worker import Worker, WorkerSpec
+from lambda_harness.settings import Settings
 from lambda_harness.ui import UI
 
 logger = logging.getLogger(__name__)
 
 _SPEC_CACHE = 128
+
+
+def make_runtime(settings: Settings, ui: UI | None = None) -> LambdaRuntime:
+    """The Lambda runtime the endpoint runs functions on: the one way to build it from settings.
+
+    Runtime folders go to the machine's cache (``settings.cache_dir``), extracted code to
+    ``.harness/runtime``; concurrency and interpreter fallback come from the settings.
+    """
+    return LambdaRuntime(
+        cache_dir=settings.cache_dir,
+        work_dir=settings.paths.runtime,
+        max_concurrency=settings.max_concurrency,
+        allow_runtime_fallback=settings.allow_runtime_fallback,
+        ui=ui,
+    )
 
 
 class LambdaRuntime:

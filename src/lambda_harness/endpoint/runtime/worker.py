@@ -1,8 +1,9 @@
 """One execution environment: a process running awslambdaric against its own Runtime API.
 
 A worker serves one invocation at a time. The invoking thread hands the event to
-the Runtime API (GET /next picks it up) and waits for the outcome, sampling the
-process's memory every 10 ms, checking the deadline and noticing process death.
+the Runtime API (GET /next picks it up) and waits for the runtime's answer, sampling
+the process's memory every 10 ms, checking the deadline and noticing process death;
+what it saw becomes a ``Snapshot`` that ``outcome.build_result`` turns into the result.
 stdout/stderr share one pipe, read by a thread into a buffer; the invoking thread
 drains what is left under the same lock once the runtime has answered. awslambdaric
 flushes every write before it posts, so at that point the invocation's output is
@@ -22,17 +23,28 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from lambda_harness import proc
-from lambda_harness.endpoint.runtime import logs
+from lambda_harness.endpoint.runtime import logs, memory
 from lambda_harness.endpoint.runtime.api import NextInvocation, RuntimeApiServer
 from lambda_harness.endpoint.runtime.coverage import BOOT_MODULE
 from lambda_harness.endpoint.runtime.env import Paths, build_env
-from lambda_harness.endpoint.runtime.model import MAX_RESPONSE_BYTES, FunctionConfig, InvokeResult
-from lambda_harness.endpoint.runtime.outcome import INIT_LIMIT_S, Outcome, Watch, build_result
+from lambda_harness.endpoint.runtime.model import (
+    INIT_LIMIT_S,
+    MAX_RESPONSE_BYTES,
+    FunctionConfig,
+    InvokeResult,
+)
+from lambda_harness.endpoint.runtime.outcome import PlatformEnd, Posted, Snapshot, build_result
 from lambda_harness.errors import EndpointError
 
 logger = logging.getLogger(__name__)
+
+#: Sampling period of the memory watch while an invocation runs.
+SAMPLE_S = 0.01
+#: How long an exiting runtime (after an init error) gets to finish writing its output.
+EXIT_GRACE_S = 2.0
 
 
 def trace_id() -> str:
@@ -72,7 +84,7 @@ class Worker:
         self._cond = threading.Condition()
         self._job: _Job | None = None
         self._current: str | None = None
-        self._outcome: Outcome | None = None
+        self._posted: Posted | None = None
         self._handed_at: float | None = None
         self._spawned_at = 0.0
         self._init_done_at: float | None = None
@@ -115,7 +127,7 @@ class Worker:
             self.api.close()
             raise EndpointError(
                 f"function {fn.name}: could not start {paths.interpreter} in {paths.task_root}: {exc}; "
-                "was the interpreter removed? Restart the emulator to search again"
+                "was the interpreter removed? Restart the endpoint to search again"
             ) from exc
         assert self.proc.stdout is not None
         self._fd = self.proc.stdout.fileno()
@@ -216,12 +228,12 @@ class Worker:
             cognito_identity=job.cognito_identity,
         )
 
-    def _finish(self, request_id: str | None, outcome: Outcome) -> bool:
+    def _finish(self, request_id: str | None, posted: Posted) -> bool:
         with self._cond:
             if request_id is not None and request_id != self._current:
                 return False
-            if self._outcome is None:
-                self._outcome = outcome
+            if self._posted is None:
+                self._posted = posted
             self._cond.notify_all()
         return True
 
@@ -232,14 +244,14 @@ class Worker:
                 "errorMessage": f"Response payload size exceeded maximum allowed payload size {limit}",
                 "errorType": "Function.ResponseSizeTooLarge",
             }
-            return self._finish(request_id, Outcome("error", json.dumps(err).encode(), err["errorType"]))
-        return self._finish(request_id, Outcome("response", body, None))
+            return self._finish(request_id, Posted("error", json.dumps(err).encode(), err["errorType"]))
+        return self._finish(request_id, Posted("response", body))
 
     def invocation_error(self, request_id: str, body: bytes, error_type: str | None) -> bool:
-        return self._finish(request_id, Outcome("error", body, error_type))
+        return self._finish(request_id, Posted("error", body, error_type))
 
     def init_error(self, body: bytes, error_type: str | None) -> None:
-        self._finish(None, Outcome("init_error", body, error_type))
+        self._finish(None, Posted("init_error", body, error_type))
 
     # -- invoke --------------------------------------------------------------------------
 
@@ -255,13 +267,13 @@ class Worker:
         cold = self.invocations == 0
         self.invocations += 1
         with self._cond:
-            self._outcome, self._current, self._handed_at = None, request_id, None
+            self._posted, self._current, self._handed_at = None, request_id, None
             self._job = _Job(request_id, payload, client_context, cognito_identity)
             self._parked = False
             self._cond.notify_all()
-        watch = Watch(self)
-        outcome = watch.wait()
-        return build_result(self, watch, outcome, request_id, cold)
+        watch = _Watch(self)
+        posted = watch.wait()
+        return build_result(self.spec.fn, self._snapshot(watch, posted, request_id, cold))
 
     def wait_parked(self, timeout: float, *, slice_s: float = 0.05) -> bool:
         """Wait until the runtime asks for its next event (or the process is gone); False on timeout.
@@ -283,32 +295,93 @@ class Worker:
         """Whether this environment runs under coverage.py."""
         return self.spec.paths.coverage_rc is not None
 
-    # Accessors for the outcome module (kept narrow on purpose).
+    def _snapshot(self, watch: _Watch, posted: Posted | None, request_id: str, cold: bool) -> Snapshot:
+        """What was observed of the invocation that just ended."""
+        pid = self.pid
+        hwm = memory.peak_rss_mb(pid) if pid is not None and self.alive else None
+        if posted is not None and posted.kind == "init_error":
+            self._settle_init_failure()  # before reading the output: it may still be writing
+        init_lines = [*self.spec.notes, *self._take_init_lines()] if cold else []
+        lines = self._take_output()
+        init_s = (self._init_done_at or watch.finished) - self._spawned_at if cold else None
+        begin = watch.handed_at if watch.handed_at is not None else watch.started
+        return Snapshot(
+            request_id=request_id,
+            cold=cold,
+            posted=posted,
+            ended_at=datetime.now(UTC),
+            end=watch.end,
+            exit_status=watch.returncode,
+            elapsed_s=watch.finished - begin,
+            init_s=init_s,
+            peak_mb=max(watch.peak_mb, hwm or 0),
+            init_lines=tuple(init_lines),
+            lines=tuple(lines),
+        )
 
-    def wait_outcome(self, timeout: float) -> tuple[Outcome | None, float | None]:
-        with self._cond:
-            if self._outcome is None:
-                self._cond.wait(timeout)
-            return self._outcome, self._handed_at
+    def _settle_init_failure(self) -> None:
+        """awslambdaric exits right after reporting an init error: let it, then make sure."""
+        assert self.proc is not None
+        with contextlib.suppress(subprocess.TimeoutExpired):  # still running after the grace: it goes
+            self.proc.wait(timeout=EXIT_GRACE_S)
+        self._kill()
 
-    def take_output(self) -> list[str]:
-        return self._take_output()
-
-    def take_init_lines(self) -> list[str]:
+    def _take_init_lines(self) -> list[str]:
         lines, self._init_lines = self._init_lines, []
         return lines
 
-    @property
-    def spawned_at(self) -> float:
-        return self._spawned_at
+    def _wait_posted(self, timeout: float) -> tuple[Posted | None, float | None]:
+        with self._cond:
+            if self._posted is None:
+                self._cond.wait(timeout)
+            return self._posted, self._handed_at
 
-    @property
-    def init_done_at(self) -> float | None:
-        return self._init_done_at
 
-    def kill(self) -> None:
-        """Kill the process now (timeout, memory) and collect its remaining output."""
-        self._kill()
+class _Watch:
+    """Waits for the runtime's answer while enforcing the deadline and MemorySize."""
 
-    def mark_dead(self) -> None:
-        self._dead = True
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self.fn = worker.spec.fn
+        # Lambda gives init 10 s, then retries it inside the invoke under the function's timeout.
+        self.init_limit_s = worker.spec.init_limit_s + self.fn.timeout_s
+        self.started = time.perf_counter()
+        self.finished = self.started
+        self.handed_at: float | None = None
+        self.peak_mb = 0
+        self.end: PlatformEnd | None = None
+        self.returncode: int | None = None
+
+    def wait(self) -> Posted | None:
+        """What the runtime posted, or None when the platform ended the invocation (see ``end``)."""
+        while True:
+            posted, self.handed_at = self.worker._wait_posted(SAMPLE_S)
+            if posted is not None or self._ended():
+                self.finished = time.perf_counter()
+                return posted
+
+    def _ended(self) -> bool:
+        worker = self.worker
+        assert worker.proc is not None
+        rc = worker.proc.poll()
+        if rc is not None:
+            self.end, self.returncode = "exit", rc
+            worker._dead = True
+            return True
+        rss = memory.rss_bytes(worker.proc.pid)
+        if rss is not None:
+            self.peak_mb = max(self.peak_mb, memory.to_mb(rss))
+            if rss > self.fn.memory_mb * 1024 * 1024:
+                self.end = "oom"
+                worker._kill()
+                return True
+        now = time.perf_counter()
+        initialising = self.handed_at is None and worker._init_done_at is None
+        if initialising and now > worker._spawned_at + self.init_limit_s:
+            self.end = "init_timeout"
+        elif self.handed_at is not None and now > self.handed_at + self.fn.timeout_s:
+            self.end = "timeout"
+        else:
+            return False
+        worker._kill()
+        return True

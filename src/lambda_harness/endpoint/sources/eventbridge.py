@@ -136,7 +136,7 @@ class EventBridge:
             original(view, event, transform_input)
         except NotImplementedError:
             logger.warning(
-                "EventBridge rule %s: target %s is not emulated; event not delivered",
+                "EventBridge rule %s: the embedded endpoint cannot deliver to target %s; event not delivered",
                 rule.name,
                 target.get("Arn"),
             )
@@ -163,11 +163,17 @@ class EventBridge:
 
 
 class Scheduler:
-    """Fires enabled schedule rules when due (``rate`` from first sight, ``cron`` in UTC)."""
+    """Fires enabled schedule rules when due (``rate`` from first sight, ``cron`` in UTC).
+
+    ``ticks`` counts the passes the background thread has completed, so a caller can
+    wait for the scheduler to have seen a rule instead of sleeping: two more completed
+    passes after the rule was created include one that began after it.
+    """
 
     def __init__(self, bridge: EventBridge, *, tick_s: float = 1.0) -> None:
         self.bridge = bridge
         self.tick_s = tick_s
+        self.ticks = 0
         self._due: dict[RuleKey, tuple[str, Schedule, float]] = {}
         self._bad: set[RuleKey] = set()
         self._stop = threading.Event()
@@ -188,6 +194,7 @@ class Scheduler:
                 self.tick()
             except Exception:
                 logger.exception("EventBridge scheduler tick failed")
+            self.ticks += 1
 
     def tick(self) -> list[str]:
         """One pass: fire every due schedule; returns the rules fired."""

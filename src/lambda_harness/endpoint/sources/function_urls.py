@@ -10,7 +10,7 @@ reach a function here:
 The request becomes AWS's function-URL event, runs synchronously through the
 ``InvokeService`` (the same path as Invoke: logs, CloudWatch, timeouts, throttling),
 and the result becomes the HTTP response with AWS's rules. ``AWS_IAM`` auth is not
-enforced (like all IAM in the emulator). The pure parts (``build_event``,
+enforced (like all IAM in the embedded endpoint). The pure parts (``build_event``,
 ``map_result``, ``preflight``) take no server and are unit-tested on their own.
 """
 
@@ -20,10 +20,9 @@ import base64
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -34,11 +33,10 @@ from lambda_harness import events
 from lambda_harness.endpoint.invoke import SYNC_PAYLOAD_LIMIT, InvokeService, new_request_id
 from lambda_harness.endpoint.lookup import MotoFunction
 from lambda_harness.endpoint.runtime.model import ThrottledError
+from lambda_harness.endpoint.wsgi import JsonResponse, Request
 from lambda_harness.errors import EndpointError
 
 logger = logging.getLogger(__name__)
-
-StartResponse = Callable[..., Any]
 
 HOST_FORM = re.compile(
     r"^(?P<id>[a-z0-9]+)\.lambda-url\.(?P<region>[a-z0-9-]+)\.(?:localhost|on\.aws)\.?(?::\d+)?$"
@@ -116,17 +114,9 @@ def _raw_path(environ: Mapping[str, Any]) -> str:
     return quote(str(environ.get("PATH_INFO", "/")))
 
 
-def request_headers(environ: Mapping[str, Any]) -> dict[str, str]:
-    """Lower-cased headers; werkzeug already joined repeated headers with commas."""
-    headers = {
-        key[5:].replace("_", "-").lower(): str(value)
-        for key, value in environ.items()
-        if key.startswith("HTTP_")
-    }
-    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-        if environ.get(key):
-            headers[key.replace("_", "-").lower()] = str(environ[key])
-    return headers
+def request_headers(request: Request) -> dict[str, str]:
+    """Lower-cased headers; werkzeug's server already joined repeated headers with commas."""
+    return {key.lower(): value for key, value in request.headers.items()}
 
 
 def is_text(content_type: str | None) -> bool:
@@ -260,58 +250,34 @@ def find_url_function(route: Route, default_region: str) -> MotoFunction | None:
     return found[0] if found else None
 
 
-def _read_body(environ: Mapping[str, Any]) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    return environ["wsgi.input"].read(length) if length > 0 else b""
+def _answer(response: HttpResponse, request_id: str) -> JsonResponse:
+    headers = [("x-amzn-RequestId", request_id), *response.headers]
+    return JsonResponse(response.body, response.status, headers)
 
 
-def _send(start_response: StartResponse, response: HttpResponse, request_id: str) -> list[bytes]:
-    try:
-        phrase = HTTPStatus(response.status).phrase
-    except ValueError:
-        phrase = "Status"
-    headers = [("Content-Length", str(len(response.body))), ("x-amzn-RequestId", request_id)]
-    headers += response.headers
-    if not any(k.lower() == "content-type" for k, _ in headers):
-        headers.append(("Content-Type", "application/json"))
-    start_response(f"{response.status} {phrase}", headers)
-    return [response.body]
-
-
-def serve(
-    environ: dict[str, Any],
-    start_response: StartResponse,
-    route: Route,
-    service: InvokeService,
-    default_region: str,
-) -> Iterable[bytes]:
+def serve(request: Request, route: Route, service: InvokeService, default_region: str) -> JsonResponse:
     """Serve a request ``match_route`` matched: run the function, answer as AWS does."""
     request_id = new_request_id()
     fn = find_url_function(route, default_region)
     if fn is None:
-        return _send(start_response, HttpResponse(404, body=NOT_FOUND), request_id)
-    request = UrlRequest(
-        method=str(environ.get("REQUEST_METHOD", "GET")),
+        return _answer(HttpResponse(404, body=NOT_FOUND), request_id)
+    url_request = UrlRequest(
+        method=request.method,
         raw_path=route.raw_path,
-        raw_query=str(environ.get("QUERY_STRING", "")),
-        headers=request_headers(environ),
-        body=_read_body(environ),
-        source_ip=str(environ.get("REMOTE_ADDR", "127.0.0.1")),
-        protocol=str(environ.get("SERVER_PROTOCOL", "HTTP/1.1")),
+        raw_query=request.query_string.decode("latin-1"),
+        headers=request_headers(request),
+        body=request.get_data(),
+        source_ip=request.remote_addr or "127.0.0.1",
+        protocol=str(request.environ.get("SERVER_PROTOCOL", "HTTP/1.1")),
     )
     cors = fn.url_config.config.get("Cors")
-    if request.method == "OPTIONS":
-        answer = preflight(cors, request.headers)
+    if url_request.method == "OPTIONS":
+        answer = preflight(cors, url_request.headers)
         if answer is not None:
-            return _send(start_response, answer, request_id)
-    response = _invoke(service, fn, request, route, request_id)
-    extra = cors_headers(cors, request.headers.get("origin"))
-    return _send(
-        start_response, HttpResponse(response.status, response.headers + extra, response.body), request_id
-    )
+            return _answer(answer, request_id)
+    response = _invoke(service, fn, url_request, route, request_id)
+    extra = cors_headers(cors, url_request.headers.get("origin"))
+    return _answer(HttpResponse(response.status, response.headers + extra, response.body), request_id)
 
 
 def _invoke(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from lambda_harness import net
 from lambda_harness.endpoint.runtime import (
     FunctionConfig,
     InterpreterFinder,
@@ -24,6 +25,9 @@ MakeFn = Callable[..., FunctionConfig]
 SRC = """
 import os, time
 def handler(event, context):
+    deadline = time.monotonic() + 60
+    while event.get("gate") and not os.path.exists(event["gate"]) and time.monotonic() < deadline:
+        time.sleep(0.01)  # held until the test opens the gate
     time.sleep(event.get("sleep", 0))
     return {"n": event["n"], "pid": os.getpid()}
 """
@@ -46,28 +50,26 @@ def test_fifty_parallel_invocations_are_all_answered(runtime: LambdaRuntime, fn_
     assert runtime.pool.size <= 50
 
 
-def test_reserved_concurrency_throttles_like_aws(runtime: LambdaRuntime, fn_maker: MakeFn) -> None:
+def test_reserved_concurrency_throttles_like_aws(
+    runtime: LambdaRuntime, fn_maker: MakeFn, tmp_path: Path
+) -> None:
     fn = fn_maker({"app.py": SRC}, reserved_concurrency=1)
     runtime.prepare(fn)
-    started = threading.Event()
+    gate = tmp_path / "gate"
     results: list[object] = []
 
-    def slow() -> None:
-        started.set()
-        results.append(runtime.invoke(fn, b'{"n": 1, "sleep": 1.5}'))
+    def held() -> None:
+        results.append(runtime.invoke(fn, json.dumps({"n": 1, "gate": str(gate)}).encode()))
 
-    worker = threading.Thread(target=slow)
+    worker = threading.Thread(target=held)
     worker.start()
-    started.wait()
     try:
-        for _ in range(200):  # until the slow call holds the only slot
-            if runtime.pool.size == 1:
-                break
-            threading.Event().wait(0.01)
+        net.wait_until(lambda: runtime.pool.size == 1, 30, what="the held call to take the only slot")
         with pytest.raises(ThrottledError) as info:
             runtime.invoke(fn, b'{"n": 2}')
         assert info.value.reason == "ReservedFunctionConcurrentInvocationLimitExceeded"
     finally:
+        gate.touch()
         worker.join()
     assert len(results) == 1
     zero = fn_maker({"app.py": SRC}, reserved_concurrency=0)
