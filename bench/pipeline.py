@@ -12,9 +12,10 @@ embedded endpoint on a free loopback port, and prints the time of each:
 * apply: ``terraform.deploy``: init, apply, second (must be empty) plan, show, inventory;
 * tests: pytest over the generated event cases through the harness's plugin, with the
   arguments and environment ``run`` uses;
-* tests with coverage: the same pytest run again against the same endpoint with coverage
-  measured in every execution environment (what ``run --coverage`` does: start, pytest,
-  stop, combine, XML + HTML); the ratio to the tests row is printed (target <= 1.3x);
+* tests with coverage (line), (branch): the same pytest run again against the same endpoint
+  with coverage measured in every execution environment (what ``run --coverage`` and
+  ``run --coverage=branch`` do: start, pytest, stop, combine, per-function numbers, XML +
+  HTML); the ratio to the tests row is printed (target <= 1.3x);
 * down: endpoint and every function worker stopped.
 
 Then (unless skipped) ``lambda-harness run`` end to end as a subprocess on a fresh copy,
@@ -37,7 +38,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -252,7 +253,13 @@ def junit_time(settings: Settings) -> str:
 
 
 def coverage_row(
-    settings: Settings, url: str, pytest_args: list[str], env: dict[str, str], tests_s: float, timeout: float
+    settings: Settings,
+    url: str,
+    inventory: Inventory,
+    run_tests: Callable[[], int],
+    tests_s: float,
+    mode: str,
+    timeout: float,
 ) -> Row:
     """The tests stage again, with coverage in every execution environment (not counted in the total)."""
     from lambda_harness.endpoint import control
@@ -263,9 +270,10 @@ def coverage_row(
     parts.mkdir(parents=True)
     start_load, start = load1(), time.perf_counter()
     marks = [start]
-    with deadline(timeout, "tests with coverage"):
-        code_root = control.start_coverage(url, parts, zip_sources(settings.functions_dir))
-        code = run_pytest(pytest_args, settings.project_dir, env, settings.verbose)
+    with deadline(timeout, f"tests with coverage ({mode})"):
+        sources = zip_sources(settings.functions_dir)
+        code_root = control.start_coverage(url, parts, sources, branch=mode == "branch")
+        code = run_tests()
         marks.append(time.perf_counter())
         control.stop_coverage(url)
         marks.append(time.perf_counter())
@@ -273,15 +281,19 @@ def coverage_row(
             [parts], functions_dir=settings.functions_dir, code_roots=[code_root], data_file=out.coverage_data
         )
         marks.append(time.perf_counter())
+        numbers = run.function_numbers({fn.name: fn.handler for fn in inventory.functions})
+        run.total()
+        marks.append(time.perf_counter())
         run.write_reports(out.coverage_xml, out.coverage_html)
         marks.append(time.perf_counter())
     seconds = time.perf_counter() - start
     split = "/".join(f"{b - a:.1f}" for a, b in itertools.pairwise(marks))
+    covered = sum(1 for n in numbers.values() if n.covered_lines)
     note = (
-        f"pytest exit {code}; pytest/stop/combine/reports {split} s; ratio to tests {seconds / tests_s:.2f}x "
-        f"(target <= 1.3x; not counted in the total)"
+        f"pytest exit {code}; {covered} functions with covered lines; pytest/stop/combine/numbers/reports "
+        f"{split} s; ratio to tests {seconds / tests_s:.2f}x (target <= 1.3x; not counted in the total)"
     )
-    return Row("tests with coverage", seconds, note, start_load)
+    return Row(f"tests with coverage ({mode})", seconds, note, start_load)
 
 
 @dataclass
@@ -320,7 +332,13 @@ def run_stages(settings: Settings, ui: BenchUI, args: argparse.Namespace, out: P
         out.rows.append(Row("tests", tests_s, note, start_load))
         out.ok = code == 0
         if not args.skip_coverage:
-            out.rows.append(coverage_row(settings, url, pytest_args, env, tests_s, args.stage_timeout))
+
+            def run_tests() -> int:
+                return run_pytest(pytest_args, settings.project_dir, env, settings.verbose)
+
+            for mode in ("line", "branch"):
+                row = coverage_row(settings, url, inventory, run_tests, tests_s, mode, args.stage_timeout)
+                out.rows.append(row)
         start_load, start = load1(), time.perf_counter()
         stack.close()
         out.rows.append(Row("down", time.perf_counter() - start, "endpoint + workers stopped", start_load))

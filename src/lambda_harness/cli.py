@@ -14,7 +14,7 @@ from typing import Any
 
 from lambda_harness import __version__
 from lambda_harness.errors import ConfigError, HarnessError
-from lambda_harness.settings import BACKENDS, TF_DRIVERS, Settings, load_settings
+from lambda_harness.settings import BACKENDS, COVERAGE_MODES, TF_DRIVERS, Settings, load_settings
 from lambda_harness.ui import UI, make_ui
 
 Command = Callable[[Settings, UI, argparse.Namespace], int]
@@ -203,9 +203,13 @@ def _add_specific(name: str, p: argparse.ArgumentParser) -> None:
     elif name == "run":
         p.add_argument(
             "--coverage",
-            action="store_true",
+            nargs="?",
+            const="line",
             default=None,
-            help="measure line and branch coverage of functions/ inside the execution environments",
+            choices=COVERAGE_MODES,
+            help="measure coverage of functions/ inside the execution environments: line (the default "
+            "of --coverage; fast, sys.monitoring on Python 3.12+) or branch (line + branch; slower "
+            "before Python 3.14); pytest arguments then go after --",
         )
         p.add_argument("--shard", metavar="K/N", help="test only part K of N of the deployed functions")
         p.add_argument(

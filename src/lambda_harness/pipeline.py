@@ -68,7 +68,7 @@ class Stages:
     pytest: Callable[[Sequence[str], Path, Mapping[str, str], bool], int]
     attest: Callable[[Settings, Path, Mapping[str, object]], Path]
     invoker: Callable[[str, str], Invoker] = Invoker
-    coverage_start: Callable[[str, Path, list[str]], Path] = control.start_coverage
+    coverage_start: Callable[..., Path] = control.start_coverage
     coverage_stop: Callable[[str], dict[str, Any]] = control.stop_coverage
 
 
@@ -144,7 +144,7 @@ def run(
     with stages.endpoint(settings, ui) as url:
         report.endpoint_url = url
         report.inventory = stages.deploy(settings, ui, url)
-        if settings.coverage:
+        if settings.measures_coverage:
             code_root = _start_coverage(settings, stages, url)
         args = pytest_arguments(settings, url, [*_shard_args(settings, shard, durations), *pytest_args])
         if shard is not None and Shard.parse(shard).index > 1:
@@ -226,7 +226,9 @@ def _start_coverage(settings: Settings, stages: Stages, url: str) -> Path:
     if parts.exists():
         shutil.rmtree(parts)
     parts.mkdir(parents=True)
-    return stages.coverage_start(url, parts, zip_sources(settings.functions_dir))
+    return stages.coverage_start(
+        url, parts, zip_sources(settings.functions_dir), branch=settings.coverage == "branch"
+    )
 
 
 def _add_coverage(report: RunReport, settings: Settings, code_root: Path, unsaved: list[str]) -> RunCoverage:
@@ -247,6 +249,7 @@ def _add_coverage(report: RunReport, settings: Settings, code_root: Path, unsave
         functions.setdefault(name, {}).setdefault("cases", [])
         functions[name]["coverage"] = numbers.to_dict()
     report.results["coverage"] = {
+        "mode": settings.coverage,
         "total": run.total().to_dict(),
         "data_file": _shown(out.coverage_data, settings.project_dir),
         "xml": _shown(out.coverage_xml, settings.project_dir),

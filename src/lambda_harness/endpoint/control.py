@@ -257,9 +257,14 @@ def _coverage_call(settings_url: str, method: str, body: dict[str, Any] | None, 
         ) from None
 
 
-def start_coverage(endpoint_url: str, data_dir: Path, sources: list[str]) -> Path:
-    """Measure coverage of ``sources`` (zip-root names) in the endpoint's new environments; the code root."""
-    answer = _coverage_call(endpoint_url, "POST", {"data_dir": str(data_dir), "sources": sources}, 60)
+def start_coverage(endpoint_url: str, data_dir: Path, sources: list[str], *, branch: bool = False) -> Path:
+    """Measure coverage of ``sources`` (zip-root names) in the endpoint's new environments; the code root.
+
+    ``branch``: line and branch coverage (coverage.py's C tracer before Python 3.14), else
+    line coverage only (sys.monitoring on Python 3.12+, several times cheaper).
+    """
+    body = {"data_dir": str(data_dir), "sources": sources, "branch": branch}
+    answer = _coverage_call(endpoint_url, "POST", body, 60)
     return Path(str(answer["code_root"]))
 
 

@@ -255,7 +255,7 @@ def coverage_route(request: Request, service: InvokeService) -> JsonResponse:
         spec = CoverageSpec(
             data_dir=Path(body["data_dir"]),
             sources=tuple(str(s) for s in body["sources"]),
-            branch=bool(body.get("branch", True)),
+            branch=bool(body.get("branch", False)),
         )
     except (ValueError, KeyError, TypeError) as exc:
         return aws_error(400, "InvalidRequest", f'expected {{"data_dir": ..., "sources": [...]}}: {exc}')

@@ -1,6 +1,6 @@
-"""``run --coverage`` on a small repo with known shapes: coverage, advice and the HTML report.
+"""``run --coverage=branch`` on a small repo with known shapes: coverage, advice and the HTML report.
 
-``report_repo/`` holds four functions: ``branchy`` (an if/else; its case takes one branch;
+``tests/fixtures/repos/report/`` holds four functions: ``branchy`` (an if/else; its case takes one branch;
 it imports ``common/util.py``), ``hungry`` (allocates the MB its event asks for, 1024 MB
 declared), ``slow`` (sleeps 0.7 s of a 1 s timeout) and ``broken`` (returns a wrong total:
 the run fails). One real run (build, embedded endpoint, Terraform, pytest) serves every test.
@@ -21,7 +21,7 @@ from lambda_harness import pipeline
 from lambda_harness.settings import load_settings
 from lambda_harness.ui import PlainUI
 
-REPO = Path(__file__).parent / "report_repo"
+REPO = Path(__file__).resolve().parents[2] / "fixtures" / "repos" / "report"
 
 
 def free_port() -> int:
@@ -36,7 +36,7 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> tuple[pipeline.RunReport, P
         pytest.skip("terraform not installed")
     repo = tmp_path_factory.mktemp("report") / "repo"
     shutil.copytree(REPO, repo)
-    settings = load_settings(repo, {"port": free_port(), "coverage": True}, environ=dict(os.environ))
+    settings = load_settings(repo, {"port": free_port(), "coverage": "branch"}, environ=dict(os.environ))
     return pipeline.run(settings, PlainUI(quiet=True)), repo
 
 

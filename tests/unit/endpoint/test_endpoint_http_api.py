@@ -198,7 +198,9 @@ def test_coverage_route_starts_and_stops_measuring() -> None:
     body = json.dumps({"data_dir": "/r/parts", "sources": ["app", "lib"]})
     answer = client.post("/_harness/coverage", data=body)
     assert answer.status_code == 200 and answer.get_json() == {"code_root": "/work/code"}
-    assert runtime.started[0].sources == ("app", "lib") and runtime.started[0].branch
+    assert runtime.started[0].sources == ("app", "lib") and not runtime.started[0].branch  # lines by default
+    client.post("/_harness/coverage", data=json.dumps({"data_dir": "/r/p", "sources": [], "branch": True}))
+    assert runtime.started[1].branch
     stopped = client.delete("/_harness/coverage")
     assert stopped.get_json() == {"saved": 2, "unsaved": []}
     assert runtime.stopped == 1 and service.waited  # queued async deliveries get a chance first

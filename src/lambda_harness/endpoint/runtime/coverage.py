@@ -1,9 +1,15 @@
 """Coverage of handler code, measured inside each execution environment.
 
 When coverage is on, a worker starts ``lambda_harness_coverage_boot`` instead of
-``-m awslambdaric``: it starts coverage.py (branch coverage, one data file per
-process, the function's name as the static context) before awslambdaric imports
-the handler, and flushes the data to its file each time the runtime asks for its next event.
+``-m awslambdaric``: it starts coverage.py (one data file per process, the
+function's name as the static context) before awslambdaric imports the handler,
+and flushes the data to its file each time the runtime asks for its next event.
+
+Line coverage (the default) runs on coverage.py's ``sysmon`` core on Python 3.12+:
+``sys.monitoring`` stops calling back into code outside the functions folder after
+its first event, so importing boto3 costs what it costs without coverage. Branch
+coverage cannot use it before Python 3.14 (coverage.py falls back to its C tracer,
+which is called on every call of every frame: a boto3 import takes 2.5-3.5x as long).
 So every environment parked in ``GET /next`` has its data on disk, and stopping it
 loses nothing; an environment killed mid-invocation (timeout, memory) loses that
 invocation's lines only.
@@ -44,6 +50,10 @@ _cov = coverage.Coverage(
     data_suffix=True,
     context=os.environ.get("AWS_LAMBDA_FUNCTION_NAME", ""),
 )
+if sys.version_info >= (3, 12) and not _cov.get_option("run:branch"):
+    # sys.monitoring: code outside `include` costs nothing after its first call (the C tracer
+    # is called on every call of every frame). Branch coverage needs 3.14 for it.
+    _cov.set_option("run:core", "sysmon")
 _cov.start()
 
 try:
@@ -83,7 +93,7 @@ class CoverageSpec:
 
     data_dir: Path
     sources: tuple[str, ...]
-    branch: bool = True
+    branch: bool = False
 
     @property
     def token(self) -> str:
@@ -149,7 +159,9 @@ class CoverageFolders:
         self.version = version or coverage_version()
 
     def path_for(self, python: tuple[int, int], machine: str) -> Path:
-        return self.root / f"coverage-{self.version}-python{python[0]}.{python[1]}-{machine}"
+        # The boot module's hash in the name: a harness with another boot module gets its own folder.
+        boot = hashlib.sha256(BOOT_SOURCE.encode()).hexdigest()[:8]
+        return self.root / f"coverage-{self.version}-{boot}-python{python[0]}.{python[1]}-{machine}"
 
     def ensure(self, interpreter: Interpreter, machine: str) -> Path:
         """The folder for ``interpreter``'s version, installed if missing."""

@@ -20,6 +20,13 @@ def handler(event, context):
     return event["n"]
 """
 SHARED = "def double(n):\n    return 2 * n\n"
+#: Which tool holds sys.monitoring's coverage slot: "coverage.py" when its sysmon core runs.
+MONITOR = """import sys
+
+
+def handler(event, context):
+    return sys.monitoring.get_tool(sys.monitoring.COVERAGE_ID)
+"""
 DEPENDENCY = "def noise():\n    return 0\n"
 
 
@@ -28,7 +35,8 @@ def test_a_measuring_environment_saves_its_data_and_measures_only_our_code(
 ) -> None:
     fn = fn_maker({"app.py": HANDLER, "shared.py": SHARED, "dep/__init__.py": DEPENDENCY}, name="measured")
     parts = tmp_path / "parts"
-    code_root = runtime.start_coverage(CoverageSpec(data_dir=parts, sources=("app.py", "shared.py")))
+    spec = CoverageSpec(data_dir=parts, sources=("app.py", "shared.py"), branch=True)
+    code_root = runtime.start_coverage(spec)
     first = runtime.invoke(fn, b'{"n": 2, "twice": true}')
     assert first.function_error is None and first.payload == b"4"
     assert runtime.invoke(fn, b'{"n": 3}').payload == b"3"  # warm: same environment
@@ -59,3 +67,22 @@ def test_after_stopping_new_environments_run_without_coverage(
     assert again.cold  # the measuring environment was retired
     assert runtime.stop_coverage() == {"saved": 0, "unsaved": []}
     assert sorted(parts.glob(".coverage.*")) == before
+
+
+def test_line_coverage_runs_on_sys_monitoring_and_branch_coverage_on_the_tracer(
+    runtime: LambdaRuntime, fn_maker: Callable[..., Any], tmp_path: Path
+) -> None:
+    """Python 3.12: coverage.py's sysmon core for lines (cheap), its C tracer for branches."""
+    fn = fn_maker({"app.py": MONITOR}, name="monitored")
+    runtime.start_coverage(CoverageSpec(data_dir=tmp_path / "line", sources=("app.py",)))
+    assert runtime.invoke(fn, b"{}").payload == b'"coverage.py"'
+    runtime.stop_coverage()
+    runtime.start_coverage(CoverageSpec(data_dir=tmp_path / "branch", sources=("app.py",), branch=True))
+    assert runtime.invoke(fn, b"{}").payload == b"null"
+    runtime.stop_coverage()
+    for mode, arcs in (("line", False), ("branch", True)):
+        (path,) = (tmp_path / mode).glob(".coverage.*")
+        data = coverage.CoverageData(basename=str(path))
+        data.read()
+        assert data.has_arcs() is arcs, mode
+        assert data.measured_contexts() == {"monitored"}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from lambda_harness.endpoint.runtime.coverage import (
     BOOT_SOURCE,
+    CoverageFolders,
     CoverageSpec,
     include_patterns,
     worker_rc,
@@ -29,9 +31,10 @@ def test_only_the_functions_folder_names_are_measured_in_any_extracted_zip() -> 
     ]
 
 
-def test_worker_rc_asks_for_branches_parallel_files_in_the_data_folder(tmp_path: Path) -> None:
+def test_worker_rc_asks_for_lines_by_default_parallel_files_in_the_data_folder(tmp_path: Path) -> None:
     text = worker_rc(SPEC, Path("/code"))
-    assert "branch = True" in text and "parallel = True" in text
+    assert "branch = False" in text and "parallel = True" in text
+    assert "branch = True" in worker_rc(CoverageSpec(SPEC.data_dir, SPEC.sources, branch=True), Path("/c"))
     assert "data_file = /r/.harness/coverage-parts/.coverage" in text
     assert "    /code/*/worker_lib/*" in text
     spec = CoverageSpec(data_dir=tmp_path / "parts", sources=("a",))
@@ -42,6 +45,20 @@ def test_worker_rc_asks_for_branches_parallel_files_in_the_data_folder(tmp_path:
 def test_the_spec_token_changes_with_what_is_measured() -> None:
     other = CoverageSpec(data_dir=SPEC.data_dir, sources=("risk_ingest",))
     assert SPEC.token != other.token and len(SPEC.token) == 16
+    assert CoverageSpec(SPEC.data_dir, SPEC.sources, branch=True).token != SPEC.token
+
+
+def test_line_coverage_asks_for_the_sysmon_core_from_python_3_12() -> None:
+    assert 'sys.version_info >= (3, 12) and not _cov.get_option("run:branch")' in BOOT_SOURCE
+    assert '_cov.set_option("run:core", "sysmon")' in BOOT_SOURCE
+    assert BOOT_SOURCE.index("set_option") < BOOT_SOURCE.index("_cov.start()")
+
+
+def test_the_coverage_folder_changes_with_the_boot_module(tmp_path: Path) -> None:
+    folders = CoverageFolders(tmp_path, pip_python=Path("/usr/bin/python3"), version="7.0")
+    name = folders.path_for((3, 12), "x86_64").name
+    digest = hashlib.sha256(BOOT_SOURCE.encode()).hexdigest()[:8]
+    assert name == f"coverage-7.0-{digest}-python3.12-x86_64"
 
 
 def test_the_boot_module_saves_before_each_next_event_and_names_the_function() -> None:
