@@ -1,27 +1,35 @@
 """Coverage of handler code, measured inside each execution environment.
 
 When coverage is on, a worker starts ``lambda_harness_coverage_boot`` instead of
-``-m awslambdaric``: it starts coverage.py (one data file per process, the
-function's name as the static context) before awslambdaric imports the handler,
-and flushes the data to its file each time the runtime asks for its next event.
+``-m awslambdaric``. Before awslambdaric imports the handler (so module-level code
+counts), it starts measuring, with the function's name as the context, and it
+flushes what it measured to its own file each time the runtime asks for its next
+event. So every environment parked in ``GET /next`` has its data on disk, and
+stopping it loses nothing; an environment killed mid-invocation (timeout, memory)
+loses that invocation's lines only.
 
-Line coverage (the default) runs on coverage.py's ``sysmon`` core on Python 3.12+:
-``sys.monitoring`` stops calling back into code outside the functions folder after
-its first event, so importing boto3 costs what it costs without coverage. Branch
-coverage cannot use it before Python 3.14 (coverage.py falls back to its C tracer,
-which is called on every call of every frame: a boto3 import takes 2.5-3.5x as long).
-So every environment parked in ``GET /next`` has its data on disk, and stopping it
-loses nothing; an environment killed mid-invocation (timeout, memory) loses that
-invocation's lines only.
+What measures depends on the mode and the function's Python:
 
-coverage.py is installed once per (coverage version, Python version, machine)
-beside the runtime folders, never into the runtime folder itself: with coverage
-off, handlers cannot import it, as on AWS.
+* line coverage (the default) on Python 3.12+: the boot module's own collector on
+  ``sys.monitoring``, recording exactly what coverage.py's ``sysmon`` core records for
+  line coverage, into ``lines.<pid>.<random>.jsonl``. It never imports coverage.py:
+  that import alone costs about 100 ms of CPU per cold start, more than a trivial
+  handler's whole cold start, and most test suites are mostly cold starts.
+  ``stop_coverage`` turns these files into coverage.py data files
+  (``lines_to_coverage_data``);
+* branch coverage, or Python 3.11: coverage.py itself (``.coverage.<host>.<pid>.<random>``).
+  Branch coverage runs on its C tracer before Python 3.14, which is called for every
+  call of every frame: importing boto3 takes 2.5-3.5x as long under it.
+
+coverage.py and the boot module are installed once per (coverage version, boot
+module, Python version, machine) beside the runtime folders, never into the runtime
+folder itself: with coverage off, handlers cannot import them, as on AWS.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,23 +46,120 @@ BOOT_MODULE = "lambda_harness_coverage_boot"
 
 #: Runs in the worker, as ``python -s -m lambda_harness_coverage_boot <handler>``.
 BOOT_SOURCE = '''\
-"""lambda-harness: measure coverage of this execution environment, then run awslambdaric."""
+"""lambda-harness: measure coverage of this execution environment, then run awslambdaric.
+
+Line coverage on Python 3.12+ is recorded here with sys.monitoring, the way coverage.py's
+sysmon core records it, without importing coverage.py (about 100 ms of CPU per cold
+start). Branch coverage, and line coverage before 3.12, run coverage.py itself.
+"""
+import json
 import os
 import runpy
 import sys
 
-import coverage
+with open(os.environ.pop("LAMBDA_HARNESS_COVERAGE"), encoding="utf-8") as _file:
+    _SPEC = json.load(_file)
+_CONTEXT = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
 
-_cov = coverage.Coverage(
-    config_file=os.environ.pop("LAMBDA_HARNESS_COVERAGE_RC"),
-    data_suffix=True,
-    context=os.environ.get("AWS_LAMBDA_FUNCTION_NAME", ""),
-)
-if sys.version_info >= (3, 12) and not _cov.get_option("run:branch"):
-    # sys.monitoring: code outside `include` costs nothing after its first call (the C tracer
-    # is called on every call of every frame). Branch coverage needs 3.14 for it.
-    _cov.set_option("run:core", "sysmon")
-_cov.start()
+
+class _Lines:
+    """Executed lines of the functions folder's files.
+
+    A PY_START event per new code object decides whether its file is measured, switches
+    LINE events on for that code object only, and disables itself; a LINE event records
+    its line once and disables itself. So code outside the functions folder costs one
+    callback per code object, and a measured line one callback in all.
+    """
+
+    def __init__(self, spec):
+        import _thread
+
+        root = spec["code_root"].rstrip("/") + "/"
+        self.roots = tuple({root, os.path.realpath(root).rstrip("/") + "/"})
+        self.sources = frozenset(spec["sources"])
+        name = "lines.%d.%s.jsonl" % (os.getpid(), os.urandom(6).hex())
+        self.path = os.path.join(spec["data_dir"], name)
+        self.names = {}  # co_filename -> the measured file's real path, or "" if not measured
+        self.new = {}  # real path -> lines recorded since the last flush
+        self.lock = _thread.allocate_lock()
+        self.mon = sys.monitoring
+        self.tool = None
+
+    def start(self):
+        mon = self.mon
+        for tool in range(mon.COVERAGE_ID, 6):
+            try:
+                mon.use_tool_id(tool, "lambda-harness coverage")
+            except ValueError:  # taken (coverage.py run by the handler itself?): the next one
+                continue
+            self.tool = tool
+            break
+        else:
+            raise RuntimeError("lambda-harness coverage: no sys.monitoring tool id is free")
+        mon.register_callback(self.tool, mon.events.PY_START, self._start)
+        mon.register_callback(self.tool, mon.events.LINE, self._line)
+        mon.set_events(self.tool, mon.events.PY_START)
+
+    def measured(self, filename):
+        """The real path of a file of the functions folder (in any extracted zip), else ''."""
+        for root in self.roots:
+            if filename.startswith(root):
+                # <sha256>/<module>.py, or <sha256>/<package>/...
+                parts = filename[len(root):].split("/")
+                if len(parts) == 2 and parts[1].endswith(".py") or len(parts) > 2:
+                    if parts[1] in self.sources:
+                        return os.path.realpath(filename)
+        return ""
+
+    def _start(self, code, offset):
+        name = self.names.get(code.co_filename)
+        if name is None:
+            name = self.names[code.co_filename] = self.measured(code.co_filename)
+        if name and code.co_name != "__annotate__":  # 3.14's annotation functions never run
+            self.mon.set_local_events(self.tool, code, self.mon.events.LINE)
+        return self.mon.DISABLE
+
+    def _line(self, code, line):
+        name = self.names.get(code.co_filename)
+        if name:
+            with self.lock:
+                lines = self.new.get(name)
+                if lines is None:
+                    lines = self.new[name] = set()
+                lines.add(line)
+        return self.mon.DISABLE
+
+    def flush(self):
+        """Append the lines recorded since the last flush: {"context", "lines": {file: [...]}}."""
+        with self.lock:
+            new, self.new = self.new, {}
+        if not new:
+            return
+        record = {"context": _CONTEXT, "lines": {name: sorted(lines) for name, lines in new.items()}}
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            os.write(fd, (json.dumps(record) + "\\n").encode())
+        finally:
+            os.close(fd)
+
+
+if sys.version_info >= (3, 12) and not _SPEC["branch"]:
+    _lines = _Lines(_SPEC)
+    _lines.start()
+    _save = _finish = _lines.flush
+else:
+    import coverage
+
+    _cov = coverage.Coverage(config_file=_SPEC["rc"], data_suffix=True, context=_CONTEXT)
+    _cov.start()
+    # get_data() writes the new lines to the SQLite file (under 1 ms when little is new);
+    # save() would also hash the whole file to rename it, ~9 ms per invocation.
+    _save = _cov.get_data
+
+    def _finish():
+        _cov.stop()
+        _cov.save()
+
 
 try:
     from awslambdaric.lambda_runtime_client import LambdaRuntimeClient as _Client
@@ -67,9 +172,7 @@ if _Client is not None:
     def _save_then_wait(self):
         # Flushed into the data file before asking for the next event: an environment waiting
         # for work has nothing unsaved, so stopping it (even with SIGKILL) loses nothing.
-        # get_data() writes the new lines to the SQLite file (under 1 ms when little is new);
-        # save() would also hash the whole file to rename it, ~9 ms per invocation.
-        _cov.get_data()
+        _save()
         return _next(self)
 
     _Client.wait_next_invocation = _save_then_wait
@@ -78,8 +181,7 @@ sys.argv[0] = "awslambdaric"
 try:
     runpy.run_module("awslambdaric", run_name="__main__", alter_sys=True)
 finally:
-    _cov.stop()
-    _cov.save()
+    _finish()
 '''
 
 
@@ -130,12 +232,45 @@ def worker_rc(spec: CoverageSpec, code_root: Path) -> str:
     )
 
 
-def write_worker_rc(spec: CoverageSpec, code_root: Path) -> Path:
-    """Write the workers' configuration into the data folder; its path."""
+def write_worker_files(spec: CoverageSpec, code_root: Path) -> Path:
+    """Write what the workers of ``spec`` read into the data folder: coverage.py's configuration
+    and the boot module's spec (``worker-<token>.json``, whose path they get); the spec's path."""
     spec.data_dir.mkdir(parents=True, exist_ok=True)
-    path = spec.data_dir / f"worker-{spec.token}.coveragerc"
-    path.write_text(worker_rc(spec, code_root), encoding="utf-8")
+    rc = spec.data_dir / f"worker-{spec.token}.coveragerc"
+    rc.write_text(worker_rc(spec, code_root), encoding="utf-8")
+    path = spec.data_dir / f"worker-{spec.token}.json"
+    boot = {
+        "rc": str(rc),
+        "branch": spec.branch,
+        "data_dir": str(spec.data_dir),
+        "code_root": str(code_root),
+        "sources": list(spec.sources),
+    }
+    path.write_text(json.dumps(boot, indent=2) + "\n", encoding="utf-8")
     return path
+
+
+def lines_to_coverage_data(data_dir: Path) -> list[Path]:
+    """Turn the line collector's ``lines.*.jsonl`` files into coverage.py data files beside
+    them (``.coverage.lines.<pid>.<random>``, each line under its function's context); the
+    files written. A record cut short (the worker was killed while writing) is skipped."""
+    import coverage  # the harness's own: the same version as the workers' coverage folders
+
+    written = []
+    for path in sorted(data_dir.glob("lines.*.jsonl")):
+        data = coverage.CoverageData(basename=str(data_dir / ".coverage"), suffix=path.stem)
+        for raw in path.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(raw)
+                lines = {str(name): [int(n) for n in numbers] for name, numbers in record["lines"].items()}
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue
+            data.set_context(str(record.get("context") or ""))
+            data.add_lines(lines)
+        data.write()
+        path.unlink()
+        written.append(Path(data.data_filename()))
+    return written
 
 
 def coverage_version() -> str:

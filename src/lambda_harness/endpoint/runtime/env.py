@@ -14,8 +14,8 @@ from pathlib import Path
 
 from lambda_harness.endpoint.runtime.model import FunctionConfig
 
-#: The boot module reads (and removes) this variable: the workers' coverage configuration file.
-RC_VARIABLE = "LAMBDA_HARNESS_COVERAGE_RC"
+#: The boot module reads (and removes) this variable: what and how to measure (a JSON file).
+SPEC_VARIABLE = "LAMBDA_HARNESS_COVERAGE"
 
 #: Variables Lambda sets and a function's configuration may not override (plus the
 #: harness's AWS_ENDPOINT_URL, which must point handlers at the endpoint).
@@ -55,7 +55,7 @@ class Paths:
     python_version: tuple[int, int]
     #: coverage.py and the boot module (``runtime/coverage.py``), when coverage is measured.
     coverage_dir: Path | None = None
-    coverage_rc: Path | None = None
+    coverage_spec: Path | None = None
 
 
 def fake_credentials(role_arn: str) -> dict[str, str]:
@@ -152,8 +152,8 @@ def build_env(
             "PYTHONNOUSERSITE": "1",
         }
     )
-    if paths.coverage_rc is not None:
-        env[RC_VARIABLE] = str(paths.coverage_rc)
+    if paths.coverage_spec is not None:
+        env[SPEC_VARIABLE] = str(paths.coverage_spec)
     return env
 
 

@@ -12,7 +12,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
-from lambda_harness.endpoint.runtime.coverage import CoverageFolders, CoverageSpec, write_worker_rc
+from lambda_harness.endpoint.runtime.coverage import (
+    CoverageFolders,
+    CoverageSpec,
+    lines_to_coverage_data,
+    write_worker_files,
+)
 from lambda_harness.endpoint.runtime.env import Paths, reserved_overrides
 from lambda_harness.endpoint.runtime.interpreters import InterpreterFinder
 from lambda_harness.endpoint.runtime.layout import CodeStore, RuntimeFolders, host_machine
@@ -86,7 +91,7 @@ class LambdaRuntime:
         self._warned: set[str] = set()
         self._stop = threading.Event()
         self._reaper: threading.Thread | None = None
-        self._coverage: tuple[CoverageSpec, Path] | None = None  # (spec, the workers' rc file)
+        self._coverage: tuple[CoverageSpec, Path] | None = None  # (spec, the workers' spec file)
         self._coverage_folders: CoverageFolders | None = None
 
     def prepare(self, fn: FunctionConfig) -> None:
@@ -138,16 +143,17 @@ class LambdaRuntime:
             self._coverage_folders = CoverageFolders(
                 self.runtimes.root.parent, pip_python=Path(sys.executable)
             )
-        rc = write_worker_rc(spec, self.code_root)
+        boot = write_worker_files(spec, self.code_root)
         with self._lock:
-            self._coverage = (spec, rc)
+            self._coverage = (spec, boot)
         return self.code_root
 
     def stop_coverage(self, timeout_s: float = 30.0) -> dict[str, object]:
         """Stop measuring: wait (bounded) until every measuring environment has saved its data,
-        then close the idle ones. Returns ``{"saved": n, "unsaved": [function names]}``."""
+        then close the idle ones; the data folder then holds coverage.py data files only.
+        Returns ``{"saved": n, "unsaved": [function names]}``."""
         with self._lock:
-            self._coverage = None
+            current, self._coverage = self._coverage, None
         deadline = time.monotonic() + timeout_s
         saved, unsaved = 0, []
         for env in self.pool.environments():
@@ -158,6 +164,8 @@ class LambdaRuntime:
             else:
                 unsaved.append(env.spec.fn.name)
         self.pool.retire_idle(lambda env: isinstance(env, Worker) and env.measures_coverage)
+        if current is not None:
+            lines_to_coverage_data(current[0].data_dir)
         return {"saved": saved, "unsaved": sorted(unsaved)}
 
     def reap_idle(self) -> int:
@@ -218,7 +226,7 @@ class LambdaRuntime:
             interpreter=interpreter.path,
             python_version=interpreter.version,
             coverage_dir=coverage_dir,
-            coverage_rc=coverage[1] if coverage_dir is not None and coverage is not None else None,
+            coverage_spec=coverage[1] if coverage_dir is not None and coverage is not None else None,
         )
         return WorkerSpec(
             fn=fn, paths=paths, fingerprint=fp, notes=tuple(notes), init_limit_s=self.init_limit_s

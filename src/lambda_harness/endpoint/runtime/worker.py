@@ -114,7 +114,7 @@ class Worker:
         env = build_env(fn, paths, api_address=self.api.address, log_stream=logs.log_stream_name(fn.version))
         self._spawned_at = time.perf_counter()
         # With coverage, a boot module starts coverage.py and then runs awslambdaric's __main__.
-        module = BOOT_MODULE if paths.coverage_rc is not None else "awslambdaric"
+        module = BOOT_MODULE if paths.coverage_spec is not None else "awslambdaric"
         try:
             self.proc = proc.spawn(
                 [paths.interpreter, "-s", "-m", module, fn.handler],
@@ -293,7 +293,7 @@ class Worker:
     @property
     def measures_coverage(self) -> bool:
         """Whether this environment runs under coverage.py."""
-        return self.spec.paths.coverage_rc is not None
+        return self.spec.paths.coverage_spec is not None
 
     def _snapshot(self, watch: _Watch, posted: Posted | None, request_id: str, cold: bool) -> Snapshot:
         """What was observed of the invocation that just ended."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,12 +21,22 @@ def handler(event, context):
     return event["n"]
 """
 SHARED = "def double(n):\n    return 2 * n\n"
-#: Which tool holds sys.monitoring's coverage slot: "coverage.py" when its sysmon core runs.
-MONITOR = """import sys
+#: Appended to HANDLER: what a handler can see of the measurement.
+PROBE = """
+
+def probe(event, context):
+    import sys
+    tool = sys.monitoring.get_tool(sys.monitoring.COVERAGE_ID)
+    return {"coverage_imported": "coverage" in sys.modules, "tool": tool}
+
+
+_plain = handler
 
 
 def handler(event, context):
-    return sys.monitoring.get_tool(sys.monitoring.COVERAGE_ID)
+    if event.get("probe"):
+        return probe(event, context)
+    return _plain(event, context)
 """
 DEPENDENCY = "def noise():\n    return 0\n"
 
@@ -69,20 +80,36 @@ def test_after_stopping_new_environments_run_without_coverage(
     assert sorted(parts.glob(".coverage.*")) == before
 
 
-def test_line_coverage_runs_on_sys_monitoring_and_branch_coverage_on_the_tracer(
+def test_line_coverage_is_what_coverage_py_records_without_importing_it(
     runtime: LambdaRuntime, fn_maker: Callable[..., Any], tmp_path: Path
 ) -> None:
-    """Python 3.12: coverage.py's sysmon core for lines (cheap), its C tracer for branches."""
-    fn = fn_maker({"app.py": MONITOR}, name="monitored")
-    runtime.start_coverage(CoverageSpec(data_dir=tmp_path / "line", sources=("app.py",)))
-    assert runtime.invoke(fn, b"{}").payload == b'"coverage.py"'
-    runtime.stop_coverage()
-    runtime.start_coverage(CoverageSpec(data_dir=tmp_path / "branch", sources=("app.py",), branch=True))
-    assert runtime.invoke(fn, b"{}").payload == b"null"
-    runtime.stop_coverage()
-    for mode, arcs in (("line", False), ("branch", True)):
-        (path,) = (tmp_path / mode).glob(".coverage.*")
+    """Python 3.12, line mode: the boot module's sys.monitoring collector, not coverage.py (the
+    handler sees neither the module nor coverage.py's tool), and the same lines coverage.py's
+    tracer records in branch mode for the same events."""
+    files = {"app.py": HANDLER + PROBE, "shared.py": SHARED, "dep/__init__.py": DEPENDENCY}
+    measured = {}
+    for mode in ("line", "branch"):
+        fn = fn_maker(files, name=f"probe_{mode}")
+        spec = CoverageSpec(
+            data_dir=tmp_path / mode, sources=("app.py", "shared.py"), branch=mode == "branch"
+        )
+        code_root = runtime.start_coverage(spec)
+        assert runtime.invoke(fn, b'{"n": 2, "twice": true}').payload == b"4"
+        probe = json.loads(runtime.invoke(fn, b'{"probe": true}').payload)
+        assert runtime.stop_coverage() == {"saved": 1, "unsaved": []}
+        (path,) = (tmp_path / mode).glob(".coverage.*")  # one environment, one data file
         data = coverage.CoverageData(basename=str(path))
         data.read()
-        assert data.has_arcs() is arcs, mode
-        assert data.measured_contexts() == {"monitored"}
+        assert data.has_arcs() is (mode == "branch")
+        assert data.measured_contexts() == {f"probe_{mode}"}
+        measured[mode] = {
+            Path(f).relative_to(code_root).parts[1:]: sorted(data.lines(f) or [])
+            for f in data.measured_files()
+        }
+        if mode == "line":
+            assert probe == {"coverage_imported": False, "tool": "lambda-harness coverage"}
+        else:
+            assert probe["coverage_imported"] is True
+    assert measured["line"] == measured["branch"]
+    assert measured["line"][("shared.py",)] == [1, 2]
+    assert {1, 4, 5, 6, 10, 11, 12} <= set(measured["line"][("app.py",)])
