@@ -34,8 +34,9 @@ from lambda_harness.promote.attestation import (
 from lambda_harness.settings import Settings
 from lambda_harness.terraform.inventory import Inventory
 from lambda_harness.testing.advice import thresholds
-from lambda_harness.testing.coverage import RunCoverage, zip_sources
+from lambda_harness.testing.coverage import RunCoverage, coverage_summary, zip_sources
 from lambda_harness.testing.invoker import Invoker, deployed_region
+from lambda_harness.testing.junit import merge_junit
 from lambda_harness.testing.report_html import write_report
 from lambda_harness.testing.results import (
     SUMMARY_COLUMNS,
@@ -51,7 +52,7 @@ from lambda_harness.testing.session import (
     run_pytest,
     source_paths,
 )
-from lambda_harness.testing.shard import Shard, check_shards, merge_results
+from lambda_harness.testing.shard import Shard, ShardFolder, check_shards, merge_results
 from lambda_harness.testing.smoke import SmokeReport, smoke_one
 from lambda_harness.ui import UI
 
@@ -243,31 +244,16 @@ def _add_coverage(report: RunReport, settings: Settings, code_root: Path, unsave
     )
     run.write_reports(out.coverage_xml, out.coverage_html)
     assert report.inventory is not None
-    handlers = {fn.name: fn.handler for fn in report.inventory.functions}
+    part = (report.results.get("shard") or {}).get("functions")  # a shard reports on its part only
+    handlers = {fn.name: fn.handler for fn in report.inventory.functions if part is None or fn.name in part}
     functions = report.results.setdefault("functions", {})
-    for name, numbers in run.function_numbers(handlers).items():
-        functions.setdefault(name, {}).setdefault("cases", [])
-        functions[name]["coverage"] = numbers.to_dict()
-    report.results["coverage"] = {
-        "mode": settings.coverage,
-        "total": run.total().to_dict(),
-        "data_file": _shown(out.coverage_data, settings.project_dir),
-        "xml": _shown(out.coverage_xml, settings.project_dir),
-        "html": _shown(out.coverage_html / "index.html", settings.project_dir),
-        "functions_dir": str(settings.functions_dir),
-        "unsaved": unsaved,
-    }
+    report.results["coverage"] = coverage_summary(
+        run, handlers, functions, settings, mode=settings.coverage, unsaved=unsaved
+    )
     if report.results_path is not None and report.results_path.is_file():
         write_json_atomic(report.results_path, report.results)
     shutil.rmtree(out.coverage_parts, ignore_errors=True)
     return run
-
-
-def _shown(path: Path, base: Path) -> str:
-    try:
-        return path.relative_to(base).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def per_function_counts(report: RunReport) -> dict[str, dict[str, int]]:
@@ -341,40 +327,75 @@ def apply_only(
 
 
 def merge(settings: Settings, ui: UI, dirs: Sequence[Path]) -> RunReport:
-    """``lambda-harness merge DIR...``: one results.json and report from every shard's ``.harness``;
-    the attestation only when every shard passed on this zip and this Terraform."""
-    loaded = []
-    for folder in dirs:
-        path = (
-            folder / "results.json"
-            if (folder / "results.json").is_file()
-            else folder / ".harness" / "results.json"
-        )
-        loaded.append((str(folder), load_results(path)))
-    problems = check_shards(loaded)
+    """``lambda-harness merge DIR...``: one results.json, JUnit file, coverage and report from every
+    shard's uploaded files; the attestation only when every shard passed on this zip and this
+    Terraform."""
+    # First: a refused or red merge must not leave an earlier merge's attestation behind.
+    attestation_path(settings).unlink(missing_ok=True)
+    shards = sorted((ShardFolder.load(folder) for folder in dirs), key=lambda s: s.index)
     zip_path = settings.dist or settings.project_dir / "dists.zip"
-    if not problems:
-        info = loaded[0][1]["shard"]
-        if not zip_path.is_file() or file_sha256(zip_path).hex() != info["zip_sha256"]:
-            problems.append(
-                f"{zip_path} is not the zip the shards tested (sha256 {info['zip_sha256'][:12]}...)"
-            )
-        if terraform_hash(terraform_files(settings.terraform_dir)) != info["terraform_sha256"]:
-            problems.append(f"{settings.terraform_dir} is not the Terraform the shards tested")
+    problems = _merge_problems(settings, shards, zip_path)
     if problems:
         raise ShardError("cannot merge the shards: " + "; ".join(problems))
-    merged = merge_results([r for _, r in loaded])
-    report = RunReport(ok=False, results=merged, results_path=settings.paths.results)
-    write_json_atomic(settings.paths.results, merged)
-    write_report(settings.paths.report_html, merged, title="lambda-harness run (merged shards)")
+    out = settings.paths
+    merged = merge_results([s.results for s in shards])
+    merge_junit([(s.index, s.total, s.file("junit.xml")) for s in shards], out.junit)
+    report = RunReport(ok=False, results=merged, results_path=out.results, junit_path=out.junit)
+    mode = shards[0].coverage_mode  # one mode across the shards (checked)
+    if mode is not None:
+        with ui.step("combine the shards' coverage"):
+            report.coverage = _merge_coverage(report, settings, shards, mode)
+    write_json_atomic(out.results, merged)
+    write_report(out.report_html, merged, title="lambda-harness run (merged shards)")
     names = sorted(merged["functions"])
-    ui.table("functions", list(SUMMARY_COLUMNS), summary_rows(merged, names))
+    columns = list(SUMMARY_COLUMNS) + (["cover %"] if report.coverage is not None else [])
+    ui.table("functions", columns, summary_rows(merged, names))
     report.failures = failure_texts(merged)
-    report.ok = all(r["shard"].get("ok") for _, r in loaded) and not report.failures
-    attestation_path(settings).unlink(missing_ok=True)
+    report.ok = all(s.results["shard"].get("ok") for s in shards) and not report.failures
+    ui.info(f"JUnit: {out.junit}  results: {out.results}  report: {out.report_html}")
     if report.ok:
         report.attestation = write_attestation(settings, zip_path, per_function_counts(report))
         ui.info(f"every shard passed; attestation: {report.attestation}")
     for text in report.failures:
         ui.warn(text)
     return report
+
+
+def _merge_problems(settings: Settings, shards: Sequence[ShardFolder], zip_path: Path) -> list[str]:
+    """Why these shards cannot be merged here (empty: they can)."""
+    problems = check_shards([(s.where, s.results) for s in shards])
+    problems += [p for s in shards for p in s.missing_files()]
+    if problems:
+        return problems
+    info = shards[0].results["shard"]
+    if not zip_path.is_file() or file_sha256(zip_path).hex() != info["zip_sha256"]:
+        problems.append(
+            f"{zip_path} is not the zip the shards tested (sha256 {info['zip_sha256'][:12]}...); "
+            "merge in a checkout of the same commit with its built dists.zip"
+        )
+    if terraform_hash(terraform_files(settings.terraform_dir)) != info["terraform_sha256"]:
+        problems.append(f"{settings.terraform_dir} is not the Terraform the shards tested")
+    return problems
+
+
+def _merge_coverage(
+    report: RunReport, settings: Settings, shards: Sequence[ShardFolder], mode: str
+) -> RunCoverage:
+    """Combine the shards' ``.coverage`` files (each mapped from its machine's functions folder to
+    this checkout's) and put the numbers, XML and HTML where ``run`` puts them."""
+    out = settings.paths
+    run = RunCoverage.combine(
+        [s.file(".coverage") for s in shards],
+        functions_dir=settings.functions_dir,
+        other_functions_dirs=[Path(d) for s in shards if (d := s.functions_dir) is not None],
+        data_file=out.coverage_data,
+        project_dir=settings.project_dir,
+    )
+    run.write_reports(out.coverage_xml, out.coverage_html)
+    functions = report.results["functions"]
+    handlers = {name: str(fn.get("handler") or "") for name, fn in functions.items() if fn.get("handler")}
+    unsaved = sorted({n for s in shards for n in (s.results.get("coverage") or {}).get("unsaved", [])})
+    report.results["coverage"] = coverage_summary(
+        run, handlers, functions, settings, mode=mode, unsaved=unsaved
+    )
+    return run

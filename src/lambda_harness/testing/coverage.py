@@ -1,13 +1,16 @@
 """Handler coverage from the invocation tests: combine, map back to functions/, report.
 
-The execution environments write one coverage.py data file each (branch coverage,
-the function's name as the static context) with paths inside the extracted zip
-(``.harness/runtime/code/<sha256>/...``). ``combine`` merges them into
+The execution environments write one coverage.py data file each (line coverage, or
+line and branch coverage; the function's name as the static context) with paths
+inside the extracted zip (``.harness/runtime/code/<sha256>/...``). ``combine`` merges them into
 ``.harness/.coverage`` with those paths mapped back to the functions folder
 (coverage's ``[paths]`` remapping), so the data combines with the repo's own
 unit-test data (``coverage combine``). ``function_numbers`` gives each function's
 line and branch coverage over its handler module and the shared modules it reached;
-``write_reports`` writes Cobertura XML and coverage.py's HTML report.
+``write_reports`` writes Cobertura XML and coverage.py's HTML report;
+``coverage_summary`` puts the numbers into results.json. ``merge`` combines shards'
+``.harness/.coverage`` files the same way, each mapped from its own machine's
+functions folder.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 import coverage
 
 from lambda_harness.errors import ConfigError
+from lambda_harness.settings import Settings
 
 #: Folders under functions/ that are not handler code (the build leaves them out too).
 _SKIPPED_DIRS = {"tests", "test", "__pycache__", "node_modules"}
@@ -216,3 +220,36 @@ class RunCoverage:
             return Path(path).relative_to(self.functions_dir.parent).as_posix()
         except ValueError:
             return path
+
+
+def coverage_summary(
+    run: RunCoverage,
+    handlers: Mapping[str, str],
+    functions: dict[str, Any],
+    settings: Settings,
+    *,
+    mode: str,
+    unsaved: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Put each function's numbers into ``functions`` (results.json's ``functions``) and return
+    results.json's top-level ``coverage``: mode, total, where the files are, what was not saved."""
+    for name, numbers in run.function_numbers(handlers).items():
+        functions.setdefault(name, {}).setdefault("cases", [])
+        functions[name]["coverage"] = numbers.to_dict()
+    out = settings.paths
+    return {
+        "mode": mode,
+        "total": run.total().to_dict(),
+        "data_file": _relative(out.coverage_data, settings.project_dir),
+        "xml": _relative(out.coverage_xml, settings.project_dir),
+        "html": _relative(out.coverage_html / "index.html", settings.project_dir),
+        "functions_dir": str(settings.functions_dir),
+        "unsaved": sorted(unsaved),
+    }
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,5 +1,8 @@
 """Sharding: which functions a ``run --shard K/N`` tests, and merging the shards' results.
 
+``merge`` reads what CI uploads of each shard (``ShardFolder``: ``results.json``,
+``junit.xml`` and, with coverage, ``.coverage``, in a folder or in its ``.harness/``).
+
 The part is deterministic: every shard computes the same partition from the same
 inputs (the deployed function names, each function's weight). A weight is the sum
 of the function's case durations in a previous ``results.json`` (``--durations``),
@@ -13,9 +16,11 @@ import re
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from lambda_harness.errors import ConfigError
+from lambda_harness.testing.results import load_results
 
 _SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
@@ -74,6 +79,59 @@ def part_of(shard: Shard, weight: Mapping[str, float]) -> list[str]:
 # --- merge -------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ShardFolder:
+    """One shard's uploaded files: ``results.json``, ``junit.xml``, ``.coverage``.
+
+    ``folder`` is the folder they were downloaded into, or a shard's checkout or its
+    ``.harness`` folder (then they are under ``.harness/``).
+    """
+
+    where: str
+    folder: Path
+    results: dict[str, Any]
+
+    @classmethod
+    def load(cls, folder: Path) -> ShardFolder:
+        """Read the shard's results.json (ConfigError naming the file when it is missing or broken)."""
+        base = folder if (folder / "results.json").is_file() else folder / ".harness"
+        return cls(str(folder), base, load_results(base / "results.json"))
+
+    def file(self, name: str) -> Path:
+        return self.folder / name
+
+    @property
+    def index(self) -> int:
+        """The shard's K (0 for results that are not a shard's: check_shards names those)."""
+        return int((self.results.get("shard") or {}).get("index") or 0)
+
+    @property
+    def total(self) -> int:
+        return int((self.results.get("shard") or {}).get("total") or 0)
+
+    @property
+    def coverage_mode(self) -> str | None:
+        """``line`` or ``branch`` when the shard measured coverage, else None."""
+        coverage = self.results.get("coverage")
+        return str(coverage.get("mode") or "branch") if isinstance(coverage, Mapping) else None
+
+    @property
+    def functions_dir(self) -> str | None:
+        """The functions folder on the shard's machine (its coverage data's paths start there)."""
+        coverage = self.results.get("coverage")
+        return str(coverage["functions_dir"]) if isinstance(coverage, Mapping) else None
+
+    def missing_files(self) -> list[str]:
+        """The files this shard's results need beside them, and are not there."""
+        wanted = ["junit.xml"] + ([".coverage"] if self.coverage_mode else [])
+        return [
+            f"{self.where}: {name} is missing; upload it with the shard's results.json "
+            "(with include-hidden-files for .coverage)"
+            for name in wanted
+            if not self.file(name).is_file()
+        ]
+
+
 def check_shards(shards: Sequence[tuple[str, Mapping[str, Any]]]) -> list[str]:
     """What makes a set of shard results unmergeable (empty: they fit together).
 
@@ -95,7 +153,7 @@ def check_shards(shards: Sequence[tuple[str, Mapping[str, Any]]]) -> list[str]:
     if len(totals) != 1:
         shown = ", ".join(f"{w}: {i['index']}/{i['total']}" for w, i in infos)
         return [f"shards of different totals: {shown}"]
-    return _indexes(infos, totals.pop()) + _same_inputs(infos) + _coverage(infos)
+    return _indexes(infos, totals.pop()) + _same_inputs(infos) + _coverage(infos) + _coverage_modes(shards)
 
 
 def _indexes(infos: Sequence[tuple[str, Mapping[str, Any]]], total: int) -> list[str]:
@@ -137,6 +195,14 @@ def _coverage(infos: Sequence[tuple[str, Mapping[str, Any]]]) -> list[str]:
     return problems
 
 
+def _coverage_modes(shards: Sequence[tuple[str, Mapping[str, Any]]]) -> list[str]:
+    modes = {where: str((r.get("coverage") or {}).get("mode") or "off") for where, r in shards}
+    if len(set(modes.values())) <= 1:
+        return []
+    shown = ", ".join(f"{w}: {m}" for w, m in modes.items())
+    return [f"the shards measured coverage differently ({shown}); run every shard with the same --coverage"]
+
+
 def merge_results(shards: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """One results document from every shard's: functions, gate, counts, failures."""
     first = shards[0]
@@ -149,7 +215,7 @@ def merge_results(shards: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "gate": [],
         "tests": {},
         "other_failures": [],
-        "shards": [dict(s["shard"]) for s in shards],
+        "shards": sorted((dict(s["shard"]) for s in shards), key=lambda info: int(info["index"])),
     }
     for results in shards:
         merged["functions"].update(results.get("functions") or {})

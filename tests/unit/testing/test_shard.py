@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from lambda_harness.errors import ConfigError
-from lambda_harness.testing.shard import Shard, check_shards, merge_results, part_of, partition, weights
+from lambda_harness.testing.results import RESULTS_VERSION
+from lambda_harness.testing.shard import (
+    Shard,
+    ShardFolder,
+    check_shards,
+    merge_results,
+    part_of,
+    partition,
+    weights,
+)
 
 
 def test_parts_are_deterministic_disjoint_and_cover_everything() -> None:
@@ -77,3 +89,50 @@ def test_shards_of_another_zip_or_terraform_are_refused() -> None:
         [("s1", shard(1, 2, ["a", "c"])), ("s2", shard(2, 2, ["b"], zip_sha="other", tf="x"))]
     )
     assert any("different zip" in p for p in problems) and any("different Terraform" in p for p in problems)
+
+
+def test_shards_that_measured_coverage_differently_are_refused() -> None:
+    one, two = shard(1, 2, ["a", "c"]), shard(2, 2, ["b"])
+    one["coverage"] = {"mode": "line", "functions_dir": "/ci/functions"}
+    assert check_shards([("s1", one), ("s2", two)]) == [
+        "the shards measured coverage differently (s1: line, s2: off); "
+        "run every shard with the same --coverage"
+    ]
+    two["coverage"] = {"mode": "line", "functions_dir": "/other/functions"}
+    assert check_shards([("s1", one), ("s2", two)]) == []
+
+
+def test_merged_results_list_the_shards_in_shard_order() -> None:
+    merged = merge_results([shard(2, 2, ["b"]), shard(1, 2, ["a", "c"])])
+    assert [s["index"] for s in merged["shards"]] == [1, 2]
+
+
+def test_a_shard_folder_is_the_upload_or_a_harness_folder_and_names_missing_files(tmp_path: Path) -> None:
+    upload = tmp_path / "shard-2"
+    upload.mkdir()
+    results = shard(2, 2, ["b"])
+    results["version"] = RESULTS_VERSION
+    results["coverage"] = {"mode": "line", "functions_dir": "/ci/functions"}
+    (upload / "results.json").write_text(json.dumps(results))
+    folder = ShardFolder.load(upload)
+    assert (folder.index, folder.total, folder.coverage_mode, folder.functions_dir) == (
+        2,
+        2,
+        "line",
+        "/ci/functions",
+    )
+    assert folder.missing_files() == [
+        f"{upload}: junit.xml is missing; upload it with the shard's results.json (with include-hidden-files "
+        "for .coverage)",
+        f"{upload}: .coverage is missing; upload it with the shard's results.json (with include-hidden-files "
+        "for .coverage)",
+    ]
+    (upload / "junit.xml").write_text("<testsuites/>")
+    (upload / ".coverage").write_text("")
+    assert folder.missing_files() == []
+    checkout = tmp_path / "checkout"
+    (checkout / ".harness").mkdir(parents=True)
+    (checkout / ".harness" / "results.json").write_text(json.dumps(results))
+    assert ShardFolder.load(checkout).file("junit.xml") == checkout / ".harness" / "junit.xml"
+    with pytest.raises(ConfigError, match="no readable test results"):
+        ShardFolder.load(tmp_path / "nothing")
