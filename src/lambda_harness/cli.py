@@ -14,7 +14,14 @@ from typing import Any
 
 from lambda_harness import __version__
 from lambda_harness.errors import ConfigError, HarnessError
-from lambda_harness.settings import BACKENDS, COVERAGE_MODES, TF_DRIVERS, Settings, load_settings
+from lambda_harness.settings import (
+    BACKENDS,
+    COVERAGE_MODES,
+    FILESYSTEMS,
+    TF_DRIVERS,
+    Settings,
+    load_settings,
+)
 from lambda_harness.ui import UI, make_ui
 
 Command = Callable[[Settings, UI, argparse.Namespace], int]
@@ -35,6 +42,12 @@ def cmd_up(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
     from lambda_harness.endpoint import control
 
     if args.detach:
+        if settings.backend == "embedded":  # the background endpoint's own notice goes to its log
+            from lambda_harness.endpoint.runtime.filesystem import choose
+
+            _view, note = choose(settings.filesystem)
+            if note is not None:
+                ui.warn(note)
         pid = control.start_detached(settings)
         ui.info(
             f"endpoint {settings.endpoint_url} running in the background (pid {pid}); "
@@ -154,12 +167,31 @@ def cmd_generate_event(settings: Settings, ui: UI, args: argparse.Namespace) -> 
     return 0
 
 
+def cmd_new_world(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
+    from lambda_harness.scaffold.new import shown_path
+    from lambda_harness.terraform.world import write_draft
+
+    result = write_draft(settings, force=args.force)
+    for path in result.written:
+        ui.info(f"wrote {shown_path(path, settings.project_dir)}")
+    for text in result.skipped:
+        ui.warn(text)
+    ui.info("next: review the draft (values marked `# local value`), then run: lambda-harness run")
+    return 0
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", type=Path, help="worker repo folder (default: current folder)")
     parser.add_argument("--port", type=int, help="endpoint port (default 4566)")
     parser.add_argument("--host", help="endpoint host (default 127.0.0.1)")
     parser.add_argument("--backend", choices=BACKENDS, help="embedded endpoint or LocalStack")
     parser.add_argument("--tf-driver", dest="tf_driver", choices=TF_DRIVERS, help="terraform or tflocal")
+    parser.add_argument(
+        "--filesystem",
+        choices=FILESYSTEMS,
+        help="what functions see: AWS's /var/task, /opt and private /tmp where the kernel allows "
+        "(auto, the default), always (aws) or host paths (host)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", default=None, help="stream tool output")
     parser.add_argument("-q", "--quiet", action="store_true", default=None, help="warnings and errors only")
 
@@ -179,6 +211,10 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "run": (cmd_run, "the whole pipeline: build, up, apply, a test per event case, down, attestation"),
     "promote": (cmd_promote, "real terraform plan/apply of exactly the tested zip"),
     "new": (cmd_new, "scaffold a function: handler, terraform/lambda_<name>.tf, event case"),
+    "new-world": (
+        cmd_new_world,
+        "draft tests/integration/world/ (what the Terraform looks up) and the harness tfvars",
+    ),
     "merge": (cmd_merge, "merge the shards' .harness folders; attest only if every shard passed"),
     "generate-event": (
         cmd_generate_event,
@@ -241,6 +277,8 @@ def _add_specific(name: str, p: argparse.ArgumentParser) -> None:
             choices=("schedule", "s3", "sqs", "api", "manual"),
             help="event source",
         )
+    elif name == "new-world":
+        p.add_argument("--force", action="store_true", help="overwrite an existing draft")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -265,6 +303,7 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         "host": args.host,
         "backend": args.backend,
         "tf_driver": args.tf_driver,
+        "filesystem": args.filesystem,
         "verbose": args.verbose,
         "quiet": args.quiet,
         "dist": getattr(args, "dist", None),

@@ -30,7 +30,7 @@ from lambda_harness.endpoint.invoke import (
     log_tail,
     new_request_id,
 )
-from lambda_harness.endpoint.lookup import MotoFunction, find_function
+from lambda_harness.endpoint.lookup import MotoFunction, Target, resolve
 from lambda_harness.endpoint.runtime.coverage import CoverageSpec
 from lambda_harness.endpoint.runtime.model import InterpreterNotFound, InvokeResult, ThrottledError
 from lambda_harness.endpoint.sources import function_urls
@@ -154,7 +154,7 @@ class InvokeRoute:
         invocation_type = request.headers.get("X-Amz-Invocation-Type") or "RequestResponse"
         payload = request.get_data() or b"{}"
         try:
-            fn = find_function(
+            target = resolve(
                 account_for(request.headers.get("X-Moto-Account-Id"), access_key),
                 region or self.default_region,
                 unquote(name),
@@ -168,14 +168,15 @@ class InvokeRoute:
         if invocation_type == "DryRun":
             return JsonResponse(b"", 204, {"x-amzn-RequestId": new_request_id()})
         if invocation_type == "Event":
-            request_id = self.service.submit(fn, payload, source="invoke")
+            request_id = self.service.submit(target, payload, source="invoke")
             return JsonResponse(b"", 202, {"x-amzn-RequestId": request_id})
-        return self._sync(request, fn, payload)
+        return self._sync(request, target, payload)
 
-    def _sync(self, request: Request, fn: MotoFunction, payload: bytes) -> JsonResponse:
+    def _sync(self, request: Request, target: Target, payload: bytes) -> JsonResponse:
+        fn = target.fn
         context = client_context(request.headers.get("X-Amz-Client-Context"))
         try:
-            result = self.service.run(fn, payload, client_context=context)
+            result = self.service.run(target, payload, client_context=context)
         except ThrottledError as exc:
             return aws_error(429, "TooManyRequestsException", str(exc), extra={"Reason": exc.reason})
         except InterpreterNotFound as exc:

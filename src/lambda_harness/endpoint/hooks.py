@@ -7,8 +7,17 @@
 * S3 notifications: complete records, asynchronous delivery (``sources.s3``).
 * SNS lambda subscriptions: real record, asynchronous delivery (``sources.sns``).
 * EventBridge ``Rule.send_to_targets``: Lambda targets (``eventbridge``).
-* ``create_event_source_mapping``: SQS mappings are detached from moto's queue so
-  ``send_message`` no longer runs the function inline; ``sources.sqs`` serves them.
+* ``create_event_source_mapping``: mappings are detached from moto's queues, tables and
+  streams (moto kept one per function or per stream, ignored Enabled, deletion and
+  filters); ``sources.sqs`` polls SQS, and ``StreamShard.add`` (DynamoDB) and Kinesis
+  ``Stream.put_record`` hand each new record to ``sources.streams``, which invokes every
+  enabled mapping whose ``FilterCriteria`` keep it. Create and update refuse a filter
+  pattern AWS would refuse (``sources.filtering``).
+  Create and update keep the alias or version the mapping names in its
+  ``FunctionArn`` (moto swaps in the version's ARN), so the alias reaches the handler.
+* The five event-invoke-config calls go to ``invokeconfig`` (one config per function and
+  qualifier; moto appended and ignored ``Qualifier``); ``LambdaFunction`` keeps
+  ``DeadLetterConfig`` (and ``EphemeralStorage`` updates) that moto dropped.
 * ``Queue.attributes``: ``RedrivePolicy`` as compact JSON, like AWS, so a second
   ``terraform plan`` shows no whitespace-only change to the queue.
 
@@ -23,19 +32,30 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from moto.awslambda.models import LambdaBackend, LambdaFunction
+from moto.awslambda.responses import LambdaResponse
 from moto.core.exceptions import JsonRESTError
+from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.table import StreamShard
 from moto.events.models import Rule
+from moto.kinesis.models import Stream as KinesisStream
+from moto.kinesis.models import kinesis_backends
 from moto.s3 import notifications
 from moto.sns.models import Subscription
 from moto.sqs.models import Queue, sqs_backends
 
 from lambda_harness.endpoint.invoke import InvokeService, log_tail
+from lambda_harness.endpoint.invokeconfig import InvokeConfigs, dead_letter_target
+from lambda_harness.endpoint.lookup import Target, function_arn, parse_ref
 from lambda_harness.endpoint.runtime.model import ThrottledError
+from lambda_harness.endpoint.sources import filtering
 from lambda_harness.endpoint.sources import s3 as s3_events
 from lambda_harness.endpoint.sources import sns as sns_events
+from lambda_harness.endpoint.sources import streams as stream_sources
 from lambda_harness.endpoint.sources.eventbridge import EventBridge
+from lambda_harness.endpoint.sources.streams import StreamDelivery
 from lambda_harness.errors import EndpointError
 
 _lock = threading.Lock()
@@ -48,6 +68,7 @@ class Targets:
 
     service: InvokeService
     events: EventBridge
+    streams: StreamDelivery
 
 
 def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
@@ -66,10 +87,10 @@ def make_function_invoke(service: InvokeService) -> Callable[..., bytes]:
         if invocation_type == "DryRun":
             return b""
         if invocation_type == "Event":
-            service.submit(fn, payload, source="moto")
+            service.submit(Target.of(fn), payload, source="moto")
             return b""
         try:
-            result = service.run(fn, payload)
+            result = service.run(Target.of(fn), payload)
         except ThrottledError as exc:
             error = JsonRESTError("TooManyRequestsException", str(exc))
             error.code = 429
@@ -84,16 +105,153 @@ def make_function_invoke(service: InvokeService) -> Callable[..., bytes]:
     return invoke
 
 
-def _detach_sqs(original: Callable[..., Any]) -> Callable[..., Any]:
+def _keep_qualifier(backend: Any, esm: Any, name_or_arn: str) -> None:
+    """AWS keeps the alias (or version) a mapping names in its FunctionArn; moto swaps in the version's."""
+    ref = parse_ref(name_or_arn)
+    if ref.qualifier is not None:
+        esm.function_arn = function_arn(
+            ref.region or backend.region_name, ref.account_id or backend.account_id, ref.name, ref.qualifier
+        )
+
+
+def _source_dicts(account_id: str, region: str, source_arn: str) -> list[dict[str, Any]]:
+    """moto's per-source mapping dicts (queue, table or stream) for an event source ARN."""
+    if ":sqs:" in source_arn:
+        queues = sqs_backends[account_id][region].queues.values()
+        return [q.lambda_event_source_mappings for q in queues if q.queue_arn == source_arn]
+    if ":dynamodb:" in source_arn and "/stream/" in source_arn:
+        table = source_arn.split(":table/", 1)[1].split("/stream/", 1)[0]
+        tables = dynamodb_backends[account_id][region].tables
+        return [tables[table].lambda_event_source_mappings] if table in tables else []
+    if ":kinesis:" in source_arn:
+        streams = kinesis_backends[account_id][region].streams.values()
+        return [st.lambda_event_source_mappings for st in streams if st.arn == source_arn]
+    return []
+
+
+def _detach(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Mappings leave moto's queues, tables and streams: ``sources.sqs``/``sources.streams`` serve them."""
+
     def create_event_source_mapping(backend: Any, spec: dict[str, Any]) -> Any:
+        filtering.load(spec.get("FilterCriteria"))  # AWS refuses a pattern it cannot use, here
         esm = original(backend, spec)
-        if ":sqs:" in str(esm.event_source_arn):
-            for queue in sqs_backends[backend.account_id][backend.region_name].queues.values():
-                if queue.queue_arn == esm.event_source_arn:
-                    queue.lambda_event_source_mappings.pop(esm.function_arn, None)
+        for mappings in _source_dicts(backend.account_id, backend.region_name, str(esm.event_source_arn)):
+            for key in [k for k, v in mappings.items() if v is esm]:
+                del mappings[key]
+        _keep_qualifier(backend, esm, str(spec["FunctionName"]))
         return esm
 
     return create_event_source_mapping
+
+
+def _stream_shard_add(streams: StreamDelivery, original: Callable[..., None]) -> Callable[..., None]:
+    """``StreamShard.add`` (every DynamoDB write with a stream): the new record to the mappings."""
+
+    def add(shard: Any, old: Any, new: Any) -> None:
+        original(shard, old, new)  # appends the record; no mapping is left on the table to invoke
+        table = shard.table
+        arn = f"{table.table_arn}/stream/{table.latest_stream_label}"
+        record = stream_sources.dynamodb_record(shard.items[-1], arn, table.region_name)
+        streams.deliver(arn, record, dict)
+
+    return add
+
+
+def _kinesis_put_record(streams: StreamDelivery, original: Callable[..., tuple[str, str]]) -> Any:
+    """Kinesis ``Stream.put_record`` (PutRecord and each of PutRecords): the record to the mappings."""
+
+    def put_record(stream: Any, partition_key: str, explicit_hash_key: str, data: str) -> tuple[str, str]:
+        sequence_number, shard_id = original(stream, partition_key, explicit_hash_key, data)
+        record = stream_sources.kinesis_record(stream, shard_id, sequence_number, partition_key, data)
+        streams.deliver(stream.arn, record, filtering.kinesis_candidate)
+        return sequence_number, shard_id
+
+    return put_record
+
+
+def _mapping_update(original: Callable[..., Any]) -> Callable[..., Any]:
+    def update_event_source_mapping(backend: Any, uuid: str, spec: dict[str, Any]) -> Any:
+        if "FilterCriteria" in spec:
+            filtering.load(spec.get("FilterCriteria"))
+        esm = original(backend, uuid, spec)
+        if esm is not None and spec.get("FunctionName"):
+            _keep_qualifier(backend, esm, str(spec["FunctionName"]))
+        return esm
+
+    return update_event_source_mapping
+
+
+# -- asynchronous invocation config: qualifier-aware event invoke configs, DeadLetterConfig ----
+
+
+def _configs_of(response: Any) -> tuple[InvokeConfigs, str, str | None]:
+    """(the registry, function name, Qualifier) of an event-invoke-config request to moto."""
+    parts = [unquote(p) for p in response.path.split("/")]
+    name = parts[parts.index("functions") + 1]
+    qualifier = response.querystring.get("Qualifier", [None])[0] or None
+    return InvokeConfigs(response.current_account, response.region), name, qualifier
+
+
+def _put_config(response: Any) -> str:
+    configs, name, qualifier = _configs_of(response)
+    return json.dumps(configs.put(name, qualifier, response.json_body))
+
+
+def _update_config(response: Any) -> str:
+    configs, name, qualifier = _configs_of(response)
+    return json.dumps(configs.update(name, qualifier, response.json_body))
+
+
+def _get_config(response: Any) -> str:
+    configs, name, qualifier = _configs_of(response)
+    return json.dumps(configs.get(name, qualifier))
+
+
+def _delete_config(response: Any) -> tuple[int, dict[str, Any], str]:
+    configs, name, qualifier = _configs_of(response)
+    configs.delete(name, qualifier)
+    return 204, {"status": 204}, ""
+
+
+def _list_configs(response: Any) -> str:
+    configs, name, _qualifier = _configs_of(response)
+    return json.dumps(configs.list(name))
+
+
+def _init_keeping_dlq(original: Callable[..., None]) -> Callable[..., None]:
+    """``LambdaFunction.__init__``: keep ``DeadLetterConfig.TargetArn`` (moto drops it)."""
+
+    def __init__(fn: Any, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        original(fn, account_id, spec, *args, **kwargs)
+        fn.lh_dead_letter_target = (spec.get("DeadLetterConfig") or {}).get("TargetArn") or None
+
+    return __init__
+
+
+def _configuration_with_dlq(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """``get_configuration``: ``DeadLetterConfig`` as AWS answers it, when the function has one."""
+
+    def get_configuration(fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        config = original(fn, *args, **kwargs)
+        target = dead_letter_target(fn)
+        if target:
+            config["DeadLetterConfig"] = {"TargetArn": target}
+        return config
+
+    return get_configuration
+
+
+def _update_keeping_dlq(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """``update_configuration``: moto ignores DeadLetterConfig and EphemeralStorage updates."""
+
+    def update_configuration(fn: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
+        if "DeadLetterConfig" in config_updates:
+            fn.lh_dead_letter_target = (config_updates["DeadLetterConfig"] or {}).get("TargetArn") or None
+        if "EphemeralStorage" in config_updates:
+            fn.ephemeral_storage = int(config_updates["EphemeralStorage"]["Size"])
+        return original(fn, config_updates)
+
+    return update_configuration
 
 
 def _compact_redrive(original: property) -> property:
@@ -106,29 +264,54 @@ def _compact_redrive(original: property) -> property:
     return property(attributes)
 
 
+_CONFIG_ROUTES: dict[str, Callable[..., Any]] = {
+    "put_function_event_invoke_config": _put_config,
+    "update_function_event_invoke_config": _update_config,
+    "get_function_event_invoke_config": _get_config,
+    "delete_function_event_invoke_config": _delete_config,
+    "list_function_event_invoke_configs": _list_configs,
+}
+
+
 def install(targets: Targets) -> None:
     """Patch moto for this process; EndpointError if another endpoint already did."""
-    esm = "create_event_source_mapping"
+    esm, esm_update = "create_event_source_mapping", "update_event_source_mapping"
     with _lock:
         if _installed:
             raise EndpointError("an endpoint is already running in this process; stop it first")
-        raw = {
+        raw: dict[tuple[Any, str], Any] = {
             (LambdaFunction, "invoke"): vars(LambdaFunction)["invoke"],
             (notifications, "_get_s3_event"): vars(notifications)["_get_s3_event"],
             (notifications, "_invoke_awslambda"): vars(notifications)["_invoke_awslambda"],
             (Subscription, "publish"): vars(Subscription)["publish"],
             (Rule, "send_to_targets"): vars(Rule)["send_to_targets"],
             (LambdaBackend, esm): vars(LambdaBackend)[esm],
+            (LambdaBackend, esm_update): vars(LambdaBackend)[esm_update],
             (Queue, "attributes"): vars(Queue)["attributes"],
+            (StreamShard, "add"): vars(StreamShard)["add"],
+            (KinesisStream, "put_record"): vars(KinesisStream)["put_record"],
+            **{(LambdaResponse, name): vars(LambdaResponse)[name] for name in _CONFIG_ROUTES},
+            (LambdaFunction, "__init__"): vars(LambdaFunction)["__init__"],
+            (LambdaFunction, "get_configuration"): vars(LambdaFunction)["get_configuration"],
+            (LambdaFunction, "update_configuration"): vars(LambdaFunction)["update_configuration"],
         }
-        replacements = {
+        replacements: dict[tuple[Any, str], Any] = {
             (LambdaFunction, "invoke"): make_function_invoke(targets.service),
             (notifications, "_get_s3_event"): s3_events.make_get_s3_event(notifications._get_s3_event),
             (notifications, "_invoke_awslambda"): s3_events.make_invoke_awslambda(targets.service),
             (Subscription, "publish"): sns_events.make_publish(Subscription.publish, targets.service),
             (Rule, "send_to_targets"): targets.events.make_send_to_targets(Rule.send_to_targets),
-            (LambdaBackend, esm): _detach_sqs(LambdaBackend.create_event_source_mapping),
+            (LambdaBackend, esm): _detach(LambdaBackend.create_event_source_mapping),
+            (LambdaBackend, esm_update): _mapping_update(LambdaBackend.update_event_source_mapping),
             (Queue, "attributes"): _compact_redrive(raw[(Queue, "attributes")]),
+            (StreamShard, "add"): _stream_shard_add(targets.streams, StreamShard.add),
+            (KinesisStream, "put_record"): _kinesis_put_record(targets.streams, KinesisStream.put_record),
+            **{(LambdaResponse, name): route for name, route in _CONFIG_ROUTES.items()},
+            (LambdaFunction, "__init__"): _init_keeping_dlq(LambdaFunction.__init__),
+            (LambdaFunction, "get_configuration"): _configuration_with_dlq(LambdaFunction.get_configuration),
+            (LambdaFunction, "update_configuration"): _update_keeping_dlq(
+                LambdaFunction.update_configuration
+            ),
         }
         for (owner, name), value in replacements.items():
             _installed.append((owner, name, raw[(owner, name)]))

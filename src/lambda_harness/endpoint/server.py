@@ -27,6 +27,7 @@ from lambda_harness.endpoint.invoke import AsyncPolicy, InvokeService, Runtime
 from lambda_harness.endpoint.ports import bind
 from lambda_harness.endpoint.sources.eventbridge import EventBridge, Scheduler
 from lambda_harness.endpoint.sources.sqs import SqsPoller
+from lambda_harness.endpoint.sources.streams import StreamDelivery
 from lambda_harness.errors import EndpointError
 from lambda_harness.settings import Settings
 from lambda_harness.ui import UI
@@ -118,7 +119,7 @@ class EmbeddedEndpoint:
                 policy=AsyncPolicy(retry_delays_s=self.timing.async_retry_delays_s),
             )
             self.events = EventBridge(self.service)
-            hooks.install(hooks.Targets(self.service, self.events))
+            hooks.install(hooks.Targets(self.service, self.events, StreamDelivery(self.service)))
             self._patched = True
             app = HarnessApp(
                 DomainDispatcherApplication(create_backend_app),

@@ -1,18 +1,21 @@
 """Coverage of handler code, measured inside each execution environment.
 
-When coverage is on, a worker starts ``lambda_harness_coverage_boot`` instead of
-``-m awslambdaric``. Before awslambdaric imports the handler (so module-level code
-counts), it starts measuring, with the function's name as the context, and it
-flushes what it measured to its own file each time the runtime asks for its next
-event. So every environment parked in ``GET /next`` has its data on disk, and
-stopping it loses nothing; an environment killed mid-invocation (timeout, memory)
-loses that invocation's lines only.
+When coverage is on, the worker's ``bootstrap.py`` imports ``lambda_harness_coverage_boot``
+(from the coverage folder, told by ``boot.config``) and calls its ``start`` just before
+awslambdaric imports the handler (so module-level code counts). It measures with the
+function's name as the context, and flushes what it measured to its own file each
+time the runtime asks for its next event. So every environment parked in ``GET /next``
+has its data on disk, and stopping it loses nothing; an environment killed
+mid-invocation (timeout, memory) loses that invocation's lines only. A measuring
+environment sees host paths (``filesystem = host``): AWS's layout covers ``/tmp`` and
+``/var`` with private mounts, and the data must reach the project's folder.
 
 What measures depends on the mode and the function's Python:
 
 * line coverage (the default) on Python 3.12+: the boot module's own collector on
   ``sys.monitoring``, recording exactly what coverage.py's ``sysmon`` core records for
-  line coverage, into ``lines.<pid>.<random>.jsonl``. It never imports coverage.py:
+  line coverage (of the task root's own modules and packages), into
+  ``lines.<pid>.<random>.jsonl``. It never imports coverage.py:
   that import alone costs about 100 ms of CPU per cold start, more than a trivial
   handler's whole cold start, and most test suites are mostly cold starts.
   ``stop_coverage`` turns these files into coverage.py data files
@@ -44,26 +47,23 @@ logger = logging.getLogger(__name__)
 
 BOOT_MODULE = "lambda_harness_coverage_boot"
 
-#: Runs in the worker, as ``python -s -m lambda_harness_coverage_boot <handler>``.
+#: Installed beside coverage.py; ``bootstrap.py`` imports it and calls ``start(spec)`` just
+#: before it imports awslambdaric (and with it, the handler).
 BOOT_SOURCE = '''\
-"""lambda-harness: measure coverage of this execution environment, then run awslambdaric.
+"""lambda-harness: measure coverage in this execution environment (started by bootstrap.py).
 
 Line coverage on Python 3.12+ is recorded here with sys.monitoring, the way coverage.py's
 sysmon core records it, without importing coverage.py (about 100 ms of CPU per cold
 start). Branch coverage, and line coverage before 3.12, run coverage.py itself.
 """
+import atexit
 import json
 import os
-import runpy
 import sys
-
-with open(os.environ.pop("LAMBDA_HARNESS_COVERAGE"), encoding="utf-8") as _file:
-    _SPEC = json.load(_file)
-_CONTEXT = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
 
 
 class _Lines:
-    """Executed lines of the functions folder's files.
+    """Executed lines of the functions folder's files (the task root's, not its dependencies').
 
     A PY_START event per new code object decides whether its file is measured, switches
     LINE events on for that code object only, and disables itself; a LINE event records
@@ -71,22 +71,22 @@ class _Lines:
     callback per code object, and a measured line one callback in all.
     """
 
-    def __init__(self, spec):
+    def __init__(self, spec, task_root, context):
         import _thread
 
-        root = spec["code_root"].rstrip("/") + "/"
-        self.roots = tuple({root, os.path.realpath(root).rstrip("/") + "/"})
+        self.roots = tuple({task_root.rstrip("/") + "/", os.path.realpath(task_root).rstrip("/") + "/"})
         self.sources = frozenset(spec["sources"])
+        self.context = context
         name = "lines.%d.%s.jsonl" % (os.getpid(), os.urandom(6).hex())
         self.path = os.path.join(spec["data_dir"], name)
         self.names = {}  # co_filename -> the measured file's real path, or "" if not measured
         self.new = {}  # real path -> lines recorded since the last flush
         self.lock = _thread.allocate_lock()
-        self.mon = sys.monitoring
+        self.mon = None
         self.tool = None
 
     def start(self):
-        mon = self.mon
+        mon = self.mon = sys.monitoring
         for tool in range(mon.COVERAGE_ID, 6):
             try:
                 mon.use_tool_id(tool, "lambda-harness coverage")
@@ -101,14 +101,13 @@ class _Lines:
         mon.set_events(self.tool, mon.events.PY_START)
 
     def measured(self, filename):
-        """The real path of a file of the functions folder (in any extracted zip), else ''."""
+        """The real path of a file of the functions folder under the task root, else ''."""
         for root in self.roots:
             if filename.startswith(root):
-                # <sha256>/<module>.py, or <sha256>/<package>/...
                 parts = filename[len(root):].split("/")
-                if len(parts) == 2 and parts[1].endswith(".py") or len(parts) > 2:
-                    if parts[1] in self.sources:
-                        return os.path.realpath(filename)
+                module = len(parts) == 1  # <module>.py, else <package>/...
+                if parts[0] in self.sources and module == parts[0].endswith(".py"):
+                    return os.path.realpath(filename)
         return ""
 
     def _start(self, code, offset):
@@ -135,7 +134,7 @@ class _Lines:
             new, self.new = self.new, {}
         if not new:
             return
-        record = {"context": _CONTEXT, "lines": {name: sorted(lines) for name, lines in new.items()}}
+        record = {"context": self.context, "lines": {name: sorted(lines) for name, lines in new.items()}}
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
             os.write(fd, (json.dumps(record) + "\\n").encode())
@@ -143,45 +142,42 @@ class _Lines:
             os.close(fd)
 
 
-if sys.version_info >= (3, 12) and not _SPEC["branch"]:
-    _lines = _Lines(_SPEC)
-    _lines.start()
-    _save = _finish = _lines.flush
-else:
-    import coverage
+def start(spec_path):
+    """Start measuring as ``spec_path`` (JSON: rc, branch, data_dir, sources) says."""
+    with open(spec_path, encoding="utf-8") as fh:
+        spec = json.load(fh)
+    context = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
+    if sys.version_info >= (3, 12) and not spec["branch"]:
+        lines = _Lines(spec, os.environ["LAMBDA_TASK_ROOT"], context)
+        lines.start()
+        save = finish = lines.flush
+    else:
+        import coverage
 
-    _cov = coverage.Coverage(config_file=_SPEC["rc"], data_suffix=True, context=_CONTEXT)
-    _cov.start()
-    # get_data() writes the new lines to the SQLite file (under 1 ms when little is new);
-    # save() would also hash the whole file to rename it, ~9 ms per invocation.
-    _save = _cov.get_data
+        cov = coverage.Coverage(config_file=spec["rc"], data_suffix=True, context=context)
+        cov.start()
+        # get_data() writes the new lines to the SQLite file (under 1 ms when little is new);
+        # save() would also hash the whole file to rename it, ~9 ms per invocation.
+        save = cov.get_data
 
-    def _finish():
-        _cov.stop()
-        _cov.save()
+        def finish():
+            cov.stop()
+            cov.save()
 
+    atexit.register(finish)
+    try:
+        from awslambdaric.lambda_runtime_client import LambdaRuntimeClient
+    except ImportError:  # an awslambdaric without that class: data is saved at exit only
+        return
+    wait = LambdaRuntimeClient.wait_next_invocation
 
-try:
-    from awslambdaric.lambda_runtime_client import LambdaRuntimeClient as _Client
-except ImportError:  # an awslambdaric without that class: data is saved at exit only
-    _Client = None
-
-if _Client is not None:
-    _next = _Client.wait_next_invocation
-
-    def _save_then_wait(self):
+    def save_then_wait(self):
         # Flushed into the data file before asking for the next event: an environment waiting
         # for work has nothing unsaved, so stopping it (even with SIGKILL) loses nothing.
-        _save()
-        return _next(self)
+        save()
+        return wait(self)
 
-    _Client.wait_next_invocation = _save_then_wait
-
-sys.argv[0] = "awslambdaric"
-try:
-    runpy.run_module("awslambdaric", run_name="__main__", alter_sys=True)
-finally:
-    _finish()
+    LambdaRuntimeClient.wait_next_invocation = save_then_wait
 '''
 
 

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import coverage
+import pytest
 
 from lambda_harness.endpoint.runtime import LambdaRuntime
 from lambda_harness.endpoint.runtime.coverage import CoverageSpec
+from lambda_harness.endpoint.runtime.filesystem import probe
 
 HANDLER = """import shared
 
@@ -21,6 +23,12 @@ def handler(event, context):
     return event["n"]
 """
 SHARED = "def double(n):\n    return 2 * n\n"
+WHERE = """import os
+
+
+def handler(event, context):
+    return os.environ["LAMBDA_TASK_ROOT"]
+"""
 #: Appended to HANDLER: what a handler can see of the measurement.
 PROBE = """
 
@@ -113,3 +121,24 @@ def test_line_coverage_is_what_coverage_py_records_without_importing_it(
     assert measured["line"] == measured["branch"]
     assert measured["line"][("shared.py",)] == [1, 2]
     assert {1, 4, 5, 6, 10, 11, 12} <= set(measured["line"][("app.py",)])
+
+
+def test_a_measuring_environment_sees_host_paths_where_others_see_aws_layout(
+    runtime_factory: Callable[..., LambdaRuntime], fn_maker: Callable[..., Any], tmp_path: Path
+) -> None:
+    """filesystem = aws covers /tmp and /var with private mounts, where the data would be lost:
+    measuring environments see host paths instead (and their data reaches the data folder)."""
+    reason = probe()
+    if reason is not None:
+        pytest.skip(f"no mount namespace here: {reason}")
+    runtime = runtime_factory(filesystem="aws")
+    fn = fn_maker({"app.py": WHERE}, name="where")
+    assert runtime.invoke(fn, b"{}").payload == b'"/var/task"'
+    code_root = runtime.start_coverage(CoverageSpec(data_dir=tmp_path / "parts", sources=("app.py",)))
+    seen = json.loads(runtime.invoke(fn, b"{}").payload)
+    assert Path(seen).parent == code_root  # <code root>/<sha256>: the host path
+    assert runtime.stop_coverage() == {"saved": 1, "unsaved": []}
+    (path,) = (tmp_path / "parts").glob(".coverage.*")
+    data = coverage.CoverageData(basename=str(path))
+    data.read()
+    assert [sorted(data.lines(f) or []) for f in data.measured_files()] == [[1, 4, 5]]

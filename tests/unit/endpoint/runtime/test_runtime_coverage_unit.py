@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import coverage
 
+from lambda_harness.endpoint.runtime import boot
 from lambda_harness.endpoint.runtime.coverage import (
     BOOT_SOURCE,
     CoverageFolders,
@@ -17,7 +19,7 @@ from lambda_harness.endpoint.runtime.coverage import (
     worker_rc,
     write_worker_files,
 )
-from lambda_harness.endpoint.runtime.env import SPEC_VARIABLE, Paths, build_env, python_path
+from lambda_harness.endpoint.runtime.env import Paths, build_env, python_path
 from lambda_harness.endpoint.runtime.model import FunctionConfig
 from lambda_harness.endpoint.runtime.pool import Pool
 
@@ -61,12 +63,46 @@ def test_the_spec_token_changes_with_what_is_measured() -> None:
     assert CoverageSpec(SPEC.data_dir, SPEC.sources, branch=True).token != SPEC.token
 
 
+def boot_module() -> dict[str, Any]:
+    """The boot module's namespace (importing it starts nothing)."""
+    namespace: dict[str, Any] = {"__name__": "lambda_harness_coverage_boot"}
+    exec(compile(BOOT_SOURCE, "lambda_harness_coverage_boot.py", "exec"), namespace)
+    return namespace
+
+
 def test_line_coverage_from_python_3_12_never_imports_coverage_py() -> None:
-    choice = 'if sys.version_info >= (3, 12) and not _SPEC["branch"]:\n'
-    own, other = BOOT_SOURCE.split(choice)[1].split("else:", 1)
-    assert "_Lines(_SPEC)" in own and "import coverage" not in own
-    assert "import coverage" in other and 'config_file=_SPEC["rc"]' in other
-    assert "import coverage" not in BOOT_SOURCE.split("class _Lines")[0]
+    start = BOOT_SOURCE.split("def start(spec_path):")[1]
+    own, other = start.split('if sys.version_info >= (3, 12) and not spec["branch"]:\n')[1].split("else:", 1)
+    assert "_Lines(" in own and "import coverage" not in own
+    assert "import coverage" in other and 'config_file=spec["rc"]' in other
+    assert "import coverage" not in BOOT_SOURCE.split("def start(spec_path):")[0]
+
+
+def test_the_collector_measures_the_task_roots_own_modules_and_packages_only(tmp_path: Path) -> None:
+    spec = {"sources": ["greet.py", "shared"], "data_dir": str(tmp_path)}
+    lines = boot_module()["_Lines"](spec, "/code/abc", "greet")
+    assert lines.measured("/code/abc/greet.py") == "/code/abc/greet.py"
+    assert lines.measured("/code/abc/shared/text.py") == "/code/abc/shared/text.py"
+    assert lines.measured("/code/abc/shared/deep/x.py") == "/code/abc/shared/deep/x.py"
+    assert lines.measured("/code/abc/boto3/session.py") == ""  # a dependency in the zip
+    assert lines.measured("/code/abc/greet.py/x.py") == ""
+    assert lines.measured("/code/abcd/greet.py") == ""
+    assert lines.measured("/usr/lib/python3.12/json/__init__.py") == ""
+    assert lines.path.startswith(str(tmp_path / "lines.")) and lines.path.endswith(".jsonl")
+
+
+def test_the_collector_flushes_only_what_is_new(tmp_path: Path) -> None:
+    lines = boot_module()["_Lines"]({"sources": ["a.py"], "data_dir": str(tmp_path)}, "/t", "fn")
+    lines.new = {"/t/a.py": {3, 1}}
+    lines.flush()
+    lines.flush()  # nothing new: nothing written
+    lines.new = {"/t/a.py": {7}}
+    lines.flush()
+    records = [json.loads(line) for line in Path(lines.path).read_text().splitlines()]
+    assert records == [
+        {"context": "fn", "lines": {"/t/a.py": [1, 3]}},
+        {"context": "fn", "lines": {"/t/a.py": [7]}},
+    ]
 
 
 def test_line_records_become_coverage_data_under_their_function(tmp_path: Path) -> None:
@@ -95,12 +131,11 @@ def test_the_coverage_folder_changes_with_the_boot_module(tmp_path: Path) -> Non
 
 
 def test_the_boot_module_saves_before_each_next_event_and_names_the_function() -> None:
-    assert "wait_next_invocation" in BOOT_SOURCE and "_save = _cov.get_data" in BOOT_SOURCE
-    assert "_save = _finish = _lines.flush" in BOOT_SOURCE
-    assert '_CONTEXT = os.environ.get("AWS_LAMBDA_FUNCTION_NAME"' in BOOT_SOURCE
-    assert "context=_CONTEXT" in BOOT_SOURCE and '"context": _CONTEXT' in BOOT_SOURCE
-    assert 'os.environ.pop("LAMBDA_HARNESS_COVERAGE")' in BOOT_SOURCE
-    compile(BOOT_SOURCE, "boot", "exec")  # it must at least parse
+    assert "LambdaRuntimeClient.wait_next_invocation = save_then_wait" in BOOT_SOURCE
+    assert "save = cov.get_data" in BOOT_SOURCE and "save = finish = lines.flush" in BOOT_SOURCE
+    assert 'context = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")' in BOOT_SOURCE
+    assert "atexit.register(finish)" in BOOT_SOURCE
+    assert callable(boot_module()["start"])
 
 
 def _fn() -> FunctionConfig:
@@ -124,7 +159,7 @@ def _fn() -> FunctionConfig:
     )
 
 
-def test_coverage_folder_comes_last_on_the_path_and_the_rc_is_passed() -> None:
+def test_the_bootstrap_is_told_where_the_boot_module_is_and_what_to_measure() -> None:
     paths = Paths(
         task_root=Path("/w/code/abc"),
         opt_dir=None,
@@ -134,15 +169,20 @@ def test_coverage_folder_comes_last_on_the_path_and_the_rc_is_passed() -> None:
         coverage_dir=Path("/cache/runtimes/coverage-7-python3.12-x86_64"),
         coverage_spec=Path("/r/parts/worker.json"),
     )
-    assert python_path(paths).split(":")[-1] == "/cache/runtimes/coverage-7-python3.12-x86_64"
+    config = json.loads(boot.config(paths, None, 512))
+    assert config["coverage"] == {
+        "dir": "/cache/runtimes/coverage-7-python3.12-x86_64",
+        "module": "lambda_harness_coverage_boot",
+        "spec": "/r/parts/worker.json",
+    }
     env = build_env(_fn(), paths, api_address="127.0.0.1:1", log_stream="s")
-    assert env[SPEC_VARIABLE] == "/r/parts/worker.json"
+    assert not any("coverage" in value for value in env.values())  # the function sees none of it
+    assert python_path(paths) == "/cache/runtimes/python3.12-x86_64"
 
 
-def test_without_coverage_nothing_changes() -> None:
+def test_without_coverage_the_bootstrap_hears_nothing_of_it() -> None:
     paths = Paths(Path("/t"), None, Path("/rt"), Path("/usr/bin/python3.12"), (3, 12))
-    assert python_path(paths) == "/t:/rt"
-    assert SPEC_VARIABLE not in build_env(_fn(), paths, api_address="127.0.0.1:1", log_stream="s")
+    assert "coverage" not in json.loads(boot.config(paths, None, 512))
 
 
 class FakeEnv:
