@@ -268,7 +268,7 @@ def _add_specific(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("--path", help="API / function URL: the request path (with ?query)")
         p.add_argument("--method", help="API / function URL: the HTTP method")
         p.add_argument("--detail", help="eventbridge-custom: the detail object (JSON)")
-        p.add_argument("--case", help="write <events>/<function>/<CASE>.json instead of printing")
+        p.add_argument("--case", help="write <cases>/<function>/<CASE>.json instead of printing")
     elif name == "new":
         p.add_argument("name", help="function name (a Python identifier)")
         p.add_argument(
