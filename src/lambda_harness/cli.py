@@ -53,6 +53,7 @@ def cmd_up(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
             f"endpoint {settings.endpoint_url} running in the background (pid {pid}); "
             f"stop it with: {control.down_command(settings)}"
         )
+        ui.info(control.api_urls_hint(settings.endpoint_url))
         return 0
     control.serve_foreground(settings, ui)
     return 0

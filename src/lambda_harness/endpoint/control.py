@@ -64,6 +64,7 @@ def serve_foreground(settings: Settings, ui: UI, *, stop: threading.Event | None
     try:
         with _sigterm_as_interrupt(), EmbeddedEndpoint(settings, runtime, ui) as endpoint:
             ui.info(f"AWS endpoint on {endpoint.url}  (AWS_ENDPOINT_URL={endpoint.url}; Ctrl-C stops it)")
+            ui.info(api_urls_hint(endpoint.url))
             try:
                 while not stop.wait(0.5):
                     pass
@@ -71,6 +72,15 @@ def serve_foreground(settings: Settings, ui: UI, *, stop: threading.Event | None
                 ui.info("stopping the endpoint ...")
     finally:
         runtime.shutdown()
+
+
+def api_urls_hint(url: str) -> str:
+    """Where the endpoint serves API Gateway APIs (printed by ``up``)."""
+    port = url.rsplit(":", 1)[-1]
+    return (
+        f"API Gateway APIs: {url}/_harness/apigw/<api-id>/<stage>/... or "
+        f"http://<api-id>.execute-api.localhost:{port}/<stage>/... (list: {url}/_harness/apigw)"
+    )
 
 
 def wait_healthy(

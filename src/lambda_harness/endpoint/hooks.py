@@ -20,6 +20,12 @@
   ``DeadLetterConfig`` (and ``EphemeralStorage`` updates) that moto dropped.
 * ``Queue.attributes``: ``RedrivePolicy`` as compact JSON, like AWS, so a second
   ``terraform plan`` shows no whitespace-only change to the queue.
+* API Gateway (``apigw``): ``CreateRestApi`` keeps ``binaryMediaTypes`` and
+  ``UpdateRestApi`` reads AWS's JSON-pointer paths for them (``/binaryMediaTypes/image~1png``);
+  ``CreateAuthorizer`` keeps ``identityValidationExpression`` (moto drops it: a typo);
+  OpenAPI imports (``PutRestApi``, ``ImportRestApi``, ``ReimportApi``) go to
+  ``apigw.openapi``; ``CreateDeployment`` freezes the REST API's routes (``apigw.snapshots``).
+  Each of these made a second ``terraform plan`` non-empty, crashed, or served the wrong routes.
 
 moto's backends are process-wide, so one endpoint per process may install hooks.
 """
@@ -30,10 +36,13 @@ import base64
 import json
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+from moto.apigateway.models import APIGatewayBackend, RestAPI
+from moto.apigateway.responses import APIGatewayResponse
+from moto.apigatewayv2.models import Api as HttpApi
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.awslambda.responses import LambdaResponse
 from moto.core.exceptions import JsonRESTError
@@ -46,6 +55,9 @@ from moto.s3 import notifications
 from moto.sns.models import Subscription
 from moto.sqs.models import Queue, sqs_backends
 
+from lambda_harness.endpoint.apigw import openapi
+from lambda_harness.endpoint.apigw.catalog import rest_table
+from lambda_harness.endpoint.apigw.snapshots import DeploymentSnapshots
 from lambda_harness.endpoint.invoke import InvokeService, log_tail
 from lambda_harness.endpoint.invokeconfig import InvokeConfigs, dead_letter_target
 from lambda_harness.endpoint.lookup import Target, function_arn, parse_ref
@@ -69,6 +81,7 @@ class Targets:
     service: InvokeService
     events: EventBridge
     streams: StreamDelivery
+    snapshots: DeploymentSnapshots = field(default_factory=DeploymentSnapshots)
 
 
 def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
@@ -273,6 +286,98 @@ _CONFIG_ROUTES: dict[str, Callable[..., Any]] = {
 }
 
 
+def _unescape_pointer(text: str) -> str:
+    return text.replace("~1", "/").replace("~0", "~")
+
+
+def patch_binary_media_types(types: list[str], op: Mapping[str, Any]) -> list[str]:
+    """One ``UpdateRestApi`` operation on ``/binaryMediaTypes[/<type>]``, as AWS applies it."""
+    path = str(op.get("path", ""))
+    item = (
+        _unescape_pointer(path[len("/binaryMediaTypes/") :]) if path.startswith("/binaryMediaTypes/") else ""
+    )
+    value = op.get("value")
+    out = [t for t in types if t]
+    if op.get("op") == "add":
+        new = item or str(value or "")
+        if new and new not in out:
+            out.append(new)
+    elif op.get("op") == "remove":
+        out = [t for t in out if t != item] if item else []
+    elif op.get("op") == "replace":
+        if item in out and value:
+            out[out.index(item)] = str(value)
+        elif value and str(value) not in out:
+            out = [*out, str(value)] if item else [str(value)]
+    return out
+
+
+def _rest_patch(original: Callable[..., Any]) -> Callable[..., Any]:
+    def apply_patch_operations(api: Any, patch_operations: list[dict[str, Any]]) -> None:
+        others = []
+        for op in patch_operations:
+            if str(op.get("path", "")).startswith("/binaryMediaTypes"):
+                api.binaryMediaTypes = patch_binary_media_types(list(api.binaryMediaTypes or []), op)
+            else:
+                others.append(op)
+        if others:
+            original(api, others)
+
+    return apply_patch_operations
+
+
+def _create_rest_api_response(original: Callable[..., Any]) -> Callable[..., Any]:
+    def create_rest_api(response: Any) -> Any:
+        status, headers, body = original(response)
+        types = response._get_param("binaryMediaTypes")
+        if status == 200 and types:
+            api = response.backend.get_rest_api(json.loads(body)["id"])
+            if not api.binaryMediaTypes:
+                api.binaryMediaTypes = [str(t) for t in types]
+                body = json.dumps(api.to_dict())
+        return status, headers, body
+
+    return create_rest_api
+
+
+def _create_authorizer(original: Callable[..., Any]) -> Callable[..., Any]:
+    def create_authorizer(api: Any, *args: Any, **kwargs: Any) -> Any:
+        authorizer = original(api, *args, **kwargs)
+        authorizer.identity_validation_expression = kwargs.get("identiy_validation_expression")
+        return authorizer
+
+    return create_authorizer
+
+
+def _put_rest_api(
+    backend: Any, function_id: str, api_doc: Any, fail_on_warnings: bool, mode: str = "merge"
+) -> Any:
+    return openapi.import_rest(backend, function_id, openapi.parse(api_doc), mode)
+
+
+def _import_rest_api(backend: Any, api_doc: Any, fail_on_warnings: bool) -> Any:
+    doc = openapi.parse(api_doc)
+    openapi.check_version(doc)
+    info = doc.get("info") or {}
+    api = backend.create_rest_api(
+        name=str(info.get("title") or ""), description=str(info.get("description") or "")
+    )
+    return openapi.import_rest(backend, api.id, doc, "overwrite")
+
+
+def _import_http_api(api: Any, body_str: str, fail_on_warnings: bool) -> None:
+    openapi.import_http(api, openapi.parse(body_str))
+
+
+def _snapshot_deployment(original: Callable[..., Any], snapshots: DeploymentSnapshots) -> Callable[..., Any]:
+    def create_deployment(api: Any, *args: Any, **kwargs: Any) -> Any:
+        deployment = original(api, *args, **kwargs)
+        snapshots.record(str(api.id), str(deployment.id), rest_table(api))
+        return deployment
+
+    return create_deployment
+
+
 def install(targets: Targets) -> None:
     """Patch moto for this process; EndpointError if another endpoint already did."""
     esm, esm_update = "create_event_source_mapping", "update_event_source_mapping"
@@ -294,6 +399,13 @@ def install(targets: Targets) -> None:
             (LambdaFunction, "__init__"): vars(LambdaFunction)["__init__"],
             (LambdaFunction, "get_configuration"): vars(LambdaFunction)["get_configuration"],
             (LambdaFunction, "update_configuration"): vars(LambdaFunction)["update_configuration"],
+            (APIGatewayResponse, "create_rest_api"): vars(APIGatewayResponse)["create_rest_api"],
+            (RestAPI, "apply_patch_operations"): vars(RestAPI)["apply_patch_operations"],
+            (RestAPI, "create_authorizer"): vars(RestAPI)["create_authorizer"],
+            (RestAPI, "create_deployment"): vars(RestAPI)["create_deployment"],
+            (APIGatewayBackend, "put_rest_api"): vars(APIGatewayBackend)["put_rest_api"],
+            (APIGatewayBackend, "import_rest_api"): vars(APIGatewayBackend)["import_rest_api"],
+            (HttpApi, "import_api"): vars(HttpApi)["import_api"],
         }
         replacements: dict[tuple[Any, str], Any] = {
             (LambdaFunction, "invoke"): make_function_invoke(targets.service),
@@ -312,6 +424,17 @@ def install(targets: Targets) -> None:
             (LambdaFunction, "update_configuration"): _update_keeping_dlq(
                 LambdaFunction.update_configuration
             ),
+            (APIGatewayResponse, "create_rest_api"): _create_rest_api_response(
+                APIGatewayResponse.create_rest_api
+            ),
+            (RestAPI, "apply_patch_operations"): _rest_patch(RestAPI.apply_patch_operations),
+            (RestAPI, "create_authorizer"): _create_authorizer(RestAPI.create_authorizer),
+            (RestAPI, "create_deployment"): _snapshot_deployment(
+                RestAPI.create_deployment, targets.snapshots
+            ),
+            (APIGatewayBackend, "put_rest_api"): _put_rest_api,
+            (APIGatewayBackend, "import_rest_api"): _import_rest_api,
+            (HttpApi, "import_api"): _import_http_api,
         }
         for (owner, name), value in replacements.items():
             _installed.append((owner, name, raw[(owner, name)]))

@@ -21,6 +21,10 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 
 from lambda_harness.endpoint import hooks
+from lambda_harness.endpoint.apigw.catalog import Catalog
+from lambda_harness.endpoint.apigw.gaps import HttpApiGaps
+from lambda_harness.endpoint.apigw.gateway import ApiGateway
+from lambda_harness.endpoint.apigw.snapshots import DeploymentSnapshots
 from lambda_harness.endpoint.cloudwatch import LogSink
 from lambda_harness.endpoint.front import HarnessApp, InvokeRoute
 from lambda_harness.endpoint.invoke import AsyncPolicy, InvokeService, Runtime
@@ -85,6 +89,7 @@ class EmbeddedEndpoint:
         self._port: int | None = None
         self.service: InvokeService | None = None
         self.events: EventBridge | None = None
+        self.apigw: ApiGateway | None = None
         self.poller: SqsPoller | None = None  # both run while the endpoint is started
         self.scheduler: Scheduler | None = None
         self._patched = False  # only the endpoint that patched moto may unpatch it
@@ -119,12 +124,16 @@ class EmbeddedEndpoint:
                 policy=AsyncPolicy(retry_delays_s=self.timing.async_retry_delays_s),
             )
             self.events = EventBridge(self.service)
-            hooks.install(hooks.Targets(self.service, self.events, StreamDelivery(self.service)))
+            snapshots = DeploymentSnapshots()
+            hooks.install(hooks.Targets(self.service, self.events, StreamDelivery(self.service), snapshots))
             self._patched = True
+            self.apigw = ApiGateway(Catalog(snapshots), self.service)
             app = HarnessApp(
                 DomainDispatcherApplication(create_backend_app),
                 InvokeRoute(self.service, self.settings.region),
                 self.events.trigger,
+                apigw=self.apigw,
+                gaps=HttpApiGaps(snapshots),
             )
             self._server = make_server(
                 self.settings.host,
@@ -161,6 +170,9 @@ class EmbeddedEndpoint:
             if background is not None:
                 background.stop()
         self.poller = self.scheduler = None
+        if self.apigw is not None:
+            self.apigw.close()
+            self.apigw = None
         if self.service is not None:
             self.service.shutdown()  # cancels queued retries; running invocations finish
         self._unpatch()
