@@ -268,7 +268,7 @@ class CasesDirectory(pytest.Directory):
             for case in api_cases[name]:
                 items.append(HttpCaseItem.from_parent(self, name=case.id, case=case, api=api))
         try:
-            problems = gate(deployed, own, self.path, apis=apis)
+            problems = gate(deployed, own, self.path, apis=apis, elsewhere=every_function - set(deployed))
             if runs_apis:
                 problems += route_gate(list(apis.values()), api_cases, self.path)
         except ConfigError as exc:
