@@ -57,8 +57,13 @@ def install(runtime_dir: Path) -> Path:
 
 
 def command(paths: Paths) -> list[str | Path]:
-    """The worker's argv: the function's interpreter running the bootstrap (``-s``: no user site)."""
-    return [paths.interpreter, "-s", paths.runtime_dir / NAME]
+    """The worker's argv: the function's interpreter running the bootstrap (``-s``: no user site).
+
+    A measuring worker runs the copy in its coverage folder (``runtime/coverage.py``): that
+    folder belongs to this version of the harness, the runtime folder to whichever ran last.
+    """
+    folder = paths.coverage_dir if paths.coverage_dir is not None else paths.runtime_dir
+    return [paths.interpreter, "-s", folder / NAME]
 
 
 def config(paths: Paths, pythonpath: str | None, tmp_mb: int) -> str:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,9 @@ from lambda_harness.errors import CommandFailed, EndpointError
 logger = logging.getLogger(__name__)
 
 BOOT_MODULE = "lambda_harness_coverage_boot"
+#: The worker bootstrap of this package: measuring workers run their coverage folder's copy, so
+#: the coverage hook is there whatever version of the harness last wrote the runtime folder's.
+BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 
 #: Installed beside coverage.py; ``bootstrap.py`` imports it and calls ``start(spec)`` just
 #: before it imports awslambdaric (and with it, the handler).
@@ -290,9 +294,10 @@ class CoverageFolders:
         self.version = version or coverage_version()
 
     def path_for(self, python: tuple[int, int], machine: str) -> Path:
-        # The boot module's hash in the name: a harness with another boot module gets its own folder.
-        boot = hashlib.sha256(BOOT_SOURCE.encode()).hexdigest()[:8]
-        return self.root / f"coverage-{self.version}-{boot}-python{python[0]}.{python[1]}-{machine}"
+        # The boot module's and the bootstrap's hash in the name: another harness version gets its
+        # own folder (the runtime folders' bootstrap.py is rewritten by whichever version ran last).
+        digest = hashlib.sha256(BOOT_SOURCE.encode() + BOOTSTRAP.read_bytes()).hexdigest()[:8]
+        return self.root / f"coverage-{self.version}-{digest}-python{python[0]}.{python[1]}-{machine}"
 
     def ensure(self, interpreter: Interpreter, machine: str) -> Path:
         """The folder for ``interpreter``'s version, installed if missing."""
@@ -335,3 +340,4 @@ class CoverageFolders:
                 f"{into.parent}: pip failed (is PyPI reachable, or a pip index configured?)\n{exc}"
             ) from exc
         (into / f"{BOOT_MODULE}.py").write_text(BOOT_SOURCE, encoding="utf-8")
+        shutil.copyfile(BOOTSTRAP, into / BOOTSTRAP.name)

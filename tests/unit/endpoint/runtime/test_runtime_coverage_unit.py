@@ -12,6 +12,7 @@ import coverage
 from lambda_harness.endpoint.runtime import boot
 from lambda_harness.endpoint.runtime.coverage import (
     BOOT_SOURCE,
+    BOOTSTRAP,
     CoverageFolders,
     CoverageSpec,
     include_patterns,
@@ -123,10 +124,10 @@ def test_line_records_become_coverage_data_under_their_function(tmp_path: Path) 
     assert data.lines("/code/abc/shared/text.py") == [1]
 
 
-def test_the_coverage_folder_changes_with_the_boot_module(tmp_path: Path) -> None:
+def test_the_coverage_folder_changes_with_the_boot_module_and_the_bootstrap(tmp_path: Path) -> None:
     folders = CoverageFolders(tmp_path, pip_python=Path("/usr/bin/python3"), version="7.0")
     name = folders.path_for((3, 12), "x86_64").name
-    digest = hashlib.sha256(BOOT_SOURCE.encode()).hexdigest()[:8]
+    digest = hashlib.sha256(BOOT_SOURCE.encode() + BOOTSTRAP.read_bytes()).hexdigest()[:8]
     assert name == f"coverage-7.0-{digest}-python3.12-x86_64"
 
 
@@ -177,12 +178,15 @@ def test_the_bootstrap_is_told_where_the_boot_module_is_and_what_to_measure() ->
     }
     env = build_env(_fn(), paths, api_address="127.0.0.1:1", log_stream="s")
     assert not any("coverage" in value for value in env.values())  # the function sees none of it
+    # This version's bootstrap, from the coverage folder (the runtime folder's is shared).
+    assert boot.command(paths)[-1] == Path("/cache/runtimes/coverage-7-python3.12-x86_64/bootstrap.py")
     assert python_path(paths) == "/cache/runtimes/python3.12-x86_64"
 
 
 def test_without_coverage_the_bootstrap_hears_nothing_of_it() -> None:
     paths = Paths(Path("/t"), None, Path("/rt"), Path("/usr/bin/python3.12"), (3, 12))
     assert "coverage" not in json.loads(boot.config(paths, None, 512))
+    assert boot.command(paths)[-1] == Path("/rt/bootstrap.py")
 
 
 class FakeEnv:
