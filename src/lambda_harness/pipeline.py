@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,10 +90,46 @@ class RunReport:
     coverage: RunCoverage | None = None
 
 
-def _real_build(settings: Settings, ui: UI) -> Any:
-    from lambda_harness.packaging.builder import build
+def build(settings: Settings, ui: UI) -> Any:
+    """``lambda-harness build``: what Terraform accepts first (runtimes the provider may not know),
+    then what it deploys (read statically, or from its own plan when modules, for_each or
+    archive_file hide it), then the zip(s)."""
+    from lambda_harness.packaging.builder import Builder
+    from lambda_harness.terraform.discovery import discover
+    from lambda_harness.terraform.runtimes import check_runtimes
 
-    return build(settings, ui)
+    check_runtimes(settings, ui)
+    config = discover(settings, ui, lambda: _plan_endpoint(settings, ui))
+    return Builder(settings, ui, config=config).build()
+
+
+@contextmanager
+def _plan_endpoint(settings: Settings, ui: UI) -> Iterator[str]:
+    """An endpoint for a plan's data sources: the one already answering, else a private one.
+
+    Planning creates nothing, so a running endpoint is only read; otherwise the embedded
+    endpoint runs in-process on a free port for the plan's few seconds.
+    """
+    if endpoint_healthy(settings.endpoint_url):
+        yield settings.endpoint_url
+        return
+    from lambda_harness.endpoint.runtime import make_runtime
+    from lambda_harness.endpoint.server import EmbeddedEndpoint
+
+    private = settings.with_(host="127.0.0.1", port=0)
+    runtime = make_runtime(private, ui)
+    endpoint = EmbeddedEndpoint(private, runtime, ui)
+    try:
+        endpoint.start()
+        try:
+            yield endpoint.url
+        finally:
+            endpoint.stop()
+    finally:
+        runtime.shutdown()
+
+
+_real_build = build
 
 
 def _real_deploy(settings: Settings, ui: UI, endpoint_url: str) -> Inventory:
@@ -212,9 +248,13 @@ def _shard_args(settings: Settings, shard: str | None, durations: Path | None) -
 
 
 def _record_shard_inputs(report: RunReport, settings: Settings) -> None:
-    """What this shard tested (zip and Terraform hashes), for ``merge`` to check."""
+    """What this shard tested (every zip's and the Terraform's hashes), for ``merge`` to check."""
     info = report.results.setdefault("shard", {})
     info["zip_sha256"] = file_sha256(Path(report.build.zip_path)).hex()
+    zips = report.build.all() if hasattr(report.build, "all") else [report.build]
+    info["zips"] = {
+        _relative(Path(z.zip_path), settings.project_dir): file_sha256(Path(z.zip_path)).hex() for z in zips
+    }
     info["terraform_sha256"] = terraform_hash(terraform_files(settings.terraform_dir))
     info["ok"] = report.ok
     if report.results_path is not None:
@@ -368,11 +408,14 @@ def _merge_problems(settings: Settings, shards: Sequence[ShardFolder], zip_path:
     if problems:
         return problems
     info = shards[0].results["shard"]
-    if not zip_path.is_file() or file_sha256(zip_path).hex() != info["zip_sha256"]:
-        problems.append(
-            f"{zip_path} is not the zip the shards tested (sha256 {info['zip_sha256'][:12]}...); "
-            "merge in a checkout of the same commit with its built dists.zip"
-        )
+    zips = info.get("zips") or {_relative(zip_path, settings.project_dir): info["zip_sha256"]}
+    for name, digest in sorted(zips.items()):
+        path = settings.project_dir / name
+        if not path.is_file() or file_sha256(path).hex() != digest:
+            problems.append(
+                f"{path} is not the zip the shards tested (sha256 {digest[:12]}...); "
+                "merge in a checkout of the same commit, with the zips built (lambda-harness build)"
+            )
     if terraform_hash(terraform_files(settings.terraform_dir)) != info["terraform_sha256"]:
         problems.append(f"{settings.terraform_dir} is not the Terraform the shards tested")
     return problems
@@ -399,3 +442,10 @@ def _merge_coverage(
         run, handlers, functions, settings, mode=mode, unsaved=unsaved
     )
     return run
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return str(path)

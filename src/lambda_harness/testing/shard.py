@@ -175,6 +175,14 @@ def _same_inputs(infos: Sequence[tuple[str, Mapping[str, Any]]]) -> list[str]:
         if len({str(info.get(key)) for _, info in infos}) != 1:
             detail = ", ".join(f"{w}: {str(i.get(key))[:12]}" for w, i in infos)
             problems.append(f"the shards tested a different {what} ({detail}); run every shard on one commit")
+    zips = {where: info.get("zips") or {} for where, info in infos}
+    if not problems and len({tuple(sorted(z.items())) for z in zips.values()}) != 1:
+        names = sorted(
+            {n for z in zips.values() for n in z if len({str(zs.get(n)) for zs in zips.values()}) > 1}
+        )
+        problems.append(
+            f"the shards tested different zips ({', '.join(names)}); run every shard on one commit"
+        )
     return problems
 
 

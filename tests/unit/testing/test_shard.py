@@ -136,3 +136,14 @@ def test_a_shard_folder_is_the_upload_or_a_harness_folder_and_names_missing_file
     assert ShardFolder.load(checkout).file("junit.xml") == checkout / ".harness" / "junit.xml"
     with pytest.raises(ConfigError, match="no readable test results"):
         ShardFolder.load(tmp_path / "nothing")
+
+
+def test_shards_with_per_function_zips_compare_every_zip() -> None:
+    one, two = shard(1, 2, ["a", "c"]), shard(2, 2, ["b"])
+    one["shard"]["zips"] = {"build/a.zip": "1", "build/b.zip": "2"}
+    two["shard"]["zips"] = {"build/a.zip": "1", "build/b.zip": "3"}
+    assert check_shards([("s1", one), ("s2", two)]) == [
+        "the shards tested different zips (build/b.zip); run every shard on one commit"
+    ]
+    two["shard"]["zips"]["build/b.zip"] = "2"
+    assert check_shards([("s1", one), ("s2", two)]) == []
