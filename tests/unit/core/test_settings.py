@@ -127,3 +127,30 @@ def test_cases_and_events_with_different_values_is_an_error(tmp_path: Path) -> N
     env = {"LAMBDA_HARNESS_EVENTS": "a", "LAMBDA_HARNESS_CASES": "b"}
     with pytest.raises(ConfigError, match="both LAMBDA_HARNESS_CASES and its former name LAMBDA_HARNESS_EV"):
         load_settings(repo, environ=env)
+
+
+@pytest.mark.parametrize(
+    ("written", "mode"),
+    [("true", "line"), ("false", "off"), ('"line"', "line"), ('"branch"', "branch"), ('"off"', "off")],
+)
+def test_coverage_is_off_line_or_branch_and_true_means_line(tmp_path: Path, written: str, mode: str) -> None:
+    repo = make_repo(tmp_path, f"[tool.lambda-harness]\ncoverage = {written}\n")
+    settings = load_settings(repo, environ={})
+    assert settings.coverage == mode
+    assert settings.measures_coverage is (mode != "off")
+
+
+def test_coverage_from_the_environment_and_the_flag(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    assert load_settings(repo, environ={}).coverage == "off"
+    assert load_settings(repo, environ={"LAMBDA_HARNESS_COVERAGE": "1"}).coverage == "line"
+    assert load_settings(repo, environ={"LAMBDA_HARNESS_COVERAGE": "Branch"}).coverage == "branch"
+    env = {"LAMBDA_HARNESS_COVERAGE": "branch"}
+    assert load_settings(repo, cli={"coverage": "line"}, environ=env).coverage == "line"
+
+
+def test_an_unknown_coverage_mode_names_the_choices(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, '[tool.lambda-harness]\ncoverage = "lines"\n')
+    wanted = r"coverage = 'lines' is not a valid coverage mode \(off, line, branch"
+    with pytest.raises(ConfigError, match=wanted):
+        load_settings(repo, environ={})

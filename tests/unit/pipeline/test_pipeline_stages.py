@@ -16,7 +16,7 @@ from lambda_harness.settings import Settings, load_settings
 from lambda_harness.terraform.deploy import Deployment
 from lambda_harness.terraform.inventory import DeployedFunction, Inventory
 from lambda_harness.testing.invoker import Invocation
-from lambda_harness.testing.results import CaseResult, ResultsRecorder
+from lambda_harness.testing.results import CaseResult, ResultsRecorder, deployed_meta
 from lambda_harness.testing.session import harness_test_env, pytest_arguments
 from lambda_harness.ui import RecordingUI
 
@@ -46,6 +46,7 @@ class World:
     events: list[str] = field(default_factory=list)
     attested: list[Mapping[str, object]] = field(default_factory=list)
     pytest_args: list[str] = field(default_factory=list)
+    declared: bool = False  # the plugin knows each function's declaration (as with a real inventory)
 
     def stages(self) -> Stages:
         @contextmanager
@@ -68,6 +69,9 @@ class World:
             self.events.append("pytest")
             self.pytest_args = list(args)
             rec = ResultsRecorder(env["AWS_ENDPOINT_URL"], "us-east-1")
+            if self.declared:
+                inventory = Inventory("", "us-east-1", [function(n) for n in self.names])
+                rec.deployed = deployed_meta(inventory, cwd)
             for name, outcome in self.outcomes.items():
                 rec.cases.append(
                     CaseResult(
@@ -303,3 +307,24 @@ def test_the_second_plan_is_stopped_when_the_tests_blow_up(settings: Settings) -
     with pytest.raises(KeyboardInterrupt):
         run(settings, RecordingUI(), stages=replace(stages, pytest=broken))
     assert check.cancelled and world.events[-1] == "down"
+
+
+def test_advice_is_printed_and_never_fails_the_run_by_default(settings: Settings) -> None:
+    world = World(["a"], {"a": "passed"}, declared=True)
+    ui = RecordingUI()
+    report = run(settings, ui, stages=world.stages())
+    assert report.ok
+    limits = report.results["functions"]["a"]["limits"]
+    assert limits["peak_memory_mb"] == 33 and limits["memory_headroom"] == 3.88
+    assert report.results["functions"]["a"]["tf_file"] == "terraform/lambda_a.tf"
+
+
+def test_a_threshold_setting_makes_the_advice_fail_the_run(settings: Settings) -> None:
+    world = World(["a"], {"a": "passed"}, declared=True)
+    strict = settings.with_(fail_on_memory_headroom=4.0)
+    report = run(strict, RecordingUI(), stages=world.stages())
+    assert not report.ok and world.attested == []
+    assert report.failures == [
+        "a: peak memory 33 MB leaves 3.88x headroom under its memory_size 128 MB (declared in "
+        "terraform/lambda_a.tf), less than fail-on-memory-headroom = 4; raise memory_size to 192 MB"
+    ]
