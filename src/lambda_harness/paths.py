@@ -42,6 +42,11 @@ class HarnessPaths:
         """``tf/<backend>/``: the staged copy, its local state, CLI config and private HOME."""
         return self.root / "tf" / backend
 
+    def warm_record(self, backend: str) -> Path:
+        """``tf/<backend>/warm.json``: which endpoint the state belongs to, and what the last
+        successful apply read (the warm loop's evidence that Terraform may be skipped)."""
+        return self.tf_root(backend) / "warm.json"
+
     def world_root(self, backend: str) -> Path:
         """``tf/world/<backend>/``: the staged world folder and its own local state (applied first)."""
         return self.root / "tf" / "world" / backend
@@ -53,6 +58,31 @@ class HarnessPaths:
     def remote_state(self, backend: str, name: str) -> Path:
         """``tf/<backend>/remote-state/<name>.tfstate``: what ``terraform_remote_state.<name>`` reads."""
         return self.tf_root(backend) / "remote-state" / f"{name}.tfstate"
+
+    @property
+    def build_record(self) -> Path:
+        """``build.json``: every zip the last build wrote (path, kind, sha256, functions)."""
+        return self.root / "build.json"
+
+    @property
+    def discovery(self) -> Path:
+        """``discovery.json``: Terraform's evaluated plan (``show -json``) and the key it was made for."""
+        return self.root / "discovery.json"
+
+    @property
+    def providers(self) -> Path:
+        """``providers/``: a Terraform filesystem mirror holding the harness's own providers."""
+        return self.root / "providers"
+
+    @property
+    def archive_targets(self) -> Path:
+        """``archives.json``: for each archive_file output, the platform and dependencies the build chose."""
+        return self.root / "archives.json"
+
+    @property
+    def archive_log(self) -> Path:
+        """``archives.log``: one JSON line per archive the provider shim built (output, sha256)."""
+        return self.root / "archives.log"
 
     @property
     def inventory(self) -> Path:
@@ -95,6 +125,31 @@ class HarnessPaths:
     def junit(self) -> Path:
         """``junit.xml``: the last run's JUnit report."""
         return self.root / "junit.xml"
+
+    @property
+    def coverage_parts(self) -> Path:
+        """``coverage-parts/``: one coverage data file per execution environment (combined, then removed)."""
+        return self.root / "coverage-parts"
+
+    @property
+    def coverage_data(self) -> Path:
+        """``.coverage``: the combined coverage data, paths in functions/ (for ``coverage combine``)."""
+        return self.root / ".coverage"
+
+    @property
+    def coverage_xml(self) -> Path:
+        """``coverage.xml``: Cobertura XML for CI tools."""
+        return self.root / "coverage.xml"
+
+    @property
+    def coverage_html(self) -> Path:
+        """``coverage-html/``: coverage.py's HTML report (which function ran each line)."""
+        return self.root / "coverage-html"
+
+    @property
+    def report_html(self) -> Path:
+        """``report.html``: the run's self-contained HTML report."""
+        return self.root / "report.html"
 
     # --- promote -----------------------------------------------------------------------------
     @property

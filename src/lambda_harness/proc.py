@@ -98,13 +98,16 @@ def run(
     hint: str = "",
     on_line: Callable[[str], None] | None = None,
     umask: int = -1,
+    on_start: Callable[[subprocess.Popen[str]], None] | None = None,
 ) -> Completed:
     """Run a command to completion.
 
     ``stream`` copies output to our stdout as it arrives (verbose mode);
     ``on_line`` receives each output line (progress displays). Output is always
     captured so a failure can show its tail. ``umask`` (when not -1) is the child's: 0o077
-    for tools whose files land under .harness/.
+    for tools whose files land under .harness/. ``on_start`` gets the child as soon as it
+    runs: a command run on a background thread (which never sees Ctrl-C) is stopped
+    through it by whoever owns the thread (``stop``).
     """
     argv = tuple(str(a) for a in args)
     logger.debug("run: %s (cwd=%s)", shlex.join(argv), cwd or Path.cwd())
@@ -124,6 +127,8 @@ def run(
     )
     readers = [_Reader(proc.stdout, stream, on_line), _Reader(proc.stderr, stream, on_line)]
     try:
+        if on_start is not None:
+            on_start(proc)
         if input_text is not None and proc.stdin is not None:
             proc.stdin.write(input_text)
             proc.stdin.close()

@@ -23,7 +23,11 @@ BACKENDS = ("embedded", "localstack")
 #: What functions see: AWS's layout where the kernel allows (auto), always (aws), or host paths.
 FILESYSTEMS = ("auto", "aws", "host")
 TF_DRIVERS = ("terraform", "tflocal")
-LOCK_FILES = ("requirements.txt", "Pipfile.lock")
+#: Looked for in this order, in the repo root and then in the functions folder; ``uv.lock`` and
+#: ``poetry.lock`` only beside a ``pyproject.toml`` (they pin what it declares).
+LOCK_FILES = ("requirements.txt", "Pipfile.lock", "uv.lock", "poetry.lock")
+#: ``coverage``: off, line coverage (the default of ``--coverage``), or line + branch coverage.
+COVERAGE_MODES = ("off", "line", "branch")
 DEFAULT_WORLD = Path("tests/integration/world")
 DEFAULT_TFVARS = Path("tests/integration/harness.tfvars")
 
@@ -59,6 +63,10 @@ class Settings:
     allow_non_loopback: bool = False
     allow_runtime_fallback: bool = False
     max_concurrency: int = 50
+    warm: bool = True
+    coverage: str = "off"
+    fail_on_memory_headroom: float | None = None
+    fail_on_timeout_ratio: float | None = None
     filesystem: str = "auto"
     #: Seconds each terraform/tflocal command may take against the local endpoint (init, apply,
     #: plan, destroy); an apply can legitimately take minutes (queues wait ~25 s each).
@@ -88,6 +96,11 @@ class Settings:
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def measures_coverage(self) -> bool:
+        """Whether ``run`` measures handler coverage (``coverage`` is ``line`` or ``branch``)."""
+        return self.coverage != "off"
+
     def with_(self, **changes: Any) -> Settings:
         """A copy with some values changed (settings stay frozen)."""
         return replace(self, **changes)
@@ -98,7 +111,8 @@ class Key:
     """One setting: its ``[tool.lambda-harness]`` key, field, kind, flag and range check.
 
     ``kind`` is how a raw value is read: ``path``/``str`` (a string), ``int`` (an
-    integer, never a bool or a float), ``bool`` (TOML true/false; in the environment
+    integer, never a bool or a float), ``float`` (a number, never a bool), ``coverage``
+    (``off``/``line``/``branch``, or a bool: true is ``line``), ``bool`` (TOML true/false; in the environment
     1/true/yes/on or 0/false/no/off/empty), ``list`` (a TOML list of strings; in the
     environment comma-separated; a repeatable flag), ``paths`` (a TOML list of paths; in
     the environment separated by ``os.pathsep``). ``check`` returns what is wrong with a
@@ -117,6 +131,23 @@ class Key:
     def env(self) -> str:
         """``LAMBDA_HARNESS_<KEY>``."""
         return _env_name(self.name)
+
+
+def coverage_mode(raw: Any) -> str:
+    """``coverage``: ``"off"``, ``"line"`` or ``"branch"``; ``true``/``false`` (TOML, 1/0 in the
+    environment) mean ``"line"``/``"off"``. Raises ValueError(why)."""
+    if isinstance(raw, bool):
+        return "line" if raw else "off"
+    if not isinstance(raw, str):
+        raise ValueError(f"must be one of {', '.join(COVERAGE_MODES)} (or true/false), not {_type_name(raw)}")
+    text = raw.strip().lower()
+    if text in _TRUE:
+        return "line"
+    if text in _FALSE:
+        return "off"
+    if text not in COVERAGE_MODES:
+        raise ValueError(f"must be one of {', '.join(COVERAGE_MODES)} (or true/false)")
+    return text
 
 
 def _env_name(key: str) -> str:
@@ -156,6 +187,18 @@ def _waivers(values: tuple[str, ...]) -> str | None:
     return None
 
 
+def _factor(value: float) -> str | None:
+    if 1.0 <= value <= 100.0:
+        return None
+    return "must be a factor between 1 and 100 (e.g. 1.5: the peak must stay under declared/1.5)"
+
+
+def _ratio(value: float) -> str | None:
+    if 0.0 < value <= 1.0:
+        return None
+    return "must be above 0 and at most 1 (e.g. 0.8: the slowest case must stay under 80% of the timeout)"
+
+
 def _region(value: str) -> str | None:
     return None if _REGION.match(value) else "must look like us-east-1"
 
@@ -178,6 +221,10 @@ KEYS: tuple[Key, ...] = (
     Key("allow-non-loopback", "allow_non_loopback", "bool", net.ALLOW_FLAG, in_pyproject=False),
     Key("allow-runtime-fallback", "allow_runtime_fallback", "bool"),
     Key("max-concurrency", "max_concurrency", "int", None, _between(1, 10_000)),
+    Key("warm", "warm", "bool", "--no-warm"),
+    Key("coverage", "coverage", "coverage", "--coverage"),
+    Key("fail-on-memory-headroom", "fail_on_memory_headroom", "float", None, _factor),
+    Key("fail-on-timeout-ratio", "fail_on_timeout_ratio", "float", None, _ratio),
     Key("filesystem", "filesystem", "str", None, _one_of(FILESYSTEMS)),
     Key("apply-timeout", "apply_timeout", "int", None, _between(1, 86_400)),
     Key("test-timeout", "test_timeout", "int", None, _between(1, 86_400)),
@@ -222,6 +269,12 @@ def _from_toml(key: Key, raw: Any) -> Any:
         if isinstance(raw, bool) or not isinstance(raw, int):
             raise ValueError(f"must be an integer, not {_type_name(raw)}")
         return raw
+    if key.kind == "float":
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+            raise ValueError(f"must be a number, not {_type_name(raw)}")
+        return float(raw)
+    if key.kind == "coverage":
+        return coverage_mode(raw)
     if key.kind in ("list", "paths"):
         return _strings(raw)
     if not isinstance(raw, str):
@@ -230,24 +283,45 @@ def _from_toml(key: Key, raw: Any) -> Any:
     return raw
 
 
+def _text_bool(text: str) -> bool:
+    if text.lower() in _TRUE:
+        return True
+    if text.lower() in _FALSE:
+        return False
+    raise ValueError("must be true or false (1/true/yes/on or 0/false/no/off)")
+
+
+def _text_int(text: str) -> int:
+    if not re.fullmatch(r"[+-]?\d+", text):
+        raise ValueError("must be an integer")
+    return int(text)
+
+
+def _text_float(text: str) -> float:
+    if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", text):
+        raise ValueError("must be a number")
+    return float(text)
+
+
+def _split(separator: str) -> Callable[[str], tuple[str, ...]]:
+    return lambda text: _strings([item for item in text.split(separator) if item.strip()])
+
+
+#: How an environment value (always text, stripped) is read, by kind; ``str``/``path`` as written.
+_TEXT_READERS: dict[str, Callable[[str], Any]] = {
+    "bool": _text_bool,
+    "int": _text_int,
+    "float": _text_float,
+    "coverage": coverage_mode,
+    "list": _split(","),
+    "paths": _split(os.pathsep),
+}
+
+
 def _from_text(key: Key, raw: str) -> Any:
     """An environment value (always text). Raises ValueError(why)."""
-    text = raw.strip()
-    if key.kind == "bool":
-        if text.lower() in _TRUE:
-            return True
-        if text.lower() in _FALSE:
-            return False
-        raise ValueError("must be true or false (1/true/yes/on or 0/false/no/off)")
-    if key.kind == "int":
-        if not re.fullmatch(r"[+-]?\d+", text):
-            raise ValueError("must be an integer")
-        return int(text)
-    if key.kind == "list":
-        return _strings([item for item in text.split(",") if item.strip()])
-    if key.kind == "paths":
-        return _strings([item for item in text.split(os.pathsep) if item.strip()])
-    return raw
+    reader = _TEXT_READERS.get(key.kind)
+    return raw if reader is None else reader(raw.strip())
 
 
 def _from_flag(key: Key, raw: Any) -> Any:
@@ -256,6 +330,8 @@ def _from_flag(key: Key, raw: Any) -> Any:
         raise ValueError(f"must be an integer, not {_type_name(raw)}")
     if key.kind == "bool" and not isinstance(raw, bool):
         raise ValueError(f"must be true or false, not {_type_name(raw)}")
+    if key.kind == "coverage":
+        return coverage_mode(raw)
     if key.kind in ("list", "paths"):
         return _strings(list(raw))
     return raw
@@ -329,12 +405,15 @@ def _resolve_aliases(values: dict[str, Any], name: Callable[[str], str], where: 
     return values
 
 
-def find_lock_file(project_dir: Path) -> Path | None:
-    """``requirements.txt`` first, then ``Pipfile.lock``, at the repo root or in functions/."""
-    for folder in (project_dir, project_dir / "functions"):
+def find_lock_file(project_dir: Path, functions_dir: Path | None = None) -> Path | None:
+    """The first of ``LOCK_FILES`` at the repo root, else in the functions folder (default functions/)."""
+    for folder in (project_dir, functions_dir or project_dir / "functions"):
         for name in LOCK_FILES:
-            if (folder / name).is_file():
-                return folder / name
+            path = folder / name
+            if path.is_file() and (
+                name.endswith(("txt", "Pipfile.lock")) or (folder / "pyproject.toml").is_file()
+            ):
+                return path
     return None
 
 
@@ -392,11 +471,12 @@ def load_settings(
         value = Path(value)
         return value if value.is_absolute() else (project_dir / value).resolve()
 
+    functions_dir: Path = path_of("functions_dir", Path("functions"))  # type: ignore[assignment]
     settings = Settings(
         project_dir=project_dir,
-        functions_dir=path_of("functions_dir", Path("functions")),  # type: ignore[arg-type]
+        functions_dir=functions_dir,
         terraform_dir=path_of("terraform_dir", Path("terraform")),  # type: ignore[arg-type]
-        lock_file=path_of("lock_file", find_lock_file(project_dir)),
+        lock_file=path_of("lock_file", find_lock_file(project_dir, functions_dir)),
         dist=path_of("dist", None),
         harness_dir=project_dir / HARNESS_DIR,
         cache_dir=path_of("cache_dir", default_cache_dir(environ)),  # type: ignore[arg-type]

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import socket
 import threading
+import uuid
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+from moto.core.config import default_user_config
 from moto.moto_api._internal.models import moto_api_backend
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
 from lambda_harness import net, proc
@@ -29,6 +30,7 @@ from lambda_harness.endpoint.apigw.gateway import ApiGateway
 from lambda_harness.endpoint.apigw.snapshots import DeploymentSnapshots
 from lambda_harness.endpoint.cloudwatch import LogSink
 from lambda_harness.endpoint.front import HarnessApp, InvokeRoute
+from lambda_harness.endpoint.http import Connections, HarnessRequestHandler
 from lambda_harness.endpoint.invoke import AsyncPolicy, InvokeService, Runtime
 from lambda_harness.endpoint.ports import bind
 from lambda_harness.endpoint.sources.eventbridge import EventBridge, Scheduler
@@ -50,23 +52,24 @@ class Timing:
     schedule_tick_s: float = 1.0
 
 
-class HarnessRequestHandler(MotoRequestHandler):
-    """moto's handler with TCP_NODELAY (else small responses wait for delayed ACKs) and quiet logs."""
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        logger.debug("%s %s -> %s", self.command, self.path, code)
-
-    def log(self, type: str, message: str, *args: Any) -> None:  # werkzeug's signature
-        logger.log(logging.ERROR if type == "error" else logging.DEBUG, message, *args)
-
-
 def reset_moto() -> None:
     """Forget every AWS resource moto holds in this process (a fresh endpoint starts empty)."""
     moto_api_backend.reset()
+
+
+def load_aws_managed_policies(on: bool) -> bool:
+    """Make moto's IAM know AWS's managed policies (``arn:aws:iam::aws:policy/...``); returns the
+    previous value.
+
+    Terraform written for real AWS attaches them (``AWSLambdaBasicExecutionRole``) or reads them
+    (``data "aws_iam_policy"``); moto only has them when this is on. It is read when an account's
+    IAM backend is created (lazily, on first IAM use: 1582 policies, ~0.1 s), so it is set before
+    the reset, in moto's own config rather than through the environment.
+    """
+    iam = default_user_config.setdefault("iam", {"load_aws_managed_policies": False})
+    before = bool(iam.get("load_aws_managed_policies", False))
+    iam["load_aws_managed_policies"] = on
+    return before
 
 
 class EmbeddedEndpoint:
@@ -96,6 +99,8 @@ class EmbeddedEndpoint:
         self.scheduler: Scheduler | None = None
         self._patched = False  # only the endpoint that patched moto may unpatch it
         self._scrubbed = contextlib.ExitStack()
+        self.instance_id = ""  # a new uuid at every start: /_harness/health says it
+        self._managed_policies_before: bool | None = None
 
     @property
     def port(self) -> int:
@@ -123,6 +128,7 @@ class EmbeddedEndpoint:
             # moto reads os.environ (its boto3 sessions raise ProfileNotFound for a bad AWS_PROFILE):
             # while it serves, this process has no AWS identity of the host's; stop() restores it.
             self._scrubbed.enter_context(proc.scrubbed_aws_environ())
+            self._managed_policies_before = load_aws_managed_policies(True)
             if self.reset:
                 reset_moto()
             self.service = InvokeService(
@@ -135,11 +141,13 @@ class EmbeddedEndpoint:
             snapshots = DeploymentSnapshots()
             hooks.install(hooks.Targets(self.service, self.events, StreamDelivery(self.service), snapshots))
             self._patched = True
+            self.instance_id = uuid.uuid4().hex
             self.apigw = ApiGateway(Catalog(snapshots), self.service)
             app = HarnessApp(
                 DomainDispatcherApplication(create_backend_app),
                 InvokeRoute(self.service, self.settings.region),
                 self.events.trigger,
+                instance_id=self.instance_id,
                 apigw=self.apigw,
                 gaps=HttpApiGaps(snapshots),
             )
@@ -151,6 +159,7 @@ class EmbeddedEndpoint:
                 request_handler=HarnessRequestHandler,
                 fd=sock.fileno(),
             )
+            self._server.lh_connections = Connections()  # HarnessRequestHandler keeps connections open
         except BaseException:
             self._unpatch()
             self._scrubbed.close()
@@ -171,6 +180,7 @@ class EmbeddedEndpoint:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            self._server.lh_connections.close_all()  # idle keep-alive connections end with us
             self._server = None
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -191,6 +201,9 @@ class EmbeddedEndpoint:
         if self._patched:
             hooks.uninstall()
             self._patched = False
+        if self._managed_policies_before is not None:
+            load_aws_managed_policies(self._managed_policies_before)
+            self._managed_policies_before = None
 
     def __enter__(self) -> EmbeddedEndpoint:
         return self.start()

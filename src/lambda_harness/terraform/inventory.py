@@ -44,9 +44,9 @@ FORMAT_VERSION = 1
 class Trigger:
     """Something that invokes a function.
 
-    ``kind`` is ``s3``, ``sqs``, ``sns``, ``schedule``, ``event``, ``api``, ``url``, ``kinesis``,
-    ``dynamodb`` or ``kafka``; ``source`` is a bucket, a queue/stream/table ARN, a topic ARN, a rule
-    name, a URL or an API id.
+    ``kind`` is ``s3``, ``sqs``, ``sns``, ``schedule``, ``event``, ``api``, ``url``, ``logs``,
+    ``kinesis``, ``dynamodb`` or ``kafka``; ``source`` is a bucket, a queue/stream/table ARN, a topic
+    ARN, a rule name, a URL, an API id or a log group name.
     """
 
     kind: str
@@ -259,15 +259,32 @@ def declaration_of(
     folder = terraform_dir if not modules else module_dirs.get(".".join(modules))
     if folder is None or not folder.is_dir():
         return None
-    pattern = re.compile(
-        rf'^[ \t]*resource\s+"{re.escape(m.group("type"))}"\s+"{re.escape(m.group("name"))}"', re.M
-    )
-    for tf in sorted(folder.glob("*.tf")):
+    return _declarations(folder).get((m.group("type"), m.group("name")))
+
+
+_RESOURCE_HEAD = re.compile(r'^[ \t]*resource\s+"([^"]+)"\s+"([^"]+)"', re.M)
+_declared: dict[Path, tuple[tuple[tuple[str, int, int], ...], dict[tuple[str, str], tuple[Path, int]]]] = {}
+
+
+def _declarations(folder: Path) -> dict[tuple[str, str], tuple[Path, int]]:
+    """(type, name) -> (file, line) of every resource in ``folder``'s .tf files (the first wins).
+
+    Read once per folder and kept while no file changed (size and mtime): the inventory looks up
+    every resource, and reading every file for each one made it quadratic (200 functions: 201
+    files read 200 times, ~10 s of the apply stage in bench/pipeline.py --curve).
+    """
+    files = sorted(folder.glob("*.tf"))
+    signature = tuple((f.name, (st := f.stat()).st_mtime_ns, st.st_size) for f in files)
+    cached = _declared.get(folder)
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    found: dict[tuple[str, str], tuple[Path, int]] = {}
+    for tf in files:
         text = tf.read_text(encoding="utf-8", errors="replace")
-        found = pattern.search(text)
-        if found:
-            return tf, text.count("\n", 0, found.start()) + 1
-    return None
+        for head in _RESOURCE_HEAD.finditer(text):
+            found.setdefault((head.group(1), head.group(2)), (tf, text.count("\n", 0, head.start()) + 1))
+    _declared[folder] = (signature, found)
+    return found
 
 
 def module_dirs_from(workdir: Path, real_terraform_dir: Path) -> dict[str, Path]:
@@ -318,6 +335,7 @@ def collect_triggers(resources: list[dict[str, Any]], known: set[str]) -> dict[s
     for res in resources:
         for ref, trigger in _triggers_of(res, rules):
             add(ref, trigger)
+    _add_api_routes(resources, by_fn)
     for name, triggers in by_fn.items():
         # An API integration says more than the permission that lets API Gateway call in.
         if any(t.kind == "api" and t.detail.get("resource") != "aws_lambda_permission" for t in triggers):
@@ -325,11 +343,32 @@ def collect_triggers(resources: list[dict[str, Any]], known: set[str]) -> dict[s
     return by_fn
 
 
+def _add_api_routes(resources: list[dict[str, Any]], by_fn: Mapping[str, list[Trigger]]) -> None:
+    """Name each API trigger's route: a REST API resource's path, an HTTP API route's key."""
+    paths = {
+        _v(r).get("id"): _v(r).get("path") for r in resources if r.get("type") == "aws_api_gateway_resource"
+    }
+    routes = {
+        _v(r).get("target"): _v(r).get("route_key")
+        for r in resources
+        if r.get("type") == "aws_apigatewayv2_route"
+    }
+    for triggers in by_fn.values():
+        for trigger in triggers:
+            if trigger.kind != "api":
+                continue
+            if trigger.detail.get("resource_id") in paths:
+                trigger.detail["path"] = paths[trigger.detail["resource_id"]]
+            route = routes.get(f"integrations/{trigger.detail.get('integration_id')}")
+            if route:
+                trigger.detail["route_key"] = route
+
+
 def _v(res: Mapping[str, Any]) -> dict[str, Any]:
     return dict(res.get("values") or {})
 
 
-def _triggers_of(
+def _triggers_of(  # noqa: PLR0911 (one return per resource type)
     res: Mapping[str, Any], rules: Mapping[tuple[Any, Any], dict[str, Any]]
 ) -> list[tuple[Any, Trigger]]:
     rtype, v, address = res.get("type"), _v(res), str(res.get("address", ""))
@@ -367,6 +406,21 @@ def _triggers_of(
     if rtype == "aws_cloudwatch_event_target":
         rule = rules.get((v.get("event_bus_name") or "default", v.get("rule")), {})
         return [(v.get("arn"), _rule_trigger(rule, v, address))]
+    if rtype == "aws_cloudwatch_log_subscription_filter":
+        return [
+            (
+                v.get("destination_arn"),
+                Trigger(
+                    "logs",
+                    str(v.get("log_group_name") or ""),
+                    {
+                        "filter_name": v.get("name") or "",
+                        "filter_pattern": v.get("filter_pattern") or "",
+                        "address": address,
+                    },
+                ),
+            )
+        ]
     if rtype == "aws_lambda_function_url":
         return [
             (
@@ -462,7 +516,12 @@ def _api_triggers(rtype: str, v: Mapping[str, Any], address: str) -> list[tuple[
                 Trigger(
                     "api",
                     str(v.get("api_id")),
-                    {"integration_type": v.get("integration_type"), "resource": rtype, "address": address},
+                    {
+                        "integration_type": v.get("integration_type"),
+                        "integration_id": v.get("id"),
+                        "resource": rtype,
+                        "address": address,
+                    },
                 ),
             )
         ]

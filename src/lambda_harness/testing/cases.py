@@ -20,6 +20,8 @@ from lambda_harness.errors import ConfigError
 EXPECTED_SUFFIX = ".expected.json"
 ERROR_SUFFIX = ".error.json"
 _MISSING = object()
+#: What ``EventCase.expected`` returns when the case has no expected file.
+MISSING = _MISSING
 
 
 @dataclass(frozen=True)
@@ -204,14 +206,17 @@ def gate(
     apis: Iterable[str] = (),
     not_runnable: Mapping[str, str] | None = None,
     skipped: Collection[str] = (),
+    elsewhere: Iterable[str] = (),
 ) -> list[GateProblem]:
     """Every deployed function needs a case; every case folder needs a deployed function or API.
 
     ``not_runnable`` (name -> runtime) are deployed functions the harness cannot run: each is a
     problem (untested) unless ``skipped`` lists it; a skipped function needs no case, and a
     skip that names no deployed function is a problem too (a stale exclusion hides nothing).
+    ``elsewhere``: deployed functions another shard tests (neither checked nor strays here).
     """
     names = sorted(set(deployed))
+    others = set(elsewhere)
     api_names = set(apis)
     blocked = dict(not_runnable or {})
     problems = []
@@ -231,8 +236,8 @@ def gate(
                     f"Add {where}/<case>.json (and optionally <case>.expected.json).",
                 )
             )
-    for folder in sorted(set(cases) - set(names) - api_names):
-        known = ", ".join(names) or "(none)"
+    for folder in sorted(set(cases) - set(names) - api_names - others):
+        known = ", ".join(sorted(set(names) | others)) or "(none)"
         if api_names:
             known += f"; APIs: {', '.join(sorted(api_names))}"
         problems.append(
@@ -244,13 +249,14 @@ def gate(
                 "Rename the folder to the function's (or API's Terraform) name, or delete it if it is gone.",
             )
         )
-    for name in sorted(set(skipped) - set(names)):
+    for name in sorted(set(skipped) - set(names) - others):
+        everywhere = sorted(set(names) | others)
         problems.append(
             GateProblem(
                 "skip-unknown",
                 name,
-                f"skip-functions names {name}, which is not deployed "
-                f"(deployed: {', '.join(names) or 'none'}); remove it from skip-functions / --skip-function",
+                f"skip-functions names {name}, which is not deployed (deployed: "
+                f"{', '.join(everywhere) or 'none'}); remove it from skip-functions / --skip-function",
             )
         )
     return problems

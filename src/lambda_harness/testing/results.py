@@ -13,10 +13,14 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lambda_harness.errors import ConfigError
 from lambda_harness.fsutil import atomic_file
+from lambda_harness.testing.advice import Limits, advise
+
+if TYPE_CHECKING:
+    from lambda_harness.terraform.inventory import Inventory
 
 RESULTS_VERSION = 1
 _EXCERPT_LINES = 20
@@ -88,8 +92,8 @@ def init_error_hint(error_type: str | None, message: str | None, *, at_init: boo
         top = missing.group(1).split(".")[0]
         return (
             f"fix: {top!r} is not in dists.zip. If it is a dependency, pin it in the lock file "
-            "(requirements.txt or Pipfile.lock) and rebuild; if it is your own code, it belongs "
-            "under functions/ (the zip root), imported by its path from there"
+            "(requirements.txt, Pipfile.lock, uv.lock or poetry.lock) and rebuild; if it is your own "
+            "code, it belongs under functions/ (the zip root), imported by its path from there"
         )
     return _FIXED_HINTS.get(error_type or "", "")
 
@@ -109,6 +113,8 @@ class CaseResult:
     max_memory_mb: int | None = None
     error_type: str | None = None
     log_excerpt: str = ""
+    # For a failed case: the event, the expected subset and the actual payload (for the HTML report).
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -124,6 +130,10 @@ class ResultsRecorder:
     others: list[dict[str, str]] = field(default_factory=list)
     # Deployed functions excluded from testing on purpose (--harness-skip-function).
     skipped: list[str] = field(default_factory=list)
+    # What the Terraform declares for each function this session tests (``deployed_meta``).
+    deployed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # ``run --shard K/N``: {"index", "total", "functions" (this part), "deployed" (all)}.
+    shard: dict[str, Any] | None = None
 
     def count(self, outcome: str) -> None:
         """Count one test outcome (passed, failed, skipped, error)."""
@@ -139,11 +149,16 @@ class ResultsRecorder:
             "endpoint_url": self.endpoint_url,
             "region": self.region,
             "exitstatus": exitstatus,
-            "functions": {name: summarize(cases) for name, cases in sorted(by_function.items())},
+            "functions": {
+                name: function_entry(by_function.get(name, []), self.deployed.get(name))
+                # a function excluded on purpose has no entry: it is listed in skipped_functions
+                for name in sorted(set(by_function) | (set(self.deployed) - set(self.skipped)))
+            },
             "gate": list(self.gate),
             "tests": dict(sorted(self.counts.items())),
             "other_failures": list(self.others),
             "skipped_functions": list(self.skipped),
+            **({"shard": dict(self.shard)} if self.shard else {}),
         }
 
     def write(self, path: Path, exitstatus: int | None = None) -> None:
@@ -169,6 +184,63 @@ def summarize(cases: Sequence[CaseResult]) -> dict[str, Any]:
         "max_memory_mb": max(memories) if memories else None,
         "cases": [asdict(c) for c in cases],
     }
+
+
+_DETAIL_CHARS = 4000
+
+
+def _clipped(text: str) -> str:
+    return text if len(text) <= _DETAIL_CHARS else text[:_DETAIL_CHARS] + "\n... (clipped)"
+
+
+def failure_details(event: bytes, expected: Any, payload: Any) -> dict[str, Any]:
+    """What the report shows of a failed case: event, expected subset, actual payload (clipped text)."""
+    actual = (
+        payload.decode("utf-8", "replace") if isinstance(payload, bytes) else json.dumps(payload, indent=2)
+    )
+    return {
+        "event": _clipped(event.decode("utf-8", "replace")),
+        "expected": None if expected is None else _clipped(json.dumps(expected, indent=2)),
+        "actual": _clipped(actual),
+    }
+
+
+def function_entry(cases: Sequence[CaseResult], meta: dict[str, Any] | None) -> dict[str, Any]:
+    """One function's results: ``summarize`` plus, when deployed here, its declaration and advice."""
+    entry = summarize(cases)
+    if meta is not None:
+        entry.update({k: meta[k] for k in ("handler", "runtime", "tf_file", "tf_line", "triggers")})
+        entry["limits"] = advise(Limits(meta["memory_mb"], meta["timeout_s"]), entry["cases"])
+    return entry
+
+
+def deployed_meta(inventory: Inventory, root: Path) -> dict[str, dict[str, Any]]:
+    """Per deployed function: handler, runtime, declared memory and timeout, its .tf file, its triggers."""
+    meta = {}
+    for fn in inventory.functions:
+        tf_file = None
+        if fn.tf_file is not None:
+            tf_path = Path(fn.tf_file)
+            tf_file = tf_path.relative_to(root).as_posix() if tf_path.is_relative_to(root) else str(tf_path)
+        meta[fn.name] = {
+            "handler": fn.handler,
+            "runtime": fn.runtime,
+            "memory_mb": fn.memory_size,
+            "timeout_s": fn.timeout,
+            "tf_file": tf_file,
+            "tf_line": fn.tf_line,
+            "triggers": [{"kind": t.kind, "source": t.source} for t in fn.triggers],
+        }
+    return meta
+
+
+def advice_lines(results: dict[str, Any]) -> list[str]:
+    """``name: advice`` for every function with advice (what ``run`` prints under the table)."""
+    lines = []
+    for name, fn in sorted(results.get("functions", {}).items()):
+        for item in (fn.get("limits") or {}).get("advice", []):
+            lines.append(f"{name}: {item['text']}")
+    return lines
 
 
 def load_results(path: Path) -> dict[str, Any]:
@@ -197,27 +269,33 @@ def summary_rows(
     """Rows of the per-function table; deployed functions without results show as not run,
     the ones excluded on purpose as skipped."""
     functions: dict[str, Any] = results.get("functions", {})
+    with_coverage = "coverage" in results
     rows = []
     for name in sorted(set(functions) | set(deployed)):
-        fn = functions.get(name)
         if name in skipped:
-            rows.append([name, "skipped", "-", "-", "-", "-"])
+            rows.append([name, "skipped", "-", "-", "-", "-"] + (["-"] if with_coverage else []))
             continue
-        if fn is None:
-            rows.append([name, "0", "0", "-", "-", "-"])
-            continue
+        fn = functions.get(name) or {}
         mem = fn.get("max_memory_mb")
-        rows.append(
-            [
-                name,
-                str(fn["passed"]),
-                str(fn["failed"]),
-                _ms(fn.get("cold_ms")),
-                _ms(fn.get("warm_ms")),
-                "-" if mem is None else str(mem),
-            ]
-        )
+        row = [
+            name,
+            str(fn.get("passed", 0)),
+            str(fn.get("failed", 0)),
+            _ms(fn.get("cold_ms")),
+            _ms(fn.get("warm_ms")),
+            "-" if mem is None else str(mem),
+        ]
+        if with_coverage:
+            row.append(cover_text(fn.get("coverage")))
+        rows.append(row)
     return rows
+
+
+def cover_text(numbers: dict[str, Any] | None) -> str:
+    """``71.4`` for a function's coverage entry, ``-`` without one."""
+    if not numbers:
+        return "-"
+    return f"{float(numbers['percent']):.1f}"
 
 
 def failure_texts(results: dict[str, Any]) -> list[str]:

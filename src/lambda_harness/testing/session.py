@@ -7,6 +7,7 @@ that child's arguments and environment and turns its exit code into a verdict.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -97,6 +98,8 @@ def pytest_arguments(settings: Settings, endpoint_url: str, extra: Sequence[str]
         str(settings.cases_dir),
         "--harness-results",
         str(out.results),
+        "--harness-workers",
+        str(case_workers(settings)),
         "--junitxml",
         str(out.junit),
         "-p",
@@ -107,6 +110,11 @@ def pytest_arguments(settings: Settings, endpoint_url: str, extra: Sequence[str]
         *[arg for name in settings.skip_functions for arg in ("--harness-skip-function", name)],
         *extra,
     ]
+
+
+def case_workers(settings: Settings) -> int:
+    """How many functions' cases the plugin invokes side by side: the cores, within max-concurrency."""
+    return max(1, min(os.cpu_count() or 1, settings.max_concurrency))
 
 
 def source_paths(text: str, settings: Settings) -> str:

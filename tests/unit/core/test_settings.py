@@ -234,3 +234,68 @@ def test_idempotency_waive_names_resource_attributes(tmp_path: Path) -> None:
     (repo / "pyproject.toml").write_text('[tool.lambda-harness]\nidempotency-waive = ["aws_s3_bucket.b"]\n')
     with pytest.raises(ConfigError, match=r"idempotency-waive = \['aws_s3_bucket.b'\]: .*an attribute"):
         load_settings(repo, environ={})
+
+
+@pytest.mark.parametrize(
+    ("written", "mode"),
+    [("true", "line"), ("false", "off"), ('"line"', "line"), ('"branch"', "branch"), ('"off"', "off")],
+)
+def test_coverage_is_off_line_or_branch_and_true_means_line(tmp_path: Path, written: str, mode: str) -> None:
+    repo = make_repo(tmp_path, f"[tool.lambda-harness]\ncoverage = {written}\n")
+    settings = load_settings(repo, environ={})
+    assert settings.coverage == mode
+    assert settings.measures_coverage is (mode != "off")
+
+
+def test_coverage_from_the_environment_and_the_flag(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    assert load_settings(repo, environ={}).coverage == "off"
+    assert load_settings(repo, environ={"LAMBDA_HARNESS_COVERAGE": "1"}).coverage == "line"
+    assert load_settings(repo, environ={"LAMBDA_HARNESS_COVERAGE": "Branch"}).coverage == "branch"
+    env = {"LAMBDA_HARNESS_COVERAGE": "branch"}
+    assert load_settings(repo, cli={"coverage": "line"}, environ=env).coverage == "line"
+
+
+def test_an_unknown_coverage_mode_names_the_choices(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, '[tool.lambda-harness]\ncoverage = "lines"\n')
+    wanted = r"\[tool.lambda-harness\] coverage = 'lines': must be one of off, line, branch \(or true/false\)"
+    with pytest.raises(ConfigError, match=wanted):
+        load_settings(repo, environ={})
+
+
+@pytest.mark.parametrize(
+    ("toml", "words"),
+    [
+        ("coverage = 1", "coverage = 1: must be one of off, line, branch"),
+        ("warm = 1", "warm = 1: must be true or false, not an integer"),
+        ('fail-on-memory-headroom = "2"', "fail-on-memory-headroom = '2': must be a number, not a string"),
+        ("fail-on-memory-headroom = true", "fail-on-memory-headroom = true: must be a number, not a boolean"),
+        (
+            "fail-on-memory-headroom = 0.5",
+            "fail-on-memory-headroom = 0.5: must be a factor between 1 and 100",
+        ),
+        ("fail-on-timeout-ratio = 0", "fail-on-timeout-ratio = 0: must be above 0 and at most 1"),
+        ("fail-on-timeout-ratio = 1.5", "fail-on-timeout-ratio = 1.5: must be above 0 and at most 1"),
+    ],
+)
+def test_coverage_warm_and_the_advice_thresholds_are_typed_and_ranged(
+    tmp_path: Path, toml: str, words: str
+) -> None:
+    repo = make_repo(tmp_path, f"[tool.lambda-harness]\n{toml}\n")
+    with pytest.raises(
+        ConfigError, match=re.escape(f"{repo / 'pyproject.toml'} [tool.lambda-harness] {words}")
+    ):
+        load_settings(repo, environ={})
+
+
+def test_the_advice_thresholds_from_the_environment(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, "[tool.lambda-harness]\nfail-on-memory-headroom = 2\n")
+    assert load_settings(repo, environ={}).fail_on_memory_headroom == 2.0
+    env = {"LAMBDA_HARNESS_FAIL_ON_TIMEOUT_RATIO": "0.8", "LAMBDA_HARNESS_FAIL_ON_MEMORY_HEADROOM": "1.5"}
+    s = load_settings(repo, environ=env)
+    assert (s.fail_on_timeout_ratio, s.fail_on_memory_headroom) == (0.8, 1.5)
+    with pytest.raises(
+        ConfigError, match=r"^LAMBDA_HARNESS_FAIL_ON_TIMEOUT_RATIO: fail-on-timeout-ratio = 'nan': "
+    ):
+        load_settings(repo, environ={"LAMBDA_HARNESS_FAIL_ON_TIMEOUT_RATIO": "nan"})
+    assert load_settings(repo, cli={"warm": False}, environ={"LAMBDA_HARNESS_WARM": "1"}).warm is False

@@ -71,6 +71,15 @@ class Pool:
         with self._cond:
             return self._total
 
+    def has_room_for(self, key: Key, fingerprint: str) -> bool:
+        """True when ``key`` has no environment of this configuration yet and a slot is free."""
+        with self._cond:
+            group = self._groups.get(key)
+            current = (
+                group is not None and group.fingerprint == fingerprint and bool(group.idle or group.busy)
+            )
+            return not current and not self._closed and self._total < self.max_concurrency
+
     def lease(
         self, key: Key, fingerprint: str, reserved: int | None, factory: Callable[[], Environment]
     ) -> tuple[Environment, bool]:
@@ -87,6 +96,8 @@ class Pool:
         try:
             env = factory()
             with self._cond:
+                if self._closed:  # shut down meanwhile (a prestart lane, an async retry): start nothing
+                    raise EndpointError("the Lambda runtime is shut down; no more invocations")
                 self._all.add(env)
             env.start()
         except BaseException:
@@ -170,6 +181,27 @@ class Pool:
             self._groups[key].busy -= 1
             self._total -= 1
             self._cond.notify_all()
+
+    def environments(self) -> list[Environment]:
+        """Every live environment, idle or busy (a snapshot)."""
+        with self._cond:
+            return list(self._all)
+
+    def retire_idle(self, predicate: Callable[[Environment], bool]) -> int:
+        """Close the idle environments ``predicate`` picks; how many were closed."""
+        picked: list[Environment] = []
+        with self._cond:
+            for group in self._groups.values():
+                gone = [e for e in group.idle if predicate(e)]
+                if gone:
+                    group.idle = [e for e in group.idle if e not in gone]
+                    picked += gone
+            self._total -= len(picked)
+            self._all.difference_update(picked)
+            self._cond.notify_all()
+        for env in picked:
+            env.close()
+        return len(picked)
 
     def release(self, key: Key, env: Environment, reusable: bool) -> None:
         """Return ``env`` after an invocation; it is closed unless it can serve again."""
