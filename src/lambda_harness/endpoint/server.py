@@ -28,7 +28,7 @@ from lambda_harness.endpoint.apigw.catalog import Catalog
 from lambda_harness.endpoint.apigw.gaps import HttpApiGaps
 from lambda_harness.endpoint.apigw.gateway import ApiGateway
 from lambda_harness.endpoint.apigw.snapshots import DeploymentSnapshots
-from lambda_harness.endpoint.cloudwatch import LogSink
+from lambda_harness.endpoint.cloudwatch import LogSink, LogWriter
 from lambda_harness.endpoint.front import HarnessApp, InvokeRoute
 from lambda_harness.endpoint.http import Connections, HarnessRequestHandler
 from lambda_harness.endpoint.invoke import AsyncPolicy, InvokeService, Runtime
@@ -83,12 +83,14 @@ class EmbeddedEndpoint:
         *,
         timing: Timing | None = None,
         reset: bool = True,
+        logs: LogWriter | None = None,
     ) -> None:
         self.settings = settings
         self.runtime = runtime
         self.ui = ui
         self.timing = timing or Timing()
         self.reset = reset
+        self.logs = logs  # where invocation logs go (default: a new LogSink, bounded, at each start)
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._port: int | None = None
@@ -133,7 +135,7 @@ class EmbeddedEndpoint:
                 reset_moto()
             self.service = InvokeService(
                 self.runtime,
-                LogSink(),
+                self.logs or LogSink(),
                 endpoint_url=self.url,
                 policy=AsyncPolicy(retry_delays_s=self.timing.async_retry_delays_s),
             )
