@@ -61,6 +61,23 @@ def private_mode(mode: int) -> int:
     return (mode | 0o400) & 0o700
 
 
+def make_private_tree(root: Path) -> None:
+    """``root`` and everything below it (links not followed) private: folders 0700, files
+    0600/0700. For what a tool wrote into ``.harness/`` by the umask (coverage.py's reports)."""
+    if not root.exists() or root.is_symlink():
+        return
+    if root.is_file():
+        root.chmod(private_mode(root.stat().st_mode))
+        return
+    for folder, dirnames, filenames in os.walk(root):
+        Path(folder).chmod(PRIVATE_DIR)
+        dirnames[:] = [d for d in dirnames if not Path(folder, d).is_symlink()]
+        for name in filenames:
+            path = Path(folder, name)
+            if not path.is_symlink():
+                path.chmod(private_mode(path.stat().st_mode))
+
+
 def write_private(path: Path, data: str | bytes) -> None:
     """Write ``path`` (replacing it) as 0600, whatever the umask or its previous mode."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
@@ -81,8 +98,12 @@ def atomic_file(dest: Path, mode: int = PRIVATE_FILE) -> Iterator[Path]:
     """A temp path beside ``dest``; on success fsynced and renamed onto ``dest``, else removed.
 
     ``mode`` is set explicitly (never the umask's): private unless the caller says otherwise.
+    Missing folders are made 0700 for a private file, by the umask for one others may read.
     """
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    if mode & 0o077 or dest.parent.is_dir():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        private_dir(dest.parent)
     fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     os.close(fd)
     tmp = Path(name)

@@ -24,7 +24,7 @@ from lambda_harness import net
 from lambda_harness.endpoint import control
 from lambda_harness.endpoint.session import endpoint_session
 from lambda_harness.errors import ShardError, TerraformError
-from lambda_harness.fsutil import file_sha256, write_json_atomic
+from lambda_harness.fsutil import file_sha256, private_dir, write_json_atomic
 from lambda_harness.net import endpoint_healthy
 from lambda_harness.promote.attestation import (
     Exemptions,
@@ -351,7 +351,7 @@ def _start_coverage(settings: Settings, stages: Stages, url: str) -> Path:
     parts = settings.paths.coverage_parts
     if parts.exists():
         shutil.rmtree(parts)
-    parts.mkdir(parents=True)
+    private_dir(parts)
     return stages.coverage_start(
         url, parts, zip_sources(settings.functions_dir), branch=settings.coverage == "branch"
     )

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_harness.errors import PromoteError
+from lambda_harness.fsutil import write_private
 from lambda_harness.promote.attestation import Attestation
 from lambda_harness.settings import Settings
 from lambda_harness.terraform import mirror, staging
@@ -97,9 +98,9 @@ def prepare(settings: Settings, env: Mapping[str, str], att: Attestation) -> tup
         settings.project_dir, settings.terraform_dir, staged, backend_override(settings.terraform_dir)
     )
     shim = install(settings.paths.providers)
-    staged.cli_config.write_text(cli_config(env, shim), encoding="utf-8")
+    write_private(staged.cli_config, cli_config(env, shim))
     targets = staged.root / "archives.json"
-    targets.write_text(json.dumps(archive_targets(settings, att), indent=2), encoding="utf-8")
+    write_private(targets, json.dumps(archive_targets(settings, att), indent=2))
     return staged.workdir, {
         **env,
         "TF_CLI_CONFIG_FILE": str(staged.cli_config),

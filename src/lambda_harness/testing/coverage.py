@@ -26,6 +26,7 @@ from typing import Any
 import coverage
 
 from lambda_harness.errors import ConfigError
+from lambda_harness.fsutil import make_private_tree, private_dir, write_private
 from lambda_harness.settings import Settings
 
 #: Folders under functions/ that are not handler code (the build leaves them out too).
@@ -149,12 +150,12 @@ class RunCoverage:
         ``code_roots``: where the runtime extracted zips; ``other_functions_dirs``: the functions
         folders of other checkouts (shards merged on another machine).
         """
-        data_file.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(data_file.parent)
         data_file.unlink(missing_ok=True)
         config = data_file.parent / f"{data_file.name}rc"
         aliases = [*extracted_zips(code_roots), *other_functions_dirs]
         project = project_dir or functions_dir.parent
-        config.write_text(combine_config(functions_dir, aliases, data_file, title, project), encoding="utf-8")
+        write_private(config, combine_config(functions_dir, aliases, data_file, title, project))
         run = cls(functions_dir, data_file, config)
         present = [str(p) for p in parts if p.exists()]
         if present:
@@ -162,6 +163,7 @@ class RunCoverage:
         data = run.cov.get_data()
         data.touch_files([str(p) for p in python_files(functions_dir)])
         run.cov.save()
+        make_private_tree(data_file)  # coverage.py writes by the umask
         return run
 
     def measured(self) -> list[str]:
@@ -214,6 +216,8 @@ class RunCoverage:
         """Cobertura XML and coverage.py's HTML report (which function ran each line)."""
         self.cov.xml_report(outfile=str(xml))
         self.cov.html_report(directory=str(html))
+        for written in (xml, html):  # coverage.py writes by the umask; .harness/ stays private
+            make_private_tree(written)
 
     def _shown(self, path: str) -> str:
         try:

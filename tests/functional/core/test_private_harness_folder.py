@@ -45,13 +45,21 @@ def test_a_run_under_umask_000_leaves_nothing_in_harness_open_to_others(
         monkeypatch.setenv(name, value)
     for name in [k for k in os.environ if k.startswith(("AWS_", "LAMBDA_HARNESS_"))]:
         monkeypatch.delenv(name)
-    assert cli.main(["run", "--project", str(repo), "--port", str(free_port())]) == 0
+    # --coverage: coverage.py writes its data and reports by the umask, the harness closes them
+    assert cli.main(["run", "--project", str(repo), "--port", str(free_port()), "--coverage"]) == 0
 
     found = modes(repo / ".harness")
     assert found["."] == 0o700
     open_to_others = {p: oct(m) for p, m in found.items() if m & 0o077}
     assert not open_to_others
-    for name in ("inventory.json", "attestation.json", "results.json", "junit.xml"):
+    for name in (
+        "inventory.json",
+        "attestation.json",
+        "results.json",
+        "junit.xml",
+        ".coverage",
+        "coverage.xml",
+    ):
         assert found[name] == 0o600, name
     assert found["tf/embedded/terraform.tfstate"] == 0o600
     assert found["tf/embedded/tree/terraform/main.tf"] == 0o600

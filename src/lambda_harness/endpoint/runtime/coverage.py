@@ -43,6 +43,7 @@ from lambda_harness import proc
 from lambda_harness.endpoint.runtime.interpreters import Interpreter
 from lambda_harness.endpoint.runtime.layout import _file_lock, _publish
 from lambda_harness.errors import CommandFailed, EndpointError
+from lambda_harness.fsutil import private_dir, write_private
 
 logger = logging.getLogger(__name__)
 
@@ -235,9 +236,9 @@ def worker_rc(spec: CoverageSpec, code_root: Path) -> str:
 def write_worker_files(spec: CoverageSpec, code_root: Path) -> Path:
     """Write what the workers of ``spec`` read into the data folder: coverage.py's configuration
     and the boot module's spec (``worker-<token>.json``, whose path they get); the spec's path."""
-    spec.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(spec.data_dir)
     rc = spec.data_dir / f"worker-{spec.token}.coveragerc"
-    rc.write_text(worker_rc(spec, code_root), encoding="utf-8")
+    write_private(rc, worker_rc(spec, code_root))
     path = spec.data_dir / f"worker-{spec.token}.json"
     boot = {
         "rc": str(rc),
@@ -246,7 +247,7 @@ def write_worker_files(spec: CoverageSpec, code_root: Path) -> Path:
         "code_root": str(code_root),
         "sources": list(spec.sources),
     }
-    path.write_text(json.dumps(boot, indent=2) + "\n", encoding="utf-8")
+    write_private(path, json.dumps(boot, indent=2) + "\n")
     return path
 
 

@@ -13,6 +13,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from lambda_harness.fsutil import private_dir, write_private
 from lambda_harness.terraform.mirror import Mirror
 
 ADDRESS = "registry.terraform.io/lambda-harness/archive"
@@ -39,7 +40,7 @@ def install(providers_dir: Path, python: str | None = None) -> Mirror:
     launcher = folder / f"terraform-provider-archive_v{VERSION}"
     text = launcher_text(python or sys.executable)
     if not launcher.is_file() or launcher.read_text(encoding="utf-8") != text:
-        folder.mkdir(parents=True, exist_ok=True)
-        launcher.write_text(text, encoding="utf-8")
-    launcher.chmod(0o755)
+        private_dir(folder)  # under .harness/: the harness's alone, whatever the umask
+        write_private(launcher, text)
+    launcher.chmod(0o700)
     return Mirror(providers_dir, (ADDRESS,))
