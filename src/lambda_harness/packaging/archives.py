@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from lambda_harness.errors import BuildError
+from lambda_harness.fsutil import LinkOutside
 from lambda_harness.packaging.lockfile import LockFile, load_function_lock, load_lock
 from lambda_harness.packaging.wheels import DepsCache, Installer, Platform, parse_platform
 from lambda_harness.packaging.zipper import FileSource, Source, zip_entries
@@ -99,27 +100,53 @@ def _excluded(rel: str, excludes: tuple[str, ...]) -> bool:
     return False
 
 
+def _folder_entries(spec: ArchiveSpec) -> dict[str, Source]:
+    """``source_dir``'s files. A link is followed only when it resolves inside ``source_dir``
+    (each real folder once); one resolving outside fails, naming link and
+    target, as for every folder the harness packs (``fsutil.walk_files``)."""
+    root = spec.source_dir
+    assert root is not None
+    real_root = Path(os.path.realpath(root))
+    seen = {real_root}
+
+    def inside(path: Path) -> Path:
+        real = Path(os.path.realpath(path))
+        if not real.is_relative_to(real_root):
+            raise BuildError(
+                f"{LinkOutside(path, root)}. The archive_file zip {spec.output_path} would carry it"
+            )
+        return real
+
+    entries: dict[str, Source] = {}
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=not spec.exclude_symlink_directories):
+        folder = Path(dirpath)
+        kept = []
+        for d in sorted(dirnames):
+            path = folder / d
+            if d == "__pycache__" or _excluded(path.relative_to(root).as_posix(), spec.excludes):
+                continue
+            if spec.exclude_symlink_directories and path.is_symlink():
+                continue
+            real = inside(path)
+            if real not in seen:
+                seen.add(real)
+                kept.append(d)
+        dirnames[:] = kept
+        for name in filenames:
+            rel = (folder / name).relative_to(root).as_posix()
+            if not name.endswith((".pyc", ".pyo")) and not _excluded(rel, spec.excludes):
+                inside(folder / name)
+                entries[rel] = FileSource(folder / name)
+    return entries
+
+
 def archive_entries(spec: ArchiveSpec) -> dict[str, Source]:
     """arcname -> source for everything the archive names (no dependencies)."""
     entries: dict[str, Source] = {}
     if spec.source_dir is not None:
         if not spec.source_dir.is_dir():
             raise BuildError(f"archive_file source_dir {spec.source_dir} is not a folder")
-        for dirpath, dirnames, filenames in os.walk(
-            spec.source_dir, followlinks=not spec.exclude_symlink_directories
-        ):
-            folder = Path(dirpath)
-            dirnames[:] = sorted(
-                d
-                for d in dirnames
-                if d != "__pycache__"
-                and not _excluded((folder / d).relative_to(spec.source_dir).as_posix(), spec.excludes)
-                and not (spec.exclude_symlink_directories and (folder / d).is_symlink())
-            )
-            for name in filenames:
-                rel = (folder / name).relative_to(spec.source_dir).as_posix()
-                if not name.endswith((".pyc", ".pyo")) and not _excluded(rel, spec.excludes):
-                    entries[rel] = FileSource(folder / name)
+        entries.update(_folder_entries(spec))
     if spec.source_file is not None:
         if not spec.source_file.is_file():
             raise BuildError(f"archive_file source_file {spec.source_file} does not exist")

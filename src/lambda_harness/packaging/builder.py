@@ -235,10 +235,12 @@ class Builder:
             into = "python/" if unit.kind == KIND_LAYER else ""
             deps = {into + name: src for name, src in zip_entries(deps_zip).items()}
         excluded = frozenset({unit.path, manifest_path_for(unit.path), s.harness_dir, s.cache_dir})
-        code: dict[str, Source] = {
-            unit.prefix + name: src
-            for name, src in tree_entries(unit.root, lambda p: keep_code_path(p, excluded)).items()
-        }
+        try:
+            found = tree_entries(unit.root, lambda p: keep_code_path(p, excluded))
+        except LinkOutside as exc:
+            zip_name = relative(unit.path, s.project_dir)
+            raise BuildError(f"{exc}. {zip_name} would carry it (and promote would upload it)") from None
+        code: dict[str, Source] = {unit.prefix + name: src for name, src in found.items()}
         check_code_files(code, s.project_dir)
         return self._merge_into(deps, code), code, lock, deps_key, hit
 

@@ -62,3 +62,20 @@ def test_a_function_and_its_layers_over_the_limit_fail_together(tmp_path: Path) 
         match=r"api: build/api\.zip \(0\.0 MB\) with its layers \(build/big\.zip 0\.0 MB\) unzips to",
     ):
         build(root, 3_200)  # the function (~440 B) and the layer (~3010 B) are each below, together over
+
+
+@pytest.mark.parametrize("folder", ["layers/big", "functions/api"])
+def test_a_link_in_a_layer_or_function_folder_resolving_outside_fails_naming_it(
+    tmp_path: Path, folder: str
+) -> None:
+    (tmp_path / "repo").mkdir()
+    root = repo(tmp_path / "repo")
+    secret = tmp_path / "credentials"
+    secret.write_text("aws_secret_access_key = real\n")
+    link = root / folder / "creds"
+    link.symlink_to(secret)
+    with pytest.raises(BuildError) as err:
+        build(root, 10_000)
+    message = str(err.value)
+    assert f"{link} -> {secret}" in message and "resolves outside" in message
+    assert "would carry it" in message and ".zip" in message

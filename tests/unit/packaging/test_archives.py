@@ -75,3 +75,18 @@ def test_targets_round_trip_through_json() -> None:
     target = ArchiveTarget("python3.13", "arm64", layer=True, functions=("a",), expected_sha256="ab")
     assert ArchiveTarget.from_json(target.to_json()) == target
     assert target.platform.machine == "aarch64"
+
+
+def test_a_link_in_source_dir_resolving_outside_fails_one_inside_is_read_once(tmp_path: Path) -> None:
+    src = tree(tmp_path / "fn", {"app.py": "", "lib/util.py": "X = 1"})
+    (src / "util.py").symlink_to("lib/util.py")
+    (src / "zz").symlink_to(src / "lib")  # the same real folder: walked once
+    (src / "loop").symlink_to(src)  # the root itself: never walked again
+    spec = ArchiveSpec(tmp_path / "out.zip", source_dir=src)
+    assert sorted(archive_entries(spec)) == ["app.py", "lib/util.py", "util.py"]
+    secret = tree(tmp_path / "home", {".aws/credentials": "real"})
+    (src / "creds").symlink_to(secret / ".aws" / "credentials")
+    with pytest.raises(BuildError) as err:
+        archive_entries(spec)
+    assert f"{src / 'creds'} -> {secret / '.aws' / 'credentials'}" in str(err.value)
+    assert "resolves outside" in str(err.value) and "out.zip would carry it" in str(err.value)
