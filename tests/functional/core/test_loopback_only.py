@@ -94,6 +94,7 @@ COMMANDS = [
     ["plan"],
     ["run", "--backend", "localstack"],
     ["apply", "--backend", "localstack"],
+    ["watch"],
 ]
 
 

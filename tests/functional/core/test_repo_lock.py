@@ -29,7 +29,9 @@ HOLDER = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("command", ["run", "apply", "destroy", "smoke", "promote", "plan", "build"])
+@pytest.mark.parametrize(
+    "command", ["run", "apply", "destroy", "smoke", "promote", "plan", "build", "watch", "merge shard-1"]
+)
 def test_a_second_run_in_the_same_repo_fails_at_once_naming_the_holder(
     tmp_path: Path, command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -42,7 +44,7 @@ def test_a_second_run_in_the_same_repo_fails_at_once_naming_the_holder(
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        code = cli.main([command, "--project", str(repo), "--port", str(free_port())])
+        code = cli.main([*command.split(), "--project", str(repo), "--port", str(free_port())])
         err = capsys.readouterr().err
         assert code == 1
         assert f"another lambda-harness run (pid {holder.pid}) is using this repo" in err
