@@ -232,4 +232,5 @@ def merge_results(shards: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         for outcome, count in (results.get("tests") or {}).items():
             merged["tests"][outcome] = merged["tests"].get(outcome, 0) + int(count)
     merged["functions"] = dict(sorted(merged["functions"].items()))
+    merged["skipped_functions"] = sorted({n for s in shards for n in s.get("skipped_functions") or []})
     return merged

@@ -115,3 +115,10 @@ def test_gate_accepts_explicit_skips_and_refuses_a_skip_of_nothing(tmp_path: Pat
     )
     problems = gate(["fn"], discover(tmp_path), tmp_path, skipped={"gone"})
     assert [(p.kind, p.name) for p in problems] == [("not-deployed", "web"), ("skip-unknown", "gone")]
+
+
+def test_a_skip_of_a_function_another_shard_tests_is_not_a_skip_of_nothing(tmp_path: Path) -> None:
+    write(tmp_path / "fn" / "default.json", {})
+    problems = gate(["fn"], discover(tmp_path), tmp_path, skipped={"web", "gone"}, elsewhere=["web"])
+    assert [(p.kind, p.name) for p in problems] == [("skip-unknown", "gone")]
+    assert "(deployed: fn, web)" in problems[0].message
