@@ -27,7 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lambda_harness import proc
 from lambda_harness.errors import CommandFailed, PromoteError
-from lambda_harness.fsutil import PRIVATE_FILE, file_sha256
+from lambda_harness.fsutil import PRIVATE_FILE, PRIVATE_UMASK, file_sha256
 from lambda_harness.promote import staged
 from lambda_harness.promote.attestation import (
     Attestation,
@@ -207,10 +207,17 @@ class _RealTerraform:
         self.env = env
         self.bin = proc.which("terraform", TERRAFORM_HINT, path=env.get("PATH"))
         self.verbose = settings.verbose
+        # In the staged copy under .harness/ (archive_file) what terraform writes is private; in
+        # your real folder it follows your umask, as any terraform run there does.
+        self.umask = (
+            PRIVATE_UMASK if self.cwd.resolve().is_relative_to(settings.harness_dir.resolve()) else -1
+        )
 
     def run(self, *args: str) -> proc.Completed:
         try:
-            return proc.run([self.bin, *args], cwd=self.cwd, env=self.env, stream=self.verbose)
+            return proc.run(
+                [self.bin, *args], cwd=self.cwd, env=self.env, stream=self.verbose, umask=self.umask
+            )
         except CommandFailed as exc:
             raise PromoteError(f"real terraform {args[0]} failed in {self.cwd}:\n{exc}") from exc
 

@@ -111,6 +111,11 @@ def test_run_apply_and_invoke_reach_loopback_directly_with_a_proxy_set(
     try:
         assert cli.main(["invoke", "hello", "--project", str(repo), "--port", port]) == 0
         assert '"account": "123456789012"' in capsys.readouterr().out
+        # The warm loop on that endpoint: Terraform skipped, the edited handler pushed by boto3.
+        handler = repo / "functions" / "hello.py"
+        handler.write_text(handler.read_text() + "\n# edited\n")
+        assert cli.main(["run", "--project", str(repo), "--port", port]) == 0, capsys.readouterr().err
+        assert "updated in place" in capsys.readouterr().err
     finally:
         assert cli.main(["down", "--project", str(repo), "--port", port]) == 0
     assert proxy.seen == []

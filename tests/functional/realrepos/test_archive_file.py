@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -113,3 +114,11 @@ def test_promote_ships_the_tested_archives_verified(
     }
     logged = [json.loads(line) for line in (promote_copy / "archives.log").read_text().splitlines()]
     assert {entry["output"] for entry in logged} == set(targets) and all(e["complete"] for e in logged)
+    # the promote copy is the harness's alone, whatever terraform and the shim wrote there (issue 9)
+    opened = [
+        str(Path(folder, name))
+        for folder, dirs, files in os.walk(promote_copy)
+        for name in [".", *dirs, *files]
+        if not Path(folder, name).is_symlink() and Path(folder, name).stat().st_mode & 0o077
+    ]
+    assert opened == []
