@@ -38,6 +38,7 @@ from lambda_harness.promote.attestation import (
     write_attestation,
 )
 from lambda_harness.settings import Settings
+from lambda_harness.terraform import staging
 from lambda_harness.terraform.plan import PlannedChange, planned_changes
 from lambda_harness.terraform.runner import TERRAFORM_HINT
 from lambda_harness.terraform.staging import OVERRIDE_NAME, TFLOCAL_OVERRIDE, anchor_of
@@ -215,11 +216,14 @@ class _RealTerraform:
 
     def run(self, *args: str) -> proc.Completed:
         try:
-            return proc.run(
+            done = proc.run(
                 [self.bin, *args], cwd=self.cwd, env=self.env, stream=self.verbose, umask=self.umask
             )
         except CommandFailed as exc:
             raise PromoteError(f"real terraform {args[0]} failed in {self.cwd}:\n{exc}") from exc
+        if args[0] == "init" and self.umask != -1:
+            staging.make_private(self.cwd)  # init writes .terraform.lock.hcl 0644 whatever the umask
+        return done
 
     def show(self) -> dict[str, Any]:
         return dict(json.loads(self.run("show", "-json", "-no-color").stdout))
