@@ -228,14 +228,3 @@ def _inside(path: Path, root: Path, real_root: Path) -> Path:
     if not real.is_relative_to(real_root):
         raise LinkOutside(path, root)
     return real
-
-
-def copy_tree_private(src: Path, dst: Path, keep: Callable[[Path], bool] | None = None) -> None:
-    """Copy every file ``walk_files`` yields from ``src`` into ``dst``: links inside become copies
-    of their targets, folders 0700, files 0600 (0700 when executable)."""
-    for rel, path in walk_files(src, keep):
-        target = dst / rel
-        private_dir(target.parent)
-        write_private(target, path.read_bytes())
-        if path.stat().st_mode & 0o100:
-            target.chmod(0o700)
