@@ -5,7 +5,8 @@ call then pays a TCP handshake, a new server thread, and a 10 ms drain wait when
 client keeps its end open. SDKs (botocore's urllib3 pool, Terraform's Go transport) reuse
 connections, so this handler keeps them open: it reads the whole request body before the
 application runs (the next request on the connection starts right after it), buffers the
-response to send it with a ``Content-Length`` (never chunked), and never says close.
+response to send it with a ``Content-Length`` (never chunked), and never says close. It
+also hands the application the headers as received (``wsgi.RAW_HEADERS``: repeats apart).
 
 ``Connections`` tracks the open ones, so stopping the endpoint ends idle keep-alive
 connections too (a pooled client must not talk to a stopped endpoint's threads).
@@ -23,6 +24,8 @@ from typing import Any
 
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 from werkzeug.exceptions import InternalServerError
+
+from lambda_harness.endpoint.wsgi import RAW_HEADERS, raw_header_list
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +81,7 @@ class HarnessRequestHandler(MotoRequestHandler):
         if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         self.environ = environ = self.make_environ()
+        environ[RAW_HEADERS] = raw_header_list(self.headers.raw_items())  # WSGI joined repeats
         try:
             body = self._read_body(environ)
         except (ConnectionError, OSError, ValueError):
