@@ -31,6 +31,18 @@ logger = logging.getLogger(__name__)
 
 #: Responses that carry no body, so no Content-Length is added to them.
 _NO_BODY = frozenset({204, 304})
+#: Bodies declared larger than this are not read before the application runs (API Gateway's
+#: 10 MB limit: its 413 comes from the Content-Length header, before any of the body).
+READ_AHEAD_LIMIT = 10 * 1024 * 1024
+
+
+def _declared_length(environ: dict[str, Any]) -> int:
+    if environ.get("wsgi.input_terminated"):  # chunked: no length to go by
+        return 0
+    try:
+        return int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
 
 
 class Connections:
@@ -82,12 +94,17 @@ class HarnessRequestHandler(MotoRequestHandler):
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         self.environ = environ = self.make_environ()
         environ[RAW_HEADERS] = raw_header_list(self.headers.raw_items())  # WSGI joined repeats
-        try:
-            body = self._read_body(environ)
-        except (ConnectionError, OSError, ValueError):
+        if _declared_length(environ) > READ_AHEAD_LIMIT:
+            # Left on the socket: API Gateway answers 413 from the header alone, a big S3 upload
+            # reads it itself. It may stay unread, so the connection ends with this response.
             self.close_connection = True
-            return
-        environ["wsgi.input"] = io.BytesIO(body)
+        else:
+            try:
+                body = self._read_body(environ)
+            except (ConnectionError, OSError, ValueError):
+                self.close_connection = True
+                return
+            environ["wsgi.input"] = io.BytesIO(body)
         status, headers, chunks = self._call(environ)
         self._send(environ, status, headers, chunks)
 
