@@ -15,12 +15,15 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from lambda_harness.endpoint.server import EmbeddedEndpoint
+from lambda_harness.testing.api_cases import load_request, send
+from lambda_harness.testing.cases import EventCase
 from support.endpoint import handler_zip
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -372,6 +375,23 @@ def test_http_api_event_over_lambda_limit_is_refused(
     text = [("Content-Type", "text/plain")]
     small = raw_call(endpoint.port, f"/_harness/apigw/{http_api}/v1", text, method="POST", body=b"ok")
     assert small.status == 200 and small.json()["body"] == "ok"
+
+
+def test_api_case_requests_carry_only_their_own_headers(
+    endpoint: EmbeddedEndpoint, http_api: str, tmp_path: Path
+) -> None:
+    """An event case's string body is text (not urllib's form default), and the event sees no
+    ``Connection``/``Accept-Encoding``/``User-Agent`` the case did not send."""
+    folder = tmp_path / "http"
+    folder.mkdir()
+    (folder / "c.json").write_text(json.dumps({"request": {"method": "DELETE", "path": "/x", "body": "hi"}}))
+    spec = load_request(EventCase("http", "c", folder / "c.json", None))
+    answer = send(spec.url(f"{endpoint.url}/_harness/apigw/{http_api}/"), spec)
+    event = json.loads(answer.body)  # the $default route, payload 2.0
+    assert event["body"] == "hi" and event["isBase64Encoded"] is False
+    assert event["headers"]["content-type"] == "text/plain; charset=utf-8"
+    sent = set(event["headers"]) - {"x-forwarded-for", "x-forwarded-port", "x-forwarded-proto"}
+    assert sent == {"host", "content-type", "content-length"}
 
 
 # --- REST APIs -----------------------------------------------------------------------------------
