@@ -45,10 +45,24 @@ def test_a_functions_own_pythonpath_skips_the_opt_entries() -> None:
     assert path == ["/t", "/c/rt", "/var/task/vendor", "/c/rt"]
 
 
-def test_the_bootstrap_is_installed_into_a_runtime_folder(tmp_path: Path) -> None:
+def test_each_version_installs_its_own_bootstrap_beside_the_shared_one(tmp_path: Path) -> None:
+    """The runtime folder is shared by every checkout: another version's bootstrap.py stays as
+    it is, and this version runs bootstrap-<its hash>.py, which nobody rewrites."""
     folder = tmp_path / "python3.12-x86_64"
     folder.mkdir()
     (folder / "bootstrap.py").write_text("# an older harness's bootstrap\n")
-    assert boot.install(folder) == folder / "bootstrap.py"
+    (folder / "bootstrap-0123456789abcdef.py").write_text("# another version's\n")
+    installed = boot.install(folder)
+    assert installed.name == boot.versioned_name() and installed.read_bytes() == boot.SOURCE.read_bytes()
+    assert (folder / "bootstrap.py").read_text() == "# an older harness's bootstrap\n"
+    assert (folder / "bootstrap-0123456789abcdef.py").read_text() == "# another version's\n"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(  # no temporary file left behind
+        ["bootstrap.py", "bootstrap-0123456789abcdef.py", boot.versioned_name()]
+    )
+
+
+def test_a_new_runtime_folder_gets_a_bootstrap_py_to_mount_over(tmp_path: Path) -> None:
+    folder = tmp_path / "python3.13-x86_64"
+    folder.mkdir()
+    boot.install(folder)
     assert (folder / "bootstrap.py").read_bytes() == boot.SOURCE.read_bytes()
-    assert [p.name for p in folder.iterdir()] == ["bootstrap.py"]  # no temporary file left behind
