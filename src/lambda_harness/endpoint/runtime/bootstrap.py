@@ -221,19 +221,42 @@ def exec_wrapper(cfg: dict[str, Any]) -> None:
 
 
 def lambda_sys_path(
-    path: list[str], *, task: str, runtime: str, real: set[str], opt: str | None, user: str | None
+    path: list[str],
+    *,
+    task: str,
+    runtime: str,
+    real: set[str],
+    opt: str | None,
+    user: str | None,
+    lang: tuple[set[str], str] | None = None,
 ) -> list[str]:
     """``sys.path`` as AWS's python bootstrap leaves it.
 
     The task root first, then (unless the function set its own PYTHONPATH) ``/opt``'s two
     python folders; the runtime folder's real paths (``real``) are named as the function
-    sees the runtime folder.
+    sees the runtime folder, and so are the interpreter's (``lang``: its real prefixes and
+    ``/var/lang``, under AWS's layout). Each entry once (the runtime folder is both the
+    script's folder and ``PYTHONPATH``).
     """
     front = [task]
     if not user and opt:
         version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
         front += [f"{opt}/python/lib/{version}/site-packages", f"{opt}/python"]
-    return front + [runtime if p in real else p for p in path]
+    out: list[str] = []
+    for entry in front + [runtime if p in real else _renamed(p, lang) for p in path]:
+        if entry not in out:
+            out.append(entry)
+    return out
+
+
+def _renamed(path: str, lang: tuple[set[str], str] | None) -> str:
+    if lang is None:
+        return path
+    prefixes, seen = lang
+    for prefix in prefixes:
+        if path == prefix or path.startswith(prefix + "/"):
+            return seen + path[len(prefix) :]
+    return path
 
 
 def aws_sys_path(cfg: dict[str, Any]) -> None:
@@ -244,7 +267,13 @@ def aws_sys_path(cfg: dict[str, Any]) -> None:
     real = {os.path.dirname(os.path.abspath(__file__)), cfg.get("runtime") or runtime}
     user_site = site.getusersitepackages()  # Lambda has none (what -s does; a wrapper may omit it)
     path = [p for p in sys.path if p != user_site]
-    sys.path[:] = lambda_sys_path(path, task=task, runtime=runtime, real=real, opt=cfg.get("opt"), user=user)
+    lang = None
+    sandbox = cfg.get("sandbox") or {}
+    if sandbox.get("lang"):  # AWS's layout: the interpreter's real prefix is /var/lang here too
+        lang = ({sandbox["lang"], os.path.realpath(sandbox["lang"])}, "/var/lang")
+    sys.path[:] = lambda_sys_path(
+        path, task=task, runtime=runtime, real=real, opt=cfg.get("opt"), user=user, lang=lang
+    )
     site.addsitedir(task)  # AWS processes the task root's .pth files
     os.environ["PYTHONPATH"] = user or runtime
 

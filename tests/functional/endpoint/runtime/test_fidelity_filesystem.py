@@ -49,7 +49,7 @@ def handler(event, context):
             "task": sorted(os.listdir("/var/task")), "task_write": task_write, "cwd": os.getcwd(),
             "opt_module": shared.__file__, "tool": shutil.which("tool"),
             "tmp_mb": st.f_blocks * st.f_frsize // (1024 * 1024),
-            "env": {k: os.environ[k] for k in event["keys"]}, "path": sys.path[:4],
+            "env": {k: os.environ[k] for k in event["keys"]}, "path": sys.path[:4], "all_path": sys.path,
             "executable": sys.executable, "host_file": os.path.exists(event["host_file"]),
         }
     if what == "write_tmp":
@@ -120,6 +120,11 @@ def test_the_function_sees_lambdas_layout(
         "/var/runtime",
     ]
     assert seen["executable"] == "/var/lang/bin/python3.12"
+    # Every entry as AWS names its folders, each once (no host interpreter paths).
+    assert len(seen["all_path"]) == len(set(seen["all_path"]))
+    roots = ("/var/task", "/opt/", "/var/runtime", "/var/lang/")
+    assert [p for p in seen["all_path"] if not p.startswith(roots)] == []
+    assert "/var/lang/lib/python3.12" in seen["all_path"]
 
 
 def test_tmp_is_kept_while_warm_and_fresh_after_a_cold_start(

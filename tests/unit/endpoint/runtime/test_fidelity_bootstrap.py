@@ -31,10 +31,23 @@ def test_sys_path_in_awss_order() -> None:
         "/var/task",
         f"/opt/python/lib/{VERSION}/site-packages",
         "/opt/python",
-        "/var/runtime",
-        "/var/runtime",
+        "/var/runtime",  # once: the script's folder and PYTHONPATH are the same folder
         "/usr/lib/python312.zip",
     ]
+
+
+def test_under_awss_layout_the_interpreters_paths_are_var_lang() -> None:
+    start = ["/c/rt", "/var/runtime", "/py/3.12.1/lib/python312.zip", "/py/3.12.1/lib/python3.12"]
+    path = lambda_sys_path(
+        start,
+        task="/var/task",
+        runtime="/var/runtime",
+        real={"/c/rt"},
+        opt="/opt",
+        user=None,
+        lang=({"/py/3.12.1"}, "/var/lang"),
+    )
+    assert path[3:] == ["/var/runtime", "/var/lang/lib/python312.zip", "/var/lang/lib/python3.12"]
 
 
 def test_a_functions_own_pythonpath_skips_the_opt_entries() -> None:
@@ -42,7 +55,7 @@ def test_a_functions_own_pythonpath_skips_the_opt_entries() -> None:
     path = lambda_sys_path(
         start, task="/t", runtime="/c/rt", real={"/c/rt"}, opt="/o", user="/var/task/vendor"
     )
-    assert path == ["/t", "/c/rt", "/var/task/vendor", "/c/rt"]
+    assert path == ["/t", "/c/rt", "/var/task/vendor"]
 
 
 def test_each_version_installs_its_own_bootstrap_beside_the_shared_one(tmp_path: Path) -> None:
