@@ -20,6 +20,7 @@ import logging
 import socket
 import threading
 from collections.abc import Iterable
+from http import HTTPStatus
 from typing import Any
 
 from moto.moto_server.werkzeug_app import MotoRequestHandler
@@ -29,6 +30,8 @@ from lambda_harness.endpoint.wsgi import RAW_HEADERS, raw_header_list
 
 logger = logging.getLogger(__name__)
 
+#: The standard reason phrase of each status.
+_PHRASES = {status.value: status.phrase for status in HTTPStatus}
 #: Responses that carry no body, so no Content-Length is added to them.
 _NO_BODY = frozenset({204, 304})
 #: Bodies declared larger than this are not read before the application runs (API Gateway's
@@ -149,6 +152,9 @@ class HarnessRequestHandler(MotoRequestHandler):
     ) -> None:
         code_text, _, reason = status.partition(" ")
         code = int(code_text)
+        # werkzeug upper-cases reason phrases ("500 INTERNAL SERVER ERROR"); AWS, like the RFCs,
+        # sends "Internal Server Error".
+        reason = _PHRASES.get(code, reason)
         body = b"".join(chunks)
         self.send_response(code, reason)
         has_length = False

@@ -73,6 +73,7 @@ class Answer:
     status: int
     headers: dict[str, str]
     body: bytes
+    reason: str = ""
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -102,7 +103,7 @@ def raw_call(
             conn.putheader("Content-Length", str(len(body)))
         conn.endheaders(body or None)
         resp = conn.getresponse()
-        return Answer(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read())
+        return Answer(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read(), resp.reason)
     finally:
         conn.close()
 
@@ -282,6 +283,28 @@ def test_http_api_errors(endpoint: EmbeddedEndpoint, http_api: str, caplog: pyte
     assert call(f"{endpoint.url}/_harness/apigw/nosuchapi/x").status == 404
 
 
+def test_status_lines_and_error_bodies_as_aws_sends_them(
+    endpoint: EmbeddedEndpoint, http_api: str, rest_api: Rest
+) -> None:
+    """Reason phrases are the standard ones (werkzeug upper-cases them); bodies byte for byte."""
+    http = raw_call(endpoint.port, f"/_harness/apigw/{http_api}/broken", [])
+    rest = raw_call(endpoint.port, f"/_harness/apigw/{rest_api.api_id}/dev/broken", [])
+    missing = raw_call(endpoint.port, f"/_harness/apigw/{rest_api.api_id}/dev/items", [], method="PATCH")
+    assert (http.status, http.reason, http.body) == (
+        500,
+        "Internal Server Error",
+        b'{"message":"Internal Server Error"}',
+    )
+    assert (rest.status, rest.reason, rest.body) == (
+        502,
+        "Bad Gateway",
+        b'{"message": "Internal server error"}',
+    )
+    assert (missing.status, missing.reason) == (200, "OK")  # ANY /{proxy+} takes it
+    gone = raw_call(endpoint.port, f"/_harness/apigw/{rest_api.api_id}/prod/x", [])
+    assert (gone.status, gone.reason, gone.body) == (403, "Forbidden", b'{"message":"Forbidden"}')
+
+
 def test_http_api_without_default_route_is_404(endpoint: EmbeddedEndpoint, aws: Callable[[str], Any]) -> None:
     v2 = aws("apigatewayv2")
     api = v2.create_api(Name="bare", ProtocolType="HTTP")["ApiId"]
@@ -368,9 +391,10 @@ def test_http_api_event_over_lambda_limit_is_refused(
             body=body,
         )
     assert (got.status, got.json()) == (500, {"message": "Internal Server Error"})
-    assert "payload is too large for the RequestResponse invocation type" in got.headers[
-        "x-lambda-harness-reason"
-    ]
+    assert (
+        "payload is too large for the RequestResponse invocation type"
+        in got.headers["x-lambda-harness-reason"]
+    )
     assert "(limit 6291456 bytes)" in caplog.text
     text = [("Content-Type", "text/plain")]
     small = raw_call(endpoint.port, f"/_harness/apigw/{http_api}/v1", text, method="POST", body=b"ok")

@@ -37,6 +37,7 @@ def versioned_name() -> str:
     """``bootstrap-<hash>.py``: this version's bootstrap in a shared runtime folder."""
     return f"bootstrap-{hashlib.sha256(SOURCE.read_bytes()).hexdigest()[:16]}.py"
 
+
 _installed: set[Path] = set()
 _lock = threading.Lock()
 
