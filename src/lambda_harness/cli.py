@@ -82,10 +82,10 @@ def cmd_trigger(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
 
 
 def cmd_invoke(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
-    from lambda_harness.testing.invoker import Invoker, read_event_source, region_for, show_invocation
+    from lambda_harness.testing.invoker import invoker_for, read_event_source, show_invocation
 
     body = read_event_source(args.event, None)
-    result = Invoker(settings.endpoint_url, region_for(settings)).invoke(args.function, body)
+    result = invoker_for(settings).invoke(args.function, body)
     return 0 if show_invocation(ui, args.function, result) else 1
 
 
@@ -236,7 +236,7 @@ def _add_specific(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("rule", help="EventBridge rule name")
         p.add_argument("--bus", help="event bus of the rule (default: the default bus)")
     elif name == "invoke":
-        p.add_argument("function", help="deployed function name")
+        p.add_argument("function", help="deployed function name (invoked in the region of its ARN)")
         p.add_argument("--event", help="event JSON file, or - for stdin (default: {})")
     elif name == "run":
         p.add_argument(

@@ -68,7 +68,7 @@ class Stages:
     deploy: Callable[[Settings, UI, str], Inventory]
     pytest: Callable[[Sequence[str], Path, Mapping[str, str], bool], int]
     attest: Callable[[Settings, Path, Mapping[str, object]], Path]
-    invoker: Callable[[str, str], Invoker] = Invoker
+    invoker: Callable[[str, Inventory], Invoker] = Invoker.for_inventory
     coverage_start: Callable[..., Path] = control.start_coverage
     coverage_stop: Callable[[str], dict[str, Any]] = control.stop_coverage
 
@@ -319,7 +319,7 @@ def smoke(settings: Settings, ui: UI, *, stages: Stages | None = None) -> SmokeR
     report = SmokeReport(ok=True)
     with stages.endpoint(settings, ui) as url:
         inventory = stages.deploy(settings, ui, url)
-        invoker = stages.invoker(url, deployed_region(inventory))
+        invoker = stages.invoker(url, inventory)  # each function in its ARN's region
         with ui.step(f"initialise {len(inventory.functions)} functions"):
             for fn in inventory.functions:
                 smoke_one(invoker, fn, report)

@@ -88,7 +88,10 @@ class HarnessState:
         if self._invoker is None:
             from lambda_harness.testing.invoker import Invoker
 
-            self._invoker = Invoker(self.endpoint_url, self.region)
+            if self.inventory is not None:  # each function in the region of its ARN
+                self._invoker = Invoker.for_inventory(self.endpoint_url, self.inventory, self.region)
+            else:
+                self._invoker = Invoker(self.endpoint_url, self.region)
         return self._invoker
 
 
