@@ -60,12 +60,15 @@ def run(
     input_text: str | None = None,
     hint: str = "",
     on_line: Callable[[str], None] | None = None,
+    on_start: Callable[[subprocess.Popen[str]], None] | None = None,
 ) -> Completed:
     """Run a command to completion.
 
     ``stream`` copies output to our stdout as it arrives (verbose mode);
     ``on_line`` receives each output line (progress displays). Output is always
-    captured so a failure can show its tail.
+    captured so a failure can show its tail. ``on_start`` gets the child as soon as it
+    runs: a command run on a background thread (which never sees Ctrl-C) is stopped
+    through it by whoever owns the thread (``stop``).
     """
     argv = tuple(str(a) for a in args)
     logger.debug("run: %s (cwd=%s)", shlex.join(argv), cwd or Path.cwd())
@@ -84,6 +87,8 @@ def run(
     )
     readers = [_Reader(proc.stdout, stream, on_line), _Reader(proc.stderr, stream, on_line)]
     try:
+        if on_start is not None:
+            on_start(proc)
         if input_text is not None and proc.stdin is not None:
             proc.stdin.write(input_text)
             proc.stdin.close()

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -65,3 +67,26 @@ def test_stop_escalates_when_interrupt_is_ignored() -> None:
 def test_timeout_kills_the_child() -> None:
     with pytest.raises(Exception, match="timed out"):
         proc.run([sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.5)
+
+
+def test_a_command_on_a_background_thread_is_stopped_through_on_start() -> None:
+    """Ctrl-C reaches only the main thread: it stops a background command through its handle."""
+    started = threading.Event()
+    children: list[subprocess.Popen[str]] = []
+    done: list[proc.Completed] = []
+
+    def track(child: subprocess.Popen[str]) -> None:
+        children.append(child)
+        started.set()
+
+    def work() -> None:
+        code = "import time; print('up', flush=True); time.sleep(120)"
+        done.append(proc.run([sys.executable, "-c", code], check=False, on_start=track))
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    assert started.wait(30)
+    proc.stop(children[0])
+    thread.join(30)
+    assert not thread.is_alive() and done[0].returncode != 0
+    assert children[0].poll() is not None  # reaped: no orphan
