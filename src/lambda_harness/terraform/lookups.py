@@ -39,6 +39,12 @@ class Lookup:
     block: hcl.Block
     region: str
     keys: Mapping[str, Any] = field(default_factory=dict)
+    provider: str = ""  # "aws.<alias>" when the block names a declared aliased provider, else ""
+
+    @classmethod
+    def on_provider(cls, block: hcl.Block, regions: Mapping[str, str], keys: Mapping[str, Any]) -> Lookup:
+        """The lookup on the provider its block names (``regions``: alias -> region, ``""`` the default)."""
+        return cls(block, region_of(block, regions), keys, provider_of(block, regions))
 
     @property
     def type(self) -> str:
@@ -161,18 +167,28 @@ def provider_regions(folder: Path, config: TfConfig, default: str) -> dict[str, 
     return regions
 
 
+def _alias(block: hcl.Block) -> str:
+    provider = str(block.body.get("provider", "")).removeprefix("${").removesuffix("}")
+    return provider.split(".", 1)[1] if provider.startswith("aws.") else ""
+
+
 def region_of(block: hcl.Block, regions: Mapping[str, str]) -> str:
     """The region of the provider a block uses (``provider = aws.<alias>``, else the default)."""
-    provider = str(block.body.get("provider", "")).removeprefix("${").removesuffix("}")
-    alias = provider.split(".", 1)[1] if "." in provider else ""
-    return regions.get(alias, regions[""])
+    return regions.get(_alias(block), regions[""])
+
+
+def provider_of(block: hcl.Block, regions: Mapping[str, str]) -> str:
+    """``aws.<alias>`` when the block uses a declared aliased provider (what a world resource
+    answering it must name too), else ``""`` (the default provider)."""
+    alias = _alias(block)
+    return f"aws.{alias}" if alias and alias in regions else ""
 
 
 def find(folder: Path, config: TfConfig, default_region: str) -> list[Lookup]:
     """Every ``data "aws_*"`` block of the root module in ``folder``, with its resolved keys."""
     regions = provider_regions(folder, config, default_region)
     return [
-        Lookup(block, region_of(block, regions), resolved_keys(config, block.body))
+        Lookup.on_provider(block, regions, resolved_keys(config, block.body))
         for block in hcl.read_module(folder).of("data")
         if block.labels and block.labels[0].startswith("aws_")
     ]

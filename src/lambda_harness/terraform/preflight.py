@@ -128,11 +128,22 @@ def lookup_problem(settings: Settings, lookup: lookups.Lookup, why: str = "") ->
     region = f"region {lookup.region}"
     head = f"{where}: {lookup.block.header}{keys} finds nothing on the local endpoint ({region}){said}."
     snippet = drafts.snippet(lookup)
+    if snippet and lookup.provider and lookup.provider not in _world_providers(settings):
+        alias = lookup.provider.split(".", 1)[1]
+        snippet = f'provider "aws" {{\n  alias  = "{alias}"\n  region = "{lookup.region}"\n}}\n\n{snippet}'
     if not snippet:
         return (
             f"{head} Declare what it should find in {hcl.shown(world_dir(settings), settings.project_dir)}/."
         )
     return f"{head} {_world_target(settings)}:\n{snippet.rstrip()}"
+
+
+def _world_providers(settings: Settings) -> set[str]:
+    """``aws.<alias>`` for each aliased provider the world declares already."""
+    if not exists(settings):
+        return set()
+    blocks = hcl.read_module(world_dir(settings)).of("provider", "aws")
+    return {f"aws.{b.body['alias']}" for b in blocks if isinstance(b.body.get("alias"), str)}
 
 
 def report(settings: Settings, found: list[str], *, planned: bool = False) -> str:
@@ -173,7 +184,7 @@ def explain(settings: Settings, output: str) -> list[str]:
         regions = (
             lookups.provider_regions(tf_dir, context, settings.region) if in_root else {"": settings.region}
         )
-        lookup = lookups.Lookup(block, lookups.region_of(block, regions), keys)
+        lookup = lookups.Lookup.on_provider(block, regions, keys)
         found.append(lookup_problem(settings, lookup, summary))
     names = list(dict.fromkeys(m.group("name") for m in _MISSING_VAR.finditer(output)))
     if names:

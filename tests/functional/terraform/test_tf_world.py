@@ -98,3 +98,39 @@ def test_a_lookup_only_terraform_can_evaluate_is_named_from_its_error(moto_url: 
         "couldn't find resource. Create tests/integration/world/main.tf"
     ) in message
     assert 'name  = "/from/the/module"' in message
+
+
+EDGE = """
+provider "aws" {
+  region = "eu-west-2"
+}
+
+provider "aws" {
+  alias  = "us_east_1"
+  region = "us-east-1"
+}
+
+data "aws_ssm_parameter" "edge_cfg" {
+  provider = aws.us_east_1
+  name     = "/cdn/edge/config"
+}
+
+data "aws_sns_topic" "jobs" {
+  name = "cdn-jobs"
+}
+"""
+
+
+def test_the_draft_answers_lookups_through_an_aliased_provider_in_its_region(
+    moto_url: str, tmp_path: Path
+) -> None:
+    """Lambda@Edge stacks look things up in us-east-1: the draft must create them there."""
+    repo = write_project(tmp_path / "repo", {"main.tf": EDGE})
+    assert cli.main(["new-world", "--project", str(repo)]) == 0
+    settings = make_settings(repo)
+    found = preflight.problems(settings, lookups.Clients(moto_url), {})
+    assert len(found) == 2 and "(region us-east-1)" in found[0]
+
+    outputs = World(settings, PlainUI(io.StringIO()), moto_url, environ=harness_environ()).apply()
+
+    assert preflight.problems(settings, lookups.Clients(moto_url), outputs) == []
