@@ -3,7 +3,7 @@
 ``promote`` refuses (PromoteError, with the reason) when there is no
 attestation, a test failed, or the zip, the Terraform sources or the lock file
 changed since the tests ran. Otherwise it runs the team's REAL ``terraform
-init``/``plan``/``apply`` in the real terraform/ folder, with the real backend
+init``/``plan``/``apply`` (in a staged copy of terraform/, ``staged``), with the real backend
 and the caller's own credentials and environment (nothing is scrubbed: this is
 the real deploy), then asks Lambda for every tested function's ``CodeSha256``
 and requires it to equal the attested zip's.
@@ -164,16 +164,19 @@ def promote(
             f"promotion refused ({attestation_path(settings)}):\n  - " + "\n  - ".join(problems)
         )
     env = dict(os.environ) if terraform_cmd_env is None else dict(terraform_cmd_env)
-    cwd, where = settings.terraform_dir, str(settings.terraform_dir)
-    if staged.needs_staged_promote(settings):
-        cwd, env = staged.prepare(settings, env, att)
-        where = f"a staged copy of {settings.terraform_dir} (archive_file built by lambda-harness, verified)"
+    # Never in the team's folder: init would write .terraform/ and a lock file there (and the next
+    # promote would find the Terraform changed).
+    cwd, env = staged.prepare(settings, env, att)
+    where = f"a staged copy of {settings.terraform_dir} ({staged.describe(settings)})"
     real = _RealTerraform(settings, env, cwd)
     planfile = settings.paths.promote_plan
     with ui.step(f"terraform init + plan in {where} (real backend)"):
         real.run("init", "-input=false", "-no-color")
         real.run("plan", "-input=false", "-no-color", f"-out={planfile}")
         changes = planned_changes(json.loads(real.run("show", "-json", "-no-color", str(planfile)).stdout))
+    note = staged.lock_note(settings, cwd)
+    if note:
+        ui.info(note)
     ui.table("promotion plan", ["change"], [[c.describe()] for c in changes] or [["no changes"]])
     if not auto_approve and (confirm is None or not confirm(changes)):
         ui.info(f"not applied; the plan is saved at {planfile}. Re-run with auto-approve to apply it.")

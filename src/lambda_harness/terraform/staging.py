@@ -187,12 +187,12 @@ _NEVER = frozenset(
 # Copied (not linked) in a module folder: what Terraform reads as configuration, and the lock
 # file it may rewrite. Everything else (templates, policies, zips) is linked and read in place.
 _CONFIG_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
-_LOCK_FILE = ".terraform.lock.hcl"
+LOCK_FILE = ".terraform.lock.hcl"
 
 
 def is_config_file(name: str) -> bool:
     """Whether a module folder's file is Terraform configuration (copied into the staged tree)."""
-    return name.endswith(_CONFIG_SUFFIXES) or name == _LOCK_FILE
+    return name.endswith(_CONFIG_SUFFIXES) or name == LOCK_FILE
 
 
 class _Mirror:

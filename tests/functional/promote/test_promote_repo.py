@@ -75,3 +75,21 @@ def test_promote_finds_the_tested_function_by_its_address(
     deployed = client.get_function_configuration(FunctionName="hello-prod")
     assert deployed["CodeSha256"] == att["functions"]["hello-local"]
     assert deployed["Environment"]["Variables"] == {"STAGE": "prod"}
+
+
+def test_a_second_promote_is_allowed_and_the_terraform_folder_stays_as_written(
+    repo: Path, ran: CliRun, deployer: dict[str, str]
+) -> None:
+    """init runs in a staged copy: no .terraform/ nor lock file in the team's folder (follow-up 4)."""
+    assert ran.returncode == 0, str(ran)
+    first = run_cli(repo, "promote", "--yes", env=deployer)
+    assert first.returncode == 0, str(first)
+    assert "has no .terraform.lock.hcl: init chose the provider versions" in first.output
+    second = run_cli(repo, "promote", "--yes", env=deployer)
+    assert second.returncode == 0, str(second)
+    assert "no changes" in second.output
+    left = sorted(p.name for p in (repo / "terraform").iterdir())
+    assert left in (
+        ["main.tf", "terraform.tfstate"],
+        ["main.tf", "terraform.tfstate", "terraform.tfstate.backup"],
+    )
