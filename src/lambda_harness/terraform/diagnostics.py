@@ -192,7 +192,8 @@ def module_download_message(output: str) -> str | None:
     return (
         f"{named}: cannot be downloaded (its registry or git host cannot be reached). Fix: vendor it "
         'into the repo and call it with a local source (source = "./modules/<name>"), or run '
-        "`terraform get` once where the network is reachable and keep .terraform/modules"
+        "`terraform get` in the Terraform folder once where the network is reachable and keep its "
+        ".terraform/modules (the harness copies it into its staged copy)"
     )
 
 

@@ -13,7 +13,8 @@ Layout under ``.harness/tf/<backend>/``::
         policy.json -> <project>/...         anything else linked
         modules/lambda/main.tf               a local module the root calls: copied too
         zz_lambda_harness_override.tf        backend "local" at ../../terraform.tfstate
-        .terraform/                          kept between runs (providers, modules)
+        .terraform/                          kept between runs (providers, modules); the real
+                                             folder's .terraform/modules is copied in (offline)
 
 Only the root module and the local modules it calls (``source = "./x"``, ``"../x"``,
 transitively) are copied: their ``*.tf``, ``*.tf.json``, ``*.tfvars`` and lock file, so the
@@ -139,7 +140,33 @@ def stage(project_dir: Path, terraform_dir: Path, staged: StagedDir) -> list[Neu
     modules = module_folders(anchor, terraform_dir.resolve(), project_dir)
     staged.tree.mkdir(parents=True, exist_ok=True)
     _Mirror(staged, modules).sync(anchor, staged.tree)
+    copy_installed_modules(terraform_dir, staged.workdir)
     return write_overrides(staged, anchor, modules, terraform_dir.resolve())
+
+
+def copy_installed_modules(terraform_dir: Path, workdir: Path) -> bool:
+    """Copy the registry and git modules a ``terraform init``/``get`` installed in the real folder
+    (``.terraform/modules`` with its ``modules.json``) into the staged copy, so ``init`` there
+    reuses them instead of downloading (offline it cannot). True when something was copied.
+
+    Copied only when the staged copy's ``modules.json`` differs (init leaves an up-to-date one
+    alone); symlinks are copied as links, never followed; version-control folders are left out.
+    """
+    real = terraform_dir / ".terraform" / "modules"
+    manifest = real / "modules.json"
+    if real.is_symlink() or not manifest.is_file():
+        return False
+    target = workdir / ".terraform" / "modules"
+    staged_manifest = target / "modules.json"
+    if staged_manifest.is_file() and staged_manifest.read_bytes() == manifest.read_bytes():
+        return False
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+    elif target.is_dir():
+        shutil.rmtree(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(real, target, symlinks=True, ignore=shutil.ignore_patterns(".git", ".hg", ".svn"))
+    return True
 
 
 def module_folders(anchor: Path, terraform_dir: Path, project_dir: Path) -> frozenset[Path]:
@@ -352,6 +379,7 @@ def stage_for_promote(project_dir: Path, terraform_dir: Path, staged: StagedDir,
     modules = module_folders(anchor, root, project_dir)
     staged.tree.mkdir(parents=True, exist_ok=True)
     _Mirror(staged, modules).sync(anchor, staged.tree)
+    copy_installed_modules(terraform_dir, staged.workdir)
     for folder in sorted(modules):
         text = "\n".join(t for t in (archive_override_text(folder), backend if folder == root else "") if t)
         if text:
