@@ -288,12 +288,17 @@ class Terraform:
         """The hashicorp/aws version the staged copy's lock selects (after init)."""
         return diagnostics.locked_version(self.staged.workdir / ".terraform.lock.hcl")
 
-    def validate_diagnostics(self) -> list[dict[str, Any]]:
+    def validate_diagnostics(self, extra: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
         """``terraform validate -json``'s diagnostics (offline: no endpoint, no state), with the
-        discovery override so a zip that is not built yet hides nothing."""
+        discovery override so a zip that is not built yet hides nothing, and ``extra`` files
+        (name -> text) written into the staged root for this validate only."""
         self._ensure_init()
         s = self.settings
         written = staging.write_discovery_overrides(s.project_dir, s.terraform_dir, self.staged)
+        for name, text in (extra or {}).items():
+            path = self.staged.workdir / name
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
         try:
             done = self._run("validate", "-json", "-no-color", check=False)
         finally:

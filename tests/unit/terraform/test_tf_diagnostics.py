@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lambda_harness.terraform import diagnostics
+from lambda_harness.packaging.tfconfig import read_config
+from lambda_harness.terraform import diagnostics, runtimes
 from lambda_harness.terraform.mirror import Mirror
 
 OFFLINE = """
@@ -186,3 +187,19 @@ def test_the_locked_provider_version(tmp_path: Path) -> None:
     )
     assert diagnostics.locked_version(lock) == "5.100.0"
     assert diagnostics.locked_version(tmp_path / "absent") is None
+
+
+def test_the_runtime_line_of_a_function_and_the_probe(tmp_path: Path) -> None:
+    """Follow-up 7: where a runtime set through a variable is written; the literal validate checks."""
+    (tmp_path / "main.tf").write_text(
+        'variable "rt" {\n  default = "python3.12"\n}\n\n'
+        'resource "aws_lambda_function" "f" {\n  function_name = "f"\n  handler = "a.h"\n'
+        "  runtime = var.rt\n}\n"
+    )
+    (tmp_path / "harness.tfvars").write_text('rt = "python3.14"\n')
+    (fn,) = read_config(tmp_path, [tmp_path / "harness.tfvars"]).functions
+    assert fn.runtime == "python3.14"
+    assert runtimes.runtime_expression(fn) == (8, "var.rt")
+    assert runtimes.new_runtimes(read_config(tmp_path)) == set()  # the default alone is known
+    probe = runtimes.probe_text({"python3.14", "python3.15"})
+    assert probe.count('resource "aws_lambda_function"') == 2 and 'runtime       = "python3.15"' in probe
