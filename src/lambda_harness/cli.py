@@ -6,6 +6,7 @@ Nothing here knows how a stage works; errors become exit codes in ``main`` only.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -14,6 +15,7 @@ from typing import Any
 
 from lambda_harness import __version__
 from lambda_harness.errors import ConfigError, HarnessError
+from lambda_harness.paths import ignore_in_git
 from lambda_harness.settings import (
     BACKENDS,
     COVERAGE_MODES,
@@ -340,6 +342,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     ui = make_ui(quiet=bool(args.quiet))
+    settings: Settings | None = None
     try:
         settings = _settings_from(args)
         func, _help = COMMANDS[args.command]
@@ -355,6 +358,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # not a traceback (stages wrap the ones they expect in HarnessError with a fix).
         print(f"lambda-harness {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    finally:
+        if settings is not None:
+            with contextlib.suppress(OSError):
+                ignore_in_git(settings.harness_dir)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from typing import Any
 
 from lambda_harness import proc
 from lambda_harness.errors import CommandFailed, ConfigError, TerraformError
+from lambda_harness.paths import ignore_in_git
 from lambda_harness.settings import Settings
 from lambda_harness.terraform import diagnostics, mirror, overrides, plan, rewrite, staging
 from lambda_harness.terraform import env as tfenv
@@ -182,6 +183,7 @@ class Terraform:
     def stage(self) -> None:
         """Re-copy terraform/, write the backend override and the CLI config."""
         neutralised = staging.stage(self.settings.project_dir, self.settings.terraform_dir, self.staged)
+        ignore_in_git(self.settings.harness_dir)
         if neutralised and self.report and not self._staged_once:
             listing = "; ".join(n.describe(self.settings.project_dir) for n in neutralised)
             self.ui.info(

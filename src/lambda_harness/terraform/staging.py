@@ -20,7 +20,8 @@ Only the root module and the local modules it calls (``source = "./x"``, ``"../x
 transitively) are copied: their ``*.tf``, ``*.tf.json``, ``*.tfvars`` and lock file, so the
 harness can add override files beside them. Every other entry of the repo is a symlink,
 read in place (``file()``, ``templatefile()``, zips). Never mirrored at any level:
-``.harness/``, ``.git/``, virtualenvs, caches, ``.terraform/`` and state files; a local
+``.harness/``, ``.git/`` and version-control/editor metadata (``.gitignore``, ``.github/``),
+virtualenvs, caches, ``.terraform/`` and state files; a local
 module outside the repo is an error. With ``terraform = "."`` the tree itself is the
 root module.
 
@@ -209,6 +210,20 @@ _NEVER = frozenset(
         ".tox",
         "node_modules",
         ".terraform",
+        # Version-control and editor metadata Terraform never reads; a linked .gitignore also
+        # makes git warn ("Too many levels of symbolic links": it opens .gitignore files
+        # without following links).
+        ".gitignore",
+        ".gitattributes",
+        ".gitmodules",
+        ".github",
+        ".gitlab",
+        ".gitlab-ci.yml",
+        ".pre-commit-config.yaml",
+        ".editorconfig",
+        ".idea",
+        ".vscode",
+        ".DS_Store",
     }
 )
 # Copied (not linked) in a module folder: what Terraform reads as configuration, and the lock
