@@ -73,6 +73,11 @@ class HarnessPaths:
         return self.root / "archives.json"
 
     @property
+    def archive_locks(self) -> Path:
+        """``locks/``: one lock file per ``archive_file`` output while the provider shim builds it."""
+        return self.root / "locks"
+
+    @property
     def archive_log(self) -> Path:
         """``archives.log``: one JSON line per archive the provider shim built (output, sha256)."""
         return self.root / "archives.log"

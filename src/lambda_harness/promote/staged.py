@@ -29,7 +29,13 @@ from lambda_harness.errors import PromoteError
 from lambda_harness.promote.attestation import Attestation
 from lambda_harness.settings import Settings
 from lambda_harness.terraform import mirror, staging
-from lambda_harness.terraform.shims.archive import ANCHOR_ENV, LOG_ENV, STAGED_TREE_ENV, TARGETS_ENV
+from lambda_harness.terraform.shims.archive import (
+    ANCHOR_ENV,
+    LOCKS_ENV,
+    LOG_ENV,
+    STAGED_TREE_ENV,
+    TARGETS_ENV,
+)
 from lambda_harness.terraform.shims.install import install
 from lambda_harness.terraform.sources import ModuleSource
 
@@ -115,6 +121,7 @@ def prepare(settings: Settings, env: Mapping[str, str], att: Attestation) -> tup
         "TF_CLI_CONFIG_FILE": str(staged.cli_config),
         TARGETS_ENV: str(targets),
         LOG_ENV: str(staged.root / "archives.log"),
+        LOCKS_ENV: str(settings.paths.archive_locks),
         STAGED_TREE_ENV: str(staged.tree),
         ANCHOR_ENV: str(staging.anchor_of(settings.project_dir, settings.terraform_dir)),
     }

@@ -30,6 +30,7 @@ from lambda_harness.settings import Settings
 from lambda_harness.terraform import diagnostics, mirror, overrides, plan, rewrite, staging
 from lambda_harness.terraform import env as tfenv
 from lambda_harness.terraform.shims.archive import ANCHOR_ENV, STAGED_TREE_ENV
+from lambda_harness.terraform.shims.archive import LOCKS_ENV as ARCHIVE_LOCKS_ENV
 from lambda_harness.terraform.shims.archive import LOG_ENV as ARCHIVE_LOG_ENV
 from lambda_harness.terraform.shims.archive import TARGETS_ENV as ARCHIVE_TARGETS_ENV
 from lambda_harness.terraform.shims.install import install as shim_install
@@ -124,6 +125,7 @@ class Terraform:
             {
                 ARCHIVE_TARGETS_ENV: str(paths.archive_targets),
                 ARCHIVE_LOG_ENV: str(paths.archive_log),
+                ARCHIVE_LOCKS_ENV: str(paths.archive_locks),
                 STAGED_TREE_ENV: str(self.staged.tree),
                 ANCHOR_ENV: str(staging.anchor_of(self.settings.project_dir, self.settings.terraform_dir)),
             }
