@@ -95,13 +95,15 @@ class RunReport:
 
 
 def build(settings: Settings, ui: UI) -> Any:
-    """``lambda-harness build``: what Terraform accepts first (runtimes the provider may not know),
-    then what it deploys (read statically, or from its own plan when modules, for_each or
-    archive_file hide it), then the zip(s)."""
+    """``lambda-harness build``: what Terraform accepts first (providers no mirror holds, runtimes
+    the provider may not know), then what it deploys (read statically, or from its own plan when
+    modules, for_each or archive_file hide it), then the zip(s)."""
     from lambda_harness.packaging.builder import Builder
     from lambda_harness.terraform.discovery import discover
+    from lambda_harness.terraform.providers import check_providers
     from lambda_harness.terraform.runtimes import check_runtimes
 
+    check_providers(settings, ui)
     check_runtimes(settings, ui)
     config = discover(settings, ui, lambda: _plan_endpoint(settings, ui))
     return Builder(settings, ui, config=config).build()
