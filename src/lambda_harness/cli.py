@@ -186,7 +186,10 @@ def cmd_new_world(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
         ui.info(f"wrote {shown_path(path, settings.project_dir)}")
     for text in result.skipped:
         ui.warn(text)
-    ui.info("next: review the draft (values marked `# local value`), then run: lambda-harness run")
+    for text in result.notes:
+        ui.info(text)
+    if result.written:
+        ui.info("next: review the draft (values marked `# local value`), then run: lambda-harness run")
     return 0
 
 

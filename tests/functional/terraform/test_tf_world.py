@@ -134,3 +134,19 @@ def test_the_draft_answers_lookups_through_an_aliased_provider_in_its_region(
     outputs = World(settings, PlainUI(io.StringIO()), moto_url, environ=harness_environ()).apply()
 
     assert preflight.problems(settings, lookups.Clients(moto_url), outputs) == []
+
+
+def test_new_world_writes_nothing_when_nothing_is_looked_up(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Follow-up 13: a world of providers only would add an apply to every run for nothing."""
+    lookups_only_built_in = 'data "aws_caller_identity" "me" {}\ndata "aws_region" "here" {}\n'
+    repo = write_project(
+        tmp_path / "repo", {"main.tf": EDGE.split("data ", maxsplit=1)[0] + lookups_only_built_in}
+    )
+    assert cli.main(["new-world", "--project", str(repo)]) == 0
+    assert not (repo / "tests" / "integration" / "world").exists()
+    captured = capsys.readouterr()
+    out = captured.out + captured.err
+    assert "no world needed: terraform looks up nothing the local endpoint lacks" in out
+    assert "next:" not in out
