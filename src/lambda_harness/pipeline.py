@@ -35,6 +35,7 @@ from lambda_harness.promote.attestation import (
 from lambda_harness.settings import Settings
 from lambda_harness.terraform.deploy import Deployment
 from lambda_harness.terraform.inventory import Inventory
+from lambda_harness.terraform.sources import shown
 from lambda_harness.testing.advice import thresholds
 from lambda_harness.testing.coverage import RunCoverage, coverage_summary, zip_sources
 from lambda_harness.testing.invoker import Invoker, deployed_region
@@ -399,26 +400,38 @@ def apply_only(
     at the deployment); ``lambda-harness down`` stops it.
     """
     (build or _real_build)(settings, ui)
+    left_running = ""
     if not endpoint_healthy(settings.endpoint_url):
         if settings.backend == "localstack":
             from lambda_harness.endpoint.localstack import SERVICE, start_localstack
 
             started = start_localstack(settings, ui)  # left running, like the detached endpoint
             if started is not None:
-                ui.info(f"LocalStack left running; stop it with: {started.describe()} stop {SERVICE}")
+                left_running = f"LocalStack left running; stop it with: {started.describe()} stop {SERVICE}"
         else:
             from lambda_harness.endpoint import control
 
+            down = control.down_command(settings)
+            ui.warn(
+                f"no endpoint answers on {settings.endpoint_url}: apply starts one in the background and "
+                f"LEAVES IT RUNNING after it finishes (the deployment lives in it); stop it with: {down}"
+            )
             with ui.step(f"start a detached endpoint on {settings.endpoint_url}"):
                 pid = control.start_detached(settings)
                 control.wait_healthy(settings.endpoint_url, 30.0)
-            down = control.down_command(settings)
-            ui.info(f"endpoint running in the background (pid {pid}); stop it with: {down}")
+            log = shown(settings.paths.endpoint_log, settings.project_dir)
+            left_running = (
+                f"the endpoint this apply started is still running in the background (pid {pid}, log "
+                f"{log}); stop it with: {down}"
+            )
     if deploy is None:
         from lambda_harness.terraform.deploy import deploy as deploy_always
 
         deploy = deploy_always
-    return deploy(settings, ui, settings.endpoint_url)
+    inventory = deploy(settings, ui, settings.endpoint_url)
+    if left_running:
+        ui.warn(left_running)  # again at the end, where it is seen
+    return inventory
 
 
 # --- merge ----------------------------------------------------------------------------------------
