@@ -181,10 +181,12 @@ def explain(settings: Settings, output: str) -> list[str]:
         in_root = real.parent.resolve() == tf_dir.resolve()
         keys = dict(lookups.resolved_keys(context, block.body)) if in_root else {}
         keys.update(_keys_from_summary(block.labels[0], summary))
-        regions = (
-            lookups.provider_regions(tf_dir, context, settings.region) if in_root else {"": settings.region}
-        )
-        lookup = lookups.Lookup.on_provider(block, regions, keys)
+        regions = lookups.provider_regions(tf_dir, context, settings.region)
+        if in_root:
+            lookup = lookups.Lookup.on_provider(block, regions, keys)
+        else:  # in a child module: on the root provider its module call hands it (or inherits)
+            aliases = lookups.module_aliases(tf_dir, match.group("address"))
+            lookup = _child_lookup(block, keys, regions, aliases)
         found.append(lookup_problem(settings, lookup, summary))
     names = list(dict.fromkeys(m.group("name") for m in _MISSING_VAR.finditer(output)))
     if names:
@@ -195,6 +197,16 @@ def explain(settings: Settings, output: str) -> list[str]:
         if text:
             found.append(text)
     return found
+
+
+def _child_lookup(
+    block: hcl.Block, keys: dict[str, Any], regions: Mapping[str, str], aliases: Mapping[str, str]
+) -> lookups.Lookup:
+    own = str(block.body.get("provider", "")).removeprefix("${").removesuffix("}")
+    alias = aliases.get(own.split(".", 1)[1] if own.startswith("aws.") else "", aliases.get("", ""))
+    root_alias = alias if alias in regions else ""
+    provider = f"aws.{root_alias}" if root_alias else ""
+    return lookups.Lookup(block, regions[root_alias], keys, provider)
 
 
 def _block_at(path: Path, line: int, dtype: str, label: str) -> hcl.Block | None:

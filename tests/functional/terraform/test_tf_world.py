@@ -8,6 +8,7 @@ module) still fails in Terraform's plan; the error then names it with the world 
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,45 @@ def test_new_world_writes_nothing_when_nothing_is_looked_up(
     out = captured.out + captured.err
     assert "no world needed: terraform looks up nothing the local endpoint lacks" in out
     assert "next:" not in out
+
+
+REGIONAL = """
+provider "aws" {
+  region = "eu-west-1"
+}
+
+provider "aws" {
+  alias  = "us_east_1"
+  region = "us-east-1"
+}
+
+module "shared" {
+  source = "./shared"
+  name   = "/from/the/module"
+}
+
+module "edge" {
+  source    = "./shared"
+  name      = "/edge/config"
+  providers = { aws = aws.us_east_1 }
+}
+"""
+
+
+def test_a_child_modules_lookup_is_named_in_the_region_of_the_provider_it_inherits(
+    moto_url: str, tmp_path: Path
+) -> None:
+    """Follow-up 11: the root's default provider (eu-west-1), or the one its call passes."""
+    repo = write_project(tmp_path / "repo", {"main.tf": REGIONAL})
+    (repo / "terraform" / "shared").mkdir()
+    (repo / "terraform" / "shared" / "main.tf").write_text(SHARED)
+
+    with pytest.raises(TerraformError) as failed:
+        deploy(make_settings(repo), PlainUI(io.StringIO()), moto_url, environ=harness_environ())
+
+    items = re.split(r"\n\n(?=\d\. )", str(failed.value).split("\n\nTerraform said:")[0])[1:]
+    inherited, passed = sorted(items, key=lambda text: "/edge/" in text)
+    assert '(name = "/from/the/module") finds nothing on the local endpoint (region eu-west-1)' in inherited
+    assert "provider = aws" not in inherited
+    assert '(name = "/edge/config") finds nothing on the local endpoint (region us-east-1)' in passed
+    assert "  provider = aws.us_east_1\n" in passed
