@@ -174,22 +174,27 @@ def module_folders(anchor: Path, terraform_dir: Path, project_dir: Path) -> froz
     """The root module and every local module it calls: the folders staged as copies.
 
     A local module outside the mirrored folder (the repo) cannot be reached from the staged
-    copy: that is a ``ConfigError`` naming the call.
+    copy: that is one ``ConfigError`` naming every such module and every call that uses it.
     """
     folders = module_tree(terraform_dir)
-    for folder in folders[1:]:
-        if folder.is_relative_to(anchor):
-            continue
-        where = str(folder)
-        for parent in folders:
-            for call, child in ModuleSource(parent).local_module_dirs():
-                if child == folder:
-                    where = call.where(project_dir, "source")
-        raise ConfigError(
-            f"{where}: the local module {folder} is outside the repo ({anchor}); the harness stages "
-            "only the repo. Move the module into the repo, or call it by a registry or git address"
-        )
-    return frozenset(folders)
+    outside = [folder for folder in folders[1:] if not folder.is_relative_to(anchor)]
+    if not outside:
+        return frozenset(folders)
+    lines = []
+    for folder in outside:
+        calls = [
+            f'{call.where(project_dir, "source")} (module "{call.labels[0]}")'
+            for parent in folders
+            for call, child in ModuleSource(parent).local_module_dirs()
+            if child == folder
+        ]
+        where = ", ".join(calls) or str(folder)
+        lines.append(f"{where}: the local module {folder} is outside the repo ({anchor})")
+    raise ConfigError(
+        "; ".join(lines) + ". The harness stages only the repo (its copy must reach every module by the "
+        "same relative path, and promote ships the repo as tested). Move or vendor the module into the "
+        "repo (a git submodule works), or call it by a registry or git address"
+    )
 
 
 # Never mirrored into the staged tree, at any level: the harness's own folder (linking it into

@@ -188,8 +188,15 @@ def test_a_local_module_outside_the_repo_is_refused(tmp_path: Path) -> None:
     (root / "terraform").mkdir(parents=True)
     (tmp_path / "shared").mkdir()
     (root / "terraform" / "main.tf").write_text('\nmodule "fn" {\n  source = "../../shared"\n}\n')
-    with pytest.raises(ConfigError, match=r"terraform/main\.tf:3: the local module .*shared is outside"):
+    (root / "terraform" / "more.tf").write_text('module "again" {\n  source = "../../shared"\n}\n')
+    with pytest.raises(ConfigError) as refused:
         do_stage(root)
+    message = str(refused.value)
+    # Follow-up 14: every call using it is named, with why and what to do.
+    assert message.startswith(
+        'terraform/main.tf:3 (module "fn"), terraform/more.tf:2 (module "again"): the local module '
+    )
+    assert "shared is outside the repo" in message and "Move or vendor the module into the repo" in message
 
 
 def test_installed_modules_are_copied_safely_and_only_when_changed(tmp_path: Path) -> None:
