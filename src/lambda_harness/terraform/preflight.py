@@ -148,7 +148,7 @@ def _world_providers(settings: Settings) -> set[str]:
 
 def report(settings: Settings, found: list[str], *, planned: bool = False) -> str:
     """One message for every problem, numbered."""
-    tf = hcl.shown(settings.terraform_dir, settings.project_dir)
+    tf = hcl.shown_root(settings.terraform_dir, settings.project_dir)
     when = "Terraform's plan failed" if planned else "nothing was planned or applied"
     head = f"{tf} needs {len(found)} thing(s) the local endpoint does not have ({when}):"
     return head + "".join(f"\n\n{n}. {text}" for n, text in enumerate(found, start=1))

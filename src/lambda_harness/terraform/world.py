@@ -122,7 +122,7 @@ class DraftResult:
 
 
 def _header(settings: Settings) -> str:
-    tf = hcl.shown(settings.terraform_dir, settings.project_dir)
+    tf = hcl.shown_root(settings.terraform_dir, settings.project_dir)
     return (
         f"# The world around the stack in {tf}: what its Terraform looks up but does not create.\n"
         "# Applied by lambda-harness to the local endpoint before your own Terraform "
@@ -170,7 +170,7 @@ def write_draft(settings: Settings, *, force: bool = False) -> DraftResult:
         files[folder / "main.tf"] = main or _header(settings) + _providers(_regions(settings, need))
     else:
         # A world of providers only would add an apply to every run for nothing.
-        tf = hcl.shown(tf_dir, settings.project_dir)
+        tf = hcl.shown_root(tf_dir, settings.project_dir)
         result.notes.append(
             f"no world needed: {tf} looks up nothing the local endpoint lacks (no data sources to "
             f"answer, no terraform_remote_state); {hcl.shown(folder, settings.project_dir)}/ not written"

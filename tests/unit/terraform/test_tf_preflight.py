@@ -202,3 +202,15 @@ def test_a_lookup_on_an_aliased_provider_gets_a_snippet_on_that_provider(tmp_pat
     (world / "main.tf").write_text('provider "aws" {\n  alias  = "us_east_1"\n  region = "us-east-1"\n}\n')
     (found,) = preflight.problems(settings, NoSecret(), {})
     assert "Add to tests/integration/world/main.tf:\nresource " in found  # its provider is there already
+
+
+def test_with_terraform_at_the_repo_root_the_report_names_the_terraform_root(tmp_path: Path) -> None:
+    """Follow-up 12: not ". needs 1 thing(s)"."""
+    (tmp_path / "pyproject.toml").write_text('[tool.lambda-harness]\nterraform = "."\nfunctions = "src"\n')
+    (tmp_path / "main.tf").write_text(EDGE)
+    settings = load_settings(tmp_path, environ={"HOME": str(tmp_path)})
+    found = preflight.problems(settings, NoSecret(), {})
+    assert preflight.report(settings, found).startswith(
+        "the Terraform root (.) needs 1 thing(s) the local endpoint does not have"
+    )
+    assert found[0].startswith('main.tf:10: data "aws_secretsmanager_secret_version" "edge"')
