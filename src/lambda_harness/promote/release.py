@@ -202,7 +202,7 @@ def promote(
 
 
 class _RealTerraform:
-    """terraform in the real folder with the caller's environment, unchanged."""
+    """terraform in promote's staged copy of the real folder, with the caller's environment."""
 
     def __init__(self, settings: Settings, env: Mapping[str, str], cwd: Path | None = None) -> None:
         self.cwd = cwd or settings.terraform_dir

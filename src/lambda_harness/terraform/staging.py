@@ -387,10 +387,11 @@ def uses_archive(project_dir: Path, terraform_dir: Path) -> bool:
 
 
 def stage_for_promote(project_dir: Path, terraform_dir: Path, staged: StagedDir, backend: str) -> None:
-    """The staged copy the real apply runs in when ``data "archive_file"`` is served by the shim.
+    """The staged copy the real init, plan and apply run in (the team's folder is never written).
 
-    Only the archive redirect (and ``backend``, the team's own state made absolute, when the
-    configuration relies on a local one) is overridden: providers, credentials and the team's
+    Only the archive redirect when ``data "archive_file"`` is served by the shim (and
+    ``backend``, the team's own state made absolute, when the configuration relies on a local
+    one) is overridden: providers, credentials and the team's
     backend stay as written, because this apply is the real one.
     """
     check_no_tflocal_leftover(terraform_dir)
