@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lambda_harness.terraform.hcl import Block
-from lambda_harness.terraform.mirror import PLUGIN_DIR_ENV, Mirror, versions_in
+from lambda_harness.terraform.mirror import MIRROR_LAYOUT, PLUGIN_DIR_ENV, Mirror, versions_in
 from lambda_harness.terraform.sources import ModuleSource, module_tree, shown
 
 REGISTRY = "registry.terraform.io"
@@ -154,6 +154,8 @@ def missing_providers_message(
         lines.append(f"  - {item.provider} {wanted} ({where.get(item.provider, 'implied')})")
     lines.append(f"Mirrors: {describe_mirrors(mirrors)}.")
     lines.append(f"Fix: {mirror_command(terraform_dir, project_dir)}.")
+    if any(item.provider == "hashicorp/aws" for item in missing):  # the layout it names is aws's
+        lines.append(f"A mirror is laid out as {MIRROR_LAYOUT}.")
     return "\n".join(lines)
 
 
