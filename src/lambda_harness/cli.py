@@ -14,7 +14,7 @@ from typing import Any
 
 from lambda_harness import __version__
 from lambda_harness.errors import HarnessError
-from lambda_harness.settings import BACKENDS, TF_DRIVERS, Settings, load_settings
+from lambda_harness.settings import BACKENDS, IAM_MODES, TF_DRIVERS, Settings, load_settings
 from lambda_harness.ui import UI, make_ui
 
 Command = Callable[[Settings, UI, argparse.Namespace], int]
@@ -128,6 +128,12 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="endpoint host (default 127.0.0.1)")
     parser.add_argument("--backend", choices=BACKENDS, help="embedded endpoint or LocalStack")
     parser.add_argument("--tf-driver", dest="tf_driver", choices=TF_DRIVERS, help="terraform or tflocal")
+    parser.add_argument(
+        "--iam",
+        choices=IAM_MODES,
+        help="function roles on the embedded endpoint: enforce (default: a denied call fails the run), "
+        "warn (report only) or off",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", default=None, help="stream tool output")
     parser.add_argument("-q", "--quiet", action="store_true", default=None, help="warnings and errors only")
 
@@ -201,6 +207,7 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         "host": args.host,
         "backend": args.backend,
         "tf_driver": args.tf_driver,
+        "iam": args.iam,
         "verbose": args.verbose,
         "quiet": args.quiet,
         "dist": getattr(args, "dist", None),

@@ -18,6 +18,8 @@ from lambda_harness.errors import ConfigError
 from lambda_harness.paths import HARNESS_DIR, HarnessPaths
 
 BACKENDS = ("embedded", "localstack")
+#: Function roles on the embedded endpoint: refuse what the role does not allow, only report it, or neither.
+IAM_MODES = ("enforce", "warn", "off")
 TF_DRIVERS = ("terraform", "tflocal")
 LOCK_FILES = ("requirements.txt", "Pipfile.lock")
 
@@ -47,6 +49,7 @@ class Settings:
     allow_remote_endpoint: bool = False
     allow_runtime_fallback: bool = False
     max_concurrency: int = 50
+    iam: str = "enforce"
     verbose: bool = False
     quiet: bool = False
 
@@ -81,6 +84,7 @@ _KEYS: dict[str, tuple[str, type]] = {
     "allow-remote-endpoint": ("allow_remote_endpoint", bool),
     "allow-runtime-fallback": ("allow_runtime_fallback", bool),
     "max-concurrency": ("max_concurrency", int),
+    "iam": ("iam", str),
 }
 
 
@@ -204,5 +208,7 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"tf-driver {s.tf_driver!r} is not one of {', '.join(TF_DRIVERS)}")
     if not 0 < s.port < 65536:
         raise ConfigError(f"port {s.port} is out of range 1-65535")
+    if s.iam not in IAM_MODES:
+        raise ConfigError(f"iam {s.iam!r} is not one of {', '.join(IAM_MODES)}")
     if s.max_concurrency < 1:
         raise ConfigError(f"max-concurrency must be at least 1, got {s.max_concurrency}")

@@ -136,6 +136,8 @@ def start_detached(settings: Settings, *, timeout: float = 60.0) -> int:
         settings.host,
         "--port",
         str(settings.port),
+        "--iam",
+        settings.iam,
     ]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     with log_path.open("ab") as log:

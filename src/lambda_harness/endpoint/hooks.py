@@ -11,6 +11,16 @@
   ``send_message`` no longer runs the function inline; ``sources.sqs`` serves them.
 * ``Queue.attributes``: ``RedrivePolicy`` as compact JSON, like AWS, so a second
   ``terraform plan`` shows no whitespace-only change to the queue.
+* ``FakeBucket.get_permission`` -> neutral: moto applies a bucket policy's Deny to every
+  object request, conditions ignored, so an enforce-TLS policy blocked even Terraform's
+  upload of dists.zip. Bucket policies are evaluated by the IAM guard, for function
+  sessions only, with their conditions (``endpoint.iam``).
+* ``create_function``/``update_function_configuration``: the role must be assumable by
+  Lambda (``iam.trust.TrustGate``), as AWS checks.
+
+``use_aws_managed_policies`` (separately, before moto's backends are reset) lets
+``aws_iam_role_policy_attachment`` attach AWS-managed policies such as
+AWSLambdaBasicExecutionRole, which moto otherwise reports as not attachable.
 
 moto's backends are process-wide, so one endpoint per process may install hooks.
 """
@@ -24,13 +34,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from moto.awslambda.exceptions import InvalidParameterValueException
 from moto.awslambda.models import LambdaBackend, LambdaFunction
+from moto.core.config import default_user_config
 from moto.core.exceptions import JsonRESTError
 from moto.events.models import Rule
+from moto.iam.access_control import PermissionResult
 from moto.s3 import notifications
+from moto.s3.models import FakeBucket
 from moto.sns.models import Subscription
 from moto.sqs.models import Queue, sqs_backends
 
+from lambda_harness.endpoint.iam.trust import TrustGate
 from lambda_harness.endpoint.invoke import InvokeService, log_tail
 from lambda_harness.endpoint.runtime.model import ThrottledError
 from lambda_harness.endpoint.sources import s3 as s3_events
@@ -48,6 +63,7 @@ class Targets:
 
     service: InvokeService
     events: EventBridge
+    trust: TrustGate | None = None  # None: no trust check (iam = off)
 
 
 def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
@@ -106,6 +122,44 @@ def _compact_redrive(original: property) -> property:
     return property(attributes)
 
 
+def use_aws_managed_policies(enabled: bool) -> bool:
+    """Make moto's IAM backends hold AWS's managed policies (read when a backend is created or
+    reset, so call this before ``reset``); returns the previous setting, to restore it.
+
+    Costs ~0.1 s and ~19 MB per account's IAM backend; without it attaching
+    ``arn:aws:iam::aws:policy/...`` fails with NoSuchEntity ("does not exist or is not attachable").
+    """
+    iam_config = default_user_config.setdefault("iam", {"load_aws_managed_policies": False})
+    previous = bool(iam_config.get("load_aws_managed_policies", False))
+    iam_config["load_aws_managed_policies"] = enabled
+    return previous
+
+
+def _neutral_bucket_permission(bucket: Any, action: str, resource: str) -> Any:
+    return PermissionResult.NEUTRAL
+
+
+def _checks_trust(gate: TrustGate, create: Callable[..., Any], update: Callable[..., Any]) -> tuple[Any, Any]:
+    def create_function(backend: Any, spec: dict[str, Any]) -> Any:
+        refused = gate.refusal(
+            str(spec.get("FunctionName") or ""), str(spec.get("Role") or ""), backend.account_id
+        )
+        if refused:
+            raise InvalidParameterValueException(refused)
+        return create(backend, spec)
+
+    def update_function_configuration(
+        backend: Any, function_name: str, qualifier: str, body: dict[str, Any]
+    ) -> Any:
+        if body.get("Role"):
+            refused = gate.refusal(function_name, str(body["Role"]), backend.account_id)
+            if refused:
+                raise InvalidParameterValueException(refused)
+        return update(backend, function_name, qualifier, body)
+
+    return create_function, update_function_configuration
+
+
 def install(targets: Targets) -> None:
     """Patch moto for this process; EndpointError if another endpoint already did."""
     esm = "create_event_source_mapping"
@@ -120,6 +174,7 @@ def install(targets: Targets) -> None:
             (Rule, "send_to_targets"): vars(Rule)["send_to_targets"],
             (LambdaBackend, esm): vars(LambdaBackend)[esm],
             (Queue, "attributes"): vars(Queue)["attributes"],
+            (FakeBucket, "get_permission"): vars(FakeBucket)["get_permission"],
         }
         replacements = {
             (LambdaFunction, "invoke"): make_function_invoke(targets.service),
@@ -129,7 +184,16 @@ def install(targets: Targets) -> None:
             (Rule, "send_to_targets"): targets.events.make_send_to_targets(Rule.send_to_targets),
             (LambdaBackend, esm): _detach_sqs(LambdaBackend.create_event_source_mapping),
             (Queue, "attributes"): _compact_redrive(raw[(Queue, "attributes")]),
+            (FakeBucket, "get_permission"): _neutral_bucket_permission,
         }
+        if targets.trust is not None:
+            create, update = "create_function", "update_function_configuration"
+            raw[(LambdaBackend, create)] = vars(LambdaBackend)[create]
+            raw[(LambdaBackend, update)] = vars(LambdaBackend)[update]
+            checked = _checks_trust(
+                targets.trust, LambdaBackend.create_function, LambdaBackend.update_function_configuration
+            )
+            replacements[(LambdaBackend, create)], replacements[(LambdaBackend, update)] = checked
         for (owner, name), value in replacements.items():
             _installed.append((owner, name, raw[(owner, name)]))
             setattr(owner, name, value)

@@ -20,7 +20,12 @@ from typing import Protocol
 
 from lambda_harness.endpoint.cloudwatch import LogWriter
 from lambda_harness.endpoint.lookup import MotoFunction, function_config
-from lambda_harness.endpoint.runtime.model import FunctionConfig, InvokeResult, ThrottledError
+from lambda_harness.endpoint.runtime.model import (
+    CredentialSource,
+    FunctionConfig,
+    InvokeResult,
+    ThrottledError,
+)
 from lambda_harness.errors import EndpointError
 
 logger = logging.getLogger(__name__)
@@ -45,6 +50,10 @@ class Runtime(Protocol):
     ) -> InvokeResult: ...
 
     def shutdown(self) -> None: ...
+
+    def use_credentials(self, source: CredentialSource | None) -> None:
+        """Where new execution environments get their credentials (None: test credentials)."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
 """``EmbeddedEndpoint``: one AWS endpoint (moto in-process + our Lambda runtime) on host:port.
 
 A werkzeug threaded server runs ``HarnessApp`` (our routes, then moto's
-``DomainDispatcherApplication``). Starting binds the socket ourselves (werkzeug
-would ``sys.exit`` on a taken port), installs the moto hooks, and starts the SQS
-poller and the EventBridge scheduler. The runtime is the caller's: ``stop`` does
-not shut it down.
+``DomainDispatcherApplication``) behind the IAM guard (``iam.guard.IamGuard``:
+function roles enforced per ``settings.iam``). Starting binds the socket ourselves
+(werkzeug would ``sys.exit`` on a taken port), installs the moto hooks, gives the
+runtime its credential source (one role session per execution environment), and
+starts the SQS poller and the EventBridge scheduler. The runtime is the caller's:
+``stop`` does not shut it down.
 """
 
 from __future__ import annotations
@@ -23,8 +25,14 @@ from werkzeug.serving import make_server
 from lambda_harness.endpoint import hooks
 from lambda_harness.endpoint.cloudwatch import LogSink
 from lambda_harness.endpoint.front import HarnessApp, InvokeRoute
+from lambda_harness.endpoint.iam.credentials import SessionRegistry, StsCredentialSource
+from lambda_harness.endpoint.iam.guard import IamGuard
+from lambda_harness.endpoint.iam.ledger import Ledger
+from lambda_harness.endpoint.iam.lookups import MotoLookups
+from lambda_harness.endpoint.iam.trust import TrustGate
 from lambda_harness.endpoint.invoke import AsyncPolicy, InvokeService, Runtime
 from lambda_harness.endpoint.ports import bind
+from lambda_harness.endpoint.runtime.model import CredentialSource
 from lambda_harness.endpoint.sources.eventbridge import EventBridge, Scheduler
 from lambda_harness.endpoint.sources.sqs import SqsPoller
 from lambda_harness.errors import EndpointError
@@ -87,6 +95,9 @@ class EmbeddedEndpoint:
         self.poller: SqsPoller | None = None  # both run while the endpoint is started
         self.scheduler: Scheduler | None = None
         self._patched = False  # only the endpoint that patched moto may unpatch it
+        self.ledger = Ledger()  # what the IAM guard saw (served on /_harness/iam)
+        self.guard: IamGuard | None = None
+        self._managed_policies_before: bool | None = None
 
     @property
     def port(self) -> int:
@@ -109,6 +120,8 @@ class EmbeddedEndpoint:
             raise EndpointError("an endpoint is already running in this process; stop it first")
         self._port = sock.getsockname()[1]
         try:
+            # Before the reset: moto reads it when it rebuilds each IAM backend.
+            self._managed_policies_before = hooks.use_aws_managed_policies(True)
             if self.reset:
                 reset_moto()
             self.service = InvokeService(
@@ -118,17 +131,23 @@ class EmbeddedEndpoint:
                 policy=AsyncPolicy(retry_delays_s=self.timing.async_retry_delays_s),
             )
             self.events = EventBridge(self.service)
-            hooks.install(hooks.Targets(self.service, self.events))
+            mode = self.settings.iam
+            lookups = MotoLookups()
+            trust = TrustGate(self.ledger, lookups, mode) if mode != "off" else None
+            hooks.install(hooks.Targets(self.service, self.events, trust))
             self._patched = True
             app = HarnessApp(
                 DomainDispatcherApplication(create_backend_app),
                 InvokeRoute(self.service, self.settings.region),
                 self.events.trigger,
             )
+            registry = SessionRegistry()
+            self.guard = IamGuard(app, mode=mode, registry=registry, ledger=self.ledger, lookups=lookups)
+            self.runtime.use_credentials(self.credential_source(registry))
             self._server = make_server(
                 self.settings.host,
                 self._port,
-                app,
+                self.guard,
                 threaded=True,
                 request_handler=HarnessRequestHandler,
                 fd=sock.fileno(),
@@ -146,6 +165,11 @@ class EmbeddedEndpoint:
         self.scheduler.start()
         logger.info("endpoint listening on %s", self.url)
         return self
+
+    def credential_source(self, registry: SessionRegistry) -> CredentialSource:
+        """Role sessions for the runtime's environments (each start checks Lambda's own log writes)."""
+        guard = self.guard
+        return StsCredentialSource(registry, on_issue=guard.platform_checks if guard is not None else None)
 
     def stop(self) -> None:
         """Stop serving and polling, cancel queued retries, unpatch moto (idempotent)."""
@@ -168,6 +192,10 @@ class EmbeddedEndpoint:
         if self._patched:
             hooks.uninstall()
             self._patched = False
+            self.runtime.use_credentials(None)
+        if self._managed_policies_before is not None:
+            hooks.use_aws_managed_policies(self._managed_policies_before)
+            self._managed_policies_before = None
 
     def __enter__(self) -> EmbeddedEndpoint:
         return self.start()

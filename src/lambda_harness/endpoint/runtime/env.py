@@ -111,18 +111,31 @@ def _defaults(fn: FunctionConfig, paths: Paths) -> dict[str, str]:
     }
 
 
+def credential_variables(fn: FunctionConfig, credentials: Mapping[str, str] | None) -> dict[str, str]:
+    """The credentials of the environment: the role session the endpoint issued for it, or
+    (no credential source, e.g. a bare runtime in tests) test credentials tagged with the role."""
+    if credentials is None:
+        return fake_credentials(fn.role_arn)
+    return {
+        name: credentials[name]
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+        if name in credentials
+    }
+
+
 def build_env(
     fn: FunctionConfig,
     paths: Paths,
     *,
     api_address: str,
     log_stream: str,
+    credentials: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """The complete environment of one worker process (nothing inherited from the host)."""
     env = _defaults(fn, paths)
     env.update({k: v for k, v in fn.environment.items() if k not in RESERVED})
     env["PYTHONPATH"] = python_path(paths, fn.environment.get("PYTHONPATH"))
-    env.update(fake_credentials(fn.role_arn))
+    env.update(credential_variables(fn, credentials))
     env.update(
         {
             "AWS_LAMBDA_FUNCTION_NAME": fn.name,

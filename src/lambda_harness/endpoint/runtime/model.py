@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from lambda_harness.errors import EndpointError
 
@@ -61,6 +62,36 @@ class InvokeResult:
     init_ms: float | None
     max_memory_mb: int
     cold: bool
+
+
+class ExecutionEnvironment(Protocol):
+    """What a credential source may ask of an execution environment (a worker)."""
+
+    @property
+    def environment_id(self) -> str:
+        """Unique for the life of the endpoint."""
+        ...
+
+    @property
+    def current_request_id(self) -> str | None:
+        """The invocation it runs now, or ran last (None before its first)."""
+        ...
+
+
+class CredentialSource(Protocol):
+    """Issues each execution environment its function's credentials, as Lambda does.
+
+    The endpoint's IAM layer implements it (``endpoint.iam.credentials``): one role
+    session per environment, forgotten when the environment closes.
+    """
+
+    def issue(self, fn: FunctionConfig, environment: ExecutionEnvironment) -> Mapping[str, str]:
+        """``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY`` and ``AWS_SESSION_TOKEN`` for ``fn``."""
+        ...
+
+    def forget(self, environment: ExecutionEnvironment) -> None:
+        """The environment is gone: its session ends."""
+        ...
 
 
 class ThrottledError(EndpointError):

@@ -14,7 +14,13 @@ from pathlib import Path
 from lambda_harness.endpoint.runtime.env import Paths, reserved_overrides
 from lambda_harness.endpoint.runtime.interpreters import InterpreterFinder
 from lambda_harness.endpoint.runtime.layout import CodeStore, RuntimeFolders, host_machine
-from lambda_harness.endpoint.runtime.model import INIT_LIMIT_S, FunctionConfig, InvokeResult, fingerprint
+from lambda_harness.endpoint.runtime.model import (
+    INIT_LIMIT_S,
+    CredentialSource,
+    FunctionConfig,
+    InvokeResult,
+    fingerprint,
+)
 from lambda_harness.endpoint.runtime.pool import Pool
 from lambda_harness.endpoint.runtime.worker import Worker, WorkerSpec
 from lambda_harness.settings import Settings
@@ -84,6 +90,12 @@ class LambdaRuntime:
         self._warned: set[str] = set()
         self._stop = threading.Event()
         self._reaper: threading.Thread | None = None
+        self.credentials: CredentialSource | None = None
+
+    def use_credentials(self, source: CredentialSource | None) -> None:
+        """Where new execution environments get their credentials (the endpoint's role sessions);
+        None: test credentials tagged with the role, nothing enforced."""
+        self.credentials = source
 
     def prepare(self, fn: FunctionConfig) -> None:
         """Check the interpreter, install the runtime folder and extract code and layers now."""
@@ -102,7 +114,10 @@ class LambdaRuntime:
         spec = self._spec(fn)
         self._start_reaper()
         key = (fn.name, fn.version)
-        env, _cold = self.pool.lease(key, spec.fingerprint, fn.reserved_concurrency, lambda: Worker(spec))
+        credentials = self.credentials
+        env, _cold = self.pool.lease(
+            key, spec.fingerprint, fn.reserved_concurrency, lambda: Worker(spec, credentials)
+        )
         assert isinstance(env, Worker)
         reusable = False
         try:
