@@ -147,7 +147,7 @@ def ours(warm: int, cold: int) -> dict[str, Figures]:
             dist=None,
             harness_dir=project / ".harness",
             cache_dir=default_cache_dir(os.environ),
-            events_dir=project / "events",
+            cases_dir=project / "events",
             port=0,
         )
         runtime = make_runtime(settings)

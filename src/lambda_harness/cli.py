@@ -150,7 +150,7 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "invoke": (cmd_invoke, "invoke one deployed function; prints payload and log tail"),
     "trigger": (cmd_trigger, "fire an EventBridge rule now, with a scheduled-event payload"),
     "smoke": (cmd_smoke, "build, up, apply, then initialise every function (import + handler)"),
-    "run": (cmd_run, "the whole pipeline: build, up, apply, invocation tests, down, attestation"),
+    "run": (cmd_run, "the whole pipeline: build, up, apply, a test per event case, down, attestation"),
     "promote": (cmd_promote, "real terraform plan/apply of exactly the tested zip"),
     "new": (cmd_new, "scaffold a function: handler, terraform/lambda_<name>.tf, event case"),
 }

@@ -135,7 +135,7 @@ def _judge(report: RunReport, settings: Settings, ui: UI) -> None:
     report.failures = [source_paths(text, settings) for text in failure_texts(report.results)]
     if report.pytest_exit_code == PYTEST_NO_TESTS:
         report.failures.append(
-            f"pytest collected no tests: add {settings.events_dir}/<function>/<case>.json for each function"
+            f"pytest collected no tests: add {settings.cases_dir}/<function>/<case>.json for each function"
         )
     elif report.pytest_exit_code != 0 and not report.failures:
         code = report.pytest_exit_code

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ class Settings:
 
     Paths are absolute. ``dist`` is None when it should follow what the
     Terraform references (``filename = ...``), else ``<project>/dists.zip``.
+    ``cases_dir`` holds the event cases (``<function>/<case>.json``), not AWS's events.
     """
 
     project_dir: Path
@@ -39,7 +40,7 @@ class Settings:
     dist: Path | None
     harness_dir: Path
     cache_dir: Path
-    events_dir: Path
+    cases_dir: Path
     tf_plugin_dir: Path | None = None
     host: str = "127.0.0.1"
     port: int = 4566
@@ -73,7 +74,7 @@ _KEYS: dict[str, tuple[str, type]] = {
     "terraform": ("terraform_dir", Path),
     "lock-file": ("lock_file", Path),
     "dist": ("dist", Path),
-    "events": ("events_dir", Path),
+    "cases": ("cases_dir", Path),
     "cache-dir": ("cache_dir", Path),
     "tf-plugin-dir": ("tf_plugin_dir", Path),
     "host": ("host", str),
@@ -86,6 +87,10 @@ _KEYS: dict[str, tuple[str, type]] = {
     "max-concurrency": ("max_concurrency", int),
     "iam": ("iam", str),
 }
+
+
+# Former names, still accepted: old name -> current name (in pyproject and as LAMBDA_HARNESS_<OLD>).
+ALIASES = {"events": "cases"}
 
 
 def _env_name(key: str) -> str:
@@ -119,13 +124,26 @@ def read_pyproject(project_dir: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file or remove it") from exc
     table = data.get("tool", {}).get("lambda-harness", {})
-    unknown = sorted(set(table) - set(_KEYS))
+    unknown = sorted(set(table) - set(_KEYS) - set(ALIASES))
     if unknown:
         raise ConfigError(
             f"{path}: unknown key(s) in [tool.lambda-harness]: {', '.join(unknown)}; "
             f"known keys: {', '.join(sorted(_KEYS))}"
         )
-    return dict(table)
+    return _resolve_aliases(dict(table), lambda key: key, f"{path} [tool.lambda-harness]")
+
+
+def _resolve_aliases(values: dict[str, Any], name: Callable[[str], str], where: str) -> dict[str, Any]:
+    """Former key names under their current name; both, with different values, is an error."""
+    for old, new in ALIASES.items():
+        if name(old) not in values:
+            continue
+        if name(new) in values and values[name(new)] != values[name(old)]:
+            raise ConfigError(
+                f"{where}: both {name(new)} and its former name {name(old)} are set; keep {name(new)} only"
+            )
+        values[name(new)] = values.pop(name(old))
+    return values
 
 
 def find_lock_file(project_dir: Path) -> Path | None:
@@ -158,9 +176,11 @@ def load_settings(
     values: dict[str, Any] = {}
     for key, raw in read_pyproject(project_dir).items():
         values[_KEYS[key][0]] = _convert(key, raw, f"{project_dir / 'pyproject.toml'}")
+    names = [_env_name(key) for key in [*_KEYS, *ALIASES]]
+    env = _resolve_aliases({n: environ[n] for n in names if n in environ}, _env_name, "environment")
     for key in _KEYS:
-        if _env_name(key) in environ:
-            values[_KEYS[key][0]] = _convert(key, environ[_env_name(key)], _env_name(key))
+        if _env_name(key) in env:
+            values[_KEYS[key][0]] = _convert(key, env[_env_name(key)], _env_name(key))
     known = {f.name for f in fields(Settings)}
     for name, raw in cli.items():
         if name not in known:
@@ -182,7 +202,7 @@ def load_settings(
         dist=path_of("dist", None),
         harness_dir=project_dir / HARNESS_DIR,
         cache_dir=path_of("cache_dir", default_cache_dir(environ)),  # type: ignore[arg-type]
-        events_dir=path_of("events_dir", Path("tests/integration/events")),  # type: ignore[arg-type]
+        cases_dir=path_of("cases_dir", Path("tests/integration/events")),  # type: ignore[arg-type]
         tf_plugin_dir=path_of("tf_plugin_dir", None),
         **{k: v for k, v in values.items() if k not in _PATH_FIELDS},
     )
@@ -196,7 +216,7 @@ _PATH_FIELDS = {
     "lock_file",
     "dist",
     "cache_dir",
-    "events_dir",
+    "cases_dir",
     "tf_plugin_dir",
 }
 

@@ -71,7 +71,7 @@ def make_settings(project: Path, cache: Path, port: int = 0) -> Settings:
         dist=None,
         harness_dir=project / ".harness",
         cache_dir=cache,
-        events_dir=project / "events",
+        cases_dir=project / "events",
         port=port,
     )
 

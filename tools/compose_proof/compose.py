@@ -1,88 +1,43 @@
-"""docker-compose v1 (Debian's ``/usr/bin/docker-compose``) driven through ``proc``.
+"""The repo's compose project for the proof: the library's wrapper on Debian's docker-compose v1.
 
-The compose flow is what a user types, so the proof runs the compose CLI
-itself rather than re-creating services through the SDK; the SDK is used to
-*observe* (exit codes, health) where the CLI has no wait command (v1 has no
-``docker compose wait``).
+The compose flow is what a user types, so the proof runs the compose CLI itself
+(``lambda_harness.endpoint.compose.Compose``, the one wrapper, also behind
+``--backend localstack``) rather than re-creating services through the SDK; the SDK
+is used to *observe* (exit codes, health) where the CLI has no wait command (v1 has
+no ``docker compose wait``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lambda_harness import proc
+from lambda_harness.endpoint import compose
 from lambda_harness.errors import ContainerError
 
 if TYPE_CHECKING:
     import docker
 
 DOCKER_COMPOSE = "/usr/bin/docker-compose"
-COMPOSE_FILE = "docker-compose.yml"
+COMPOSE_FILE = compose.COMPOSE_FILE
 # The services of docker-compose.yml (tests read the file to keep these in step).
 BUILDER = "builder"
 ENDPOINT = "endpoint"
 LOCALSTACK = "localstack"
 EMBEDDED_PROFILE = "embedded"
+TIMEOUT_S = 900.0
 
 
 @dataclass(frozen=True)
-class Compose:
-    """One compose project: a folder with docker-compose.yml, a name, an environment."""
+class Compose(compose.Compose):
+    """The library's ``Compose`` run by Debian's docker-compose, plus finding a service's
+    container through the SDK (the proof's only addition)."""
 
-    project_dir: Path
-    env: Mapping[str, str]
-    project_name: str
-    profiles: tuple[str, ...] = ()
-    executable: str = DOCKER_COMPOSE
-    timeout: float = 900.0
-    stream: bool = False
-    on_line: Callable[[str], None] | None = field(default=None, compare=False)
-
-    def argv(self, *args: str) -> list[str]:
-        """The full command line for a compose subcommand."""
-        head = [
-            self.executable,
-            "--project-directory",
-            str(self.project_dir),
-            "--file",
-            str(self.project_dir / COMPOSE_FILE),
-            "--project-name",
-            self.project_name,
-        ]
-        for profile in self.profiles:
-            head += ["--profile", profile]
-        return [*head, *args]
-
-    def run(self, *args: str, check: bool = True) -> proc.Completed:
-        """Run ``docker-compose <args>`` in the project's folder."""
-        return proc.run(
-            self.argv(*args),
-            cwd=self.project_dir,
-            env=self.env,
-            timeout=self.timeout,
-            check=check,
-            stream=self.stream,
-            on_line=self.on_line,
-            hint=f"compose project {self.project_name} in {self.project_dir}",
-        )
-
-    def build(self, services: Sequence[str]) -> None:
-        self.run("build", *services)
-
-    def up(self, services: Sequence[str]) -> None:
-        """``up -d`` without building (``build`` ran first, timed on its own)."""
-        self.run("up", "--detach", "--no-build", *services)
-
-    def down(self, *, volumes: bool = True, timeout_s: int = 10) -> None:
-        """Stop and remove the project's containers (and its volumes)."""
-        args = ["down", "--timeout", str(timeout_s)]
-        if volumes:
-            args.append("--volumes")
-        self.run(*args)
+    program: tuple[str, ...] = (DOCKER_COMPOSE,)
+    timeout_s: float = TIMEOUT_S
+    up_timeout_s: float = TIMEOUT_S
 
     def container(self, client: docker.DockerClient, service: str) -> Any:
         """The (single) container of ``service`` in this project, found by compose's labels."""
@@ -98,7 +53,7 @@ class Compose:
         if not found:
             raise ContainerError(
                 f"no container for service {service!r} in compose project {self.project_name}; "
-                f"was it started? ({self.project_dir / COMPOSE_FILE})"
+                f"was it started? ({self.compose_file})"
             )
         return found[0]
 

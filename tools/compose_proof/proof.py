@@ -248,7 +248,7 @@ def _compose_flow(state: ProofState, times: StepTimes, port: int, host_tests: Ho
     with times.step("compose build builder endpoint"):
         flow.build(services)
     with times.step(f"compose --profile embedded up -d builder endpoint (port {port})"):
-        flow.up(services)
+        flow.up(services, build=False)  # built just above, timed on its own
     with times.step("builder: lambda-harness build in the container"):
         builder = flow.container(client, compose.BUILDER)
         status = compose.wait_exit(builder, BUILD_TIMEOUT_S)

@@ -2,7 +2,7 @@
 
 ``localstack_endpoint`` is the endpoint stage for ``run`` and ``smoke``: when
 ``<endpoint>/_localstack/health`` already answers, that LocalStack is used and left
-running; otherwise ``<compose> -f <project>/docker-compose.yml up -d localstack`` starts
+running; otherwise ``<compose> --file <project>/docker-compose.yml up --detach localstack`` starts
 it (``docker compose`` when the Docker CLI has the plugin, else ``docker-compose``), the
 health path is polled until it answers, and on the way out (failures and Ctrl-C too)
 ``stop localstack`` stops only what this module started. ``start_localstack`` is the
@@ -13,25 +13,21 @@ from __future__ import annotations
 
 import logging
 import os
-import shlex
 import socket
-import subprocess
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol, TypedDict, Unpack
 
-from lambda_harness import net, proc
-from lambda_harness.errors import CommandFailed, ContainerError, ToolNotFound
+from lambda_harness import net
+from lambda_harness.endpoint.compose import COMPOSE_FILE, Compose, find_program
+from lambda_harness.errors import ContainerError
 from lambda_harness.settings import Settings
 from lambda_harness.ui import UI
 
 logger = logging.getLogger(__name__)
 
 SERVICE = "localstack"
-COMPOSE_FILE = "docker-compose.yml"
 HEALTH_PATH = net.LOCALSTACK_HEALTH
 LAST_TOKENLESS_TAG = "4.14.0"
 LOG_TAIL_LINES = 50
@@ -40,7 +36,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class ComposeCommand(Protocol):
-    """The compose operations this module needs, on the ``localstack`` service of one file."""
+    """The compose operations this module needs (``Compose`` has them; tests pass fakes)."""
 
     def describe(self) -> str:
         """The command prefix as a user would type it (for messages)."""
@@ -48,54 +44,11 @@ class ComposeCommand(Protocol):
 
     def services(self) -> list[str]: ...
 
-    def up(self, service: str) -> None: ...
+    def up(self, services: Sequence[str], *, build: bool = True) -> None: ...
 
-    def stop(self, service: str) -> None: ...
+    def stop(self, services: Sequence[str]) -> None: ...
 
     def logs_tail(self, service: str, lines: int) -> str: ...
-
-
-@dataclass(frozen=True)
-class CliCompose:
-    """``docker compose`` or ``docker-compose`` on one compose file, through ``proc``."""
-
-    program: tuple[str, ...]
-    compose_file: Path
-    env: Mapping[str, str]
-    # The first `up` pulls the LocalStack image (over 1 GB); later calls take seconds.
-    up_timeout_s: float = 1800.0
-    timeout_s: float = 120.0
-
-    def describe(self) -> str:
-        return shlex.join([*self.program, "-f", str(self.compose_file)])
-
-    def _run(self, *args: str, timeout: float | None = None, check: bool = True) -> proc.Completed:
-        argv = [*self.program, "-f", str(self.compose_file), *args]
-        try:
-            return proc.run(
-                argv,
-                cwd=self.compose_file.parent,
-                env=self.env,
-                timeout=timeout or self.timeout_s,
-                check=check,
-                hint=f"compose file: {self.compose_file}",
-            )
-        except CommandFailed as exc:
-            raise ContainerError(str(exc)) from exc
-        except subprocess.TimeoutExpired as exc:
-            raise ContainerError(f"{shlex.join(argv)} did not finish within {exc.timeout:.0f}s") from exc
-
-    def services(self) -> list[str]:
-        return self._run("config", "--services").stdout.split()
-
-    def up(self, service: str) -> None:
-        self._run("up", "-d", service, timeout=self.up_timeout_s)
-
-    def stop(self, service: str) -> None:
-        self._run("stop", service)
-
-    def logs_tail(self, service: str, lines: int) -> str:
-        return self._run("logs", "--no-color", "--tail", str(lines), service, check=False).output
 
 
 def needs_compose_message(settings: Settings) -> str:
@@ -111,28 +64,10 @@ def compose_environment(settings: Settings, environ: Mapping[str, str]) -> dict[
     return {**environ, "LAMBDA_HARNESS_PORT": str(settings.port)}
 
 
-def find_compose(settings: Settings, env: Mapping[str, str]) -> CliCompose:
-    """``docker compose`` when ``docker compose version`` works, else ``docker-compose``, on env's PATH."""
-    compose_file = settings.project_dir / COMPOSE_FILE
-    search = env.get("PATH", os.defpath)
-    try:
-        docker = proc.which("docker", path=search)
-    except ToolNotFound:
-        docker = None
-    if docker is not None:
-        try:
-            probe = proc.run([docker, "compose", "version"], env=env, check=False, timeout=30)
-        except subprocess.TimeoutExpired:
-            probe = None
-        if probe is not None and probe.returncode == 0:
-            return CliCompose((docker, "compose"), compose_file, env)
-    try:
-        legacy = proc.which("docker-compose", path=search)
-    except ToolNotFound as exc:
-        raise ToolNotFound(
-            f"{needs_compose_message(settings)}: neither `docker compose` nor `docker-compose` is on PATH"
-        ) from exc
-    return CliCompose((legacy,), compose_file, env)
+def find_compose(settings: Settings, env: Mapping[str, str]) -> Compose:
+    """The repo's compose project, run by ``docker compose`` or else ``docker-compose`` on env's PATH."""
+    program = find_program(env, why=needs_compose_message(settings))
+    return Compose(settings.project_dir, env, program=program)
 
 
 def localstack_healthy(url: str, timeout: float = 1.0) -> bool:
@@ -202,7 +137,7 @@ def start_localstack(
             f"{needs_compose_message(settings)}: {settings.project_dir / COMPOSE_FILE} has no "
             f"{SERVICE!r} service; add one (see the README's containers section)"
         )
-    with ui.step(f"start LocalStack on {url}: {compose.describe()} up -d {SERVICE}"):
+    with ui.step(f"start LocalStack on {url}: {compose.describe()} up --detach {SERVICE}"):
         _up(settings, compose, ui)
         try:
             _wait_healthy(
@@ -219,7 +154,7 @@ def stop_localstack(compose: ComposeCommand, ui: UI, *, quiet: bool = False) -> 
     or only a log record when ``quiet`` (after a failed ``up``, when stop fails the same way)."""
     try:
         with ui.step(f"stop LocalStack: {compose.describe()} stop {SERVICE}"):
-            compose.stop(SERVICE)
+            compose.stop([SERVICE])
     except Exception as exc:  # ContainerError, OSError: report, do not mask
         logger.debug("stopping LocalStack failed", exc_info=True)
         if not quiet:
@@ -229,14 +164,14 @@ def stop_localstack(compose: ComposeCommand, ui: UI, *, quiet: bool = False) -> 
 
 def _up(settings: Settings, compose: ComposeCommand, ui: UI) -> None:
     try:
-        compose.up(SERVICE)
+        compose.up([SERVICE])
     except BaseException as exc:
         # Even a failed or interrupted `up` may have started the container: stop it, quietly,
         # since a compose that cannot reach Docker fails the stop the same way.
         stop_localstack(compose, ui, quiet=True)
         if isinstance(exc, ContainerError):
             raise ContainerError(
-                f"{needs_compose_message(settings)}: `{compose.describe()} up -d {SERVICE}` failed "
+                f"{needs_compose_message(settings)}: `{compose.describe()} up --detach {SERVICE}` failed "
                 f"(is the Docker daemon running and DOCKER_HOST right?)\n{exc}"
             ) from exc
         raise
@@ -255,7 +190,7 @@ def down_localstack(
         env = compose_environment(settings, os.environ if environ is None else environ)
         compose = find_compose(settings, env)
     with ui.step(f"stop LocalStack: {compose.describe()} stop {SERVICE}"):
-        compose.stop(SERVICE)
+        compose.stop([SERVICE])
 
 
 def _check_can_start(settings: Settings, listening: Callable[[str, int], bool]) -> None:
@@ -303,7 +238,7 @@ def _timeout_message(
     token = "is set" if env.get("LOCALSTACK_AUTH_TOKEN") else "is not set"
     return (
         f"LocalStack did not answer {settings.endpoint_url}{HEALTH_PATH} within {timeout_s:.0f}s after "
-        f"`{compose.describe()} up -d {SERVICE}`. LocalStack images after {LAST_TOKENLESS_TAG} exit 55 "
+        f"`{compose.describe()} up --detach {SERVICE}`. LocalStack images after {LAST_TOKENLESS_TAG} exit 55 "
         f"without LOCALSTACK_AUTH_TOKEN (it {token}): export it, or set "
         f"LOCALSTACK_IMAGE=localstack/localstack:{LAST_TOKENLESS_TAG}.\n"
         f"--- `{compose.describe()} logs --tail {LOG_TAIL_LINES} {SERVICE}` ---\n{logs}"

@@ -91,16 +91,24 @@ def _parse_file(path: Path) -> dict[str, Any]:
     return _parse_text(path, path.read_text(encoding="utf-8"))
 
 
+def loads_hcl(text: str) -> dict[str, Any]:
+    """HCL native syntax as plain data: blocks are lists of dicts, strings without their quotes.
+
+    python-hcl2 7.x gives that shape as is, 8.x when asked. Bad syntax raises whatever lark
+    raises (many exception types): callers wrap it with the file's name.
+    """
+    make_options = getattr(hcl2, "SerializationOptions", None)
+    if make_options is None:  # python-hcl2 7.x
+        return dict(hcl2.loads(text))
+    options = make_options(with_comments=False, explicit_blocks=False, strip_string_quotes=True)
+    return dict(hcl2.loads(text, serialization_options=options))
+
+
 def _parse_text(path: Path, text: str) -> dict[str, Any]:
     if path.name.endswith(".json"):
         return _parse_json_file(path, text)
     try:
-        options = hcl2.SerializationOptions(
-            with_comments=False, explicit_blocks=False, strip_string_quotes=True
-        )
-        return dict(hcl2.loads(text, serialization_options=options))
-    except AttributeError:  # python-hcl2 7.x: already the plain shape
-        return dict(hcl2.loads(text))
+        return loads_hcl(text)
     except Exception as exc:  # lark raises many exception types for bad syntax
         raise ConfigError(f"{path}: cannot parse Terraform ({exc}); run `terraform validate`") from exc
 
@@ -377,8 +385,3 @@ def find_dist_target(settings: Settings, config: TfConfig | None = None) -> Dist
     if notes:
         notes.append(f"using the default {default}; set dist under [tool.lambda-harness] to choose")
     return DistTarget(default, "default", tuple(notes), direct)
-
-
-def resolve_dist_path(settings: Settings) -> Path:
-    """Where dists.zip goes (see ``find_dist_target`` for the reasons and notes)."""
-    return find_dist_target(settings).path

@@ -59,7 +59,7 @@ class PromoteResult:
 
 def check_attestation(settings: Settings, att: Attestation) -> list[str]:
     """Every reason not to promote, as sentences naming the file and the fix (empty: go)."""
-    problems = _result_problems(att)
+    problems = _result_problems(att, settings.cases_dir)
     zip_path = attested_zip(settings, att)
     if not zip_path.is_file():
         problems.append(f"the tested zip {zip_path} is gone; rebuild, re-run the tests, then promote")
@@ -84,7 +84,7 @@ def check_attestation(settings: Settings, att: Attestation) -> list[str]:
     return problems
 
 
-def _result_problems(att: Attestation) -> list[str]:
+def _result_problems(att: Attestation, cases_dir: Path) -> list[str]:
     if not att.results:
         return ["the attestation records no test results; run the tests (`lambda-harness run`) first"]
     failed = [
@@ -102,7 +102,7 @@ def _result_problems(att: Attestation) -> list[str]:
         problems.append(f"tests failed for: {', '.join(failed)}; fix them and re-run the tests")
     if untested:
         problems.append(
-            f"no test ran for: {', '.join(untested)}; add event cases under tests/integration/events/"
+            f"no test ran for: {', '.join(untested)}; add event cases under {cases_dir}/<function>/"
         )
     return problems
 

@@ -4,8 +4,15 @@ Writes three things, in the worker repo's own layout, and nothing else:
 ``functions/<name>/app.py`` (+ ``__init__.py``), ``terraform/lambda_<name>.tf``
 (same shape as the other ``lambda_*.tf`` files, reusing the shared role,
 artifacts bucket and ``dists.zip`` object from main.tf), and an event case
-``tests/integration/events/<name>/default.json`` with its expected payload.
+``<cases>/<name>/default.json`` with its expected payload (``<cases>``: the ``cases``
+setting, ``tests/integration/events`` by default).
 Deleting those files removes the function again.
+
+The text comes from the package's ``templates/`` folder (package data, read with
+``importlib.resources``): ``handler.py.tmpl`` around one ``handler_<trigger>.py.tmpl``;
+``lambda_function.tf.tmpl`` with the trigger's ``env_``/``policy_`` lines in its slots and
+its ``trigger_`` resources after it. ``__NAME__``-style tokens are replaced verbatim, so
+HCL's ``${...}`` and Python's braces stay as written.
 """
 
 from __future__ import annotations
@@ -14,15 +21,23 @@ import json
 import keyword
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from lambda_harness.errors import ConfigError
-from lambda_harness.scaffold import templates as tpl
 from lambda_harness.settings import Settings
 
-TRIGGERS = tpl.TRIGGERS
+TRIGGERS = ("schedule", "s3", "sqs", "api", "manual")
+SUMMARY = {
+    "schedule": "runs every hour on an EventBridge schedule.",
+    "s3": "runs for every object created in its bucket.",
+    "sqs": "consumes its queue, 10 messages a batch, with partial batch failures.",
+    "api": "answers HTTP requests behind a public function URL.",
+    "manual": "run by hand (aws lambda invoke), no trigger.",
+}
+TEMPLATES = resources.files("lambda_harness.scaffold") / "templates"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _EXAMPLE_TIME = "2026-01-01T00:00:00Z"
 
@@ -79,13 +94,13 @@ def check_shared_terraform(terraform_dir: Path) -> None:
 
 def planned_files(settings: Settings, name: str) -> dict[str, Path]:
     """Where each generated file goes."""
-    events = settings.events_dir / name
+    case = settings.cases_dir / name
     return {
         "init": settings.functions_dir / name / "__init__.py",
         "app": settings.functions_dir / name / "app.py",
         "tf": settings.terraform_dir / f"lambda_{name}.tf",
-        "event": events / "default.json",
-        "expected": events / "default.expected.json",
+        "event": case / "default.json",
+        "expected": case / "default.expected.json",
     }
 
 
@@ -104,11 +119,21 @@ def new_function(settings: Settings, name: str, trigger: str) -> list[Path]:
     if not settings.terraform_dir.is_dir():
         raise ConfigError(f"terraform folder {settings.terraform_dir} does not exist; pass --project DIR")
     check_shared_terraform(settings.terraform_dir)
-    contents = render(name, trigger)
+    contents = render(name, trigger, cases=shown_path(settings.cases_dir, settings.project_dir))
     for key, path in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(contents[key], encoding="utf-8")
     return list(files.values())
+
+
+def template(name: str) -> str:
+    """The text of ``templates/<name>``."""
+    return TEMPLATES.joinpath(name).read_text(encoding="utf-8")
+
+
+def optional_templates(*names: str) -> list[str]:
+    """The texts of those of ``names`` that exist (a trigger without env or policy lines has none)."""
+    return [template(name) for name in names if TEMPLATES.joinpath(name).is_file()]
 
 
 def _fill(text: str, values: Mapping[str, str]) -> str:
@@ -117,23 +142,36 @@ def _fill(text: str, values: Mapping[str, str]) -> str:
     return text
 
 
-def render(name: str, trigger: str) -> dict[str, str]:
-    """The text of every generated file."""
+def _lines(parts: Iterable[str]) -> str:
+    """What goes in a slot: each part on its own new line(s), at the slot's end of line."""
+    return "".join("\n" + part.rstrip("\n") for part in parts)
+
+
+def render(name: str, trigger: str, cases: str = "tests/integration/events") -> dict[str, str]:
+    """The text of every generated file (``cases``: the event cases folder, as the user sees it)."""
     values = {
+        "__CASES__": cases,
         "__NAME__": name,
         "__TRIGGER__": trigger,
-        "__SUMMARY__": tpl.SUMMARY[trigger],
-        "__DESCRIPTION__": f"{name}: {tpl.SUMMARY[trigger].rstrip('.')}",
+        "__SUMMARY__": SUMMARY[trigger],
+        "__DESCRIPTION__": f"{name}: {SUMMARY[trigger].rstrip('.')}",
         "__BUCKET__": name.lower().replace("_", "-"),
     }
-    statements = tpl.LOGS_STATEMENT + tpl.TF_STATEMENTS.get(trigger, "")
-    tf = tpl.TF_FUNCTION.replace("__ENV__", tpl.TF_ENV.get(trigger, "")).replace("__STATEMENTS__", statements)
-    tf = _fill(tf + tpl.TF_TRIGGER[trigger], values)
+    app = template("handler.py.tmpl").replace("__HANDLER__", _lines([template(f"handler_{trigger}.py.tmpl")]))
+    tf = (
+        template("lambda_function.tf.tmpl")
+        .replace("__ENV__", _lines(optional_templates(f"env_{trigger}.tf.tmpl")))
+        .replace(
+            "__STATEMENTS__",
+            _lines(optional_templates("policy_logs.tf.tmpl", f"policy_{trigger}.tf.tmpl")),
+        )
+    )
+    tf += "".join("\n" + text for text in optional_templates(f"trigger_{trigger}.tf.tmpl"))
     event, expected = example_event(name, trigger)
     return {
         "init": "",
-        "app": _fill(tpl.HANDLER_HEAD + tpl.HANDLER_BODY[trigger], values),
-        "tf": tf,
+        "app": _fill(app, values),
+        "tf": _fill(tf, values),
         "event": json.dumps(event, indent=2) + "\n",
         "expected": json.dumps(expected, indent=2) + "\n",
     }

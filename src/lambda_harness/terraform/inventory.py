@@ -18,15 +18,15 @@ from lambda_harness.errors import ConfigError
 from lambda_harness.fsutil import write_json_atomic
 
 FORMAT_VERSION = 1
-# "s3" | "sqs" | "sns" | "schedule" | "event" | "api" | "url", plus "kinesis" | "dynamodb" | "kafka"
-TRIGGER_KINDS = ("s3", "sqs", "sns", "schedule", "event", "api", "url", "kinesis", "dynamodb", "kafka")
 
 
 @dataclass(frozen=True)
 class Trigger:
     """Something that invokes a function.
 
-    ``source`` is a bucket, a queue/stream/table ARN, a topic ARN, a rule name, a URL or an API id.
+    ``kind`` is ``s3``, ``sqs``, ``sns``, ``schedule``, ``event``, ``api``, ``url``, ``kinesis``,
+    ``dynamodb`` or ``kafka``; ``source`` is a bucket, a queue/stream/table ARN, a topic ARN, a rule
+    name, a URL or an API id.
     """
 
     kind: str

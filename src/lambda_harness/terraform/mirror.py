@@ -11,8 +11,12 @@ Search order (first match of each provider wins, all found folders are used):
 1. ``LAMBDA_HARNESS_TF_PLUGIN_DIR`` (environment) or the ``tf_plugin_dir`` setting;
    an explicit folder that does not exist is an error, not a silent skip.
 2. The user's CLI config: ``TF_CLI_CONFIG_FILE`` if that file exists, else
-   ``~/.terraformrc``: its ``filesystem_mirror`` paths and ``plugin_cache_dir``.
-3. ``TF_PLUGIN_CACHE_DIR``.
+   ``~/.terraformrc``: every ``filesystem_mirror`` path of its ``provider_installation``
+   block, then ``plugin_cache_dir``. The file is parsed (python-hcl2; JSON syntax too), so
+   commented-out settings are ignored, and read as Terraform reads it: environment
+   variables (``$HOME``, ``${HOME}``) are expanded in ``plugin_cache_dir`` only, and ``~``
+   nowhere.
+3. ``TF_PLUGIN_CACHE_DIR`` (as given: Terraform expands nothing in it either).
 4. Terraform's implied local mirror folders: ``~/.terraform.d/plugins``,
    ``$XDG_DATA_HOME/terraform/plugins`` (``~/.local/share/terraform/plugins``),
    ``/usr/local/share/terraform/plugins``, ``/usr/share/terraform/plugins``.
@@ -21,12 +25,15 @@ Search order (first match of each provider wins, all found folders are used):
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lambda_harness.errors import ConfigError
+from lambda_harness.packaging.tfconfig import loads_hcl
 
 PLUGIN_DIR_ENV = "LAMBDA_HARNESS_TF_PLUGIN_DIR"
 EXTRA_SEARCH_DIRS = (Path("/opt/tf-plugins"),)
@@ -38,8 +45,8 @@ MIRROR_LAYOUT = (
 )
 
 _PACKED = re.compile(r"^terraform-provider-(?P<type>[a-z0-9-]+)_[^_]+_[a-z0-9]+_[a-z0-9]+\.zip$")
-_MIRROR_PATH = re.compile(r'filesystem_mirror\s*\{[^}]*?path\s*=\s*"([^"]+)"', re.S)
-_CACHE_DIR = re.compile(r'^\s*plugin_cache_dir\s*=\s*"([^"]+)"', re.M)
+# Go's os.ExpandEnv, which Terraform applies to plugin_cache_dir: $NAME or ${NAME}, unset -> "".
+_ENV_REF = re.compile(r"\$(?:\{([^}]*)\}|([A-Za-z0-9_]+))")
 
 
 @dataclass(frozen=True)
@@ -72,21 +79,59 @@ def _subdirs(folder: Path) -> list[Path]:
         return []
 
 
-def _expand(raw: str, home: Path) -> Path:
-    return home / raw[2:] if raw.startswith("~/") else Path(raw)
+def expand_env(raw: str, environ: Mapping[str, str]) -> str:
+    """``$NAME`` and ``${NAME}`` replaced from ``environ`` (unset: empty), as Terraform does."""
+    return _ENV_REF.sub(lambda m: environ.get(m.group(1) or m.group(2), ""), raw)
+
+
+def cli_config_file(environ: Mapping[str, str], home: Path) -> Path | None:
+    """The user's CLI config: ``TF_CLI_CONFIG_FILE`` if that file exists, else ``~/.terraformrc``."""
+    configured = environ.get("TF_CLI_CONFIG_FILE")
+    path = Path(configured) if configured and Path(configured).is_file() else home / ".terraformrc"
+    return path if path.is_file() else None
+
+
+def read_cli_config(path: Path) -> dict[str, Any]:
+    """A Terraform CLI config file as data (native or JSON syntax); ConfigError naming the file."""
+    fix = "fix it, or point TF_CLI_CONFIG_FILE at another CLI config file"
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ConfigError(f"{path}: cannot read this Terraform CLI config ({reason}); {fix}") from exc
+    try:
+        data = json.loads(text) if text.lstrip().startswith("{") else loads_hcl(text)
+    except Exception as exc:  # lark raises many exception types for bad syntax; json a ValueError
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ConfigError(f"{path}: cannot parse this Terraform CLI config ({first}); {fix}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a Terraform CLI config holds settings and blocks at the top level; {fix}")
+    return data
+
+
+def _blocks(value: object) -> list[dict[str, Any]]:
+    """A block's bodies: hcl2 gives a list of dicts, JSON syntax a dict or a list of them."""
+    items = value if isinstance(value, list) else [value]
+    return [item for item in items if isinstance(item, dict)]
+
+
+def cli_config_dirs(config: Mapping[str, Any], environ: Mapping[str, str]) -> list[Path]:
+    """Every ``filesystem_mirror`` path, in order, then ``plugin_cache_dir`` (env vars expanded)."""
+    dirs = [
+        Path(mirror["path"])
+        for installation in _blocks(config.get("provider_installation"))
+        for mirror in _blocks(installation.get("filesystem_mirror"))
+        if isinstance(mirror.get("path"), str) and mirror["path"]
+    ]
+    cache = config.get("plugin_cache_dir")
+    if isinstance(cache, str) and expand_env(cache, environ):
+        dirs.append(Path(expand_env(cache, environ)))
+    return dirs
 
 
 def _from_cli_config(environ: Mapping[str, str], home: Path) -> list[Path]:
-    configured = environ.get("TF_CLI_CONFIG_FILE")
-    path = Path(configured) if configured and Path(configured).is_file() else home / ".terraformrc"
-    if not path.is_file():
-        return []
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
-        return []
-    raws = _MIRROR_PATH.findall(text) + _CACHE_DIR.findall(text)
-    return [_expand(r, home) for r in raws]
+    path = cli_config_file(environ, home)
+    return [] if path is None else cli_config_dirs(read_cli_config(path), environ)
 
 
 def candidate_dirs(environ: Mapping[str, str], explicit: Path | None = None) -> list[Path]:
@@ -99,7 +144,7 @@ def candidate_dirs(environ: Mapping[str, str], explicit: Path | None = None) -> 
         dirs.append(Path(environ[PLUGIN_DIR_ENV]))
     dirs += _from_cli_config(environ, home)
     if environ.get("TF_PLUGIN_CACHE_DIR"):
-        dirs.append(_expand(environ["TF_PLUGIN_CACHE_DIR"], home))
+        dirs.append(Path(environ["TF_PLUGIN_CACHE_DIR"]))
     xdg = Path(environ.get("XDG_DATA_HOME") or home / ".local" / "share")
     dirs += [
         home / ".terraform.d" / "plugins",

@@ -200,10 +200,6 @@ class Terraform:
         # Exit code 2 with no listed change would be a Terraform quirk; still say something useful.
         return changes or [plan.PlannedChange("(unknown)", ("update",), ())]
 
-    def plan_is_empty(self) -> bool:
-        """True when a plan right now would change nothing."""
-        return not self.plan_changes()
-
     def check_idempotent(self) -> None:
         """Raise TerraformError naming every resource a second plan would change."""
         changes = self.plan_changes()

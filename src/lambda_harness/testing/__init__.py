@@ -1,4 +1,4 @@
-"""Stage 4, test: invocation tests for every deployed function.
+"""Stage 4, test: one invocation test per event case of every deployed function.
 
 The pytest plugin (``plugin``, entry point ``pytest11``) turns event cases on
 disk (``cases``) into one test per case plus the gate (a deployed function with

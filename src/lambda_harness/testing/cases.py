@@ -1,6 +1,6 @@
 """Event cases on disk, what they expect, and the gate that every function has one.
 
-Layout: ``<events_dir>/<function>/<case>.json`` is the event; beside it an
+Layout: ``<cases_dir>/<function>/<case>.json`` is the event; beside it an
 optional ``<case>.expected.json`` (a subset the decoded payload must contain)
 and an optional ``<case>.error.json`` (``{"errorType": "X"}``: the case expects
 that function error; an optional ``"errorMessage"`` must appear in the message).
@@ -72,16 +72,16 @@ def _is_case_file(path: Path) -> bool:
     )
 
 
-def discover(events_dir: Path) -> dict[str, list[EventCase]]:
-    """Every function folder under ``events_dir`` and its cases (sorted; folders may be empty).
+def discover(cases_dir: Path) -> dict[str, list[EventCase]]:
+    """Every function folder under ``cases_dir`` and its cases (sorted; folders may be empty).
 
     A stray ``.expected.json``/``.error.json`` without its event is a ConfigError:
     it would otherwise silently test nothing.
     """
     found: dict[str, list[EventCase]] = {}
-    if not events_dir.is_dir():
+    if not cases_dir.is_dir():
         return found
-    for folder in sorted(p for p in events_dir.iterdir() if p.is_dir()):
+    for folder in sorted(p for p in cases_dir.iterdir() if p.is_dir()):
         if folder.name.startswith((".", "_")):
             continue
         found[folder.name] = _cases_in(folder)
@@ -194,15 +194,13 @@ class GateProblem:
         return f"gate/{self.kind}/{self.name}"
 
 
-def gate(
-    deployed: Iterable[str], cases: Mapping[str, list[EventCase]], events_dir: Path
-) -> list[GateProblem]:
+def gate(deployed: Iterable[str], cases: Mapping[str, list[EventCase]], cases_dir: Path) -> list[GateProblem]:
     """Every deployed function needs a case; every case folder needs a deployed function."""
     names = sorted(set(deployed))
     problems = []
     for name in names:
         if not cases.get(name):
-            where = events_dir / name
+            where = cases_dir / name
             detail = "has no <case>.json" if where.is_dir() else "does not exist"
             problems.append(
                 GateProblem(
@@ -217,7 +215,7 @@ def gate(
             GateProblem(
                 "not-deployed",
                 folder,
-                f"{events_dir / folder}/ holds event cases for {folder}, which is not deployed. "
+                f"{cases_dir / folder}/ holds event cases for {folder}, which is not deployed. "
                 f"Deployed functions: {', '.join(names) or '(none)'}. "
                 "Rename the folder to the function's name, or delete it if the function is gone.",
             )

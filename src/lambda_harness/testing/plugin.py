@@ -1,12 +1,16 @@
 """pytest plugin: fixtures for the deployed functions, one test per event case, and the gate.
 
+An event case is a file ``<cases folder>/<function>/<case>.json``: the event a function
+is invoked with, plus what it must return (``.expected.json``) or raise (``.error.json``).
+
 Loaded in every pytest run through the ``pytest11`` entry point, so it stays
 passive unless asked: the generated event-case tests and the gate only exist
 when an inventory is given (``--harness-inventory PATH``,
 ``LAMBDA_HARNESS_INVENTORY``, or ``--harness`` for ``.harness/inventory.json``
 under the rootdir). The fixtures are always there; ``deployed_functions``
 skips when no inventory is configured, so hand-written integration tests skip
-in a plain ``pytest`` run of unit tests.
+in a plain ``pytest`` run of unit tests. Nor does it slow every run down: boto3
+(``testing.invoker``) is imported only when a test invokes or asks for a client.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -23,7 +27,6 @@ from lambda_harness.errors import ConfigError, HarnessError, InvocationError
 from lambda_harness.paths import HARNESS_DIR, HarnessPaths
 from lambda_harness.terraform.inventory import Inventory
 from lambda_harness.testing.cases import EventCase, GateProblem, check_case, discover, gate
-from lambda_harness.testing.invoker import Invocation, Invoker, client_config, deployed_region, make_session
 from lambda_harness.testing.results import (
     CaseResult,
     ResultsRecorder,
@@ -33,9 +36,12 @@ from lambda_harness.testing.results import (
     log_excerpt,
 )
 
+if TYPE_CHECKING:  # testing.invoker imports boto3 (~0.5 s): only when a test needs it
+    from lambda_harness.testing.invoker import Invocation, Invoker
+
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 DEFAULT_INVENTORY = HarnessPaths(Path(HARNESS_DIR)).inventory
-DEFAULT_EVENTS = Path("tests") / "integration" / "events"
+DEFAULT_CASES_DIR = Path("tests") / "integration" / "events"
 
 
 def load_inventory(path: Path) -> Inventory:
@@ -52,7 +58,7 @@ class HarnessState:
     active: bool
     endpoint_url: str
     region: str
-    events_dir: Path
+    cases_dir: Path
     inventory_path: Path | None
     results_path: Path | None
     inventory: Inventory | None = None
@@ -64,6 +70,8 @@ class HarnessState:
     def invoker(self) -> Invoker:
         """One Invoker for the session (lazily: unit-test runs never build a boto3 client)."""
         if self._invoker is None:
+            from lambda_harness.testing.invoker import Invoker
+
             self._invoker = Invoker(self.endpoint_url, self.region)
         return self._invoker
 
@@ -100,10 +108,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="AWS region (env LAMBDA_HARNESS_REGION, else the inventory's, else us-east-1)",
     )
     group.addoption(
-        "--harness-events",
+        "--harness-cases",
+        "--harness-events",  # its former name
+        dest="harness_cases",
         metavar="DIR",
         default=None,
-        help=f"event cases folder (env LAMBDA_HARNESS_EVENTS, default {DEFAULT_EVENTS})",
+        help=f"event cases folder (env LAMBDA_HARNESS_CASES, default {DEFAULT_CASES_DIR})",
     )
     group.addoption(
         "--harness-results",
@@ -142,29 +152,41 @@ def pytest_configure(config: pytest.Config) -> None:
     region = (
         config.getoption("harness_region")
         or env.get("LAMBDA_HARNESS_REGION")
-        or (deployed_region(inventory) if inventory else None)
+        or (_deployed_region(inventory) if inventory else None)
         or env.get("AWS_DEFAULT_REGION")
         or "us-east-1"
     )
-    events = _resolve(config, config.getoption("harness_events") or env.get("LAMBDA_HARNESS_EVENTS"))
+    cases_dir = _resolve(
+        config,
+        config.getoption("harness_cases")
+        or env.get("LAMBDA_HARNESS_CASES")
+        or env.get("LAMBDA_HARNESS_EVENTS"),  # the former name
+    )
     state = HarnessState(
         active=inventory is not None,
         endpoint_url=str(endpoint).rstrip("/"),
         region=str(region),
-        events_dir=events or config.rootpath / DEFAULT_EVENTS,
+        cases_dir=cases_dir or config.rootpath / DEFAULT_CASES_DIR,
         inventory_path=inventory_path,
         results_path=_resolve(config, config.getoption("harness_results")),
         inventory=inventory,
     )
-    if inventory is not None and not state.events_dir.is_dir():
+    if inventory is not None and not state.cases_dir.is_dir():
         raise pytest.UsageError(
-            f"events folder {state.events_dir} does not exist: add {state.events_dir}/<function>/<case>.json "
-            f"for each deployed function ({', '.join(fn.name for fn in inventory.functions) or 'none'})"
+            f"event cases folder {state.cases_dir} does not exist: add "
+            f"{state.cases_dir}/<function>/<case>.json for each deployed function "
+            f"({', '.join(fn.name for fn in inventory.functions) or 'none'})"
         )
     state.recorder.endpoint_url = state.endpoint_url
     state.recorder.region = state.region
     config.stash[STATE] = state
     config.pluginmanager.register(_OutcomeCounter(state.recorder, state.generated), "lambda_harness_outcomes")
+
+
+def _deployed_region(inventory: Inventory) -> str:
+    from lambda_harness.testing.invoker import deployed_region  # active runs invoke anyway
+
+    return deployed_region(inventory)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -174,21 +196,21 @@ def pytest_report_header(config: pytest.Config) -> str | None:
         return None
     return (
         f"lambda-harness: endpoint {state.endpoint_url}, inventory {state.inventory_path}, "
-        f"events {state.events_dir}"
+        f"event cases {state.cases_dir}"
     )
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    """The events folder becomes one collector of generated tests (only when active)."""
+    """The event cases folder becomes one collector of generated tests (only when active)."""
     state = parent.config.stash.get(STATE, None)
-    if state is None or not state.active or path.resolve() != state.events_dir.resolve():
+    if state is None or not state.active or path.resolve() != state.cases_dir.resolve():
         return None
-    return EventsDirectory.from_parent(parent, path=path)
+    return CasesDirectory.from_parent(parent, path=path)
 
 
-class EventsDirectory(pytest.Directory):
-    """``tests/integration/events``: one item per deployed function and case, plus the gate."""
+class CasesDirectory(pytest.Directory):
+    """The event cases folder: one item per deployed function and case, plus the gate."""
 
     def collect(self) -> Iterable[pytest.Item | pytest.Collector]:
         state = self.config.stash[STATE]
@@ -352,12 +374,15 @@ def harness_region(pytestconfig: pytest.Config) -> str:
 @pytest.fixture(scope="session")
 def aws_session(harness_region: str) -> Any:
     """A boto3 Session with fake credentials (never the caller's) in the harness region."""
+    from lambda_harness.testing.invoker import make_session
+
     return make_session(harness_region)
 
 
 @pytest.fixture(scope="session")
 def aws_client(aws_session: Any, harness_endpoint: str) -> Callable[..., Any]:
     """Factory: ``aws_client("s3")`` is a boto3 client bound to the endpoint (no retries)."""
+    from lambda_harness.testing.invoker import client_config
 
     def make(service: str, **kwargs: Any) -> Any:
         kwargs.setdefault("config", client_config(read_timeout=120.0))

@@ -62,16 +62,16 @@ def pytest_arguments(settings: Settings, endpoint_url: str, extra: Sequence[str]
     out = settings.paths
     tests_dir = settings.project_dir / "tests" / "integration"
     paths = [str(tests_dir)] if tests_dir.is_dir() else []
-    if not paths or not settings.events_dir.resolve().is_relative_to(tests_dir.resolve()):
-        paths.append(str(settings.events_dir))
+    if not paths or not settings.cases_dir.resolve().is_relative_to(tests_dir.resolve()):
+        paths.append(str(settings.cases_dir))
     return [
         *paths,
         "--harness-inventory",
         str(out.inventory),
         "--harness-endpoint",
         endpoint_url,
-        "--harness-events",
-        str(settings.events_dir),
+        "--harness-cases",
+        str(settings.cases_dir),
         "--harness-results",
         str(out.results),
         "--junitxml",

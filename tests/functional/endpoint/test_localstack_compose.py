@@ -87,8 +87,8 @@ def main(argv):
     if args == ["version"]:
         print("Docker Compose version v2.99.0-fake")
         return 0
-    if args[:1] != ["-f"]:
-        print("fake compose: expected -f FILE", file=sys.stderr)
+    if args[:1] != ["--file"]:
+        print("fake compose: expected --file FILE", file=sys.stderr)
         return 2
     compose_file, cmd = Path(args[1]), args[2:]
     if cmd == ["config", "--services"]:
@@ -96,7 +96,7 @@ def main(argv):
         names = [l.strip()[:-1] for l in lines if l.startswith("  ") and l[2] != " " and l.endswith(":")]
         print("\\n".join(names))
         return 0
-    if cmd == ["up", "-d", "localstack"]:
+    if cmd == ["up", "--detach", "localstack"]:
         if os.environ.get("FAKE_LOCALSTACK_EXITS"):
             (STATE / "logs.txt").write_text("LocalStack 4.15.0\\nLicense activation failed: no auth token\\n")
             return 0
@@ -171,7 +171,7 @@ class FakeDocker:
             dist=None,
             harness_dir=p / ".harness",
             cache_dir=p / "cache",
-            events_dir=p / "tests" / "integration" / "events",
+            cases_dir=p / "tests" / "integration" / "events",
             port=port,
             backend="localstack",
         )
@@ -220,9 +220,9 @@ def test_starts_the_compose_service_and_stops_it(fake_docker: FakeDocker, plugin
     compose_calls = [c for c in fake_docker.calls() if c["args"] != ["compose", "version"]]
     used = {str(c["prog"]) for c in compose_calls if c["args"] != ["version"]}
     assert used == {"docker" if plugin == "docker compose" else "docker-compose"}
-    commands = [c["args"][2:] for c in compose_calls if c["args"][:1] == ["-f"]]  # type: ignore[index]
-    assert commands == [["config", "--services"], ["up", "-d", "localstack"], ["stop", "localstack"]]
-    up = next(c for c in compose_calls if c["args"][-3:] == ["up", "-d", "localstack"])  # type: ignore[index]
+    commands = [c["args"][2:] for c in compose_calls if c["args"][:1] == ["--file"]]  # type: ignore[index]
+    assert commands == [["config", "--services"], ["up", "--detach", "localstack"], ["stop", "localstack"]]
+    up = next(c for c in compose_calls if c["args"][-3:] == ["up", "--detach", "localstack"])  # type: ignore[index]
     assert up["port"] == str(port)
     assert up["token"] == "ls-test-token"  # the caller's environment reaches compose
 

@@ -63,7 +63,7 @@ def test_new_function_is_complete_and_passes_its_case(worker: Settings, trigger:
     (fn,) = read_functions(worker.terraform_dir)
     assert (fn.name, fn.handler, fn.runtime) == (name, f"{name}.app.handler", "python3.12")
     assert fn.tf_file == worker.terraform_dir / f"lambda_{name}.tf"
-    (case,) = discover(worker.events_dir)[name]
+    (case,) = discover(worker.cases_dir)[name]
     payload = run_handler(worker, name, case.event_path)
     assert check_case(case, payload, None, None) == []
 

@@ -61,7 +61,7 @@ def test_state_lives_under_harness_and_real_backend_untouched(applied: Applied) 
 
 def test_second_plan_is_empty(applied: Applied) -> None:
     tf = Terraform(applied.settings, PlainUI(), applied.url, environ=harness_environ())
-    assert tf.plan_is_empty()
+    assert tf.plan_changes() == []
 
 
 def test_inventory_functions(applied: Applied) -> None:

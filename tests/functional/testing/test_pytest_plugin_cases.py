@@ -180,6 +180,35 @@ def test_harness_flag_uses_the_default_inventory(pytester: pytest.Pytester, fake
     result.stdout.fnmatch_lines(["lambda-harness: endpoint http://127.0.0.1:*", "*events::fn/a PASSED*"])
 
 
+@pytest.mark.parametrize(
+    ("option", "env"),
+    [
+        ("--harness-cases", {}),
+        ("--harness-events", {}),  # the former name
+        (None, {"LAMBDA_HARNESS_CASES": "checks"}),
+        (None, {"LAMBDA_HARNESS_EVENTS": "checks"}),  # the former name
+    ],
+)
+def test_the_cases_folder_is_chosen_by_option_or_environment(
+    pytester: pytest.Pytester,
+    fake_lambda: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    option: str | None,
+    env: dict[str, str],
+) -> None:
+    for name in ("LAMBDA_HARNESS_CASES", "LAMBDA_HARNESS_EVENTS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    fake_lambda.behaviours = {"fn": fake_lambda.ok({"done": True})}
+    folder = pytester.path / "checks" / "fn"
+    folder.mkdir(parents=True)
+    (folder / "a.json").write_text("{}")
+    result = run(pytester, fake_lambda, "-v", *([option, "checks"] if option else []))
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["lambda-harness: *, event cases */checks", "*checks::fn/a PASSED*"])
+
+
 def test_missing_events_folder_is_a_usage_error_naming_the_functions(
     pytester: pytest.Pytester, fake_lambda: Any
 ) -> None:
@@ -188,7 +217,7 @@ def test_missing_events_folder_is_a_usage_error_naming_the_functions(
     result = pytester.runpytest("--harness-inventory", str(inventory))
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
-        ["*events does not exist: add *events/<function>/<case>.json*(fn_one, fn_two)*"]
+        ["*event cases folder *events does not exist: add *events/<function>/<case>.json*(fn_one, fn_two)*"]
     )
 
 

@@ -73,3 +73,29 @@ def test_settings_are_frozen(tmp_path: Path) -> None:
     with pytest.raises(AttributeError):
         s.port = 1  # type: ignore[misc]
     assert s.with_(port=5).port == 5
+
+
+def test_event_cases_folder_is_the_cases_setting(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    assert load_settings(repo, environ={}).cases_dir == repo / "tests" / "integration" / "events"
+    (repo / "pyproject.toml").write_text('[tool.lambda-harness]\ncases = "checks"\n')
+    assert load_settings(repo, environ={}).cases_dir == repo / "checks"
+    assert load_settings(repo, environ={"LAMBDA_HARNESS_CASES": "env"}).cases_dir == repo / "env"
+
+
+def test_events_the_former_name_of_cases_still_works(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, '[tool.lambda-harness]\nevents = "old"\n')
+    assert load_settings(repo, environ={}).cases_dir == repo / "old"
+    assert load_settings(repo, environ={"LAMBDA_HARNESS_EVENTS": "env"}).cases_dir == repo / "env"
+    both = {"LAMBDA_HARNESS_EVENTS": "same", "LAMBDA_HARNESS_CASES": "same"}
+    assert load_settings(repo, environ=both).cases_dir == repo / "same"
+
+
+def test_cases_and_events_with_different_values_is_an_error(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, '[tool.lambda-harness]\nevents = "a"\ncases = "b"\n')
+    with pytest.raises(ConfigError, match=r"\[tool.lambda-harness\]: both cases and its former name events"):
+        load_settings(repo, environ={})
+    (repo / "pyproject.toml").unlink()
+    env = {"LAMBDA_HARNESS_EVENTS": "a", "LAMBDA_HARNESS_CASES": "b"}
+    with pytest.raises(ConfigError, match="both LAMBDA_HARNESS_CASES and its former name LAMBDA_HARNESS_EV"):
+        load_settings(repo, environ=env)

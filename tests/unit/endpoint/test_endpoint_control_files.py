@@ -25,7 +25,7 @@ def settings(tmp_path: Path) -> Settings:
         dist=None,
         harness_dir=tmp_path / ".harness",
         cache_dir=tmp_path,
-        events_dir=tmp_path,
+        cases_dir=tmp_path,
     )
 
 

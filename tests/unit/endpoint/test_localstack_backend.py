@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +33,7 @@ def make_settings(project: Path, port: int = 45123, host: str = "127.0.0.1") -> 
         dist=None,
         harness_dir=project / ".harness",
         cache_dir=project / "cache",
-        events_dir=project / "tests" / "integration" / "events",
+        cases_dir=project / "tests" / "integration" / "events",
         host=host,
         port=port,
         backend="localstack",
@@ -99,20 +100,20 @@ class FakeCompose:
     calls: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
-        return "fake-compose -f docker-compose.yml"
+        return "fake-compose --file docker-compose.yml"
 
     def services(self) -> list[str]:
         self.calls.append("services")
         return list(self.service_names)
 
-    def up(self, service: str) -> None:
-        self.calls.append(f"up {service}")
+    def up(self, services: Sequence[str], *, build: bool = True) -> None:
+        self.calls.append(f"up {' '.join(services)}")
         if self.fail_up:
             raise ContainerError("compose up failed: pull access denied")
         self.localstack.started()
 
-    def stop(self, service: str) -> None:
-        self.calls.append(f"stop {service}")
+    def stop(self, services: Sequence[str]) -> None:
+        self.calls.append(f"stop {' '.join(services)}")
         if self.fail_stop:
             raise ContainerError("compose stop failed")
         self.localstack.stopped()
@@ -352,7 +353,7 @@ def test_find_compose_falls_back_to_docker_compose_v1(
     legacy.chmod(0o755)
     found = find_compose(make_settings(project), {"PATH": str(bin_dir)})
     assert found.program == (str(legacy),)
-    assert found.describe() == f"{legacy} -f {project / 'docker-compose.yml'}"
+    assert found.describe() == f"{legacy} --file {project / 'docker-compose.yml'}"
 
 
 def test_down_stops_the_service(project: Path) -> None:

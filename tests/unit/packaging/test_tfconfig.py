@@ -55,7 +55,7 @@ def test_reads_function_attributes_and_lines(tmp_path):
 def test_filename_with_path_module_and_hash_wrappers(tmp_path):
     code = 'filename = "${path.module}/../build/dists.zip"\n  source_code_hash = filebase64sha256("x")'
     write(tmp_path, {"terraform/main.tf": FN.format(name="a", code=code)})
-    assert tfconfig.resolve_dist_path(settings(tmp_path)) == tmp_path / "build" / "dists.zip"
+    assert tfconfig.find_dist_target(settings(tmp_path)).path == tmp_path / "build" / "dists.zip"
 
 
 def test_s3_object_source_through_filemd5_and_locals(tmp_path):
@@ -99,7 +99,7 @@ resource "aws_s3_object" "code" {
             "terraform/fn.tf": FN.format(name="a", code='s3_bucket = "b"\n  s3_key = "lambda/code.zip"'),
         },
     )
-    assert tfconfig.resolve_dist_path(settings(tmp_path)) == tmp_path / "dists.zip"
+    assert tfconfig.find_dist_target(settings(tmp_path)).path == tmp_path / "dists.zip"
 
 
 def test_tfvars_override_variable_defaults(tmp_path):
@@ -111,7 +111,7 @@ def test_tfvars_override_variable_defaults(tmp_path):
             "terraform/terraform.tfvars": 'zip = "b.zip"\n',
         },
     )
-    assert tfconfig.resolve_dist_path(settings(tmp_path)) == tmp_path / "terraform" / "b.zip"
+    assert tfconfig.find_dist_target(settings(tmp_path)).path == tmp_path / "terraform" / "b.zip"
 
 
 def test_unresolvable_expression_falls_back_with_a_note(tmp_path):
@@ -129,14 +129,14 @@ def test_unresolvable_expression_falls_back_with_a_note(tmp_path):
 def test_dist_setting_wins(tmp_path):
     write(tmp_path, {"terraform/main.tf": FN.format(name="a", code='filename = "x.zip"')})
     assert (
-        tfconfig.resolve_dist_path(settings(tmp_path, dist=tmp_path / "custom.zip"))
+        tfconfig.find_dist_target(settings(tmp_path, dist=tmp_path / "custom.zip")).path
         == tmp_path / "custom.zip"
     )
 
 
 def test_no_terraform_means_default(tmp_path):
     write(tmp_path, {})
-    assert tfconfig.resolve_dist_path(settings(tmp_path)) == tmp_path / "dists.zip"
+    assert tfconfig.find_dist_target(settings(tmp_path)).path == tmp_path / "dists.zip"
 
 
 def test_functions_pointing_at_different_zips_is_an_error(tmp_path):
@@ -148,7 +148,7 @@ def test_functions_pointing_at_different_zips_is_an_error(tmp_path):
         },
     )
     with pytest.raises(BuildError, match="functions reference different zips"):
-        tfconfig.resolve_dist_path(settings(tmp_path))
+        tfconfig.find_dist_target(settings(tmp_path))
 
 
 def test_unresolved_names_are_none(tmp_path):
@@ -226,7 +226,7 @@ def test_json_syntax_files_are_read_with_their_tfvars(tmp_path):
         "python3.12",
         ("arm64",),
     )
-    assert tfconfig.resolve_dist_path(settings(tmp_path)) == tmp_path / "from-json.zip"
+    assert tfconfig.find_dist_target(settings(tmp_path)).path == tmp_path / "from-json.zip"
 
 
 def test_bad_json_syntax_names_the_file(tmp_path):

@@ -151,7 +151,7 @@ def test_endpoint_stops_when_pytest_blows_up(settings: Settings) -> None:
 def test_pytest_arguments_and_environment(settings: Settings) -> None:
     args = pytest_arguments(settings, "http://127.0.0.1:7", ["-k", "x"])
     assert args[0] == str(settings.project_dir / "tests" / "integration")
-    assert str(settings.events_dir) not in args[:1]  # inside tests/integration: not passed twice
+    assert str(settings.cases_dir) not in args[:1]  # inside tests/integration: not passed twice
     assert args[args.index("--harness-inventory") + 1] == str(settings.harness_dir / "inventory.json")
     assert args[args.index("--junitxml") + 1] == str(settings.harness_dir / "junit.xml")
     assert args[-2:] == ["-k", "x"]

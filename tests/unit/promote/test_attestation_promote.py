@@ -105,7 +105,7 @@ def test_no_results_refused(repo: Settings) -> None:
 
 def test_untested_function_refused(repo: Settings) -> None:
     write_attestation(repo, repo.project_dir / "dists.zip", {"hello": {"passed": 0, "failed": 0}})
-    refuse(repo, "no test ran for: hello")
+    refuse(repo, f"no test ran for: hello; add event cases under {repo.cases_dir}/<function>/")
 
 
 def test_zip_changed_refused(repo: Settings) -> None:

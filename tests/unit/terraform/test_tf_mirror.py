@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,7 @@ def test_env_var_first_then_cli_config_then_cache(tmp_path: Path) -> None:
     rc = tmp_path / "user.tfrc"
     rc.write_text(
         'provider_installation {\n  filesystem_mirror {\n    path = "%s"\n  }\n}\n'
-        'plugin_cache_dir = "~/cache"\n' % (tmp_path / "rcmirror")
+        'plugin_cache_dir = "$HOME/cache"\n' % (tmp_path / "rcmirror")
     )
     environ = {
         "HOME": str(home),
@@ -59,6 +60,124 @@ def test_terraformrc_used_when_cli_config_file_missing(tmp_path: Path) -> None:
     make_mirror(tmp_path / "cache")
     found = mirror.find_mirrors({"HOME": str(tmp_path), "TF_CLI_CONFIG_FILE": str(tmp_path / "nope")})
     assert found[0].path == tmp_path / "cache"
+
+
+def cli_config(tmp_path: Path, text: str | bytes, name: str = "user.tfrc") -> dict[str, str]:
+    """An environment whose TF_CLI_CONFIG_FILE holds ``text``."""
+    rc = tmp_path / name
+    if isinstance(text, bytes):
+        rc.write_bytes(text)
+    else:
+        rc.write_text(text)
+    return {"HOME": str(tmp_path / "home"), "TF_CLI_CONFIG_FILE": str(rc)}
+
+
+def from_cli_config(environ: dict[str, str]) -> list[Path]:
+    """The candidates that come from the CLI config (the fixed, implied folders dropped)."""
+    home = Path(environ["HOME"])
+    implied = {home / ".terraform.d" / "plugins", home / ".local" / "share" / "terraform" / "plugins"}
+    return [
+        d
+        for d in mirror.candidate_dirs(environ)
+        if d not in implied and not str(d).startswith(("/usr/", "/opt/"))
+    ]
+
+
+def test_commented_out_settings_are_ignored(tmp_path: Path) -> None:
+    environ = cli_config(
+        tmp_path,
+        """
+# provider_installation { filesystem_mirror { path = "/hash" } }
+// plugin_cache_dir = "/slashes"
+/*
+provider_installation {
+  filesystem_mirror {
+    path = "/block-comment"
+  }
+}
+*/
+provider_installation {
+  # filesystem_mirror { path = "/inside" }
+  direct {}
+}
+""",
+    )
+    assert from_cli_config(environ) == []
+
+
+def test_every_filesystem_mirror_in_order_then_the_cache(tmp_path: Path) -> None:
+    environ = cli_config(
+        tmp_path,
+        """
+plugin_cache_dir = "/cache"
+provider_installation {
+  filesystem_mirror {
+    path    = "/first"
+    include = ["registry.terraform.io/hashicorp/*"]
+  }
+  network_mirror {
+    url = "https://mirror.example/"
+  }
+  filesystem_mirror {
+    path = "/second"
+  }
+  direct {
+    exclude = ["registry.terraform.io/hashicorp/*"]
+  }
+}
+""",
+    )
+    assert from_cli_config(environ) == [Path("/first"), Path("/second"), Path("/cache")]
+
+
+def test_plugin_cache_dir_expands_environment_variables_as_terraform_does(tmp_path: Path) -> None:
+    # Terraform runs os.ExpandEnv on plugin_cache_dir only: $NAME and ${NAME}, unset is empty;
+    # filesystem_mirror paths and `~` are taken as written.
+    environ = cli_config(
+        tmp_path,
+        'plugin_cache_dir = "${HOME}/.terraform.d/$CACHE_NAME$UNSET"\n'
+        'provider_installation {\n  filesystem_mirror {\n    path = "$HOME/m"\n  }\n}\n',
+    )
+    environ["CACHE_NAME"] = "plugin-cache"
+    assert from_cli_config(environ) == [
+        Path("$HOME/m"),
+        tmp_path / "home" / ".terraform.d" / "plugin-cache",
+    ]
+    assert mirror.expand_env("~/x/$HOME", {"HOME": "/h"}) == "~/x//h"
+
+
+def test_json_syntax_cli_config(tmp_path: Path) -> None:
+    environ = cli_config(
+        tmp_path,
+        '{"plugin_cache_dir": "/cache", '
+        '"provider_installation": {"filesystem_mirror": [{"path": "/a"}, {"path": "/b"}]}}',
+        name="user.tfrc.json",
+    )
+    assert from_cli_config(environ) == [Path("/a"), Path("/b"), Path("/cache")]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("provider_installation {\n  filesystem_mirror {\n", "cannot parse"),
+        (b'plugin_cache_dir = "\xff"\n', "cannot read.*not UTF-8"),
+        ("[1, 2]", "cannot parse"),
+    ],
+)
+def test_a_broken_cli_config_is_an_error_naming_the_file(
+    tmp_path: Path, text: str | bytes, reason: str
+) -> None:
+    environ = cli_config(tmp_path, text)
+    with pytest.raises(ConfigError, match=f"{tmp_path / 'user.tfrc'}: {reason}.*TF_CLI_CONFIG_FILE"):
+        mirror.find_mirrors(environ)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its mode")
+def test_an_unreadable_cli_config_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    environ = cli_config(tmp_path, 'plugin_cache_dir = "/cache"\n')
+    Path(environ["TF_CLI_CONFIG_FILE"]).chmod(0)
+    with pytest.raises(ConfigError, match=r"user\.tfrc: cannot read .*Permission denied"):
+        mirror.find_mirrors(environ)
 
 
 def test_implied_user_plugin_dir_found(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ def test_the_runtime_follows_the_settings(tmp_path: Path) -> None:
         dist=None,
         harness_dir=tmp_path / ".harness",
         cache_dir=tmp_path / "cache",
-        events_dir=tmp_path / "events",
+        cases_dir=tmp_path / "events",
         max_concurrency=7,
         allow_runtime_fallback=True,
     )
