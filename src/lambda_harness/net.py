@@ -19,6 +19,8 @@ from typing import Any
 from lambda_harness.errors import HarnessError
 
 HARNESS_HEALTH = "/_harness/health"
+#: The embedded endpoint's IAM ledger (JSON): denials, least privilege, trust refusals (``/trust``).
+HARNESS_IAM = "/_harness/iam"
 LOCALSTACK_HEALTH = "/_localstack/health"
 
 # No ProxyHandler entries: HTTP(S)_PROXY never applies to these requests.
@@ -39,6 +41,17 @@ def probe(url: str, timeout: float = 1.0) -> tuple[int, bytes] | str:
         return int(exc.code), exc.read() if exc.fp else b""
     except (urllib.error.URLError, OSError, ValueError) as exc:
         return str(getattr(exc, "reason", exc))
+
+
+def get_json(url: str, timeout: float = 5.0) -> Any:
+    """``GET url`` as JSON, or None when nothing (or no JSON) answers with 200 (LocalStack, a fake)."""
+    answer = probe(url, timeout)
+    if isinstance(answer, str) or answer[0] != 200:
+        return None
+    try:
+        return json.loads(answer[1])
+    except ValueError:
+        return None
 
 
 def harness_health(url: str, timeout: float = 1.0) -> str | None:

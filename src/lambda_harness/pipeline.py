@@ -24,6 +24,7 @@ from lambda_harness.net import endpoint_healthy
 from lambda_harness.promote.attestation import attestation_path, write_attestation
 from lambda_harness.settings import Settings
 from lambda_harness.terraform.inventory import Inventory
+from lambda_harness.testing.iam import LEAST_PRIVILEGE_COLUMNS, least_privilege_rows, role_findings
 from lambda_harness.testing.invoker import Invoker, deployed_region
 from lambda_harness.testing.results import SUMMARY_COLUMNS, failure_texts, load_results, summary_rows
 from lambda_harness.testing.session import (
@@ -132,6 +133,7 @@ def _judge(report: RunReport, settings: Settings, ui: UI) -> None:
     names = [fn.name for fn in report.inventory.functions]
     report.results = load_results(report.results_path) if report.results_path.is_file() else {}
     ui.table("functions", list(SUMMARY_COLUMNS), summary_rows(report.results, names))
+    _show_iam(report.results, ui)
     report.failures = [source_paths(text, settings) for text in failure_texts(report.results)]
     if report.pytest_exit_code == PYTEST_NO_TESTS:
         report.failures.append(
@@ -145,6 +147,25 @@ def _judge(report: RunReport, settings: Settings, ui: UI) -> None:
     for text in report.failures:
         ui.warn(text)
     report.ok = report.pytest_exit_code == 0 and not report.failures
+
+
+def _show_iam(results: dict[str, Any], ui: UI) -> None:
+    """Least privilege per function, then each role's findings; in warn mode also the denials."""
+    functions = results.get("functions", {})
+    rows = least_privilege_rows(functions)
+    if not rows:
+        return
+    iam = results.get("iam") or {}
+    ui.table(f"IAM (iam = {iam.get('mode')}): least privilege", list(LEAST_PRIVILEGE_COLUMNS), rows)
+    for text in role_findings(functions):
+        ui.info(text)
+    if iam.get("mode") == "warn":
+        for fn in functions.values():
+            for case in fn.get("cases", []):
+                for denial in case.get("iam_denials", []):
+                    ui.warn(f"iam = warn, not enforced: {denial.get('message')}")
+        for text in iam.get("denials_outside_cases_text", []):
+            ui.warn(f"iam = warn, not enforced: {text}")
 
 
 def per_function_counts(report: RunReport) -> dict[str, dict[str, int]]:

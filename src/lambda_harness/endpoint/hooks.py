@@ -16,7 +16,8 @@
   upload of dists.zip. Bucket policies are evaluated by the IAM guard, for function
   sessions only, with their conditions (``endpoint.iam``).
 * ``create_function``/``update_function_configuration``: the role must be assumable by
-  Lambda (``iam.trust.TrustGate``), as AWS checks.
+  Lambda, and an SQS mapping's role must be allowed to poll the queue (``iam.trust.TrustGate``),
+  as AWS checks.
 
 ``use_aws_managed_policies`` (separately, before moto's backends are reset) lets
 ``aws_iam_role_policy_attachment`` attach AWS-managed policies such as
@@ -100,8 +101,13 @@ def make_function_invoke(service: InvokeService) -> Callable[..., bytes]:
     return invoke
 
 
-def _detach_sqs(original: Callable[..., Any]) -> Callable[..., Any]:
+def _detach_sqs(original: Callable[..., Any], gate: TrustGate | None) -> Callable[..., Any]:
     def create_event_source_mapping(backend: Any, spec: dict[str, Any]) -> Any:
+        if gate is not None and ":sqs:" in str(spec.get("EventSourceArn")):
+            fn = backend.get_function(spec.get("FunctionName"))
+            refused = gate.event_source_refusal(fn.function_name, str(fn.role), str(spec["EventSourceArn"]))
+            if refused:
+                raise InvalidParameterValueException(refused)
         esm = original(backend, spec)
         if ":sqs:" in str(esm.event_source_arn):
             for queue in sqs_backends[backend.account_id][backend.region_name].queues.values():
@@ -182,7 +188,7 @@ def install(targets: Targets) -> None:
             (notifications, "_invoke_awslambda"): s3_events.make_invoke_awslambda(targets.service),
             (Subscription, "publish"): sns_events.make_publish(Subscription.publish, targets.service),
             (Rule, "send_to_targets"): targets.events.make_send_to_targets(Rule.send_to_targets),
-            (LambdaBackend, esm): _detach_sqs(LambdaBackend.create_event_source_mapping),
+            (LambdaBackend, esm): _detach_sqs(LambdaBackend.create_event_source_mapping, targets.trust),
             (Queue, "attributes"): _compact_redrive(raw[(Queue, "attributes")]),
             (FakeBucket, "get_permission"): _neutral_bucket_permission,
         }

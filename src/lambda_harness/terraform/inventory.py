@@ -16,6 +16,7 @@ from typing import Any
 
 from lambda_harness.errors import ConfigError
 from lambda_harness.fsutil import write_json_atomic
+from lambda_harness.terraform.iam import IamIndex
 
 FORMAT_VERSION = 1
 
@@ -61,6 +62,7 @@ class Inventory:
     endpoint_url: str
     region: str
     functions: list[DeployedFunction]
+    iam: IamIndex = field(default_factory=IamIndex)  # the functions' roles and where they are declared
 
     def names(self) -> list[str]:
         """Function names, sorted."""
@@ -86,24 +88,30 @@ class Inventory:
         module_dirs: Mapping[str, Path] | None = None,
     ) -> Inventory:
         """Build from ``terraform show -json`` (state); ``terraform_dir`` is scanned for tf_file."""
-        resources = list(_resources(show.get("values", {}).get("root_module", {})))
+        resources = list(all_resources(show.get("values", {}).get("root_module", {})))
         functions = [
             _function(r, terraform_dir, module_dirs or {})
             for r in resources
             if r.get("type") == "aws_lambda_function" and r.get("mode") == "managed"
         ]
-        triggers = collect_triggers(resources, {f.name for f in functions})
+        triggers = collect_triggers(
+            [r for r in resources if r.get("mode") == "managed"], {f.name for f in functions}
+        )
         functions = [_with_triggers(f, triggers.get(f.name, [])) for f in functions]
         functions.sort(key=lambda f: f.name)
         if region is None:
             region = next((f.arn.split(":")[3] for f in functions if f.arn.count(":") >= 6), "us-east-1")
-        return cls(endpoint_url=endpoint_url, region=region, functions=functions)
+        iam = IamIndex.from_resources(
+            resources, lambda address: declaration_of(address, terraform_dir, module_dirs or {})
+        )
+        return cls(endpoint_url=endpoint_url, region=region, functions=functions, iam=iam)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (paths as strings)."""
         data = asdict(self)
         for fn in data["functions"]:
             fn["tf_file"] = str(fn["tf_file"]) if fn["tf_file"] is not None else None
+        data["iam"] = self.iam.to_dict()
         return {"version": FORMAT_VERSION, **data}
 
     def save(self, path: Path) -> Path:
@@ -144,13 +152,15 @@ class Inventory:
             endpoint_url=data.get("endpoint_url", ""),
             region=data.get("region", "us-east-1"),
             functions=functions,
+            iam=IamIndex.from_dict(data.get("iam")),
         )
 
 
-def _resources(module: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+def all_resources(module: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every resource of a ``terraform show -json`` module and its child modules."""
     yield from module.get("resources", [])
     for child in module.get("child_modules", []):
-        yield from _resources(child)
+        yield from all_resources(child)
 
 
 def _function(
@@ -191,7 +201,15 @@ _ADDRESS = re.compile(
 def declaration_of(
     address: str, terraform_dir: Path, module_dirs: Mapping[str, Path]
 ) -> tuple[Path, int] | None:
-    """(file, line) of ``resource "<type>" "<name>"`` for a state address, or None."""
+    """(file, line) of ``resource "<type>" "<name>"`` (``data ...`` for a data source address)."""
+    block = "resource"
+    if ".data." in f".{address}":
+        block = "data"
+        address = (
+            address.replace("data.", "", 1)
+            if address.startswith("data.")
+            else address.replace(".data.", ".", 1)
+        )
     m = _ADDRESS.match(address)
     if not m:
         return None
@@ -200,7 +218,7 @@ def declaration_of(
     if folder is None or not folder.is_dir():
         return None
     pattern = re.compile(
-        rf'^[ \t]*resource\s+"{re.escape(m.group("type"))}"\s+"{re.escape(m.group("name"))}"', re.M
+        rf'^[ \t]*{block}\s+"{re.escape(m.group("type"))}"\s+"{re.escape(m.group("name"))}"', re.M
     )
     for tf in sorted(folder.glob("*.tf")):
         text = tf.read_text(encoding="utf-8", errors="replace")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,10 @@ from lambda_harness.errors import CommandFailed, ConfigError, TerraformError
 from lambda_harness.settings import Settings
 from lambda_harness.terraform import env as tfenv
 from lambda_harness.terraform import mirror, plan, staging
+from lambda_harness.terraform.iam import IamIndex
+from lambda_harness.terraform.inventory import all_resources, declaration_of, module_dirs_from
+from lambda_harness.terraform.state import state_as_show_json
+from lambda_harness.terraform.trust_watch import TrustWatch, trust_message
 from lambda_harness.ui import UI
 
 TERRAFORM_HINT = (
@@ -110,7 +114,13 @@ class Terraform:
         program = tflocal_bin(self.environ) if self.driver == "tflocal" else self.terraform_bin
         return [program, *args]
 
-    def _run(self, *args: str, check: bool = True, hint: str = "") -> proc.Completed:
+    def _run(
+        self,
+        *args: str,
+        check: bool = True,
+        hint: str = "",
+        interrupt_when: Callable[[], bool] | None = None,
+    ) -> proc.Completed:
         try:
             return proc.run(
                 self.argv(*args),
@@ -119,6 +129,7 @@ class Terraform:
                 stream=self.settings.verbose,
                 check=check,
                 hint=hint,
+                interrupt_when=interrupt_when,
             )
         except CommandFailed as exc:
             raise TerraformError(
@@ -170,11 +181,47 @@ class Terraform:
             self.init()
 
     def apply(self) -> None:
-        """init (if not yet), ``apply -auto-approve``, then require an empty second plan."""
+        """init (if not yet), ``apply -auto-approve``, then require an empty second plan.
+
+        While terraform runs, the endpoint's trust refusals are watched: a role Lambda cannot
+        assume stops the apply at once, naming the role's .tf file and line (``trust_watch``).
+        """
         self._ensure_init()
+        watch = TrustWatch(self.endpoint.url)
+        watch.begin()
         with self.ui.step(f"terraform apply ({self.driver}) against {self.endpoint.url}"):
-            self._run("apply", "-input=false", "-no-color", "-auto-approve", PARALLELISM)
+            done = self._run(
+                "apply",
+                "-input=false",
+                "-no-color",
+                "-auto-approve",
+                PARALLELISM,
+                check=False,
+                interrupt_when=watch.refused,
+            )
+        enforced = [f for f in watch.findings if f.get("enforced")]
+        if enforced:
+            raise TerraformError(trust_message(enforced, self.iam_index(), self.settings.project_dir))
+        for finding in watch.findings:  # iam = warn: created anyway, said once
+            self.ui.warn(
+                trust_message([finding], self.iam_index(), self.settings.project_dir).splitlines()[0]
+            )
+        if done.returncode != 0:
+            raise TerraformError(
+                f"terraform apply failed in the staged copy {self.staged.workdir} "
+                f"(of {self.settings.terraform_dir}):\n"
+                f"{CommandFailed(done.args, done.returncode, done.output)}"
+            )
         self.check_idempotent()
+
+    def iam_index(self) -> IamIndex:
+        """The roles in the harness state and where they are declared (empty when there is no state)."""
+        show = state_as_show_json(self.staged.state) or {}
+        module_dirs = module_dirs_from(self.staged.workdir, self.settings.terraform_dir)
+        resources = list(all_resources(show.get("values", {}).get("root_module", {})))
+        return IamIndex.from_resources(
+            resources, lambda address: declaration_of(address, self.settings.terraform_dir, module_dirs)
+        )
 
     def plan_changes(self) -> list[plan.PlannedChange]:
         """What a plan would change now (empty list: nothing)."""

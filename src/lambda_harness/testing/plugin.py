@@ -26,6 +26,7 @@ import pytest
 from lambda_harness.errors import ConfigError, HarnessError, InvocationError
 from lambda_harness.paths import HARNESS_DIR, HarnessPaths
 from lambda_harness.terraform.inventory import Inventory
+from lambda_harness.testing import iam as iam_report
 from lambda_harness.testing.cases import EventCase, GateProblem, check_case, discover, gate
 from lambda_harness.testing.results import (
     CaseResult,
@@ -64,7 +65,9 @@ class HarnessState:
     inventory: Inventory | None = None
     recorder: ResultsRecorder = field(default_factory=ResultsRecorder)
     generated: set[str] = field(default_factory=set)  # node ids of the event-case and gate items
+    case_requests: set[str] = field(default_factory=set)  # request ids of the event-case invocations
     _invoker: Invoker | None = None
+    _iam: iam_report.IamLedger | None = None
 
     @property
     def invoker(self) -> Invoker:
@@ -74,6 +77,19 @@ class HarnessState:
 
             self._invoker = Invoker(self.endpoint_url, self.region)
         return self._invoker
+
+    @property
+    def iam(self) -> iam_report.IamLedger:
+        """The endpoint's IAM ledger (reads are None on an endpoint without one)."""
+        if self._iam is None:
+            self._iam = iam_report.IamLedger(self.endpoint_url)
+        return self._iam
+
+    def project_dir(self) -> Path | None:
+        """The worker repo (where .harness/inventory.json lives), for relative .tf paths."""
+        if self.inventory_path is None:
+            return None
+        return self.inventory_path.parent.parent
 
 
 STATE = pytest.StashKey[HarnessState]()
@@ -259,6 +275,7 @@ class EventCaseItem(pytest.Item):
             result.problems = [str(exc)]
             raise CaseFailed([str(exc)], None) from exc
         problems = check_case(self.case, inv.payload, inv.error_type or inv.function_error, inv.error_message)
+        problems += self._iam_problems(state, inv, result)
         result.cold, result.duration_ms, result.init_ms = inv.cold, inv.duration_ms, inv.init_ms
         result.wall_ms, result.max_memory_mb = inv.wall_ms, inv.max_memory_mb
         result.error_type = inv.error_type
@@ -269,6 +286,28 @@ class EventCaseItem(pytest.Item):
             result.log_excerpt = log_excerpt(inv.log_tail)
             raise CaseFailed(problems, inv)
         result.outcome = "passed"
+
+    def _iam_problems(self, state: HarnessState, inv: Invocation, result: CaseResult) -> list[str]:
+        """Every call the function's role was refused during this invocation (enforce: a failure,
+        even when the handler caught the error itself)."""
+        if not inv.request_id:
+            return []
+        state.case_requests.add(inv.request_id)
+        found = state.iam.denials(inv.request_id)
+        if not found or not found[1]:
+            return []
+        mode, denials = found
+        result.iam_denials = denials
+        assert state.inventory is not None
+        texts = [iam_report.fix_text(d, state.inventory.iam, state.project_dir()) for d in denials]
+        if mode != "enforce":
+            return []  # warn: reported in the run's IAM section, the case stands
+        if inv.ok:
+            texts.append(
+                "the handler caught the refusal and returned normally; on AWS the call is refused "
+                "the same way, so the function would not do its work there"
+            )
+        return texts
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         exc = excinfo.value
@@ -353,7 +392,30 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(STATE, None)
     if state is None or state.results_path is None:
         return
+    if state.active and state.inventory is not None:
+        _record_iam(state)
     state.recorder.write(state.results_path, int(exitstatus))
+
+
+def _record_iam(state: HarnessState) -> None:
+    """The endpoint's IAM evidence into results.json: per function, and denials outside event cases."""
+    snapshot = state.iam.snapshot()
+    if snapshot is None:
+        return
+    assert state.inventory is not None
+    deployed = {fn.name for fn in state.inventory.functions}
+    entries = iam_report.function_entries(snapshot, state.inventory.iam, state.project_dir())
+    state.recorder.iam_functions = {name: e for name, e in entries.items() if name in deployed}
+    outside = iam_report.outside_cases(snapshot, state.case_requests)
+    state.recorder.iam = {
+        "mode": snapshot.get("mode"),
+        "catalog": snapshot.get("catalog"),
+        "denials_outside_cases": outside,
+        "denials_outside_cases_text": iam_report.denial_texts(
+            outside, state.inventory.iam, state.project_dir()
+        ),
+        "trust": snapshot.get("trust", []),
+    }
 
 
 # --- fixtures ---------------------------------------------------------------------------------

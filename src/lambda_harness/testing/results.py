@@ -108,6 +108,7 @@ class CaseResult:
     max_memory_mb: int | None = None
     error_type: str | None = None
     log_excerpt: str = ""
+    iam_denials: list[dict[str, Any]] = field(default_factory=list)  # what the role was refused
 
 
 @dataclass
@@ -121,6 +122,9 @@ class ResultsRecorder:
     counts: dict[str, int] = field(default_factory=dict)
     # Failures of hand-written tests (node id, phase, message): the run's table must name them too.
     others: list[dict[str, str]] = field(default_factory=list)
+    # IAM (testing.iam): the run's mode and denials outside event cases; per-function entries.
+    iam: dict[str, Any] = field(default_factory=dict)
+    iam_functions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def count(self, outcome: str) -> None:
         """Count one test outcome (passed, failed, skipped, error)."""
@@ -128,18 +132,22 @@ class ResultsRecorder:
 
     def to_dict(self, exitstatus: int | None = None) -> dict[str, Any]:
         """The JSON document: per-function summaries, every case, the gate, the counts."""
-        by_function: dict[str, list[CaseResult]] = {}
+        by_function: dict[str, list[CaseResult]] = {name: [] for name in self.iam_functions}
         for case in self.cases:
             by_function.setdefault(case.function, []).append(case)
+        functions = {name: summarize(cases) for name, cases in sorted(by_function.items())}
+        for name, entry in self.iam_functions.items():
+            functions[name]["iam"] = entry
         return {
             "version": RESULTS_VERSION,
             "endpoint_url": self.endpoint_url,
             "region": self.region,
             "exitstatus": exitstatus,
-            "functions": {name: summarize(cases) for name, cases in sorted(by_function.items())},
+            "functions": functions,
             "gate": list(self.gate),
             "tests": dict(sorted(self.counts.items())),
             "other_failures": list(self.others),
+            "iam": dict(self.iam),
         }
 
     def write(self, path: Path, exitstatus: int | None = None) -> None:
@@ -225,6 +233,9 @@ def failure_texts(results: dict[str, Any]) -> list[str]:
     for other in results.get("other_failures", []):
         phase = "" if other.get("when") in (None, "call") else f" (in {other['when']})"
         texts.append(f"{other.get('nodeid', '?')}{phase}: {other.get('message') or 'failed'}")
+    iam = results.get("iam") or {}
+    if iam.get("mode") == "enforce":
+        texts += [str(t) for t in iam.get("denials_outside_cases_text", [])]
     return texts
 
 

@@ -17,7 +17,6 @@ import io
 import json
 import logging
 import re
-import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -28,54 +27,28 @@ from moto.core.request import Request as MotoRequest
 from moto.core.request import determine_request_protocol
 from moto.core.routing import get_service_router
 
+from lambda_harness import net
 from lambda_harness.endpoint.iam import responses
 from lambda_harness.endpoint.iam.actions import ALWAYS_ALLOWED, NotEvaluable, Operation, checks_for
+from lambda_harness.endpoint.iam.authorize import Authorizer
 from lambda_harness.endpoint.iam.catalog import load_catalog
 from lambda_harness.endpoint.iam.credentials import FunctionSession, SessionRegistry
-from lambda_harness.endpoint.iam.evaluate import Check, Decision, decide
+from lambda_harness.endpoint.iam.evaluate import Check, Decision
 from lambda_harness.endpoint.iam.ledger import LEDGER_VERSION, Ledger, denial_dict
 from lambda_harness.endpoint.iam.lookups import MotoLookups, RoleDocuments
-from lambda_harness.endpoint.iam.policy import Policy
 from lambda_harness.endpoint.iam.report import least_privilege
 from lambda_harness.endpoint.wsgi import JsonResponse, Request, StartResponse, WSGIApp
 
 logger = logging.getLogger(__name__)
 
 MODES = ("enforce", "warn", "off")
-IAM_PATH = "/_harness/iam"
+IAM_PATH = net.HARNESS_IAM
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 _QUERY_CREDENTIAL = re.compile(
     r"X-Amz-Credential=([^%&/]+)(?:%2F|/)\d{8}(?:%2F|/)([^%&/]+)(?:%2F|/)([^%&/]+)"
 )
 #: SigV4 signing names that differ from botocore's service names.
 SIGNING_TO_SERVICE = {"monitoring": "cloudwatch", "states": "stepfunctions", "email": "ses"}
-#: Condition keys the guard sets whenever they apply (others are "unevaluable" when a policy needs them).
-SESSION_KEYS = frozenset(
-    {
-        "aws:principalarn",
-        "aws:principalaccount",
-        "aws:principaltype",
-        "aws:userid",
-        "aws:requestedregion",
-        "aws:securetransport",
-        "aws:currenttime",
-        "aws:epochtime",
-        "aws:multifactorauthpresent",
-        "aws:viaawsservice",
-    }
-)
-REQUEST_KEYS = frozenset(
-    {
-        "s3:prefix",
-        "s3:delimiter",
-        "s3:max-keys",
-        "s3:x-amz-server-side-encryption",
-        "s3:x-amz-acl",
-        "events:source",
-        "events:detail-type",
-        "cloudwatch:namespace",
-    }
-)
 
 
 def signed_by(environ: dict[str, Any]) -> tuple[str, str, str] | None:
@@ -118,6 +91,7 @@ class IamGuard:
         self.registry = registry
         self.ledger = ledger
         self.lookups = lookups or MotoLookups()
+        self.authorizer = Authorizer(self.lookups)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "").startswith(IAM_PATH):
@@ -247,47 +221,8 @@ class IamGuard:
         headers = {k.lower(): v for k, v in request.headers.items()}
         return Operation(service, operation.name, params, region, session.account, headers), protocol
 
-    def _context(self, session: FunctionSession, region: str) -> dict[str, tuple[str, ...]]:
-        now = time.time()
-        return {
-            "aws:principalarn": (session.role_arn,),
-            "aws:principalaccount": (session.account,),
-            "aws:principaltype": ("AssumedRole",),
-            "aws:userid": (f"{session.role_id}:{session.function}",),
-            "aws:requestedregion": (region,),
-            # Lambda calls AWS over HTTPS: enforce-TLS policies pass, as in production.
-            "aws:securetransport": ("true",),
-            "aws:currenttime": (datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),),
-            "aws:epochtime": (str(int(now)),),
-            "aws:multifactorauthpresent": ("false",),
-            "aws:viaawsservice": ("false",),
-        }
-
-    def _resource_policy(
-        self, session: FunctionSession, service: str, check: Check
-    ) -> tuple[Policy | None, bool]:
-        resource = check.resource
-        if service == "s3" and resource.startswith("arn:aws:s3:::"):
-            bucket = resource.removeprefix("arn:aws:s3:::").split("/", 1)[0]
-            return self.lookups.bucket_policy(session.account, bucket), False
-        if service == "sqs" and resource.startswith("arn:aws:sqs:"):
-            return self.lookups.queue_policy(session.account, resource.split(":")[3], resource), False
-        if service == "kms" and ":key/" in resource:
-            return self.lookups.key_policy(session.account, resource.split(":")[3], resource), True
-        return None, False
-
     def _decide(self, session: FunctionSession, role: RoleDocuments, service: str, check: Check) -> Decision:
-        resource_policy, key_policy = self._resource_policy(session, service, check)
-        region = check.resource.split(":")[3] if check.resource.count(":") >= 5 else session.region
-        return decide(
-            check,
-            session.principal,
-            role.policies,
-            resource_policy,
-            context=self._context(session, region or session.region),
-            set_keys=SESSION_KEYS | REQUEST_KEYS,
-            key_policy=key_policy,
-        )
+        return self.authorizer.decide(session.principal, role, service, check, session.region)
 
     def _watch_missing_key(
         self,

@@ -41,6 +41,15 @@ class Caller(Protocol):
 
 
 @dataclass(frozen=True)
+class RoleUser:
+    """A ``Caller`` that is not a request: Lambda itself using a function's role (an event source)."""
+
+    function: str
+    role_arn: str
+    account: str
+
+
+@dataclass(frozen=True)
 class Denial:
     """One refused (enforce) or would-be-refused (warn) request."""
 
@@ -71,6 +80,7 @@ class TrustFinding:
     role_arn: str
     reason: str
     enforced: bool
+    kind: str = "assume"  # assume: CreateFunction; event-source: CreateEventSourceMapping
     at: str = field(default_factory=_now)
 
 
@@ -162,10 +172,12 @@ class Ledger:
             self._denials.append(denial)
             return denial
 
-    def trust(self, function: str, role_arn: str, reason: str, enforced: bool) -> TrustFinding:
-        """Record a role Lambda could not assume."""
+    def trust(
+        self, function: str, role_arn: str, reason: str, enforced: bool, kind: str = "assume"
+    ) -> TrustFinding:
+        """Record a role Lambda could not assume (or use for an event source mapping)."""
         with self._lock:
-            finding = TrustFinding(self._next(), function, role_arn, reason, enforced)
+            finding = TrustFinding(self._next(), function, role_arn, reason, enforced, kind)
             self._trust.append(finding)
             return finding
 

@@ -36,6 +36,10 @@ class RoleDocuments:
     exists: bool = True
     unreadable: tuple[str, ...] = ()  # documents that would not parse (named in the report)
 
+    @property
+    def name(self) -> str:
+        return self.role_arn.rsplit("/", 1)[-1]
+
 
 def _compile(doc: Any, source: PolicySource, broken: list[str]) -> Policy | None:
     try:

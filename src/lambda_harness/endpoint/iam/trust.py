@@ -11,13 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lambda_harness.endpoint.iam.ledger import Ledger
+from lambda_harness.endpoint.iam.authorize import Authorizer
+from lambda_harness.endpoint.iam.evaluate import Check, Principal
+from lambda_harness.endpoint.iam.ledger import Ledger, RoleUser
 from lambda_harness.endpoint.iam.lookups import MotoLookups
 from lambda_harness.endpoint.iam.policy import Policy, Principals
 from lambda_harness.errors import EndpointError
 
 LAMBDA_SERVICE = "lambda.amazonaws.com"
 AWS_MESSAGE = "The role defined for the function cannot be assumed by Lambda."
+#: What an SQS event source mapping's poller does with the function's role.
+SQS_POLLER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,7 @@ class TrustGate:
         self.ledger = ledger
         self.lookups = lookups
         self.mode = mode
+        self.authorizer = Authorizer(lookups)
 
     def refusal(self, function: str, role_arn: str, account: str) -> str | None:
         """AWS's message when Lambda could not assume ``role_arn`` (and enforcement is on), else None."""
@@ -85,3 +90,31 @@ class TrustGate:
         enforced = self.mode == "enforce"
         self.ledger.trust(function, role_arn, verdict.reason, enforced)
         return AWS_MESSAGE if enforced else None
+
+    def event_source_refusal(self, function: str, role_arn: str, queue_arn: str) -> str | None:
+        """AWS's message when the role may not poll ``queue_arn`` for an SQS event source mapping.
+
+        Lambda's poller uses the function's role: ``CreateEventSourceMapping`` fails with
+        "The provided execution role does not have permissions to call ReceiveMessage on SQS"
+        (also retried by terraform-provider-aws). Allowed polls count as the role's uses.
+        """
+        if self.mode == "off" or not role_arn or not queue_arn.startswith("arn:aws:sqs:"):
+            return None
+        account, region = role_arn.split(":")[4], queue_arn.split(":")[3]
+        role = self.lookups.role(account, role_arn)
+        principal = Principal(
+            account, role_arn, f"arn:aws:sts::{account}:assumed-role/{role.name}/{function}"
+        )
+        who = RoleUser(function, role_arn, account)
+        for action in SQS_POLLER_ACTIONS:
+            decision = self.authorizer.decide(principal, role, "sqs", Check(action, queue_arn), region)
+            if decision.allowed:
+                self.ledger.use(who, action, queue_arn, decision.statements)
+                continue
+            name = action.split(":", 1)[1]
+            reason = f"its role may not {action} on {queue_arn}, which the SQS event source mapping needs"
+            enforced = self.mode == "enforce"
+            self.ledger.trust(function, role_arn, reason, enforced, kind="event-source")
+            if enforced:
+                return f"The provided execution role does not have permissions to call {name} on SQS"
+        return None
