@@ -225,7 +225,10 @@ def failure_texts(results: dict[str, Any]) -> list[str]:
         for case in fn.get("cases", []):
             if case["outcome"] == "passed":
                 continue
-            text = f"{name}/{case['case']}: " + "; ".join(case.get("problems") or ["failed"])
+            problems = [str(p) for p in case.get("problems") or ["failed"]]
+            # A multi-line problem (an IAM fix with its statement) keeps its lines.
+            joiner = "\n" if any("\n" in p for p in problems) else "; "
+            text = f"{name}/{case['case']}: " + joiner.join(problems)
             if case.get("log_excerpt"):
                 indented = "\n".join("    " + ln for ln in str(case["log_excerpt"]).splitlines())
                 text += f"\n  log:\n{indented}"

@@ -76,7 +76,9 @@ class Authorizer:
         if service == "sqs" and resource.startswith("arn:aws:sqs:"):
             return self.lookups.queue_policy(account, resource.split(":")[3], resource), False
         if service == "kms" and ":key/" in resource:
-            return self.lookups.key_policy(account, resource.split(":")[3], resource), True
+            # A key the endpoint does not hold has no policy to consult: KMS answers NotFound itself.
+            key = self.lookups.key_policy(account, resource.split(":")[3], resource)
+            return key, key is not None
         return None, False
 
     def decide(

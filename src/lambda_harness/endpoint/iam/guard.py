@@ -270,16 +270,19 @@ class IamGuard:
         if not self.lookups.log_group_exists(session.account, session.region, group):
             checks.insert(0, Check("logs:CreateLogGroup", group_arn))
         role = self.lookups.role(session.account, session.role_arn)
+        refused = []
         for check in checks:
             decision = self._decide(session, role, "logs", check)
             if decision.allowed:
                 self.ledger.use(session, check.action, check.resource, decision.statements)
             else:
-                self.ledger.note(
-                    session,
-                    f"the role may not {check.action} on {check.resource}: AWS would drop the function's "
-                    "logs (it does not fail the function)",
-                )
+                refused.append(check.action)
+        if refused:
+            self.ledger.note(
+                session,
+                f"the role may not {', '.join(refused)} on {group_arn}:*, so on AWS the function's "
+                "logs would be dropped (silently: the function itself does not fail)",
+            )
 
     # --- GET /_harness/iam ----------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from lambda_harness.endpoint.iam.catalog import Catalog
 from lambda_harness.endpoint.iam.lookups import RoleDocuments
-from lambda_harness.endpoint.iam.policy import Statement
+from lambda_harness.endpoint.iam.policy import Statement, glob_match
 
 #: How many used resources a flag quotes.
 SHOWN = 5
@@ -73,9 +73,16 @@ def _flags(st: Statement, granted: set[str], covered: list[tuple[str, str]], cat
     for pattern in _as_list(st.raw.get("Action")):
         if "*" in pattern or "?" in pattern:
             expanded = catalog.expand(pattern)
-            count = f"{len(expanded)} actions" if expanded is not None else "every action of the service"
-            shown = ", ".join(used_actions) if used_actions else "none"
-            flags.append(f'Action "{pattern}" grants {count}; the tests used {len(used_actions)}: {shown}')
+            if expanded is None:
+                flags.append(
+                    f'Action "{pattern}" grants every matching action (its service is not catalogued)'
+                )
+                continue
+            mine = [a for a in used_actions if glob_match(pattern, a, ignore_case=True)]
+            shown = ", ".join(mine) if mine else "none"
+            flags.append(
+                f'Action "{pattern}" grants {len(expanded)} actions; the tests used {len(mine)}: {shown}'
+            )
     if st.not_resource:
         flags.append("NotResource allows every resource but the ones it names")
     if st.resources is not None and "*" in st.resources and not st.not_resource:
@@ -106,16 +113,19 @@ def least_privilege(
     ]
     used_anywhere = {a.lower() for s in statements for a in s["used"]}
     unused = sorted({a for s in statements for a in s["unused"] if a.lower() not in used_anywhere})
-    flags = [f"{_where(s)}: {flag}" for s in statements for flag in s["flags"]]
+    # An AWS-managed policy cannot be edited: one line says what it grants and what was used.
+    flags = [f"{_where(s)}: {flag}" for s in statements if s["kind"] != "aws-managed" for flag in s["flags"]]
     for policy in role.policies:
         if policy.source.kind == "aws-managed":
             mine = [s for s in statements if s["policy"] == policy.source.name]
             granted = sum(s["granted"] for s in mine)
             used = sorted({a for s in mine for a in s["used"]})
-            flags.append(
-                f"{policy.source.describe()} grants {granted} actions; the tests used {len(used)}"
-                + (f": {', '.join(used)}" if used else "")
-            )
+            if granted > len(used) or any(s["not_catalogued"] for s in mine):
+                flags.append(
+                    f"{policy.source.describe()} grants {granted} actions; the tests used {len(used)}"
+                    + (f": {', '.join(used)}" if used else "")
+                    + "; a policy of your own can grant just those"
+                )
     if role.permissions_boundary:
         flags.append(f"permissions boundary {role.permissions_boundary} is not evaluated by lambda-harness")
     return {
