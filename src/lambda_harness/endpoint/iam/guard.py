@@ -134,6 +134,12 @@ class IamGuard:
                 return responses.access_denied(service, protocol, refused, head=head)(environ, start_response)
         if service == "s3" and op.name in ("GetObject", "HeadObject"):
             return self._watch_missing_key(session, role, op, environ, start_response)
+        if (service, op.name) == ("sts", "AssumeRole"):
+            self.ledger.note(
+                session,
+                f"sts:AssumeRole of {op.params.get('RoleArn')}: requests signed with the credentials it "
+                "returns are not evaluated by lambda-harness",
+            )
         return self.app(environ, start_response)
 
     def _checks(self, session: FunctionSession, op: Operation) -> list[Check] | None:
