@@ -63,7 +63,10 @@ def serve_foreground(settings: Settings, ui: UI, *, stop: threading.Event | None
     runtime = make_runtime(settings, ui)
     try:
         with _sigterm_as_interrupt(), EmbeddedEndpoint(settings, runtime, ui) as endpoint:
-            ui.info(f"AWS endpoint on {endpoint.url}  (AWS_ENDPOINT_URL={endpoint.url}; Ctrl-C stops it)")
+            ui.info(
+                f"AWS endpoint on {endpoint.url}  (AWS_ENDPOINT_URL={endpoint.url}; "
+                f"function roles: iam = {settings.iam}; Ctrl-C stops it)"
+            )
             try:
                 while not stop.wait(0.5):
                     pass

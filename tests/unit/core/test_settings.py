@@ -99,3 +99,15 @@ def test_cases_and_events_with_different_values_is_an_error(tmp_path: Path) -> N
     env = {"LAMBDA_HARNESS_EVENTS": "a", "LAMBDA_HARNESS_CASES": "b"}
     with pytest.raises(ConfigError, match="both LAMBDA_HARNESS_CASES and its former name LAMBDA_HARNESS_EV"):
         load_settings(repo, environ=env)
+
+
+def test_iam_is_enforce_by_default_and_set_like_every_setting(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert load_settings(make_repo(plain), environ={}).iam == "enforce"
+    repo = make_repo(tmp_path, '[tool.lambda-harness]\niam = "warn"\n')
+    assert load_settings(repo, environ={}).iam == "warn"
+    assert load_settings(repo, environ={"LAMBDA_HARNESS_IAM": "off"}).iam == "off"
+    assert load_settings(repo, cli={"iam": "enforce"}, environ={"LAMBDA_HARNESS_IAM": "off"}).iam == "enforce"
+    with pytest.raises(ConfigError, match="iam 'strict' is not one of enforce, warn, off"):
+        load_settings(repo, environ={"LAMBDA_HARNESS_IAM": "strict"})
