@@ -122,6 +122,19 @@ def cmd_new(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_new_world(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
+    from lambda_harness.scaffold.new import shown_path
+    from lambda_harness.terraform.world import write_draft
+
+    result = write_draft(settings, force=args.force)
+    for path in result.written:
+        ui.info(f"wrote {shown_path(path, settings.project_dir)}")
+    for text in result.skipped:
+        ui.warn(text)
+    ui.info("next: review the draft (values marked `# local value`), then run: lambda-harness run")
+    return 0
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", type=Path, help="worker repo folder (default: current folder)")
     parser.add_argument("--port", type=int, help="endpoint port (default 4566)")
@@ -153,6 +166,10 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "run": (cmd_run, "the whole pipeline: build, up, apply, a test per event case, down, attestation"),
     "promote": (cmd_promote, "real terraform plan/apply of exactly the tested zip"),
     "new": (cmd_new, "scaffold a function: handler, terraform/lambda_<name>.tf, event case"),
+    "new-world": (
+        cmd_new_world,
+        "draft tests/integration/world/ (what the Terraform looks up) and the harness tfvars",
+    ),
 }
 
 
@@ -183,6 +200,8 @@ def _add_specific(name: str, p: argparse.ArgumentParser) -> None:
             choices=("schedule", "s3", "sqs", "api", "manual"),
             help="event source",
         )
+    elif name == "new-world":
+        p.add_argument("--force", action="store_true", help="overwrite an existing draft")
 
 
 def build_parser() -> argparse.ArgumentParser:

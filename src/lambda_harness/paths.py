@@ -25,6 +25,18 @@ class HarnessPaths:
         """``tf/<backend>/``: the staged copy, its local state, CLI config and private HOME."""
         return self.root / "tf" / backend
 
+    def world_root(self, backend: str) -> Path:
+        """``tf/world/<backend>/``: the staged world folder and its own local state (applied first)."""
+        return self.root / "tf" / "world" / backend
+
+    def world_state(self, backend: str) -> Path:
+        """``tf/world/<backend>/terraform.tfstate``: the world's state (its outputs feed remote states)."""
+        return self.world_root(backend) / "terraform.tfstate"
+
+    def remote_state(self, backend: str, name: str) -> Path:
+        """``tf/<backend>/remote-state/<name>.tfstate``: what ``terraform_remote_state.<name>`` reads."""
+        return self.tf_root(backend) / "remote-state" / f"{name}.tfstate"
+
     @property
     def inventory(self) -> Path:
         """``inventory.json``: the deployed functions and their triggers (written after apply)."""

@@ -22,6 +22,8 @@ BACKENDS = ("embedded", "localstack")
 IAM_MODES = ("enforce", "warn", "off")
 TF_DRIVERS = ("terraform", "tflocal")
 LOCK_FILES = ("requirements.txt", "Pipfile.lock")
+DEFAULT_WORLD = Path("tests/integration/world")
+DEFAULT_TFVARS = Path("tests/integration/harness.tfvars")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,9 @@ class Settings:
     Paths are absolute. ``dist`` is None when it should follow what the
     Terraform references (``filename = ...``), else ``<project>/dists.zip``.
     ``cases_dir`` holds the event cases (``<function>/<case>.json``), not AWS's events.
+    ``world_dir`` is applied before the team's Terraform when it exists;
+    ``tfvars`` are the harness's own variable files (the default one only when
+    it exists).
     """
 
     project_dir: Path
@@ -42,6 +47,8 @@ class Settings:
     cache_dir: Path
     cases_dir: Path
     tf_plugin_dir: Path | None = None
+    world_dir: Path | None = None
+    tfvars: tuple[Path, ...] = ()
     host: str = "127.0.0.1"
     port: int = 4566
     region: str = "us-east-1"
@@ -77,6 +84,7 @@ _KEYS: dict[str, tuple[str, type]] = {
     "cases": ("cases_dir", Path),
     "cache-dir": ("cache_dir", Path),
     "tf-plugin-dir": ("tf_plugin_dir", Path),
+    "world": ("world_dir", Path),
     "host": ("host", str),
     "port": ("port", int),
     "region": ("region", str),
@@ -89,6 +97,18 @@ _KEYS: dict[str, tuple[str, type]] = {
 }
 
 
+def _path_list(raw: Any) -> tuple[str, ...]:
+    """A TOML list of paths, or one string of paths separated by ``os.pathsep`` (environment)."""
+    if isinstance(raw, str):
+        return tuple(p for p in raw.split(os.pathsep) if p.strip())
+    if isinstance(raw, list) and all(isinstance(p, str) for p in raw):
+        return tuple(raw)
+    raise ValueError(raw)
+
+
+_path_list.__name__ = "list of paths"
+# Keys whose value is a list; kept apart from _KEYS so their converter can take a list.
+_LIST_KEYS: dict[str, tuple[str, Any]] = {"tfvars": ("tfvars", _path_list)}
 # Former names, still accepted: old name -> current name (in pyproject and as LAMBDA_HARNESS_<OLD>).
 ALIASES = {"events": "cases"}
 
@@ -98,7 +118,7 @@ def _env_name(key: str) -> str:
 
 
 def _convert(key: str, raw: Any, source: str) -> Any:
-    conv = _KEYS[key][1]
+    conv = _KEYS[key][1] if key in _KEYS else _LIST_KEYS[key][1]
     try:
         if conv is bool:
             if isinstance(raw, bool):
@@ -124,11 +144,11 @@ def read_pyproject(project_dir: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file or remove it") from exc
     table = data.get("tool", {}).get("lambda-harness", {})
-    unknown = sorted(set(table) - set(_KEYS) - set(ALIASES))
+    unknown = sorted(set(table) - set(_KEYS) - set(_LIST_KEYS) - set(ALIASES))
     if unknown:
         raise ConfigError(
             f"{path}: unknown key(s) in [tool.lambda-harness]: {', '.join(unknown)}; "
-            f"known keys: {', '.join(sorted(_KEYS))}"
+            f"known keys: {', '.join(sorted([*_KEYS, *_LIST_KEYS]))}"
         )
     return _resolve_aliases(dict(table), lambda key: key, f"{path} [tool.lambda-harness]")
 
@@ -174,13 +194,14 @@ def load_settings(
     if not project_dir.is_dir():
         raise ConfigError(f"project folder {project_dir} does not exist; pass --project DIR")
     values: dict[str, Any] = {}
+    all_keys = {**_KEYS, **_LIST_KEYS}
     for key, raw in read_pyproject(project_dir).items():
-        values[_KEYS[key][0]] = _convert(key, raw, f"{project_dir / 'pyproject.toml'}")
-    names = [_env_name(key) for key in [*_KEYS, *ALIASES]]
+        values[all_keys[key][0]] = _convert(key, raw, f"{project_dir / 'pyproject.toml'}")
+    names = [_env_name(key) for key in [*all_keys, *ALIASES]]
     env = _resolve_aliases({n: environ[n] for n in names if n in environ}, _env_name, "environment")
-    for key in _KEYS:
+    for key in all_keys:
         if _env_name(key) in env:
-            values[_KEYS[key][0]] = _convert(key, env[_env_name(key)], _env_name(key))
+            values[all_keys[key][0]] = _convert(key, env[_env_name(key)], _env_name(key))
     known = {f.name for f in fields(Settings)}
     for name, raw in cli.items():
         if name not in known:
@@ -204,13 +225,25 @@ def load_settings(
         cache_dir=path_of("cache_dir", default_cache_dir(environ)),  # type: ignore[arg-type]
         cases_dir=path_of("cases_dir", Path("tests/integration/events")),  # type: ignore[arg-type]
         tf_plugin_dir=path_of("tf_plugin_dir", None),
+        world_dir=path_of("world_dir", DEFAULT_WORLD),
+        tfvars=_tfvars(project_dir, values.get("tfvars")),
         **{k: v for k, v in values.items() if k not in _PATH_FIELDS},
     )
     _validate(settings)
     return settings
 
 
+def _tfvars(project_dir: Path, given: tuple[str, ...] | None) -> tuple[Path, ...]:
+    """The harness's variable files: as given, else the default file when it exists."""
+    if given is None:
+        default = project_dir / DEFAULT_TFVARS
+        return (default,) if default.is_file() else ()
+    return tuple(p if p.is_absolute() else (project_dir / p).resolve() for p in map(Path, given))
+
+
 _PATH_FIELDS = {
+    "tfvars",
+    "world_dir",
     "functions_dir",
     "terraform_dir",
     "lock_file",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -77,3 +78,18 @@ def snapshot(folder: Path) -> dict[str, bytes]:
         for p in sorted(folder.rglob("*"))
         if p.is_file() and ".harness" not in p.relative_to(folder).parts
     }
+
+
+REPOS = Path(__file__).resolve().parents[1] / "fixtures" / "repos"
+
+
+def copy_repo(name: str, root: Path, *, drop: tuple[str, ...] = ()) -> Path:
+    """A whole worker repo copied from tests/fixtures/repos/<name>, minus the ``drop`` paths."""
+    shutil.copytree(REPOS / name, root)
+    for relative in drop:
+        target = root / relative
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink()
+    return root

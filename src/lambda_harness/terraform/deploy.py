@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from lambda_harness.settings import Settings
+from lambda_harness.terraform import preflight
 from lambda_harness.terraform.inventory import Inventory, module_dirs_from
 from lambda_harness.terraform.runner import Terraform
 from lambda_harness.terraform.state import state_as_show_json
+from lambda_harness.terraform.world import World
 from lambda_harness.ui import UI
 
 __all__ = ["Terraform", "deploy", "destroy", "inventory_path", "read_inventory", "state_as_show_json"]
@@ -50,7 +52,7 @@ def deploy(
 ) -> Inventory:
     """``lambda-harness apply``: stage, init, apply, check the second plan, save the inventory."""
     tf = Terraform(settings, ui, endpoint_url or settings.endpoint_url, environ=environ, driver=driver)
-    tf.apply()
+    preflight.apply_with_world(tf)  # the world first, every missing piece named, then tf.apply()
     inventory = read_inventory(tf)
     inventory.save(inventory_path(settings))
     ui.table(
@@ -79,7 +81,9 @@ def destroy(
     driver: str | None = None,
 ) -> None:
     """``terraform destroy`` of the harness deployment (the endpoint keeps running)."""
-    Terraform(settings, ui, endpoint_url or settings.endpoint_url, environ=environ, driver=driver).destroy()
+    url = endpoint_url or settings.endpoint_url
+    Terraform(settings, ui, url, environ=environ, driver=driver).destroy()
+    World(settings, ui, url, environ=environ, driver=driver).destroy()  # after the stack that uses it
     inventory_path(settings).unlink(missing_ok=True)
 
 

@@ -23,7 +23,7 @@ from lambda_harness import proc
 from lambda_harness.errors import CommandFailed, ConfigError, TerraformError
 from lambda_harness.settings import Settings
 from lambda_harness.terraform import env as tfenv
-from lambda_harness.terraform import mirror, plan, staging
+from lambda_harness.terraform import mirror, plan, rewrite, staging
 from lambda_harness.terraform.iam import IamIndex
 from lambda_harness.terraform.inventory import all_resources, declaration_of, module_dirs_from
 from lambda_harness.terraform.state import state_as_show_json
@@ -146,6 +146,13 @@ class Terraform:
         self.mirrors = mirror.find_mirrors(self.environ, plugin_dir_setting(self.settings))
         self.staged.cli_config.write_text(mirror.cli_config_text(self.mirrors), encoding="utf-8")
         self._staged_once = True
+        self.adapt_staged()
+
+    def adapt_staged(self) -> None:
+        """What a fresh local endpoint needs changed in the staged copy (``rewrite.adapt``);
+        each change is one line of output."""
+        for line in rewrite.adapt(self.settings, self.staged.workdir):
+            self.ui.info(line)
 
     def init(self) -> None:
         """Stage, then ``terraform init`` offline from the provider mirror(s)."""

@@ -50,9 +50,12 @@ class StagedDir:
     home: Path
 
 
-def layout(harness_dir: Path, backend: str, project_dir: Path, terraform_dir: Path) -> StagedDir:
-    """Paths of the staged copy for ``backend`` (nothing is created)."""
-    root = HarnessPaths(harness_dir).tf_root(backend)
+def layout(
+    harness_dir: Path, backend: str, project_dir: Path, terraform_dir: Path, *, root: Path | None = None
+) -> StagedDir:
+    """Paths of the staged copy for ``backend`` (nothing is created); ``root`` another place for
+    it (the world's, ``HarnessPaths.world_root``)."""
+    root = root or HarnessPaths(harness_dir).tf_root(backend)
     tree = root / "tree"
     return StagedDir(
         root=root,

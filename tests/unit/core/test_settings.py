@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,33 @@ def test_settings_are_frozen(tmp_path: Path) -> None:
     with pytest.raises(AttributeError):
         s.port = 1  # type: ignore[misc]
     assert s.with_(port=5).port == 5
+
+
+def test_world_and_tfvars_defaults(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    s = load_settings(repo, environ={})
+    assert s.world_dir == repo / "tests/integration/world"
+    assert s.tfvars == ()  # the default file only once it exists
+    (repo / "tests/integration").mkdir(parents=True)
+    (repo / "tests/integration/harness.tfvars").write_text('env = "local"\n')
+    assert load_settings(repo, environ={}).tfvars == (repo / "tests/integration/harness.tfvars",)
+
+
+def test_world_and_tfvars_from_pyproject_and_environment(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path, '[tool.lambda-harness]\nworld = "infra/world"\ntfvars = ["a.tfvars", "/abs/b.tfvars"]\n'
+    )
+    s = load_settings(repo, environ={})
+    assert s.world_dir == repo / "infra/world"
+    assert s.tfvars == (repo / "a.tfvars", Path("/abs/b.tfvars"))
+    s = load_settings(repo, environ={"LAMBDA_HARNESS_TFVARS": f"x.tfvars{os.pathsep}y.tfvars"})
+    assert s.tfvars == (repo / "x.tfvars", repo / "y.tfvars")
+
+
+def test_tfvars_must_be_a_list_of_paths(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, "[tool.lambda-harness]\ntfvars = 3\n")
+    with pytest.raises(ConfigError, match=r"pyproject.toml: tfvars = 3 is not a valid list of paths"):
+        load_settings(repo, environ={})
 
 
 def test_event_cases_folder_is_the_cases_setting(tmp_path: Path) -> None:
