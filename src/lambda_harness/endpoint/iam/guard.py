@@ -64,6 +64,14 @@ def signed_by(environ: dict[str, Any]) -> tuple[str, str, str] | None:
     return None
 
 
+def _read_body(environ: dict[str, Any]) -> bytes:
+    """The whole request body (by Content-Length, or to the end of a chunked request)."""
+    if "chunked" in (environ.get("HTTP_TRANSFER_ENCODING") or "").lower():
+        return bytes(environ["wsgi.input"].read())
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    return bytes(environ["wsgi.input"].read(length)) if length else b""
+
+
 def _token(environ: dict[str, Any]) -> str | None:
     token = environ.get("HTTP_X_AMZ_SECURITY_TOKEN")
     if token is None and "X-Amz-Security-Token" in (environ.get("QUERY_STRING") or ""):
@@ -192,9 +200,9 @@ class IamGuard:
         if service != "s3" or (
             environ.get("REQUEST_METHOD") == "POST" and "delete" in environ.get("QUERY_STRING", "")
         ):
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            body = environ["wsgi.input"].read(length) if length else b""
+            body = _read_body(environ)
             environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
         probe = dict(environ)
         probe["wsgi.input"] = io.BytesIO(body)
         if service == "s3":
