@@ -206,10 +206,12 @@ class Terraform:
                 check=False,
                 interrupt_when=watch.refused,
             )
-        enforced = [f for f in watch.findings if f.get("enforced")]
-        if enforced:
-            raise TerraformError(trust_message(enforced, self.iam_index(), self.settings.project_dir))
-        for finding in watch.findings:  # iam = warn: created anyway, said once
+        if watch.final:
+            raise TerraformError(trust_message(watch.final, self.iam_index(), self.settings.project_dir))
+        for finding in watch.findings:
+            if finding.get("enforced"):
+                continue  # refused a while, then allowed: the provider's retry won, as on AWS
+            # iam = warn: created anyway, said once
             self.ui.warn(
                 trust_message([finding], self.iam_index(), self.settings.project_dir).splitlines()[0]
             )

@@ -201,14 +201,17 @@ def test_create_function_refuses_a_role_lambda_cannot_assume(
     assert any(f["role_arn"] == role and f["function"] == "untrusted" and f["enforced"] for f in trust)
 
 
-def test_an_sqs_mapping_needs_the_role_to_poll_the_queue(
-    aws: Callable[[str], Any], deploy: Callable[..., str]
-) -> None:
+def test_an_sqs_mapping_needs_the_role_to_poll_the_queue(aws: Callable[[str], Any]) -> None:
     queue_arn = aws("sqs").get_queue_attributes(
         QueueUrl=aws("sqs").create_queue(QueueName=f"esm-{uuid.uuid4().hex[:6]}")["QueueUrl"],
         AttributeNames=["QueueArn"],
     )["Attributes"]["QueueArn"]
-    name = deploy("echo")  # its role (fn-role) has no policy at all
+    name = f"nopoll-{uuid.uuid4().hex[:6]}"
+    no_policy = make_role(aws)
+    aws("lambda").create_function(
+        FunctionName=name, Runtime="python3.12", Role=no_policy, Handler="app.echo",
+        Code={"ZipFile": handler_zip()},
+    )  # fmt: skip
     with pytest.raises(ClientError) as caught:
         aws("lambda").create_event_source_mapping(EventSourceArn=queue_arn, FunctionName=name)
     assert caught.value.response["Error"]["Message"] == (

@@ -237,4 +237,4 @@ def test_an_unassumable_role_fails_the_apply_at_once_naming_the_role(shared: Sha
     )
     assert "does not allow lambda.amazonaws.com to call sts:AssumeRole" in text
     assert '"The role defined for the function cannot be assumed by Lambda."' in text
-    assert "interrupted at the first refusal" in text
+    assert "terraform apply was interrupted instead of letting terraform-provider-aws retry" in text

@@ -171,8 +171,25 @@ def test_the_watch_ignores_older_refusals_and_trips_on_a_new_enforced_one() -> N
         {"seq": 4, "function": "f", "role_arn": ROLE_ARN, "reason": "no lambda", "enforced": True}
     )
     assert watch.refused()
-    assert [f["function"] for f in watch.findings] == ["f"]
+    assert [f["function"] for f in watch.findings] == ["f"] and watch.final == watch.findings
     assert route.asked[-1].endswith("/_harness/iam/trust?after=3")
+
+
+def test_a_mapping_refusal_interrupts_only_when_it_lasts() -> None:
+    now = [100.0]
+    route = FakeTrustRoute([])
+    watch = TrustWatch("http://127.0.0.1:4566", fetch=route, clock=lambda: now[0], grace_s=15.0)
+    watch.begin()
+    refusal = {"function": "f", "role_arn": ROLE_ARN, "reason": "its role may not sqs:ReceiveMessage on q"}
+    route.findings = [{"seq": 1, "enforced": True, "kind": "event-source", **refusal}]
+    assert not watch.refused()  # the role's policy may be on its way
+    now[0] += 9.0
+    route.findings.append({"seq": 2, "enforced": True, "kind": "event-source", **refusal})
+    assert not watch.refused()
+    now[0] += 9.0
+    route.findings.append({"seq": 3, "enforced": True, "kind": "event-source", **refusal})
+    assert watch.refused()
+    assert [f["seq"] for f in watch.final] == [3]
 
 
 def test_a_warn_refusal_is_kept_but_does_not_interrupt() -> None:
