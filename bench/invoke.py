@@ -5,6 +5,9 @@ imports boto3, measured the way tests call functions: boto3 -> our endpoint
 (moto + hooks, in this process) -> runtime worker (awslambdaric). Beside it:
 
 * the floor: the same handlers through ``LambdaRuntime`` alone (``bench/invoke_floor.py``);
+* the endpoint again with ``filesystem=aws`` (each worker in a mount namespace laid out as
+  AWS's), when the kernel allows it, and the namespace's cold-start cost, measured apart
+  with interleaved cold starts (``measure_namespace_cost``: load drift hits both layouts);
 * MiniStack (``pip install ministack`` into a venv under /tmp, started on a free
   loopback port, same functions, same boto3 client), stopped by PID at the end.
 
@@ -34,11 +37,11 @@ import boto3
 from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).parent))
-from invoke_floor import HANDLERS, measure_floor
+from invoke_floor import HANDLERS, measure_floor, measure_namespace_cost
 
 from lambda_harness import proc
 from lambda_harness.endpoint.ports import free_port
-from lambda_harness.endpoint.runtime import make_runtime
+from lambda_harness.endpoint.runtime import filesystem, make_runtime
 from lambda_harness.endpoint.server import EmbeddedEndpoint
 from lambda_harness.settings import Settings, default_cache_dir
 from lambda_harness.ui import PlainUI
@@ -136,7 +139,8 @@ def _timed(action: Callable[[], None]) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def ours(warm: int, cold: int) -> dict[str, Figures]:
+def ours(warm: int, cold: int, filesystem: str = "host") -> dict[str, Figures]:
+    """Through our endpoint; ``filesystem="aws"``: every worker in its own mount namespace."""
     with tempfile.TemporaryDirectory(prefix="bench-invoke-") as tmp:
         project = Path(tmp)
         settings = Settings(
@@ -149,6 +153,7 @@ def ours(warm: int, cold: int) -> dict[str, Figures]:
             cache_dir=default_cache_dir(os.environ),
             cases_dir=project / "events",
             port=0,
+            filesystem=filesystem,
         )
         runtime = make_runtime(settings)
         try:
@@ -208,9 +213,13 @@ def main() -> None:
     parser.add_argument("--warm", type=int, default=300)
     parser.add_argument("--cold", type=int, default=5)
     parser.add_argument("--no-ministack", action="store_true")
+    parser.add_argument("--namespace-cold", type=int, default=20, help="interleaved cold starts per layout")
     args = parser.parse_args()
     floor = measure_floor(warm=args.warm, cold=args.cold)
     mine = ours(args.warm, args.cold)
+    why_not = filesystem.probe()
+    sandboxed = ours(args.warm, args.cold, "aws") if why_not is None else None
+    cost = measure_namespace_cost(cold=args.namespace_cold) if why_not is None else None
     peer = "skipped (--no-ministack)" if args.no_ministack else ministack(args.warm, args.cold)
     print(
         f"invoke latency, ms ({args.cold} cold starts, {args.warm} warm invokes, python3.12, "
@@ -221,6 +230,8 @@ def main() -> None:
         print(f"{name} handler")
         print(_row("floor (runtime alone)", floor[name]))
         print(_row("lambda-harness endpoint", mine[name]))
+        if sandboxed is not None:
+            print(_row("  with filesystem=aws", sandboxed[name]))
         if isinstance(peer, dict) and name in peer:
             print(_row("MiniStack", peer[name]))
         ratio = mine[name]["warm_p50_ms"] / floor[name]["warm_p50_ms"]
@@ -233,6 +244,18 @@ def main() -> None:
         print(line)
     if not isinstance(peer, dict):
         print(f"MiniStack: {peer}")
+    if cost is None:
+        print(f"filesystem=aws: not available here ({why_not})")
+    else:
+        host, aws = cost["host"], cost["aws"]
+        shifts = [
+            f"{label} p50 {host[key]:.1f} -> {aws[key]:.1f} ms ({aws[key] - host[key]:+.1f} ms)"
+            for key, label in (("init", "Init Duration"), ("cold", "cold invoke"))
+        ]
+        print(
+            f"mount namespace cold-start cost ({cost['n']} interleaved noop cold starts): "
+            + ", ".join(shifts)
+        )
 
 
 if __name__ == "__main__":

@@ -91,6 +91,44 @@ def _measure_one(rt: LambdaRuntime, fn: FunctionConfig, warm: int, cold: int) ->
     }
 
 
+def measure_namespace_cost(
+    *, cold: int = 20, runtime: str = "python3.12", cache_dir: Path | None = None
+) -> dict[str, Any]:
+    """What the mount namespace (filesystem=aws) adds to a cold start, measured interleaved.
+
+    Two runtimes over the same cache, one per layout; cold starts of the noop handler
+    alternate between them so load drift on a shared machine hits both alike. Returns the
+    medians of Init Duration (spawn -> the runtime's first GET /next) and of the whole
+    cold invoke, per layout, and ``n``.
+    """
+    cache = cache_dir or default_cache_dir(os.environ)
+    samples: dict[str, dict[str, list[float]]] = {v: {"init": [], "cold": []} for v in ("host", "aws")}
+    payload = json.dumps({"ping": 1}).encode()
+    with tempfile.TemporaryDirectory(prefix="invoke-ns-") as work:
+        runtimes = {
+            view: LambdaRuntime(cache_dir=cache, work_dir=Path(work) / view, filesystem=view)
+            for view in ("host", "aws")
+        }
+        try:
+            fn = _function(HANDLERS["noop"], runtime)
+            for i in range(cold + 1):
+                for view, rt in runtimes.items():
+                    variant = replace(fn, environment={"BENCH_NONCE": str(i)})
+                    rt.prepare(variant)
+                    start = time.perf_counter()
+                    result = rt.invoke(variant, payload)
+                    elapsed = (time.perf_counter() - start) * 1000
+                    assert result.cold and result.function_error is None, result.payload
+                    if i:  # the first round warms the page cache for both
+                        samples[view]["init"].append(result.init_ms or 0.0)
+                        samples[view]["cold"].append(elapsed)
+        finally:
+            for rt in runtimes.values():
+                rt.shutdown()
+    medians = {v: {k: statistics.median(xs) for k, xs in d.items()} for v, d in samples.items()}
+    return {"n": cold, **medians}
+
+
 def measure_floor(
     *,
     warm: int = 300,
@@ -107,7 +145,8 @@ def measure_floor(
     cache = cache_dir or default_cache_dir(os.environ)
     out: dict[str, Any] = {"runtime": runtime, "warm": warm, "cold": cold}
     with tempfile.TemporaryDirectory(prefix="invoke-floor-") as work:
-        rt = make_runtime(load_settings(Path(work), {"cache_dir": cache}))
+        # Host paths, like the endpoint's first row (bench/invoke.py measures filesystem=aws apart).
+        rt = make_runtime(load_settings(Path(work), {"cache_dir": cache, "filesystem": "host"}))
         try:
             for name, source in HANDLERS.items():
                 out[name] = _measure_one(rt, _function(source, runtime), warm, cold)

@@ -72,6 +72,7 @@ locals {
     "risk_ingest",
     "alert_enricher",
     "alerts_api",
+    "alerts_authorizer",
     "admin_reindex",
   ]
 }

@@ -14,7 +14,7 @@ from typing import Any
 
 from lambda_harness import __version__
 from lambda_harness.errors import HarnessError
-from lambda_harness.settings import BACKENDS, IAM_MODES, TF_DRIVERS, Settings, load_settings
+from lambda_harness.settings import BACKENDS, FILESYSTEMS, IAM_MODES, TF_DRIVERS, Settings, load_settings
 from lambda_harness.ui import UI, make_ui
 
 Command = Callable[[Settings, UI, argparse.Namespace], int]
@@ -35,11 +35,18 @@ def cmd_up(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
     from lambda_harness.endpoint import control
 
     if args.detach:
+        if settings.backend == "embedded":  # the background endpoint's own notice goes to its log
+            from lambda_harness.endpoint.runtime.filesystem import choose
+
+            _view, note = choose(settings.filesystem)
+            if note is not None:
+                ui.warn(note)
         pid = control.start_detached(settings)
         ui.info(
             f"endpoint {settings.endpoint_url} running in the background (pid {pid}); "
             f"stop it with: {control.down_command(settings)}"
         )
+        ui.info(control.api_urls_hint(settings.endpoint_url))
         return 0
     control.serve_foreground(settings, ui)
     return 0
@@ -142,6 +149,12 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", choices=BACKENDS, help="embedded endpoint or LocalStack")
     parser.add_argument("--tf-driver", dest="tf_driver", choices=TF_DRIVERS, help="terraform or tflocal")
     parser.add_argument(
+        "--filesystem",
+        choices=FILESYSTEMS,
+        help="what functions see: AWS's /var/task, /opt and private /tmp where the kernel allows "
+        "(auto, the default), always (aws) or host paths (host)",
+    )
+    parser.add_argument(
         "--iam",
         choices=IAM_MODES,
         help="function roles on the embedded endpoint: enforce (default: a denied call fails the run), "
@@ -227,6 +240,7 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         "backend": args.backend,
         "tf_driver": args.tf_driver,
         "iam": args.iam,
+        "filesystem": args.filesystem,
         "verbose": args.verbose,
         "quiet": args.quiet,
         "dist": getattr(args, "dist", None),

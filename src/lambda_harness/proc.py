@@ -167,11 +167,13 @@ def spawn(
     stderr: int | None = subprocess.STDOUT,
     stdin: int | None = subprocess.DEVNULL,
     new_session: bool = True,
+    pass_fds: Sequence[int] = (),
 ) -> subprocess.Popen[bytes]:
     """Start a long-running process (a worker, a daemon) and return its handle.
 
     The caller owns it and must ``stop`` it; ``new_session`` keeps Ctrl-C in the
-    terminal from reaching it directly, so shutdown order stays ours.
+    terminal from reaching it directly, so shutdown order stays ours. ``pass_fds``
+    are inherited under the same numbers (nothing else is).
     """
     argv = [str(a) for a in args]
     logger.debug("spawn: %s (cwd=%s)", shlex.join(argv), cwd or Path.cwd())
@@ -183,6 +185,7 @@ def spawn(
         stdout=stdout,
         stderr=stderr,
         start_new_session=new_session,
+        pass_fds=tuple(pass_fds),
     )
 
 

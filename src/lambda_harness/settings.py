@@ -20,6 +20,8 @@ from lambda_harness.paths import HARNESS_DIR, HarnessPaths
 BACKENDS = ("embedded", "localstack")
 #: Function roles on the embedded endpoint: refuse what the role does not allow, only report it, or neither.
 IAM_MODES = ("enforce", "warn", "off")
+#: What functions see: AWS's layout where the kernel allows (auto), always (aws), or host paths.
+FILESYSTEMS = ("auto", "aws", "host")
 TF_DRIVERS = ("terraform", "tflocal")
 LOCK_FILES = ("requirements.txt", "Pipfile.lock")
 DEFAULT_WORLD = Path("tests/integration/world")
@@ -58,6 +60,7 @@ class Settings:
     allow_runtime_fallback: bool = False
     max_concurrency: int = 50
     iam: str = "enforce"
+    filesystem: str = "auto"
     verbose: bool = False
     quiet: bool = False
 
@@ -94,6 +97,7 @@ _KEYS: dict[str, tuple[str, type]] = {
     "allow-runtime-fallback": ("allow_runtime_fallback", bool),
     "max-concurrency": ("max_concurrency", int),
     "iam": ("iam", str),
+    "filesystem": ("filesystem", str),
 }
 
 
@@ -263,5 +267,7 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"port {s.port} is out of range 1-65535")
     if s.iam not in IAM_MODES:
         raise ConfigError(f"iam {s.iam!r} is not one of {', '.join(IAM_MODES)}")
+    if s.filesystem not in FILESYSTEMS:
+        raise ConfigError(f"filesystem {s.filesystem!r} is not one of {', '.join(FILESYSTEMS)}")
     if s.max_concurrency < 1:
         raise ConfigError(f"max-concurrency must be at least 1, got {s.max_concurrency}")

@@ -62,7 +62,8 @@ def handler_zip(source: str = HANDLERS, extra: dict[str, str] | None = None) -> 
     return buf.getvalue()
 
 
-def make_settings(project: Path, cache: Path, port: int = 0) -> Settings:
+def make_settings(project: Path, cache: Path, port: int = 0, filesystem: str = "host") -> Settings:
+    """Settings for a test endpoint; host paths by default, so handlers can record into OUT_DIR."""
     return Settings(
         project_dir=project,
         functions_dir=project / "functions",
@@ -73,6 +74,7 @@ def make_settings(project: Path, cache: Path, port: int = 0) -> Settings:
         cache_dir=cache,
         cases_dir=project / "events",
         port=port,
+        filesystem=filesystem,
     )
 
 

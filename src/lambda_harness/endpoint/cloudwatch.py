@@ -1,21 +1,21 @@
 """Invocation logs into moto's CloudWatch Logs backend, where AWS would put them.
 
-Group ``/aws/lambda/<name>``; one stream per function version and endpoint session
-(``YYYY/MM/DD/[<version>]<hex>``, AWS's naming), so ``logs.filter_log_events`` shows
-the START / ... / END / REPORT lines of every invocation.
+Group ``/aws/lambda/<name>``; the stream of the execution environment that ran the
+invocation (its ``AWS_LAMBDA_LOG_STREAM_NAME``, ``YYYY/MM/DD/[<version>]<32 hex>``, so
+two environments write two streams, as on AWS), one event per AWS event (a traceback or a
+multi-line ``logging`` record is one event) with its own timestamp.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
-import uuid
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from typing import Protocol
 
 from moto.logs.models import logs_backends
+
+from lambda_harness.endpoint.runtime.output import LogEvent
 
 logger = logging.getLogger(__name__)
 
@@ -26,37 +26,32 @@ _MAX_EVENTS = 10_000
 class LogWriter(Protocol):
     """Where invocation logs go (``LogSink``; tests pass a list-backed fake)."""
 
-    def write(self, *, account_id: str, region: str, function_name: str, version: str, log: str) -> None: ...
+    def write(
+        self, *, account_id: str, region: str, function_name: str, stream: str, events: Sequence[LogEvent]
+    ) -> None: ...
 
 
 class LogSink:
-    """Writes each invocation's log text into moto's logs backend."""
+    """Writes each invocation's events into moto's logs backend."""
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        self._clock = clock
-        self._session = uuid.uuid4().hex
+    def __init__(self) -> None:
         self._lock = threading.Lock()
 
-    def stream_name(self, version: str) -> str:
-        """The stream an invocation of ``version`` writes to today."""
-        day = datetime.fromtimestamp(self._clock(), tz=UTC).strftime("%Y/%m/%d")
-        return f"{day}/[{version}]{self._session}"
-
-    def write(self, *, account_id: str, region: str, function_name: str, version: str, log: str) -> None:
-        """Append ``log`` (one event per line); never raises: logs are best effort, like AWS's."""
-        lines = [line for line in log.splitlines() if line.strip()][-_MAX_EVENTS:]
-        if not lines:
+    def write(
+        self, *, account_id: str, region: str, function_name: str, stream: str, events: Sequence[LogEvent]
+    ) -> None:
+        """Append ``events`` to ``stream``; never raises: logs are best effort, like AWS's."""
+        if not events or not stream:
             return
-        stamp = int(self._clock() * 1000)
-        events = [{"timestamp": stamp, "message": line} for line in lines]
         group = f"/aws/lambda/{function_name}"
+        batch = [{"timestamp": e.timestamp_ms, "message": e.message} for e in events]
         try:
             backend = logs_backends[account_id][region]
-            stream = self.stream_name(version)
-            # One lock: moto's log group is not thread-safe and blocks of lines must not interleave.
+            # One lock: moto's log group is not thread-safe and batches must not interleave.
             with self._lock:
                 backend.ensure_log_group(group)
                 backend.ensure_log_stream(group, stream)
-                backend.put_log_events(group, stream, events)
+                for start in range(0, len(batch), _MAX_EVENTS):
+                    backend.put_log_events(group, stream, batch[start : start + _MAX_EVENTS])
         except Exception:  # a broken log write must never fail the invocation
             logger.exception("could not write the log of %s to log group %s", function_name, group)

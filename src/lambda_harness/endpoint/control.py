@@ -67,6 +67,7 @@ def serve_foreground(settings: Settings, ui: UI, *, stop: threading.Event | None
                 f"AWS endpoint on {endpoint.url}  (AWS_ENDPOINT_URL={endpoint.url}; "
                 f"function roles: iam = {settings.iam}; Ctrl-C stops it)"
             )
+            ui.info(api_urls_hint(endpoint.url))
             try:
                 while not stop.wait(0.5):
                     pass
@@ -74,6 +75,15 @@ def serve_foreground(settings: Settings, ui: UI, *, stop: threading.Event | None
                 ui.info("stopping the endpoint ...")
     finally:
         runtime.shutdown()
+
+
+def api_urls_hint(url: str) -> str:
+    """Where the endpoint serves API Gateway APIs (printed by ``up``)."""
+    port = url.rsplit(":", 1)[-1]
+    return (
+        f"API Gateway APIs: {url}/_harness/apigw/<api-id>/<stage>/... or "
+        f"http://<api-id>.execute-api.localhost:{port}/<stage>/... (list: {url}/_harness/apigw)"
+    )
 
 
 def wait_healthy(
@@ -141,6 +151,8 @@ def start_detached(settings: Settings, *, timeout: float = 60.0) -> int:
         str(settings.port),
         "--iam",
         settings.iam,
+        "--filesystem",
+        settings.filesystem,
     ]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     with log_path.open("ab") as log:

@@ -1,9 +1,13 @@
 """The WSGI front: our routes first, everything else to moto.
 
 Ours: Lambda ``Invoke`` (moto ignores ``Qualifier`` and runs every delivery
-synchronously, so Invoke is served here with AWS's semantics), the harness's
-health and trigger routes, and LocalStack's health routes so tools that wait for
-LocalStack work unchanged.
+synchronously, so Invoke is served here with AWS's semantics), function URLs and
+API Gateway APIs over HTTP (``apigw``), the HTTP API control-plane operations moto
+lacks (``apigw.gaps``), the harness's health and trigger routes, and LocalStack's
+health routes so tools that wait for LocalStack work unchanged.
+
+API Gateway control-plane calls go through ``apigw.gaps`` (which also turns a moto
+crash into a 400, so Terraform stops at once instead of retrying for minutes).
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from moto.iam.models import get_account_id_from
 from werkzeug.exceptions import HTTPException
 
 from lambda_harness import __version__
+from lambda_harness.endpoint.apigw import gaps as apigw_gaps
+from lambda_harness.endpoint.apigw.addressing import match_request as match_api_request
+from lambda_harness.endpoint.apigw.gateway import ApiGateway
 from lambda_harness.endpoint.invoke import (
     ASYNC_PAYLOAD_LIMIT,
     SYNC_PAYLOAD_LIMIT,
@@ -29,7 +36,7 @@ from lambda_harness.endpoint.invoke import (
     log_tail,
     new_request_id,
 )
-from lambda_harness.endpoint.lookup import MotoFunction, find_function
+from lambda_harness.endpoint.lookup import MotoFunction, Target, resolve
 from lambda_harness.endpoint.runtime.model import InterpreterNotFound, InvokeResult, ThrottledError
 from lambda_harness.endpoint.sources import function_urls
 from lambda_harness.endpoint.wsgi import JsonResponse, Request, StartResponse, WSGIApp
@@ -68,6 +75,12 @@ def aws_error(
     body = {"Type": "User", "message": message, **(extra or {})}
     headers = {"X-Amzn-ErrorType": error_type, "x-amzn-RequestId": new_request_id()}
     return JsonResponse(json.dumps(body), status, headers)
+
+
+def signing_service(authorization: str | None) -> str | None:
+    """The service a SigV4 ``Authorization`` header was signed for (``apigateway``), or None."""
+    match = re.search(r"Credential=[^/,\s]+/\d+/[^/]+/([^/]+)/", authorization or "")
+    return match.group(1) if match else None
 
 
 def credential_scope(authorization: str | None) -> tuple[str | None, str | None]:
@@ -149,7 +162,7 @@ class InvokeRoute:
         invocation_type = request.headers.get("X-Amz-Invocation-Type") or "RequestResponse"
         payload = request.get_data() or b"{}"
         try:
-            fn = find_function(
+            target = resolve(
                 account_for(request.headers.get("X-Moto-Account-Id"), access_key),
                 region or self.default_region,
                 unquote(name),
@@ -163,14 +176,15 @@ class InvokeRoute:
         if invocation_type == "DryRun":
             return JsonResponse(b"", 204, {"x-amzn-RequestId": new_request_id()})
         if invocation_type == "Event":
-            request_id = self.service.submit(fn, payload, source="invoke")
+            request_id = self.service.submit(target, payload, source="invoke")
             return JsonResponse(b"", 202, {"x-amzn-RequestId": request_id})
-        return self._sync(request, fn, payload)
+        return self._sync(request, target, payload)
 
-    def _sync(self, request: Request, fn: MotoFunction, payload: bytes) -> JsonResponse:
+    def _sync(self, request: Request, target: Target, payload: bytes) -> JsonResponse:
+        fn = target.fn
         context = client_context(request.headers.get("X-Amz-Client-Context"))
         try:
-            result = self.service.run(fn, payload, client_context=context)
+            result = self.service.run(target, payload, client_context=context)
         except ThrottledError as exc:
             return aws_error(429, "TooManyRequestsException", str(exc), extra={"Reason": exc.reason})
         except InterpreterNotFound as exc:
@@ -185,10 +199,20 @@ class InvokeRoute:
 class HarnessApp:
     """The endpoint's WSGI application: our routes, then moto's ``DomainDispatcherApplication``."""
 
-    def __init__(self, moto_app: WSGIApp, invoke: InvokeRoute, trigger: Trigger) -> None:
+    def __init__(
+        self,
+        moto_app: WSGIApp,
+        invoke: InvokeRoute,
+        trigger: Trigger,
+        *,
+        apigw: ApiGateway | None = None,
+        gaps: apigw_gaps.HttpApiGaps | None = None,
+    ) -> None:
         self.moto_app = moto_app
         self.invoke = invoke
         self.trigger = trigger
+        self.apigw = apigw
+        self.gaps = gaps
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         answer = self.route(environ)
@@ -204,6 +228,10 @@ class HarnessApp:
             return function_urls.serve(
                 Request(environ), url_route, self.invoke.service, self.invoke.default_region
             )
+        if self.apigw is not None:
+            api_target = match_api_request(environ)
+            if api_target is not None:  # an API Gateway API (by host, /_harness/apigw/ or /_aws/execute-api/)
+                return self.apigw.answer(environ, api_target)
         path = environ.get("PATH_INFO", "")
         if environ.get("REQUEST_METHOD") == "POST":
             match = INVOKE_PATH.match(path)
@@ -211,7 +239,18 @@ class HarnessApp:
                 return self.invoke(Request(environ), match.group("name"))
         if path.startswith(("/_harness/", "/_localstack/")):
             return self._control(Request(environ))
+        if signing_service(environ.get("HTTP_AUTHORIZATION")) == "apigateway":
+            return self._apigateway(environ)
         return None
+
+    def _apigateway(self, environ: dict[str, Any]) -> WSGIApp:
+        """API Gateway's control plane: the operations moto lacks, else moto (its 5xx made 400s)."""
+        if self.gaps is None:
+            return self.moto_app
+        request = Request(environ)
+        access_key, region = credential_scope(request.headers.get("Authorization"))
+        account = account_for(request.headers.get("X-Moto-Account-Id"), access_key)
+        return self.gaps.answer(request, account, region or self.invoke.default_region, self.moto_app)
 
     def _control(self, request: Request) -> JsonResponse:
         path, method = request.path, request.method

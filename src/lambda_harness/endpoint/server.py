@@ -23,6 +23,10 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 
 from lambda_harness.endpoint import hooks
+from lambda_harness.endpoint.apigw.catalog import Catalog
+from lambda_harness.endpoint.apigw.gaps import HttpApiGaps
+from lambda_harness.endpoint.apigw.gateway import ApiGateway
+from lambda_harness.endpoint.apigw.snapshots import DeploymentSnapshots
 from lambda_harness.endpoint.cloudwatch import LogSink
 from lambda_harness.endpoint.front import HarnessApp, InvokeRoute
 from lambda_harness.endpoint.iam.credentials import SessionRegistry, StsCredentialSource
@@ -35,6 +39,7 @@ from lambda_harness.endpoint.ports import bind
 from lambda_harness.endpoint.runtime.model import CredentialSource
 from lambda_harness.endpoint.sources.eventbridge import EventBridge, Scheduler
 from lambda_harness.endpoint.sources.sqs import SqsPoller
+from lambda_harness.endpoint.sources.streams import StreamDelivery
 from lambda_harness.errors import EndpointError
 from lambda_harness.settings import Settings
 from lambda_harness.ui import UI
@@ -92,6 +97,7 @@ class EmbeddedEndpoint:
         self._port: int | None = None
         self.service: InvokeService | None = None
         self.events: EventBridge | None = None
+        self.apigw: ApiGateway | None = None
         self.poller: SqsPoller | None = None  # both run while the endpoint is started
         self.scheduler: Scheduler | None = None
         self._patched = False  # only the endpoint that patched moto may unpatch it
@@ -131,15 +137,21 @@ class EmbeddedEndpoint:
                 policy=AsyncPolicy(retry_delays_s=self.timing.async_retry_delays_s),
             )
             self.events = EventBridge(self.service)
+            snapshots = DeploymentSnapshots()
             mode = self.settings.iam
             lookups = MotoLookups()
             trust = TrustGate(self.ledger, lookups, mode) if mode != "off" else None
-            hooks.install(hooks.Targets(self.service, self.events, trust))
+            hooks.install(
+                hooks.Targets(self.service, self.events, StreamDelivery(self.service), snapshots, trust)
+            )
             self._patched = True
+            self.apigw = ApiGateway(Catalog(snapshots), self.service)
             app = HarnessApp(
                 DomainDispatcherApplication(create_backend_app),
                 InvokeRoute(self.service, self.settings.region),
                 self.events.trigger,
+                apigw=self.apigw,
+                gaps=HttpApiGaps(snapshots),
             )
             registry = SessionRegistry()
             self.guard = IamGuard(app, mode=mode, registry=registry, ledger=self.ledger, lookups=lookups)
@@ -184,6 +196,9 @@ class EmbeddedEndpoint:
             if background is not None:
                 background.stop()
         self.poller = self.scheduler = None
+        if self.apigw is not None:
+            self.apigw.close()
+            self.apigw = None
         if self.service is not None:
             self.service.shutdown()  # cancels queued retries; running invocations finish
         self._unpatch()

@@ -14,7 +14,12 @@ from pathlib import Path
 
 from lambda_harness.settings import Settings
 from lambda_harness.terraform import preflight
-from lambda_harness.terraform.inventory import Inventory, module_dirs_from
+from lambda_harness.terraform.inventory import (
+    HARNESS_API_PREFIX,
+    LOCALSTACK_API_PREFIX,
+    Inventory,
+    module_dirs_from,
+)
 from lambda_harness.terraform.runner import Terraform
 from lambda_harness.terraform.state import state_as_show_json
 from lambda_harness.terraform.world import World
@@ -39,6 +44,7 @@ def read_inventory(tf: Terraform) -> Inventory:
         # from_show_json reads it from the function ARNs.
         region=None,
         module_dirs=module_dirs_from(tf.staged.workdir, tf.settings.terraform_dir),
+        api_prefix=LOCALSTACK_API_PREFIX if tf.settings.backend == "localstack" else HARNESS_API_PREFIX,
     )
 
 
@@ -69,6 +75,23 @@ def deploy(
             for f in inventory.functions
         ],
     )
+    if inventory.apis:
+        ui.table(
+            "APIs (curl either URL; Python clients use the first)",
+            ["api", "kind", "stage", "URL", "host URL", "declared in"],
+            [
+                [
+                    a.name,
+                    f"{a.kind} API",
+                    s.name,
+                    s.url,
+                    s.host_url,
+                    _where(a.tf_file, a.tf_line, settings.project_dir),
+                ]
+                for a in inventory.apis
+                for s in a.stages or []
+            ],
+        )
     return inventory
 
 

@@ -1,8 +1,9 @@
-"""The deployed functions and their triggers, read from Terraform state.
+"""The deployed functions, their triggers and the API Gateway APIs, read from Terraform state.
 
 Written to ``.harness/inventory.json`` after every harness apply; the pytest
 plugin reads it to know which functions exist, what triggers them and in which
-``.tf`` file each one is declared (so a failure can point there).
+``.tf`` file each one is declared (so a failure can point there), and which APIs
+(REST and HTTP) serve which routes at which local URLs.
 """
 
 from __future__ import annotations
@@ -16,7 +17,26 @@ from typing import Any
 
 from lambda_harness.errors import ConfigError
 from lambda_harness.fsutil import write_json_atomic
+from lambda_harness.terraform.apis import (
+    HARNESS_API_PREFIX,
+    LOCALSTACK_API_PREFIX,
+    ApiStage,
+    ApiUrls,
+    DeployedApi,
+    collect_apis,
+)
 from lambda_harness.terraform.iam import IamIndex
+
+__all__ = [
+    "HARNESS_API_PREFIX",
+    "LOCALSTACK_API_PREFIX",
+    "ApiStage",
+    "ApiUrls",
+    "DeployedApi",
+    "DeployedFunction",
+    "Inventory",
+    "Trigger",
+]
 
 FORMAT_VERSION = 1
 
@@ -57,11 +77,12 @@ class DeployedFunction:
 
 @dataclass(frozen=True)
 class Inventory:
-    """Every function the harness deployed, where, and how each is triggered."""
+    """Every function the harness deployed, where, and how each is triggered; the APIs."""
 
     endpoint_url: str
     region: str
     functions: list[DeployedFunction]
+    apis: list[DeployedApi] = field(default_factory=list)
     iam: IamIndex = field(default_factory=IamIndex)  # the functions' roles and where they are declared
 
     def names(self) -> list[str]:
@@ -77,6 +98,20 @@ class Inventory:
             f"no function {name!r} in the inventory; deployed: {', '.join(self.names()) or 'none'}"
         )
 
+    def api(self, name: str) -> DeployedApi:
+        """The API with this Terraform name (or API name, or id); ConfigError listing the known ones."""
+        for key in ("name", "api_name", "api_id"):
+            found = [a for a in self.apis if getattr(a, key) == name]
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1:
+                raise ConfigError(
+                    f"{len(found)} APIs are called {name!r}: {', '.join(a.address for a in found)}; "
+                    "use the Terraform name"
+                )
+        known = ", ".join(f"{a.name} ({a.kind} API {a.api_name})" for a in self.apis) or "none"
+        raise ConfigError(f"no API {name!r} in the inventory; deployed APIs: {known}")
+
     @classmethod
     def from_show_json(
         cls,
@@ -86,8 +121,12 @@ class Inventory:
         endpoint_url: str = "",
         region: str | None = None,
         module_dirs: Mapping[str, Path] | None = None,
+        api_prefix: str = HARNESS_API_PREFIX,
     ) -> Inventory:
-        """Build from ``terraform show -json`` (state); ``terraform_dir`` is scanned for tf_file."""
+        """Build from ``terraform show -json`` (state); ``terraform_dir`` is scanned for tf_file.
+
+        ``api_prefix`` is the path the endpoint serves APIs under (LocalStack: ``/_aws/execute-api``).
+        """
         resources = list(all_resources(show.get("values", {}).get("root_module", {})))
         functions = [
             _function(r, terraform_dir, module_dirs or {})
@@ -101,16 +140,20 @@ class Inventory:
         functions.sort(key=lambda f: f.name)
         if region is None:
             region = next((f.arn.split(":")[3] for f in functions if f.arn.count(":") >= 6), "us-east-1")
-        iam = IamIndex.from_resources(
-            resources, lambda address: declaration_of(address, terraform_dir, module_dirs or {})
-        )
-        return cls(endpoint_url=endpoint_url, region=region, functions=functions, iam=iam)
+        urls = ApiUrls(endpoint_url, api_prefix)
+
+        def locate(address: str) -> tuple[Path, int] | None:
+            return declaration_of(address, terraform_dir, module_dirs or {})
+
+        apis = collect_apis([r for r in resources if r.get("mode") == "managed"], urls, locate)
+        iam = IamIndex.from_resources(resources, locate)
+        return cls(endpoint_url=endpoint_url, region=region, functions=functions, apis=apis, iam=iam)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (paths as strings)."""
         data = asdict(self)
-        for fn in data["functions"]:
-            fn["tf_file"] = str(fn["tf_file"]) if fn["tf_file"] is not None else None
+        for item in [*data["functions"], *data["apis"]]:
+            item["tf_file"] = str(item["tf_file"]) if item["tf_file"] is not None else None
         data["iam"] = self.iam.to_dict()
         return {"version": FORMAT_VERSION, **data}
 
@@ -148,10 +191,18 @@ class Inventory:
             raw["triggers"] = [Trigger(**t) for t in raw.get("triggers", [])]
             raw["tf_file"] = Path(raw["tf_file"]) if raw.get("tf_file") else None
             functions.append(DeployedFunction(**raw))
+        apis = []
+        api_fields = {f.name for f in fields(DeployedApi)}
+        for item in data.get("apis", []):
+            raw = {k: v for k, v in item.items() if k in api_fields}
+            raw["stages"] = [ApiStage(**s) for s in raw.get("stages", [])]
+            raw["tf_file"] = Path(raw["tf_file"]) if raw.get("tf_file") else None
+            apis.append(DeployedApi(**raw))
         return cls(
             endpoint_url=data.get("endpoint_url", ""),
             region=data.get("region", "us-east-1"),
             functions=functions,
+            apis=apis,
             iam=IamIndex.from_dict(data.get("iam")),
         )
 

@@ -4,6 +4,7 @@ Layout: ``<cases_dir>/<function>/<case>.json`` is the event; beside it an
 optional ``<case>.expected.json`` (a subset the decoded payload must contain)
 and an optional ``<case>.error.json`` (``{"errorType": "X"}``: the case expects
 that function error; an optional ``"errorMessage"`` must appear in the message).
+A folder named after an API holds HTTP cases instead (``api_cases``).
 """
 
 from __future__ import annotations
@@ -42,13 +43,13 @@ class EventCase:
 
     def expected(self) -> Any:
         """The expected payload subset, or ``_MISSING`` when there is no expected file."""
-        return _MISSING if self.expected_path is None else _load_json(self.expected_path)
+        return _MISSING if self.expected_path is None else load_json(self.expected_path)
 
     def expected_error(self) -> dict[str, str] | None:
         """``{"errorType": ..., ["errorMessage": ...]}`` or None when success is expected."""
         if self.error_path is None:
             return None
-        data = _load_json(self.error_path)
+        data = load_json(self.error_path)
         if not isinstance(data, dict) or not isinstance(data.get("errorType"), str):
             raise ConfigError(
                 f'{self.error_path}: must be a JSON object like {{"errorType": "ValueError"}}, got {data!r}'
@@ -56,7 +57,8 @@ class EventCase:
         return {k: str(v) for k, v in data.items() if k in ("errorType", "errorMessage")}
 
 
-def _load_json(path: Path) -> Any:
+def load_json(path: Path) -> Any:
+    """A case file's JSON; ConfigError naming the file when it is not readable JSON."""
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -194,9 +196,16 @@ class GateProblem:
         return f"gate/{self.kind}/{self.name}"
 
 
-def gate(deployed: Iterable[str], cases: Mapping[str, list[EventCase]], cases_dir: Path) -> list[GateProblem]:
-    """Every deployed function needs a case; every case folder needs a deployed function."""
+def gate(
+    deployed: Iterable[str],
+    cases: Mapping[str, list[EventCase]],
+    cases_dir: Path,
+    *,
+    apis: Iterable[str] = (),
+) -> list[GateProblem]:
+    """Every deployed function needs a case; every case folder needs a deployed function or API."""
     names = sorted(set(deployed))
+    api_names = set(apis)
     problems = []
     for name in names:
         if not cases.get(name):
@@ -210,14 +219,17 @@ def gate(deployed: Iterable[str], cases: Mapping[str, list[EventCase]], cases_di
                     f"Add {where}/<case>.json (and optionally <case>.expected.json).",
                 )
             )
-    for folder in sorted(set(cases) - set(names)):
+    for folder in sorted(set(cases) - set(names) - api_names):
+        known = ", ".join(names) or "(none)"
+        if api_names:
+            known += f"; APIs: {', '.join(sorted(api_names))}"
         problems.append(
             GateProblem(
                 "not-deployed",
                 folder,
                 f"{cases_dir / folder}/ holds event cases for {folder}, which is not deployed. "
-                f"Deployed functions: {', '.join(names) or '(none)'}. "
-                "Rename the folder to the function's name, or delete it if the function is gone.",
+                f"Deployed functions: {known}. "
+                "Rename the folder to the function's (or API's Terraform) name, or delete it if it is gone.",
             )
         )
     return problems

@@ -1,4 +1,4 @@
-"""pytest plugin: fixtures for the deployed functions, one test per event case, and the gate.
+"""pytest plugin: fixtures for the deployed functions and APIs, one test per event case, and the gate.
 
 An event case is a file ``<cases folder>/<function>/<case>.json``: the event a function
 is invoked with, plus what it must return (``.expected.json``) or raise (``.error.json``).
@@ -25,8 +25,9 @@ import pytest
 
 from lambda_harness.errors import ConfigError, HarnessError, InvocationError
 from lambda_harness.paths import HARNESS_DIR, HarnessPaths
-from lambda_harness.terraform.inventory import Inventory
+from lambda_harness.terraform.inventory import DeployedApi, Inventory
 from lambda_harness.testing import iam as iam_report
+from lambda_harness.testing.api_cases import HttpAnswer, is_http_case, load_request, route_gate, run_http_case
 from lambda_harness.testing.cases import EventCase, GateProblem, check_case, discover, gate
 from lambda_harness.testing.results import (
     CaseResult,
@@ -68,6 +69,15 @@ class HarnessState:
     case_requests: set[str] = field(default_factory=set)  # request ids of the event-case invocations
     _invoker: Invoker | None = None
     _iam: iam_report.IamLedger | None = None
+
+    def api_base_url(self, name: str, stage: str | None = None) -> str:
+        """The URL (ending in ``/``) of an API's stage on this session's endpoint."""
+        assert self.inventory is not None
+        url = self.inventory.api(name).stage(stage).url
+        deployed_to = self.inventory.endpoint_url.rstrip("/")
+        if deployed_to and url.startswith(deployed_to):  # --harness-endpoint may point elsewhere
+            url = self.endpoint_url + url[len(deployed_to) :]
+        return url
 
     @property
     def invoker(self) -> Invoker:
@@ -236,11 +246,24 @@ class CasesDirectory(pytest.Directory):
         except ConfigError as exc:
             raise self.CollectError(str(exc)) from exc
         deployed = [fn.name for fn in state.inventory.functions]
+        apis = {api.name: api for api in state.inventory.apis}
+        api_cases = {
+            name: [c for c in cases.get(name, []) if name not in deployed or is_http_case(c)] for name in apis
+        }
         items: list[pytest.Item] = []
         for name in sorted(deployed):
             for case in cases.get(name, []):
-                items.append(EventCaseItem.from_parent(self, name=case.id, case=case))
-        problems = gate(deployed, cases, self.path)
+                if name not in apis or not is_http_case(case):
+                    items.append(EventCaseItem.from_parent(self, name=case.id, case=case))
+        for name, api in sorted(apis.items()):
+            for case in api_cases[name]:
+                items.append(HttpCaseItem.from_parent(self, name=case.id, case=case, api=api))
+        try:
+            problems = gate(deployed, cases, self.path, apis=apis) + route_gate(
+                list(apis.values()), api_cases, self.path
+            )
+        except ConfigError as exc:
+            raise self.CollectError(str(exc)) from exc
         for problem in problems:
             items.append(GateItem.from_parent(self, name=problem.id, problem=problem))
         if not problems:
@@ -323,6 +346,52 @@ class EventCaseItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.case.event_path, None, f"event case {self.case.id}"
+
+
+class HttpCaseFailed(Exception):
+    """An API case's answer did not match its expectation."""
+
+    def __init__(self, problems: list[str], url: str, answer: HttpAnswer | None) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+        self.url = url
+        self.answer = answer
+
+
+class HttpCaseItem(pytest.Item):
+    """Send one API case's request to the deployed API and check the answer."""
+
+    def __init__(self, *, case: EventCase, api: DeployedApi, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.case = case
+        self.api = api
+
+    def runtest(self) -> None:
+        state = self.config.stash[STATE]
+        result = CaseResult(function=f"api:{self.api.name}", case=self.case.name, outcome="failed")
+        state.recorder.cases.append(result)
+        spec = load_request(self.case)
+        outcome = run_http_case(self.case, spec, spec.url(state.api_base_url(self.api.name, spec.stage)))
+        result.wall_ms, result.problems = outcome.wall_ms, outcome.problems
+        if outcome.problems:
+            result.log_excerpt = outcome.answer.body[:2000].decode("utf-8", "replace")
+            raise HttpCaseFailed(outcome.problems, f"{spec.method} {outcome.url}", outcome.answer)
+        result.outcome = "passed"
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        exc = excinfo.value
+        if isinstance(exc, HttpCaseFailed):
+            lines = [f"API case {self.case.id} ({self.case.event_path}) failed: {exc.url}"]
+            lines += [f"  - {p}" for p in exc.problems]
+            if exc.answer is not None and exc.answer.body:
+                lines += ["--- response body ---", exc.answer.body[:2000].decode("utf-8", "replace")]
+            return "\n".join(lines)
+        if isinstance(exc, HarnessError):
+            return f"API case {self.case.id}: {exc}"
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.case.event_path, None, f"API case {self.case.id}"
 
 
 class GateFailed(Exception):
@@ -460,6 +529,24 @@ def deployed_functions(pytestconfig: pytest.Config) -> Inventory:
     if state.inventory is None:
         pytest.skip("no deployment: run `lambda-harness run`, or pass --harness-inventory PATH")
     return state.inventory
+
+
+@pytest.fixture(scope="session")
+def api_url(pytestconfig: pytest.Config) -> Callable[..., str]:
+    """``api_url("alerts", stage=None)`` -> the URL (ending in ``/``) of a deployed API's stage.
+
+    ``"alerts"`` is the API's Terraform name (``aws_apigatewayv2_api.alerts``), its ``name``,
+    or its id; without ``stage``: ``$default``, else the API's only stage. Skips the test
+    when no inventory is configured.
+    """
+    state = pytestconfig.stash[STATE]
+    if state.inventory is None:
+        pytest.skip("no deployment: run `lambda-harness run`, or pass --harness-inventory PATH")
+
+    def url(name: str, stage: str | None = None) -> str:
+        return state.api_base_url(name, stage)
+
+    return url
 
 
 @pytest.fixture(scope="session")

@@ -85,11 +85,13 @@ def pytest_arguments(settings: Settings, endpoint_url: str, extra: Sequence[str]
 def source_paths(text: str, settings: Settings) -> str:
     """Point tracebacks at functions/ instead of the runtime's extracted copy of the zip.
 
-    The runtime runs each zip from ``.harness/runtime/code/<sha256>/``; a file that also
-    exists under functions/ is shown there, where the user edits it. Dependencies
-    (not under functions/) keep their extracted path.
+    The runtime runs each zip from ``.harness/runtime/code/<sha256>/``, which a function
+    sees as ``/var/task`` when the endpoint gives it AWS's filesystem layout; a file that
+    also exists under functions/ is shown there, where the user edits it. Dependencies
+    (not under functions/) keep their path.
     """
-    code_root = re.escape(str(settings.paths.runtime_code)) + r"/[0-9a-f]{64}/([^\s\"',:]+)"
+    extracted = re.escape(str(settings.paths.runtime_code)) + r"/[0-9a-f]{64}"
+    code_root = rf"(?:{extracted}|/var/task)/([^\s\"',:]+)"
 
     def swap(match: re.Match[str]) -> str:
         source = settings.functions_dir / match.group(1)

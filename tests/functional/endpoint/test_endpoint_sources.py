@@ -104,7 +104,9 @@ def test_sqs_partial_batch_failure_redelivers_only_failed(
     aws: Callable[[str], Any], deploy: Callable[..., str], out_dir: Path, wait_records: Records
 ) -> None:
     fn = deploy("partial", env={"OUT_DIR": str(out_dir)})
-    url, arn = _queue(aws, visibility=2)
+    # The visibility timeout must outlast the first batch (1 s window + a cold start, seconds on a
+    # loaded machine), else the whole batch comes back before it is deleted and bad-1 is seen 3 times.
+    url, arn = _queue(aws, visibility=6)
     for body in ("good-1", "bad-1", "good-2"):
         aws("sqs").send_message(QueueUrl=url, MessageBody=body)
     aws("lambda").create_event_source_mapping(

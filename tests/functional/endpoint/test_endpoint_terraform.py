@@ -66,6 +66,16 @@ resource "aws_lambda_function" "f" {
   s3_bucket = aws_s3_bucket.art.id
   s3_key = aws_s3_object.dists.key
   source_code_hash = filebase64sha256("${path.module}/dists.zip")
+  dead_letter_config { target_arn = aws_sqs_queue.dlq.arn }
+}
+resource "aws_lambda_function_event_invoke_config" "c" {
+  function_name = aws_lambda_function.f.function_name
+  qualifier = "$LATEST"
+  maximum_retry_attempts = 1
+  maximum_event_age_in_seconds = 600
+  destination_config {
+    on_failure { destination = aws_sqs_queue.dlq.arn }
+  }
 }
 resource "aws_lambda_event_source_mapping" "m" {
   event_source_arn = aws_sqs_queue.q.arn

@@ -45,7 +45,10 @@ def test_run_builds_deploys_tests_and_attests_a_new_function(tmp_path: Path) -> 
     functions = report.results["functions"]
     assert functions["nightly_digest"]["passed"] == 1 and functions["nightly_digest"]["failed"] == 0
     deployed = {fn.name for fn in report.inventory.functions} if report.inventory else set()
-    assert {"nightly_digest", "process_checker", "risk_ingest"} <= deployed
+    assert {"nightly_digest", "process_checker", "risk_ingest", "alerts_authorizer"} <= deployed
+    # The alerts HTTP API's cases ran over HTTP, through its authorizer, one per route and outcome.
+    assert report.inventory is not None and [a.name for a in report.inventory.apis] == ["alerts"]
+    assert functions["api:alerts"]["failed"] == 0 and functions["api:alerts"]["passed"] >= 5
     assert report.attestation is not None
     attestation = json.loads(report.attestation.read_text())
     assert attestation["results"]["nightly_digest"] == {"passed": 1, "failed": 0}

@@ -46,6 +46,7 @@ class FakeService:
 
 class FakeFn:
     version = "$LATEST"
+    function_arn = "arn:aws:lambda:us-east-1:123456789012:function:fn"
 
 
 class FakeEvents:
@@ -60,12 +61,12 @@ def test_install_and_uninstall_restore_moto() -> None:
         vars(Rule)["send_to_targets"],
         vars(Queue)["attributes"],
     )
-    hooks.install(hooks.Targets(FakeService(), FakeEvents()))  # type: ignore[arg-type]
+    hooks.install(hooks.Targets(FakeService(), FakeEvents(), None))  # type: ignore[arg-type]
     try:
         assert hooks.installed()
         assert vars(LambdaFunction)["invoke"] is not before[0]
         with pytest.raises(EndpointError, match="already running in this process"):
-            hooks.install(hooks.Targets(FakeService(), FakeEvents()))  # type: ignore[arg-type]
+            hooks.install(hooks.Targets(FakeService(), FakeEvents(), None))  # type: ignore[arg-type]
     finally:
         hooks.uninstall()
     after = (

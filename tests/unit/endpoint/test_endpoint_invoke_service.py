@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pytest
 
 from lambda_harness.endpoint.invoke import AsyncPolicy, InvokeService, log_tail
+from lambda_harness.endpoint.invokeconfig import AsyncConfig
+from lambda_harness.endpoint.lookup import Target
 from lambda_harness.endpoint.runtime.model import FunctionConfig, InvokeResult, ThrottledError
+from lambda_harness.endpoint.runtime.output import LogEvent
 from lambda_harness.errors import EndpointError
 
 
@@ -18,12 +21,11 @@ from lambda_harness.errors import EndpointError
 class FakeFunction:
     function_name: str = "fn"
     version: str = "$LATEST"
-    event_invoke_config: list[Any] = field(default_factory=list)
 
 
-@dataclass
-class FakeInvokeConfig:
-    config: dict[str, Any]
+def target(**changes: Any) -> Target:
+    fn = FakeFunction(**changes)
+    return Target(fn, f"arn:aws:lambda:us-east-1:123456789012:function:{fn.function_name}")
 
 
 class FakeRuntime:
@@ -41,6 +43,7 @@ class FakeRuntime:
         *,
         request_id: str | None = None,
         client_context: str | None = None,
+        invoked_arn: str | None = None,
     ) -> InvokeResult:
         with self.lock:
             self.calls.append((fn.name, payload, request_id))
@@ -56,6 +59,8 @@ class FakeRuntime:
             function_error="Unhandled" if failed else None,
             error_type="E" if failed else None,
             log=f"START RequestId: {request_id}\nEND\nREPORT",
+            events=(LogEvent(1, f"START RequestId: {request_id}\n"),),
+            log_stream="2026/01/01/[$LATEST]ab",
             duration_ms=1,
             billed_ms=1,
             init_ms=None,
@@ -69,9 +74,9 @@ class FakeRuntime:
 
 class FakeLogs:
     def __init__(self) -> None:
-        self.written: list[dict[str, str]] = []
+        self.written: list[dict[str, Any]] = []
 
-    def write(self, **kwargs: str) -> None:
+    def write(self, **kwargs: Any) -> None:
         self.written.append(kwargs)
 
 
@@ -110,7 +115,7 @@ class InstantTimer(threading.Thread):
 
 
 def service(
-    script: list[str], retries: tuple[float, ...] = (60.0, 120.0)
+    script: list[str], retries: tuple[float, ...] = (60.0, 120.0), config: AsyncConfig | None = None
 ) -> tuple[InvokeService, FakeRuntime, FakeLogs]:
     runtime, logs = FakeRuntime(script), FakeLogs()
     InstantTimer.delays = []
@@ -121,13 +126,14 @@ def service(
         configure=configure,
         policy=AsyncPolicy(retry_delays_s=retries),
         timer=InstantTimer,
+        async_configs=lambda target: config or AsyncConfig(),
     )  # type: ignore[arg-type]
     return svc, runtime, logs
 
 
 def test_run_invokes_and_logs() -> None:
     svc, runtime, logs = service(["ok"])
-    result = svc.run(FakeFunction(), b"{}", request_id="rid")
+    result = svc.run(target(), b"{}", request_id="rid")
     assert result.payload == b"1"
     assert runtime.calls == [("fn", b"{}", "rid")]
     assert logs.written == [
@@ -135,15 +141,15 @@ def test_run_invokes_and_logs() -> None:
             "account_id": "123456789012",
             "region": "us-east-1",
             "function_name": "fn",
-            "version": "$LATEST",
-            "log": "START RequestId: rid\nEND\nREPORT",
+            "stream": "2026/01/01/[$LATEST]ab",
+            "events": (LogEvent(1, "START RequestId: rid\n"),),
         }
     ]
 
 
 def test_async_success_runs_once() -> None:
     svc, runtime, _ = service(["ok"])
-    request_id = svc.submit(FakeFunction(), b"{}")
+    request_id = svc.submit(target(), b"{}")
     assert svc.wait_idle(5)
     assert [c[2] for c in runtime.calls] == [request_id]
     svc.shutdown()
@@ -151,7 +157,7 @@ def test_async_success_runs_once() -> None:
 
 def test_async_error_retries_twice_with_aws_delays_and_same_request_id() -> None:
     svc, runtime, _ = service(["error", "error", "error", "ok"])
-    request_id = svc.submit(FakeFunction(), b"{}")
+    request_id = svc.submit(target(), b"{}")
     assert svc.wait_idle(5)
     assert [c[2] for c in runtime.calls] == [request_id] * 3
     assert InstantTimer.delays == [60.0, 120.0]
@@ -160,22 +166,22 @@ def test_async_error_retries_twice_with_aws_delays_and_same_request_id() -> None
 
 def test_async_stops_retrying_after_success() -> None:
     svc, runtime, _ = service(["throttle", "ok"])
-    svc.submit(FakeFunction(), b"{}")
+    svc.submit(target(), b"{}")
     assert svc.wait_idle(5)
     assert len(runtime.calls) == 2
 
 
 def test_async_harness_fault_is_not_retried(caplog: pytest.LogCaptureFixture) -> None:
     svc, runtime, _ = service(["fault"])
-    svc.submit(FakeFunction(), b"{}")
+    svc.submit(target(), b"{}")
     assert svc.wait_idle(5)
     assert len(runtime.calls) == 1
     assert "no interpreter" in caplog.text
 
 
 def test_maximum_retry_attempts_lowers_retries() -> None:
-    svc, runtime, _ = service(["error"] * 5)
-    svc.submit(FakeFunction(event_invoke_config=[FakeInvokeConfig({"MaximumRetryAttempts": 1})]), b"{}")
+    svc, runtime, _ = service(["error"] * 5, config=AsyncConfig(max_retries=1))
+    svc.submit(target(), b"{}")
     assert svc.wait_idle(5)
     assert len(runtime.calls) == 2
 
@@ -184,7 +190,7 @@ def test_submit_after_shutdown_is_refused() -> None:
     svc, _, _ = service([])
     svc.shutdown()
     with pytest.raises(EndpointError, match="shutting down"):
-        svc.submit(FakeFunction(), b"{}")
+        svc.submit(target(), b"{}")
 
 
 def test_log_tail_is_last_4k_bytes() -> None:

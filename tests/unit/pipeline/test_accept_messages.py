@@ -136,6 +136,17 @@ def test_tracebacks_point_at_functions_not_the_extracted_zip(tmp_path: Path) -> 
     )
 
 
+def test_tracebacks_from_var_task_point_at_functions(tmp_path: Path) -> None:
+    """With AWS's filesystem layout the code runs from /var/task: shown where the user edits it."""
+    (tmp_path / "functions" / "admin").mkdir(parents=True)
+    (tmp_path / "functions" / "admin" / "app.py").write_text("raise RuntimeError\n")
+    settings = load_settings(tmp_path, {}, environ={})
+    text = 'File "/var/task/admin/app.py", line 41, in handler\nFile "/var/task/orjson/x.py", line 1'
+    assert source_paths(text, settings) == (
+        'File "functions/admin/app.py", line 41, in handler\nFile "/var/task/orjson/x.py", line 1'
+    )
+
+
 def test_invoke_event_must_be_json(tmp_path: Path) -> None:
     with pytest.raises(InvocationError, match=r"the event on stdin is not JSON"):
         read_event_source("-", io.BytesIO(b"{not json"))

@@ -1,8 +1,11 @@
 """The environment of a worker process, built from scratch like Lambda's.
 
 Nothing comes from the host (no HOME, no host AWS_* credentials): the function's
-own variables, then Lambda's defaults it may extend (PATH, LANG, TZ, ...), then the
-reserved ones, which always win (AWS refuses to set them; we just override).
+own variables, then Lambda's defaults it may extend (PATH, LANG, TZ, the X-Ray
+variables, ...), then the reserved ones, which always win (AWS refuses to set them;
+we just override). The key set is the one recorded in a python3.12 function on AWS
+plus ``AWS_ENDPOINT_URL`` (the harness's one intended extra); ``bootstrap.py`` removes
+its private ``_LAMBDA_HARNESS`` before the handler's module is imported.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from lambda_harness.endpoint.runtime.model import FunctionConfig
 
@@ -41,15 +45,67 @@ RESERVED = frozenset(
 )
 
 
+#: Where Lambda puts an environment's files, as the function sees them.
+AWS_TASK_ROOT = "/var/task"
+AWS_RUNTIME_DIR = "/var/runtime"
+AWS_LANG = "/var/lang"
+AWS_OPT = "/opt"
+
+#: How a function sees its files: Lambda's paths (a private mount namespace) or the host's.
+View = Literal["aws", "host"]
+
+
+@dataclass(frozen=True)
+class Seen:
+    """An environment's folders as the function names them (``/var/task``, ... or host paths)."""
+
+    task_root: str
+    runtime_dir: str
+    lang: str
+    opt: str | None
+    python: str
+
+
 @dataclass(frozen=True)
 class Paths:
-    """Where an environment's files are: Lambda's /var/task, /opt, /var/runtime and /var/lang."""
+    """Where an environment's files are: Lambda's /var/task, /opt, /var/runtime and /var/lang.
+
+    The fields are real paths on this machine; ``seen`` is how the function names them:
+    Lambda's own paths when ``view`` is ``"aws"`` (the mount namespace), else the same.
+    """
 
     task_root: Path
     opt_dir: Path | None
     runtime_dir: Path
     interpreter: Path
     python_version: tuple[int, int]
+    view: View = "host"
+
+    @property
+    def lang(self) -> Path:
+        """The interpreter's prefix (Lambda's /var/lang)."""
+        return self.interpreter.parent.parent
+
+    @property
+    def seen(self) -> Seen:
+        if self.view == "aws":
+            python = f"{AWS_LANG}/bin/{self.interpreter.name}"
+            return Seen(AWS_TASK_ROOT, AWS_RUNTIME_DIR, AWS_LANG, AWS_OPT, python)
+        opt = str(self.opt_dir) if self.opt_dir is not None else None
+        return Seen(str(self.task_root), str(self.runtime_dir), str(self.lang), opt, str(self.interpreter))
+
+    def translation(self) -> dict[str, str]:
+        """Lambda's paths -> real ones, for a path the function names by AWS's layout (host view)."""
+        if self.view == "aws":
+            return {}
+        out = {
+            AWS_TASK_ROOT: str(self.task_root),
+            AWS_RUNTIME_DIR: str(self.runtime_dir),
+            AWS_LANG: str(self.lang),
+        }
+        if self.opt_dir is not None:
+            out[AWS_OPT] = str(self.opt_dir)
+        return out
 
 
 def fake_credentials(role_arn: str) -> dict[str, str]:
@@ -68,46 +124,52 @@ def fake_credentials(role_arn: str) -> dict[str, str]:
 
 
 def python_path(paths: Paths, extra: str | None = None) -> str:
-    """Lambda's search order: task root, /opt/python(+site-packages), then the runtime folder.
+    """PYTHONPATH when the worker starts: the function's own value, then the runtime folder.
 
-    A function's own PYTHONPATH comes first (Lambda lets it extend the variable);
-    the runtime folder stays last so awslambdaric is always importable.
+    The runtime folder's real path, so its ``sitecustomize`` hides the host's site-packages
+    from the first line; ``bootstrap.py`` then puts ``sys.path`` in Lambda's order (task
+    root, ``/opt/python``...) and leaves ``PYTHONPATH`` as Lambda does.
     """
-    major, minor = paths.python_version
-    entries = [extra] if extra else []
-    entries.append(str(paths.task_root))
-    if paths.opt_dir is not None:
-        entries += [
-            str(paths.opt_dir / "python" / "lib" / f"python{major}.{minor}" / "site-packages"),
-            str(paths.opt_dir / "python"),
-        ]
-    entries.append(str(paths.runtime_dir))
-    return ":".join(entries)
+    return ":".join([*([extra] if extra else []), str(paths.runtime_dir)])
+
+
+def search_paths(paths: Paths) -> dict[str, str]:
+    """PATH and LD_LIBRARY_PATH in Lambda's order, with the folders as the function sees them.
+
+    With AWS's layout these are AWS's strings exactly (``/var/lang/bin:/usr/local/bin:/usr/bin/:
+    /bin:/opt/bin``, note ``/usr/bin/``); with host paths the same shape (no ``/opt`` entries
+    when the function has no layers: the host's ``/opt`` is not Lambda's).
+    """
+    seen = paths.seen
+    lang, runtime, task, opt = seen.lang, seen.runtime_dir, seen.task_root, seen.opt
+    bin_path = [str(Path(seen.python).parent), "/usr/local/bin", "/usr/bin/", "/bin"]
+    lib_path = [f"{lang}/lib", "/lib64", "/usr/lib64", runtime, f"{runtime}/lib", task, f"{task}/lib"]
+    if opt is not None:
+        bin_path.append(f"{opt}/bin")
+        lib_path.append(f"{opt}/lib")
+    return {"PATH": ":".join(bin_path), "LD_LIBRARY_PATH": ":".join(lib_path)}
+
+
+#: X-Ray variables Lambda sets for every function (a function may override them). Nothing
+#: listens on the daemon address: the SDK's UDP segments go nowhere, as with tracing off.
+XRAY_DEFAULTS = {
+    "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+    "AWS_XRAY_DAEMON_ADDRESS": "169.254.100.1:2000",
+    "_AWS_XRAY_DAEMON_ADDRESS": "169.254.100.1",
+    "_AWS_XRAY_DAEMON_PORT": "2000",
+}
 
 
 def _defaults(fn: FunctionConfig, paths: Paths) -> dict[str, str]:
     """Lambda's unreserved defaults; a function's configuration may replace them."""
-    prefix = paths.interpreter.parent.parent
-    opt = paths.opt_dir
-    lib_path = [
-        str(prefix / "lib"),
-        "/lib64",
-        "/usr/lib64",
-        str(paths.runtime_dir),
-        str(paths.runtime_dir / "lib"),
-        str(paths.task_root),
-        str(paths.task_root / "lib"),
-    ]
-    if opt is not None:
-        lib_path.append(str(opt / "lib"))
-    bin_path = [str(paths.interpreter.parent), "/usr/local/bin", "/usr/bin", "/bin"]
-    if opt is not None:
-        bin_path.append(str(opt / "bin"))
     return {
-        "PATH": ":".join(bin_path),
-        "LD_LIBRARY_PATH": ":".join(lib_path),
+        **search_paths(paths),
         "LANG": "en_US.UTF-8",
+        # What CPython's locale coercion sets on Lambda (no en_US.UTF-8 locale there); set
+        # here so a host that has that locale shows the same variables.
+        "LC_CTYPE": "C.UTF-8",
         "TZ": ":UTC",
+        **XRAY_DEFAULTS,
     }
 
 
@@ -123,6 +185,11 @@ def credential_variables(fn: FunctionConfig, credentials: Mapping[str, str] | No
     }
 
 
+def shell_leftovers(paths: Paths) -> dict[str, str]:
+    """What AWS's bash bootstrap leaves behind when it execs the runtime: PWD and SHLVL=0."""
+    return {"PWD": paths.seen.task_root, "SHLVL": "0"}
+
+
 def build_env(
     fn: FunctionConfig,
     paths: Paths,
@@ -135,6 +202,7 @@ def build_env(
     env = _defaults(fn, paths)
     env.update({k: v for k, v in fn.environment.items() if k not in RESERVED})
     env["PYTHONPATH"] = python_path(paths, fn.environment.get("PYTHONPATH"))
+    env.update(shell_leftovers(paths))
     env.update(credential_variables(fn, credentials))
     env.update(
         {
@@ -146,15 +214,13 @@ def build_env(
             "AWS_DEFAULT_REGION": fn.region,
             # The declared runtime, not the interpreter's: awslambdaric keys behaviour on it.
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn.runtime}",
-            "LAMBDA_TASK_ROOT": str(paths.task_root),
-            "LAMBDA_RUNTIME_DIR": str(paths.runtime_dir),
+            "LAMBDA_TASK_ROOT": paths.seen.task_root,
+            "LAMBDA_RUNTIME_DIR": paths.seen.runtime_dir,
             "_HANDLER": fn.handler,
             "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{fn.name}",
             "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
             "AWS_LAMBDA_RUNTIME_API": api_address,
             "AWS_ENDPOINT_URL": fn.endpoint_url,
-            # Lambda has no user site-packages; never pick up the host user's.
-            "PYTHONNOUSERSITE": "1",
         }
     )
     return env

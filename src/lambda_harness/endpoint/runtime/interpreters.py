@@ -23,7 +23,7 @@ from lambda_harness.errors import CommandFailed
 logger = logging.getLogger(__name__)
 
 _PROBE_CODE = (
-    "import sys;print(tuple(sys.version_info[:2]));print(sys.implementation.name);print(sys.executable)"
+    "import sys;print(tuple(sys.version_info[:3]));print(sys.implementation.name);print(sys.executable)"
 )
 
 
@@ -33,6 +33,7 @@ class Interpreter:
 
     path: Path
     version: tuple[int, int]
+    micro: int = 0
 
     @property
     def label(self) -> str:
@@ -53,10 +54,10 @@ def probe(candidate: Path) -> Interpreter | None:
     if len(lines) != 3 or lines[1] != "cpython":
         return None
     try:
-        major, minor = (int(part) for part in lines[0].strip("()").split(","))
+        major, minor, micro = (int(part) for part in lines[0].strip("()").split(","))
     except ValueError:
         return None
-    return Interpreter(Path(lines[2]), (major, minor))
+    return Interpreter(Path(lines[2]), (major, minor), micro)
 
 
 class InterpreterFinder:

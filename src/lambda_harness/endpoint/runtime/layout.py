@@ -60,6 +60,11 @@ del _site, _sys, _hidden
 '''
 
 
+def ric_version(interpreter: Interpreter) -> str:
+    """The awslambdaric requirement a runtime folder for ``interpreter`` holds."""
+    return AWSLAMBDARIC_FOR.get(interpreter.version, AWSLAMBDARIC)
+
+
 def host_machine() -> str:
     """``x86_64`` or ``aarch64`` (what native wheels must be built for)."""
     machine = platform.machine().lower()

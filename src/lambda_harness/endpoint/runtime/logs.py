@@ -1,7 +1,9 @@
-"""The text Lambda writes around each invocation: START, the function's lines, END, REPORT.
+"""The events Lambda writes around each invocation: INIT_START, START, the function's, END, REPORT.
 
-Shapes follow what CloudWatch shows for a managed Python runtime, e.g.::
+Shapes follow what CloudWatch shows for a managed Python runtime (one event each, ending
+in ``\n``), e.g.::
 
+    INIT_START Runtime Version: python:3.12.v1\tRuntime Version ARN: arn:aws:lambda:...
     START RequestId: 6f1c... Version: $LATEST
     hello
     END RequestId: 6f1c...
@@ -10,28 +12,19 @@ Shapes follow what CloudWatch shows for a managed Python runtime, e.g.::
 
 from __future__ import annotations
 
+import hashlib
 import math
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from lambda_harness.endpoint.runtime.output import LogEvent, in_order
+
 
 def billed_ms(duration_ms: float) -> int:
     """Lambda bills whole milliseconds, rounded up, at least 1."""
     return max(1, math.ceil(duration_ms))
-
-
-def decode_output(raw: bytes) -> list[str]:
-    """Split captured stdout/stderr bytes into lines.
-
-    awslambdaric joins the lines of an error report with ``\\r`` (one CloudWatch event);
-    the tail we hand back reads better with one line each.
-    """
-    if not raw:
-        return []
-    text = raw.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
-    return text.rstrip("\n").split("\n")
 
 
 def log_stream_name(version: str, now: datetime | None = None) -> str:
@@ -84,20 +77,51 @@ def init_report_line(init_ms: float, error_type: str | None) -> str:
     )
 
 
+@dataclass(frozen=True)
+class RuntimeVersion:
+    """What INIT_START names: ``python:3.12.v1`` and a runtime version ARN.
+
+    AWS numbers its runtime builds; the harness uses the interpreter's micro version, and
+    a digest of the interpreter and awslambdaric versions as the ARN's id: stable, AWS-shaped.
+    """
+
+    label: str
+    digest: str
+
+    @classmethod
+    def of(cls, python: tuple[int, int, int], ric: str) -> RuntimeVersion:
+        label = f"python:{python[0]}.{python[1]}.v{python[2]}"
+        return cls(label, hashlib.sha256(f"{label}|{ric}".encode()).hexdigest())
+
+    def init_start(self, region: str) -> str:
+        """AWS's first event of an execution environment."""
+        arn = f"arn:aws:lambda:{region}::runtime:{self.digest}"
+        return f"INIT_START Runtime Version: {self.label}\tRuntime Version ARN: {arn}\n"
+
+
 def invocation_log(
     *,
     version: str,
-    init_lines: Sequence[str],
-    lines: Sequence[str],
+    init_events: Sequence[LogEvent],
+    events: Sequence[LogEvent],
     platform_lines: Sequence[str],
     report: Report,
-) -> str:
-    """The full log of one invocation.
+    started_ms: int,
+    ended_ms: int,
+) -> list[LogEvent]:
+    """The events one invocation adds to its environment's log stream, in CloudWatch's order.
 
-    ``init_lines`` (output of a cold start's module import) come before START, as in
-    CloudWatch; ``platform_lines`` are Lambda's own messages (timeout, runtime exit).
+    ``init_events`` (a cold start's INIT_START and module import output) come before START;
+    ``platform_lines`` are Lambda's own messages (timeout, runtime exit). Every platform
+    message ends in ``\n``, as AWS's do; timestamps never go backwards.
     """
     rid = report.request_id
-    out = [*init_lines, f"START RequestId: {rid} Version: {version}", *lines, *platform_lines]
-    out += [f"END RequestId: {rid}", report.line()]
-    return "\n".join(out) + "\n"
+    out = [
+        *init_events,
+        LogEvent(started_ms, f"START RequestId: {rid} Version: {version}\n"),
+        *events,
+        *(LogEvent(ended_ms, f"{line}\n") for line in platform_lines),
+        LogEvent(ended_ms, f"END RequestId: {rid}\n"),
+        LogEvent(ended_ms, report.line() + "\n"),
+    ]
+    return in_order(out)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from lambda_harness.endpoint.runtime.output import LogEvent
 from lambda_harness.errors import EndpointError
 
 #: Lambda's Python runtimes the embedded endpoint runs (identifier -> CPython version).
@@ -40,6 +41,7 @@ class FunctionConfig:
     role_arn: str
     reserved_concurrency: int | None
     endpoint_url: str
+    ephemeral_mb: int = 512  # EphemeralStorage: the size of the function's private /tmp
 
     @property
     def arn(self) -> str:
@@ -50,7 +52,11 @@ class FunctionConfig:
 
 @dataclass(frozen=True)
 class InvokeResult:
-    """The outcome of one invocation; a handler's failure is a result, not an exception."""
+    """The outcome of one invocation; a handler's failure is a result, not an exception.
+
+    ``events`` are the CloudWatch Logs events the invocation added to its environment's
+    stream ``log_stream`` (``log`` is their text, what ``LogType=Tail`` shows the end of).
+    """
 
     request_id: str
     payload: bytes
@@ -62,6 +68,8 @@ class InvokeResult:
     init_ms: float | None
     max_memory_mb: int
     cold: bool
+    events: tuple[LogEvent, ...] = ()
+    log_stream: str = ""
 
 
 class ExecutionEnvironment(Protocol):
@@ -138,5 +146,6 @@ def fingerprint(fn: FunctionConfig, layer_digests: tuple[str, ...]) -> str:
         "account": fn.account_id,
         "role": fn.role_arn,
         "endpoint": fn.endpoint_url,
+        "ephemeral": fn.ephemeral_mb,
     }
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:24]

@@ -9,7 +9,8 @@ Platform-detected ends use AWS's payloads and log lines:
 
 - timeout: ``{"errorType":"Sandbox.Timedout","errorMessage":"RequestId: <id> Error: Task timed out
   after 3.00 seconds"}``; the environment is destroyed, the next call cold-starts;
-- process exit: ``Runtime.ExitError`` ``RequestId: <id> Error: Runtime exited with error: exit status 1``;
+- process exit: ``Runtime.ExitError`` ``RequestId: <id> Error: Runtime exited with error: exit status 1``
+  (status 0, e.g. ``sys.exit(0)``: ``... Error: Runtime exited without providing a reason``);
 - memory over MemorySize: ``Runtime.OutOfMemory`` ``... Runtime exited with error: signal: killed``.
 """
 
@@ -23,6 +24,7 @@ from typing import Literal
 
 from lambda_harness.endpoint.runtime import logs
 from lambda_harness.endpoint.runtime.model import FunctionConfig, InvokeResult
+from lambda_harness.endpoint.runtime.output import LogEvent, as_text
 
 PostKind = Literal["response", "error", "init_error"]
 #: How the platform ended an invocation the runtime did not answer.
@@ -74,9 +76,10 @@ class Snapshot:
     ``elapsed_s`` runs from the hand-over to the runtime (or the invoke, if it never
     got that far) to the end; ``init_s`` (cold starts only) from the spawn to the
     runtime's first ``GET /next``. ``peak_mb`` is the highest resident memory seen.
-    ``init_lines`` are what a cold start printed before the invocation (with the
-    harness's warnings), ``lines`` what the invocation printed; ``ended_at`` stamps
-    the platform's timeout line.
+    ``init_events`` are what a cold start logged before the invocation (INIT_START, the
+    harness's warnings, the module import's output), ``events`` what the invocation
+    logged; ``started_ms`` stamps START, ``ended_at`` the platform's lines (timeout, END,
+    REPORT). ``log_stream`` is the environment's stream (AWS_LAMBDA_LOG_STREAM_NAME).
     """
 
     request_id: str
@@ -88,8 +91,11 @@ class Snapshot:
     elapsed_s: float = 0.0
     init_s: float | None = None
     peak_mb: int = 0
-    init_lines: tuple[str, ...] = ()
-    lines: tuple[str, ...] = ()
+    init_events: tuple[LogEvent, ...] = ()
+    events: tuple[LogEvent, ...] = ()
+    init_done: bool = True  # the runtime asked for its first invocation (GET /next)
+    started_ms: int = 0
+    log_stream: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,8 +116,11 @@ def _platform_end(fn: FunctionConfig, snap: Snapshot) -> _Ending:
         return _Ending(payload, "Sandbox.Timedout", (line,), "timeout")
     oom = snap.end == "oom"
     error_type = "Runtime.OutOfMemory" if oom else "Runtime.ExitError"
-    how = "signal: killed" if oom else exit_text(snap.exit_status if snap.exit_status is not None else -9)
-    message = f"RequestId: {rid} Error: Runtime exited with error: {how}"
+    if not oom and snap.exit_status == 0:
+        message = f"RequestId: {rid} Error: Runtime exited without providing a reason"
+    else:
+        how = "signal: killed" if oom else exit_text(snap.exit_status if snap.exit_status is not None else -9)
+        message = f"RequestId: {rid} Error: Runtime exited with error: {how}"
     return _Ending(error_json(error_type, message), error_type, (message, error_type), "error")
 
 
@@ -134,17 +143,26 @@ def _ending(fn: FunctionConfig, snap: Snapshot) -> _Ending:
     return _Ending(posted.body, _error_type(posted), status="error" if posted.kind == "init_error" else None)
 
 
+def _init_failed(snap: Snapshot) -> bool:
+    """The runtime reported an init error, or exited before it asked for work (a wrapper's exit 127)."""
+    if snap.posted is not None:
+        return snap.posted.kind == "init_error"
+    return snap.cold and snap.end == "exit" and not snap.init_done
+
+
 def build_result(fn: FunctionConfig, snap: Snapshot) -> InvokeResult:
-    """Payload, error fields, timings and the formatted log of one invocation."""
+    """Payload, error fields, timings and the log events (and their text) of one invocation."""
     # Lambda's figure comes from a cgroup that cannot exceed MemorySize; our samples can overshoot.
     peak = fn.memory_mb if snap.end == "oom" else min(snap.peak_mb, fn.memory_mb)
     init_ms = snap.init_s * 1000 if snap.cold and snap.init_s is not None else None
     ending = _ending(fn, snap)
-    init_lines, lines = list(snap.init_lines), list(snap.lines)
-    if snap.posted is not None and snap.posted.kind == "init_error":
+    ended_ms = int(snap.ended_at.timestamp() * 1000)
+    init_events, events = list(snap.init_events), list(snap.events)
+    if _init_failed(snap):
         # Everything the runtime printed belongs to the failed init, before START.
-        init_lines += [*lines, logs.init_report_line(init_ms or 0.0, ending.error_type)]
-        lines = []
+        init_report = logs.init_report_line(init_ms or 0.0, ending.error_type)
+        init_events += [*events, LogEvent(ended_ms, init_report + "\n")]
+        events = []
     duration_ms = max(0.0, snap.elapsed_s * 1000)
     report = logs.Report(
         snap.request_id, duration_ms, logs.billed_ms(duration_ms), fn.memory_mb, peak, init_ms
@@ -152,12 +170,14 @@ def build_result(fn: FunctionConfig, snap: Snapshot) -> InvokeResult:
     if ending.status is not None:
         error_type = ending.error_type if ending.status == "error" else None
         report = replace(report, status=ending.status, error_type=error_type)
-    text = logs.invocation_log(
+    log_events = logs.invocation_log(
         version=fn.version,
-        init_lines=init_lines,
-        lines=lines,
+        init_events=init_events,
+        events=events,
         platform_lines=ending.platform_lines,
         report=report,
+        started_ms=snap.started_ms or ended_ms,
+        ended_ms=ended_ms,
     )
     answered = snap.posted is not None and snap.posted.kind == "response"
     return InvokeResult(
@@ -165,7 +185,9 @@ def build_result(fn: FunctionConfig, snap: Snapshot) -> InvokeResult:
         payload=ending.payload,
         function_error=None if answered else "Unhandled",
         error_type=ending.error_type,
-        log=text,
+        log=as_text(log_events),
+        events=tuple(log_events),
+        log_stream=snap.log_stream,
         duration_ms=duration_ms,
         billed_ms=report.billed_ms,
         init_ms=init_ms,

@@ -11,9 +11,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
-from lambda_harness.endpoint.runtime.env import Paths, reserved_overrides
+from lambda_harness.endpoint.runtime import boot, filesystem
+from lambda_harness.endpoint.runtime.env import Paths, View, reserved_overrides
+from lambda_harness.endpoint.runtime.filesystem import Probe
 from lambda_harness.endpoint.runtime.interpreters import InterpreterFinder
-from lambda_harness.endpoint.runtime.layout import CodeStore, RuntimeFolders, host_machine
+from lambda_harness.endpoint.runtime.layout import CodeStore, RuntimeFolders, host_machine, ric_version
+from lambda_harness.endpoint.runtime.logs import RuntimeVersion
 from lambda_harness.endpoint.runtime.model import (
     INIT_LIMIT_S,
     CredentialSource,
@@ -31,18 +34,27 @@ logger = logging.getLogger(__name__)
 _SPEC_CACHE = 128
 
 
-def make_runtime(settings: Settings, ui: UI | None = None) -> LambdaRuntime:
+def make_runtime(settings: Settings, ui: UI | None = None, *, probe: Probe | None = None) -> LambdaRuntime:
     """The Lambda runtime the endpoint runs functions on: the one way to build it from settings.
 
     Runtime folders go to the machine's cache (``settings.cache_dir``), extracted code to
-    ``.harness/runtime``; concurrency and interpreter fallback come from the settings.
+    ``.harness/runtime``; concurrency and interpreter fallback come from the settings, and
+    the filesystem functions see (``filesystem.choose``: probed once; when ``auto`` falls
+    back to host paths, the reason is printed once through ``ui``; tests pass ``probe``).
     """
+    view, note = filesystem.choose(settings.filesystem, check=probe)
+    if note is not None:
+        if ui is not None:
+            ui.warn(note)
+        else:
+            logger.warning("%s", note)
     return LambdaRuntime(
         cache_dir=settings.cache_dir,
         work_dir=settings.paths.runtime,
         max_concurrency=settings.max_concurrency,
         allow_runtime_fallback=settings.allow_runtime_fallback,
         ui=ui,
+        filesystem=view,
     )
 
 
@@ -57,6 +69,8 @@ class LambdaRuntime:
     Beyond the agreed arguments: ``interpreters`` (where to look for CPythons), ``clock``
     (idle reclaim), ``throttle_wait_s`` (how long a call waits for a free slot under
     ``max_concurrency``) and ``init_limit_s`` (Lambda's 10 s init phase) exist for tests.
+    ``filesystem`` is the layout workers get (``"aws"``: a mount namespace each; ``make_runtime``
+    decides it from the settings).
     """
 
     def __init__(
@@ -72,8 +86,10 @@ class LambdaRuntime:
         clock: Callable[[], float] = time.monotonic,
         throttle_wait_s: float = 60.0,
         init_limit_s: float = INIT_LIMIT_S,
+        filesystem: View = "host",
     ) -> None:
         self.allow_runtime_fallback = allow_runtime_fallback
+        self.filesystem = filesystem
         self.init_limit_s = init_limit_s
         self.ui = ui
         self.interpreters = interpreters or InterpreterFinder.from_environ(os.environ)
@@ -109,8 +125,14 @@ class LambdaRuntime:
         request_id: str | None = None,
         client_context: str | None = None,
         cognito_identity: str | None = None,
+        invoked_arn: str | None = None,
     ) -> InvokeResult:
-        """Run one synchronous invocation of ``fn`` with ``payload`` (the event's JSON bytes)."""
+        """Run one synchronous invocation of ``fn`` with ``payload`` (the event's JSON bytes).
+
+        ``invoked_arn`` is the ARN the caller used (an alias, ``:$LATEST``): what the handler
+        sees as ``context.invoked_function_arn``; default ``fn.arn``. It is per invocation,
+        so calls through an alias and through its version share warm environments.
+        """
         spec = self._spec(fn)
         self._start_reaper()
         key = (fn.name, fn.version)
@@ -126,6 +148,7 @@ class LambdaRuntime:
                 payload,
                 client_context=client_context,
                 cognito_identity=cognito_identity,
+                invoked_arn=invoked_arn,
             )
             reusable = env.alive
             return result
@@ -180,12 +203,20 @@ class LambdaRuntime:
         paths = Paths(
             task_root=self.code.task_root(fn),
             opt_dir=self.code.opt_dir(fn),
-            runtime_dir=self.runtimes.ensure(interpreter, machine),
+            runtime_dir=boot.install(self.runtimes.ensure(interpreter, machine)).parent,
             interpreter=interpreter.path,
             python_version=interpreter.version,
+            view=self.filesystem,
         )
         return WorkerSpec(
-            fn=fn, paths=paths, fingerprint=fp, notes=tuple(notes), init_limit_s=self.init_limit_s
+            fn=fn,
+            paths=paths,
+            fingerprint=fp,
+            notes=tuple(notes),
+            init_limit_s=self.init_limit_s,
+            runtime_version=RuntimeVersion.of(
+                (*interpreter.version, interpreter.micro), ric_version(interpreter)
+            ),
         )
 
     def _warn_once(self, note: str) -> None:

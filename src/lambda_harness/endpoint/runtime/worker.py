@@ -4,10 +4,11 @@ A worker serves one invocation at a time. The invoking thread hands the event to
 the Runtime API (GET /next picks it up) and waits for the runtime's answer, sampling
 the process's memory every 10 ms, checking the deadline and noticing process death;
 what it saw becomes a ``Snapshot`` that ``outcome.build_result`` turns into the result.
-stdout/stderr share one pipe, read by a thread into a buffer; the invoking thread
-drains what is left under the same lock once the runtime has answered. awslambdaric
-flushes every write before it posts, so at that point the invocation's output is
-already in the pipe: no fixed wait is needed.
+stdout/stderr share one pipe and awslambdaric's framed log records (``logging``, error
+reports) another, as on AWS; a thread (``output.Pump``) reads both into log events and
+the invoking thread drains what is left under the same lock once the runtime has
+answered. awslambdaric flushes every write before it posts, so at that point the
+invocation's output is already in the pipes: no fixed wait is needed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import json
 import logging
 import os
 import secrets
-import select
 import signal
 import subprocess
 import threading
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from lambda_harness import proc
-from lambda_harness.endpoint.runtime import logs, memory
+from lambda_harness.endpoint.runtime import boot, logs, memory
 from lambda_harness.endpoint.runtime.api import NextInvocation, RuntimeApiServer
 from lambda_harness.endpoint.runtime.env import Paths, build_env
 from lambda_harness.endpoint.runtime.model import (
@@ -37,6 +37,7 @@ from lambda_harness.endpoint.runtime.model import (
     InvokeResult,
 )
 from lambda_harness.endpoint.runtime.outcome import PlatformEnd, Posted, Snapshot, build_result
+from lambda_harness.endpoint.runtime.output import LogEvent, Pump
 from lambda_harness.errors import EndpointError
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,9 @@ logger = logging.getLogger(__name__)
 SAMPLE_S = 0.01
 #: How long an exiting runtime (after an init error) gets to finish writing its output.
 EXIT_GRACE_S = 2.0
+#: Where awslambdaric writes its framed log records (it removes the variable before user code).
+TELEMETRY_FD_VAR = "_LAMBDA_TELEMETRY_LOG_FD"
+DEFAULT_RUNTIME_VERSION = logs.RuntimeVersion("python:3.12.v0", "0" * 64)
 
 
 def trace_id() -> str:
@@ -61,6 +65,7 @@ class WorkerSpec:
     fingerprint: str
     notes: tuple[str, ...] = ()  # warnings printed at the top of the cold start's log
     init_limit_s: float = INIT_LIMIT_S
+    runtime_version: logs.RuntimeVersion = DEFAULT_RUNTIME_VERSION  # what INIT_START names
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,7 @@ class _Job:
     payload: bytes
     client_context: str | None
     cognito_identity: str | None
+    invoked_arn: str
 
 
 class Worker:
@@ -90,13 +96,11 @@ class Worker:
         self._handed_at: float | None = None
         self._spawned_at = 0.0
         self._init_done_at: float | None = None
-        self._init_lines: list[str] = []
+        self._init_events: list[LogEvent] = []
         self._closing = False
         self._dead = False
-        self._log_lock = threading.Lock()
-        self._log = bytearray()
-        self._fd = -1
-        self._pump_thread: threading.Thread | None = None
+        self._pump: Pump | None = None
+        self.log_stream = logs.log_stream_name(spec.fn.version)
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -125,22 +129,27 @@ class Worker:
         issued = self.credentials.issue(fn, self) if self.credentials is not None else None
         self.api.start()
         env = build_env(
-            fn,
-            paths,
-            api_address=self.api.address,
-            log_stream=logs.log_stream_name(fn.version),
-            credentials=issued,
+            fn, paths, api_address=self.api.address, log_stream=self.log_stream, credentials=issued
         )
+        env[boot.CONFIG_VAR] = boot.config(paths, fn.environment.get("PYTHONPATH"), fn.ephemeral_mb)
+        text_r, text_w = os.pipe()
+        frames_r, frames_w = os.pipe()
+        # awslambdaric frames logging records and error reports on this fd (and hides the variable).
+        env[TELEMETRY_FD_VAR] = str(frames_w)
         self._spawned_at = time.perf_counter()
+        self._init_events = [LogEvent(int(time.time() * 1000), line) for line in self._init_start()]
         try:
             self.proc = proc.spawn(
-                [paths.interpreter, "-s", "-m", "awslambdaric", fn.handler],
+                boot.command(paths),
                 cwd=paths.task_root,
                 env=env,
-                stdout=subprocess.PIPE,
+                stdout=text_w,
                 stderr=subprocess.STDOUT,
+                pass_fds=(frames_w,),
             )
         except OSError as exc:
+            for fd in (text_r, frames_r):
+                os.close(fd)
             self.api.close()
             if self.credentials is not None:
                 self.credentials.forget(self)
@@ -148,13 +157,22 @@ class Worker:
                 f"function {fn.name}: could not start {paths.interpreter} in {paths.task_root}: {exc}; "
                 "was the interpreter removed? Restart the endpoint to search again"
             ) from exc
-        assert self.proc.stdout is not None
-        self._fd = self.proc.stdout.fileno()
-        os.set_blocking(self._fd, False)
-        self._pump_thread = threading.Thread(
-            target=self._pump, name=f"worker-{self.proc.pid}-out", daemon=True
+        finally:
+            for fd in (text_w, frames_w):  # the worker holds the write ends now
+                os.close(fd)
+        self._pump = Pump(
+            text_r,
+            frames_r,
+            name=f"worker-{self.proc.pid}-out",
+            keep_going=lambda: not self._closing or self.alive,
         )
-        self._pump_thread.start()
+        self._pump.start()
+
+    def _init_start(self) -> list[str]:
+        """The cold start's first events: AWS's INIT_START, then the harness's warnings."""
+        return [self.spec.runtime_version.init_start(self.spec.fn.region)] + [
+            f"{note}\n" for note in self.spec.notes
+        ]
 
     def close(self) -> None:
         """Kill the process (and anything it started) and stop its Runtime API; idempotent."""
@@ -165,8 +183,8 @@ class Worker:
         self.api.close()
         if self.credentials is not None:
             self.credentials.forget(self)
-        if self._pump_thread is not None:
-            self._pump_thread.join(timeout=2.0)
+        if self._pump is not None:
+            self._pump.join(timeout=2.0)
 
     def _kill(self) -> None:
         self._dead = True
@@ -180,54 +198,15 @@ class Worker:
 
     # -- output capture --------------------------------------------------------------
 
-    def _pump(self) -> None:
-        """Copy the worker's output into the buffer until EOF (or close), then close the pipe."""
-        # poll, not select: select cannot watch descriptors numbered 1024 and up.
-        poller = select.poll()
-        poller.register(self._fd, select.POLLIN | select.POLLHUP | select.POLLERR)
-        try:
-            while not self._closing or self.alive:
-                try:
-                    ready = poller.poll(500)
-                except OSError:
-                    return
-                if ready and not self._read_available():
-                    return
-        finally:
-            with self._log_lock:
-                # Forget the number before closing it: a reused fd must never be read as ours.
-                self._fd = -1
-                if self.proc is not None and self.proc.stdout is not None:
-                    self.proc.stdout.close()
-
-    def _read_available(self) -> bool:
-        """Read what the pipe holds now; False at EOF."""
-        with self._log_lock:
-            while self._fd >= 0:
-                try:
-                    chunk = os.read(self._fd, 65536)
-                except BlockingIOError:
-                    return True
-                except OSError:
-                    return False
-                if not chunk:
-                    return False
-                self._log += chunk
-            return False
-
-    def _take_output(self) -> list[str]:
-        self._read_available()
-        with self._log_lock:
-            raw = bytes(self._log)
-            self._log.clear()
-        return logs.decode_output(raw)
+    def _take_output(self, *, flush: bool = False) -> list[LogEvent]:
+        return self._pump.take(flush=flush) if self._pump is not None else []
 
     # -- Runtime API callbacks (server threads) ------------------------------------------
 
     def next_invocation(self) -> NextInvocation | None:
         if self._init_done_at is None:
             self._init_done_at = time.perf_counter()
-            self._init_lines = self._take_output()
+            self._init_events += self._take_output(flush=True)
         with self._cond:
             self._cond.wait_for(lambda: self._job is not None or self._closing)
             job, self._job = self._job, None
@@ -240,7 +219,7 @@ class Worker:
             request_id=job.request_id,
             body=job.payload,
             deadline_ms=int(time.time() * 1000 + fn.timeout_s * 1000),
-            function_arn=fn.arn,
+            function_arn=job.invoked_arn,
             trace_id=trace_id(),
             client_context=job.client_context,
             cognito_identity=job.cognito_identity,
@@ -280,13 +259,15 @@ class Worker:
         *,
         client_context: str | None = None,
         cognito_identity: str | None = None,
+        invoked_arn: str | None = None,
     ) -> InvokeResult:
         """Run one invocation to its end (response, error, timeout, crash or OOM)."""
         cold = self.invocations == 0
         self.invocations += 1
         with self._cond:
             self._posted, self._current, self._handed_at = None, request_id, None
-            self._job = _Job(request_id, payload, client_context, cognito_identity)
+            arn = invoked_arn or self.spec.fn.arn
+            self._job = _Job(request_id, payload, client_context, cognito_identity, arn)
             self._cond.notify_all()
         watch = _Watch(self)
         posted = watch.wait()
@@ -298,8 +279,8 @@ class Worker:
         hwm = memory.peak_rss_mb(pid) if pid is not None and self.alive else None
         if posted is not None and posted.kind == "init_error":
             self._settle_init_failure()  # before reading the output: it may still be writing
-        init_lines = [*self.spec.notes, *self._take_init_lines()] if cold else []
-        lines = self._take_output()
+        init_events = self._take_init_events() if cold else []
+        events = self._take_output(flush=True)
         init_s = (self._init_done_at or watch.finished) - self._spawned_at if cold else None
         begin = watch.handed_at if watch.handed_at is not None else watch.started
         return Snapshot(
@@ -312,8 +293,11 @@ class Worker:
             elapsed_s=watch.finished - begin,
             init_s=init_s,
             peak_mb=max(watch.peak_mb, hwm or 0),
-            init_lines=tuple(init_lines),
-            lines=tuple(lines),
+            init_events=tuple(init_events),
+            events=tuple(events),
+            init_done=self._init_done_at is not None,
+            started_ms=watch.started_ms,
+            log_stream=self.log_stream,
         )
 
     def _settle_init_failure(self) -> None:
@@ -323,9 +307,9 @@ class Worker:
             self.proc.wait(timeout=EXIT_GRACE_S)
         self._kill()
 
-    def _take_init_lines(self) -> list[str]:
-        lines, self._init_lines = self._init_lines, []
-        return lines
+    def _take_init_events(self) -> list[LogEvent]:
+        events, self._init_events = self._init_events, []
+        return events
 
     def _wait_posted(self, timeout: float) -> tuple[Posted | None, float | None]:
         with self._cond:
@@ -343,6 +327,7 @@ class _Watch:
         # Lambda gives init 10 s, then retries it inside the invoke under the function's timeout.
         self.init_limit_s = worker.spec.init_limit_s + self.fn.timeout_s
         self.started = time.perf_counter()
+        self.started_ms = int(time.time() * 1000)
         self.finished = self.started
         self.handed_at: float | None = None
         self.peak_mb = 0

@@ -1,11 +1,12 @@
 """EventBridge rules with Lambda targets: pattern rules on PutEvents, schedules, triggers.
 
 moto stores rules and targets and delivers to SQS/Logs targets, but never to
-Lambda. Pattern rules are hooked at ``Rule.send_to_targets`` (moto's own matcher
-decides); schedule rules fire from a scheduler thread and on demand
-(``POST /_harness/trigger/<rule>``) with AWS's scheduled-event payload. Target
-``Input``, ``InputPath`` and ``InputTransformer`` are honoured; every delivery is
-an asynchronous invocation.
+Lambda. Pattern rules are hooked at ``Rule.send_to_targets``; whether an event matches
+is decided by ``sources.filtering`` (the matcher event source mappings use too: arrays
+of objects and dotted keys handled as AWS does), for every target type; schedule rules
+fire from a scheduler thread and on demand (``POST /_harness/trigger/<rule>``) with
+AWS's scheduled-event payload. Target ``Input``, ``InputPath`` and ``InputTransformer``
+are honoured; every delivery is an asynchronous invocation.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jsonpath_ng.ext import parse as jsonpath  # type: ignore[attr-defined]
-from moto.events.models import events_backends
+from moto.events.models import EventPattern, events_backends
 from moto.events.utils import EventTemplateParser
 
 from lambda_harness.endpoint.invoke import InvokeService
-from lambda_harness.endpoint.lookup import find_function
+from lambda_harness.endpoint.lookup import resolve
+from lambda_harness.endpoint.sources import filtering
 from lambda_harness.endpoint.sources.schedule import Schedule, parse_schedule
 from lambda_harness.errors import EndpointError
 
@@ -106,9 +108,9 @@ class EventBridge:
                 continue
             try:
                 parts = arn.split(":")
-                fn = find_function(parts[4], parts[3], arn)
-                self.service.submit(fn, target_input(target, event), source=f"events:{rule.name}")
-                delivered.append(fn.function_name)
+                found = resolve(parts[4], parts[3], arn)
+                self.service.submit(found, target_input(target, event), source=f"events:{rule.name}")
+                delivered.append(found.fn.function_name)
             except Exception:
                 logger.exception("EventBridge rule %s: delivery to %s failed", rule.name, arn)
         return delivered
@@ -135,6 +137,7 @@ class EventBridge:
         """
         view = copy.copy(rule)  # moto iterates rule.targets: hand it a view with this one
         view.targets = [target]
+        view.event_pattern = EventPattern.load(None)  # matched already (filtering); moto's matcher must agree
         try:
             original(view, event, transform_input)
         except NotImplementedError:
@@ -154,13 +157,16 @@ class EventBridge:
         bridge = self
 
         def send_to_targets(rule: Any, original_event: dict[str, Any], transform_input: bool = True) -> None:
-            if rule.state != "ENABLED" or not rule.event_pattern.get_pattern():
+            pattern = rule.event_pattern.get_pattern()
+            if rule.state != "ENABLED" or not pattern:
+                return
+            event = aws_event(original_event)
+            if not filtering.matches(pattern, event):  # the one matcher, for every target type
                 return
             for target in rule.targets:
                 if ":lambda:" not in str(target.get("Arn", "")):
                     bridge.moto_delivery(original, rule, target, original_event, transform_input)
-            if rule.event_pattern.matches_event(original_event):
-                bridge.deliver(rule, aws_event(original_event))
+            bridge.deliver(rule, event)
 
         return send_to_targets
 

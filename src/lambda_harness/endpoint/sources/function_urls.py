@@ -30,7 +30,7 @@ from moto.awslambda.models import lambda_backends
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from lambda_harness.endpoint.invoke import SYNC_PAYLOAD_LIMIT, InvokeService, new_request_id
-from lambda_harness.endpoint.lookup import MotoFunction
+from lambda_harness.endpoint.lookup import MotoFunction, Target
 from lambda_harness.endpoint.runtime.model import ThrottledError
 from lambda_harness.endpoint.wsgi import JsonResponse, Request
 from lambda_harness.errors import EndpointError
@@ -338,7 +338,7 @@ def _invoke(
     target = UrlTarget(url_id=url_id, account_id=str(fn.account_id), domain_name=domain)
     event = build_event(request, target, request_id, datetime.now(UTC))
     try:
-        result = service.run(fn, json.dumps(event).encode(), request_id=request_id)
+        result = service.run(Target.of(fn), json.dumps(event).encode(), request_id=request_id)
     except ThrottledError:
         return HttpResponse(429, body=THROTTLED)
     except EndpointError as exc:

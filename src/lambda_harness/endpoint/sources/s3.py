@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from lambda_harness.endpoint.invoke import InvokeService
-from lambda_harness.endpoint.lookup import find_function
+from lambda_harness.endpoint.lookup import resolve
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +86,8 @@ def make_invoke_awslambda(service: InvokeService) -> Callable[[str, Any, str, st
 
     def invoke_awslambda(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
         try:
-            fn = find_function(account_id, region_name, fn_arn)
-            service.submit(fn, json.dumps(event_body).encode(), source="s3")
+            target = resolve(account_id, region_name, fn_arn)
+            service.submit(target, json.dumps(event_body).encode(), source="s3")
         except Exception:  # S3 never fails a put because its notification could not be sent
             logger.exception("S3 notification to %s could not be delivered", fn_arn)
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lambda_harness.endpoint.invoke import InvokeService
-from lambda_harness.endpoint.lookup import find_function
+from lambda_harness.endpoint.lookup import resolve
 
 logger = logging.getLogger(__name__)
 
@@ -89,8 +89,8 @@ def make_publish(original: Callable[..., None], service: InvokeService) -> Calla
         event = {"Records": [sns_record(self, message, message_id, subject, message_attributes)]}
         arn_parts = self.endpoint.split(":")
         try:
-            fn = find_function(arn_parts[4], arn_parts[3], self.endpoint)
-            service.submit(fn, json.dumps(event).encode(), source="sns")
+            target = resolve(arn_parts[4], arn_parts[3], self.endpoint)
+            service.submit(target, json.dumps(event).encode(), source="sns")
         except Exception:  # SNS accepted the message; a failed delivery is not the publisher's error
             logger.exception("SNS delivery from %s to %s failed", self.topic.arn, self.endpoint)
 

@@ -13,16 +13,15 @@ dead-letter queue after ``maxReceiveCount`` apply unchanged:
   ``maxReceiveCount`` receives);
 * with ``FunctionResponseTypes = ["ReportBatchItemFailures"]`` only the messages
   not listed in ``batchItemFailures`` are deleted (an invalid answer fails the batch);
-* ``FilterCriteria`` patterns (EventBridge syntax, matched by moto's matcher against
-  the record with ``body`` parsed when it is JSON): messages no filter matches are
-  deleted without invoking, as AWS does;
+* ``FilterCriteria`` patterns (EventBridge syntax, ``sources.filtering``, against the
+  record with ``body`` parsed when it is JSON): messages no filter matches are deleted
+  without invoking, as AWS does;
 * one batch in flight per mapping, so a queue is read in order.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import logging
 import threading
@@ -32,12 +31,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from moto.awslambda.models import lambda_backends
-from moto.events.models import EventPattern
 from moto.sqs.models import sqs_backends
 
 from lambda_harness.endpoint.invoke import InvokeService
-from lambda_harness.endpoint.lookup import find_function
+from lambda_harness.endpoint.lookup import resolve
 from lambda_harness.endpoint.runtime.model import InvokeResult
+from lambda_harness.endpoint.sources import filtering
 from lambda_harness.errors import EndpointError
 
 logger = logging.getLogger(__name__)
@@ -104,13 +103,7 @@ def sqs_record(message: Any, queue: Any) -> dict[str, Any]:
 
 def passes_filters(esm: Any, record: dict[str, Any]) -> bool:
     """Whether a record passes the mapping's ``FilterCriteria`` (no filters: everything passes)."""
-    filters = ((esm.filter_criteria or {}).get("Filters")) or []
-    if not filters:
-        return True
-    candidate: Any = dict(record)
-    with contextlib.suppress(ValueError):  # a plain-text body is matched as the string it is
-        candidate["body"] = json.loads(record["body"])
-    return any(EventPattern.load(f.get("Pattern")).matches_event(candidate) for f in filters)
+    return filtering.passes(filtering.load(esm.filter_criteria), filtering.sqs_candidate(record))
 
 
 def failed_item_ids(result: InvokeResult, batch_ids: set[str]) -> set[str] | None:
@@ -215,9 +208,10 @@ class SqsPoller:
         if not messages:
             return
         event = {"Records": kept}
-        fn = find_function(esm.account_id, esm.region, esm.function_arn)
+        target = resolve(esm.account_id, esm.region, esm.function_arn)
+        fn = target.fn
         try:
-            result = self.service.run(fn, json.dumps(event).encode())
+            result = self.service.run(target, json.dumps(event).encode())
         except EndpointError as exc:  # throttled or a harness fault: the batch comes back later
             logger.warning("SQS mapping %s -> %s: %s", queue.name, fn.function_name, exc)
             return

@@ -138,4 +138,5 @@ def test_runtime_fallback_runs_under_the_nearest_version_with_a_warning(
     lenient = runtime_factory(interpreters=finder, allow_runtime_fallback=True)
     result = lenient.invoke(fn, b"{}")
     assert json.loads(result.payload) == [3, 13]
-    assert "running it under CPython 3.13" in result.log.splitlines()[0]
+    assert result.log.startswith("INIT_START Runtime Version: python:3.13.")
+    assert "running it under CPython 3.13" in result.log.splitlines()[1]

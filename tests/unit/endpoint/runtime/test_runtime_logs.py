@@ -1,4 +1,4 @@
-"""START/END/REPORT formatting and output decoding."""
+"""INIT_START/START/END/REPORT events and their formats."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from lambda_harness.endpoint.runtime import logs
 from lambda_harness.endpoint.runtime.outcome import exit_text
+from lambda_harness.endpoint.runtime.output import LogEvent
 
 
 def test_report_line_matches_lambdas_shape() -> None:
@@ -27,23 +28,36 @@ def test_report_line_without_init_and_with_status() -> None:
 
 
 def test_invocation_log_orders_init_output_start_lines_end_report() -> None:
-    text = logs.invocation_log(
+    events = logs.invocation_log(
         version="$LATEST",
-        init_lines=["loaded"],
-        lines=["hello", "world"],
+        init_events=[LogEvent(5, "loaded\n")],
+        events=[LogEvent(7, "hello\n"), LogEvent(8, "world\n")],
         platform_lines=["timed out"],
         report=logs.Report("rid", 1.0, 1, 128, 30),
+        started_ms=6,
+        ended_ms=9,
     )
-    assert text.splitlines()[:6] == [
-        "loaded",
-        "START RequestId: rid Version: $LATEST",
-        "hello",
-        "world",
-        "timed out",
-        "END RequestId: rid",
+    assert [e.message for e in events][:6] == [
+        "loaded\n",
+        "START RequestId: rid Version: $LATEST\n",
+        "hello\n",
+        "world\n",
+        "timed out\n",
+        "END RequestId: rid\n",
     ]
-    assert text.splitlines()[6].startswith("REPORT RequestId: rid\t")
-    assert text.endswith("\n")
+    assert events[6].message.startswith("REPORT RequestId: rid\t") and events[6].message.endswith("\t\n")
+    assert [e.timestamp_ms for e in events] == [5, 6, 7, 8, 9, 9, 9]
+
+
+def test_init_start_names_a_stable_runtime_version() -> None:
+    version = logs.RuntimeVersion.of((3, 12, 1), "awslambdaric==4.2.2")
+    line = version.init_start("eu-west-1")
+    assert re.fullmatch(
+        r"INIT_START Runtime Version: python:3\.12\.v1\tRuntime Version ARN: "
+        r"arn:aws:lambda:eu-west-1::runtime:[0-9a-f]{64}\n",
+        line,
+    )
+    assert line == logs.RuntimeVersion.of((3, 12, 1), "awslambdaric==4.2.2").init_start("eu-west-1")
 
 
 def test_billed_duration_rounds_up_to_whole_ms_at_least_one() -> None:
@@ -51,18 +65,6 @@ def test_billed_duration_rounds_up_to_whole_ms_at_least_one() -> None:
     assert logs.billed_ms(1.0) == 1
     assert logs.billed_ms(1.01) == 2
     assert logs.billed_ms(2999.5) == 3000
-
-
-def test_decode_output_splits_awslambdaric_carriage_returns() -> None:
-    raw = b'[ERROR] ValueError: x\rTraceback (most recent call last):\r  File "a.py"\nplain\r\n'
-    assert logs.decode_output(raw) == [
-        "[ERROR] ValueError: x",
-        "Traceback (most recent call last):",
-        '  File "a.py"',
-        "plain",
-    ]
-    assert logs.decode_output(b"") == []
-    assert logs.decode_output(b"\xff\n") == ["\ufffd"]
 
 
 def test_log_stream_name_and_timestamp_formats() -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from lambda_harness.endpoint.runtime.model import FunctionConfig
 from lambda_harness.endpoint.runtime.outcome import Posted, Snapshot, build_result
+from lambda_harness.endpoint.runtime.output import LogEvent
 
 FN = FunctionConfig(
     name="fn",
@@ -33,6 +34,14 @@ FN = FunctionConfig(
 AT = datetime(2026, 11, 28, 12, 0, 0, 123000, tzinfo=UTC)
 
 
+def ev(text: str) -> LogEvent:
+    return LogEvent(1, text + "\n")
+
+
+def evs(*texts: str) -> tuple[LogEvent, ...]:
+    return tuple(ev(t) for t in texts)
+
+
 def snapshot(**changes: Any) -> Snapshot:
     base = Snapshot(
         request_id="rid",
@@ -41,7 +50,7 @@ def snapshot(**changes: Any) -> Snapshot:
         ended_at=AT,
         elapsed_s=0.0123,
         peak_mb=40,
-        lines=("hello",),
+        events=(ev("hello"),),
     )
     return replace(base, **changes)
 
@@ -99,7 +108,7 @@ def test_out_of_memory_reports_memory_size_and_a_killed_runtime() -> None:
 
 
 def test_exit_before_a_result_is_runtime_exit_error_with_the_status() -> None:
-    result = build_result(FN, snapshot(posted=None, end="exit", exit_status=3, lines=("bye",)))
+    result = build_result(FN, snapshot(posted=None, end="exit", exit_status=3, events=evs("bye")))
     message = "RequestId: rid Error: Runtime exited with error: exit status 3"
     assert json.loads(result.payload) == {"errorType": "Runtime.ExitError", "errorMessage": message}
     assert result.function_error == "Unhandled"
@@ -118,7 +127,7 @@ def test_samples_above_memory_size_are_capped() -> None:
 
 
 def test_cold_start_prints_init_output_before_start_and_reports_init_duration() -> None:
-    snap = snapshot(cold=True, init_s=0.25, init_lines=("WARNING lambda-harness: note", "importing"))
+    snap = snapshot(cold=True, init_s=0.25, init_events=evs("WARNING lambda-harness: note", "importing"))
     result = build_result(FN, snap)
     assert result.cold and result.init_ms == 250.0
     assert result.log.splitlines()[:3] == [
@@ -135,8 +144,8 @@ def test_init_error_puts_everything_before_start_with_an_init_report() -> None:
         cold=True,
         init_s=0.05,
         posted=Posted("init_error", body.encode(), "Runtime.ImportModuleError"),
-        init_lines=("loading",),
-        lines=("[ERROR] Runtime.ImportModuleError",),
+        init_events=evs("loading"),
+        events=evs("[ERROR] Runtime.ImportModuleError"),
     )
     result = build_result(FN, snap)
     assert result.function_error == "Unhandled" and result.error_type == "Runtime.ImportModuleError"
@@ -149,3 +158,11 @@ def test_init_error_puts_everything_before_start_with_an_init_report() -> None:
     ]
     assert lines[3] == "START RequestId: rid Version: $LATEST" and lines[4] == "END RequestId: rid"
     assert report_of(result.log).endswith("Status: error\tError Type: Runtime.ImportModuleError\t")
+
+
+def test_exit_status_zero_is_exit_without_a_reason() -> None:
+    """AWS (test_lambda_handler_exit, python3.12): ``sys.exit(0)`` gives no exit status."""
+    result = build_result(FN, snapshot(posted=None, end="exit", exit_status=0))
+    message = "RequestId: rid Error: Runtime exited without providing a reason"
+    assert json.loads(result.payload) == {"errorType": "Runtime.ExitError", "errorMessage": message}
+    assert report_of(result.log).endswith("Status: error\tError Type: Runtime.ExitError\t")

@@ -1,0 +1,1 @@
+"""The alerts_authorizer Lambda function (handler: alerts_authorizer.app.handler)."""
