@@ -21,13 +21,14 @@ Command = Callable[[Settings, UI, argparse.Namespace], int]
 
 
 def cmd_build(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
-    from lambda_harness.packaging.builder import build
+    from lambda_harness.pipeline import build
 
     result = build(settings, ui)
-    ui.info(
-        f"{result.zip_path}  sha256={result.sha256}  CodeSha256={result.code_sha256_b64}  "
-        f"({result.zipped_size:,} bytes zipped, {result.unzipped_size:,} unzipped)"
-    )
+    for each in result.all():
+        ui.info(
+            f"{each.zip_path}  sha256={each.sha256}  CodeSha256={each.code_sha256_b64}  "
+            f"({each.zipped_size:,} bytes zipped, {each.unzipped_size:,} unzipped)"
+        )
     return 0
 
 

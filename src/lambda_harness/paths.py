@@ -38,6 +38,31 @@ class HarnessPaths:
         return self.tf_root(backend) / "remote-state" / f"{name}.tfstate"
 
     @property
+    def build_record(self) -> Path:
+        """``build.json``: every zip the last build wrote (path, kind, sha256, functions)."""
+        return self.root / "build.json"
+
+    @property
+    def discovery(self) -> Path:
+        """``discovery.json``: Terraform's evaluated plan (``show -json``) and the key it was made for."""
+        return self.root / "discovery.json"
+
+    @property
+    def providers(self) -> Path:
+        """``providers/``: a Terraform filesystem mirror holding the harness's own providers."""
+        return self.root / "providers"
+
+    @property
+    def archive_targets(self) -> Path:
+        """``archives.json``: for each archive_file output, the platform and dependencies the build chose."""
+        return self.root / "archives.json"
+
+    @property
+    def archive_log(self) -> Path:
+        """``archives.log``: one JSON line per archive the provider shim built (output, sha256)."""
+        return self.root / "archives.log"
+
+    @property
     def inventory(self) -> Path:
         """``inventory.json``: the deployed functions and their triggers (written after apply)."""
         return self.root / "inventory.json"

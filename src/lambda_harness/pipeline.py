@@ -13,8 +13,8 @@ with fakes; ``default_stages`` wires the real build, endpoint and Terraform.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,10 +68,46 @@ class RunReport:
     failures: list[str] = field(default_factory=list)
 
 
-def _real_build(settings: Settings, ui: UI) -> Any:
-    from lambda_harness.packaging.builder import build
+def build(settings: Settings, ui: UI) -> Any:
+    """``lambda-harness build``: what Terraform accepts first (runtimes the provider may not know),
+    then what it deploys (read statically, or from its own plan when modules, for_each or
+    archive_file hide it), then the zip(s)."""
+    from lambda_harness.packaging.builder import Builder
+    from lambda_harness.terraform.discovery import discover
+    from lambda_harness.terraform.runtimes import check_runtimes
 
-    return build(settings, ui)
+    check_runtimes(settings, ui)
+    config = discover(settings, ui, lambda: _plan_endpoint(settings, ui))
+    return Builder(settings, ui, config=config).build()
+
+
+@contextmanager
+def _plan_endpoint(settings: Settings, ui: UI) -> Iterator[str]:
+    """An endpoint for a plan's data sources: the one already answering, else a private one.
+
+    Planning creates nothing, so a running endpoint is only read; otherwise the embedded
+    endpoint runs in-process on a free port for the plan's few seconds.
+    """
+    if endpoint_healthy(settings.endpoint_url):
+        yield settings.endpoint_url
+        return
+    from lambda_harness.endpoint.runtime import make_runtime
+    from lambda_harness.endpoint.server import EmbeddedEndpoint
+
+    private = settings.with_(host="127.0.0.1", port=0)
+    runtime = make_runtime(private, ui)
+    endpoint = EmbeddedEndpoint(private, runtime, ui)
+    try:
+        endpoint.start()
+        try:
+            yield endpoint.url
+        finally:
+            endpoint.stop()
+    finally:
+        runtime.shutdown()
+
+
+_real_build = build
 
 
 def _real_deploy(settings: Settings, ui: UI, endpoint_url: str) -> Inventory:

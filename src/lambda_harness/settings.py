@@ -23,7 +23,9 @@ IAM_MODES = ("enforce", "warn", "off")
 #: What functions see: AWS's layout where the kernel allows (auto), always (aws), or host paths.
 FILESYSTEMS = ("auto", "aws", "host")
 TF_DRIVERS = ("terraform", "tflocal")
-LOCK_FILES = ("requirements.txt", "Pipfile.lock")
+#: Looked for in this order, in the repo root and then in the functions folder; ``uv.lock`` and
+#: ``poetry.lock`` only beside a ``pyproject.toml`` (they pin what it declares).
+LOCK_FILES = ("requirements.txt", "Pipfile.lock", "uv.lock", "poetry.lock")
 DEFAULT_WORLD = Path("tests/integration/world")
 DEFAULT_TFVARS = Path("tests/integration/harness.tfvars")
 
@@ -170,12 +172,15 @@ def _resolve_aliases(values: dict[str, Any], name: Callable[[str], str], where: 
     return values
 
 
-def find_lock_file(project_dir: Path) -> Path | None:
-    """``requirements.txt`` first, then ``Pipfile.lock``, at the repo root or in functions/."""
-    for folder in (project_dir, project_dir / "functions"):
+def find_lock_file(project_dir: Path, functions_dir: Path | None = None) -> Path | None:
+    """The first of ``LOCK_FILES`` at the repo root, else in the functions folder (default functions/)."""
+    for folder in (project_dir, functions_dir or project_dir / "functions"):
         for name in LOCK_FILES:
-            if (folder / name).is_file():
-                return folder / name
+            path = folder / name
+            if path.is_file() and (
+                name.endswith(("txt", "Pipfile.lock")) or (folder / "pyproject.toml").is_file()
+            ):
+                return path
     return None
 
 
@@ -219,11 +224,12 @@ def load_settings(
         value = Path(value)
         return value if value.is_absolute() else (project_dir / value).resolve()
 
+    functions_dir: Path = path_of("functions_dir", Path("functions"))  # type: ignore[assignment]
     settings = Settings(
         project_dir=project_dir,
-        functions_dir=path_of("functions_dir", Path("functions")),  # type: ignore[arg-type]
+        functions_dir=functions_dir,
         terraform_dir=path_of("terraform_dir", Path("terraform")),  # type: ignore[arg-type]
-        lock_file=path_of("lock_file", find_lock_file(project_dir)),
+        lock_file=path_of("lock_file", find_lock_file(project_dir, functions_dir)),
         dist=path_of("dist", None),
         harness_dir=project_dir / HARNESS_DIR,
         cache_dir=path_of("cache_dir", default_cache_dir(environ)),  # type: ignore[arg-type]

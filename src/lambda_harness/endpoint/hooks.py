@@ -27,10 +27,6 @@
 * ``create_function``/``update_function_configuration``: the role must be assumable by
   Lambda, and an SQS mapping's role must be allowed to poll the queue (``iam.trust.TrustGate``),
   as AWS checks.
-
-``use_aws_managed_policies`` (separately, before moto's backends are reset) lets
-``aws_iam_role_policy_attachment`` attach AWS-managed policies such as
-AWSLambdaBasicExecutionRole, which moto otherwise reports as not attachable.
 * API Gateway (``apigw``): ``CreateRestApi`` keeps ``binaryMediaTypes`` and
   ``UpdateRestApi`` reads AWS's JSON-pointer paths for them (``/binaryMediaTypes/image~1png``);
   ``CreateAuthorizer`` keeps ``identityValidationExpression`` (moto drops it: a typo);
@@ -57,7 +53,6 @@ from moto.apigatewayv2.models import Api as HttpApi
 from moto.awslambda.exceptions import InvalidParameterValueException
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.awslambda.responses import LambdaResponse
-from moto.core.config import default_user_config
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import StreamShard
@@ -300,19 +295,6 @@ def _compact_redrive(original: property) -> property:
         return result
 
     return property(attributes)
-
-
-def use_aws_managed_policies(enabled: bool) -> bool:
-    """Make moto's IAM backends hold AWS's managed policies (read when a backend is created or
-    reset, so call this before ``reset``); returns the previous setting, to restore it.
-
-    Costs ~0.1 s and ~19 MB per account's IAM backend; without it attaching
-    ``arn:aws:iam::aws:policy/...`` fails with NoSuchEntity ("does not exist or is not attachable").
-    """
-    iam_config = default_user_config.setdefault("iam", {"load_aws_managed_policies": False})
-    previous = bool(iam_config.get("load_aws_managed_policies", False))
-    iam_config["load_aws_managed_policies"] = enabled
-    return previous
 
 
 def _neutral_bucket_permission(bucket: Any, action: str, resource: str) -> Any:

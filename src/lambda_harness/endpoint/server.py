@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+from moto.core.config import default_user_config
 from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
@@ -75,6 +76,21 @@ def reset_moto() -> None:
     moto_api_backend.reset()
 
 
+def load_aws_managed_policies(on: bool) -> bool:
+    """Make moto's IAM know AWS's managed policies (``arn:aws:iam::aws:policy/...``); returns the
+    previous value.
+
+    Terraform written for real AWS attaches them (``AWSLambdaBasicExecutionRole``) or reads them
+    (``data "aws_iam_policy"``); moto only has them when this is on. It is read when an account's
+    IAM backend is created (lazily, on first IAM use: 1582 policies, ~0.1 s), so it is set before
+    the reset, in moto's own config rather than through the environment.
+    """
+    iam = default_user_config.setdefault("iam", {"load_aws_managed_policies": False})
+    before = bool(iam.get("load_aws_managed_policies", False))
+    iam["load_aws_managed_policies"] = on
+    return before
+
+
 class EmbeddedEndpoint:
     """The embedded AWS endpoint; use as a context manager or ``start``/``stop``."""
 
@@ -126,8 +142,7 @@ class EmbeddedEndpoint:
             raise EndpointError("an endpoint is already running in this process; stop it first")
         self._port = sock.getsockname()[1]
         try:
-            # Before the reset: moto reads it when it rebuilds each IAM backend.
-            self._managed_policies_before = hooks.use_aws_managed_policies(True)
+            self._managed_policies_before = load_aws_managed_policies(True)
             if self.reset:
                 reset_moto()
             self.service = InvokeService(
@@ -209,7 +224,7 @@ class EmbeddedEndpoint:
             self._patched = False
             self.runtime.use_credentials(None)
         if self._managed_policies_before is not None:
-            hooks.use_aws_managed_policies(self._managed_policies_before)
+            load_aws_managed_policies(self._managed_policies_before)
             self._managed_policies_before = None
 
     def __enter__(self) -> EmbeddedEndpoint:

@@ -1,30 +1,52 @@
-"""``lambda-harness build``: functions/ + locked wheels -> one reproducible dists.zip.
+"""``lambda-harness build``: functions/ + locked wheels -> reproducible zips.
 
-Stages: read Terraform (where the zip goes, runtime, architecture, handlers)
--> load the lock -> install or reuse the cached Lambda-platform wheels ->
-collect the code -> check handlers and the unzipped limit -> write the zip
-atomically (zipped limit checked before it replaces the old one) -> manifest.
+Stages: read Terraform (where the zips go, runtime, architecture, handlers)
+-> decide the zips (``artifacts``: one dists.zip, or one per function and layer)
+-> load each lock -> install or reuse the cached Lambda-platform wheels ->
+collect the code -> check handlers and the unzipped limit (with the function's
+layers) -> write each zip atomically (zipped limit checked before it replaces the
+old one) -> its manifest -> ``.harness/build.json``, the list of every zip built.
 """
 
 from __future__ import annotations
 
 import os
+import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from lambda_harness.errors import BuildError
+from lambda_harness.fsutil import write_json_atomic
 from lambda_harness.packaging import limits as size_limits
+from lambda_harness.packaging.archives import (
+    ArchiveSpec,
+    ArchiveTarget,
+    archive_entries,
+    archive_lock,
+    complete_entries,
+)
+from lambda_harness.packaging.artifacts import KIND_DIST, KIND_LAYER, KIND_PREBUILT, Unit, plan_artifacts
 from lambda_harness.packaging.handlers import HandlerFound, check_handlers
 from lambda_harness.packaging.limits import Limits, PackageSize
-from lambda_harness.packaging.lockfile import LockFile, load_lock
+from lambda_harness.packaging.lockfile import LockFile, load_function_lock, load_lock
 from lambda_harness.packaging.manifest import (
     build_manifest,
+    file_digests,
     manifest_path_for,
     package_sizes,
     relative,
     write_manifest,
+)
+from lambda_harness.packaging.projectlock import declared_dependencies
+from lambda_harness.packaging.selection import (
+    DEFAULT_ARCHITECTURE,
+    DEFAULT_RUNTIME,
+    check_code_files,
+    keep_code_path,
+    select_platform,
+    served_functions,
 )
 from lambda_harness.packaging.tfconfig import (
     DistTarget,
@@ -37,7 +59,6 @@ from lambda_harness.packaging.tfconfig import (
 from lambda_harness.packaging.wheels import DepsCache, Installer, PipInstaller, Platform, parse_platform
 from lambda_harness.packaging.zipper import (
     EntryStat,
-    FileSource,
     Source,
     date_time_from,
     tree_entries,
@@ -47,15 +68,17 @@ from lambda_harness.packaging.zipper import (
 from lambda_harness.settings import Settings
 from lambda_harness.ui import UI
 
-DEFAULT_RUNTIME = "python3.12"
-DEFAULT_ARCHITECTURE = "x86_64"
-_SKIP_DIRS = frozenset({"__pycache__", "tests", "test", "node_modules"})
-_SKIP_FILES = frozenset({"Pipfile", "Pipfile.lock", "conftest.py", "pyproject.toml", "setup.cfg", "tox.ini"})
+# One zip's contents: entries, the repo's own files among them, its lock, the deps cache key, hit.
+_Entries = tuple[dict[str, "Source"], dict[str, "Source"], "LockFile | None", "str | None", bool]
 
 
 @dataclass(frozen=True)
 class BuildResult:
-    """A finished build: the zip, its manifest and its digests."""
+    """A finished build: the zip, its manifest and its digests.
+
+    With several zips (per function, layers) this describes the first (dists.zip when there
+    is one) and ``artifacts`` holds every zip's own result.
+    """
 
     zip_path: Path
     manifest_path: Path
@@ -66,73 +89,13 @@ class BuildResult:
     manifest: dict[str, Any]
     deps_cache_hit: bool = False
     warnings: tuple[str, ...] = field(default=())
+    kind: str = KIND_DIST
+    functions: tuple[str, ...] = ()
+    artifacts: tuple[BuildResult, ...] = ()
 
-
-def served_functions(config: TfConfig) -> list[TfFunction]:
-    """The functions dists.zip serves: every zip-packaged Python function (or one of unknown runtime)."""
-    return [
-        fn
-        for fn in config.functions
-        if (fn.package_type or "Zip") == "Zip" and (fn.runtime is None or fn.runtime.startswith("python"))
-    ]
-
-
-def select_platform(functions: list[TfFunction], project_dir: Path) -> Platform:
-    """The one runtime+architecture every function agrees on (default python3.12/x86_64).
-
-    One dists.zip holds one set of native wheels, built for one CPython ABI and
-    one CPU: functions that disagree cannot share it, so this is an error, not
-    a guess. Values only Terraform can resolve (``var.runtime``) do not vote.
-    """
-    runtimes: dict[str, list[str]] = {}
-    archs: dict[str, list[str]] = {}
-    for fn in functions:
-        where = f"{fn.label} ({relative(fn.tf_file, project_dir)})"
-        if fn.runtime is not None:
-            runtimes.setdefault(fn.runtime, []).append(where)
-        for arch in fn.architectures[:1]:
-            archs.setdefault(arch, []).append(where)
-    for what, seen in (("runtime", runtimes), ("architecture", archs)):
-        if len(seen) > 1:
-            listing = "; ".join(f"{value}: {', '.join(names)}" for value, names in sorted(seen.items()))
-            raise BuildError(
-                f"functions disagree on {what} ({listing}). One dists.zip carries native wheels for exactly "
-                "one Python version and CPU: give every function the same runtime and architectures, "
-                "or split them into separate zips"
-            )
-    runtime = next(iter(runtimes), DEFAULT_RUNTIME)
-    return parse_platform(runtime, next(iter(archs), DEFAULT_ARCHITECTURE))
-
-
-def keep_code_path(path: Path, excluded: frozenset[Path]) -> bool:
-    """Whether a file or folder under functions/ goes into the zip."""
-    name = path.name
-    if name.startswith(".") or path in excluded:
-        return False
-    if path.is_dir():
-        return name not in _SKIP_DIRS
-    if name in _SKIP_FILES or name.endswith((".pyc", ".pyo")):
-        return False
-    if name.startswith("requirements") and name.endswith((".txt", ".in")):
-        return False
-    return not (name.startswith("test_") and name.endswith(".py")) and not name.endswith("_test.py")
-
-
-def check_code_files(entries: Mapping[str, Source], project_dir: Path) -> None:
-    """Every file bound for the zip must be readable: a dangling symlink is a BuildError naming it."""
-    broken = [
-        src.path
-        for src in entries.values()
-        if isinstance(src, FileSource) and not src.path.exists()  # exists() follows the link
-    ]
-    if broken:
-        listing = ", ".join(
-            f"{relative(p, project_dir)} -> {p.readlink() if p.is_symlink() else '?'}" for p in broken[:5]
-        )
-        raise BuildError(
-            f"{len(broken)} file(s) under functions/ cannot be read: {listing}. A symlink points at a "
-            "file that does not exist: fix its target or delete the link"
-        )
+    def all(self) -> tuple[BuildResult, ...]:
+        """Every zip of the build (just this one for a single dists.zip)."""
+        return self.artifacts or (self,)
 
 
 class Builder:
@@ -146,14 +109,19 @@ class Builder:
         installer: Installer | None = None,
         limits: Limits | None = None,
         environ: Mapping[str, str] | None = None,
+        config: TfConfig | None = None,
     ) -> None:
         self.settings = settings
+        self.config = config  # Terraform's own evaluation, when the static reading is not enough
         self.ui = ui
         self.installer = installer if installer is not None else PipInstaller(stream=settings.verbose)
         self.limits = limits or Limits()
         self.environ = environ
         self.cache = DepsCache(settings.cache_dir)
         self.warnings: list[str] = []
+        self._lock: LockFile | None = None
+        self._archive_targets: dict[str, ArchiveTarget] = {}
+        self._warned_unlocked = False
 
     def build(self) -> BuildResult:
         """Run every stage; ``BuildError`` leaves any previous dists.zip untouched."""
@@ -174,25 +142,226 @@ class Builder:
                 f"functions folder {s.functions_dir} does not exist; "
                 'set functions = "..." under [tool.lambda-harness] in pyproject.toml'
             )
-        config = read_config(s.terraform_dir)
+        config = self.config if self.config is not None else read_config(s.terraform_dir)
+        functions = served_functions(config)
+        plan = plan_artifacts(s, config, functions)
+        if not plan.units:
+            result = self._build_dist(config, functions)
+            self._write_archive_targets()
+            self._record([result])
+            return result
+        results: list[BuildResult] = []
+        layer_sizes: dict[Path, int] = {}
+        for unit in plan.layers:
+            built = self._build_unit(unit, {}, config)
+            layer_sizes[unit.path] = built.unzipped_size
+            results.append(built)
+        if plan.dist_functions:
+            dist_config = replace(config, functions=plan.dist_functions)
+            results.append(self._build_dist(dist_config, plan.dist_functions, layer_sizes))
+        results += [self._build_unit(unit, layer_sizes, config) for unit in plan.function_units]
+        self._write_archive_targets()
+        self._record(results)
+        primary = next((r for r in results if r.kind != KIND_PREBUILT and r.functions), results[0])
+        return replace(primary, artifacts=tuple(results), warnings=tuple(self.warnings))
+
+    def _build_dist(
+        self, config: TfConfig, functions: list[TfFunction], layer_sizes: Mapping[Path, int] | None = None
+    ) -> BuildResult:
+        """The whole functions folder as one zip (dists.zip, or what the Terraform names)."""
+        s = self.settings
         target = find_dist_target(s, config)
         for note in target.notes:
             self._warn(note)
-        functions = served_functions(config)
         self._check_references(config, functions, target)
         platform = select_platform(functions, s.project_dir)
-        lock = load_lock(s.lock_file) if s.lock_file is not None else None
+        lock = self._shared_lock()
         deps_zip, deps_key, hit = self._dependencies(lock, platform)
         code = self._code_entries(target)
         entries = self._merge(deps_zip, code)
-        found = check_handlers(functions, entries, set(code), s.project_dir)
+        found = check_handlers(
+            functions, entries, set(code), s.project_dir, relative(target.path, s.project_dir)
+        )
+        self._check_with_layers(target.path, entries, functions, layer_sizes or {})
         result = self._write(target, entries, platform, lock, found, deps_key, hit)
         self.ui.info(
             f"{len(found)} handler(s) checked; {result.manifest['files']} files, "
             f"{result.unzipped_size:,} bytes unzipped -> {relative(result.zip_path, s.project_dir)} "
             f"({target.reason})"
         )
-        return result
+        return replace(result, functions=tuple(fn.label for fn in functions))
+
+    def _shared_lock(self) -> LockFile | None:
+        lock_file = self.settings.lock_file
+        if lock_file is None:
+            return None
+        if self._lock is None or self._lock.path != lock_file:
+            self._lock = load_lock(lock_file)
+        return self._lock
+
+    def _build_unit(self, unit: Unit, layer_sizes: Mapping[Path, int], config: TfConfig) -> BuildResult:
+        """One function's or one layer's zip, from its own folder (or a prebuilt layer, checked)."""
+        s = self.settings
+        if unit.kind == KIND_PREBUILT:
+            return self._prebuilt(unit)
+        platform = self._unit_platform(unit, config)
+        if unit.archive is not None:
+            entries, code, lock, deps_key, hit = self._archive_entries(unit, platform)
+        else:
+            entries, code, lock, deps_key, hit = self._folder_entries(unit, platform)
+        name = relative(unit.path, s.project_dir)
+        found = check_handlers(list(unit.functions), entries, set(code), s.project_dir, name)
+        self._check_with_layers(unit.path, entries, list(unit.functions), layer_sizes)
+        direct = any(fn.filename_expr is not None for fn in unit.functions) or unit.layer is not None
+        target = DistTarget(unit.path, unit.reason, (), direct)
+        result = self._write(target, entries, platform, lock, found, deps_key, hit)
+        what = f"{len(found)} handler(s) checked" if unit.functions else f"layer {unit.label}"
+        self.ui.info(
+            f"{what}; {result.manifest['files']} files, {result.unzipped_size:,} bytes unzipped -> "
+            f"{name} ({unit.reason})"
+        )
+        return replace(result, kind=unit.kind, functions=tuple(fn.label for fn in unit.functions))
+
+    def _folder_entries(self, unit: Unit, platform: Platform) -> _Entries:
+        """A function's or layer's folder, and the dependencies of its requirements (or the shared lock)."""
+        s = self.settings
+        assert unit.root is not None
+        shared = self._shared_lock()
+        lock = load_function_lock(unit.requirements, shared) if unit.requirements else shared
+        deps_zip, deps_key, hit = self._dependencies(lock, platform, relative(unit.path, s.project_dir))
+        deps: dict[str, Source] = {}
+        if deps_zip is not None:
+            into = "python/" if unit.kind == KIND_LAYER else ""
+            deps = {into + name: src for name, src in zip_entries(deps_zip).items()}
+        excluded = frozenset({unit.path, manifest_path_for(unit.path), s.harness_dir, s.cache_dir})
+        code: dict[str, Source] = {
+            unit.prefix + name: src
+            for name, src in tree_entries(unit.root, lambda p: keep_code_path(p, excluded)).items()
+        }
+        check_code_files(code, s.project_dir)
+        return self._merge_into(deps, code), code, lock, deps_key, hit
+
+    def _archive_entries(self, unit: Unit, platform: Platform) -> _Entries:
+        """What a ``data "archive_file"`` names, completed as the provider shim will (same target)."""
+        assert unit.archive is not None
+        spec = ArchiveSpec.from_config(unit.archive.config, unit.archive.output_path.parent)
+        lock_file = self.settings.lock_file
+        target = ArchiveTarget(
+            runtime=platform.runtime,
+            architecture=platform.architecture,
+            layer=unit.layer is not None,
+            shared_lock=str(lock_file) if lock_file is not None else None,
+            functions=tuple(fn.label for fn in unit.functions),
+        )
+        self._archive_targets[relative(unit.path, self.settings.project_dir)] = target
+        lock = archive_lock(spec, target)
+        hit = lock is not None and self.cache.lookup(lock, platform) is not None
+        with self.ui.step(f"Building {unit.reason} for {platform}"):
+            entries, lock = complete_entries(spec, target, self.cache, self.installer)
+        deps_key = self.cache.key(lock, platform) if lock is not None and not lock.is_empty else None
+        return entries, archive_entries(spec), lock, deps_key, hit
+
+    def _write_archive_targets(self) -> None:
+        """``.harness/archives.json``: what the provider shim needs to build each archive the same way."""
+        path = self.settings.paths.archive_targets
+        if not self._archive_targets:
+            path.unlink(missing_ok=True)
+            return
+        environ = os.environ if self.environ is None else self.environ
+        write_json_atomic(
+            path,
+            {
+                "date_time": list(date_time_from(environ)),
+                "cache_dir": str(self.cache.root.parent),
+                "targets": {k: t.to_json() for k, t in sorted(self._archive_targets.items())},
+            },
+        )
+
+    def _prebuilt(self, unit: Unit) -> BuildResult:
+        """A layer zip the repo ships as it is: hashed and measured, never rewritten."""
+        try:
+            with zipfile.ZipFile(unit.path) as zf:
+                unzipped = sum(i.file_size for i in zf.infolist())
+                importable = any(i.filename.startswith("python/") for i in zf.infolist())
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise BuildError(
+                f"{unit.path}: {unit.label} uploads it, but it is not a readable zip ({exc})"
+            ) from exc
+        if not importable:
+            self._warn(
+                f"{relative(unit.path, self.settings.project_dir)} ({unit.label}) has nothing under python/: "
+                "Lambda puts /opt/python and /opt/python/lib/python3.X/site-packages on the import path, "
+                "so its modules will not import"
+            )
+        sha_hex, sha_b64 = file_digests(unit.path)
+        name = relative(unit.path, self.settings.project_dir)
+        self.ui.info(f"layer {unit.label}: {name} ({unit.reason}), {unzipped:,} bytes unzipped")
+        manifest = {"dist": name, "sha256": sha_hex, "code_sha256": sha_b64, "unzipped_size": unzipped}
+        return BuildResult(
+            zip_path=unit.path,
+            manifest_path=unit.path,
+            sha256=sha_hex,
+            code_sha256_b64=sha_b64,
+            zipped_size=unit.path.stat().st_size,
+            unzipped_size=unzipped,
+            manifest=manifest,
+            kind=KIND_PREBUILT,
+        )
+
+    def _unit_platform(self, unit: Unit, config: TfConfig) -> Platform:
+        if unit.functions:
+            return select_platform(list(unit.functions), self.settings.project_dir)
+        layer = unit.layer
+        users = [fn for fn in served_functions(config) if unit.path in fn.layer_files]
+        runtime = (layer.compatible_runtimes[:1] if layer else ()) or [
+            fn.runtime for fn in users if fn.runtime
+        ][:1]
+        arch = (layer.compatible_architectures[:1] if layer else ()) or [
+            a for fn in users for a in fn.architectures[:1]
+        ][:1]
+        return parse_platform(next(iter(runtime), DEFAULT_RUNTIME), next(iter(arch), DEFAULT_ARCHITECTURE))
+
+    def _check_with_layers(
+        self,
+        path: Path,
+        entries: Mapping[str, Source],
+        functions: list[TfFunction],
+        layers: Mapping[Path, int],
+    ) -> None:
+        """250 MB unzipped counts the function's code and every layer it names, together."""
+        project, mb = self.settings.project_dir, size_limits.MB
+        own = sum(src.size() for src in entries.values())
+        for fn in functions:
+            sizes = {p: layers[p] for p in fn.layer_files if p in layers}
+            total = own + sum(sizes.values())
+            if sizes and total > self.limits.unzipped_max:
+                listing = ", ".join(f"{relative(p, project)} {n / mb:.1f} MB" for p, n in sizes.items())
+                raise BuildError(
+                    f"{fn.label}: {relative(path, project)} ({own / mb:.1f} MB) with its layers ({listing}) "
+                    f"unzips to {total / mb:.1f} MB, over the Lambda limit of "
+                    f"{self.limits.unzipped_max / mb:.1f} MB for a function and its layers together; drop "
+                    "packages the runtime already has (boto3, botocore), or split the function"
+                )
+
+    def _record(self, results: list[BuildResult]) -> None:
+        """``.harness/build.json``: every zip of this build (the attestation reads it)."""
+        project = self.settings.project_dir
+        write_json_atomic(
+            self.settings.paths.build_record,
+            {
+                "artifacts": [
+                    {
+                        "path": relative(r.zip_path, project),
+                        "kind": r.kind,
+                        "sha256": r.sha256,
+                        "code_sha256": r.code_sha256_b64,
+                        "unzipped_size": r.unzipped_size,
+                        "functions": sorted(r.functions),
+                    }
+                    for r in results
+                ]
+            },
+        )
 
     def _check_references(self, config: TfConfig, functions: list[TfFunction], target: DistTarget) -> None:
         tf_dir = self.settings.terraform_dir
@@ -216,10 +385,21 @@ class Builder:
         self.ui.warn(message)
 
     def _dependencies(
-        self, lock: LockFile | None, platform: Platform
+        self, lock: LockFile | None, platform: Platform, zip_name: str = "dists.zip"
     ) -> tuple[Path | None, str | None, bool]:
         if lock is None:
-            self.ui.info("no lock file (requirements.txt or Pipfile.lock): dists.zip holds only your code")
+            self.ui.info(
+                "no lock file (requirements.txt, Pipfile.lock, uv.lock or poetry.lock): "
+                f"{zip_name} holds only your code"
+            )
+            declared = declared_dependencies(self.settings.project_dir / "pyproject.toml")
+            if declared and not self._warned_unlocked:
+                self._warned_unlocked = True
+                self._warn(
+                    f"pyproject.toml declares dependencies ({', '.join(declared[:3])}"
+                    f"{' ...' if len(declared) > 3 else ''}) but no lock pins them, so they are not in "
+                    "the zip; lock them (`uv lock` or `poetry lock`) or list them pinned in requirements.txt"
+                )
             return None, None, False
         if lock.is_empty:
             return None, None, False
@@ -240,11 +420,14 @@ class Builder:
                 target.path,
                 manifest_path_for(target.path),
                 s.harness_dir,
-                s.terraform_dir,
                 s.cache_dir,
                 s.project_dir / "venv",
             }
         )
+        if not s.functions_dir.is_relative_to(s.terraform_dir):
+            # terraform/ inside the functions folder (functions = "."): leave it out; when the
+            # functions live inside the Terraform folder (terraform = "."), only .tf files stay out.
+            excluded |= {s.terraform_dir}
         entries: dict[str, Source] = dict(
             tree_entries(self.settings.functions_dir, lambda p: keep_code_path(p, excluded))
         )
@@ -252,7 +435,10 @@ class Builder:
         return entries
 
     def _merge(self, deps_zip: Path | None, code: dict[str, Source]) -> dict[str, Source]:
-        entries: dict[str, Source] = dict(zip_entries(deps_zip)) if deps_zip is not None else {}
+        deps: dict[str, Source] = dict(zip_entries(deps_zip)) if deps_zip is not None else {}
+        return self._merge_into(deps, code)
+
+    def _merge_into(self, entries: dict[str, Source], code: dict[str, Source]) -> dict[str, Source]:
         clashes = sorted(set(entries) & set(code))
         if clashes:
             self._warn(
@@ -274,12 +460,13 @@ class Builder:
     ) -> BuildResult:
         pre = [EntryStat(name, src.size(), 0) for name, src in entries.items()]
         unzipped = sum(e.size for e in pre)
-        for w in size_limits.check_unzipped(unzipped, _top(pre), self.limits):
+        name = relative(target.path, self.settings.project_dir)
+        for w in size_limits.check_unzipped(unzipped, _top(pre), self.limits, name):
             self._warn(w)
 
         def check_zipped(tmp: Path, stats: list[EntryStat]) -> None:
             zipped = tmp.stat().st_size
-            for w in size_limits.check_zipped(zipped, _top(stats), self.limits, target.direct_upload):
+            for w in size_limits.check_zipped(zipped, _top(stats), self.limits, target.direct_upload, name):
                 self._warn(w)
 
         environ = os.environ if self.environ is None else self.environ

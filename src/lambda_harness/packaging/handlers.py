@@ -112,7 +112,11 @@ class HandlerIndex:
 
 
 def check_handlers(
-    functions: list[TfFunction], entries: Mapping[str, Source], code_names: set[str], project_dir: Path
+    functions: list[TfFunction],
+    entries: Mapping[str, Source],
+    code_names: set[str],
+    project_dir: Path,
+    zip_name: str = "dists.zip",
 ) -> list[HandlerFound]:
     """Resolve every function's handler; ``BuildError`` listing each one that does not."""
     index = HandlerIndex(entries, code_names)
@@ -132,7 +136,10 @@ def check_handlers(
             tf_file = _rel(fn.tf_file, project_dir)
             found.append(HandlerFound(fn.label, fn.handler, tf_file, index.modules[module]))
             continue
-        msg = f'{where}: function "{fn.label}" handler "{fn.handler}" not found in dists.zip {why}.'
+        msg = f'{where}: function "{fn.label}" handler "{fn.handler}" not found in {zip_name} {why}.'
+        if fn.declared:  # found through Terraform's plan: where the team declares it
+            at = f" (set at {fn.handler_at})" if fn.handler_at else ""
+            msg = f'{fn.declared} with handler "{fn.handler}"{at}: not found in {zip_name} {why}.'
         near = index.suggestion(fn.handler)
         if near and near != fn.handler:
             msg += f' Did you mean "{near}"?'

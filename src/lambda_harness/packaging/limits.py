@@ -47,29 +47,30 @@ def _listing(top: list[PackageSize]) -> str:
     return "biggest packages: " + ", ".join(f"{p.name} {_fmt(p.unzipped)}" for p in top)
 
 
-def check_unzipped(unzipped: int, top: list[PackageSize], limits: Limits) -> list[str]:
+def check_unzipped(
+    unzipped: int, top: list[PackageSize], limits: Limits, name: str = "dists.zip"
+) -> list[str]:
     """Error over the unzipped limit; the warnings near it."""
     if unzipped > limits.unzipped_max:
         raise BuildError(
-            f"dists.zip would unzip to {_fmt(unzipped)}, over the Lambda limit of "
+            f"{name} would unzip to {_fmt(unzipped)}, over the Lambda limit of "
             f"{_fmt(limits.unzipped_max)}; {_listing(top)}. Drop packages the runtime already has "
             "(boto3, botocore) or move big ones to a layer"
         )
     if unzipped > limits.unzipped_max * limits.warn_ratio:
         return [
-            f"dists.zip unzips to {_fmt(unzipped)}, {unzipped / limits.unzipped_max:.0%} of the "
+            f"{name} unzips to {_fmt(unzipped)}, {unzipped / limits.unzipped_max:.0%} of the "
             f"{_fmt(limits.unzipped_max)} Lambda limit; {_listing(top)}"
         ]
     return []
 
 
-def check_zipped(zipped: int, top: list[PackageSize], limits: Limits, direct_upload: bool) -> list[str]:
+def check_zipped(
+    zipped: int, top: list[PackageSize], limits: Limits, direct_upload: bool, name: str = "dists.zip"
+) -> list[str]:
     """Error over the zipped limit for direct uploads (warning for S3); warnings near it."""
     if zipped > limits.zipped_max:
-        msg = (
-            f"dists.zip is {_fmt(zipped)} zipped, over the {_fmt(limits.zipped_max)} limit "
-            "for a direct upload"
-        )
+        msg = f"{name} is {_fmt(zipped)} zipped, over the {_fmt(limits.zipped_max)} limit for a direct upload"
         if direct_upload:
             raise BuildError(
                 f"{msg}; {_listing(top)}. Upload it through an aws_s3_object "
@@ -78,7 +79,7 @@ def check_zipped(zipped: int, top: list[PackageSize], limits: Limits, direct_upl
         return [f"{msg} (fine from S3, as here); {_listing(top)}"]
     if zipped > limits.zipped_max * limits.warn_ratio:
         return [
-            f"dists.zip is {_fmt(zipped)} zipped, {zipped / limits.zipped_max:.0%} of the "
+            f"{name} is {_fmt(zipped)} zipped, {zipped / limits.zipped_max:.0%} of the "
             f"{_fmt(limits.zipped_max)} direct-upload limit; {_listing(top)}"
         ]
     return []

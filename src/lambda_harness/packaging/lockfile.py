@@ -1,9 +1,12 @@
-"""The dependency lock: a pinned ``requirements.txt`` or a ``Pipfile.lock``.
+"""The dependency lock: a pinned ``requirements.txt``, a ``Pipfile.lock``, or the
+dependencies of a ``pyproject.toml`` pinned by ``uv.lock`` or ``poetry.lock``.
 
-Both become one requirements text that pip installs. Every requirement must be
+Each becomes one requirements text that pip installs. Every requirement must be
 pinned (``name==version``, a direct URL or a wheel file), else the build stops
 naming the file and line: an unpinned lock would make dists.zip depend on the
-day it was built.
+day it was built. Supported formats, in the order they are looked for in each
+folder: ``requirements.txt``, ``Pipfile.lock``, ``uv.lock``, ``poetry.lock``
+(the last two only beside a ``pyproject.toml``; ``projectlock``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_harness.errors import BuildError
+from lambda_harness.packaging.projectlock import digest_of, poetry_requirements, uv_requirements
 
 # name[extras] (== | ===) version, then optional markers; PEP 508 names.
 _PINNED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?\s*===?\s*[^\s;,*]+\s*(;.*)?$")
@@ -29,11 +33,15 @@ class LockFile:
     """A lock ready for pip: the text to install and what identifies it."""
 
     path: Path
-    kind: str  # "requirements" | "pipfile"
+    kind: str  # "requirements" | "pipfile" | "uv" | "poetry"
     requirements: str  # requirements-file text pip installs (for requirements.txt: the file itself)
     has_hashes: bool
     sha256: str  # of the file and everything it includes
     count: int  # number of requirements
+    # A function's own requirements naming packages the shared lock pins: pip installs them
+    # with the shared lock as constraints (pip -c), and every installed package must be pinned.
+    constraints: str = ""
+    constraints_from: Path | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -46,6 +54,8 @@ def load_lock(path: Path) -> LockFile:
         raise BuildError(
             f'{path}: lock file not found; create it or set lock-file = "..." under [tool.lambda-harness]'
         )
+    if path.name in ("uv.lock", "poetry.lock"):
+        return _load_project_lock(path)
     if path.name.endswith(".lock") or path.suffix == ".json":
         return _load_pipfile_lock(path)
     digest = hashlib.sha256()
@@ -139,3 +149,73 @@ def _pipfile_entry(path: Path, name: str, entry: Any) -> str:
     for digest in sorted(entry.get("hashes") or []):
         line += f" --hash={digest}"
     return line
+
+
+def _load_project_lock(path: Path) -> LockFile:
+    """``uv.lock``/``poetry.lock``: the runtime dependencies of the pyproject.toml beside it."""
+    pyproject = path.parent / "pyproject.toml"
+    if not pyproject.is_file():
+        raise BuildError(
+            f"{path}: no pyproject.toml beside it, so which dependencies are the functions' is unknown; "
+            "keep the lock next to its pyproject.toml, or export a requirements.txt and point lock-file at it"
+        )
+    if path.name == "uv.lock":
+        pinned, kind = uv_requirements(path), "uv"
+    else:
+        pinned, kind = poetry_requirements(path, pyproject), "poetry"
+    lines = [p.line() for p in pinned]
+    has_hashes = bool(lines) and all(p.hashes for p in pinned)
+    text = "".join(line + "\n" for line in lines)
+    return LockFile(path, kind, text, has_hashes, digest_of(path, pyproject), len(lines))
+
+
+def pins_of(text: str) -> dict[str, str]:
+    """normalised name -> version of every ``name==version`` line (markers and hashes dropped)."""
+    pins: dict[str, str] = {}
+    for _number, line in _logical_lines(text):
+        requirement = re.split(r"\s--hash", line, maxsplit=1)[0].split(";", 1)[0].strip()
+        found = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*===?\s*([^\s;,*]+)$", requirement)
+        if found:
+            pins[_normal(found.group(1))] = found.group(3)
+    return pins
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def load_function_lock(path: Path, shared: LockFile | None) -> LockFile:
+    """A function folder's ``requirements.txt``: pinned on its own, or pinned by the shared lock.
+
+    Lines it pins itself are installed as they are; names it leaves unpinned must be pinned
+    by the shared lock, which then constrains the whole install (``pip -c``): the function gets
+    only what it names, at the versions the repo locked.
+    """
+    text = path.read_text(encoding="utf-8")
+    unpinned = []
+    for number, line in _logical_lines(text):
+        if line.startswith("-"):
+            continue
+        requirement = re.split(r"\s--hash", line, maxsplit=1)[0].strip()
+        if not (_PINNED.match(requirement) or _DIRECT.match(requirement) or _WHEEL_FILE.match(requirement)):
+            unpinned.append((number, requirement))
+    if not unpinned:
+        return load_lock(path)
+    if shared is None:
+        number, requirement = unpinned[0]
+        raise BuildError(
+            f"{path}:{number}: requirement {requirement!r} is not pinned and the repo has no shared lock "
+            "to pin it; pin it as name==version here, or in a lock file at the repo root"
+        )
+    pins = pins_of(shared.requirements)
+    for number, requirement in unpinned:
+        name = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
+        if name is None or _normal(name.group(0)) not in pins:
+            raise BuildError(
+                f"{path}:{number}: {requirement!r} is pinned neither here nor in the shared lock "
+                f"{shared.path}; pin it in one of them"
+            )
+    constraints = "".join(f"{name}=={version}\n" for name, version in sorted(pins.items()))
+    digest = hashlib.sha256(f"{path.name}\0{text}\0{shared.sha256}".encode()).hexdigest()
+    count = len([line for _n, line in _logical_lines(text) if not line.startswith("-")])
+    return LockFile(path, "requirements", text, False, digest, count, constraints, shared.path)

@@ -13,7 +13,7 @@ import json
 import os.path
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,11 @@ class TfFunction:
     timeout: int | None
     package_type: str | None = None
     handler_line: int | None = None
+    # From Terraform's own evaluation (terraform.discovery), when the static reading stops:
+    declared: str | None = None  # 'terraform/main.tf:17: module "worker" key "a" deploys billing-a'
+    handler_at: str | None = None  # the .tf/.tfvars line holding the handler's literal
+    layer_files: tuple[Path, ...] = ()  # the zips of the layers it names
+    layer_refs: tuple[str, ...] = ()  # aws_lambda_layer_version addresses its layers name
 
     @property
     def label(self) -> str:
@@ -73,6 +78,31 @@ class TfS3Object:
     tf_file: Path
 
 
+@dataclass(frozen=True)
+class TfLayer:
+    """One ``aws_lambda_layer_version`` as written in the .tf files."""
+
+    address: str
+    name: str | None
+    filename: Path | None
+    filename_expr: str | None
+    compatible_runtimes: tuple[str, ...]
+    compatible_architectures: tuple[str, ...]
+    tf_file: Path
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class TfArchive:
+    """One ``data "archive_file"`` as Terraform evaluated it (``terraform.discovery``)."""
+
+    address: str
+    output_path: Path
+    config: dict[str, Any]  # its attributes with every path absolute, in the real repo
+    tf_file: Path
+    line: int | None = None
+
+
 @dataclass
 class TfConfig:
     """What the root module declares, as far as the build needs it."""
@@ -80,6 +110,8 @@ class TfConfig:
     terraform_dir: Path
     functions: list[TfFunction] = field(default_factory=list)
     s3_objects: list[TfS3Object] = field(default_factory=list)
+    layers: list[TfLayer] = field(default_factory=list)
+    archives: list[TfArchive] = field(default_factory=list)
     locals: dict[str, Any] = field(default_factory=dict)
     variables: dict[str, Any] = field(default_factory=dict)
 
@@ -87,8 +119,9 @@ class TfConfig:
 # ---------------------------------------------------------------- parsing
 
 
-def _parse_file(path: Path) -> dict[str, Any]:
-    return _parse_text(path, path.read_text(encoding="utf-8"))
+def parse_file(path: Path, text: str | None = None) -> dict[str, Any]:
+    """One ``.tf``/``.tf.json``/``.tfvars`` file in python-hcl2's dict form (``ConfigError`` when invalid)."""
+    return _parse_text(path, path.read_text(encoding="utf-8") if text is None else text)
 
 
 def loads_hcl(text: str) -> dict[str, Any]:
@@ -153,11 +186,24 @@ def read_config(terraform_dir: Path) -> TfConfig:
         for block in _blocks(data, "resource"):
             for rtype, named in block.items():
                 for rname, body in named.items():
-                    if rtype == "aws_lambda_function":
-                        config.functions.append(_function(config, path, text, rname, body))
-                    elif rtype in _S3_OBJECT_TYPES:
-                        config.s3_objects.append(_s3_object(config, path, rtype, rname, body))
+                    _add_resource(config, path, text, rtype, rname, body)
+    files = {layer.address: layer.filename for layer in config.layers}
+    config.functions = [
+        replace(fn, layer_files=tuple(p for ref in fn.layer_refs if (p := files.get(ref)) is not None))
+        for fn in config.functions
+    ]
     return config
+
+
+def _add_resource(  # noqa: PLR0917  (private: one resource block, as read)
+    config: TfConfig, path: Path, text: str, rtype: str, rname: str, body: Mapping[str, Any]
+) -> None:
+    if rtype == "aws_lambda_function":
+        config.functions.append(_function(config, path, text, rname, body))
+    elif rtype in _S3_OBJECT_TYPES:
+        config.s3_objects.append(_s3_object(config, path, rtype, rname, body))
+    elif rtype == "aws_lambda_layer_version":
+        config.layers.append(_layer(config, path, text, rname, body))
 
 
 def _read_tfvars(terraform_dir: Path) -> dict[str, Any]:
@@ -170,7 +216,7 @@ def _read_tfvars(terraform_dir: Path) -> dict[str, Any]:
     ]
     for path in files:
         if path.is_file():
-            values.update(_parse_file(path))
+            values.update(parse_file(path))
     return values
 
 
@@ -212,6 +258,7 @@ def _function(config: TfConfig, path: Path, text: str, rname: str, body: Mapping
         timeout=_int_or_none(body.get("timeout")),
         package_type=_str_or_none(body.get("package_type")),
         handler_line=handler_line,
+        layer_refs=tuple(re.findall(r"\baws_lambda_layer_version\.[\w-]+", str(body.get("layers") or ""))),
     )
 
 
@@ -223,6 +270,27 @@ def _s3_object(config: TfConfig, path: Path, rtype: str, rname: str, body: Mappi
         source=evaluate_path(config, source_expr),
         source_expr=source_expr,
         tf_file=path,
+    )
+
+
+def _layer(config: TfConfig, path: Path, text: str, rname: str, body: Mapping[str, Any]) -> TfLayer:
+    head = rf'^[ \t]*resource\s+"aws_lambda_layer_version"\s+"{re.escape(rname)}"'
+    filename_expr = _str_or_none(body.get("filename"))
+
+    def strings(key: str) -> tuple[str, ...]:
+        raw = body.get(key) or []
+        values = [evaluate_string(config, str(v)) for v in raw] if isinstance(raw, list) else []
+        return tuple(v for v in values if v)
+
+    return TfLayer(
+        address=f"aws_lambda_layer_version.{rname}",
+        name=evaluate_string(config, _str_or_none(body.get("layer_name"))),
+        filename=evaluate_path(config, filename_expr),
+        filename_expr=filename_expr,
+        compatible_runtimes=strings("compatible_runtimes"),
+        compatible_architectures=strings("compatible_architectures"),
+        tf_file=path,
+        line=_find_line(text, head),
     )
 
 

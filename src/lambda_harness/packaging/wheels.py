@@ -24,7 +24,7 @@ from typing import Protocol
 
 from lambda_harness import proc
 from lambda_harness.errors import BuildError, CommandFailed
-from lambda_harness.packaging.lockfile import LockFile
+from lambda_harness.packaging.lockfile import LockFile, pins_of
 from lambda_harness.packaging.zipper import tree_entries, write_zip
 
 # glibc of the Lambda base image: python3.12+ run on Amazon Linux 2023, older ones on Amazon Linux 2.
@@ -100,7 +100,14 @@ class PipInstaller:
         self.stream = stream
         self.runs = 0
 
-    def command(self, requirements: Path, platform: Platform, target: Path, hashes: bool) -> list[str]:
+    def command(
+        self,
+        requirements: Path,
+        platform: Platform,
+        target: Path,
+        hashes: bool,
+        constraints: Path | None = None,
+    ) -> list[str]:
         """The pip command line (without the interpreter)."""
         args = [
             "-m",
@@ -123,6 +130,8 @@ class PipInstaller:
             args += ["--platform", tag]
         if hashes:
             args.append("--require-hashes")
+        if constraints is not None:
+            args += ["-c", str(constraints)]
         return [*args, "-r", str(requirements)]
 
     def install(self, lock: LockFile, platform: Platform, target: Path) -> None:
@@ -133,12 +142,44 @@ class PipInstaller:
             if lock.kind != "requirements":
                 requirements = Path(tmp) / "requirements.txt"
                 requirements.write_text(lock.requirements, encoding="utf-8")
-            argv = [self.python, *self.command(requirements, platform, target, lock.has_hashes)]
+            constraints = None
+            if lock.constraints:
+                constraints = Path(tmp) / "constraints.txt"
+                constraints.write_text(lock.constraints, encoding="utf-8")
+            argv = [self.python, *self.command(requirements, platform, target, lock.has_hashes, constraints)]
             env = dict(os.environ if self.env is None else self.env)
             try:
                 proc.run(argv, env=env, cwd=lock.path.parent, stream=self.stream)
             except CommandFailed as exc:
                 raise _pip_error(exc, lock, platform) from exc
+        if lock.constraints:
+            check_all_pinned(target, lock)
+
+
+def installed(target: Path) -> dict[str, str]:
+    """normalised name -> version of every distribution installed into ``target``."""
+    found: dict[str, str] = {}
+    for meta in target.glob("*.dist-info/METADATA"):
+        fields = dict(
+            line.split(": ", 1)
+            for line in meta.read_text(encoding="utf-8", errors="replace").splitlines()[:20]
+            if ": " in line
+        )
+        if "Name" in fields and "Version" in fields:
+            found[re.sub(r"[-_.]+", "-", fields["Name"]).lower()] = fields["Version"].strip()
+    return found
+
+
+def check_all_pinned(target: Path, lock: LockFile) -> None:
+    """With the shared lock as constraints, nothing may be installed that no lock pins."""
+    pins = {**pins_of(lock.constraints), **pins_of(lock.requirements)}
+    loose = sorted(f"{name} {version}" for name, version in installed(target).items() if name not in pins)
+    if loose:
+        raise BuildError(
+            f"{lock.path}: pip also installed {', '.join(loose)}, which neither it nor the shared lock "
+            f"{lock.constraints_from} pins, so the zip would change with the day it is built; pin them "
+            "in one of the two"
+        )
 
 
 def _pip_error(exc: CommandFailed, lock: LockFile, platform: Platform) -> BuildError:
@@ -242,17 +283,17 @@ class DepsCache:
     @staticmethod
     def key(lock: LockFile, platform: Platform) -> str:
         """Stable key of what pip would install."""
-        material = json.dumps(
-            {
-                "format": CACHE_FORMAT,
-                "lock": lock.sha256,
-                "requirements": lock.requirements,
-                "runtime": platform.runtime,
-                "arch": platform.architecture,
-                "tags": platform.tags(),
-            },
-            sort_keys=True,
-        )
+        inputs = {
+            "format": CACHE_FORMAT,
+            "lock": lock.sha256,
+            "requirements": lock.requirements,
+            "runtime": platform.runtime,
+            "arch": platform.architecture,
+            "tags": platform.tags(),
+        }
+        if lock.constraints:
+            inputs["constraints"] = lock.constraints
+        material = json.dumps(inputs, sort_keys=True)
         return hashlib.sha256(material.encode()).hexdigest()[:32]
 
     def lookup(self, lock: LockFile, platform: Platform) -> CachedDeps | None:

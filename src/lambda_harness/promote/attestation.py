@@ -1,7 +1,9 @@
 """``.harness/attestation.json``: what was tested, so promotion ships exactly that.
 
 An attestation records the sha256 of the tested zip (and the base64 form AWS
-reports as ``CodeSha256``), a hash of every Terraform source file in terraform/
+reports as ``CodeSha256``), every zip of the build (``.harness/build.json``: per
+function and layer zips, with their hashes), the ``CodeSha256`` each function had
+in the tested deployment (``.harness/inventory.json``), a hash of every Terraform source file in terraform/
 (``*.tf``, ``*.tf.json``, ``*.tfvars``, ``*.tfvars.json``, ``*.hcl``; not
 ``.terraform/`` or state), the lock file's hash, pass/fail counts per function,
 the harness version and the time. ``promote`` recomputes the hashes and names
@@ -24,9 +26,11 @@ from lambda_harness.errors import PromoteError
 from lambda_harness.fsutil import file_sha256, write_json_atomic
 from lambda_harness.settings import Settings
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 TF_PATTERNS = ("*.tf", "*.tf.json", "*.tfvars", "*.tfvars.json", "*.hcl")
-_SKIP_DIRS = {".terraform"}
+# Never part of the configuration, also when terraform = "." (the repo root): Terraform's working
+# data, the harness's own staged copies, version control, virtualenvs, caches.
+_SKIP_DIRS = {".terraform", ".harness", ".git", ".venv", "venv", "node_modules", "__pycache__"}
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,14 @@ class Attestation:
     created_at: str
     version: int = FORMAT_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
+    # Format 2: every zip of the build (path -> sha256, code_sha256, kind, functions) and the
+    # CodeSha256 each function had in the tested deployment (name -> base64 sha256).
+    artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    functions: dict[str, str] = field(default_factory=dict)
+
+    def expected_code_sha256(self, function: str) -> str:
+        """The CodeSha256 ``function`` must have after the real apply."""
+        return self.functions.get(function) or self.zip_code_sha256
 
 
 def attestation_path(settings: Settings) -> Path:
@@ -59,7 +71,10 @@ def terraform_files(terraform_dir: Path) -> dict[str, str]:
     for pattern in TF_PATTERNS:
         for path in terraform_dir.rglob(pattern):
             rel = path.relative_to(terraform_dir)
-            if path.is_file() and not _SKIP_DIRS.intersection(rel.parts) and ".tfstate" not in path.name:
+            folders = rel.parts[:-1]
+            hidden = any(part.startswith(".") for part in folders)
+            skipped = hidden or _SKIP_DIRS.intersection(folders)
+            if path.is_file() and not skipped and ".tfstate" not in path.name:
                 found[rel.as_posix()] = file_sha256(path).hex()
     return dict(sorted(found.items()))
 
@@ -103,7 +118,45 @@ def make_attestation(settings: Settings, zip_path: Path, results: Mapping[str, o
         results=normalise_results(results),
         harness_version=__version__,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        artifacts=(artifacts := built_artifacts(settings)),
+        functions=deployed_code(settings, results, artifacts),
     )
+
+
+def built_artifacts(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Every zip of the last build (``.harness/build.json``), checked unchanged since."""
+    try:
+        record = json.loads(settings.paths.build_record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    artifacts: dict[str, dict[str, Any]] = {}
+    for entry in record.get("artifacts", []):
+        path = settings.project_dir / str(entry["path"])
+        if not path.is_file() or file_sha256(path).hex() != entry["sha256"]:
+            raise PromoteError(f"{path} changed since it was built and tested; build and run the tests again")
+        artifacts[str(entry["path"])] = {k: entry[k] for k in ("sha256", "code_sha256", "kind", "functions")}
+    return artifacts
+
+
+def deployed_code(
+    settings: Settings, results: Mapping[str, object], artifacts: Mapping[str, Mapping[str, Any]]
+) -> dict[str, str]:
+    """name -> the CodeSha256 each tested function had on the endpoint (``inventory.json``),
+    which must be that of the zip the build made for it."""
+    try:
+        inventory = json.loads(settings.paths.inventory.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    deployed = {str(f.get("name")): str(f.get("code_sha256") or "") for f in inventory.get("functions", [])}
+    built = {fn: (rel, entry) for rel, entry in artifacts.items() for fn in entry.get("functions") or []}
+    for name, (rel, entry) in sorted(built.items()):
+        if deployed.get(name) and deployed[name] != entry.get("code_sha256"):
+            raise PromoteError(
+                f"{name} ran with CodeSha256 {deployed[name]}, but the build made {rel} for it "
+                f"(CodeSha256 {entry.get('code_sha256')}): Terraform uploaded other code than the build "
+                "wrote; check its filename / s3_key and source_code_hash"
+            )
+    return {name: deployed[name] for name in sorted(results) if deployed.get(name)}
 
 
 def _portable(path: Path, project_dir: Path) -> str:
@@ -131,7 +184,7 @@ def read_attestation(settings: Settings) -> Attestation:
     path = attestation_path(settings)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return Attestation(**data)
+        return Attestation(**data)  # format 1 has no artifacts/functions: their defaults apply
     except FileNotFoundError as exc:
         raise PromoteError(
             f"no attestation at {path}: nothing has been tested. Run `lambda-harness run` "

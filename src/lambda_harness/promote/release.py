@@ -28,6 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from lambda_harness import proc
 from lambda_harness.errors import CommandFailed, PromoteError
 from lambda_harness.fsutil import file_sha256
+from lambda_harness.promote import staged
 from lambda_harness.promote.attestation import (
     Attestation,
     attestation_path,
@@ -39,7 +40,7 @@ from lambda_harness.promote.attestation import (
 from lambda_harness.settings import Settings
 from lambda_harness.terraform.plan import PlannedChange, planned_changes
 from lambda_harness.terraform.runner import TERRAFORM_HINT
-from lambda_harness.terraform.staging import OVERRIDE_NAME, TFLOCAL_OVERRIDE
+from lambda_harness.terraform.staging import OVERRIDE_NAME, TFLOCAL_OVERRIDE, anchor_of
 from lambda_harness.ui import UI
 
 __all__ = ["PromoteResult", "check_attestation", "promote", "verify_code", "write_attestation"]
@@ -68,6 +69,7 @@ def check_attestation(settings: Settings, att: Attestation) -> list[str]:
             f"{zip_path} changed since the tests ran (sha256 {att.zip_sha256[:12]}... attested); "
             "re-run the tests on this zip, then promote"
         )
+    problems += _artifact_problems(settings, att)
     changed = _tf_changes(att.terraform_files, terraform_files(settings.terraform_dir))
     if changed:
         problems.append(
@@ -80,6 +82,25 @@ def check_attestation(settings: Settings, att: Attestation) -> list[str]:
             problems.append(
                 f"{settings.terraform_dir / name} exists in the real terraform/ folder and would "
                 "redirect the real deploy; delete it"
+            )
+    return problems
+
+
+def _artifact_problems(settings: Settings, att: Attestation) -> list[str]:
+    """Every zip of the tested build must still be there, byte for byte."""
+    problems = []
+    for rel, entry in sorted(att.artifacts.items()):
+        if rel == att.zip_path:
+            continue  # checked with the attested zip
+        path = settings.project_dir / rel
+        serves = ", ".join(entry.get("functions") or []) or str(entry.get("kind"))
+        if not path.is_file():
+            problems.append(
+                f"the tested zip {path} ({serves}) is gone; rebuild, re-run the tests, then promote"
+            )
+        elif file_sha256(path).hex() != entry.get("sha256"):
+            problems.append(
+                f"{path} ({serves}) changed since the tests ran; re-run the tests on it, then promote"
             )
     return problems
 
@@ -143,9 +164,13 @@ def promote(
             f"promotion refused ({attestation_path(settings)}):\n  - " + "\n  - ".join(problems)
         )
     env = dict(os.environ) if terraform_cmd_env is None else dict(terraform_cmd_env)
-    real = _RealTerraform(settings, env)
+    cwd, where = settings.terraform_dir, str(settings.terraform_dir)
+    if staged.needs_staged_promote(settings):
+        cwd, env = staged.prepare(settings, env, att)
+        where = f"a staged copy of {settings.terraform_dir} (archive_file built by lambda-harness, verified)"
+    real = _RealTerraform(settings, env, cwd)
     planfile = settings.paths.promote_plan
-    with ui.step(f"terraform init + plan in {settings.terraform_dir} (real backend)"):
+    with ui.step(f"terraform init + plan in {where} (real backend)"):
         real.run("init", "-input=false", "-no-color")
         real.run("plan", "-input=false", "-no-color", f"-out={planfile}")
         changes = planned_changes(json.loads(real.run("show", "-json", "-no-color", str(planfile)).stdout))
@@ -157,16 +182,21 @@ def promote(
         raise PromoteError(f"{att.zip_path} changed while planning; nothing applied. Re-test, then promote.")
     with ui.step("terraform apply (real)"):
         real.run("apply", "-input=false", "-no-color", str(planfile))
-    verified = verify_code(att, real.show(), env)
-    ui.info(f"promoted: {len(verified)} function(s) run the tested zip (CodeSha256 {att.zip_code_sha256})")
+    shown = real.show()
+    verified = verify_code(att, shown, env)
+    layers = verify_layers(att, shown, real.cwd, settings)
+    zips = len(att.artifacts) or 1
+    if layers:
+        ui.info(f"layers: {', '.join(layers)} published with the tested CodeSha256")
+    ui.info(f"promoted: {len(verified)} function(s) run the tested code ({zips} zip(s), CodeSha256 checked)")
     return PromoteResult(applied=True, plan_path=planfile, changes=changes, verified=verified)
 
 
 class _RealTerraform:
     """terraform in the real folder with the caller's environment, unchanged."""
 
-    def __init__(self, settings: Settings, env: Mapping[str, str]) -> None:
-        self.cwd = settings.terraform_dir
+    def __init__(self, settings: Settings, env: Mapping[str, str], cwd: Path | None = None) -> None:
+        self.cwd = cwd or settings.terraform_dir
         self.env = env
         self.bin = proc.which("terraform", TERRAFORM_HINT, path=env.get("PATH"))
         self.verbose = settings.verbose
@@ -194,6 +224,42 @@ def _state_functions(show: Mapping[str, Any]) -> dict[str, str]:
         for r in walk(show.get("values", {}).get("root_module", {}))
         if r.get("type") == "aws_lambda_function" and r.get("mode") == "managed"
     }
+
+
+def verify_layers(att: Attestation, show: Mapping[str, Any], cwd: Path, settings: Settings) -> list[str]:
+    """Every layer built from an attested zip must report that zip's CodeSha256 after the apply."""
+    staged_tree = settings.paths.tf_root(staged.STAGE) / "tree"
+    anchor = anchor_of(settings.project_dir, settings.terraform_dir)
+    checked, wrong = [], []
+
+    def walk(module: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+        yield from module.get("resources", [])
+        for child in module.get("child_modules", []):
+            yield from walk(child)
+
+    for res in walk(show.get("values", {}).get("root_module", {})):
+        if res.get("type") != "aws_lambda_layer_version" or not res.get("values", {}).get("filename"):
+            continue
+        values = res["values"]
+        path = Path(os.path.normpath(cwd / str(values["filename"])))
+        if path.is_relative_to(staged_tree):
+            path = anchor / path.relative_to(staged_tree)
+        try:
+            rel = path.relative_to(settings.project_dir).as_posix()
+        except ValueError:
+            continue
+        tested = att.artifacts.get(rel)
+        if tested is None:
+            continue
+        if values.get("code_sha256") != tested.get("code_sha256"):
+            actual, expected = values.get("code_sha256"), tested.get("code_sha256")
+            wrong.append(f"{res.get('address')}: CodeSha256 {actual} != tested {expected}")
+        checked.append(str(res.get("address")))
+    if wrong:
+        raise PromoteError(
+            "applied, but these layers do not hold the tested zip:\n  - " + "\n  - ".join(wrong)
+        )
+    return checked
 
 
 def lambda_client(env: Mapping[str, str], region: str) -> Any:
@@ -233,8 +299,9 @@ def verify_code(
                 "then compare it with the attestation's zip_code_sha256"
             ) from exc
         actual = config["CodeSha256"]
-        if actual != att.zip_code_sha256:
-            wrong.append(f"{name}: CodeSha256 {actual} != tested {att.zip_code_sha256}")
+        expected = att.expected_code_sha256(name)
+        if actual != expected:
+            wrong.append(f"{name}: CodeSha256 {actual} != tested {expected}")
     if wrong:
         raise PromoteError(
             "applied, but these functions do not run the tested zip:\n  - "

@@ -10,6 +10,7 @@ no end lines.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -36,6 +37,17 @@ class Block:
     file: Path
     line: int
     end_line: int | None = None
+    # The first line of each top-level attribute or nested block of the body (native syntax).
+    attribute_lines: Mapping[str, int] = field(default_factory=dict)
+
+    def where(self, project_dir: Path | None = None, attribute: str | None = None) -> str:
+        """``terraform/main.tf:25`` (the attribute's own line when it is known)."""
+        line = self.attribute_lines.get(attribute, self.line) if attribute else self.line
+        name = self.file.as_posix()
+        if project_dir is not None:
+            with contextlib.suppress(ValueError):
+                name = self.file.relative_to(project_dir).as_posix()
+        return f"{name}:{line}"
 
     @property
     def address(self) -> str:
@@ -103,8 +115,22 @@ def _hcl_blocks(path: Path, text: str) -> list[Block]:
         kind, labels = _head(node)
         queue = bodies.get((kind, labels))
         body = queue.pop(0) if queue else {}
-        blocks.append(Block(kind, labels, body, path, node.meta.line, node.meta.end_line))
+        blocks.append(
+            Block(kind, labels, body, path, node.meta.line, node.meta.end_line, _attribute_lines(node))
+        )
     return blocks
+
+
+def _attribute_lines(node: Any) -> dict[str, int]:
+    """Name -> first line of each attribute and nested block in a block node's body."""
+    lines: dict[str, int] = {}
+    for body in node.children:
+        if getattr(body, "data", None) != "body":
+            continue
+        for item in body.children:
+            if getattr(item, "data", None) in {"attribute", "block"}:
+                lines.setdefault(str(item.children[0].children[0]), item.meta.line)
+    return lines
 
 
 def _head(node: Any) -> tuple[str, tuple[str, ...]]:

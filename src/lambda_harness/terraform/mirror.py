@@ -72,6 +72,24 @@ def providers_in(folder: Path) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+_VERSION = re.compile(r"^\d+\.\d+\.\d+([-+.][\w.]+)?$")
+
+
+def versions_in(folder: Path, address: str) -> list[str]:
+    """Versions of one provider (``registry.terraform.io/hashicorp/aws``) in a mirror, oldest first."""
+    ptype = folder / address
+    found = {v.name for v in _subdirs(ptype) if _VERSION.match(v.name) and any(v.iterdir())}
+    try:
+        files = [p.name for p in ptype.iterdir() if p.is_file()]
+    except OSError:
+        files = []
+    for name in files:
+        match = _PACKED.match(name)
+        if match:
+            found.add(name.split("_")[1])
+    return sorted(found, key=lambda v: [int(x) if x.isdigit() else 0 for x in re.split(r"[.-]", v)])
+
+
 def _subdirs(folder: Path) -> list[Path]:
     try:
         return sorted(p for p in folder.iterdir() if p.is_dir())

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lambda_harness.errors import CommandFailed, TerraformError
 from lambda_harness.settings import DEFAULT_TFVARS, Settings
 from lambda_harness.terraform import drafts, hcl, lookups, remote_state, variables
 from lambda_harness.terraform.runner import Terraform
 from lambda_harness.terraform.world import World, exists, world_dir
+
+T = TypeVar("T")
 
 # Terraform's diagnostics in -no-color text: "Error: <summary>" ... "with <address>," "on <file> line <n>".
 _DIAGNOSTIC = re.compile(
@@ -36,6 +38,17 @@ _MISSING_VAR = re.compile(
 
 def apply_with_world(tf: Terraform) -> None:
     """World apply, the pre-checks, then ``tf.apply()``; failures explained with the world's fix."""
+    with_world(tf, tf.apply)
+    attached, empty = vpc_notes(tf.staged.state)
+    if attached:
+        tf.ui.info(attached)
+    if empty:
+        tf.ui.warn(empty)
+
+
+def with_world(tf: Terraform, then: Callable[[], T]) -> T:
+    """World apply, the pre-checks, then ``then()`` (an apply, or the build's discovery plan);
+    a Terraform failure on a lookup is explained with the world's fix."""
     settings = tf.settings
     outputs: dict[str, dict[str, Any]] = {}
     if exists(settings):
@@ -44,7 +57,7 @@ def apply_with_world(tf: Terraform) -> None:
     if found:
         raise TerraformError(report(settings, found))
     try:
-        tf.apply()
+        return then()
     except TerraformError as exc:
         output = exc.__cause__.output if isinstance(exc.__cause__, CommandFailed) else str(exc)
         explained = explain(settings, output)
@@ -53,11 +66,6 @@ def apply_with_world(tf: Terraform) -> None:
                 report(settings, explained, planned=True) + f"\n\nTerraform said:\n{exc}"
             ) from exc
         raise
-    attached, empty = vpc_notes(tf.staged.state)
-    if attached:
-        tf.ui.info(attached)
-    if empty:
-        tf.ui.warn(empty)
 
 
 def _world_target(settings: Settings) -> str:

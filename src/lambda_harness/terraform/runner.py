@@ -22,10 +22,14 @@ from typing import Any
 from lambda_harness import proc
 from lambda_harness.errors import CommandFailed, ConfigError, TerraformError
 from lambda_harness.settings import Settings
+from lambda_harness.terraform import diagnostics, mirror, overrides, plan, rewrite, staging
 from lambda_harness.terraform import env as tfenv
-from lambda_harness.terraform import mirror, plan, rewrite, staging
 from lambda_harness.terraform.iam import IamIndex
 from lambda_harness.terraform.inventory import all_resources, declaration_of, module_dirs_from
+from lambda_harness.terraform.shims.archive import ANCHOR_ENV, STAGED_TREE_ENV
+from lambda_harness.terraform.shims.archive import LOG_ENV as ARCHIVE_LOG_ENV
+from lambda_harness.terraform.shims.archive import TARGETS_ENV as ARCHIVE_TARGETS_ENV
+from lambda_harness.terraform.shims.install import install as shim_install
 from lambda_harness.terraform.state import state_as_show_json
 from lambda_harness.terraform.trust_watch import TrustWatch, trust_message
 from lambda_harness.ui import UI
@@ -80,9 +84,13 @@ class Terraform:
         *,
         environ: Mapping[str, str] | None = None,
         driver: str | None = None,
+        report: bool = True,
     ) -> None:
         self.settings = settings
         self.ui = ui
+        # Whether staging says what it changed; off for the build's own plan and validate, so a
+        # run says it once, at the apply.
+        self.report = report
         self.environ = dict(os.environ) if environ is None else dict(environ)
         self.driver = driver or settings.tf_driver
         if self.driver not in ("terraform", "tflocal"):
@@ -104,6 +112,15 @@ class Terraform:
             home=self.staged.home,
             cli_config=self.staged.cli_config,
             region=self.settings.region,
+        )
+        paths = self.settings.paths
+        base.update(
+            {
+                ARCHIVE_TARGETS_ENV: str(paths.archive_targets),
+                ARCHIVE_LOG_ENV: str(paths.archive_log),
+                STAGED_TREE_ENV: str(self.staged.tree),
+                ANCHOR_ENV: str(staging.anchor_of(self.settings.project_dir, self.settings.terraform_dir)),
+            }
         )
         if self.driver == "tflocal":
             return tfenv.tflocal_env(base, self.endpoint, self.terraform_bin)
@@ -132,6 +149,7 @@ class Terraform:
                 interrupt_when=interrupt_when,
             )
         except CommandFailed as exc:
+            self._raise_for_runtimes(exc.output)
             raise TerraformError(
                 f"terraform {args[0]} failed in the staged copy {self.staged.workdir} "
                 f"(of {self.settings.terraform_dir}):\n{exc}"
@@ -141,9 +159,18 @@ class Terraform:
 
     def stage(self) -> None:
         """Re-copy terraform/, write the backend override and the CLI config."""
-        staging.stage(self.settings.project_dir, self.settings.terraform_dir, self.staged)
+        neutralised = staging.stage(self.settings.project_dir, self.settings.terraform_dir, self.staged)
+        if neutralised and self.report and not self._staged_once:
+            listing = "; ".join(n.describe(self.settings.project_dir) for n in neutralised)
+            self.ui.info(
+                f"provider settings for real AWS neutralised in the staged copy (the local endpoint has "
+                f"one account, {overrides.LOCAL_ACCOUNT}, and no profiles): {listing}. Your files and "
+                "`lambda-harness promote` keep them."
+            )
         tfenv.prepare_home(self.staged.home)
         self.mirrors = mirror.find_mirrors(self.environ, plugin_dir_setting(self.settings))
+        if staging.uses_archive(self.settings.project_dir, self.settings.terraform_dir):
+            self.mirrors.append(shim_install(self.settings.paths.providers))
         self.staged.cli_config.write_text(mirror.cli_config_text(self.mirrors), encoding="utf-8")
         self._staged_once = True
         self.adapt_staged()
@@ -152,25 +179,107 @@ class Terraform:
         """What a fresh local endpoint needs changed in the staged copy (``rewrite.adapt``);
         each change is one line of output."""
         for line in rewrite.adapt(self.settings, self.staged.workdir):
-            self.ui.info(line)
+            if self.report:
+                self.ui.info(line)
 
     def init(self) -> None:
         """Stage, then ``terraform init`` offline from the provider mirror(s)."""
         self.stage()
+        init = ("init", "-input=false", "-no-color", "-reconfigure")
         with self.ui.step(f"terraform init ({self.driver})"):
-            done = self._run("init", "-input=false", "-no-color", "-reconfigure", check=False)
+            done = self._run(*init, check=False)
             if done.returncode != 0 and _CHECKSUM_MISMATCH in _flat(done.output):
                 self._unpin_lock_hashes()
-                done = self._run("init", "-input=false", "-no-color", "-reconfigure", check=False)
+                done = self._run(*init, check=False)
+            stale = [u for u in diagnostics.unavailable_providers(done.output) if u.previous_version]
+            if done.returncode != 0 and stale:
+                self._upgrade_stale_lock(stale)
+                done = self._run(*init, "-upgrade", check=False)
         if done.returncode == 0:
             return
-        hint = ""
-        if any(marker in _flat(done.output) for marker in _INSTALL_FAILURES):
-            hint = "\n" + mirror.missing_provider_hint(
-                self.mirrors, mirror.candidate_dirs(self.environ, plugin_dir_setting(self.settings))
+        raise self._init_error(done.output)
+
+    def _upgrade_stale_lock(self, stale: list[diagnostics.Unavailable]) -> None:
+        """The lock selects a version no mirror has: the staged copy's lock may move (the real one never)."""
+        listing = ", ".join(f"{u.provider} {u.previous_version}" for u in stale)
+        self.ui.warn(
+            f"{self.settings.terraform_dir / '.terraform.lock.hcl'} selects {listing}, which no mirror "
+            f"holds ({diagnostics.describe_mirrors(self.mirrors)}); the staged copy uses the newest version "
+            "your constraints allow (`terraform init -upgrade` there; your lock file is unchanged)"
+        )
+
+    def _init_error(self, output: str) -> TerraformError:
+        """One message for what init could not install: modules, pins, or providers offline."""
+        s = self.settings
+        modules = diagnostics.module_download_message(output)
+        if modules is not None:
+            return TerraformError(modules)
+        unavailable = diagnostics.unavailable_providers(output)
+        pinned = [u for u in unavailable if u.unmatched_constraint]
+        if pinned:
+            return TerraformError(
+                "\n".join(
+                    diagnostics.pin_message(
+                        u,
+                        diagnostics.pins_of(
+                            u.provider, u.unmatched_constraint or "", s.terraform_dir, s.project_dir
+                        ),
+                        mirrors=self.mirrors,
+                        terraform_dir=s.terraform_dir,
+                        project_dir=s.project_dir,
+                    )
+                    for u in pinned
+                )
             )
-        tail = "\n".join(done.output.strip().splitlines()[-25:])
-        raise TerraformError(f"terraform init failed in the staged copy {self.staged.workdir}:\n{tail}{hint}")
+        offline = [u for u in unavailable if u.offline]
+        if offline:
+            listed = self._run("providers", "-no-color", check=False).output
+            return TerraformError(
+                diagnostics.missing_providers_message(
+                    offline,
+                    diagnostics.required_constraints(listed),
+                    diagnostics.declarations(s.terraform_dir, s.project_dir),
+                    mirrors=self.mirrors,
+                    terraform_dir=s.terraform_dir,
+                    project_dir=s.project_dir,
+                )
+            )
+        hint = ""
+        if any(marker in _flat(output) for marker in _INSTALL_FAILURES):
+            hint = "\n" + mirror.missing_provider_hint(
+                self.mirrors, mirror.candidate_dirs(self.environ, plugin_dir_setting(s))
+            )
+        tail = "\n".join(output.strip().splitlines()[-25:])
+        return TerraformError(
+            f"terraform init failed in the staged copy {self.staged.workdir}:\n{tail}{hint}"
+        )
+
+    def _raise_for_runtimes(self, output: str) -> None:
+        """A runtime the provider rejects (``python3.14`` on 5.x): say which, where and the fix."""
+        rejected = diagnostics.rejected_runtimes_in_text(
+            output, self.settings.project_dir, self.settings.terraform_dir
+        )
+        if rejected:
+            raise TerraformError(diagnostics.runtime_message(rejected, self.provider_version()))
+
+    def provider_version(self) -> str | None:
+        """The hashicorp/aws version the staged copy's lock selects (after init)."""
+        return diagnostics.locked_version(self.staged.workdir / ".terraform.lock.hcl")
+
+    def validate_diagnostics(self) -> list[dict[str, Any]]:
+        """``terraform validate -json``'s diagnostics (offline: no endpoint, no state), with the
+        discovery override so a zip that is not built yet hides nothing."""
+        self._ensure_init()
+        s = self.settings
+        written = staging.write_discovery_overrides(s.project_dir, s.terraform_dir, self.staged)
+        try:
+            done = self._run("validate", "-json", "-no-color", check=False)
+        finally:
+            staging.remove_files(written)
+        try:
+            return list(json.loads(done.stdout).get("diagnostics") or [])
+        except ValueError as exc:
+            raise TerraformError(f"terraform validate printed no JSON in {self.staged.workdir}") from exc
 
     def _unpin_lock_hashes(self) -> None:
         """Keep the locked versions, drop checksums the mirror's platform package cannot match."""
@@ -232,6 +341,40 @@ class Terraform:
             resources, lambda address: declaration_of(address, self.settings.terraform_dir, module_dirs)
         )
 
+    def discovery_plan(self) -> dict[str, Any]:
+        """``plan`` + ``show -json`` before the zips exist (discovery override), never applied.
+
+        What Terraform evaluates: every function by deployed name, with handler, runtime and
+        ``filename``, however it is declared (modules, ``for_each``, variables, ``.tfvars``).
+        """
+        self._ensure_init()
+        s = self.settings
+        planfile = self.staged.root / "discovery.tfplan"
+        written = staging.write_discovery_overrides(s.project_dir, s.terraform_dir, self.staged)
+        try:
+            with self.ui.step("terraform plan + show -json (what Terraform deploys, by name)"):
+                done = self._run(
+                    "plan",
+                    "-input=false",
+                    "-no-color",
+                    "-refresh=false",
+                    "-lock=false",
+                    PARALLELISM,
+                    f"-out={planfile}",
+                    check=False,
+                )
+                if done.returncode != 0:
+                    self._raise_for_runtimes(done.output)
+                    tail = "\n".join(done.output.strip().splitlines()[-25:])
+                    raise TerraformError(
+                        f"terraform plan failed while reading what {s.terraform_dir} deploys (in the "
+                        f"staged copy {self.staged.workdir}, before anything is built):\n{tail}"
+                    )
+                shown = self._run("show", "-json", "-no-color", str(planfile)).stdout
+        finally:
+            staging.remove_files(written)
+        return dict(json.loads(shown))
+
     def plan_changes(self) -> list[plan.PlannedChange]:
         """What a plan would change now (empty list: nothing)."""
         self._ensure_init()
@@ -249,6 +392,7 @@ class Terraform:
         if done.returncode == 0:
             return []
         if done.returncode != 2:
+            self._raise_for_runtimes(done.output)
             tail = "\n".join(done.output.strip().splitlines()[-25:])
             raise TerraformError(f"terraform plan failed in {self.staged.workdir}:\n{tail}")
         shown = json.loads(self._run("show", "-json", "-no-color", str(planfile)).stdout)

@@ -1,4 +1,4 @@
-"""Stage a copy of the team's terraform/ folder that Terraform may freely write into.
+"""Stage a copy of the team's Terraform that Terraform may freely write into.
 
 Layout under ``.harness/tf/<backend>/``::
 
@@ -6,15 +6,25 @@ Layout under ``.harness/tf/<backend>/``::
     home/                  HOME for terraform: empty AWS config, no real ~/.aws
     terraform.tfstate      local state of the harness deployment
     tree/                  mirrors the project root:
-      dists.zip -> <project>/dists.zip       (a symlink per root entry ...)
+      dists.zip -> <project>/dists.zip       (a symlink per entry ...)
       functions -> <project>/functions
-      terraform/                            (... except the terraform folder: a copy)
-        main.tf ...
+      terraform/                            (... except module folders: real folders)
+        main.tf ...                          configuration files copied
+        policy.json -> <project>/...         anything else linked
+        modules/lambda/main.tf               a local module the root calls: copied too
         zz_lambda_harness_override.tf        backend "local" at ../../terraform.tfstate
         .terraform/                          kept between runs (providers, modules)
 
+Only the root module and the local modules it calls (``source = "./x"``, ``"../x"``,
+transitively) are copied: their ``*.tf``, ``*.tf.json``, ``*.tfvars`` and lock file, so the
+harness can add override files beside them. Every other entry of the repo is a symlink,
+read in place (``file()``, ``templatefile()``, zips). Never mirrored at any level:
+``.harness/``, ``.git/``, virtualenvs, caches, ``.terraform/`` and state files; a local
+module outside the repo is an error. With ``terraform = "."`` the tree itself is the
+root module.
+
 Relative paths in the configuration (``${path.module}/../dists.zip``, ``../modules/x``)
-resolve exactly as in the real repo, while the real terraform/ folder is only read.
+resolve exactly as in the real repo, while the real files are only read.
 The override file replaces whatever backend the team declares (``s3``, ``remote``
 or none): the real state is never read or written.
 """
@@ -28,11 +38,27 @@ from pathlib import Path
 
 from lambda_harness.errors import ConfigError, TerraformError
 from lambda_harness.paths import HarnessPaths
+from lambda_harness.terraform.overrides import (
+    DISCOVERY_OVERRIDE_NAME,
+    Neutralised,
+    archive_local_names,
+    archive_override_text,
+    aws_provider_changes,
+    discovery_override_text,
+    providers_override_text,
+)
+from lambda_harness.terraform.sources import ModuleSource, module_tree
 
 OVERRIDE_NAME = "zz_lambda_harness_override.tf"
 TFLOCAL_OVERRIDE = "localstack_providers_override.tf"
 # Never copied from the real folder: Terraform's own working data and any state or plan.
-_SKIP_NAMES = {".terraform", ".terraform.tfstate.lock.info", TFLOCAL_OVERRIDE, OVERRIDE_NAME}
+_SKIP_NAMES = {
+    ".terraform",
+    ".terraform.tfstate.lock.info",
+    TFLOCAL_OVERRIDE,
+    OVERRIDE_NAME,
+    DISCOVERY_OVERRIDE_NAME,
+}
 _SKIP_SUFFIXES = (".tfstate", ".tfstate.backup", ".tfplan")
 # Kept in the staged folder between runs.
 _KEEP = {".terraform"}
@@ -68,12 +94,18 @@ def layout(
 
 
 def _anchor(project_dir: Path, terraform_dir: Path) -> Path:
-    """The folder the tree mirrors: the project, or terraform/'s parent when it is not below the project."""
+    """The folder the tree mirrors: the project (also when it is the root module itself), or
+    terraform/'s parent when terraform/ is outside the project."""
     tf, project = terraform_dir.resolve(), project_dir.resolve()
-    if tf != project and tf.is_relative_to(project):
+    if tf.is_relative_to(project):
         return project
-    # terraform/ outside the project (or the project itself): mirror its parent, so ``..`` still works.
+    # terraform/ outside the project: mirror its parent, so ``..`` still works.
     return tf.parent
+
+
+def anchor_of(project_dir: Path, terraform_dir: Path) -> Path:
+    """The real folder the staged tree mirrors (``tree/<x>`` is ``anchor/<x>``)."""
+    return _anchor(project_dir, terraform_dir)
 
 
 def _relative_terraform_dir(project_dir: Path, terraform_dir: Path) -> Path:
@@ -92,8 +124,11 @@ def check_no_tflocal_leftover(terraform_dir: Path) -> None:
         )
 
 
-def stage(project_dir: Path, terraform_dir: Path, staged: StagedDir) -> None:
-    """(Re)build the staged tree from the real folders, keeping ``.terraform/``."""
+def stage(project_dir: Path, terraform_dir: Path, staged: StagedDir) -> list[Neutralised]:
+    """(Re)build the staged tree from the real folders, keeping the root module's ``.terraform/``.
+
+    Returns the provider settings the override files neutralise (for the run to report).
+    """
     if not terraform_dir.is_dir():
         raise ConfigError(
             f"terraform folder {terraform_dir} does not exist; set terraform = '...' in "
@@ -101,30 +136,108 @@ def stage(project_dir: Path, terraform_dir: Path, staged: StagedDir) -> None:
         )
     check_no_tflocal_leftover(terraform_dir)
     anchor = _anchor(project_dir, terraform_dir)
+    modules = module_folders(anchor, terraform_dir.resolve(), project_dir)
     staged.tree.mkdir(parents=True, exist_ok=True)
-    _link_siblings(anchor.resolve(), terraform_dir.resolve(), staged.tree, staged.root)
-    _clear(staged.workdir)
-    _copy_config(terraform_dir, staged.workdir)
-    write_override(staged)
+    _Mirror(staged, modules).sync(anchor, staged.tree)
+    return write_overrides(staged, anchor, modules, terraform_dir.resolve())
 
 
-def _link_siblings(anchor: Path, terraform_dir: Path, tree: Path, harness_root: Path) -> None:
-    """Along anchor -> terraform_dir, make real folders and symlink every other entry."""
-    src, dst = anchor, tree
-    for part in terraform_dir.relative_to(anchor).parts:
-        wanted = {e.name for e in src.iterdir() if e.name != part and not _is_harness(e, harness_root)}
+def module_folders(anchor: Path, terraform_dir: Path, project_dir: Path) -> frozenset[Path]:
+    """The root module and every local module it calls: the folders staged as copies.
+
+    A local module outside the mirrored folder (the repo) cannot be reached from the staged
+    copy: that is a ``ConfigError`` naming the call.
+    """
+    folders = module_tree(terraform_dir)
+    for folder in folders[1:]:
+        if folder.is_relative_to(anchor):
+            continue
+        where = str(folder)
+        for parent in folders:
+            for call, child in ModuleSource(parent).local_module_dirs():
+                if child == folder:
+                    where = call.where(project_dir, "source")
+        raise ConfigError(
+            f"{where}: the local module {folder} is outside the repo ({anchor}); the harness stages "
+            "only the repo. Move the module into the repo, or call it by a registry or git address"
+        )
+    return frozenset(folders)
+
+
+# Never mirrored into the staged tree, at any level: the harness's own folder (linking it into
+# itself makes a loop), version control, virtualenvs, caches and Terraform's working data.
+_NEVER = frozenset(
+    {
+        ".harness",
+        ".git",
+        ".hg",
+        ".svn",
+        ".venv",
+        "venv",
+        "__pycache__",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".nox",
+        ".tox",
+        "node_modules",
+        ".terraform",
+    }
+)
+# Copied (not linked) in a module folder: what Terraform reads as configuration, and the lock
+# file it may rewrite. Everything else (templates, policies, zips) is linked and read in place.
+_CONFIG_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
+_LOCK_FILE = ".terraform.lock.hcl"
+
+
+def is_config_file(name: str) -> bool:
+    """Whether a module folder's file is Terraform configuration (copied into the staged tree)."""
+    return name.endswith(_CONFIG_SUFFIXES) or name == _LOCK_FILE
+
+
+class _Mirror:
+    """Makes the staged tree: real folders down to each module folder, copies of the
+    configuration files in module folders, symlinks for everything else."""
+
+    def __init__(self, staged: StagedDir, modules: frozenset[Path]) -> None:
+        self.staged = staged
+        self.modules = modules
+
+    def _leads_to_module(self, path: Path) -> bool:
+        return any(m == path or m.is_relative_to(path) for m in self.modules)
+
+    def _wanted(self, src: Path, is_module: bool) -> list[Path]:
+        out = []
+        for entry in sorted(src.iterdir()):
+            if entry.name in _NEVER or _is_harness(entry, self.staged.root):
+                continue
+            if is_module and _skipped(entry.name):
+                continue
+            out.append(entry)
+        return out
+
+    def sync(self, src: Path, dst: Path) -> None:
+        """Make ``dst`` mirror ``src`` (recursing towards module folders)."""
+        is_module = src in self.modules
+        wanted = self._wanted(src, is_module)
+        names = {e.name for e in wanted}
         for entry in list(dst.iterdir()):
-            if entry.name != part and (entry.name not in wanted or not entry.is_symlink()):
+            if entry.name not in names and not (entry.name in _KEEP and dst == self.staged.workdir):
                 _remove(entry)
-        for name in sorted(wanted):
-            link = dst / name
-            if not link.is_symlink() or link.readlink() != src / name:
-                _remove(link)
-                link.symlink_to(src / name)
-        src, dst = src / part, dst / part
-        if dst.is_symlink() or (dst.exists() and not dst.is_dir()):
-            _remove(dst)
-        dst.mkdir(exist_ok=True)
+        for entry in wanted:
+            target = dst / entry.name
+            if entry.is_dir() and self._leads_to_module(entry):
+                if target.is_symlink() or (target.exists() and not target.is_dir()):
+                    _remove(target)
+                target.mkdir(exist_ok=True)
+                self.sync(entry, target)
+            elif is_module and entry.is_file() and is_config_file(entry.name):
+                if target.is_symlink() or target.is_dir():
+                    _remove(target)
+                shutil.copy2(entry, target)
+            elif not target.is_symlink() or target.readlink() != entry:
+                _remove(target)
+                target.symlink_to(entry)
 
 
 def _is_harness(entry: Path, harness_root: Path) -> bool:
@@ -139,29 +252,8 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path)
 
 
-def _clear(workdir: Path) -> None:
-    workdir.mkdir(parents=True, exist_ok=True)
-    for entry in workdir.iterdir():
-        if entry.name not in _KEEP:
-            _remove(entry)
-
-
 def _skipped(name: str) -> bool:
     return name in _SKIP_NAMES or name.endswith(_SKIP_SUFFIXES)
-
-
-def _copy_config(src: Path, dst: Path) -> None:
-    """Copy every file and folder of terraform/ except Terraform's working data and state."""
-    for entry in sorted(src.iterdir()):
-        if _skipped(entry.name):
-            continue
-        target = dst / entry.name
-        if entry.is_dir():
-            shutil.copytree(
-                entry, target, symlinks=True, ignore=lambda _d, names: [n for n in names if _skipped(n)]
-            )
-        else:
-            shutil.copy2(entry, target)
 
 
 def strip_lock_hashes(lock: Path) -> bool:
@@ -190,6 +282,77 @@ def override_text(state_path: Path) -> str:
     )
 
 
-def write_override(staged: StagedDir) -> None:
+def write_override(staged: StagedDir, extra: str = "") -> None:
     """Write ``zz_lambda_harness_override.tf`` (``zz`` so it merges after any other override)."""
-    (staged.workdir / OVERRIDE_NAME).write_text(override_text(staged.state.resolve()), encoding="utf-8")
+    text = override_text(staged.state.resolve()) + (f"\n{extra}" if extra else "")
+    (staged.workdir / OVERRIDE_NAME).write_text(text, encoding="utf-8")
+
+
+def staged_folder(staged: StagedDir, anchor: Path, folder: Path) -> Path:
+    """Where a real module folder is in the staged tree."""
+    return staged.tree / folder.relative_to(anchor)
+
+
+def write_discovery_overrides(project_dir: Path, terraform_dir: Path, staged: StagedDir) -> list[Path]:
+    """Write the discovery override (``overrides.discovery_override_text``) into every staged
+    module folder that needs one; returns the files written (``remove_files`` takes them away)."""
+    anchor = _anchor(project_dir, terraform_dir)
+    written = []
+    for folder in sorted(module_folders(anchor, terraform_dir.resolve(), project_dir)):
+        text = discovery_override_text(folder)
+        target = staged_folder(staged, anchor, folder)
+        if text and target.is_dir() and not target.is_symlink():
+            path = target / DISCOVERY_OVERRIDE_NAME
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+    return written
+
+
+def remove_files(paths: list[Path]) -> None:
+    """Remove files the harness wrote into the staged copy."""
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+def write_overrides(
+    staged: StagedDir, anchor: Path, modules: frozenset[Path], root: Path
+) -> list[Neutralised]:
+    """The root's override (backend + providers) and a provider override in each local module
+    folder that declares ``provider "aws"`` blocks of its own."""
+    neutralised: list[Neutralised] = []
+    for folder in sorted(modules):
+        changes = aws_provider_changes(folder)
+        neutralised += changes
+        text = "\n".join(t for t in (providers_override_text(changes), archive_override_text(folder)) if t)
+        if folder == root:
+            write_override(staged, text)
+        elif text:
+            target = staged_folder(staged, anchor, folder)
+            if target.is_symlink() or not target.is_dir():  # never write into the real repo
+                raise TerraformError(f"internal: staged module folder {target} is not a copy")
+            (target / OVERRIDE_NAME).write_text(text, encoding="utf-8")
+    return neutralised
+
+
+def uses_archive(project_dir: Path, terraform_dir: Path) -> bool:
+    """Whether the root or a local module uses hashicorp/archive (the shim must be installed)."""
+    return any(archive_local_names(folder) for folder in module_tree(terraform_dir.resolve()))
+
+
+def stage_for_promote(project_dir: Path, terraform_dir: Path, staged: StagedDir, backend: str) -> None:
+    """The staged copy the real apply runs in when ``data "archive_file"`` is served by the shim.
+
+    Only the archive redirect (and ``backend``, the team's own state made absolute, when the
+    configuration relies on a local one) is overridden: providers, credentials and the team's
+    backend stay as written, because this apply is the real one.
+    """
+    check_no_tflocal_leftover(terraform_dir)
+    anchor = _anchor(project_dir, terraform_dir)
+    root = terraform_dir.resolve()
+    modules = module_folders(anchor, root, project_dir)
+    staged.tree.mkdir(parents=True, exist_ok=True)
+    _Mirror(staged, modules).sync(anchor, staged.tree)
+    for folder in sorted(modules):
+        text = "\n".join(t for t in (archive_override_text(folder), backend if folder == root else "") if t)
+        if text:
+            (staged_folder(staged, anchor, folder) / OVERRIDE_NAME).write_text(text, encoding="utf-8")

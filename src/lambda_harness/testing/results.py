@@ -87,8 +87,8 @@ def init_error_hint(error_type: str | None, message: str | None, *, at_init: boo
         top = missing.group(1).split(".")[0]
         return (
             f"fix: {top!r} is not in dists.zip. If it is a dependency, pin it in the lock file "
-            "(requirements.txt or Pipfile.lock) and rebuild; if it is your own code, it belongs "
-            "under functions/ (the zip root), imported by its path from there"
+            "(requirements.txt, Pipfile.lock, uv.lock or poetry.lock) and rebuild; if it is your own "
+            "code, it belongs under functions/ (the zip root), imported by its path from there"
         )
     return _FIXED_HINTS.get(error_type or "", "")
 

@@ -77,7 +77,9 @@ def test_missing_provider_says_what_to_set(tmp_path: Path, monkeypatch: pytest.M
     root = write_project(tmp_path / "repo", {"main.tf": STABLE})
     environ = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(tmp_path / "home")}
     tf = Terraform(make_settings(root), PlainUI(), "http://127.0.0.1:9", environ=environ)
-    with pytest.raises(TerraformError, match=r"Fix: set LAMBDA_HARNESS_TF_PLUGIN_DIR=<dir>") as info:
+    with pytest.raises(
+        TerraformError, match=r"(?s)hashicorp/aws .*set LAMBDA_HARNESS_TF_PLUGIN_DIR=<dir>"
+    ) as info:
         tf.init()
     assert "registry.terraform.io/hashicorp/aws/<version>/<os>_<arch>/" in str(info.value)
 

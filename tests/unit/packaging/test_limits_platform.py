@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from lambda_harness.errors import BuildError
-from lambda_harness.packaging.builder import keep_code_path, select_platform
 from lambda_harness.packaging.limits import Limits, PackageSize, check_unzipped, check_zipped
 from lambda_harness.packaging.manifest import package_sizes
+from lambda_harness.packaging.selection import keep_code_path, select_platform
 from lambda_harness.packaging.tfconfig import TfFunction
 from lambda_harness.packaging.wheels import Platform, parse_platform
 from lambda_harness.packaging.zipper import EntryStat

@@ -49,7 +49,7 @@ def test_missing_module_hint_names_the_module_and_the_lock_file() -> None:
         "Runtime.ImportModuleError", "Unable to import module 'risk_ingest.app': No module named 'orjson._x'"
     )
     assert "'orjson' is not in dists.zip" in hint
-    assert "requirements.txt or Pipfile.lock" in hint and "functions/" in hint
+    assert "requirements.txt, Pipfile.lock, uv.lock or poetry.lock" in hint and "functions/" in hint
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -192,3 +193,78 @@ def test_verify_code_lists_mismatches(repo: Settings) -> None:
         verify_code(att, _show("hello"), {}, client_for)
     fake.shas["other"] = att.zip_code_sha256
     assert verify_code(att, _show("hello", "other"), {}, client_for) == ["hello", "other"]
+
+
+def per_function_build(repo: Settings) -> dict[str, str]:
+    """Two function zips recorded by a build, and their CodeSha256 on the endpoint."""
+    build = repo.project_dir / "build"
+    build.mkdir()
+    codes = {}
+    artifacts = []
+    for name in ("hello", "other"):
+        data = f"PK {name}".encode()
+        (build / f"{name}.zip").write_bytes(data)
+        digest = hashlib.sha256(data).digest()
+        codes[name] = base64.b64encode(digest).decode()
+        artifacts.append(
+            {
+                "path": f"build/{name}.zip",
+                "kind": "function",
+                "sha256": digest.hex(),
+                "code_sha256": codes[name],
+                "functions": [name],
+            }
+        )
+    repo.harness_dir.mkdir(exist_ok=True)
+    repo.paths.build_record.write_text(json.dumps({"artifacts": artifacts}))
+    inventory = {"functions": [{"name": n, "code_sha256": c} for n, c in codes.items()]}
+    repo.paths.inventory.write_text(json.dumps(inventory))
+    return codes
+
+
+def test_each_function_is_attested_with_its_own_zip(repo: Settings) -> None:
+    codes = per_function_build(repo)
+    write_attestation(repo, repo.project_dir / "build" / "hello.zip", PASSED)
+    att = read_attestation(repo)
+    assert att.functions == codes
+    assert sorted(att.artifacts) == ["build/hello.zip", "build/other.zip"]
+    assert att.expected_code_sha256("other") == codes["other"]
+    fake = FakeLambda({"hello": codes["hello"], "other": codes["hello"]})
+    expected = re.escape(f"other: CodeSha256 {codes['hello']} != tested {codes['other']}")
+    with pytest.raises(PromoteError, match=expected):
+        verify_code(att, _show("hello", "other"), {}, lambda env, region: fake)
+    fake.shas["other"] = codes["other"]
+    assert verify_code(att, _show("hello", "other"), {}, lambda env, region: fake) == ["hello", "other"]
+
+
+def test_a_changed_function_zip_refuses_promotion(repo: Settings) -> None:
+    per_function_build(repo)
+    write_attestation(repo, repo.project_dir / "build" / "hello.zip", PASSED)
+    (repo.project_dir / "build" / "other.zip").write_bytes(b"PK changed")
+    problems = check_attestation(repo, read_attestation(repo))
+    assert any("build/other.zip (other) changed since the tests ran" in p for p in problems)
+
+
+def test_a_zip_changed_between_build_and_attestation_is_an_error(repo: Settings) -> None:
+    per_function_build(repo)
+    (repo.project_dir / "build" / "other.zip").write_bytes(b"PK changed")
+    with pytest.raises(PromoteError, match=r"other\.zip changed since it was built and tested"):
+        write_attestation(repo, repo.project_dir / "build" / "hello.zip", PASSED)
+
+
+def test_layers_must_hold_the_tested_zip_after_the_apply(repo: Settings) -> None:
+    from lambda_harness.promote.release import verify_layers
+
+    codes = per_function_build(repo)
+    write_attestation(repo, repo.project_dir / "build" / "hello.zip", PASSED)
+    att = read_attestation(repo)
+    layer = {
+        "type": "aws_lambda_layer_version",
+        "address": "aws_lambda_layer_version.deps",
+        "values": {"filename": "./../build/other.zip", "code_sha256": codes["other"]},
+    }
+    show = {"values": {"root_module": {"resources": [layer]}}}
+    assert verify_layers(att, show, repo.terraform_dir, repo) == ["aws_lambda_layer_version.deps"]
+    layer["values"]["code_sha256"] = "OTHER="
+    with pytest.raises(PromoteError, match=r"aws_lambda_layer_version\.deps: CodeSha256 OTHER= != tested"):
+        verify_layers(att, show, repo.terraform_dir, repo)

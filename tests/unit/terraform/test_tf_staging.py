@@ -119,3 +119,74 @@ def test_strip_lock_hashes_keeps_versions(tmp_path: Path) -> None:
     assert lock.read_text() == 'provider "registry.terraform.io/hashicorp/aws" {\n  version = "5.100.0"\n}\n'
     assert not staging.strip_lock_hashes(lock)
     assert not staging.strip_lock_hashes(tmp_path / "absent")
+
+
+def root_module_repo(tmp_path: Path) -> Path:
+    """Terraform at the repo root (``terraform = "."``), a local module, the usual clutter."""
+    root = tmp_path / "repo"
+    (root / "modules" / "lambda").mkdir(parents=True)
+    (root / "main.tf").write_text('module "fn" {\n  source = "./modules/lambda"\n}\n')
+    (root / "terraform.tfvars").write_text('prefix = "x"\n')
+    (root / ".terraform.lock.hcl").write_text("# lock\n")
+    (root / "terraform.tfstate").write_text("REAL STATE")
+    (root / "modules" / "lambda" / "main.tf").write_text('resource "aws_lambda_function" "this" {}\n')
+    (root / "modules" / "lambda" / "policy.json").write_text("{}")
+    (root / "modules" / "unused").mkdir()
+    (root / "src").mkdir()
+    (root / "src" / "app.py").write_text("")
+    for junk in (".git", ".venv", "node_modules", ".harness"):
+        (root / junk).mkdir()
+        (root / junk / "marker").write_text("")
+    return root
+
+
+def test_terraform_at_the_repo_root_stages_without_recursion(tmp_path: Path) -> None:
+    root = root_module_repo(tmp_path)
+    staged = do_stage(root, root)
+    assert staged.workdir == staged.tree
+    names = sorted(p.name for p in staged.tree.iterdir())
+    assert names == [
+        ".terraform.lock.hcl",
+        "main.tf",
+        "modules",
+        "src",
+        "terraform.tfvars",
+        staging.OVERRIDE_NAME,
+    ]
+    # configuration is copied, the module folder is real, the rest is linked
+    assert not (staged.tree / "main.tf").is_symlink()
+    assert not (staged.tree / ".terraform.lock.hcl").is_symlink()
+    assert (staged.tree / "src").is_symlink()
+    module = staged.tree / "modules" / "lambda"
+    assert module.is_dir() and not module.is_symlink()
+    assert not (module / "main.tf").is_symlink()
+    assert (module / "policy.json").is_symlink()
+    assert (staged.tree / "modules" / "unused").is_symlink()
+    # a second stage keeps .terraform and stays the same
+    (staged.workdir / ".terraform").mkdir()
+    do_stage(root, root)
+    assert (staged.workdir / ".terraform").is_dir()
+    assert sorted(p.name for p in staged.tree.iterdir()) == sorted([*names, ".terraform"])
+
+
+def test_a_module_beside_the_terraform_folder_is_copied(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / "terraform").mkdir(parents=True)
+    (root / "modules" / "fn").mkdir(parents=True)
+    (root / "modules" / "other").mkdir(parents=True)
+    (root / "terraform" / "main.tf").write_text('module "fn" {\n  source = "../modules/fn"\n}\n')
+    (root / "modules" / "fn" / "main.tf").write_text('module "inner" {\n  source = "../other"\n}\n')
+    (root / "modules" / "other" / "main.tf").write_text("")
+    staged = do_stage(root)
+    for folder in ("modules", "modules/fn", "modules/other"):
+        assert not (staged.tree / folder).is_symlink(), folder
+    assert (staged.tree / "modules" / "other" / "main.tf").is_file()
+
+
+def test_a_local_module_outside_the_repo_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / "terraform").mkdir(parents=True)
+    (tmp_path / "shared").mkdir()
+    (root / "terraform" / "main.tf").write_text('\nmodule "fn" {\n  source = "../../shared"\n}\n')
+    with pytest.raises(ConfigError, match=r"terraform/main\.tf:3: the local module .*shared is outside"):
+        do_stage(root)

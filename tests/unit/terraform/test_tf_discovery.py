@@ -1,0 +1,120 @@
+"""What Terraform deploys, read from ``show -json`` (a saved plan of the module_for_each fixture)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from lambda_harness.packaging.tfconfig import read_config
+from lambda_harness.settings import load_settings
+from lambda_harness.terraform import discovery
+
+DATA = Path(__file__).parent / "data"
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "repos" / "module_for_each"
+
+
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(FIXTURE / "terraform", root / "terraform")
+    return root
+
+
+def layout(root: Path) -> discovery.Layout:
+    tree = root / ".harness" / "tf" / "embedded" / "tree"
+    return discovery.Layout(root, root / "terraform", tree / "terraform", tree, root)
+
+
+def test_functions_by_deployed_name_with_where_they_are_declared(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    show = json.loads((DATA / "show_module_for_each.json").read_text())
+    config = discovery.config_from_plan(show, layout(root))
+    invoices, payments = config.functions
+    assert invoices.name == "billing-dev-invoices" and invoices.handler == "billing.invoices.handler"
+    assert (
+        invoices.declared
+        == 'terraform/main.tf:17: module "worker" key "invoices" deploys billing-dev-invoices'
+    )
+    assert invoices.handler_at == "terraform/terraform.tfvars:4"
+    assert (invoices.tf_file, invoices.line) == (root / "terraform" / "main.tf", 17)
+    assert payments.memory_size == 256 and payments.runtime == "python3.12"
+    assert payments.s3_key == "lambda/billing-dev.zip"
+    (bundle,) = config.s3_objects
+    assert bundle.source == root / "dists.zip"  # "./../dists.zip" from the staged workdir, mapped back
+
+
+def test_modules_and_for_each_need_the_plan(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    why = discovery.needs_discovery(read_config(root / "terraform"), root / "terraform")
+    assert why == "functions or layers are declared in the local module lambda"
+
+
+def test_a_plain_root_module_does_not(tmp_path: Path) -> None:
+    tf = tmp_path / "terraform"
+    tf.mkdir()
+    (tf / "main.tf").write_text(
+        'resource "aws_lambda_function" "f" {\n  function_name = "f"\n  handler = "app.handler"\n'
+        '  runtime = "python3.12"\n  filename = "../dists.zip"\n  role = "r"\n}\n'
+    )
+    assert discovery.needs_discovery(read_config(tf), tf) is None
+    (tf / "zip.tf").write_text('data "archive_file" "f" {\n  type = "zip"\n  output_path = "x.zip"\n}\n')
+    assert discovery.needs_discovery(read_config(tf), tf) == 'a data "archive_file" builds a zip'
+
+
+def test_the_cache_follows_the_configuration(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    settings = load_settings(root, {}, {"HOME": str(tmp_path)})
+    assert discovery.cached_plan(settings) is None
+    discovery.save_plan(settings, {"planned_values": {}})
+    assert discovery.cached_plan(settings) == {"planned_values": {}}
+    (root / "terraform" / "modules" / "lambda" / "main.tf").write_text("# changed\n")
+    assert discovery.cached_plan(settings) is None
+
+
+ARCHIVE_FIXTURE = FIXTURE.parent / "archive_file"
+
+
+def test_archives_and_layers_through_module_variables(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(ARCHIVE_FIXTURE / "terraform", root / "terraform")
+    show = json.loads((DATA / "show_archive_file.json").read_text())
+    config = discovery.config_from_plan(show, layout(root))
+    ingest = next(f for f in config.functions if f.name == "events-ingest")
+    assert ingest.filename == root / "build" / "events-ingest.zip"
+    # layers = var.layers in the module <- [aws_lambda_layer_version.common.arn] in the root
+    assert ingest.layer_files == (root / "build" / "common-layer.zip",)
+    archives = {a.address: a for a in config.archives}
+    common = archives["data.archive_file.common"]
+    assert common.output_path == root / "build" / "common-layer.zip"
+    assert common.config["source_dir"] == str(root / "layers" / "common")
+    this = archives['module.function["ingest"].data.archive_file.this']
+    assert this.config["excludes"] == ["README.md", "tests"]
+    assert (this.tf_file, this.line) == (root / "terraform" / "main.tf", 22)
+
+
+def test_a_handler_typo_fails_the_build_naming_the_module_call_and_the_tfvars_line(tmp_path: Path) -> None:
+    """The build on a config read from Terraform's plan: the message names where the team wrote it."""
+    import pytest
+
+    from lambda_harness.errors import BuildError
+    from lambda_harness.packaging.builder import Builder
+    from lambda_harness.ui import RecordingUI
+
+    root = repo(tmp_path)
+    shutil.copytree(FIXTURE / "functions", root / "functions")
+    tfvars = root / "terraform" / "terraform.tfvars"
+    tfvars.write_text(tfvars.read_text().replace("billing.payments.handler", "billing.payments.hnadler"))
+    show = json.loads(
+        (DATA / "show_module_for_each.json")
+        .read_text()
+        .replace("billing.payments.handler", "billing.payments.hnadler")
+    )
+    config = discovery.config_from_plan(show, layout(root))
+    settings = load_settings(root, {"cache_dir": tmp_path / "cache"}, {"HOME": str(tmp_path)})
+    with pytest.raises(BuildError) as info:
+        Builder(settings, RecordingUI(), config=config).build()
+    assert str(info.value) == (
+        'terraform/main.tf:17: module "worker" key "payments" deploys billing-dev-payments with handler '
+        '"billing.payments.hnadler" (set at terraform/terraform.tfvars:5): not found in dists.zip '
+        '(module billing/payments.py has no top-level hnadler). Did you mean "billing.payments.handler"?'
+    )
