@@ -12,6 +12,10 @@ embedded endpoint on a free loopback port, and prints the time of each:
 * apply: ``terraform.deploy``: init, apply, second (must be empty) plan, show, inventory;
 * tests: pytest over the generated event cases through the harness's plugin, with the
   arguments and environment ``run`` uses;
+* tests with coverage (line), (branch): the same pytest run again against the same endpoint
+  with coverage measured in every execution environment (what ``run --coverage`` and
+  ``run --coverage=branch`` do: start, pytest, stop, combine, per-function numbers, XML +
+  HTML); the ratio to the tests row is printed (target <= 1.3x);
 * down: endpoint and every function worker stopped.
 
 Then (unless skipped) ``lambda-harness run`` end to end as a subprocess on a fresh copy,
@@ -26,6 +30,7 @@ and the temp folder is removed unless ``--keep``.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import shutil
 import signal
@@ -33,7 +38,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,6 +173,9 @@ def warm_runtime(cache_dir: Path) -> Row:
     present = folders.path_for((3, 12), _host_machine()).is_dir()
     folders.ensure(interpreter)
     note = "already in cache" if present else "installed awslambdaric + SDK"
+    from lambda_harness.endpoint.runtime.coverage import CoverageFolders
+
+    CoverageFolders(cache_dir, pip_python=Path(sys.executable)).ensure(interpreter, _host_machine())
     return Row("prepare: runtime python3.12", time.perf_counter() - start, note + " (not counted)")
 
 
@@ -244,6 +252,50 @@ def junit_time(settings: Settings) -> str:
     return "" if suite is None else f"; test session {float(suite.get('time', 0)):.1f} s"
 
 
+def coverage_row(
+    settings: Settings,
+    url: str,
+    inventory: Inventory,
+    run_tests: Callable[[], int],
+    tests_s: float,
+    mode: str,
+    timeout: float,
+) -> Row:
+    """The tests stage again, with coverage in every execution environment (not counted in the total)."""
+    from lambda_harness.endpoint import control
+    from lambda_harness.testing.coverage import RunCoverage, zip_sources
+
+    parts, out = settings.paths.coverage_parts, settings.paths
+    shutil.rmtree(parts, ignore_errors=True)
+    parts.mkdir(parents=True)
+    start_load, start = load1(), time.perf_counter()
+    marks = [start]
+    with deadline(timeout, f"tests with coverage ({mode})"):
+        sources = zip_sources(settings.functions_dir)
+        code_root = control.start_coverage(url, parts, sources, branch=mode == "branch")
+        code = run_tests()
+        marks.append(time.perf_counter())
+        control.stop_coverage(url)
+        marks.append(time.perf_counter())
+        run = RunCoverage.combine(
+            [parts], functions_dir=settings.functions_dir, code_roots=[code_root], data_file=out.coverage_data
+        )
+        marks.append(time.perf_counter())
+        numbers = run.function_numbers({fn.name: fn.handler for fn in inventory.functions})
+        run.total()
+        marks.append(time.perf_counter())
+        run.write_reports(out.coverage_xml, out.coverage_html)
+        marks.append(time.perf_counter())
+    seconds = time.perf_counter() - start
+    split = "/".join(f"{b - a:.1f}" for a, b in itertools.pairwise(marks))
+    covered = sum(1 for n in numbers.values() if n.covered_lines)
+    note = (
+        f"pytest exit {code}; {covered} functions with covered lines; pytest/stop/combine/numbers/reports "
+        f"{split} s; ratio to tests {seconds / tests_s:.2f}x (target <= 1.3x; not counted in the total)"
+    )
+    return Row(f"tests with coverage ({mode})", seconds, note, start_load)
+
+
 @dataclass
 class PipelineRun:
     """Rows of the main pipeline and whether it got through."""
@@ -276,8 +328,17 @@ def run_stages(settings: Settings, ui: BenchUI, args: argparse.Namespace, out: P
         with deadline(args.stage_timeout, "tests"):
             code = run_pytest(pytest_args, settings.project_dir, env, settings.verbose)
         note = tests_note(settings, code)
-        out.rows.append(Row("tests", time.perf_counter() - start, note, start_load))
+        tests_s = time.perf_counter() - start
+        out.rows.append(Row("tests", tests_s, note, start_load))
         out.ok = code == 0
+        if not args.skip_coverage:
+
+            def run_tests() -> int:
+                return run_pytest(pytest_args, settings.project_dir, env, settings.verbose)
+
+            for mode in ("line", "branch"):
+                row = coverage_row(settings, url, inventory, run_tests, tests_s, mode, args.stage_timeout)
+                out.rows.append(row)
         start_load, start = load1(), time.perf_counter()
         stack.close()
         out.rows.append(Row("down", time.perf_counter() - start, "endpoint + workers stopped", start_load))
@@ -433,6 +494,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-filename", action="store_true", help="skip the slow filename= apply (~5 min)")
     parser.add_argument("--skip-cli-run", action="store_true", help="skip `lambda-harness run` end to end")
     parser.add_argument("--no-deps", action="store_true", help="generate no requirements.txt")
+    parser.add_argument(
+        "--skip-coverage", action="store_true", help="skip the tests stage again with --coverage"
+    )
     parser.add_argument(
         "--cache-dir",
         type=Path,

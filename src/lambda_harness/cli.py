@@ -13,8 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from lambda_harness import __version__
-from lambda_harness.errors import HarnessError
-from lambda_harness.settings import BACKENDS, FILESYSTEMS, IAM_MODES, TF_DRIVERS, Settings, load_settings
+from lambda_harness.errors import ConfigError, HarnessError
+from lambda_harness.settings import (
+    BACKENDS,
+    COVERAGE_MODES,
+    FILESYSTEMS,
+    IAM_MODES,
+    TF_DRIVERS,
+    Settings,
+    load_settings,
+)
 from lambda_harness.ui import UI, make_ui
 
 Command = Callable[[Settings, UI, argparse.Namespace], int]
@@ -105,7 +113,14 @@ def cmd_smoke(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
 def cmd_run(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
     from lambda_harness.pipeline import run
 
-    return 0 if run(settings, ui, pytest_args=args.pytest_args).ok else 1
+    report = run(settings, ui, pytest_args=args.pytest_args, shard=args.shard, durations=args.durations)
+    return 0 if report.ok else 1
+
+
+def cmd_merge(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
+    from lambda_harness.pipeline import merge
+
+    return 0 if merge(settings, ui, args.dirs).ok else 1
 
 
 def cmd_promote(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
@@ -127,6 +142,31 @@ def cmd_new(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
     for path in written:
         ui.info(f"wrote {shown_path(path, settings.project_dir)}")
     ui.info(f"next: edit {shown_path(written[1], settings.project_dir)}, then run: lambda-harness run")
+    return 0
+
+
+def cmd_generate_event(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
+    import json
+
+    from lambda_harness.testing.generate import Options, generate, target_for
+    from lambda_harness.testing.plugin import load_inventory
+
+    if args.case and not args.function:
+        raise ConfigError("--case needs --function: the case goes to <cases>/<function>/<case>.json")
+    target = None
+    if args.function:
+        target = target_for(load_inventory(settings.paths.inventory), args.function, args.source)
+    options = Options(key=args.key, body=args.body, path=args.path, method=args.method, detail=args.detail)
+    text = json.dumps(generate(args.source, target, options), indent=2) + "\n"
+    if not args.case:
+        ui.emit(text.rstrip("\n"))
+        return 0
+    path = settings.cases_dir / args.function / f"{args.case}.json"
+    if path.exists():
+        raise ConfigError(f"{path} already exists; pick another --case name or delete it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    ui.info(f"wrote {path}")
     return 0
 
 
@@ -184,6 +224,11 @@ COMMANDS: dict[str, tuple[Command, str]] = {
         cmd_new_world,
         "draft tests/integration/world/ (what the Terraform looks up) and the harness tfvars",
     ),
+    "merge": (cmd_merge, "merge the shards' .harness folders; attest only if every shard passed"),
+    "generate-event": (
+        cmd_generate_event,
+        "print an event of AWS's shape; with --function, values from the deployment's triggers",
+    ),
 }
 
 
@@ -201,11 +246,38 @@ def _add_specific(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("function", help="deployed function name")
         p.add_argument("--event", help="event JSON file, or - for stdin (default: {})")
     elif name == "run":
+        p.add_argument(
+            "--coverage",
+            nargs="?",
+            const="line",
+            default=None,
+            choices=COVERAGE_MODES,
+            help="measure coverage of functions/ inside the execution environments: line (the default "
+            "of --coverage; fast, sys.monitoring on Python 3.12+) or branch (line + branch; slower "
+            "before Python 3.14); pytest arguments then go after --",
+        )
+        p.add_argument("--shard", metavar="K/N", help="test only part K of N of the deployed functions")
+        p.add_argument(
+            "--durations", type=Path, help="a previous results.json: balance shards by its durations"
+        )
         p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     elif name == "promote":
         p.add_argument(
             "--yes", "--auto-approve", dest="auto_approve", action="store_true", help="apply without asking"
         )
+    elif name == "merge":
+        p.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="each shard's .harness folder")
+    elif name == "generate-event":
+        from lambda_harness.testing.generate import SOURCES
+
+        p.add_argument("source", choices=tuple(SOURCES), help="event source")
+        p.add_argument("--function", help="deployed function: values from .harness/inventory.json")
+        p.add_argument("--key", help="s3: the object key")
+        p.add_argument("--body", help="message body, record data, request body or log line")
+        p.add_argument("--path", help="API / function URL: the request path (with ?query)")
+        p.add_argument("--method", help="API / function URL: the HTTP method")
+        p.add_argument("--detail", help="eventbridge-custom: the detail object (JSON)")
+        p.add_argument("--case", help="write <cases>/<function>/<CASE>.json instead of printing")
     elif name == "new":
         p.add_argument("name", help="function name (a Python identifier)")
         p.add_argument(
@@ -245,6 +317,7 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         "verbose": args.verbose,
         "quiet": args.quiet,
         "dist": getattr(args, "dist", None),
+        "coverage": getattr(args, "coverage", None),
     }
     return load_settings(args.project, cli)
 

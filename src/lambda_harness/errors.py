@@ -65,3 +65,9 @@ class PromoteError(HarnessError):
 
 class ContainerError(HarnessError):
     """The private Docker engine, an image build or the compose flow failed."""
+
+
+class ShardError(HarnessError):
+    """Shards that do not fit together: one missing or given twice, different zips or Terraform."""
+
+    exit_code = 2

@@ -104,6 +104,31 @@ class HarnessPaths:
         """``junit.xml``: the last run's JUnit report."""
         return self.root / "junit.xml"
 
+    @property
+    def coverage_parts(self) -> Path:
+        """``coverage-parts/``: one coverage data file per execution environment (combined, then removed)."""
+        return self.root / "coverage-parts"
+
+    @property
+    def coverage_data(self) -> Path:
+        """``.coverage``: the combined coverage data, paths in functions/ (for ``coverage combine``)."""
+        return self.root / ".coverage"
+
+    @property
+    def coverage_xml(self) -> Path:
+        """``coverage.xml``: Cobertura XML for CI tools."""
+        return self.root / "coverage.xml"
+
+    @property
+    def coverage_html(self) -> Path:
+        """``coverage-html/``: coverage.py's HTML report (which function ran each line)."""
+        return self.root / "coverage-html"
+
+    @property
+    def report_html(self) -> Path:
+        """``report.html``: the run's self-contained HTML report."""
+        return self.root / "report.html"
+
     # --- promote -----------------------------------------------------------------------------
     @property
     def attestation(self) -> Path:

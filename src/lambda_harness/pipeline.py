@@ -13,20 +13,39 @@ with fakes; ``default_stages`` wires the real build, endpoint and Terraform.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lambda_harness.endpoint import control
 from lambda_harness.endpoint.session import endpoint_session
+from lambda_harness.errors import ShardError
+from lambda_harness.fsutil import file_sha256, write_json_atomic
 from lambda_harness.net import endpoint_healthy
-from lambda_harness.promote.attestation import attestation_path, write_attestation
+from lambda_harness.promote.attestation import (
+    attestation_path,
+    terraform_files,
+    terraform_hash,
+    write_attestation,
+)
 from lambda_harness.settings import Settings
 from lambda_harness.terraform.inventory import Inventory
+from lambda_harness.testing.advice import thresholds
+from lambda_harness.testing.coverage import RunCoverage, coverage_summary, zip_sources
 from lambda_harness.testing.iam import LEAST_PRIVILEGE_COLUMNS, least_privilege_rows, role_findings
 from lambda_harness.testing.invoker import Invoker, deployed_region
-from lambda_harness.testing.results import SUMMARY_COLUMNS, failure_texts, load_results, summary_rows
+from lambda_harness.testing.junit import merge_junit
+from lambda_harness.testing.report_html import write_report
+from lambda_harness.testing.results import (
+    SUMMARY_COLUMNS,
+    advice_lines,
+    failure_texts,
+    load_results,
+    summary_rows,
+)
 from lambda_harness.testing.session import (
     PYTEST_NO_TESTS,
     harness_test_env,
@@ -34,6 +53,7 @@ from lambda_harness.testing.session import (
     run_pytest,
     source_paths,
 )
+from lambda_harness.testing.shard import Shard, ShardFolder, check_shards, merge_results
 from lambda_harness.testing.smoke import SmokeReport, smoke_one
 from lambda_harness.ui import UI
 
@@ -50,6 +70,8 @@ class Stages:
     pytest: Callable[[Sequence[str], Path, Mapping[str, str], bool], int]
     attest: Callable[[Settings, Path, Mapping[str, object]], Path]
     invoker: Callable[[str, str], Invoker] = Invoker
+    coverage_start: Callable[..., Path] = control.start_coverage
+    coverage_stop: Callable[[str], dict[str, Any]] = control.stop_coverage
 
 
 @dataclass
@@ -66,6 +88,7 @@ class RunReport:
     results_path: Path | None = None
     attestation: Path | None = None
     failures: list[str] = field(default_factory=list)
+    coverage: RunCoverage | None = None
 
 
 def build(settings: Settings, ui: UI) -> Any:
@@ -135,7 +158,13 @@ def default_stages() -> Stages:
 
 
 def run(
-    settings: Settings, ui: UI, *, pytest_args: Sequence[str] = (), stages: Stages | None = None
+    settings: Settings,
+    ui: UI,
+    *,
+    pytest_args: Sequence[str] = (),
+    stages: Stages | None = None,
+    shard: str | None = None,
+    durations: Path | None = None,
 ) -> RunReport:
     """``lambda-harness run``: build, up, apply, test every function, down, table, attestation."""
     stages = stages or default_stages()
@@ -149,16 +178,35 @@ def run(
     # Never read a previous run's verdict, and never leave a green attestation behind a red run.
     report.results_path.unlink(missing_ok=True)
     attestation_path(settings).unlink(missing_ok=True)
+    code_root: Path | None = None
     with stages.endpoint(settings, ui) as url:
         report.endpoint_url = url
         report.inventory = stages.deploy(settings, ui, url)
-        args = pytest_arguments(settings, url, pytest_args)
+        if settings.measures_coverage:
+            code_root = _start_coverage(settings, stages, url)
+        args = pytest_arguments(settings, url, [*_shard_args(settings, shard, durations), *pytest_args])
+        if shard is not None and Shard.parse(shard).index > 1:
+            # Hand-written tests run on shard 1 only (each once across the shards).
+            tests_dir = str(settings.project_dir / "tests" / "integration")
+            args = [str(settings.cases_dir) if a == tests_dir else a for a in args]
         env = harness_test_env(os.environ, url, deployed_region(report.inventory))
-        with ui.step(f"pytest: {len(report.inventory.functions)} functions against {url}"):
-            report.pytest_exit_code = stages.pytest(args, settings.project_dir, env, settings.verbose)
+        try:
+            with ui.step(f"pytest: {len(report.inventory.functions)} functions against {url}"):
+                report.pytest_exit_code = stages.pytest(args, settings.project_dir, env, settings.verbose)
+        finally:
+            unsaved = stages.coverage_stop(url).get("unsaved", []) if code_root is not None else []
+    report.results = load_results(report.results_path) if report.results_path.is_file() else {}
+    if code_root is not None:
+        with ui.step("combine handler coverage"):
+            report.coverage = _add_coverage(report, settings, code_root, unsaved)
     _judge(report, settings, ui)
-    ui.info(f"JUnit: {report.junit_path}  results: {report.results_path}")
-    if report.ok:
+    write_report(settings.paths.report_html, report.results)
+    ui.info(
+        f"JUnit: {report.junit_path}  results: {report.results_path}  report: {settings.paths.report_html}"
+    )
+    if shard is not None:
+        _record_shard_inputs(report, settings)
+    if report.ok and shard is None:  # a shard's verdict is partial: `merge` writes the attestation
         report.attestation = stages.attest(settings, Path(report.build.zip_path), per_function_counts(report))
         ui.info(f"all functions passed; attestation: {report.attestation}")
     return report
@@ -167,10 +215,17 @@ def run(
 def _judge(report: RunReport, settings: Settings, ui: UI) -> None:
     assert report.results_path is not None and report.inventory is not None
     names = [fn.name for fn in report.inventory.functions]
-    report.results = load_results(report.results_path) if report.results_path.is_file() else {}
-    ui.table("functions", list(SUMMARY_COLUMNS), summary_rows(report.results, names))
+    columns = list(SUMMARY_COLUMNS) + (["cover %"] if report.coverage is not None else [])
+    ui.table("functions", columns, summary_rows(report.results, names))
+    for line in advice_lines(report.results):
+        ui.info(f"advice: {line}")
     _show_iam(report.results, ui)
     report.failures = [source_paths(text, settings) for text in failure_texts(report.results)]
+    report.failures += thresholds(
+        report.results.get("functions", {}),
+        memory_headroom=settings.fail_on_memory_headroom,
+        timeout_ratio=settings.fail_on_timeout_ratio,
+    )
     if report.pytest_exit_code == PYTEST_NO_TESTS:
         report.failures.append(
             f"pytest collected no tests: add {settings.cases_dir}/<function>/<case>.json for each function"
@@ -202,6 +257,64 @@ def _show_iam(results: dict[str, Any], ui: UI) -> None:
                     ui.warn(f"iam = warn, not enforced: {denial.get('message')}")
         for text in iam.get("denials_outside_cases_text", []):
             ui.warn(f"iam = warn, not enforced: {text}")
+
+
+def _shard_args(settings: Settings, shard: str | None, durations: Path | None) -> list[str]:
+    if shard is None:
+        return []
+    args = ["--harness-shard", str(Shard.parse(shard))]
+    if durations is not None:
+        args += ["--harness-durations", str(durations.resolve())]
+    return args
+
+
+def _record_shard_inputs(report: RunReport, settings: Settings) -> None:
+    """What this shard tested (every zip's and the Terraform's hashes), for ``merge`` to check."""
+    info = report.results.setdefault("shard", {})
+    info["zip_sha256"] = file_sha256(Path(report.build.zip_path)).hex()
+    zips = report.build.all() if hasattr(report.build, "all") else [report.build]
+    info["zips"] = {
+        _relative(Path(z.zip_path), settings.project_dir): file_sha256(Path(z.zip_path)).hex() for z in zips
+    }
+    info["terraform_sha256"] = terraform_hash(terraform_files(settings.terraform_dir))
+    info["ok"] = report.ok
+    if report.results_path is not None:
+        write_json_atomic(report.results_path, report.results)
+
+
+def _start_coverage(settings: Settings, stages: Stages, url: str) -> Path:
+    """Clear the previous run's data and ask the endpoint to measure the functions folder."""
+    parts = settings.paths.coverage_parts
+    if parts.exists():
+        shutil.rmtree(parts)
+    parts.mkdir(parents=True)
+    return stages.coverage_start(
+        url, parts, zip_sources(settings.functions_dir), branch=settings.coverage == "branch"
+    )
+
+
+def _add_coverage(report: RunReport, settings: Settings, code_root: Path, unsaved: list[str]) -> RunCoverage:
+    """Combine the environments' data, write .coverage, XML and HTML, and put the numbers in results.json."""
+    out = settings.paths
+    run = RunCoverage.combine(
+        [out.coverage_parts],
+        functions_dir=settings.functions_dir,
+        code_roots=[code_root],
+        data_file=out.coverage_data,
+        project_dir=settings.project_dir,
+    )
+    run.write_reports(out.coverage_xml, out.coverage_html)
+    assert report.inventory is not None
+    part = (report.results.get("shard") or {}).get("functions")  # a shard reports on its part only
+    handlers = {fn.name: fn.handler for fn in report.inventory.functions if part is None or fn.name in part}
+    functions = report.results.setdefault("functions", {})
+    report.results["coverage"] = coverage_summary(
+        run, handlers, functions, settings, mode=settings.coverage, unsaved=unsaved
+    )
+    if report.results_path is not None and report.results_path.is_file():
+        write_json_atomic(report.results_path, report.results)
+    shutil.rmtree(out.coverage_parts, ignore_errors=True)
+    return run
 
 
 def per_function_counts(report: RunReport) -> dict[str, dict[str, int]]:
@@ -269,3 +382,91 @@ def apply_only(
             down = control.down_command(settings)
             ui.info(f"endpoint running in the background (pid {pid}); stop it with: {down}")
     return (deploy or _real_deploy)(settings, ui, settings.endpoint_url)
+
+
+# --- merge ----------------------------------------------------------------------------------------
+
+
+def merge(settings: Settings, ui: UI, dirs: Sequence[Path]) -> RunReport:
+    """``lambda-harness merge DIR...``: one results.json, JUnit file, coverage and report from every
+    shard's uploaded files; the attestation only when every shard passed on this zip and this
+    Terraform."""
+    # First: a refused or red merge must not leave an earlier merge's attestation behind.
+    attestation_path(settings).unlink(missing_ok=True)
+    shards = sorted((ShardFolder.load(folder) for folder in dirs), key=lambda s: s.index)
+    zip_path = settings.dist or settings.project_dir / "dists.zip"
+    problems = _merge_problems(settings, shards, zip_path)
+    if problems:
+        raise ShardError("cannot merge the shards: " + "; ".join(problems))
+    out = settings.paths
+    merged = merge_results([s.results for s in shards])
+    merge_junit([(s.index, s.total, s.file("junit.xml")) for s in shards], out.junit)
+    report = RunReport(ok=False, results=merged, results_path=out.results, junit_path=out.junit)
+    mode = shards[0].coverage_mode  # one mode across the shards (checked)
+    if mode is not None:
+        with ui.step("combine the shards' coverage"):
+            report.coverage = _merge_coverage(report, settings, shards, mode)
+    write_json_atomic(out.results, merged)
+    write_report(out.report_html, merged, title="lambda-harness run (merged shards)")
+    names = sorted(merged["functions"])
+    columns = list(SUMMARY_COLUMNS) + (["cover %"] if report.coverage is not None else [])
+    ui.table("functions", columns, summary_rows(merged, names))
+    report.failures = failure_texts(merged)
+    report.ok = all(s.results["shard"].get("ok") for s in shards) and not report.failures
+    ui.info(f"JUnit: {out.junit}  results: {out.results}  report: {out.report_html}")
+    if report.ok:
+        report.attestation = write_attestation(settings, zip_path, per_function_counts(report))
+        ui.info(f"every shard passed; attestation: {report.attestation}")
+    for text in report.failures:
+        ui.warn(text)
+    return report
+
+
+def _merge_problems(settings: Settings, shards: Sequence[ShardFolder], zip_path: Path) -> list[str]:
+    """Why these shards cannot be merged here (empty: they can)."""
+    problems = check_shards([(s.where, s.results) for s in shards])
+    problems += [p for s in shards for p in s.missing_files()]
+    if problems:
+        return problems
+    info = shards[0].results["shard"]
+    zips = info.get("zips") or {_relative(zip_path, settings.project_dir): info["zip_sha256"]}
+    for name, digest in sorted(zips.items()):
+        path = settings.project_dir / name
+        if not path.is_file() or file_sha256(path).hex() != digest:
+            problems.append(
+                f"{path} is not the zip the shards tested (sha256 {digest[:12]}...); "
+                "merge in a checkout of the same commit, with the zips built (lambda-harness build)"
+            )
+    if terraform_hash(terraform_files(settings.terraform_dir)) != info["terraform_sha256"]:
+        problems.append(f"{settings.terraform_dir} is not the Terraform the shards tested")
+    return problems
+
+
+def _merge_coverage(
+    report: RunReport, settings: Settings, shards: Sequence[ShardFolder], mode: str
+) -> RunCoverage:
+    """Combine the shards' ``.coverage`` files (each mapped from its machine's functions folder to
+    this checkout's) and put the numbers, XML and HTML where ``run`` puts them."""
+    out = settings.paths
+    run = RunCoverage.combine(
+        [s.file(".coverage") for s in shards],
+        functions_dir=settings.functions_dir,
+        other_functions_dirs=[Path(d) for s in shards if (d := s.functions_dir) is not None],
+        data_file=out.coverage_data,
+        project_dir=settings.project_dir,
+    )
+    run.write_reports(out.coverage_xml, out.coverage_html)
+    functions = report.results["functions"]
+    handlers = {name: str(fn.get("handler") or "") for name, fn in functions.items() if fn.get("handler")}
+    unsaved = sorted({n for s in shards for n in (s.results.get("coverage") or {}).get("unsaved", [])})
+    report.results["coverage"] = coverage_summary(
+        run, handlers, functions, settings, mode=mode, unsaved=unsaved
+    )
+    return run
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return str(path)

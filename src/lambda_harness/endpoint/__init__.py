@@ -12,6 +12,6 @@ runtime (``runtime/``: awslambdaric in real processes, built by
 is the one docker-compose wrapper (the LocalStack backend and the CI compose proof
 use it).
 
-May import: the core modules (errors, proc, fsutil, settings, paths, ui, net).
+May import: the core modules (errors, proc, fsutil, settings, paths, ui, net, events).
 Never imports ``packaging`` (and is never imported by it).
 """

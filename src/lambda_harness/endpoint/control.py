@@ -246,3 +246,46 @@ def trigger(settings: Settings, rule: str, *, bus: str | None = None) -> list[st
             "or point --port at `lambda-harness up`"
         )
     return [str(name) for name in answer.get("delivered", [])]
+
+
+def _coverage_call(settings_url: str, method: str, body: dict[str, Any] | None, timeout: float) -> Any:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(  # noqa: S310 - loopback URL
+        f"{settings_url}/_harness/coverage",
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with net.open_url(request, timeout=timeout) as resp:
+            return json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        if exc.code in (404, 501):
+            raise EndpointError(
+                f"the endpoint at {settings_url} cannot measure coverage (HTTP {exc.code}): coverage runs "
+                "inside the embedded endpoint's execution environments; LocalStack's are Docker "
+                "containers. Run with --backend embedded, or without --coverage"
+            ) from None
+        detail = exc.read().decode("utf-8", "replace")[:500]
+        raise EndpointError(f"{method} {settings_url}/_harness/coverage: HTTP {exc.code}: {detail}") from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise EndpointError(
+            f"{method} {settings_url}/_harness/coverage failed ({getattr(exc, 'reason', exc)})"
+        ) from None
+
+
+def start_coverage(endpoint_url: str, data_dir: Path, sources: list[str], *, branch: bool = False) -> Path:
+    """Measure coverage of ``sources`` (zip-root names) in the endpoint's new environments; the code root.
+
+    ``branch``: line and branch coverage (coverage.py's C tracer before Python 3.14), else
+    line coverage only (sys.monitoring on Python 3.12+, several times cheaper).
+    """
+    body = {"data_dir": str(data_dir), "sources": sources, "branch": branch}
+    answer = _coverage_call(endpoint_url, "POST", body, 60)
+    return Path(str(answer["code_root"]))
+
+
+def stop_coverage(endpoint_url: str) -> dict[str, Any]:
+    """Stop measuring once every environment has saved its data: ``{"saved", "unsaved"}``."""
+    answer = _coverage_call(endpoint_url, "DELETE", None, 90)
+    return dict(answer) if isinstance(answer, dict) else {}

@@ -18,6 +18,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -37,6 +38,7 @@ from lambda_harness.endpoint.invoke import (
     new_request_id,
 )
 from lambda_harness.endpoint.lookup import MotoFunction, Target, resolve
+from lambda_harness.endpoint.runtime.coverage import CoverageSpec
 from lambda_harness.endpoint.runtime.model import InterpreterNotFound, InvokeResult, ThrottledError
 from lambda_harness.endpoint.sources import function_urls
 from lambda_harness.endpoint.wsgi import JsonResponse, Request, StartResponse, WSGIApp
@@ -66,6 +68,9 @@ HEALTH_SERVICES = (
 )
 
 Trigger = Callable[[str, str | None], list[str] | None]
+#: How long stopping coverage waits for queued asynchronous invocations (a failed one may wait
+#: a minute for its retry: that one is not waited for).
+COVERAGE_ASYNC_WAIT_S = 5.0
 
 
 def aws_error(
@@ -252,12 +257,14 @@ class HarnessApp:
         account = account_for(request.headers.get("X-Moto-Account-Id"), access_key)
         return self.gaps.answer(request, account, region or self.invoke.default_region, self.moto_app)
 
-    def _control(self, request: Request) -> JsonResponse:
+    def _control(self, request: Request) -> JsonResponse:  # noqa: PLR0911 (one return per route)
         path, method = request.path, request.method
         if path in ("/_harness/health", "/_localstack/health", "/_localstack/health/"):
             return JsonResponse(json.dumps(health_document()))
         if path == "/_localstack/init/ready":
             return JsonResponse(json.dumps({"completed": True, "scripts": []}))
+        if path in ("/_harness/coverage", "/_harness/coverage/"):
+            return coverage_route(request, self.invoke.service)
         match = TRIGGER_PATH.match(path)
         if match and method == "POST":
             rule = unquote(match.group("rule"))
@@ -268,6 +275,34 @@ class HarnessApp:
         if match:
             return aws_error(405, "MethodNotAllowed", f"use POST {path}")
         return aws_error(404, "NotFound", f"no harness route {path}")
+
+
+def coverage_route(request: Request, service: InvokeService) -> JsonResponse:
+    """``POST /_harness/coverage`` ``{"data_dir", "sources", "branch"}`` starts measuring in new
+    environments (answers ``{"code_root"}``); ``DELETE`` stops, once every measuring environment
+    has saved its data (answers ``{"saved", "unsaved"}``)."""
+    runtime: Any = service.runtime
+    if not hasattr(runtime, "start_coverage"):
+        return aws_error(501, "NotImplemented", "this endpoint's runtime cannot measure coverage")
+    if request.method == "DELETE":
+        service.wait_idle(COVERAGE_ASYNC_WAIT_S)  # let queued S3/SNS/EventBridge deliveries run first
+        return JsonResponse(json.dumps(runtime.stop_coverage()))
+    if request.method != "POST":
+        return aws_error(405, "MethodNotAllowed", "use POST or DELETE /_harness/coverage")
+    try:
+        body = json.loads(request.get_data() or b"{}")
+        spec = CoverageSpec(
+            data_dir=Path(body["data_dir"]),
+            sources=tuple(str(s) for s in body["sources"]),
+            branch=bool(body.get("branch", False)),
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        return aws_error(400, "InvalidRequest", f'expected {{"data_dir": ..., "sources": [...]}}: {exc}')
+    try:
+        code_root = runtime.start_coverage(spec)
+    except EndpointError as exc:
+        return aws_error(500, "ServiceException", f"lambda-harness: {exc}")
+    return JsonResponse(json.dumps({"code_root": str(code_root)}))
 
 
 def health_document() -> dict[str, Any]:

@@ -8,6 +8,6 @@ lock (``lockfile``, ``projectlock``, ``wheels``); takes each folder's files (``s
 writes byte-reproducible zips and their manifests (``zipper``, ``manifest``); checks handlers
 and size limits (``handlers``, ``limits``). ``builder.build`` is the stage's one verb.
 
-May import: the core modules (errors, proc, fsutil, settings, paths, ui, net).
+May import: the core modules (errors, proc, fsutil, settings, paths, ui, net, events).
 Never imports ``endpoint`` (the build must not depend on the endpoint, nor the reverse).
 """

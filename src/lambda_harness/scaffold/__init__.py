@@ -1,4 +1,5 @@
 """``lambda-harness new``: a function that passes ``run`` at once (handler, .tf, event case).
 
-May import: the core modules and ``packaging`` (to read the repo's Terraform).
+May import: the core modules, ``packaging`` (to read the repo's Terraform) and ``testing``
+(``generate-event`` writes the event case).
 """

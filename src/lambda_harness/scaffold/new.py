@@ -28,6 +28,7 @@ from typing import Any
 
 from lambda_harness.errors import ConfigError
 from lambda_harness.settings import Settings
+from lambda_harness.testing.generate import Options, generate, trigger_target
 
 TRIGGERS = ("schedule", "s3", "sqs", "api", "manual")
 SUMMARY = {
@@ -39,7 +40,6 @@ SUMMARY = {
 }
 TEMPLATES = resources.files("lambda_harness.scaffold") / "templates"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-_EXAMPLE_TIME = "2026-01-01T00:00:00Z"
 
 # What each generated .tf refers to in the shared Terraform (kind, name) -> why.
 REQUIRED = {
@@ -178,59 +178,18 @@ def render(name: str, trigger: str, cases: str = "tests/integration/events") -> 
 
 
 def example_event(name: str, trigger: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """An event of the trigger's shape, and the payload subset the generated handler returns for it."""
+    """An event of the trigger's shape (what ``generate-event`` writes), and the payload subset the
+    generated handler returns for it."""
     if trigger == "schedule":
-        event = {
-            "version": "0",
-            "id": "00000000-0000-0000-0000-000000000000",
-            "detail-type": "Scheduled Event",
-            "source": "aws.events",
-            "account": "123456789012",
-            "time": _EXAMPLE_TIME,
-            "region": "us-east-1",
-            "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{name}-hourly"],
-            "detail": {},
-        }
-        return event, {"ok": True, "function": name, "time": _EXAMPLE_TIME}
+        event = generate("eventbridge-schedule", trigger_target("schedule", f"{name}-hourly"))
+        return event, {"ok": True, "function": name, "time": event["time"]}
     if trigger == "s3":
-        record = {
-            "eventVersion": "2.1",
-            "eventSource": "aws:s3",
-            "awsRegion": "us-east-1",
-            "eventTime": _EXAMPLE_TIME,
-            "eventName": "ObjectCreated:Put",
-            "s3": {
-                "s3SchemaVersion": "1.0",
-                "bucket": {"name": "example-bucket"},
-                "object": {"key": "example.json", "size": 2},
-            },
-        }
-        return {"Records": [record]}, {"ok": True, "objects": ["example-bucket/example.json"]}
+        event = generate("s3-put", trigger_target("s3", "example-bucket"), Options(key="example.json"))
+        return event, {"ok": True, "objects": ["example-bucket/example.json"]}
     if trigger == "sqs":
-        record = {
-            "messageId": "00000000-0000-0000-0000-000000000001",
-            "receiptHandle": "example",
-            "body": json.dumps({"hello": "world"}),
-            "attributes": {},
-            "messageAttributes": {},
-            "eventSource": "aws:sqs",
-            "awsRegion": "us-east-1",
-        }
-        return {"Records": [record]}, {"batchItemFailures": []}
+        return generate("sqs"), {"batchItemFailures": []}
     if trigger == "api":
-        return (
-            {
-                "version": "2.0",
-                "routeKey": "$default",
-                "rawPath": "/",
-                "rawQueryString": "q=1",
-                "queryStringParameters": {"q": "1"},
-                "headers": {"host": "example.lambda-url"},
-                "requestContext": {"http": {"method": "GET", "path": "/"}},
-                "isBase64Encoded": False,
-            },
-            {"statusCode": 200},
-        )
+        return generate("function-url", options=Options(path="/?q=1")), {"statusCode": 200}
     return {"dry_run": True}, {"ok": True, "function": name, "dry_run": True}
 
 

@@ -45,9 +45,9 @@ FORMAT_VERSION = 1
 class Trigger:
     """Something that invokes a function.
 
-    ``kind`` is ``s3``, ``sqs``, ``sns``, ``schedule``, ``event``, ``api``, ``url``, ``kinesis``,
-    ``dynamodb`` or ``kafka``; ``source`` is a bucket, a queue/stream/table ARN, a topic ARN, a rule
-    name, a URL or an API id.
+    ``kind`` is ``s3``, ``sqs``, ``sns``, ``schedule``, ``event``, ``api``, ``url``, ``logs``,
+    ``kinesis``, ``dynamodb`` or ``kafka``; ``source`` is a bucket, a queue/stream/table ARN, a topic
+    ARN, a rule name, a URL, an API id or a log group name.
     """
 
     kind: str
@@ -327,6 +327,7 @@ def collect_triggers(resources: list[dict[str, Any]], known: set[str]) -> dict[s
     for res in resources:
         for ref, trigger in _triggers_of(res, rules):
             add(ref, trigger)
+    _add_api_routes(resources, by_fn)
     for name, triggers in by_fn.items():
         # An API integration says more than the permission that lets API Gateway call in.
         if any(t.kind == "api" and t.detail.get("resource") != "aws_lambda_permission" for t in triggers):
@@ -334,11 +335,32 @@ def collect_triggers(resources: list[dict[str, Any]], known: set[str]) -> dict[s
     return by_fn
 
 
+def _add_api_routes(resources: list[dict[str, Any]], by_fn: Mapping[str, list[Trigger]]) -> None:
+    """Name each API trigger's route: a REST API resource's path, an HTTP API route's key."""
+    paths = {
+        _v(r).get("id"): _v(r).get("path") for r in resources if r.get("type") == "aws_api_gateway_resource"
+    }
+    routes = {
+        _v(r).get("target"): _v(r).get("route_key")
+        for r in resources
+        if r.get("type") == "aws_apigatewayv2_route"
+    }
+    for triggers in by_fn.values():
+        for trigger in triggers:
+            if trigger.kind != "api":
+                continue
+            if trigger.detail.get("resource_id") in paths:
+                trigger.detail["path"] = paths[trigger.detail["resource_id"]]
+            route = routes.get(f"integrations/{trigger.detail.get('integration_id')}")
+            if route:
+                trigger.detail["route_key"] = route
+
+
 def _v(res: Mapping[str, Any]) -> dict[str, Any]:
     return dict(res.get("values") or {})
 
 
-def _triggers_of(
+def _triggers_of(  # noqa: PLR0911 (one return per resource type)
     res: Mapping[str, Any], rules: Mapping[tuple[Any, Any], dict[str, Any]]
 ) -> list[tuple[Any, Trigger]]:
     rtype, v, address = res.get("type"), _v(res), str(res.get("address", ""))
@@ -376,6 +398,21 @@ def _triggers_of(
     if rtype == "aws_cloudwatch_event_target":
         rule = rules.get((v.get("event_bus_name") or "default", v.get("rule")), {})
         return [(v.get("arn"), _rule_trigger(rule, v, address))]
+    if rtype == "aws_cloudwatch_log_subscription_filter":
+        return [
+            (
+                v.get("destination_arn"),
+                Trigger(
+                    "logs",
+                    str(v.get("log_group_name") or ""),
+                    {
+                        "filter_name": v.get("name") or "",
+                        "filter_pattern": v.get("filter_pattern") or "",
+                        "address": address,
+                    },
+                ),
+            )
+        ]
     if rtype == "aws_lambda_function_url":
         return [
             (
@@ -471,7 +508,12 @@ def _api_triggers(rtype: str, v: Mapping[str, Any], address: str) -> list[tuple[
                 Trigger(
                     "api",
                     str(v.get("api_id")),
-                    {"integration_type": v.get("integration_type"), "resource": rtype, "address": address},
+                    {
+                        "integration_type": v.get("integration_type"),
+                        "integration_id": v.get("id"),
+                        "resource": rtype,
+                        "address": address,
+                    },
                 ),
             )
         ]

@@ -28,15 +28,19 @@ from lambda_harness.paths import HARNESS_DIR, HarnessPaths
 from lambda_harness.terraform.inventory import DeployedApi, Inventory
 from lambda_harness.testing import iam as iam_report
 from lambda_harness.testing.api_cases import HttpAnswer, is_http_case, load_request, route_gate, run_http_case
-from lambda_harness.testing.cases import EventCase, GateProblem, check_case, discover, gate
+from lambda_harness.testing.cases import MISSING, EventCase, GateProblem, check_case, discover, gate
 from lambda_harness.testing.results import (
     CaseResult,
     ResultsRecorder,
+    deployed_meta,
+    failure_details,
     failure_message,
     init_error_hint,
     init_failed,
+    load_results,
     log_excerpt,
 )
+from lambda_harness.testing.shard import Shard, part_of, weights
 
 if TYPE_CHECKING:  # testing.invoker imports boto3 (~0.5 s): only when a test needs it
     from lambda_harness.testing.invoker import Invocation, Invoker
@@ -64,6 +68,8 @@ class HarnessState:
     inventory_path: Path | None
     results_path: Path | None
     inventory: Inventory | None = None
+    shard: Shard | None = None
+    durations: dict[str, Any] | None = None
     recorder: ResultsRecorder = field(default_factory=ResultsRecorder)
     generated: set[str] = field(default_factory=set)  # node ids of the event-case and gate items
     case_requests: set[str] = field(default_factory=set)  # request ids of the event-case invocations
@@ -142,6 +148,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"event cases folder (env LAMBDA_HARNESS_CASES, default {DEFAULT_CASES_DIR})",
     )
     group.addoption(
+        "--harness-shard",
+        metavar="K/N",
+        default=None,
+        help="test only part K of N of the deployed functions (the gate covers only that part)",
+    )
+    group.addoption(
+        "--harness-durations",
+        metavar="PATH",
+        default=None,
+        help="a previous results.json: balance --harness-shard by its durations (else by case count)",
+    )
+    group.addoption(
         "--harness-results",
         metavar="PATH",
         default=None,
@@ -203,8 +221,11 @@ def pytest_configure(config: pytest.Config) -> None:
             f"{state.cases_dir}/<function>/<case>.json for each deployed function "
             f"({', '.join(fn.name for fn in inventory.functions) or 'none'})"
         )
+    _configure_shard(config, state)
     state.recorder.endpoint_url = state.endpoint_url
     state.recorder.region = state.region
+    if inventory is not None:
+        state.recorder.deployed = deployed_meta(inventory, config.rootpath)
     config.stash[STATE] = state
     config.pluginmanager.register(_OutcomeCounter(state.recorder, state.generated), "lambda_harness_outcomes")
 
@@ -245,23 +266,27 @@ class CasesDirectory(pytest.Directory):
             cases = discover(self.path)
         except ConfigError as exc:
             raise self.CollectError(str(exc)) from exc
-        deployed = [fn.name for fn in state.inventory.functions]
+        every_function = {fn.name for fn in state.inventory.functions}
         apis = {api.name: api for api in state.inventory.apis}
         api_cases = {
-            name: [c for c in cases.get(name, []) if name not in deployed or is_http_case(c)] for name in apis
+            name: [c for c in cases.get(name, []) if name not in every_function or is_http_case(c)]
+            for name in apis
         }
+        # With --harness-shard: this shard's functions; API cases run on shard 1 (once across shards).
+        deployed, own = shard_view(state, cases)
+        runs_apis = state.shard is None or state.shard.index == 1
         items: list[pytest.Item] = []
         for name in sorted(deployed):
-            for case in cases.get(name, []):
+            for case in own.get(name, []):
                 if name not in apis or not is_http_case(case):
                     items.append(EventCaseItem.from_parent(self, name=case.id, case=case))
-        for name, api in sorted(apis.items()):
+        for name, api in sorted(apis.items()) if runs_apis else ():
             for case in api_cases[name]:
                 items.append(HttpCaseItem.from_parent(self, name=case.id, case=case, api=api))
         try:
-            problems = gate(deployed, cases, self.path, apis=apis) + route_gate(
-                list(apis.values()), api_cases, self.path
-            )
+            problems = gate(deployed, own, self.path, apis=apis, elsewhere=every_function - set(deployed))
+            if runs_apis:
+                problems += route_gate(list(apis.values()), api_cases, self.path)
         except ConfigError as exc:
             raise self.CollectError(str(exc)) from exc
         for problem in problems:
@@ -270,6 +295,44 @@ class CasesDirectory(pytest.Directory):
             items.append(GateItem.from_parent(self, name="gate", problem=None))
         state.generated.update(item.nodeid for item in items)
         return items
+
+
+def _configure_shard(config: pytest.Config, state: HarnessState) -> None:
+    """Read ``--harness-shard`` and ``--harness-durations`` (a usage error names what is wrong)."""
+    spec = config.getoption("harness_shard")
+    if not spec or state.inventory is None:
+        return
+    try:
+        state.shard = Shard.parse(spec)
+        durations = _resolve(config, config.getoption("harness_durations"))
+        state.durations = load_results(durations) if durations is not None else None
+    except HarnessError as exc:
+        raise pytest.UsageError(str(exc)) from exc
+
+
+def shard_view(
+    state: HarnessState, cases: dict[str, list[EventCase]]
+) -> tuple[list[str], dict[str, list[EventCase]]]:
+    """The deployed functions this session tests and the case folders its gate looks at.
+
+    Without a shard: all of them. With one: its part; case folders of no deployed function
+    are reported by shard 1 only (each problem once across the shards).
+    """
+    assert state.inventory is not None
+    deployed = [fn.name for fn in state.inventory.functions]
+    if state.shard is None:
+        return deployed, cases
+    weight = weights(deployed, {n: len(c) for n, c in cases.items()}, state.durations)
+    part = part_of(state.shard, weight)
+    kept = {n: c for n, c in cases.items() if n in part or (n not in deployed and state.shard.index == 1)}
+    state.recorder.deployed = {n: m for n, m in state.recorder.deployed.items() if n in part}
+    state.recorder.shard = {
+        "index": state.shard.index,
+        "total": state.shard.total,
+        "functions": part,
+        "deployed": sorted(deployed),
+    }
+    return part, kept
 
 
 class CaseFailed(Exception):
@@ -307,6 +370,7 @@ class EventCaseItem(pytest.Item):
         result.problems = problems
         if problems:
             result.log_excerpt = log_excerpt(inv.log_tail)
+            result.details = case_details(self.case, inv)
             raise CaseFailed(problems, inv)
         result.outcome = "passed"
 
@@ -346,6 +410,12 @@ class EventCaseItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.case.event_path, None, f"event case {self.case.id}"
+
+
+def case_details(case: EventCase, inv: Invocation) -> dict[str, Any]:
+    """The failed case's event, expected subset and actual payload, for the report."""
+    expected = case.expected()
+    return failure_details(case.event_bytes(), None if expected is MISSING else expected, inv.payload)
 
 
 class HttpCaseFailed(Exception):

@@ -13,9 +13,13 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lambda_harness.errors import ConfigError
+from lambda_harness.testing.advice import Limits, advise
+
+if TYPE_CHECKING:
+    from lambda_harness.terraform.inventory import Inventory
 
 RESULTS_VERSION = 1
 _EXCERPT_LINES = 20
@@ -108,6 +112,8 @@ class CaseResult:
     max_memory_mb: int | None = None
     error_type: str | None = None
     log_excerpt: str = ""
+    # For a failed case: the event, the expected subset and the actual payload (for the HTML report).
+    details: dict[str, Any] = field(default_factory=dict)
     iam_denials: list[dict[str, Any]] = field(default_factory=list)  # what the role was refused
 
 
@@ -122,6 +128,10 @@ class ResultsRecorder:
     counts: dict[str, int] = field(default_factory=dict)
     # Failures of hand-written tests (node id, phase, message): the run's table must name them too.
     others: list[dict[str, str]] = field(default_factory=list)
+    # What the Terraform declares for each function this session tests (``deployed_meta``).
+    deployed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # ``run --shard K/N``: {"index", "total", "functions" (this part), "deployed" (all)}.
+    shard: dict[str, Any] | None = None
     # IAM (testing.iam): the run's mode and denials outside event cases; per-function entries.
     iam: dict[str, Any] = field(default_factory=dict)
     iam_functions: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -135,7 +145,10 @@ class ResultsRecorder:
         by_function: dict[str, list[CaseResult]] = {name: [] for name in self.iam_functions}
         for case in self.cases:
             by_function.setdefault(case.function, []).append(case)
-        functions = {name: summarize(cases) for name, cases in sorted(by_function.items())}
+        functions = {
+            name: function_entry(by_function.get(name, []), self.deployed.get(name))
+            for name in sorted(set(by_function) | set(self.deployed))
+        }
         for name, entry in self.iam_functions.items():
             functions[name]["iam"] = entry
         return {
@@ -147,6 +160,7 @@ class ResultsRecorder:
             "gate": list(self.gate),
             "tests": dict(sorted(self.counts.items())),
             "other_failures": list(self.others),
+            **({"shard": dict(self.shard)} if self.shard else {}),
             "iam": dict(self.iam),
         }
 
@@ -175,6 +189,63 @@ def summarize(cases: Sequence[CaseResult]) -> dict[str, Any]:
     }
 
 
+_DETAIL_CHARS = 4000
+
+
+def _clipped(text: str) -> str:
+    return text if len(text) <= _DETAIL_CHARS else text[:_DETAIL_CHARS] + "\n... (clipped)"
+
+
+def failure_details(event: bytes, expected: Any, payload: Any) -> dict[str, Any]:
+    """What the report shows of a failed case: event, expected subset, actual payload (clipped text)."""
+    actual = (
+        payload.decode("utf-8", "replace") if isinstance(payload, bytes) else json.dumps(payload, indent=2)
+    )
+    return {
+        "event": _clipped(event.decode("utf-8", "replace")),
+        "expected": None if expected is None else _clipped(json.dumps(expected, indent=2)),
+        "actual": _clipped(actual),
+    }
+
+
+def function_entry(cases: Sequence[CaseResult], meta: dict[str, Any] | None) -> dict[str, Any]:
+    """One function's results: ``summarize`` plus, when deployed here, its declaration and advice."""
+    entry = summarize(cases)
+    if meta is not None:
+        entry.update({k: meta[k] for k in ("handler", "runtime", "tf_file", "tf_line", "triggers")})
+        entry["limits"] = advise(Limits(meta["memory_mb"], meta["timeout_s"]), entry["cases"])
+    return entry
+
+
+def deployed_meta(inventory: Inventory, root: Path) -> dict[str, dict[str, Any]]:
+    """Per deployed function: handler, runtime, declared memory and timeout, its .tf file, its triggers."""
+    meta = {}
+    for fn in inventory.functions:
+        tf_file = None
+        if fn.tf_file is not None:
+            tf_path = Path(fn.tf_file)
+            tf_file = tf_path.relative_to(root).as_posix() if tf_path.is_relative_to(root) else str(tf_path)
+        meta[fn.name] = {
+            "handler": fn.handler,
+            "runtime": fn.runtime,
+            "memory_mb": fn.memory_size,
+            "timeout_s": fn.timeout,
+            "tf_file": tf_file,
+            "tf_line": fn.tf_line,
+            "triggers": [{"kind": t.kind, "source": t.source} for t in fn.triggers],
+        }
+    return meta
+
+
+def advice_lines(results: dict[str, Any]) -> list[str]:
+    """``name: advice`` for every function with advice (what ``run`` prints under the table)."""
+    lines = []
+    for name, fn in sorted(results.get("functions", {}).items()):
+        for item in (fn.get("limits") or {}).get("advice", []):
+            lines.append(f"{name}: {item['text']}")
+    return lines
+
+
 def load_results(path: Path) -> dict[str, Any]:
     """Read a results file written by the plugin."""
     try:
@@ -198,24 +269,30 @@ SUMMARY_COLUMNS = ("function", "passed", "failed", "cold ms", "warm ms", "max MB
 def summary_rows(results: dict[str, Any], deployed: Sequence[str] = ()) -> list[list[str]]:
     """Rows of the per-function table; deployed functions without results show as not run."""
     functions: dict[str, Any] = results.get("functions", {})
+    with_coverage = "coverage" in results
     rows = []
     for name in sorted(set(functions) | set(deployed)):
-        fn = functions.get(name)
-        if fn is None:
-            rows.append([name, "0", "0", "-", "-", "-"])
-            continue
+        fn = functions.get(name) or {}
         mem = fn.get("max_memory_mb")
-        rows.append(
-            [
-                name,
-                str(fn["passed"]),
-                str(fn["failed"]),
-                _ms(fn.get("cold_ms")),
-                _ms(fn.get("warm_ms")),
-                "-" if mem is None else str(mem),
-            ]
-        )
+        row = [
+            name,
+            str(fn.get("passed", 0)),
+            str(fn.get("failed", 0)),
+            _ms(fn.get("cold_ms")),
+            _ms(fn.get("warm_ms")),
+            "-" if mem is None else str(mem),
+        ]
+        if with_coverage:
+            row.append(cover_text(fn.get("coverage")))
+        rows.append(row)
     return rows
+
+
+def cover_text(numbers: dict[str, Any] | None) -> str:
+    """``71.4`` for a function's coverage entry, ``-`` without one."""
+    if not numbers:
+        return "-"
+    return f"{float(numbers['percent']):.1f}"
 
 
 def failure_texts(results: dict[str, Any]) -> list[str]:

@@ -72,5 +72,5 @@ def test_a_missing_dependency_case_says_to_pin_it(pytester: pytest.Pytester, fak
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*fix: 'orjson' is not in dists.zip*lock file*"])
     (case,) = data["functions"]["fn"]["cases"]
-    assert any("requirements.txt or Pipfile.lock" in p for p in case["problems"])
+    assert any("requirements.txt, Pipfile.lock, uv.lock or poetry.lock" in p for p in case["problems"])
     assert data["other_failures"] == []

@@ -233,3 +233,34 @@ def test_bad_case_files_are_reported_plainly(pytester: pytest.Pytester, fake_lam
     result.stdout.fnmatch_lines(
         ["*b.expected.json: no event b.json beside it; add the event or delete this file*"]
     )
+
+
+def test_a_shard_tests_its_part_and_only_shard_1_reports_stray_folders(
+    pytester: pytest.Pytester, fake_lambda: Any
+) -> None:
+    """By case count: ``big`` (3 cases) alone on shard 1, ``one`` and ``two`` on shard 2."""
+    fake_lambda.behaviours = {name: fake_lambda.ok({}) for name in ("big", "one", "two")}
+    for index in range(3):
+        case(pytester, "big", f"c{index}", {})
+    case(pytester, "one", "default", {})
+    case(pytester, "two", "default", {})
+    case(pytester, "gone", "default", {})  # a folder of no deployed function
+    first = run(pytester, fake_lambda, "-v", "--harness-shard", "1/2")
+    first.assert_outcomes(passed=3, failed=1)
+    first.stdout.fnmatch_lines(["*events::big/c0 PASSED*", "*events::gate/not-deployed/gone FAILED*"])
+    first.stdout.fnmatch_lines(["*gone, which is not deployed. Deployed functions: big, one, two.*"])
+    assert results(pytester)["shard"]["functions"] == ["big"]
+    second = run(pytester, fake_lambda, "-v", "--harness-shard", "2/2")
+    second.assert_outcomes(passed=3)  # one/default, two/default and its gate
+    shard = results(pytester)["shard"]
+    assert (shard["index"], shard["total"], shard["functions"]) == (2, 2, ["one", "two"])
+    assert sorted(results(pytester)["functions"]) == ["one", "two"]
+    assert {name for name, _ in fake_lambda.calls} == {"big", "one", "two"}
+
+
+def test_a_bad_shard_is_a_usage_error(pytester: pytest.Pytester, fake_lambda: Any) -> None:
+    fake_lambda.behaviours = {"one": fake_lambda.ok({})}
+    case(pytester, "one", "default", {})
+    result = run(pytester, fake_lambda, "--harness-shard", "3/2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--shard '3/2': write K/N with 1 <= K <= N*"])

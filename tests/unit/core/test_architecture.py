@@ -15,7 +15,7 @@ import pytest
 import lambda_harness
 
 PACKAGE = Path(lambda_harness.__file__).parent
-CORE = {"__init__", "errors", "proc", "fsutil", "settings", "paths", "ui", "net"}
+CORE = {"__init__", "errors", "proc", "fsutil", "settings", "paths", "ui", "net", "events"}
 STAGES = {"packaging", "endpoint", "terraform", "testing", "promote", "scaffold"}
 ALLOWED: dict[str, set[str]] = {
     **{name: set(CORE) for name in CORE},
@@ -24,7 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "terraform": CORE | {"packaging"},
     "testing": CORE | {"terraform"},
     "promote": CORE | {"packaging", "terraform", "testing"},
-    "scaffold": CORE | {"packaging"},
+    "scaffold": CORE | {"packaging", "testing"},
     "pipeline": CORE | STAGES,
     "cli": CORE | STAGES | {"pipeline"},
     "__main__": {"cli"},

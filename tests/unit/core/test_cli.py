@@ -26,3 +26,14 @@ def test_every_command_has_help() -> None:
     for name in cli.COMMANDS:
         with pytest.raises(SystemExit):
             parser.parse_args([name, "--help"])
+
+
+def test_run_coverage_is_line_unless_branch_is_asked_for() -> None:
+    parser = cli.build_parser()
+    assert parser.parse_args(["run"]).coverage is None
+    assert parser.parse_args(["run", "--coverage"]).coverage == "line"
+    assert parser.parse_args(["run", "--coverage=branch"]).coverage == "branch"
+    args = parser.parse_args(["run", "--coverage", "--", "-k", "x"])
+    assert (args.coverage, args.pytest_args) == ("line", ["-k", "x"])
+    with pytest.raises(SystemExit):
+        parser.parse_args(["run", "--coverage=lines"])

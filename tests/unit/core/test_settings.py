@@ -139,3 +139,30 @@ def test_iam_is_enforce_by_default_and_set_like_every_setting(tmp_path: Path) ->
     assert load_settings(repo, cli={"iam": "enforce"}, environ={"LAMBDA_HARNESS_IAM": "off"}).iam == "enforce"
     with pytest.raises(ConfigError, match="iam 'strict' is not one of enforce, warn, off"):
         load_settings(repo, environ={"LAMBDA_HARNESS_IAM": "strict"})
+
+
+@pytest.mark.parametrize(
+    ("written", "mode"),
+    [("true", "line"), ("false", "off"), ('"line"', "line"), ('"branch"', "branch"), ('"off"', "off")],
+)
+def test_coverage_is_off_line_or_branch_and_true_means_line(tmp_path: Path, written: str, mode: str) -> None:
+    repo = make_repo(tmp_path, f"[tool.lambda-harness]\ncoverage = {written}\n")
+    settings = load_settings(repo, environ={})
+    assert settings.coverage == mode
+    assert settings.measures_coverage is (mode != "off")
+
+
+def test_coverage_from_the_environment_and_the_flag(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    assert load_settings(repo, environ={}).coverage == "off"
+    assert load_settings(repo, environ={"LAMBDA_HARNESS_COVERAGE": "1"}).coverage == "line"
+    assert load_settings(repo, environ={"LAMBDA_HARNESS_COVERAGE": "Branch"}).coverage == "branch"
+    env = {"LAMBDA_HARNESS_COVERAGE": "branch"}
+    assert load_settings(repo, cli={"coverage": "line"}, environ=env).coverage == "line"
+
+
+def test_an_unknown_coverage_mode_names_the_choices(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, '[tool.lambda-harness]\ncoverage = "lines"\n')
+    wanted = r"coverage = 'lines' is not a valid coverage mode \(off, line, branch"
+    with pytest.raises(ConfigError, match=wanted):
+        load_settings(repo, environ={})

@@ -159,3 +159,56 @@ def test_result_headers() -> None:
     assert headers["x-amzn-RequestId"] == "rid"
     assert len(base64.b64decode(headers["X-Amz-Log-Result"])) == 4096
     assert "X-Amz-Log-Result" not in result_headers(Fn(), result, tail=False)
+
+
+class FakeCoverageRuntime:
+    def __init__(self) -> None:
+        self.started: list[Any] = []
+        self.stopped = 0
+
+    def start_coverage(self, spec: Any) -> str:
+        self.started.append(spec)
+        return "/work/code"
+
+    def stop_coverage(self) -> dict[str, Any]:
+        self.stopped += 1
+        return {"saved": 2, "unsaved": []}
+
+
+class FakeService:
+    def __init__(self, runtime: object) -> None:
+        self.runtime = runtime
+        self.waited: list[float] = []
+
+    def wait_idle(self, timeout: float) -> bool:
+        self.waited.append(timeout)
+        return True
+
+
+def _coverage_client(runtime: object) -> tuple[Client, FakeService]:
+    invoke = FakeInvoke()
+    service = FakeService(runtime)
+    invoke.service = service  # type: ignore[attr-defined]
+    return Client(HarnessApp(moto_app, invoke, trigger)), service  # type: ignore[arg-type]
+
+
+def test_coverage_route_starts_and_stops_measuring() -> None:
+    runtime = FakeCoverageRuntime()
+    client, service = _coverage_client(runtime)
+    body = json.dumps({"data_dir": "/r/parts", "sources": ["app", "lib"]})
+    answer = client.post("/_harness/coverage", data=body)
+    assert answer.status_code == 200 and answer.get_json() == {"code_root": "/work/code"}
+    assert runtime.started[0].sources == ("app", "lib") and not runtime.started[0].branch  # lines by default
+    client.post("/_harness/coverage", data=json.dumps({"data_dir": "/r/p", "sources": [], "branch": True}))
+    assert runtime.started[1].branch
+    stopped = client.delete("/_harness/coverage")
+    assert stopped.get_json() == {"saved": 2, "unsaved": []}
+    assert runtime.stopped == 1 and service.waited  # queued async deliveries get a chance first
+
+
+def test_coverage_route_refuses_a_bad_body_and_a_runtime_without_coverage() -> None:
+    client, _ = _coverage_client(FakeCoverageRuntime())
+    assert client.post("/_harness/coverage", data=b'{"sources": []}').status_code == 400
+    assert client.get("/_harness/coverage").status_code == 405
+    plain, _ = _coverage_client(object())
+    assert plain.post("/_harness/coverage", data=b"{}").status_code == 501

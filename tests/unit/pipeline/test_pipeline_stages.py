@@ -15,7 +15,7 @@ from lambda_harness.pipeline import Stages, run, smoke
 from lambda_harness.settings import Settings, load_settings
 from lambda_harness.terraform.inventory import DeployedFunction, Inventory
 from lambda_harness.testing.invoker import Invocation
-from lambda_harness.testing.results import CaseResult, ResultsRecorder
+from lambda_harness.testing.results import CaseResult, ResultsRecorder, deployed_meta
 from lambda_harness.testing.session import harness_test_env, pytest_arguments
 from lambda_harness.ui import RecordingUI
 
@@ -45,6 +45,7 @@ class World:
     events: list[str] = field(default_factory=list)
     attested: list[Mapping[str, object]] = field(default_factory=list)
     pytest_args: list[str] = field(default_factory=list)
+    declared: bool = False  # the plugin knows each function's declaration (as with a real inventory)
 
     def stages(self) -> Stages:
         @contextmanager
@@ -67,6 +68,9 @@ class World:
             self.events.append("pytest")
             self.pytest_args = list(args)
             rec = ResultsRecorder(env["AWS_ENDPOINT_URL"], "us-east-1")
+            if self.declared:
+                inventory = Inventory("", "us-east-1", [function(n) for n in self.names])
+                rec.deployed = deployed_meta(inventory, cwd)
             for name, outcome in self.outcomes.items():
                 rec.cases.append(
                     CaseResult(
@@ -230,3 +234,24 @@ def test_a_red_run_removes_the_previous_attestation(settings: Settings) -> None:
     stale.write_text("{}")
     run(settings, RecordingUI(), stages=World(["a"], {"a": "failed"}, exit_code=1).stages())
     assert not stale.exists()
+
+
+def test_advice_is_printed_and_never_fails_the_run_by_default(settings: Settings) -> None:
+    world = World(["a"], {"a": "passed"}, declared=True)
+    ui = RecordingUI()
+    report = run(settings, ui, stages=world.stages())
+    assert report.ok
+    limits = report.results["functions"]["a"]["limits"]
+    assert limits["peak_memory_mb"] == 33 and limits["memory_headroom"] == 3.88
+    assert report.results["functions"]["a"]["tf_file"] == "terraform/lambda_a.tf"
+
+
+def test_a_threshold_setting_makes_the_advice_fail_the_run(settings: Settings) -> None:
+    world = World(["a"], {"a": "passed"}, declared=True)
+    strict = settings.with_(fail_on_memory_headroom=4.0)
+    report = run(strict, RecordingUI(), stages=world.stages())
+    assert not report.ok and world.attested == []
+    assert report.failures == [
+        "a: peak memory 33 MB leaves 3.88x headroom under its memory_size 128 MB (declared in "
+        "terraform/lambda_a.tf), less than fail-on-memory-headroom = 4; raise memory_size to 192 MB"
+    ]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_harness.endpoint.runtime.bootstrap import CONFIG_VAR
+from lambda_harness.endpoint.runtime.coverage import BOOT_MODULE
 from lambda_harness.endpoint.runtime.env import Paths
 from lambda_harness.errors import EndpointError
 
@@ -56,8 +57,13 @@ def install(runtime_dir: Path) -> Path:
 
 
 def command(paths: Paths) -> list[str | Path]:
-    """The worker's argv: the function's interpreter running the bootstrap (``-s``: no user site)."""
-    return [paths.interpreter, "-s", paths.runtime_dir / NAME]
+    """The worker's argv: the function's interpreter running the bootstrap (``-s``: no user site).
+
+    A measuring worker runs the copy in its coverage folder (``runtime/coverage.py``): that
+    folder belongs to this version of the harness, the runtime folder to whichever ran last.
+    """
+    folder = paths.coverage_dir if paths.coverage_dir is not None else paths.runtime_dir
+    return [paths.interpreter, "-s", folder / NAME]
 
 
 def config(paths: Paths, pythonpath: str | None, tmp_mb: int) -> str:
@@ -68,7 +74,8 @@ def config(paths: Paths, pythonpath: str | None, tmp_mb: int) -> str:
     folder's real path; ``pythonpath``: the function's own ``PYTHONPATH`` (None when it
     set none); ``translate``: AWS paths -> real paths, for a wrapper named by its AWS path
     (host view); ``sandbox``: the real folders to lay out as AWS's, and ``/tmp``'s size in
-    MB (aws view).
+    MB (aws view); ``coverage``: the coverage folder, its boot module and what to measure
+    (``runtime/coverage.py``), when the environment measures coverage.
     """
     seen = paths.seen
     data: dict[str, Any] = {
@@ -85,5 +92,11 @@ def config(paths: Paths, pythonpath: str | None, tmp_mb: int) -> str:
             "lang": str(paths.lang),
             "opt": str(paths.opt_dir) if paths.opt_dir is not None else None,
             "tmp_mb": tmp_mb,
+        }
+    if paths.coverage_dir is not None and paths.coverage_spec is not None:
+        data["coverage"] = {
+            "dir": str(paths.coverage_dir),
+            "module": BOOT_MODULE,
+            "spec": str(paths.coverage_spec),
         }
     return json.dumps(data, separators=(",", ":"))

@@ -20,7 +20,10 @@ interpreter (CPython 3.9 and up), so it uses the standard library only. In order
    root first, ``/opt/python/lib/pythonX.Y/site-packages`` and ``/opt/python`` next unless
    the function set its own ``PYTHONPATH``, ``.pth`` files of the task root processed, and
    ``PYTHONPATH`` left as ``/var/runtime`` (or the function's own value).
-3. ``awslambdaric``'s main loop, with ``_HANDLER``.
+3. With ``--coverage`` (``"coverage"`` in the config): the coverage folder goes on
+   ``sys.path`` and its boot module starts measuring (``endpoint/runtime/coverage.py``),
+   before the handler's module is imported.
+4. ``awslambdaric``'s main loop, with ``_HANDLER``.
 
 Its inputs come in one private variable, ``_LAMBDA_HARNESS`` (JSON, see ``boot.config``),
 removed from ``os.environ`` before the handler's module is imported, the way awslambdaric
@@ -236,6 +239,15 @@ def aws_sys_path(cfg: dict[str, Any]) -> None:
     os.environ["PYTHONPATH"] = user or runtime
 
 
+def start_coverage(spec: dict[str, Any]) -> None:
+    """Start measuring (``--coverage``): the coverage folder last on ``sys.path``, then its boot
+    module's ``start`` with the spec file's path."""
+    import importlib
+
+    sys.path.append(spec["dir"])
+    importlib.import_module(spec["module"]).start(spec["spec"])
+
+
 def main() -> None:
     cfg: dict[str, Any] = json.loads(os.environ.get(CONFIG_VAR) or "{}")
     if cfg.get("probe"):
@@ -252,6 +264,8 @@ def main() -> None:
     aws_sys_path(cfg)
     import importlib
 
+    if cfg.get("coverage"):
+        start_coverage(cfg["coverage"])
     ric = importlib.import_module("awslambdaric.__main__")
     ric.main([os.environ["LAMBDA_TASK_ROOT"], os.environ["_HANDLER"]])
 

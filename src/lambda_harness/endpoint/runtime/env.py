@@ -80,6 +80,10 @@ class Paths:
     interpreter: Path
     python_version: tuple[int, int]
     view: View = "host"
+    #: coverage.py and the boot module (``runtime/coverage.py``), and what to measure (its JSON
+    #: spec), when coverage is measured: ``bootstrap.py`` starts it (``boot.config``).
+    coverage_dir: Path | None = None
+    coverage_spec: Path | None = None
 
     @property
     def lang(self) -> Path:

@@ -171,6 +171,27 @@ class Pool:
             self._total -= 1
             self._cond.notify_all()
 
+    def environments(self) -> list[Environment]:
+        """Every live environment, idle or busy (a snapshot)."""
+        with self._cond:
+            return list(self._all)
+
+    def retire_idle(self, predicate: Callable[[Environment], bool]) -> int:
+        """Close the idle environments ``predicate`` picks; how many were closed."""
+        picked: list[Environment] = []
+        with self._cond:
+            for group in self._groups.values():
+                gone = [e for e in group.idle if predicate(e)]
+                if gone:
+                    group.idle = [e for e in group.idle if e not in gone]
+                    picked += gone
+            self._total -= len(picked)
+            self._all.difference_update(picked)
+            self._cond.notify_all()
+        for env in picked:
+            env.close()
+        return len(picked)
+
     def release(self, key: Key, env: Environment, reusable: bool) -> None:
         """Return ``env`` after an invocation; it is closed unless it can serve again."""
         with self._cond:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 import uuid
@@ -12,6 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lambda_harness.endpoint.runtime import boot, filesystem
+from lambda_harness.endpoint.runtime.coverage import (
+    CoverageFolders,
+    CoverageSpec,
+    lines_to_coverage_data,
+    write_worker_files,
+)
 from lambda_harness.endpoint.runtime.env import Paths, View, reserved_overrides
 from lambda_harness.endpoint.runtime.filesystem import Probe
 from lambda_harness.endpoint.runtime.interpreters import InterpreterFinder
@@ -106,6 +113,8 @@ class LambdaRuntime:
         self._warned: set[str] = set()
         self._stop = threading.Event()
         self._reaper: threading.Thread | None = None
+        self._coverage: tuple[CoverageSpec, Path] | None = None  # (spec, the workers' spec file)
+        self._coverage_folders: CoverageFolders | None = None
         self.credentials: CredentialSource | None = None
 
     def use_credentials(self, source: CredentialSource | None) -> None:
@@ -155,6 +164,48 @@ class LambdaRuntime:
         finally:
             self.pool.release(key, env, reusable)
 
+    # -- coverage ------------------------------------------------------------------------
+
+    @property
+    def code_root(self) -> Path:
+        """Where deployment packages are extracted (``<work_dir>/code/<sha256>/``)."""
+        return self.code.work_dir / "code"
+
+    def start_coverage(self, spec: CoverageSpec) -> Path:
+        """Measure ``spec`` in every environment started from now on; returns the code root.
+
+        Environments already running are retired when their function is next invoked
+        (coverage is part of an environment's fingerprint).
+        """
+        if self._coverage_folders is None:
+            self._coverage_folders = CoverageFolders(
+                self.runtimes.root.parent, pip_python=Path(sys.executable)
+            )
+        boot = write_worker_files(spec, self.code_root)
+        with self._lock:
+            self._coverage = (spec, boot)
+        return self.code_root
+
+    def stop_coverage(self, timeout_s: float = 30.0) -> dict[str, object]:
+        """Stop measuring: wait (bounded) until every measuring environment has saved its data,
+        then close the idle ones; the data folder then holds coverage.py data files only.
+        Returns ``{"saved": n, "unsaved": [function names]}``."""
+        with self._lock:
+            current, self._coverage = self._coverage, None
+        deadline = time.monotonic() + timeout_s
+        saved, unsaved = 0, []
+        for env in self.pool.environments():
+            if not isinstance(env, Worker) or not env.measures_coverage:
+                continue
+            if env.wait_parked(max(deadline - time.monotonic(), 0.0)):
+                saved += 1
+            else:
+                unsaved.append(env.spec.fn.name)
+        self.pool.retire_idle(lambda env: isinstance(env, Worker) and env.measures_coverage)
+        if current is not None:
+            lines_to_coverage_data(current[0].data_dir)
+        return {"saved": saved, "unsaved": sorted(unsaved)}
+
     def reap_idle(self) -> int:
         """Reclaim environments idle past ``idle_timeout_s`` (also done by a background thread)."""
         return self.pool.reap_idle()
@@ -168,21 +219,24 @@ class LambdaRuntime:
 
     def _spec(self, fn: FunctionConfig) -> WorkerSpec:
         digests = self.code.layer_digests(fn.layers)
-        fp = fingerprint(fn, digests)
+        coverage = self._coverage
+        fp = fingerprint(fn, digests) + (f"-cov{coverage[0].token}" if coverage else "")
         with self._lock:
             spec = self._specs.get(fp)
             if spec is not None:
                 # Same configuration and CodeSha256: the code was verified when the spec was built.
                 self._specs.move_to_end(fp)
                 return spec
-        spec = self._build_spec(fn, fp)
+        spec = self._build_spec(fn, fp, coverage)
         with self._lock:
             self._specs[fp] = spec
             while len(self._specs) > _SPEC_CACHE:
                 self._specs.popitem(last=False)
         return spec
 
-    def _build_spec(self, fn: FunctionConfig, fp: str) -> WorkerSpec:
+    def _build_spec(
+        self, fn: FunctionConfig, fp: str, coverage: tuple[CoverageSpec, Path] | None
+    ) -> WorkerSpec:
         interpreter, fallback = self.interpreters.resolve(fn.name, fn.runtime, self.allow_runtime_fallback)
         notes = []
         if fallback:
@@ -200,13 +254,20 @@ class LambdaRuntime:
             )
         for note in notes:
             self._warn_once(note)
+        coverage_dir = None
+        if coverage is not None and self._coverage_folders is not None:
+            coverage_dir = self._coverage_folders.ensure(interpreter, machine)
         paths = Paths(
             task_root=self.code.task_root(fn),
             opt_dir=self.code.opt_dir(fn),
             runtime_dir=boot.install(self.runtimes.ensure(interpreter, machine)).parent,
             interpreter=interpreter.path,
             python_version=interpreter.version,
-            view=self.filesystem,
+            # A measuring environment sees host paths: the data it writes must reach the harness
+            # (AWS's layout puts a private /tmp and an overlay on /var over the project's folders).
+            view="host" if coverage_dir is not None else self.filesystem,
+            coverage_dir=coverage_dir,
+            coverage_spec=coverage[1] if coverage_dir is not None and coverage is not None else None,
         )
         return WorkerSpec(
             fn=fn,

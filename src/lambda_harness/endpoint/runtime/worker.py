@@ -99,6 +99,7 @@ class Worker:
         self._init_events: list[LogEvent] = []
         self._closing = False
         self._dead = False
+        self._parked = False  # waiting in GET /next: nothing running, coverage data saved
         self._pump: Pump | None = None
         self.log_stream = logs.log_stream_name(spec.fn.version)
 
@@ -208,10 +209,13 @@ class Worker:
             self._init_done_at = time.perf_counter()
             self._init_events += self._take_output(flush=True)
         with self._cond:
+            self._parked = True
+            self._cond.notify_all()
             self._cond.wait_for(lambda: self._job is not None or self._closing)
             job, self._job = self._job, None
             if job is None:
                 return None
+            self._parked = False
             self._handed_at = time.perf_counter()
             self._cond.notify_all()
         fn = self.spec.fn
@@ -268,10 +272,31 @@ class Worker:
             self._posted, self._current, self._handed_at = None, request_id, None
             arn = invoked_arn or self.spec.fn.arn
             self._job = _Job(request_id, payload, client_context, cognito_identity, arn)
+            self._parked = False
             self._cond.notify_all()
         watch = _Watch(self)
         posted = watch.wait()
         return build_result(self.spec.fn, self._snapshot(watch, posted, request_id, cold))
+
+    def wait_parked(self, timeout: float, *, slice_s: float = 0.05) -> bool:
+        """Wait until the runtime asks for its next event (or the process is gone); False on timeout.
+
+        A coverage worker saves its data just before it asks, so a parked worker has nothing unsaved.
+        """
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not (self._parked or not self.alive):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                # Process death notifies nobody: look again every slice.
+                self._cond.wait(min(left, slice_s))
+        return True
+
+    @property
+    def measures_coverage(self) -> bool:
+        """Whether this environment measures coverage."""
+        return self.spec.paths.coverage_spec is not None
 
     def _snapshot(self, watch: _Watch, posted: Posted | None, request_id: str, cold: bool) -> Snapshot:
         """What was observed of the invocation that just ended."""

@@ -25,6 +25,7 @@ from jsonpath_ng.ext import parse as jsonpath  # type: ignore[attr-defined]
 from moto.events.models import EventPattern, events_backends
 from moto.events.utils import EventTemplateParser
 
+from lambda_harness import events
 from lambda_harness.endpoint.invoke import InvokeService
 from lambda_harness.endpoint.lookup import resolve
 from lambda_harness.endpoint.sources import filtering
@@ -38,7 +39,7 @@ RuleKey = tuple[str, str, str, str]  # account, region, bus, rule name
 
 def iso_time(epoch: float) -> str:
     """``2026-01-01T12:00:00Z``, the ``time`` field of an EventBridge event."""
-    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return events.iso_seconds(datetime.fromtimestamp(epoch, tz=UTC))
 
 
 def all_rules() -> Iterator[tuple[RuleKey, Any]]:
@@ -50,18 +51,14 @@ def all_rules() -> Iterator[tuple[RuleKey, Any]]:
 
 
 def scheduled_event(rule: Any, now: float) -> dict[str, Any]:
-    """AWS's payload for a schedule rule firing."""
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": rule.account_id,
-        "time": iso_time(now),
-        "region": rule.region_name,
-        "resources": [rule.arn],
-        "detail": {},
-    }
+    """AWS's payload for a schedule rule firing (the shape is ``events.scheduled_event``)."""
+    return events.scheduled_event(
+        event_id=str(uuid.uuid4()),
+        account=rule.account_id,
+        region=rule.region_name,
+        rule_arn=rule.arn,
+        moment=datetime.fromtimestamp(now, tz=UTC),
+    )
 
 
 def target_input(target: dict[str, Any], event: dict[str, Any]) -> bytes:

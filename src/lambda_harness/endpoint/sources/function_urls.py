@@ -24,11 +24,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from moto.awslambda.models import lambda_backends
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
+from lambda_harness import events
 from lambda_harness.endpoint.invoke import SYNC_PAYLOAD_LIMIT, InvokeService, new_request_id
 from lambda_harness.endpoint.lookup import MotoFunction, Target
 from lambda_harness.endpoint.runtime.model import ThrottledError
@@ -63,17 +64,9 @@ class Route:
     function_name: str | None = None
 
 
-@dataclass(frozen=True)
-class UrlRequest:
-    """The parts of an HTTP request the event is built from (headers lower-cased)."""
-
-    method: str
-    raw_path: str
-    raw_query: str
-    headers: dict[str, str]
-    body: bytes
-    source_ip: str = "127.0.0.1"
-    protocol: str = "HTTP/1.1"
+#: The parts of an HTTP request the event is built from (headers lower-cased).
+UrlRequest = events.HttpRequest
+query_parameters = events.query_parameters
 
 
 @dataclass(frozen=True)
@@ -134,56 +127,16 @@ def is_text(content_type: str | None) -> bool:
 
 
 def build_event(request: UrlRequest, target: UrlTarget, request_id: str, now: datetime) -> dict[str, Any]:
-    """AWS's function-URL request event (payload format version 2.0)."""
-    headers = dict(request.headers)
-    cookie = headers.pop("cookie", None)
-    http = {
-        "method": request.method,
-        "path": request.raw_path,
-        "protocol": request.protocol,
-        "sourceIp": request.source_ip,
-        "userAgent": headers.get("user-agent", ""),
-    }
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": request.raw_path,
-        "rawQueryString": request.raw_query,
-        "headers": headers,
-        "requestContext": {
-            "accountId": target.account_id,
-            "apiId": target.url_id,
-            "domainName": target.domain_name,
-            "domainPrefix": target.url_id,
-            "http": http,
-            "requestId": request_id,
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": now.astimezone(UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "timeEpoch": int(now.timestamp() * 1000),
-        },
-        "isBase64Encoded": False,
-    }
-    # AWS leaves out cookies, queryStringParameters and body when the request has none.
-    if cookie:
-        event["cookies"] = [part.strip() for part in cookie.split(";") if part.strip()]
-    if request.raw_query:
-        event["queryStringParameters"] = query_parameters(request.raw_query)
-    if request.body:
-        if is_text(headers.get("content-type")):
-            event["body"] = request.body.decode("utf-8", "replace")
-        else:
-            event["body"] = base64.b64encode(request.body).decode("ascii")
-            event["isBase64Encoded"] = True
-    return event
-
-
-def query_parameters(raw_query: str) -> dict[str, str]:
-    """``a=1&a=2&b=`` -> ``{"a": "1,2", "b": ""}`` (AWS joins repeated keys with commas)."""
-    params: dict[str, list[str]] = {}
-    for key, value in parse_qsl(raw_query, keep_blank_values=True):
-        params.setdefault(key, []).append(value)
-    return {key: ",".join(values) for key, values in params.items()}
+    """AWS's function-URL request event (payload format version 2.0, ``events.http_v2_event``)."""
+    return events.http_v2_event(
+        request,
+        api_id=target.url_id,
+        account=target.account_id,
+        domain_name=target.domain_name,
+        request_id=request_id,
+        moment=now,
+        text_body=is_text(request.headers.get("content-type")),
+    )
 
 
 def map_result(payload: bytes) -> HttpResponse:

@@ -11,7 +11,6 @@ does, so ``put_object`` returns at once.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import logging
 import secrets
@@ -23,17 +22,12 @@ from urllib.parse import quote_plus
 
 from lambda_harness.endpoint.invoke import InvokeService
 from lambda_harness.endpoint.lookup import resolve
+from lambda_harness.events import principal_id
 
 logger = logging.getLogger(__name__)
 
 _sequencer_lock = threading.Lock()
 _last_sequencer = 0
-
-
-def principal_id(account_id: str, prefix: str = "AIDA", length: int = 17) -> str:
-    """A stable, AWS-looking principal id for an account."""
-    digest = hashlib.sha256(account_id.encode()).hexdigest().upper()
-    return prefix + digest[:length]
 
 
 def next_sequencer() -> str:

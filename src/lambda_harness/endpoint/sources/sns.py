@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from lambda_harness import events
 from lambda_harness.endpoint.invoke import InvokeService
 from lambda_harness.endpoint.lookup import resolve
 
@@ -22,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 def iso_now() -> str:
     """``2026-01-01T12:00:00.123Z``, SNS's timestamp format."""
-    return datetime.now(tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return events.iso_millis(datetime.now(tz=UTC))
 
 
 def sns_record(
@@ -33,8 +34,6 @@ def sns_record(
     message_attributes: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """One ``Records`` entry as Lambda receives it from SNS."""
-    topic_arn = subscription.topic.arn
-    region = topic_arn.split(":")[3]
     attributes = {
         name: {
             "Type": value.get("Type") or value.get("DataType"),
@@ -42,26 +41,15 @@ def sns_record(
         }
         for name, value in (message_attributes or {}).items()
     }
-    return {
-        "EventSource": "aws:sns",
-        "EventVersion": "1.0",
-        "EventSubscriptionArn": subscription.arn,
-        "Sns": {
-            "Type": "Notification",
-            "MessageId": message_id,
-            "TopicArn": topic_arn,
-            "Subject": subject,
-            "Message": message,
-            "Timestamp": iso_now(),
-            "SignatureVersion": "1",
-            "Signature": "EXAMPLE",
-            "SigningCertUrl": f"https://sns.{region}.amazonaws.com/SimpleNotificationService-lambda-harness.pem",
-            "UnsubscribeUrl": (
-                f"https://sns.{region}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={subscription.arn}"
-            ),
-            "MessageAttributes": attributes,
-        },
-    }
+    return events.sns_record(
+        subscription_arn=subscription.arn,
+        topic_arn=subscription.topic.arn,
+        message_id=message_id,
+        message=message,
+        subject=subject,
+        attributes=attributes,
+        timestamp=iso_now(),
+    )
 
 
 def make_publish(original: Callable[..., None], service: InvokeService) -> Callable[..., None]:

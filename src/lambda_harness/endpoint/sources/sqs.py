@@ -33,6 +33,7 @@ from typing import Any
 from moto.awslambda.models import lambda_backends
 from moto.sqs.models import sqs_backends
 
+from lambda_harness import events
 from lambda_harness.endpoint.invoke import InvokeService
 from lambda_harness.endpoint.lookup import resolve
 from lambda_harness.endpoint.runtime.model import InvokeResult
@@ -74,7 +75,7 @@ def message_attributes(message: Any) -> dict[str, Any]:
 
 
 def sqs_record(message: Any, queue: Any) -> dict[str, Any]:
-    """One ``Records`` entry as Lambda receives it from SQS."""
+    """One ``Records`` entry as Lambda receives it from SQS (the shape is ``events.sqs_record``)."""
     attributes = {
         "ApproximateReceiveCount": str(message.approximate_receive_count),
         "SentTimestamp": str(message.sent_timestamp),
@@ -88,17 +89,16 @@ def sqs_record(message: Any, queue: Any) -> dict[str, Any]:
     trace = (message.system_attributes or {}).get("AWSTraceHeader")
     if trace:
         attributes["AWSTraceHeader"] = trace.get("StringValue", "") if isinstance(trace, dict) else str(trace)
-    return {
-        "messageId": message.id,
-        "receiptHandle": message.receipt_handle,
-        "body": message.body,
-        "attributes": attributes,
-        "messageAttributes": message_attributes(message),
-        "md5OfBody": message.body_md5,
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue.queue_arn,
-        "awsRegion": queue.region,
-    }
+    return events.sqs_record(
+        message_id=message.id,
+        receipt_handle=message.receipt_handle,
+        body=message.body,
+        attributes=attributes,
+        message_attributes=message_attributes(message),
+        md5_of_body=message.body_md5,
+        queue_arn=queue.queue_arn,
+        region=queue.region,
+    )
 
 
 def passes_filters(esm: Any, record: dict[str, Any]) -> bool:
