@@ -243,9 +243,10 @@ resource "aws_lambda_permission" "__NAME___schedule" {
 """
 
 
-def function_name(index: int) -> str:
-    """``fn_07``: the folder, the Terraform label and the deployed function name."""
-    return f"fn_{index:02d}"
+def function_name(index: int, width: int = 2) -> str:
+    """``fn_07`` (``fn_007`` in repos of more than 100): the folder, the Terraform label and the
+    deployed function name."""
+    return f"fn_{index:0{width}d}"
 
 
 def is_scheduled(index: int) -> bool:
@@ -285,9 +286,9 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def write_function(root: Path, index: int, code_from: str) -> None:
+def write_function(root: Path, index: int, code_from: str, width: int = 2) -> None:
     """The handler package, its .tf file and its event case."""
-    name = function_name(index)
+    name = function_name(index, width)
     _write(root / "functions" / name / "__init__.py", "")
     handler = HANDLER_BOTO3 if uses_boto3(index) else HANDLER
     _write(root / "functions" / name / "app.py", handler.replace("__NAME__", name))
@@ -306,8 +307,9 @@ def generate(root: Path, count: int, *, code_from: str = "s3", with_deps: bool =
     """Write a worker repo with ``count`` functions under ``root`` (created) and return it."""
     if code_from not in CODE_FROM:
         raise ValueError(f"code_from must be one of {CODE_FROM}, got {code_from!r}")
-    if not 1 <= count <= 100:
-        raise ValueError(f"count must be 1..100 (two-digit names), got {count}")
+    if not 1 <= count <= 1000:
+        raise ValueError(f"count must be 1..1000, got {count}")
+    width = 2 if count <= 100 else 3
     root.mkdir(parents=True, exist_ok=False)
     _write(root / "functions" / "worker_lib" / "__init__.py", WORKER_LIB if with_deps else WORKER_LIB_NO_DEPS)
     if with_deps:
@@ -316,12 +318,13 @@ def generate(root: Path, count: int, *, code_from: str = "s3", with_deps: bool =
     main = main.replace("__COUNT__", str(count)).replace("__CODE_FROM__", code_from)
     _write(root / "terraform" / "main.tf", main)
     for index in range(count):
-        write_function(root, index, code_from)
+        write_function(root, index, code_from, width)
     return root
 
 
 def touch_handler(root: Path, index: int = 1) -> Path:
     """A code-only change (one handler edited) for a warm rebuild; the edited file."""
-    path = root / "functions" / function_name(index) / "app.py"
+    width = 2 if (root / "functions" / function_name(index)).is_dir() else 3
+    path = root / "functions" / function_name(index, width) / "app.py"
     path.write_text(path.read_text(encoding="utf-8") + "\n# edited by the benchmark\n", encoding="utf-8")
     return path

@@ -22,10 +22,12 @@ import argparse
 import io
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 import zipfile
@@ -163,6 +165,57 @@ def ours(warm: int, cold: int, filesystem: str = "host") -> dict[str, Figures]:
             runtime.shutdown()
 
 
+_CANNED_BODY = b'{"ping": 1}'
+_CANNED = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Amz-Executed-Version: $LATEST\r\n"
+    b"x-amzn-RequestId: 00000000-0000-0000-0000-000000000000\r\nContent-Length: %d\r\n\r\n%s"
+) % (len(_CANNED_BODY), _CANNED_BODY)
+
+
+def _serve_canned(conn: socket.socket) -> None:
+    """Answer every request on ``conn`` with the same Invoke response (keep-alive; lengths only)."""
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    buf = b""
+    with conn:
+        while chunk := conn.recv(65536):
+            buf += chunk
+            while b"\r\n\r\n" in buf:
+                head, _, rest = buf.partition(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                if len(rest) < length:
+                    break
+                buf = rest[length:]
+                conn.sendall(_CANNED)
+
+
+def client_floor(warm: int) -> float:
+    """Warm p50 (ms) of boto3's Invoke against a loopback socket that answers at once: what the
+    client itself costs, which no endpoint can take away (the runtime floor does not include it)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=_serve_canned, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        lam = _client("lambda", f"http://127.0.0.1:{listener.getsockname()[1]}")
+        for _ in range(20):
+            _invoke(lam, "f")
+        return _percentile([_timed(lambda: _invoke(lam, "f")) for _ in range(warm)], 50)
+    finally:
+        stop.set()
+        listener.close()
+
+
 def ministack(warm: int, cold: int) -> dict[str, Figures] | str:
     """The same measurement against MiniStack, or why it could not run."""
     exe = MINISTACK_VENV / "bin" / "ministack"
@@ -215,7 +268,9 @@ def main() -> None:
     parser.add_argument("--no-ministack", action="store_true")
     parser.add_argument("--namespace-cold", type=int, default=20, help="interleaved cold starts per layout")
     args = parser.parse_args()
+    start_load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     floor = measure_floor(warm=args.warm, cold=args.cold)
+    client = client_floor(args.warm)
     mine = ours(args.warm, args.cold)
     why_not = filesystem.probe()
     sandboxed = ours(args.warm, args.cold, "aws") if why_not is None else None
@@ -223,7 +278,7 @@ def main() -> None:
     peer = "skipped (--no-ministack)" if args.no_ministack else ministack(args.warm, args.cold)
     print(
         f"invoke latency, ms ({args.cold} cold starts, {args.warm} warm invokes, python3.12, "
-        f"{os.cpu_count()} cpus)"
+        f"{os.cpu_count()} cpus, load average at the start {start_load})"
     )
     print(f"  {'':28} {'cold':>9} {'warm p50':>9} {'warm p95':>9}")
     for name in HANDLERS:
@@ -242,6 +297,17 @@ def main() -> None:
                 f" (cold {peer[name]['cold_ms'] / mine[name]['cold_ms']:.1f}x)"
             )
         print(line)
+    print(
+        "boto3 Invoke against a socket that answers at once (the client's own cost): "
+        f"warm p50 {client:.2f} ms"
+    )
+    for name in HANDLERS:
+        added = mine[name]["warm_p50_ms"] - client
+        print(
+            f"  {name}: the endpoint adds {added:.2f} ms over boto3 alone "
+            f"({floor[name]['warm_p50_ms']:.2f} ms of it the runtime floor)"
+        )
+    print(f"load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if not isinstance(peer, dict):
         print(f"MiniStack: {peer}")
     if cost is None:

@@ -123,6 +123,12 @@ def cmd_merge(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
     return 0 if merge(settings, ui, args.dirs).ok else 1
 
 
+def cmd_watch(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
+    from lambda_harness.watch import watch
+
+    return watch(settings, ui)
+
+
 def cmd_promote(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
     from lambda_harness.promote.release import promote
 
@@ -218,6 +224,10 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     "trigger": (cmd_trigger, "fire an EventBridge rule now, with a scheduled-event payload"),
     "smoke": (cmd_smoke, "build, up, apply, then initialise every function (import + handler)"),
     "run": (cmd_run, "the whole pipeline: build, up, apply, a test per event case, down, attestation"),
+    "watch": (
+        cmd_watch,
+        "keep the endpoint up; on every save rebuild, update code or re-apply, rerun the cases it reaches",
+    ),
     "promote": (cmd_promote, "real terraform plan/apply of exactly the tested zip"),
     "new": (cmd_new, "scaffold a function: handler, terraform/lambda_<name>.tf, event case"),
     "new-world": (
@@ -261,6 +271,13 @@ def _add_specific(name: str, p: argparse.ArgumentParser) -> None:
             "--durations", type=Path, help="a previous results.json: balance shards by its durations"
         )
         p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+        p.add_argument(
+            "--no-warm",
+            dest="warm",
+            action="store_false",
+            default=None,
+            help="always apply Terraform, even on a warm endpoint whose Terraform inputs are unchanged",
+        )
     elif name == "promote":
         p.add_argument(
             "--yes", "--auto-approve", dest="auto_approve", action="store_true", help="apply without asking"
@@ -317,6 +334,7 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         "verbose": args.verbose,
         "quiet": args.quiet,
         "dist": getattr(args, "dist", None),
+        "warm": getattr(args, "warm", None),
         "coverage": getattr(args, "coverage", None),
     }
     return load_settings(args.project, cli)

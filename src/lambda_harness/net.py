@@ -22,6 +22,9 @@ HARNESS_HEALTH = "/_harness/health"
 #: The embedded endpoint's IAM ledger (JSON): denials, least privilege, trust refusals (``/trust``).
 HARNESS_IAM = "/_harness/iam"
 LOCALSTACK_HEALTH = "/_localstack/health"
+LOCALSTACK_INFO = "/_localstack/info"
+#: The embedded endpoint starts the named functions' first execution environments (POST, JSON).
+HARNESS_PRESTART = "/_harness/prestart"
 
 # No ProxyHandler entries: HTTP(S)_PROXY never applies to these requests.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -54,6 +57,20 @@ def get_json(url: str, timeout: float = 5.0) -> Any:
         return None
 
 
+def post_json(url: str, document: object, timeout: float = 5.0) -> tuple[int, bytes] | str:
+    """``POST url`` with a JSON body: ``(status, body)``, or a short text saying why nothing answered."""
+    body = json.dumps(document).encode()
+    headers = {"Content-Type": "application/json"}
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (http to loopback)
+    try:
+        with open_url(request, timeout) as resp:
+            return int(resp.status), resp.read()
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), exc.read() if exc.fp else b""
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return str(getattr(exc, "reason", exc))
+
+
 def harness_health(url: str, timeout: float = 1.0) -> str | None:
     """None when the embedded endpoint at ``url`` answers its health path with 200, else the problem."""
     answer = probe(url.rstrip("/") + HARNESS_HEALTH, timeout)
@@ -77,6 +94,27 @@ def localstack_health(url: str, timeout: float = 1.0) -> str | None:
     if isinstance(doc, dict) and isinstance(doc.get("services"), dict):
         return None
     return "not LocalStack's health document"
+
+
+def endpoint_identity(url: str, timeout: float = 1.0) -> str | None:
+    """Which endpoint *instance* answers at ``url``: a restarted endpoint is a new one.
+
+    The embedded endpoint names itself (``instance_id`` in ``/_harness/health``, a uuid
+    made when it starts); LocalStack has ``session_id`` in ``/_localstack/info`` (one per
+    start). None when neither says: then nothing can be assumed about what it holds.
+    """
+    base = url.rstrip("/")
+    for path, key in ((HARNESS_HEALTH, "instance_id"), (LOCALSTACK_INFO, "session_id")):
+        answer = probe(base + path, timeout)
+        if isinstance(answer, str) or answer[0] != 200:
+            continue
+        try:
+            doc = json.loads(answer[1] or b"null")
+        except ValueError:
+            continue
+        if isinstance(doc, dict) and isinstance(doc.get(key), str) and doc[key]:
+            return f"{key}:{doc[key]}"
+    return None
 
 
 def endpoint_healthy(url: str, timeout: float = 1.0) -> bool:

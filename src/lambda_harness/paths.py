@@ -25,6 +25,11 @@ class HarnessPaths:
         """``tf/<backend>/``: the staged copy, its local state, CLI config and private HOME."""
         return self.root / "tf" / backend
 
+    def warm_record(self, backend: str) -> Path:
+        """``tf/<backend>/warm.json``: which endpoint the state belongs to, and what the last
+        successful apply read (the warm loop's evidence that Terraform may be skipped)."""
+        return self.tf_root(backend) / "warm.json"
+
     def world_root(self, backend: str) -> Path:
         """``tf/world/<backend>/``: the staged world folder and its own local state (applied first)."""
         return self.root / "tf" / "world" / backend

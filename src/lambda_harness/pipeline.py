@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lambda_harness import net
 from lambda_harness.endpoint import control
 from lambda_harness.endpoint.session import endpoint_session
-from lambda_harness.errors import ShardError
+from lambda_harness.errors import ShardError, TerraformError
 from lambda_harness.fsutil import file_sha256, write_json_atomic
 from lambda_harness.net import endpoint_healthy
 from lambda_harness.promote.attestation import (
@@ -32,6 +33,7 @@ from lambda_harness.promote.attestation import (
     write_attestation,
 )
 from lambda_harness.settings import Settings
+from lambda_harness.terraform.deploy import Deployment
 from lambda_harness.terraform.inventory import Inventory
 from lambda_harness.testing.advice import thresholds
 from lambda_harness.testing.coverage import RunCoverage, coverage_summary, zip_sources
@@ -66,7 +68,7 @@ class Stages:
 
     build: Callable[[Settings, UI], Any]
     endpoint: EndpointFactory
-    deploy: Callable[[Settings, UI, str], Inventory]
+    deploy: Callable[[Settings, UI, str], Deployment | Inventory]  # an Inventory: applied from scratch
     pytest: Callable[[Sequence[str], Path, Mapping[str, str], bool], int]
     attest: Callable[[Settings, Path, Mapping[str, object]], Path]
     invoker: Callable[[str, str], Invoker] = Invoker
@@ -88,6 +90,8 @@ class RunReport:
     results_path: Path | None = None
     attestation: Path | None = None
     failures: list[str] = field(default_factory=list)
+    deployment: Deployment | None = None
+    not_attested: str = ""  # why a green run wrote no attestation (a warm run, ...)
     coverage: RunCoverage | None = None
 
 
@@ -133,10 +137,26 @@ def _plan_endpoint(settings: Settings, ui: UI) -> Iterator[str]:
 _real_build = build
 
 
-def _real_deploy(settings: Settings, ui: UI, endpoint_url: str) -> Inventory:
-    from lambda_harness.terraform.deploy import deploy
+def _real_deploy(settings: Settings, ui: UI, endpoint_url: str) -> Deployment:
+    from lambda_harness.terraform.deploy import deploy_for_run
 
-    return deploy(settings, ui, endpoint_url)
+    return deploy_for_run(settings, ui, endpoint_url, warm=settings.warm)
+
+
+def _as_deployment(deployed: Deployment | Inventory) -> Deployment:
+    """A stage that returns a bare Inventory applied from scratch and checked the second plan."""
+    return (
+        deployed if isinstance(deployed, Deployment) else Deployment(deployed, "from-scratch", checked=True)
+    )
+
+
+def _finish_deployment(deployment: Deployment, ui: UI) -> str:
+    """Wait for the second plan that ran beside the tests; the failure text when it was not empty."""
+    try:
+        deployment.finish(ui)
+    except TerraformError as exc:
+        return str(exc)
+    return ""
 
 
 def _real_attest(settings: Settings, zip_path: Path, results: Mapping[str, object]) -> Path:
@@ -181,35 +201,58 @@ def run(
     code_root: Path | None = None
     with stages.endpoint(settings, ui) as url:
         report.endpoint_url = url
-        report.inventory = stages.deploy(settings, ui, url)
-        if settings.measures_coverage:
-            code_root = _start_coverage(settings, stages, url)
-        args = pytest_arguments(settings, url, [*_shard_args(settings, shard, durations), *pytest_args])
-        if shard is not None and Shard.parse(shard).index > 1:
-            # Hand-written tests run on shard 1 only (each once across the shards).
-            tests_dir = str(settings.project_dir / "tests" / "integration")
-            args = [str(settings.cases_dir) if a == tests_dir else a for a in args]
-        env = harness_test_env(os.environ, url, deployed_region(report.inventory))
+        deployment = report.deployment = _as_deployment(stages.deploy(settings, ui, url))
         try:
-            with ui.step(f"pytest: {len(report.inventory.functions)} functions against {url}"):
-                report.pytest_exit_code = stages.pytest(args, settings.project_dir, env, settings.verbose)
+            report.inventory = deployment.inventory
+            if settings.measures_coverage:
+                code_root = _start_coverage(settings, stages, url)
+            prestart(url, report.inventory)  # after coverage starts: these environments measure too
+            args = pytest_arguments(settings, url, [*_shard_args(settings, shard, durations), *pytest_args])
+            if shard is not None and Shard.parse(shard).index > 1:
+                # Hand-written tests run on shard 1 only (each once across the shards).
+                tests_dir = str(settings.project_dir / "tests" / "integration")
+                args = [str(settings.cases_dir) if a == tests_dir else a for a in args]
+            env = harness_test_env(os.environ, url, deployed_region(report.inventory))
+            try:
+                with ui.step(f"pytest: {len(report.inventory.functions)} functions against {url}"):
+                    report.pytest_exit_code = stages.pytest(args, settings.project_dir, env, settings.verbose)
+            finally:
+                unsaved = stages.coverage_stop(url).get("unsaved", []) if code_root is not None else []
+            plan_problem = _finish_deployment(deployment, ui)
         finally:
-            unsaved = stages.coverage_stop(url).get("unsaved", []) if code_root is not None else []
+            deployment.cancel()  # a second plan still running (Ctrl-C, pytest blew up) stops here
     report.results = load_results(report.results_path) if report.results_path.is_file() else {}
     if code_root is not None:
         with ui.step("combine handler coverage"):
             report.coverage = _add_coverage(report, settings, code_root, unsaved)
     _judge(report, settings, ui)
+    if plan_problem:
+        report.failures.append(plan_problem)
+        ui.warn(plan_problem)
+        report.ok = False
     write_report(settings.paths.report_html, report.results)
     ui.info(
         f"JUnit: {report.junit_path}  results: {report.results_path}  report: {settings.paths.report_html}"
     )
     if shard is not None:
         _record_shard_inputs(report, settings)
-    if report.ok and shard is None:  # a shard's verdict is partial: `merge` writes the attestation
+    # A shard's verdict is partial: `merge` writes the attestation. A warm run is never attested.
+    if report.ok and shard is None and deployment.attestable:
         report.attestation = stages.attest(settings, Path(report.build.zip_path), per_function_counts(report))
         ui.info(f"all functions passed; attestation: {report.attestation}")
+    elif report.ok and shard is None:
+        report.not_attested = deployment.not_attested_reason()
+        ui.info(f"all functions passed; not attested: {report.not_attested}")
     return report
+
+
+def prestart(url: str, inventory: Inventory) -> None:
+    """Ask the endpoint to start every function's first execution environment now: their cold
+    inits then run side by side while pytest starts. Best effort: an endpoint without the route
+    (LocalStack) or with no free slot just starts them on first use, as before."""
+    arns = [fn.arn for fn in inventory.functions if fn.arn]
+    if arns:
+        net.post_json(url.rstrip("/") + net.HARNESS_PRESTART, {"functions": arns}, timeout=60.0)
 
 
 def _judge(report: RunReport, settings: Settings, ui: UI) -> None:
@@ -278,6 +321,8 @@ def _record_shard_inputs(report: RunReport, settings: Settings) -> None:
     }
     info["terraform_sha256"] = terraform_hash(terraform_files(settings.terraform_dir))
     info["ok"] = report.ok
+    # A warm (or incremental) shard proves nothing a from-scratch apply would: merge then attests nothing.
+    info["not_attested"] = report.deployment.not_attested_reason() if report.deployment else ""
     if report.results_path is not None:
         write_json_atomic(report.results_path, report.results)
 
@@ -339,11 +384,18 @@ def smoke(settings: Settings, ui: UI, *, stages: Stages | None = None) -> SmokeR
     stages.build(settings, ui)
     report = SmokeReport(ok=True)
     with stages.endpoint(settings, ui) as url:
-        inventory = stages.deploy(settings, ui, url)
-        invoker = stages.invoker(url, deployed_region(inventory))
-        with ui.step(f"initialise {len(inventory.functions)} functions"):
-            for fn in inventory.functions:
-                smoke_one(invoker, fn, report)
+        deployment = _as_deployment(stages.deploy(settings, ui, url))
+        try:
+            inventory = deployment.inventory
+            invoker = stages.invoker(url, deployed_region(inventory))
+            with ui.step(f"initialise {len(inventory.functions)} functions"):
+                for fn in inventory.functions:
+                    smoke_one(invoker, fn, report)
+            plan_problem = _finish_deployment(deployment, ui)
+        finally:
+            deployment.cancel()
+    if plan_problem:
+        report.failures.append(plan_problem)
     ui.table("smoke", ["function", "init", "init ms", "detail"], report.rows)
     for text in report.failures:
         ui.warn(text)
@@ -381,7 +433,11 @@ def apply_only(
                 control.wait_healthy(settings.endpoint_url, 30.0)
             down = control.down_command(settings)
             ui.info(f"endpoint running in the background (pid {pid}); stop it with: {down}")
-    return (deploy or _real_deploy)(settings, ui, settings.endpoint_url)
+    if deploy is None:
+        from lambda_harness.terraform.deploy import deploy as deploy_always
+
+        deploy = deploy_always
+    return deploy(settings, ui, settings.endpoint_url)
 
 
 # --- merge ----------------------------------------------------------------------------------------
@@ -414,7 +470,12 @@ def merge(settings: Settings, ui: UI, dirs: Sequence[Path]) -> RunReport:
     report.failures = failure_texts(merged)
     report.ok = all(s.results["shard"].get("ok") for s in shards) and not report.failures
     ui.info(f"JUnit: {out.junit}  results: {out.results}  report: {out.report_html}")
-    if report.ok:
+    unattested = [
+        f"shard {s.index}: {why}" for s in shards if (why := s.results["shard"].get("not_attested"))
+    ]
+    if report.ok and unattested:
+        ui.info(f"every shard passed; not attested: {'; '.join(unattested)}")
+    elif report.ok:
         report.attestation = write_attestation(settings, zip_path, per_function_counts(report))
         ui.info(f"every shard passed; attestation: {report.attestation}")
     for text in report.failures:

@@ -63,6 +63,7 @@ def run(
     on_line: Callable[[str], None] | None = None,
     interrupt_when: Callable[[], bool] | None = None,
     poll_s: float = 0.5,
+    on_start: Callable[[subprocess.Popen[str]], None] | None = None,
 ) -> Completed:
     """Run a command to completion.
 
@@ -70,7 +71,9 @@ def run(
     ``on_line`` receives each output line (progress displays). Output is always
     captured so a failure can show its tail. ``interrupt_when`` is asked every
     ``poll_s`` seconds while the command runs; when it answers True the command is
-    interrupted (``stop``) and its exit status returned like any other.
+    interrupted (``stop``) and its exit status returned like any other. ``on_start``
+    gets the child as soon as it runs: a command run on a background thread (which
+    never sees Ctrl-C) is stopped through it by whoever owns the thread (``stop``).
     """
     argv = tuple(str(a) for a in args)
     logger.debug("run: %s (cwd=%s)", shlex.join(argv), cwd or Path.cwd())
@@ -89,6 +92,8 @@ def run(
     )
     readers = [_Reader(proc.stdout, stream, on_line), _Reader(proc.stderr, stream, on_line)]
     try:
+        if on_start is not None:
+            on_start(proc)
         if input_text is not None and proc.stdin is not None:
             proc.stdin.write(input_text)
             proc.stdin.close()

@@ -63,6 +63,7 @@ class Settings:
     allow_remote_endpoint: bool = False
     allow_runtime_fallback: bool = False
     max_concurrency: int = 50
+    warm: bool = True
     coverage: str = "off"
     fail_on_memory_headroom: float | None = None
     fail_on_timeout_ratio: float | None = None
@@ -126,6 +127,7 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "allow-remote-endpoint": ("allow_remote_endpoint", bool),
     "allow-runtime-fallback": ("allow_runtime_fallback", bool),
     "max-concurrency": ("max_concurrency", int),
+    "warm": ("warm", bool),
     "coverage": ("coverage", coverage_mode),
     "fail-on-memory-headroom": ("fail_on_memory_headroom", float),
     "fail-on-timeout-ratio": ("fail_on_timeout_ratio", float),

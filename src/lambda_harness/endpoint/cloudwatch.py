@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from moto.logs.models import logs_backends
 
@@ -36,6 +36,17 @@ class LogSink:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._ensured: set[tuple[str, str, str, str]] = set()  # (account, region, group, stream)
+
+    @staticmethod
+    def _ensure(backend: Any, group: str, stream: str) -> None:
+        backend.ensure_log_group(group)
+        backend.ensure_log_stream(group, stream)
+
+    @staticmethod
+    def _put(backend: Any, group: str, stream: str, batch: list[dict[str, Any]]) -> None:
+        for start in range(0, len(batch), _MAX_EVENTS):
+            backend.put_log_events(group, stream, batch[start : start + _MAX_EVENTS])
 
     def write(
         self, *, account_id: str, region: str, function_name: str, stream: str, events: Sequence[LogEvent]
@@ -49,9 +60,16 @@ class LogSink:
             backend = logs_backends[account_id][region]
             # One lock: moto's log group is not thread-safe and batches must not interleave.
             with self._lock:
-                backend.ensure_log_group(group)
-                backend.ensure_log_stream(group, stream)
-                for start in range(0, len(batch), _MAX_EVENTS):
-                    backend.put_log_events(group, stream, batch[start : start + _MAX_EVENTS])
+                where = (account_id, region, group, stream)
+                try:
+                    if where not in self._ensured:
+                        self._ensure(backend, group, stream)
+                        self._ensured.add(where)
+                    self._put(backend, group, stream, batch)
+                except Exception:  # deleted since (delete-log-group): create it again, once
+                    self._ensured.discard(where)
+                    self._ensure(backend, group, stream)
+                    self._put(backend, group, stream, batch)
+                    self._ensured.add(where)
         except Exception:  # a broken log write must never fail the invocation
             logger.exception("could not write the log of %s to log group %s", function_name, group)

@@ -17,6 +17,8 @@ import json
 import logging
 import os
 import re
+import threading
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -43,11 +45,14 @@ from lambda_harness.endpoint.runtime.model import InterpreterNotFound, InvokeRes
 from lambda_harness.endpoint.sources import function_urls
 from lambda_harness.endpoint.wsgi import JsonResponse, Request, StartResponse, WSGIApp
 from lambda_harness.errors import EndpointError
+from lambda_harness.net import HARNESS_PRESTART
 
 logger = logging.getLogger(__name__)
 
 INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 TRIGGER_PATH = re.compile(r"^/_harness/trigger/(?P<rule>[^/]+)/?$")
+#: Start the first execution environment of each function named (the pipeline, once applied).
+PRESTART_PATH = HARNESS_PRESTART
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
 #: What /_localstack/health reports as running (the services Terraform and handlers use).
 HEALTH_SERVICES = (
@@ -212,12 +217,15 @@ class HarnessApp:
         *,
         apigw: ApiGateway | None = None,
         gaps: apigw_gaps.HttpApiGaps | None = None,
+        instance_id: str = "",
     ) -> None:
         self.moto_app = moto_app
         self.invoke = invoke
         self.trigger = trigger
         self.apigw = apigw
         self.gaps = gaps
+        # Who this endpoint is: a restarted endpoint is a new one, holding nothing that was applied before.
+        self.instance_id = instance_id or uuid.uuid4().hex
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         answer = self.route(environ)
@@ -243,10 +251,28 @@ class HarnessApp:
             if match:
                 return self.invoke(Request(environ), match.group("name"))
         if path.startswith(("/_harness/", "/_localstack/")):
-            return self._control(Request(environ))
+            control = self._prestart if path == PRESTART_PATH else self._control
+            return control(Request(environ))
         if signing_service(environ.get("HTTP_AUTHORIZATION")) == "apigateway":
             return self._apigateway(environ)
         return None
+
+    def _prestart(self, request: Request) -> JsonResponse:
+        """``POST /_harness/prestart {"functions": [ARN, ...]}``: start their first environments."""
+        if request.method != "POST":
+            return aws_error(405, "MethodNotAllowed", f"use POST {request.path}")
+        functions = []
+        for arn in _arns(request.get_data()):
+            try:
+                functions.append(resolve(DEFAULT_ACCOUNT_ID, self.invoke.default_region, arn).fn)
+            except HTTPException:
+                continue  # not (or no longer) there: its first invocation will say so
+        # Answered at once: starting a worker extracts its code and spawns a process (~0.1-0.3 s
+        # each); the caller gets on with starting its tests meanwhile.
+        threading.Thread(
+            target=self.invoke.service.prestart, args=(functions,), name="lh-prestart", daemon=True
+        ).start()
+        return JsonResponse(json.dumps({"asked": len(functions)}), 202)
 
     def _apigateway(self, environ: dict[str, Any]) -> WSGIApp:
         """API Gateway's control plane: the operations moto lacks, else moto (its 5xx made 400s)."""
@@ -260,7 +286,7 @@ class HarnessApp:
     def _control(self, request: Request) -> JsonResponse:  # noqa: PLR0911 (one return per route)
         path, method = request.path, request.method
         if path in ("/_harness/health", "/_localstack/health", "/_localstack/health/"):
-            return JsonResponse(json.dumps(health_document()))
+            return JsonResponse(json.dumps(health_document(self.instance_id)))
         if path == "/_localstack/init/ready":
             return JsonResponse(json.dumps({"completed": True, "scripts": []}))
         if path in ("/_harness/coverage", "/_harness/coverage/"):
@@ -305,11 +331,22 @@ def coverage_route(request: Request, service: InvokeService) -> JsonResponse:
     return JsonResponse(json.dumps({"code_root": str(code_root)}))
 
 
-def health_document() -> dict[str, Any]:
-    """LocalStack-shaped health JSON."""
+def _arns(body: bytes) -> list[str]:
+    try:
+        doc = json.loads(body or b"{}")
+    except ValueError:
+        return []
+    names = doc.get("functions") if isinstance(doc, dict) else None
+    return [str(n) for n in names] if isinstance(names, list) else []
+
+
+def health_document(instance_id: str = "") -> dict[str, Any]:
+    """LocalStack-shaped health JSON, plus ``instance_id``: this endpoint process's identity
+    (``net.endpoint_identity``; the warm loop trusts kept Terraform state only on the same one)."""
     return {
         "services": dict.fromkeys(HEALTH_SERVICES, "running"),
         "edition": "lambda-harness",
         "version": __version__,
         "ready": True,
+        "instance_id": instance_id,
     }

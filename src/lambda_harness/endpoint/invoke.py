@@ -10,9 +10,11 @@ its dead-letter queue (``invokeconfig``, ``destinations``).
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from lambda_harness.endpoint.cloudwatch import LogWriter
@@ -20,7 +22,13 @@ from lambda_harness.endpoint.destinations import Destinations
 from lambda_harness.endpoint.eventqueue import AsyncPolicy, EventQueue, Timer
 from lambda_harness.endpoint.invokeconfig import AsyncConfig
 from lambda_harness.endpoint.lookup import MotoFunction, Target, function_config
-from lambda_harness.endpoint.runtime.model import CredentialSource, FunctionConfig, InvokeResult
+from lambda_harness.endpoint.runtime.model import (
+    CredentialSource,
+    FunctionConfig,
+    InvokeResult,
+    ThrottledError,
+)
+from lambda_harness.errors import EndpointError
 
 __all__ = ["AsyncPolicy", "InvokeService", "Runtime", "log_tail", "new_request_id"]
 
@@ -29,6 +37,8 @@ logger = logging.getLogger(__name__)
 #: AWS's request payload limits for Invoke (bytes).
 SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024
 ASYNC_PAYLOAD_LIMIT = 1024 * 1024
+#: How long a prestart lane waits for one environment's init before starting the next (Lambda's limit).
+PRESTART_INIT_WAIT_S = 10.0
 #: ``X-Amz-Log-Result`` carries the last 4 KB of the log.
 LOG_TAIL_BYTES = 4096
 
@@ -121,6 +131,40 @@ class InvokeService:
             events=result.events,
         )
         return result
+
+    def prestart(self, functions: Sequence[MotoFunction], *, lanes: int | None = None) -> int:
+        """Start each function's first execution environment now, ``lanes`` inits at a time (default:
+        the CPUs; all of them at once would starve the second plan that runs meanwhile); how many."""
+        start = getattr(self.runtime, "prestart", None)
+        if start is None:  # a runtime without environments to start ahead
+            return 0
+        todo = list(functions)
+        lock = threading.Lock()
+        started = [0]
+
+        def lane() -> None:
+            while True:
+                with lock:
+                    if not todo:
+                        return
+                    fn = todo.pop(0)
+                try:
+                    ok = start(self.configure(fn, self.endpoint_url), wait_s=PRESTART_INIT_WAIT_S)
+                except (EndpointError, ThrottledError) as exc:  # the first invocation will say it properly
+                    logger.info("prestart of %s skipped: %s", fn.function_name, exc)
+                    continue
+                with lock:
+                    started[0] += bool(ok)
+
+        threads = [
+            threading.Thread(target=lane, name="lh-prestart-lane", daemon=True)
+            for _ in range(max(1, lanes or os.cpu_count() or 1))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return started[0]
 
     def _attempt(self, target: Target, payload: bytes, *, request_id: str) -> InvokeResult:
         return self.run(target, payload, request_id=request_id)

@@ -12,15 +12,15 @@ starts the SQS poller and the EventBridge scheduler. The runtime is the caller's
 from __future__ import annotations
 
 import logging
-import socket
 import threading
+import uuid
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
 from moto.core.config import default_user_config
 from moto.moto_api._internal.models import moto_api_backend
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
 from lambda_harness.endpoint import hooks
@@ -30,6 +30,7 @@ from lambda_harness.endpoint.apigw.gateway import ApiGateway
 from lambda_harness.endpoint.apigw.snapshots import DeploymentSnapshots
 from lambda_harness.endpoint.cloudwatch import LogSink
 from lambda_harness.endpoint.front import HarnessApp, InvokeRoute
+from lambda_harness.endpoint.http import Connections, HarnessRequestHandler
 from lambda_harness.endpoint.iam.credentials import SessionRegistry, StsCredentialSource
 from lambda_harness.endpoint.iam.guard import IamGuard
 from lambda_harness.endpoint.iam.ledger import Ledger
@@ -55,20 +56,6 @@ class Timing:
     async_retry_delays_s: tuple[float, ...] = (60.0, 120.0)
     sqs_poll_interval_s: float = 0.05
     schedule_tick_s: float = 1.0
-
-
-class HarnessRequestHandler(MotoRequestHandler):
-    """moto's handler with TCP_NODELAY (else small responses wait for delayed ACKs) and quiet logs."""
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        logger.debug("%s %s -> %s", self.command, self.path, code)
-
-    def log(self, type: str, message: str, *args: Any) -> None:  # werkzeug's signature
-        logger.log(logging.ERROR if type == "error" else logging.DEBUG, message, *args)
 
 
 def reset_moto() -> None:
@@ -119,6 +106,7 @@ class EmbeddedEndpoint:
         self._patched = False  # only the endpoint that patched moto may unpatch it
         self.ledger = Ledger()  # what the IAM guard saw (served on /_harness/iam)
         self.guard: IamGuard | None = None
+        self.instance_id = ""  # a new uuid at every start: /_harness/health says it
         self._managed_policies_before: bool | None = None
 
     @property
@@ -160,11 +148,13 @@ class EmbeddedEndpoint:
                 hooks.Targets(self.service, self.events, StreamDelivery(self.service), snapshots, trust)
             )
             self._patched = True
+            self.instance_id = uuid.uuid4().hex
             self.apigw = ApiGateway(Catalog(snapshots), self.service)
             app = HarnessApp(
                 DomainDispatcherApplication(create_backend_app),
                 InvokeRoute(self.service, self.settings.region),
                 self.events.trigger,
+                instance_id=self.instance_id,
                 apigw=self.apigw,
                 gaps=HttpApiGaps(snapshots),
             )
@@ -179,6 +169,7 @@ class EmbeddedEndpoint:
                 request_handler=HarnessRequestHandler,
                 fd=sock.fileno(),
             )
+            self._server.lh_connections = Connections()  # HarnessRequestHandler keeps connections open
         except BaseException:
             self._unpatch()
             raise
@@ -203,6 +194,7 @@ class EmbeddedEndpoint:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            self._server.lh_connections.close_all()  # idle keep-alive connections end with us
             self._server = None
         if self._thread is not None:
             self._thread.join(timeout=5)

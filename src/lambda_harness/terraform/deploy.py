@@ -9,23 +9,37 @@ CLI and the pipeline make: apply, then write ``.harness/inventory.json``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
+from lambda_harness import net
 from lambda_harness.settings import Settings
 from lambda_harness.terraform import preflight
+from lambda_harness.terraform import warm as warm_inputs
 from lambda_harness.terraform.inventory import (
     HARNESS_API_PREFIX,
     LOCALSTACK_API_PREFIX,
     Inventory,
     module_dirs_from,
 )
-from lambda_harness.terraform.runner import Terraform
+from lambda_harness.terraform.runner import IdempotencyCheck, Terraform
 from lambda_harness.terraform.state import state_as_show_json
+from lambda_harness.terraform.warm import ClientFactory
 from lambda_harness.terraform.world import World
 from lambda_harness.ui import UI
 
-__all__ = ["Terraform", "deploy", "destroy", "inventory_path", "read_inventory", "state_as_show_json"]
+__all__ = [
+    "Deployment",
+    "Terraform",
+    "deploy",
+    "deploy_for_run",
+    "destroy",
+    "inventory_path",
+    "read_inventory",
+    "state_as_show_json",
+]
 
 
 def inventory_path(settings: Settings) -> Path:
@@ -56,11 +70,192 @@ def deploy(
     environ: Mapping[str, str] | None = None,
     driver: str | None = None,
 ) -> Inventory:
-    """``lambda-harness apply``: stage, init, apply, check the second plan, save the inventory."""
+    """``lambda-harness apply``: stage, init, apply, check the second plan, save the inventory.
+
+    Always applies (incrementally against the kept state on the same endpoint, from
+    scratch on a new one) and records the apply for the warm loop of the next ``run``.
+    """
+    deployment = deploy_for_run(
+        settings, ui, endpoint_url, environ=environ, driver=driver, warm=False, background_check=False
+    )
+    return deployment.inventory
+
+
+@dataclass
+class Deployment:
+    """What the deploy stage did on the endpoint, and the second plan if it still runs.
+
+    ``mode``: ``from-scratch`` (no state before the apply), ``incremental`` (applied
+    against the kept state) or ``warm`` (Terraform skipped, code updated in place).
+    Only a from-scratch apply whose second plan is empty is what an attestation may vouch for.
+    """
+
+    inventory: Inventory
+    mode: str
+    reason: str = ""
+    check: IdempotencyCheck | None = None
+    on_checked: Callable[[], None] | None = None
+    check_seconds: float | None = None
+    checked: bool = False
+
+    def finish(self, ui: UI) -> None:
+        """Wait for the second plan (TerraformError when it is not empty), then record the apply."""
+        if self.check is not None and not self.checked:
+            self.check_seconds = self.check.wait()
+            ui.info(
+                f"terraform plan (must be empty after apply, ran beside the tests): empty, "
+                f"{self.check_seconds:.1f}s"
+            )
+        self.checked = True
+        if self.on_checked is not None:
+            self.on_checked()
+            self.on_checked = None
+
+    def cancel(self) -> None:
+        """Stop a second plan that still runs (nothing is recorded then)."""
+        if self.check is not None:
+            self.check.cancel()
+
+    @property
+    def attestable(self) -> bool:
+        """Applied from scratch on a fresh endpoint, and the second plan came back empty."""
+        return self.mode == "from-scratch" and self.checked
+
+    def not_attested_reason(self) -> str:
+        """Why no attestation is written for this deployment ("" when it may be)."""
+        if self.mode == "warm":
+            return "warm run"
+        if self.mode == "incremental":
+            return "incremental apply on a kept endpoint (run on a fresh endpoint to attest)"
+        return "" if self.checked else "the second plan did not finish"
+
+
+def deploy_for_run(
+    settings: Settings,
+    ui: UI,
+    endpoint_url: str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    driver: str | None = None,
+    warm: bool = True,
+    background_check: bool = True,
+    clients: ClientFactory | None = None,
+) -> Deployment:
+    """The deploy stage of ``run``: the warm loop when it may, else apply.
+
+    ``warm``: skip Terraform on the same endpoint when its inputs are unchanged (code is
+    updated in place). ``background_check``: the second plan starts after the apply and
+    runs while the caller tests; ``Deployment.finish`` waits for it.
+    """
     tf = Terraform(settings, ui, endpoint_url or settings.endpoint_url, environ=environ, driver=driver)
-    preflight.apply_with_world(tf)  # the world first, every missing piece named, then tf.apply()
+    record_path = settings.paths.warm_record(settings.backend)
+    identity = net.endpoint_identity(tf.endpoint.url)
+    inputs = warm_inputs.fingerprint(settings)
+    decision = warm_inputs.decide(
+        warm_inputs.WarmRecord.load(record_path),
+        identity,
+        inputs,
+        state_exists=tf.staged.state.is_file(),
+        inventory_exists=inventory_path(settings).is_file(),
+        allow_warm=warm,
+        url=tf.endpoint.url,
+    )
+    if decision.warm:
+        try:
+            return _warm_update(settings, ui, tf, record_path, reason=decision.reason, clients=clients)
+        except warm_inputs.NeedApply as exc:
+            decision = warm_inputs.Decision(False, f"{exc}: applying")
+    ui.info(decision.reason)
+    if decision.discard_state:  # the team's state and the world's describe the same vanished endpoint
+        for state in (tf.staged.state, settings.paths.world_state(settings.backend)):
+            for stale in (state, state.with_name(state.name + ".backup")):
+                stale.unlink(missing_ok=True)
+    mode = "incremental" if tf.staged.state.is_file() else "from-scratch"
+    if identity is not None:  # the state belongs to this endpoint from now on; complete only when checked
+        warm_inputs.WarmRecord(identity, tf.endpoint.url).save(record_path)
+    else:
+        record_path.unlink(missing_ok=True)
+    # the world first, every missing piece named, then the apply (its second plan: now, or beside the tests)
+    preflight.apply_with_world(tf, check=not background_check)
     inventory = read_inventory(tf)
     inventory.save(inventory_path(settings))
+    _show(settings, ui, tf, inventory)
+
+    def record() -> None:
+        if identity is None:
+            return
+        show = state_as_show_json(tf.staged.state) or tf.show_json()
+        record = warm_inputs.completed_record(
+            identity, tf.endpoint.url, inputs, show, tf.staged.workdir, real_dir=settings.terraform_dir
+        )
+        record.save(record_path)
+
+    deployment = Deployment(inventory, mode, decision.reason, on_checked=record)
+    if background_check:
+        deployment.check = tf.start_idempotency_check()
+    else:
+        deployment.finish(ui)
+    return deployment
+
+
+def _warm_update(
+    settings: Settings,
+    ui: UI,
+    tf: Terraform,
+    record_path: Path,
+    *,
+    reason: str,
+    clients: ClientFactory | None,
+) -> Deployment:
+    """Terraform skipped: push the code that changed, update the inventory's code hashes."""
+    record = warm_inputs.WarmRecord.load(record_path)
+    assert record is not None  # decide() said warm
+    inventory = Inventory.load(inventory_path(settings))
+    factory = clients or default_clients(tf.endpoint.url)
+    warm_inputs.check_present({fn.name: fn.arn for fn in inventory.functions}, factory)
+    pushed = warm_inputs.push_code(record, factory, project_dir=settings.project_dir)
+    pushed.record.save(record_path)
+    if pushed.functions:
+        functions = [
+            replace(fn, code_sha256=pushed.functions.get(fn.name, fn.code_sha256))
+            for fn in inventory.functions
+        ]
+        inventory = replace(inventory, functions=functions, endpoint_url=tf.endpoint.url)
+        inventory.save(inventory_path(settings))
+        changed = ", ".join(_where(Path(a), None, settings.project_dir) for a in pushed.artifacts)
+        ui.info(
+            f"warm: terraform skipped ({reason}); {changed} changed: code of "
+            f"{len(pushed.functions)} function(s) updated in place"
+        )
+    else:
+        ui.info(f"warm: terraform skipped ({reason}); code unchanged")
+    return Deployment(inventory, "warm", reason, checked=True)
+
+
+def default_clients(url: str) -> ClientFactory:
+    """boto3 clients (by service and region) on ``url`` with fake credentials, made once each."""
+    import boto3  # ~0.3 s: only a warm run pays it here
+    from botocore.config import Config
+
+    config = Config(
+        retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=5, read_timeout=120
+    )
+    cache: dict[tuple[str, str], Any] = {}
+
+    def client(service: str, region: str) -> Any:
+        if (service, region) not in cache:
+            session = boto3.Session(
+                aws_access_key_id="test",
+                aws_secret_access_key="test",  # noqa: S106 (not a secret: local endpoints accept anything)
+                region_name=region or "us-east-1",
+            )
+            cache[(service, region)] = session.client(service, endpoint_url=url, config=config)  # type: ignore[call-overload]
+        return cache[(service, region)]
+
+    return client
+
+
+def _show(settings: Settings, ui: UI, tf: Terraform, inventory: Inventory) -> None:
     ui.table(
         f"deployed to {tf.endpoint.url}",
         ["function", "handler", "runtime", "triggers", "declared in"],
@@ -92,7 +287,6 @@ def deploy(
                 for s in a.stages or []
             ],
         )
-    return inventory
 
 
 def destroy(
@@ -108,6 +302,7 @@ def destroy(
     Terraform(settings, ui, url, environ=environ, driver=driver).destroy()
     World(settings, ui, url, environ=environ, driver=driver).destroy()  # after the stack that uses it
     inventory_path(settings).unlink(missing_ok=True)
+    settings.paths.warm_record(settings.backend).unlink(missing_ok=True)
 
 
 def _where(tf_file: Path | None, line: int | None, project_dir: Path) -> str:

@@ -268,15 +268,34 @@ def declaration_of(
     folder = terraform_dir if not modules else module_dirs.get(".".join(modules))
     if folder is None or not folder.is_dir():
         return None
-    pattern = re.compile(
-        rf'^[ \t]*{block}\s+"{re.escape(m.group("type"))}"\s+"{re.escape(m.group("name"))}"', re.M
-    )
-    for tf in sorted(folder.glob("*.tf")):
+    return _declarations(folder).get((block, m.group("type"), m.group("name")))
+
+
+_BLOCK_HEAD = re.compile(r'^[ \t]*(resource|data)\s+"([^"]+)"\s+"([^"]+)"', re.M)
+_Declarations = dict[tuple[str, str, str], tuple[Path, int]]  # (block, type, name) -> (file, line)
+_declared: dict[Path, tuple[tuple[tuple[str, int, int], ...], _Declarations]] = {}
+
+
+def _declarations(folder: Path) -> _Declarations:
+    """Where every resource and data block of ``folder``'s .tf files starts (the first wins).
+
+    Read once per folder and kept while no file changed (size and mtime): the inventory looks up
+    every resource, and reading every file for each one made it quadratic (200 functions: 201
+    files read 200 times, ~10 s of the apply stage in bench/pipeline.py --curve).
+    """
+    files = sorted(folder.glob("*.tf"))
+    signature = tuple((f.name, (st := f.stat()).st_mtime_ns, st.st_size) for f in files)
+    cached = _declared.get(folder)
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    found: _Declarations = {}
+    for tf in files:
         text = tf.read_text(encoding="utf-8", errors="replace")
-        found = pattern.search(text)
-        if found:
-            return tf, text.count("\n", 0, found.start()) + 1
-    return None
+        for head in _BLOCK_HEAD.finditer(text):
+            key = (head.group(1), head.group(2), head.group(3))
+            found.setdefault(key, (tf, text.count("\n", 0, head.start()) + 1))
+    _declared[folder] = (signature, found)
+    return found
 
 
 def module_dirs_from(workdir: Path, real_terraform_dir: Path) -> dict[str, Path]:

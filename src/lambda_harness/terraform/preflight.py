@@ -36,9 +36,10 @@ _MISSING_VAR = re.compile(
 )
 
 
-def apply_with_world(tf: Terraform) -> None:
-    """World apply, the pre-checks, then ``tf.apply()``; failures explained with the world's fix."""
-    with_world(tf, tf.apply)
+def apply_with_world(tf: Terraform, *, check: bool = True) -> None:
+    """World apply, the pre-checks, then ``tf.apply(check=check)``; failures explained with the
+    world's fix. ``check=False``: the caller runs the second plan itself (beside the tests)."""
+    with_world(tf, lambda: tf.apply(check=check))
     attached, empty = vpc_notes(tf.staged.state)
     if attached:
         tf.ui.info(attached)

@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
-from collections.abc import Callable, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +106,11 @@ class Terraform:
         self.terraform_bin = proc.which("terraform", TERRAFORM_HINT, path=self.environ.get("PATH"))
         self.mirrors: list[mirror.Mirror] = []
         self._staged_once = False
+        # A command may run on a background thread (the second plan beside the tests): Ctrl-C
+        # reaches only the main thread, which stops it through ``cancel``.
+        self._children: set[subprocess.Popen[str]] = set()
+        self._cancelled = threading.Event()
+        self._guard = threading.Lock()
 
     # -- environment -------------------------------------------------------------------------
 
@@ -138,6 +147,18 @@ class Terraform:
         hint: str = "",
         interrupt_when: Callable[[], bool] | None = None,
     ) -> proc.Completed:
+        started: list[subprocess.Popen[str]] = []
+
+        def track(child: subprocess.Popen[str]) -> None:
+            with self._guard:
+                started.append(child)
+                self._children.add(child)
+                cancelled = self._cancelled.is_set()
+            if cancelled:
+                proc.stop(child)
+
+        if self._cancelled.is_set():
+            raise TerraformError(f"terraform {args[0]} not started: the run is stopping")
         try:
             return proc.run(
                 self.argv(*args),
@@ -147,6 +168,7 @@ class Terraform:
                 check=check,
                 hint=hint,
                 interrupt_when=interrupt_when,
+                on_start=track,
             )
         except CommandFailed as exc:
             self._raise_for_runtimes(exc.output)
@@ -154,6 +176,17 @@ class Terraform:
                 f"terraform {args[0]} failed in the staged copy {self.staged.workdir} "
                 f"(of {self.settings.terraform_dir}):\n{exc}"
             ) from exc
+        finally:
+            with self._guard:
+                self._children.difference_update(started)
+
+    def cancel(self) -> None:
+        """Stop the terraform command running now, from any thread, and start no other."""
+        self._cancelled.set()
+        with self._guard:
+            children = list(self._children)
+        for child in children:
+            proc.stop(child)
 
     # -- stages ------------------------------------------------------------------------------
 
@@ -296,8 +329,8 @@ class Terraform:
         if not self._staged_once:
             self.init()
 
-    def apply(self) -> None:
-        """init (if not yet), ``apply -auto-approve``, then require an empty second plan.
+    def apply(self, *, check: bool = True) -> None:
+        """init (if not yet), ``apply -auto-approve``, then (``check``) require an empty second plan.
 
         While terraform runs, the endpoint's trust refusals are watched: a role Lambda cannot
         assume stops the apply at once, naming the role's .tf file and line (``trust_watch``).
@@ -325,12 +358,14 @@ class Terraform:
                 trust_message([finding], self.iam_index(), self.settings.project_dir).splitlines()[0]
             )
         if done.returncode != 0:
+            self._raise_for_runtimes(done.output)
             raise TerraformError(
                 f"terraform apply failed in the staged copy {self.staged.workdir} "
                 f"(of {self.settings.terraform_dir}):\n"
                 f"{CommandFailed(done.args, done.returncode, done.output)}"
             )
-        self.check_idempotent()
+        if check:
+            self.check_idempotent()
 
     def iam_index(self) -> IamIndex:
         """The roles in the harness state and where they are declared (empty when there is no state)."""
@@ -375,11 +410,12 @@ class Terraform:
             staging.remove_files(written)
         return dict(json.loads(shown))
 
-    def plan_changes(self) -> list[plan.PlannedChange]:
-        """What a plan would change now (empty list: nothing)."""
+    def plan_changes(self, *, announce: bool = True) -> list[plan.PlannedChange]:
+        """What a plan would change now (empty list: nothing); ``announce=False``: no progress line."""
         self._ensure_init()
         planfile = self.staged.root / "check.tfplan"
-        with self.ui.step("terraform plan (must be empty after apply)"):
+        step = self.ui.step if announce else _silent
+        with step("terraform plan (must be empty after apply)"):
             done = self._run(
                 "plan",
                 "-input=false",
@@ -400,11 +436,15 @@ class Terraform:
         # Exit code 2 with no listed change would be a Terraform quirk; still say something useful.
         return changes or [plan.PlannedChange("(unknown)", ("update",), ())]
 
-    def check_idempotent(self) -> None:
+    def check_idempotent(self, *, announce: bool = True) -> None:
         """Raise TerraformError naming every resource a second plan would change."""
-        changes = self.plan_changes()
+        changes = self.plan_changes(announce=announce)
         if changes:
             raise TerraformError(plan.perpetual_diff_message(changes, str(self.staged.workdir)))
+
+    def start_idempotency_check(self) -> IdempotencyCheck:
+        """The second plan on a background thread (it only reads state and the endpoint)."""
+        return IdempotencyCheck(self)
 
     def show_json(self) -> dict[str, Any]:
         """``terraform show -json`` of the harness state (``read_inventory``'s fallback when
@@ -420,3 +460,46 @@ class Terraform:
         self._ensure_init()
         with self.ui.step(f"terraform destroy ({self.driver})"):
             self._run("destroy", "-input=false", "-no-color", "-auto-approve", PARALLELISM)
+
+
+@contextmanager
+def _silent(title: str) -> Iterator[None]:
+    yield
+
+
+class IdempotencyCheck:
+    """The second plan, run beside the tests; ``wait`` gives its verdict, ``cancel`` stops it.
+
+    It prints nothing while it runs, so the run's output keeps its order: ``wait`` returns
+    how long it took and the caller says so.
+    """
+
+    def __init__(self, tf: Terraform, clock: Callable[[], float] = time.monotonic) -> None:
+        self.tf = tf
+        self.seconds: float | None = None
+        self._clock = clock
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="lh-terraform-plan", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        start = self._clock()
+        try:
+            self.tf.check_idempotent(announce=False)
+        except BaseException as exc:  # handed to the thread that waits
+            self._error = exc
+        finally:
+            self.seconds = self._clock() - start
+
+    def wait(self) -> float:
+        """Block until the plan ends; its duration, or its TerraformError (a non-empty plan)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self.seconds or 0.0
+
+    def cancel(self) -> None:
+        """Stop the plan if it still runs (Ctrl-C, a failed test stage) and wait for the thread."""
+        if self._thread.is_alive():
+            self.tf.cancel()
+            self._thread.join()

@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
@@ -29,6 +29,7 @@ from lambda_harness.terraform.inventory import DeployedApi, Inventory
 from lambda_harness.testing import iam as iam_report
 from lambda_harness.testing.api_cases import HttpAnswer, is_http_case, load_request, route_gate, run_http_case
 from lambda_harness.testing.cases import MISSING, EventCase, GateProblem, check_case, discover, gate
+from lambda_harness.testing.prefetch import CasePrefetcher
 from lambda_harness.testing.results import (
     CaseResult,
     ResultsRecorder,
@@ -73,6 +74,8 @@ class HarnessState:
     recorder: ResultsRecorder = field(default_factory=ResultsRecorder)
     generated: set[str] = field(default_factory=set)  # node ids of the event-case and gate items
     case_requests: set[str] = field(default_factory=set)  # request ids of the event-case invocations
+    workers: int = 1  # how many functions' cases are invoked side by side (--harness-workers)
+    prefetch: CasePrefetcher | None = None
     _invoker: Invoker | None = None
     _iam: iam_report.IamLedger | None = None
 
@@ -148,6 +151,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"event cases folder (env LAMBDA_HARNESS_CASES, default {DEFAULT_CASES_DIR})",
     )
     group.addoption(
+        "--harness-workers",
+        metavar="N",
+        type=int,
+        default=None,
+        help="invoke up to N functions' event cases side by side, each function's in order "
+        "(default: the number of CPUs; 1: one case at a time)",
+    )
+    group.addoption(
         "--harness-shard",
         metavar="K/N",
         default=None,
@@ -214,6 +225,7 @@ def pytest_configure(config: pytest.Config) -> None:
         inventory_path=inventory_path,
         results_path=_resolve(config, config.getoption("harness_results")),
         inventory=inventory,
+        workers=max(1, config.getoption("harness_workers") or os.cpu_count() or 1),
     )
     if inventory is not None and not state.cases_dir.is_dir():
         raise pytest.UsageError(
@@ -356,7 +368,7 @@ class EventCaseItem(pytest.Item):
         result = CaseResult(function=self.case.function, case=self.case.name, outcome="failed")
         state.recorder.cases.append(result)
         try:
-            inv = state.invoker.invoke(self.case.function, self.case.event_bytes())
+            inv = invocation_for(self)
         except InvocationError as exc:
             result.problems = [str(exc)]
             raise CaseFailed([str(exc)], None) from exc
@@ -410,6 +422,27 @@ class EventCaseItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.case.event_path, None, f"event case {self.case.id}"
+
+
+def invocation_for(item: EventCaseItem) -> Invocation:
+    """The item's invocation: made ahead by the session's prefetcher when there is one, else now."""
+    state = item.config.stash[STATE]
+    prefetch = start_prefetch(item.session, state)
+    if prefetch is not None and prefetch.covers(item.case):
+        return cast("Invocation", prefetch.result(item.case))
+    return state.invoker.invoke(item.case.function, item.case.event_bytes())
+
+
+def start_prefetch(session: pytest.Session, state: HarnessState) -> CasePrefetcher | None:
+    """At the first event-case item, start invoking every selected case ahead (see ``prefetch``)."""
+    if state.prefetch is None and state.workers > 1:
+        cases = [item.case for item in session.items if isinstance(item, EventCaseItem)]
+        if len({case.function for case in cases}) > 1:
+            invoker = state.invoker  # built here, on the main thread; boto3 clients are thread-safe
+            state.prefetch = CasePrefetcher(
+                lambda case: invoker.invoke(case.function, case.event_bytes()), cases, state.workers
+            )
+    return state.prefetch
 
 
 def case_details(case: EventCase, inv: Invocation) -> dict[str, Any]:
@@ -527,8 +560,10 @@ class _OutcomeCounter:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Write ``--harness-results`` when asked."""
+    """Stop invoking cases ahead (-x, Ctrl-C); write ``--harness-results`` when asked."""
     state = session.config.stash.get(STATE, None)
+    if state is not None and state.prefetch is not None:
+        state.prefetch.stop()
     if state is None or state.results_path is None:
         return
     if state.active and state.inventory is not None:

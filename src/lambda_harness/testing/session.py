@@ -7,6 +7,7 @@ that child's arguments and environment and turns its exit code into a verdict.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -74,12 +75,19 @@ def pytest_arguments(settings: Settings, endpoint_url: str, extra: Sequence[str]
         str(settings.cases_dir),
         "--harness-results",
         str(out.results),
+        "--harness-workers",
+        str(case_workers(settings)),
         "--junitxml",
         str(out.junit),
         "-p",
         "no:cacheprovider",
         *extra,
     ]
+
+
+def case_workers(settings: Settings) -> int:
+    """How many functions' cases the plugin invokes side by side: the cores, within max-concurrency."""
+    return max(1, min(os.cpu_count() or 1, settings.max_concurrency))
 
 
 def source_paths(text: str, settings: Settings) -> str:

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -92,3 +94,26 @@ def test_a_watched_command_that_is_never_refused_runs_to_its_end() -> None:
     script = "import time; time.sleep(0.2); print('done')"
     done = proc.run([sys.executable, "-c", script], interrupt_when=lambda: False, poll_s=0.05)
     assert (done.returncode, done.stdout) == (0, "done\n")
+
+
+def test_a_command_on_a_background_thread_is_stopped_through_on_start() -> None:
+    """Ctrl-C reaches only the main thread: it stops a background command through its handle."""
+    started = threading.Event()
+    children: list[subprocess.Popen[str]] = []
+    done: list[proc.Completed] = []
+
+    def track(child: subprocess.Popen[str]) -> None:
+        children.append(child)
+        started.set()
+
+    def work() -> None:
+        code = "import time; print('up', flush=True); time.sleep(120)"
+        done.append(proc.run([sys.executable, "-c", code], check=False, on_start=track))
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    assert started.wait(30)
+    proc.stop(children[0])
+    thread.join(30)
+    assert not thread.is_alive() and done[0].returncode != 0
+    assert children[0].poll() is not None  # reaped: no orphan

@@ -235,6 +235,49 @@ def test_bad_case_files_are_reported_plainly(pytester: pytest.Pytester, fake_lam
     )
 
 
+def cases_of_three_functions(pytester: pytest.Pytester, fake: Any) -> None:
+    fake.behaviours = {name: fake.echo() for name in ("alerts_api", "process_checker", "risk_ingest")}
+    for name in ("alerts_api", "process_checker", "risk_ingest"):
+        for step in ("a_first", "b_second", "c_third"):
+            case(pytester, name, step, {"fn": name, "step": step}, expected={"echo": {"step": step}})
+
+
+def order_of(pytester: pytest.Pytester) -> tuple[list[str], list[tuple[str, str]]]:
+    tree = ET.parse(pytester.path / "junit.xml")
+    names = [tc.get("name", "") for tc in tree.iter("testcase")]
+    recorded = [
+        (c["function"], c["case"]) for f in results(pytester)["functions"].values() for c in f["cases"]
+    ]
+    return names, recorded
+
+
+def test_functions_run_side_by_side_with_each_ones_cases_in_order_and_output_unchanged(
+    pytester: pytest.Pytester, fake_lambda: Any
+) -> None:
+    cases_of_three_functions(pytester, fake_lambda)
+    sequential = run(pytester, fake_lambda, "-v", "--harness-workers", "1")
+    sequential.assert_outcomes(passed=10)
+    one_by_one = order_of(pytester)
+    fake_lambda.calls.clear()
+
+    parallel = run(pytester, fake_lambda, "-v", "--harness-workers", "3")
+
+    parallel.assert_outcomes(passed=10)
+    assert order_of(pytester) == one_by_one  # JUnit and results.json: the items' order
+    lines = [ln for ln in parallel.stdout.lines if " PASSED" in ln]
+    assert lines == [ln for ln in sequential.stdout.lines if " PASSED" in ln]
+    for name in ("alerts_api", "process_checker", "risk_ingest"):
+        steps = [event["step"] for fn, event in fake_lambda.calls if fn == name]
+        assert steps == ["a_first", "b_second", "c_third"]  # each function's cases in order
+
+
+def test_deselected_cases_are_not_invoked_ahead(pytester: pytest.Pytester, fake_lambda: Any) -> None:
+    cases_of_three_functions(pytester, fake_lambda)
+    result = run(pytester, fake_lambda, "--harness-workers", "3", "-k", "first")
+    result.assert_outcomes(passed=3, deselected=7)
+    assert sorted(event["step"] for _fn, event in fake_lambda.calls) == ["a_first"] * 3
+
+
 def test_a_shard_tests_its_part_and_only_shard_1_reports_stray_folders(
     pytester: pytest.Pytester, fake_lambda: Any
 ) -> None:

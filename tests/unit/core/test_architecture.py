@@ -26,7 +26,8 @@ ALLOWED: dict[str, set[str]] = {
     "promote": CORE | {"packaging", "terraform", "testing"},
     "scaffold": CORE | {"packaging", "testing"},
     "pipeline": CORE | STAGES,
-    "cli": CORE | STAGES | {"pipeline"},
+    "watch": CORE | STAGES | {"pipeline"},
+    "cli": CORE | STAGES | {"pipeline", "watch"},
     "__main__": {"cli"},
 }
 

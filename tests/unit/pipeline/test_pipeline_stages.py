@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from lambda_harness.errors import InvocationError
+from lambda_harness.errors import InvocationError, TerraformError
 from lambda_harness.pipeline import Stages, run, smoke
 from lambda_harness.settings import Settings, load_settings
+from lambda_harness.terraform.deploy import Deployment
 from lambda_harness.terraform.inventory import DeployedFunction, Inventory
 from lambda_harness.testing.invoker import Invocation
 from lambda_harness.testing.results import CaseResult, ResultsRecorder, deployed_meta
@@ -234,6 +235,78 @@ def test_a_red_run_removes_the_previous_attestation(settings: Settings) -> None:
     stale.write_text("{}")
     run(settings, RecordingUI(), stages=World(["a"], {"a": "failed"}, exit_code=1).stages())
     assert not stale.exists()
+
+
+class FakeCheck:
+    """A second plan that ran beside the tests (``IdempotencyCheck``'s face)."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.error = error
+        self.cancelled = False
+
+    def wait(self) -> float:
+        if self.error is not None:
+            raise self.error
+        return 1.5
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+def with_deployment(world: World, mode: str, check: FakeCheck | None = None) -> Stages:
+    stages = world.stages()
+
+    def deploy(settings: Settings, ui: Any, url: str) -> Deployment:
+        world.events.append(f"deploy {url}")
+        inventory = Inventory(url, "us-east-1", [function(n) for n in world.names])
+        return Deployment(inventory, mode, check=check, checked=check is None)  # type: ignore[arg-type]
+
+    return replace(stages, deploy=deploy)
+
+
+def test_a_green_warm_run_is_not_attested_and_says_so(settings: Settings) -> None:
+    world = World(["a"], {"a": "passed"})
+    ui = RecordingUI()
+    report = run(settings, ui, stages=with_deployment(world, "warm"))
+    assert report.ok and world.attested == [] and report.attestation is None
+    assert report.not_attested == "warm run"
+    assert "all functions passed; not attested: warm run" in ui.infos
+
+
+def test_an_incremental_apply_is_not_attested(settings: Settings) -> None:
+    world = World(["a"], {"a": "passed"})
+    report = run(settings, RecordingUI(), stages=with_deployment(world, "incremental", FakeCheck()))
+    assert report.ok and world.attested == [] and report.not_attested.startswith("incremental apply")
+
+
+def test_second_plan_beside_the_tests_is_awaited_before_the_attestation(settings: Settings) -> None:
+    world = World(["a"], {"a": "passed"})
+    ui = RecordingUI()
+    report = run(settings, ui, stages=with_deployment(world, "from-scratch", FakeCheck()))
+    assert report.ok and len(world.attested) == 1
+    assert "terraform plan (must be empty after apply, ran beside the tests): empty, 1.5s" in ui.infos
+
+
+def test_a_non_empty_second_plan_fails_the_run_after_the_table(settings: Settings) -> None:
+    world = World(["a"], {"a": "passed"})
+    ui = RecordingUI()
+    check = FakeCheck(TerraformError("perpetual diff: aws_s3_bucket.x"))
+    report = run(settings, ui, stages=with_deployment(world, "from-scratch", check))
+    assert not report.ok and world.attested == [] and ui.tables
+    assert "perpetual diff: aws_s3_bucket.x" in report.failures
+
+
+def test_the_second_plan_is_stopped_when_the_tests_blow_up(settings: Settings) -> None:
+    world = World(["a"], {"a": "passed"})
+    check = FakeCheck()
+    stages = with_deployment(world, "from-scratch", check)
+
+    def broken(args: Sequence[str], cwd: Path, env: Mapping[str, str], stream: bool) -> int:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(settings, RecordingUI(), stages=replace(stages, pytest=broken))
+    assert check.cancelled and world.events[-1] == "down"
 
 
 def test_advice_is_printed_and_never_fails_the_run_by_default(settings: Settings) -> None:

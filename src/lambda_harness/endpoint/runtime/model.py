@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -131,21 +130,23 @@ def python_version_of(fn_name: str, runtime: str) -> tuple[int, int]:
 
 def fingerprint(fn: FunctionConfig, layer_digests: tuple[str, ...]) -> str:
     """Everything that makes an execution environment reusable; a change retires old ones."""
-    data = {
-        "name": fn.name,
-        "version": fn.version,
-        "handler": fn.handler,
-        "runtime": fn.runtime,
-        "arch": fn.architecture,
-        "memory": fn.memory_mb,
-        "timeout": fn.timeout_s,
-        "env": sorted(fn.environment.items()),
-        "code": fn.code_sha256,
-        "layers": layer_digests,
-        "region": fn.region,
-        "account": fn.account_id,
-        "role": fn.role_arn,
-        "endpoint": fn.endpoint_url,
-        "ephemeral": fn.ephemeral_mb,
-    }
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:24]
+    # repr of a tuple of plain values, not json.dumps: this runs on every invocation (a profile of
+    # the warm path had json.dumps at 7% of the endpoint's CPU); it is compared in this process only.
+    data = (
+        fn.name,
+        fn.version,
+        fn.handler,
+        fn.runtime,
+        fn.architecture,
+        fn.memory_mb,
+        fn.timeout_s,
+        tuple(sorted(fn.environment.items())),
+        fn.code_sha256,
+        layer_digests,
+        fn.region,
+        fn.account_id,
+        fn.role_arn,
+        fn.endpoint_url,
+        fn.ephemeral_mb,
+    )
+    return hashlib.sha256(repr(data).encode()).hexdigest()[:24]

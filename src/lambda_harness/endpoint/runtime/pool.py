@@ -71,6 +71,15 @@ class Pool:
         with self._cond:
             return self._total
 
+    def has_room_for(self, key: Key, fingerprint: str) -> bool:
+        """True when ``key`` has no environment of this configuration yet and a slot is free."""
+        with self._cond:
+            group = self._groups.get(key)
+            current = (
+                group is not None and group.fingerprint == fingerprint and bool(group.idle or group.busy)
+            )
+            return not current and not self._closed and self._total < self.max_concurrency
+
     def lease(
         self, key: Key, fingerprint: str, reserved: int | None, factory: Callable[[], Environment]
     ) -> tuple[Environment, bool]:
@@ -87,6 +96,8 @@ class Pool:
         try:
             env = factory()
             with self._cond:
+                if self._closed:  # shut down meanwhile (a prestart lane, an async retry): start nothing
+                    raise EndpointError("the Lambda runtime is shut down; no more invocations")
                 self._all.add(env)
             env.start()
         except BaseException:

@@ -126,6 +126,25 @@ class LambdaRuntime:
         """Check the interpreter, install the runtime folder and extract code and layers now."""
         self._spec(fn)
 
+    def prestart(self, fn: FunctionConfig, *, wait_s: float = 0.0) -> bool:
+        """Start ``fn``'s first execution environment now; with ``wait_s``, wait for its init.
+
+        It joins the idle pool while it initialises; the first invocation takes it (and still
+        reports its Init Duration, as the first invocation of a fresh environment does). Skipped
+        (False) when the function already has one, or no slot is free under max-concurrency:
+        prestarting must never evict another function's environment or wait for a slot.
+        """
+        spec = self._spec(fn)
+        key = (fn.name, fn.version)
+        if not self.pool.has_room_for(key, spec.fingerprint):
+            return False
+        self._start_reaper()
+        env, cold = self.pool.lease(key, spec.fingerprint, fn.reserved_concurrency, lambda: Worker(spec))
+        self.pool.release(key, env, True)
+        if cold and wait_s > 0 and isinstance(env, Worker):
+            env.wait_initialised(wait_s)
+        return cold
+
     def invoke(
         self,
         fn: FunctionConfig,

@@ -126,6 +126,8 @@ class Worker:
     def start(self) -> None:
         """Start the Runtime API and the awslambdaric process (the cold start begins)."""
         fn, paths = self.spec.fn, self.spec.paths
+        if self._closing:  # closed before it started (the runtime shut down meanwhile)
+            raise EndpointError(f"function {fn.name}: the Lambda runtime is shut down")
         # Like Lambda: one role session per execution environment, issued before init runs.
         issued = self.credentials.issue(fn, self) if self.credentials is not None else None
         self.api.start()
@@ -161,6 +163,11 @@ class Worker:
         finally:
             for fd in (text_w, frames_w):  # the worker holds the write ends now
                 os.close(fd)
+        if self._closing:  # close() ran while the process was being spawned: it must not outlive us
+            self._kill()
+            for fd in (text_r, frames_r):
+                os.close(fd)
+            raise EndpointError(f"function {fn.name}: the Lambda runtime is shut down")
         self._pump = Pump(
             text_r,
             frames_r,
@@ -206,8 +213,10 @@ class Worker:
 
     def next_invocation(self) -> NextInvocation | None:
         if self._init_done_at is None:
-            self._init_done_at = time.perf_counter()
             self._init_events += self._take_output(flush=True)
+            with self._cond:
+                self._init_done_at = time.perf_counter()
+                self._cond.notify_all()  # wait_initialised
         with self._cond:
             self._parked = True
             self._cond.notify_all()
@@ -228,6 +237,17 @@ class Worker:
             client_context=job.client_context,
             cognito_identity=job.cognito_identity,
         )
+
+    def wait_initialised(self, timeout: float) -> bool:
+        """Until the runtime asks for its first event (its init is done); False if it failed or timed out."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._init_done_at is None and self._posted is None and not self._closing:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self.alive:
+                    return False
+                self._cond.wait(min(remaining, SAMPLE_S * 5))  # an exit is not notified: look again
+            return self._init_done_at is not None
 
     def _finish(self, request_id: str | None, posted: Posted) -> bool:
         with self._cond:
@@ -269,7 +289,14 @@ class Worker:
         cold = self.invocations == 0
         self.invocations += 1
         with self._cond:
-            self._posted, self._current, self._handed_at = None, request_id, None
+            # A prestarted environment may have failed its init before this first invocation:
+            # that report is this invocation's answer, as it would be had the init run now.
+            early = (
+                self._posted
+                if cold and self._posted is not None and self._posted.kind == "init_error"
+                else None
+            )
+            self._posted, self._current, self._handed_at = early, request_id, None
             arn = invoked_arn or self.spec.fn.arn
             self._job = _Job(request_id, payload, client_context, cognito_identity, arn)
             self._parked = False
@@ -338,8 +365,9 @@ class Worker:
 
     def _wait_posted(self, timeout: float) -> tuple[Posted | None, float | None]:
         with self._cond:
-            if self._posted is None:
-                self._cond.wait(timeout)
+            # wait_for, not wait: handing the job over notifies too, and waking for that would
+            # cost a memory sample on every warm invocation for nothing.
+            self._cond.wait_for(lambda: self._posted is not None or self._closing, timeout)
             return self._posted, self._handed_at
 
 
