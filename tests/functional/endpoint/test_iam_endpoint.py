@@ -120,6 +120,30 @@ def test_a_worker_runs_as_its_role_and_is_refused_what_the_role_lacks(
     assert [d["action"] for d in found["denials"]] == ["s3:PutObject"]
 
 
+def test_an_environment_started_ahead_runs_as_its_role_too(
+    endpoint: EmbeddedEndpoint, aws: Callable[[str], Any], bucket: str
+) -> None:
+    """``run`` starts every function's first environment before pytest (POST /_harness/prestart)."""
+    role = make_role(aws, allow(("s3:GetObject", f"arn:aws:s3:::{bucket}/in/*")))
+    name = f"ahead-{uuid.uuid4().hex[:6]}"
+    arn = aws("lambda").create_function(
+        FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
+        Code={"ZipFile": handler_zip(IDENTITY_HANDLER)}, Timeout=30,
+    )["FunctionArn"]  # fmt: skip
+    pool = endpoint.runtime.pool  # type: ignore[attr-defined]
+    before = pool.size
+    answer = net.post_json(endpoint.url + net.HARNESS_PRESTART, {"functions": [arn]}, timeout=60)
+    assert not isinstance(answer, str) and answer[0] == 202
+    net.wait_until(lambda: pool.size == before + 1, 60, what="the environment to start")
+    resp = aws("lambda").invoke(
+        FunctionName=name, Payload=json.dumps({"bucket": bucket}).encode(), LogType="Tail"
+    )
+    payload = json.loads(resp["Payload"].read())
+    assert pool.size == before + 1  # the environment started ahead served it
+    assert payload["arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/{role.rsplit('/', 1)[-1]}/{name}"
+    assert payload["wrote"] == "AccessDenied"
+
+
 def test_terraform_style_requests_are_never_restricted(aws: Callable[[str], Any], bucket: str) -> None:
     aws("s3").put_object(Bucket=bucket, Key="anything/at/all", Body=b"x")  # test/test credentials
 

@@ -139,7 +139,10 @@ class LambdaRuntime:
         if not self.pool.has_room_for(key, spec.fingerprint):
             return False
         self._start_reaper()
-        env, cold = self.pool.lease(key, spec.fingerprint, fn.reserved_concurrency, lambda: Worker(spec))
+        credentials = self.credentials  # started ahead, still as its role (the same as on first use)
+        env, cold = self.pool.lease(
+            key, spec.fingerprint, fn.reserved_concurrency, lambda: Worker(spec, credentials)
+        )
         self.pool.release(key, env, True)
         if cold and wait_s > 0 and isinstance(env, Worker):
             env.wait_initialised(wait_s)
