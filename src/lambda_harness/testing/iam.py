@@ -25,11 +25,18 @@ LEDGER_VERSION = 1
 
 
 class IamLedger:
-    """The endpoint's IAM ledger over HTTP; every read is None when the endpoint has none (LocalStack)."""
+    """The endpoint's IAM ledger over HTTP; every read is None when the endpoint has none (LocalStack).
 
-    def __init__(self, endpoint_url: str, *, fetch: Any = net.get_json) -> None:
+    ``mark`` starts this session's run on the endpoint: an endpoint that served earlier runs
+    (``up --detach``, the warm loop) still holds their evidence, and from then on every read
+    is of this run only.
+    """
+
+    def __init__(self, endpoint_url: str, *, fetch: Any = net.get_json, post: Any = net.post_json) -> None:
         self.url = endpoint_url.rstrip("/") + net.HARNESS_IAM
         self.fetch = fetch
+        self.post = post
+        self.run = 0  # 0: everything the endpoint kept (no mark, or an endpoint without marks)
         self._available = True
 
     def _get(self, query: str = "") -> dict[str, Any] | None:
@@ -41,14 +48,54 @@ class IamLedger:
             return None
         return answer
 
+    def mark(self) -> int:
+        """Start this session's run on the endpoint; its number (0 when the endpoint has no ledger)."""
+        answer = self.post(self.url + "/mark", {})
+        if isinstance(answer, str) or answer[0] != 200:
+            return 0
+        try:
+            document = json.loads(answer[1])
+        except ValueError:
+            return 0
+        if isinstance(document, dict) and document.get("version") == LEDGER_VERSION:
+            self.run = int(document.get("run") or 0)
+        return self.run
+
     def denials(self, request_id: str) -> tuple[str, list[dict[str, Any]]] | None:
         """(mode, denials) of one invocation."""
-        answer = self._get(f"?request_id={request_id}")
+        answer = self._get(f"?request_id={request_id}&since={self.run}")
         return None if answer is None else (str(answer.get("mode")), list(answer.get("denials") or []))
 
     def snapshot(self) -> dict[str, Any] | None:
-        """Everything: mode, per-function uses, per-role least privilege, denials, trust refusals."""
-        return self._get()
+        """This run's evidence: mode, per-function uses, per-role least privilege, denials, trust."""
+        return self._get(f"?since={self.run}")
+
+
+def case_denials(
+    ledger: IamLedger,
+    request_id: str | None,
+    handled: bool,
+    iam: IamIndex,
+    project_dir: Path | None = None,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """An invocation's denials, and the problems that fail its case (none with ``iam = warn``).
+
+    ``handled``: the invocation ended normally, so the handler caught the refusal itself: it
+    fails all the same (on AWS the call is refused the same way and the work is not done).
+    """
+    found = ledger.denials(request_id) if request_id else None
+    if not found or not found[1]:
+        return [], []
+    mode, denials = found
+    if mode != "enforce":
+        return denials, []  # warn: reported in the run's IAM section, the case stands
+    texts = [fix_text(d, iam, project_dir) for d in denials]
+    if handled:
+        texts.append(
+            "the handler caught the refusal and returned normally; on AWS the call is refused "
+            "the same way, so the function would not do its work there"
+        )
+    return denials, texts
 
 
 # --- the fix text ------------------------------------------------------------------------------------

@@ -176,6 +176,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="write per-function results (JSON) here at the end of the session",
     )
+    group.addoption(
+        "--harness-iam-run",
+        metavar="N",
+        type=int,
+        default=None,
+        help="read the endpoint's IAM evidence from its run N on (`lambda-harness run` starts one "
+        "before the apply); default: start a run when the session starts",
+    )
 
 
 def _resolve(config: pytest.Config, value: str | None) -> Path | None:
@@ -246,6 +254,18 @@ def _deployed_region(inventory: Inventory) -> str:
     from lambda_harness.testing.invoker import deployed_region  # active runs invoke anyway
 
     return deployed_region(inventory)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Read only this session's IAM evidence: an endpoint reused across runs keeps earlier ones."""
+    state = session.config.stash.get(STATE, None)
+    if state is None or not state.active:
+        return
+    given = session.config.getoption("harness_iam_run")
+    if given is not None:
+        state.iam.run = given
+    else:
+        state.iam.mark()
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -392,21 +412,11 @@ class EventCaseItem(pytest.Item):
         if not inv.request_id:
             return []
         state.case_requests.add(inv.request_id)
-        found = state.iam.denials(inv.request_id)
-        if not found or not found[1]:
-            return []
-        mode, denials = found
-        result.iam_denials = denials
         assert state.inventory is not None
-        texts = [iam_report.fix_text(d, state.inventory.iam, state.project_dir()) for d in denials]
-        if mode != "enforce":
-            return []  # warn: reported in the run's IAM section, the case stands
-        if inv.ok:
-            texts.append(
-                "the handler caught the refusal and returned normally; on AWS the call is refused "
-                "the same way, so the function would not do its work there"
-            )
-        return texts
+        result.iam_denials, problems = iam_report.case_denials(
+            state.iam, inv.request_id, inv.ok, state.inventory.iam, state.project_dir()
+        )
+        return problems
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         exc = excinfo.value

@@ -204,4 +204,33 @@ def test_the_ledger_reader_gives_up_on_an_endpoint_without_one() -> None:
 
     ledger = IamLedger("http://127.0.0.1:4566", fetch=fetch)
     assert ledger.denials("r1") is None and ledger.snapshot() is None
-    assert asked == ["http://127.0.0.1:4566/_harness/iam?request_id=r1"]
+    assert asked == ["http://127.0.0.1:4566/_harness/iam?request_id=r1&since=0"]
+
+
+def test_the_ledger_reader_reads_only_the_run_it_marked() -> None:
+    asked: list[str] = []
+    posted: list[tuple[str, object]] = []
+
+    def fetch(url: str) -> Any:
+        asked.append(url)
+        return {"version": 1, "mode": "enforce", "denials": []}
+
+    def post(url: str, document: object) -> Any:
+        posted.append((url, document))
+        return 200, b'{"version": 1, "mode": "enforce", "run": 3}'
+
+    ledger = IamLedger("http://127.0.0.1:4566/", fetch=fetch, post=post)
+    assert ledger.mark() == 3
+    ledger.denials("r1")
+    ledger.snapshot()
+    assert posted == [("http://127.0.0.1:4566/_harness/iam/mark", {})]
+    assert asked == [
+        "http://127.0.0.1:4566/_harness/iam?request_id=r1&since=3",
+        "http://127.0.0.1:4566/_harness/iam?since=3",
+    ]
+
+
+@pytest.mark.parametrize("answer", ["connection refused", (404, b"{}"), (200, b"not json")])
+def test_an_endpoint_without_runs_is_read_whole(answer: Any) -> None:
+    ledger = IamLedger("http://127.0.0.1:4566", fetch=lambda url: None, post=lambda url, doc: answer)
+    assert ledger.mark() == 0 and ledger.run == 0

@@ -300,29 +300,39 @@ class IamGuard:
 
     # --- GET /_harness/iam ----------------------------------------------------------------------------
 
-    def _served(self, request: Request) -> JsonResponse:
+    def _served(self, request: Request) -> JsonResponse:  # noqa: PLR0911 (one return per route)
+        path = request.path.rstrip("/")
+        if path == f"{IAM_PATH}/mark":
+            if request.method != "POST":
+                return JsonResponse(json.dumps({"message": f"use POST {request.path}"}), 405)
+            run = self.ledger.mark()
+            return JsonResponse(json.dumps({"version": LEDGER_VERSION, "mode": self.mode, "run": run}))
         if request.method != "GET":
             return JsonResponse(json.dumps({"message": f"use GET {request.path}"}), 405)
-        if request.path.rstrip("/") == f"{IAM_PATH}/trust":
+        try:
+            since = int(request.args.get("since") or 0)
             after = int(request.args.get("after") or 0)
-            findings = [vars(f) for f in self.ledger.trust_findings(after)]
+        except ValueError:
+            return JsonResponse(json.dumps({"message": "since and after are integers"}), 400)
+        if path == f"{IAM_PATH}/trust":
+            findings = [vars(f) for f in self.ledger.trust_findings(after, since=since)]
             return JsonResponse(json.dumps({"version": LEDGER_VERSION, "mode": self.mode, "trust": findings}))
-        if request.path.rstrip("/") != IAM_PATH:
+        if path != IAM_PATH:
             return JsonResponse(json.dumps({"message": f"no harness route {request.path}"}), 404)
         request_id = request.args.get("request_id")
         if request_id is not None:
-            denials = [denial_dict(d) for d in self.ledger.denials(request_id)]
+            denials = [denial_dict(d) for d in self.ledger.denials(request_id, since=since)]
             return JsonResponse(
                 json.dumps({"version": LEDGER_VERSION, "mode": self.mode, "denials": denials})
             )
-        return JsonResponse(json.dumps(self.snapshot()))
+        return JsonResponse(json.dumps(self.snapshot(since=since)))
 
-    def snapshot(self) -> dict[str, Any]:
-        """Everything the ledger holds, with each role's least-privilege report."""
+    def snapshot(self, *, since: int = 0) -> dict[str, Any]:
+        """What the ledger holds (from run ``since`` on), with each role's least-privilege report."""
         catalog = load_catalog()
-        functions = self.ledger.functions()
+        functions = self.ledger.functions(since=since)
         roles: dict[str, Any] = {}
-        for role_arn, uses in self.ledger.uses_by_role().items():
+        for role_arn, uses in self.ledger.uses_by_role(since=since).items():
             account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
             report = least_privilege(self.lookups.role(account, role_arn), uses, catalog)
             report["functions"] = sorted(n for n, f in functions.items() if f["role_arn"] == role_arn)
@@ -331,8 +341,9 @@ class IamGuard:
             "version": LEDGER_VERSION,
             "mode": self.mode,
             "catalog": catalog.source,
+            "since": since,
             "functions": functions,
             "roles": roles,
-            "denials": [denial_dict(d) for d in self.ledger.denials()],
-            "trust": [vars(f) for f in self.ledger.trust_findings()],
+            "denials": [denial_dict(d) for d in self.ledger.denials(since=since)],
+            "trust": [vars(f) for f in self.ledger.trust_findings(since=since)],
         }

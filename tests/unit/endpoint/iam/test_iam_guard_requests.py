@@ -428,6 +428,21 @@ def test_the_ledger_route_serves_denials_by_request_id() -> None:
     assert json.loads(body)["denials"] == []
 
 
+def test_the_ledger_route_marks_a_run_and_serves_it_alone() -> None:
+    guard, _ = guard_for(FakeLookups())
+    call(guard, signed_environ("dynamodb", "Scan", TableName="t"))
+    status, body = call(guard, EnvironBuilder(path="/_harness/iam/mark", method="POST").get_environ())
+    assert status.startswith("200") and json.loads(body)["run"] == 1
+    _, body = call(guard, EnvironBuilder(path="/_harness/iam", query_string="since=1").get_environ())
+    assert json.loads(body)["denials"] == [] and json.loads(body)["since"] == 1
+    _, body = call(guard, EnvironBuilder(path="/_harness/iam").get_environ())
+    assert [d["action"] for d in json.loads(body)["denials"]] == ["dynamodb:Scan"]
+    status, _ = call(guard, EnvironBuilder(path="/_harness/iam/mark").get_environ())
+    assert status.startswith("405")
+    status, _ = call(guard, EnvironBuilder(path="/_harness/iam", query_string="since=x").get_environ())
+    assert status.startswith("400")
+
+
 # --- the table against the catalog ------------------------------------------------------------------
 
 

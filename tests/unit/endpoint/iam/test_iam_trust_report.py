@@ -162,3 +162,66 @@ def test_the_ledger_groups_uses_and_attributes_denials() -> None:
     assert ledger.uses_by_role() == {ROLE: [("fn", "s3:GetObject", "arn:aws:s3:::b/k")]}
     first = ledger.trust("fn", ROLE, "why", True)
     assert ledger.trust_findings(after=first.seq) == [] and ledger.trust_findings() == [first]
+
+
+def _deny(ledger: Ledger, request_id: str) -> None:
+    ledger.deny(
+        function="fn",
+        request_id=request_id,
+        role_arn=ROLE,
+        session_arn="s",
+        service="s3",
+        operation="PutObject",
+        action="s3:PutObject",
+        resource="r",
+        effect="implicit-deny",
+        policy_type="identity-based",
+        statements=(),
+        message="m",
+        enforced=True,
+    )
+
+
+def test_a_run_reads_only_its_own_evidence_on_a_reused_endpoint() -> None:
+    """up --detach and the warm loop serve several runs: each reads from its mark on."""
+    ledger = Ledger()
+    who = RoleUser("fn", ROLE, "123456789012")
+    ref = StatementRef(PolicySource("inline", "p", "worker"), 0, "Read")
+    ledger.use(who, "s3:GetObject", "arn:aws:s3:::b/old", [ref])
+    _deny(ledger, "earlier")
+    ledger.trust("fn", ROLE, "why", True)
+    run = ledger.mark()
+    ledger.use(who, "s3:GetObject", "arn:aws:s3:::b/new", [ref])
+    ledger.use(who, "s3:GetObject", "arn:aws:s3:::b/new", [ref])
+    _deny(ledger, "now")
+    assert [d.request_id for d in ledger.denials(since=run)] == ["now"]
+    assert ledger.trust_findings(since=run) == []
+    assert [(u["resource"], u["count"]) for u in ledger.functions(since=run)["fn"]["used"]] == [
+        ("arn:aws:s3:::b/new", 2)
+    ]
+    assert ledger.uses_by_role(since=run) == {ROLE: [("fn", "s3:GetObject", "arn:aws:s3:::b/new")]}
+    # Everything kept is still there for a reader that did not mark (since=0).
+    assert [d.request_id for d in ledger.denials()] == ["earlier", "now"]
+    assert len(ledger.functions()["fn"]["used"]) == 2
+
+
+def test_a_function_seen_in_an_earlier_run_is_listed_with_no_uses() -> None:
+    ledger = Ledger()
+    ledger.session_started(RoleUser("fn", ROLE, "123456789012"))
+    run = ledger.mark()
+    assert ledger.functions(since=run)["fn"]["used"] == []
+
+
+def test_old_runs_are_dropped_and_a_new_role_starts_afresh() -> None:
+    ledger = Ledger()
+    who = RoleUser("fn", ROLE, "123456789012")
+    ref = StatementRef(PolicySource("inline", "p", "worker"), 0, "Read")
+    ledger.use(who, "s3:GetObject", "arn:aws:s3:::b/first", [ref])
+    _deny(ledger, "first")
+    for _ in range(Ledger.KEPT_RUNS):
+        ledger.mark()
+    assert ledger.denials() == [] and ledger.functions()["fn"]["used"] == []
+    ledger.use(who, "s3:GetObject", "arn:aws:s3:::b/k", [ref])
+    ledger.use(RoleUser("fn", ROLE + "2", "123456789012"), "s3:PutObject", "arn:aws:s3:::b/k", [ref])
+    [used] = ledger.functions()["fn"]["used"]
+    assert used["action"] == "s3:PutObject" and ledger.functions()["fn"]["role_arn"] == ROLE + "2"
