@@ -27,8 +27,9 @@ from lambda_harness.endpoint.runtime import make_runtime
 from lambda_harness.endpoint.server import EmbeddedEndpoint
 from lambda_harness.errors import TerraformError
 from lambda_harness.settings import Settings, load_settings
-from lambda_harness.terraform.deploy import deploy
+from lambda_harness.terraform.deploy import Deployment, deploy
 from lambda_harness.ui import PlainUI, RecordingUI
+from lambda_harness.watch import WatchLoop, WatchStages
 from support.terraform import copy_project, harness_environ
 from support.terraform import make_settings as tf_settings
 
@@ -151,6 +152,18 @@ def test_missing_permission_names_role_file_and_the_statement_to_add(enforced: R
     assert "is not authorized to perform: s3:PutObject" in text
 
 
+def test_a_denial_outside_the_event_cases_fails_the_run(enforced: Run) -> None:
+    """tests/integration/test_outside_cases.py invokes ``missing`` itself: its test passes, the run fails."""
+    [outside] = enforced.report.results["iam"]["denials_outside_cases"]
+    assert (outside["function"], outside["action"]) == ("missing", "s3:PutObject")
+    assert enforced.report.results["other_failures"] == []  # the hand-written test itself passed
+    assert any(
+        t.startswith("missing: s3:PutObject on arn:aws:s3:::iam-fixture-data/out/result.json was denied")
+        and 'resources = ["${aws_s3_bucket.data.arn}/out/*"]' in t
+        for t in enforced.report.failures
+    )
+
+
 def test_a_swallowed_denial_still_fails_its_case(enforced: Run) -> None:
     text = enforced.failure("swallow")
     assert "swallow: s3:PutObject on arn:aws:s3:::iam-fixture-data/out/result.json was denied" in text
@@ -217,8 +230,29 @@ def test_warn_mode_reports_without_failing(warned: Run) -> None:
     assert warned.functions["deny"]["failed"] == 0
     assert warned.report.results["iam"]["mode"] == "warn"
     denied = warned.functions["missing"]["iam"]["denied"]
-    assert denied and denied[-1]["enforced"] is False
+    # The endpoint served the enforce run before: this run reads its own evidence only (the
+    # event case's denial and the hand-written test's, not the enforce run's two as well).
+    assert [d["enforced"] for d in denied] == [False, False]
+    assert len(warned.report.results["iam"]["denials_outside_cases"]) == 1
     assert any("iam = warn, not enforced" in w and "s3:PutObject" in w for w in warned.ui.warnings)
+
+
+# --- watch judges a case as run does -------------------------------------------------------------------
+
+
+def test_watch_fails_a_refused_case_with_the_fix(enforced: Run, shared: Shared) -> None:
+    inventory = enforced.report.inventory
+    assert inventory is not None
+    stages = WatchStages(build=lambda s, ui: None, deploy=lambda s, ui, url: Deployment(inventory, "warm"))
+    ui = RecordingUI()
+    loop = WatchLoop(shared.settings, ui, shared.endpoint.url, stages, clock=lambda: 0.0)
+    loop.first()
+    outcomes = {name: [r.outcome for r in found] for name, found in loop.results.cases.items()}
+    assert outcomes["least"] == ["passed"] and outcomes["missing"] == ["failed"]
+    assert outcomes["swallow"] == ["failed"] and outcomes["broad"] == ["passed"]
+    text = next(w for w in ui.warnings if w.startswith("missing/"))
+    assert "missing: s3:PutObject on arn:aws:s3:::iam-fixture-data/out/result.json was denied" in text
+    assert 'resources = ["${aws_s3_bucket.data.arn}/out/*"]' in text
 
 
 # --- item 5: the role must be assumable ----------------------------------------------------------------
