@@ -588,8 +588,9 @@ def _record_iam(state: HarnessState) -> None:
         return
     assert state.inventory is not None
     deployed = {fn.name for fn in state.inventory.functions}
-    entries = iam_report.function_entries(snapshot, state.inventory.iam, state.project_dir())
-    state.recorder.iam_functions = {name: e for name, e in entries.items() if name in deployed}
+    if snapshot.get("mode") != "off":  # off: nothing was evaluated, so nothing is "unused" either
+        entries = iam_report.function_entries(snapshot, state.inventory.iam, state.project_dir())
+        state.recorder.iam_functions = {name: e for name, e in entries.items() if name in deployed}
     outside = iam_report.outside_cases(snapshot, state.case_requests)
     state.recorder.iam = {
         "mode": snapshot.get("mode"),

@@ -222,6 +222,20 @@ def test_the_run_prints_least_privilege(enforced: Run) -> None:
     assert any(line.startswith("role iam-broad (terraform/main.tf:") for line in enforced.ui.infos)
 
 
+@pytest.fixture(scope="module")
+def switched_off(shared: Shared, warned: Run) -> Run:
+    """``run`` once more on the same deployment with the endpoint's iam = off."""
+    inventory = warned.report.inventory
+    assert shared.endpoint.guard is not None
+    shared.endpoint.guard.mode = "off"
+    try:
+        ui = RecordingUI()
+        stages = _stages(shared, deploy=lambda s, u, url: inventory)
+        return Run(pipeline.run(shared.settings, ui, stages=stages), ui)
+    finally:
+        shared.endpoint.guard.mode = "enforce"
+
+
 # --- item 6: warn reports and does not fail ------------------------------------------------------------
 
 
@@ -235,6 +249,17 @@ def test_warn_mode_reports_without_failing(warned: Run) -> None:
     assert [d["enforced"] for d in denied] == [False, False]
     assert len(warned.report.results["iam"]["denials_outside_cases"]) == 1
     assert any("iam = warn, not enforced" in w and "s3:PutObject" in w for w in warned.ui.warnings)
+
+
+def test_off_evaluates_nothing_and_reports_no_least_privilege(switched_off: Run) -> None:
+    for name in ("missing", "deny", "wrong", "least"):
+        assert switched_off.functions[name]["failed"] == 0, name
+        assert "iam" not in switched_off.functions[name], name
+    # swallow expects the refusal it no longer gets; the hand-written test too.
+    assert switched_off.functions["swallow"]["failed"] == 1
+    assert switched_off.report.results["iam"]["mode"] == "off"
+    assert switched_off.report.results["iam"]["denials_outside_cases"] == []
+    assert not any(title.startswith("IAM (") for title, _rows in switched_off.ui.tables)
 
 
 # --- watch judges a case as run does -------------------------------------------------------------------
