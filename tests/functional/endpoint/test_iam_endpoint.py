@@ -144,6 +144,43 @@ def test_an_environment_started_ahead_runs_as_its_role_too(
     assert payload["wrote"] == "AccessDenied"
 
 
+INIT_WRITER = """
+import boto3, os
+
+try:
+    boto3.client("s3").put_object(Bucket=os.environ["BUCKET"], Key="out/at-init", Body=b"x")
+    AT_INIT = "ok"
+except Exception as exc:
+    AT_INIT = exc.response["Error"]["Code"]
+
+def handler(event, context):
+    return {"at_init": AT_INIT}
+"""
+
+
+def test_a_refusal_during_an_init_started_ahead_belongs_to_no_invocation(
+    endpoint: EmbeddedEndpoint, aws: Callable[[str], Any], bucket: str
+) -> None:
+    """No invocation runs yet: the denial is one outside every event case (it fails the run)."""
+    role = make_role(aws, allow(("s3:GetObject", f"arn:aws:s3:::{bucket}/in/*")))
+    name = f"init-{uuid.uuid4().hex[:6]}"
+    arn = aws("lambda").create_function(
+        FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
+        Code={"ZipFile": handler_zip(INIT_WRITER)}, Timeout=30, Environment={"Variables": {"BUCKET": bucket}},
+    )["FunctionArn"]  # fmt: skip
+    answer = net.post_json(endpoint.url + net.HARNESS_PRESTART, {"functions": [arn]}, timeout=60)
+    assert not isinstance(answer, str) and answer[0] == 202
+
+    def refused() -> list[dict[str, Any]]:
+        return [d for d in net.get_json(f"{endpoint.url}/_harness/iam")["denials"] if d["function"] == name]
+
+    net.wait_until(lambda: bool(refused()), 60, what="the init's refusal")
+    [denial] = refused()
+    assert (denial["action"], denial["request_id"]) == ("s3:PutObject", None)
+    resp = aws("lambda").invoke(FunctionName=name, Payload=b"{}")
+    assert json.loads(resp["Payload"].read()) == {"at_init": "AccessDenied"}
+
+
 def test_terraform_style_requests_are_never_restricted(aws: Callable[[str], Any], bucket: str) -> None:
     aws("s3").put_object(Bucket=bucket, Key="anything/at/all", Body=b"x")  # test/test credentials
 
