@@ -17,7 +17,9 @@
   ``FunctionArn`` (moto swaps in the version's ARN), so the alias reaches the handler.
 * The five event-invoke-config calls go to ``invokeconfig`` (one config per function and
   qualifier; moto appended and ignored ``Qualifier``); ``LambdaFunction`` keeps
-  ``DeadLetterConfig`` (and ``EphemeralStorage`` updates) that moto dropped.
+  ``DeadLetterConfig`` (and ``EphemeralStorage`` updates) that moto dropped, and refuses
+  reserved environment keys (``AWS_REGION``, ...) as CreateFunction and
+  UpdateFunctionConfiguration do on AWS (moto took them).
 * ``Queue.attributes``: ``RedrivePolicy`` as compact JSON, like AWS, so a second
   ``terraform plan`` shows no whitespace-only change to the queue.
 * ``FakeBucket.get_permission`` -> neutral: moto applies a bucket policy's Deny to every
@@ -72,6 +74,7 @@ from lambda_harness.endpoint.iam.trust import TrustGate
 from lambda_harness.endpoint.invoke import InvokeService, log_tail
 from lambda_harness.endpoint.invokeconfig import InvokeConfigs, dead_letter_target
 from lambda_harness.endpoint.lookup import Target, function_arn, parse_ref
+from lambda_harness.endpoint.runtime.env import reserved_keys_error
 from lambda_harness.endpoint.runtime.model import ThrottledError
 from lambda_harness.endpoint.sources import filtering
 from lambda_harness.endpoint.sources import s3 as s3_events
@@ -251,10 +254,19 @@ def _list_configs(response: Any) -> str:
     return json.dumps(configs.list(name))
 
 
+def _refuse_reserved_keys(environment: Mapping[str, Any] | None) -> None:
+    """AWS refuses a reserved key (``AWS_REGION``, ...) in a function's variables; moto took it."""
+    message = reserved_keys_error((environment or {}).get("Variables"))
+    if message is not None:
+        raise InvalidParameterValueException(message)
+
+
 def _init_keeping_dlq(original: Callable[..., None]) -> Callable[..., None]:
-    """``LambdaFunction.__init__``: keep ``DeadLetterConfig.TargetArn`` (moto drops it)."""
+    """``LambdaFunction.__init__``: keep ``DeadLetterConfig.TargetArn`` (moto drops it); refuse
+    reserved environment keys (CreateFunction)."""
 
     def __init__(fn: Any, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        _refuse_reserved_keys(spec.get("Environment"))
         original(fn, account_id, spec, *args, **kwargs)
         fn.lh_dead_letter_target = (spec.get("DeadLetterConfig") or {}).get("TargetArn") or None
 
@@ -275,9 +287,11 @@ def _configuration_with_dlq(original: Callable[..., dict[str, Any]]) -> Callable
 
 
 def _update_keeping_dlq(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-    """``update_configuration``: moto ignores DeadLetterConfig and EphemeralStorage updates."""
+    """``update_configuration``: moto ignores DeadLetterConfig and EphemeralStorage updates and
+    takes reserved environment keys."""
 
     def update_configuration(fn: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
+        _refuse_reserved_keys(config_updates.get("Environment"))
         if "DeadLetterConfig" in config_updates:
             fn.lh_dead_letter_target = (config_updates["DeadLetterConfig"] or {}).get("TargetArn") or None
         if "EphemeralStorage" in config_updates:

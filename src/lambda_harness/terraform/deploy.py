@@ -22,6 +22,7 @@ from lambda_harness.terraform.inventory import (
     HARNESS_API_PREFIX,
     LOCALSTACK_API_PREFIX,
     Inventory,
+    describe_triggers,
     module_dirs_from,
 )
 from lambda_harness.terraform.runner import IdempotencyCheck, Terraform
@@ -264,7 +265,7 @@ def _show(settings: Settings, ui: UI, tf: Terraform, inventory: Inventory) -> No
                 f.name,
                 f.handler,
                 f.runtime,
-                ", ".join(f"{t.kind}:{t.source}" for t in f.triggers) or "-",
+                describe_triggers(f.triggers) or "-",
                 _where(f.tf_file, f.tf_line, settings.project_dir),
             ]
             for f in inventory.functions

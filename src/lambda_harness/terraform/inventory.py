@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -355,24 +355,69 @@ def collect_triggers(resources: list[dict[str, Any]], known: set[str]) -> dict[s
 
 
 def _add_api_routes(resources: list[dict[str, Any]], by_fn: Mapping[str, list[Trigger]]) -> None:
-    """Name each API trigger's route: a REST API resource's path, an HTTP API route's key."""
+    """Name each API trigger's route: a REST API resource's path (the root's is ``/``), an HTTP
+    API route's key (``route_keys``: every route on the integration; ``route_key``: the last)."""
     paths = {
         _v(r).get("id"): _v(r).get("path") for r in resources if r.get("type") == "aws_api_gateway_resource"
     }
-    routes = {
-        _v(r).get("target"): _v(r).get("route_key")
-        for r in resources
-        if r.get("type") == "aws_apigatewayv2_route"
-    }
+    for r in resources:
+        if r.get("type") == "aws_api_gateway_rest_api" and _v(r).get("root_resource_id"):
+            paths.setdefault(_v(r)["root_resource_id"], "/")
+    routes: dict[Any, list[str]] = {}
+    for r in resources:
+        if r.get("type") == "aws_apigatewayv2_route" and _v(r).get("route_key"):
+            routes.setdefault(_v(r).get("target"), []).append(str(_v(r)["route_key"]))
     for triggers in by_fn.values():
         for trigger in triggers:
             if trigger.kind != "api":
                 continue
             if trigger.detail.get("resource_id") in paths:
                 trigger.detail["path"] = paths[trigger.detail["resource_id"]]
-            route = routes.get(f"integrations/{trigger.detail.get('integration_id')}")
-            if route:
-                trigger.detail["route_key"] = route
+            keys = routes.get(f"integrations/{trigger.detail.get('integration_id')}")
+            if keys:
+                trigger.detail["route_key"] = keys[-1]
+                trigger.detail["route_keys"] = keys
+
+
+def describe_triggers(triggers: Sequence[Trigger]) -> str:
+    """One line for a function's triggers: ``api:<id> (GET /a, POST /a)`` once per API, an
+    authorizer as ``api:<id> (authorizer <name>)``, a bare permission by its API's id."""
+    out: list[str] = []
+    slots: dict[str, int] = {}  # API id -> its place in ``out``
+    labels: dict[str, list[str]] = {}
+    for trigger in triggers:
+        if trigger.kind != "api":
+            out.append(f"{trigger.kind}:{trigger.source}")
+            continue
+        api_id = _api_id(trigger.source)
+        if api_id not in slots:
+            slots[api_id], labels[api_id] = len(out), []
+            out.append("")
+        label = _api_label(trigger.detail)
+        if label and label not in labels[api_id]:
+            labels[api_id].append(label)
+    for api_id, at in slots.items():
+        out[at] = f"api:{api_id}" + (f" ({', '.join(labels[api_id])})" if labels[api_id] else "")
+    return ", ".join(out)
+
+
+def _api_id(source: str) -> str:
+    """``arn:aws:execute-api:<region>:<account>:<id>/<stage>/...`` -> ``<id>``; an id as it is."""
+    if source.startswith("arn:") and source.count(":") >= 5:
+        return source.split(":", 5)[5].split("/", 1)[0]
+    return source
+
+
+def _api_label(detail: Mapping[str, Any]) -> str:
+    if detail.get("authorizer"):
+        return f"authorizer {detail['authorizer']}"
+    if detail.get("route_keys"):
+        return ", ".join(str(k) for k in detail["route_keys"])
+    if detail.get("route_key"):
+        return str(detail["route_key"])
+    if detail.get("http_method") and detail.get("path"):
+        return f"{detail['http_method']} {detail['path']}"
+    return ""
 
 
 def _v(res: Mapping[str, Any]) -> dict[str, Any]:
@@ -501,6 +546,17 @@ def _api_triggers(rtype: str, v: Mapping[str, Any], address: str) -> list[tuple[
                         "resource": "aws_lambda_permission",
                         "address": address,
                     },
+                ),
+            )
+        ]
+    if rtype in ("aws_api_gateway_authorizer", "aws_apigatewayv2_authorizer"):
+        return [
+            (
+                v.get("authorizer_uri"),
+                Trigger(
+                    "api",
+                    str(v.get("rest_api_id") or v.get("api_id")),
+                    {"authorizer": v.get("name") or "", "resource": rtype, "address": address},
                 ),
             )
         ]

@@ -44,6 +44,22 @@ RESERVED = frozenset(
     }
 )
 
+#: The keys CreateFunction and UpdateFunctionConfiguration refuse in ``Environment.Variables``
+#: (AWS's *reserved environment variables*; a function may set AWS_ENDPOINT_URL on AWS).
+AWS_REFUSED = RESERVED - {"AWS_ENDPOINT_URL"}
+
+
+def reserved_keys_error(variables: Mapping[str, object] | None) -> str | None:
+    """Lambda's InvalidParameterValueException message when ``variables`` set a reserved key."""
+    used = [key for key in variables or {} if key in AWS_REFUSED]
+    if not used:
+        return None
+    return (
+        "Lambda was unable to configure your environment variables because the environment "
+        "variables you have provided contains reserved keys that are currently not supported for "
+        f"modification. Reserved keys used in this request: {', '.join(used)}"
+    )
+
 
 #: Where Lambda puts an environment's files, as the function sees them.
 AWS_TASK_ROOT = "/var/task"
