@@ -6,6 +6,7 @@ Nothing here knows how a stage works; errors become exit codes in ``main`` only.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -15,10 +16,12 @@ from typing import Any
 from lambda_harness import __version__, net
 from lambda_harness.errors import ConfigError, HarnessError
 from lambda_harness.fsutil import repo_lock
+from lambda_harness.paths import ignore_in_git
 from lambda_harness.settings import (
     BACKENDS,
     COVERAGE_MODES,
     FILESYSTEMS,
+    IAM_MODES,
     TF_DRIVERS,
     Settings,
     load_settings,
@@ -83,10 +86,10 @@ def cmd_trigger(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
 
 
 def cmd_invoke(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
-    from lambda_harness.testing.invoker import Invoker, read_event_source, region_for, show_invocation
+    from lambda_harness.testing.invoker import invoker_for, read_event_source, show_invocation
 
     body = read_event_source(args.event, None)
-    result = Invoker(settings.endpoint_url, region_for(settings)).invoke(args.function, body)
+    result = invoker_for(settings).invoke(args.function, body)
     return 0 if show_invocation(ui, args.function, result) else 1
 
 
@@ -191,7 +194,10 @@ def cmd_new_world(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
         ui.info(f"wrote {shown_path(path, settings.project_dir)}")
     for text in result.skipped:
         ui.warn(text)
-    ui.info("next: review the draft (values marked `# local value`), then run: lambda-harness run")
+    for text in result.notes:
+        ui.info(text)
+    if result.written:
+        ui.info("next: review the draft (values marked `# local value`), then run: lambda-harness run")
     return 0
 
 
@@ -214,6 +220,12 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         choices=FILESYSTEMS,
         help="what functions see: AWS's /var/task, /opt and private /tmp where the kernel allows "
         "(auto, the default), always (aws) or host paths (host)",
+    )
+    parser.add_argument(
+        "--iam",
+        choices=IAM_MODES,
+        help="function roles on the embedded endpoint: enforce (default: a denied call fails the run), "
+        "warn (report only) or off",
     )
     parser.add_argument("-v", "--verbose", action="store_true", default=None, help="stream tool output")
     parser.add_argument("-q", "--quiet", action="store_true", default=None, help="warnings and errors only")
@@ -273,7 +285,7 @@ def _add_specific(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("rule", help="EventBridge rule name")
         p.add_argument("--bus", help="event bus of the rule (default: the default bus)")
     elif name == "invoke":
-        p.add_argument("function", help="deployed function name")
+        p.add_argument("function", help="deployed function name (invoked in the region of its ARN)")
         p.add_argument("--event", help="event JSON file, or - for stdin (default: {})")
     elif name == "run":
         p.add_argument(
@@ -359,6 +371,7 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         "allow_non_loopback": args.allow_non_loopback,
         "backend": args.backend,
         "tf_driver": args.tf_driver,
+        "iam": args.iam,
         "filesystem": args.filesystem,
         "verbose": args.verbose,
         "quiet": args.quiet,
@@ -378,6 +391,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     ui = make_ui(quiet=bool(args.quiet))
+    settings: Settings | None = None
     try:
         settings = _settings_from(args)
         if not net.is_loopback(settings.host):  # only reachable with the user's own opt-in
@@ -400,6 +414,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # not a traceback (stages wrap the ones they expect in HarnessError with a fix).
         print(f"lambda-harness {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    finally:
+        if settings is not None:
+            with contextlib.suppress(OSError):
+                ignore_in_git(settings.harness_dir)
 
 
 if __name__ == "__main__":

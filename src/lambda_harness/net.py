@@ -103,6 +103,8 @@ def _user() -> str:
 
 
 HARNESS_HEALTH = "/_harness/health"
+#: The embedded endpoint's IAM ledger (JSON): denials, least privilege, trust refusals (``/trust``).
+HARNESS_IAM = "/_harness/iam"
 LOCALSTACK_HEALTH = "/_localstack/health"
 LOCALSTACK_INFO = "/_localstack/info"
 #: The embedded endpoint starts the named functions' first execution environments (POST, JSON).
@@ -156,6 +158,17 @@ def probe(url: str, timeout: float = 1.0) -> tuple[int, bytes] | str:
         return int(exc.code), exc.read() if exc.fp else b""
     except (urllib.error.URLError, OSError, ValueError) as exc:
         return str(getattr(exc, "reason", exc))
+
+
+def get_json(url: str, timeout: float = 5.0) -> Any:
+    """``GET url`` as JSON, or None when nothing (or no JSON) answers with 200 (LocalStack, a fake)."""
+    answer = probe(url, timeout)
+    if isinstance(answer, str) or answer[0] != 200:
+        return None
+    try:
+        return json.loads(answer[1])
+    except ValueError:
+        return None
 
 
 def post_json(url: str, document: object, timeout: float = 5.0) -> tuple[int, bytes] | str:

@@ -8,12 +8,29 @@ package spells these names; it asks ``HarnessPaths`` (``settings.paths``).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from lambda_harness.fsutil import private_dir
 
 HARNESS_DIR = ".harness"
+_GITIGNORE = "# Written by lambda-harness: everything here is the harness's private, rebuilt state.\n*\n"
+
+
+def ignore_in_git(harness_dir: Path) -> None:
+    """Write ``<harness_dir>/.gitignore`` (``*``) when the folder exists and has none, so git
+    never lists or walks ``.harness/`` (the staged tree links into the repo), whatever the
+    team's own ``.gitignore`` says."""
+    marker = harness_dir / ".gitignore"
+    if harness_dir.is_dir() and not marker.exists():
+        try:  # 0600 whatever the umask, like everything the harness writes in .harness/
+            fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process wrote it first
+            return
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            os.fchmod(fh.fileno(), 0o600)
+            fh.write(_GITIGNORE)
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,11 @@ class HarnessPaths:
     def archive_targets(self) -> Path:
         """``archives.json``: for each archive_file output, the platform and dependencies the build chose."""
         return self.root / "archives.json"
+
+    @property
+    def archive_locks(self) -> Path:
+        """``locks/``: one lock file per ``archive_file`` output while the provider shim builds it."""
+        return self.root / "locks"
 
     @property
     def archive_log(self) -> Path:

@@ -36,9 +36,16 @@ from lambda_harness.promote.attestation import (
 from lambda_harness.settings import Settings
 from lambda_harness.terraform.deploy import Deployment
 from lambda_harness.terraform.inventory import DeployedFunction, Inventory
+from lambda_harness.terraform.sources import shown
 from lambda_harness.testing.advice import thresholds
 from lambda_harness.testing.cases import untested_message
 from lambda_harness.testing.coverage import RunCoverage, coverage_summary, zip_sources
+from lambda_harness.testing.iam import (
+    LEAST_PRIVILEGE_COLUMNS,
+    IamLedger,
+    least_privilege_rows,
+    role_findings,
+)
 from lambda_harness.testing.invoker import Invoker, deployed_region
 from lambda_harness.testing.junit import merge_junit
 from lambda_harness.testing.report_html import write_report
@@ -72,7 +79,7 @@ class Stages:
     deploy: Callable[[Settings, UI, str], Deployment | Inventory]  # an Inventory: applied from scratch
     pytest: Callable[[Sequence[str], Path, Mapping[str, str], bool, float], int]
     attest: Callable[[Settings, Path, Mapping[str, object], Exemptions], Path]
-    invoker: Callable[[str, str], Invoker] = Invoker
+    invoker: Callable[[str, Inventory], Invoker] = Invoker.for_inventory
     coverage_start: Callable[..., Path] = control.start_coverage
     coverage_stop: Callable[[str], dict[str, Any]] = control.stop_coverage
 
@@ -99,13 +106,15 @@ class RunReport:
 
 
 def build(settings: Settings, ui: UI) -> Any:
-    """``lambda-harness build``: what Terraform accepts first (runtimes the provider may not know),
-    then what it deploys (read statically, or from its own plan when modules, for_each or
-    archive_file hide it), then the zip(s)."""
+    """``lambda-harness build``: what Terraform accepts first (providers no mirror holds, runtimes
+    the provider may not know), then what it deploys (read statically, or from its own plan when
+    modules, for_each or archive_file hide it), then the zip(s)."""
     from lambda_harness.packaging.builder import Builder
     from lambda_harness.terraform.discovery import discover
+    from lambda_harness.terraform.providers import check_providers
     from lambda_harness.terraform.runtimes import check_runtimes
 
+    check_providers(settings, ui)
     check_runtimes(settings, ui)
     config = discover(settings, ui, lambda: _plan_endpoint(settings, ui))
     return Builder(settings, ui, config=config).build()
@@ -206,17 +215,18 @@ def run(
     code_root: Path | None = None
     with stages.endpoint(settings, ui) as url:
         report.endpoint_url = url
+        # A reused endpoint (up --detach, the warm loop) still holds earlier runs' IAM evidence:
+        # this run's starts here, before the apply (trust refusals) and the prestarted inits.
+        iam_run = IamLedger(url).mark()
         deployment = report.deployment = _as_deployment(stages.deploy(settings, ui, url))
         try:
             report.inventory = deployment.inventory
             if settings.measures_coverage:
                 code_root = _start_coverage(settings, stages, url)
             prestart(url, report.inventory)  # after coverage starts: these environments measure too
-            args = pytest_arguments(settings, url, [*_shard_args(settings, shard, durations), *pytest_args])
-            if shard is not None and Shard.parse(shard).index > 1:
-                # Hand-written tests run on shard 1 only (each once across the shards).
-                tests_dir = str(settings.project_dir / "tests" / "integration")
-                args = [str(settings.cases_dir) if a == tests_dir else a for a in args]
+            args = _test_args(
+                settings, url, shard=shard, durations=durations, iam_run=iam_run, pytest_args=pytest_args
+            )
             env = harness_test_env(os.environ, url, deployed_region(report.inventory))
             try:
                 with ui.step(f"pytest: {len(report.inventory.functions)} functions against {url}"):
@@ -284,6 +294,7 @@ def _judge(report: RunReport, settings: Settings, ui: UI) -> None:
             ui.info(f"not tested, excluded by {source}: {fn.name} (runtime {_runtime(fn)})")
     for line in advice_lines(report.results):
         ui.info(f"advice: {line}")
+    _show_iam(report.results, ui)
     report.failures = [source_paths(text, settings) for text in failure_texts(report.results)]
     report.failures += thresholds(
         report.results.get("functions", {}),
@@ -316,6 +327,44 @@ def skipped_functions(settings: Settings, inventory: Inventory) -> dict[str, str
 
 def _runtime(fn: DeployedFunction) -> str:
     return fn.runtime or "none: a container image"
+
+
+def _show_iam(results: dict[str, Any], ui: UI) -> None:
+    """Least privilege per function, then each role's findings; in warn mode also the denials."""
+    functions = results.get("functions", {})
+    rows = least_privilege_rows(functions)
+    if not rows:
+        return
+    iam = results.get("iam") or {}
+    ui.table(f"IAM (iam = {iam.get('mode')}): least privilege", list(LEAST_PRIVILEGE_COLUMNS), rows)
+    for text in role_findings(functions):
+        ui.info(text)
+    if iam.get("mode") == "warn":
+        for fn in functions.values():
+            for case in fn.get("cases", []):
+                for denial in case.get("iam_denials", []):
+                    ui.warn(f"iam = warn, not enforced: {denial.get('message')}")
+        for text in iam.get("denials_outside_cases_text", []):
+            ui.warn(f"iam = warn, not enforced: {text}")
+
+
+def _test_args(
+    settings: Settings,
+    url: str,
+    *,
+    shard: str | None,
+    durations: Path | None,
+    iam_run: int,
+    pytest_args: Sequence[str],
+) -> list[str]:
+    """pytest's arguments for the run: the shard's, the IAM run's, then the caller's."""
+    iam = ["--harness-iam-run", str(iam_run)] if iam_run else []
+    args = pytest_arguments(settings, url, [*_shard_args(settings, shard, durations), *iam, *pytest_args])
+    if shard is not None and Shard.parse(shard).index > 1:
+        # Hand-written tests run on shard 1 only (each once across the shards).
+        tests_dir = str(settings.project_dir / "tests" / "integration")
+        args = [str(settings.cases_dir) if a == tests_dir else a for a in args]
+    return args
 
 
 def _shard_args(settings: Settings, shard: str | None, durations: Path | None) -> list[str]:
@@ -407,7 +456,7 @@ def smoke(settings: Settings, ui: UI, *, stages: Stages | None = None) -> SmokeR
         deployment = _as_deployment(stages.deploy(settings, ui, url))
         try:
             inventory = deployment.inventory
-            invoker = stages.invoker(url, deployed_region(inventory))
+            invoker = stages.invoker(url, inventory)  # each function in its ARN's region
             with ui.step(f"initialise {len(inventory.functions)} functions"):
                 for fn in inventory.functions:
                     if fn.name in settings.skip_functions:
@@ -445,26 +494,38 @@ def apply_only(
     at the deployment); ``lambda-harness down`` stops it.
     """
     (build or _real_build)(settings, ui)
+    left_running = ""
     if not endpoint_healthy(settings.endpoint_url):
         if settings.backend == "localstack":
             from lambda_harness.endpoint.localstack import SERVICE, start_localstack
 
             started = start_localstack(settings, ui)  # left running, like the detached endpoint
             if started is not None:
-                ui.info(f"LocalStack left running; stop it with: {started.describe()} stop {SERVICE}")
+                left_running = f"LocalStack left running; stop it with: {started.describe()} stop {SERVICE}"
         else:
             from lambda_harness.endpoint import control
 
+            down = control.down_command(settings)
+            ui.warn(
+                f"no endpoint answers on {settings.endpoint_url}: apply starts one in the background and "
+                f"LEAVES IT RUNNING after it finishes (the deployment lives in it); stop it with: {down}"
+            )
             with ui.step(f"start a detached endpoint on {settings.endpoint_url}"):
                 pid = control.start_detached(settings)
                 control.wait_healthy(settings.endpoint_url, 30.0)
-            down = control.down_command(settings)
-            ui.info(f"endpoint running in the background (pid {pid}); stop it with: {down}")
+            log = shown(settings.paths.endpoint_log, settings.project_dir)
+            left_running = (
+                f"the endpoint this apply started is still running in the background (pid {pid}, log "
+                f"{log}); stop it with: {down}"
+            )
     if deploy is None:
         from lambda_harness.terraform.deploy import deploy as deploy_always
 
         deploy = deploy_always
-    return deploy(settings, ui, settings.endpoint_url)
+    inventory = deploy(settings, ui, settings.endpoint_url)
+    if left_running:
+        ui.warn(left_running)  # again at the end, where it is seen
+    return inventory
 
 
 # --- merge ----------------------------------------------------------------------------------------

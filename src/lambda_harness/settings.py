@@ -20,6 +20,8 @@ from lambda_harness.errors import ConfigError
 from lambda_harness.paths import HARNESS_DIR, HarnessPaths
 
 BACKENDS = ("embedded", "localstack")
+#: Function roles on the embedded endpoint: refuse what the role does not allow, only report it, or neither.
+IAM_MODES = ("enforce", "warn", "off")
 #: What functions see: AWS's layout where the kernel allows (auto), always (aws), or host paths.
 FILESYSTEMS = ("auto", "aws", "host")
 TF_DRIVERS = ("terraform", "tflocal")
@@ -67,6 +69,7 @@ class Settings:
     coverage: str = "off"
     fail_on_memory_headroom: float | None = None
     fail_on_timeout_ratio: float | None = None
+    iam: str = "enforce"
     filesystem: str = "auto"
     #: Seconds each terraform/tflocal command may take against the local endpoint (init, apply,
     #: plan, destroy); an apply can legitimately take minutes (queues wait ~25 s each).
@@ -225,6 +228,7 @@ KEYS: tuple[Key, ...] = (
     Key("coverage", "coverage", "coverage", "--coverage"),
     Key("fail-on-memory-headroom", "fail_on_memory_headroom", "float", None, _factor),
     Key("fail-on-timeout-ratio", "fail_on_timeout_ratio", "float", None, _ratio),
+    Key("iam", "iam", "str", "--iam", _one_of(IAM_MODES)),
     Key("filesystem", "filesystem", "str", None, _one_of(FILESYSTEMS)),
     Key("apply-timeout", "apply_timeout", "int", None, _between(1, 86_400)),
     Key("test-timeout", "test_timeout", "int", None, _between(1, 86_400)),

@@ -68,6 +68,7 @@ def test_every_module_and_data_file_of_the_package(wheel: zipfile.ZipFile) -> No
     assert "lambda_harness/py.typed" in shipped
     assert "lambda_harness/scaffold/templates/lambda_function.tf.tmpl" in shipped
     assert "lambda_harness/terraform/emulator_gaps.json" in shipped
+    assert "lambda_harness/endpoint/iam/data/catalog.json" in shipped  # the IAM action catalog
 
 
 def test_metadata_keeps_docker_in_the_compose_proof_extra(wheel: zipfile.ZipFile) -> None:

@@ -9,7 +9,6 @@ CLI and the pipeline make: apply, then write ``.harness/inventory.json``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,6 +28,7 @@ from lambda_harness.terraform.inventory import (
     module_dirs_from,
 )
 from lambda_harness.terraform.runner import IdempotencyCheck, Terraform
+from lambda_harness.terraform.state import state_as_show_json
 from lambda_harness.terraform.warm import ClientFactory
 from lambda_harness.terraform.world import World
 from lambda_harness.ui import UI
@@ -42,6 +42,7 @@ __all__ = [
     "inventory_path",
     "plan",
     "read_inventory",
+    "state_as_show_json",
 ]
 
 
@@ -63,41 +64,6 @@ def read_inventory(tf: Terraform) -> Inventory:
         module_dirs=module_dirs_from(tf.staged.workdir, tf.settings.terraform_dir),
         api_prefix=LOCALSTACK_API_PREFIX if tf.settings.backend == "localstack" else HARNESS_API_PREFIX,
     )
-
-
-def state_as_show_json(state_file: Path) -> dict[str, Any] | None:
-    """The managed resources of a local v4 state file, shaped like ``terraform show -json``.
-
-    Reading the file ourselves saves ``terraform show``'s provider start and schema load
-    (3-5 s an apply, measured by bench/pipeline.py). None when the file is missing or of
-    another format version: then the caller asks terraform.
-    """
-    try:
-        state = json.loads(state_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(state, dict) or state.get("version") != 4:
-        return None
-    modules: dict[str, dict[str, Any]] = {}
-    root: dict[str, Any] = {"resources": [], "child_modules": []}
-    for res in state.get("resources", []):
-        if res.get("mode") != "managed":
-            continue
-        module = res.get("module", "")
-        target = root
-        if module:
-            target = modules.setdefault(module, {"address": module, "resources": []})
-        base = f"{module + '.' if module else ''}{res['type']}.{res['name']}"
-        for inst in res.get("instances", []):
-            key = inst.get("index_key")
-            address = base if key is None else f"{base}[{json.dumps(key)}]"
-            entry = {"address": address, "mode": "managed", "type": res["type"], "name": res["name"]}
-            entry["values"] = inst.get("attributes", {})
-            if key is not None:
-                entry["index"] = key
-            target["resources"].append(entry)
-    root["child_modules"] = list(modules.values())
-    return {"values": {"root_module": root}}
 
 
 def deploy(

@@ -25,6 +25,7 @@ from lambda_harness.terraform.apis import (
     DeployedApi,
     collect_apis,
 )
+from lambda_harness.terraform.iam import IamIndex
 
 __all__ = [
     "HARNESS_API_PREFIX",
@@ -90,6 +91,7 @@ class Inventory:
     apis: list[DeployedApi] = field(default_factory=list)
     #: ``address.attribute`` the idempotency check waived for this deployment (``idempotency-waive``).
     waived: list[str] = field(default_factory=list)
+    iam: IamIndex = field(default_factory=IamIndex)  # the functions' roles and where they are declared
 
     def names(self) -> list[str]:
         """Function names, sorted."""
@@ -133,28 +135,34 @@ class Inventory:
 
         ``api_prefix`` is the path the endpoint serves APIs under (LocalStack: ``/_aws/execute-api``).
         """
-        resources = list(_resources(show.get("values", {}).get("root_module", {})))
+        resources = list(all_resources(show.get("values", {}).get("root_module", {})))
         functions = [
             _function(r, terraform_dir, module_dirs or {})
             for r in resources
             if r.get("type") == "aws_lambda_function" and r.get("mode") == "managed"
         ]
-        triggers = collect_triggers(resources, {f.name for f in functions})
+        triggers = collect_triggers(
+            [r for r in resources if r.get("mode") == "managed"], {f.name for f in functions}
+        )
         functions = [_with_triggers(f, triggers.get(f.name, [])) for f in functions]
         functions.sort(key=lambda f: f.name)
         if region is None:
             region = next((f.arn.split(":")[3] for f in functions if f.arn.count(":") >= 6), "us-east-1")
         urls = ApiUrls(endpoint_url, api_prefix)
-        apis = collect_apis(
-            resources, urls, lambda address: declaration_of(address, terraform_dir, module_dirs or {})
-        )
-        return cls(endpoint_url=endpoint_url, region=region, functions=functions, apis=apis)
+
+        def locate(address: str) -> tuple[Path, int] | None:
+            return declaration_of(address, terraform_dir, module_dirs or {})
+
+        apis = collect_apis([r for r in resources if r.get("mode") == "managed"], urls, locate)
+        iam = IamIndex.from_resources(resources, locate)
+        return cls(endpoint_url=endpoint_url, region=region, functions=functions, apis=apis, iam=iam)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (paths as strings)."""
         data = asdict(self)
         for item in [*data["functions"], *data["apis"]]:
             item["tf_file"] = str(item["tf_file"]) if item["tf_file"] is not None else None
+        data["iam"] = self.iam.to_dict()
         return {"version": FORMAT_VERSION, **data}
 
     def save(self, path: Path) -> Path:
@@ -204,13 +212,15 @@ class Inventory:
             functions=functions,
             apis=apis,
             waived=[str(w) for w in data.get("waived", [])],
+            iam=IamIndex.from_dict(data.get("iam")),
         )
 
 
-def _resources(module: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+def all_resources(module: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every resource of a ``terraform show -json`` module and its child modules."""
     yield from module.get("resources", [])
     for child in module.get("child_modules", []):
-        yield from _resources(child)
+        yield from all_resources(child)
 
 
 def _function(
@@ -251,7 +261,15 @@ _ADDRESS = re.compile(
 def declaration_of(
     address: str, terraform_dir: Path, module_dirs: Mapping[str, Path]
 ) -> tuple[Path, int] | None:
-    """(file, line) of ``resource "<type>" "<name>"`` for a state address, or None."""
+    """(file, line) of ``resource "<type>" "<name>"`` (``data ...`` for a data source address)."""
+    block = "resource"
+    if ".data." in f".{address}":
+        block = "data"
+        address = (
+            address.replace("data.", "", 1)
+            if address.startswith("data.")
+            else address.replace(".data.", ".", 1)
+        )
     m = _ADDRESS.match(address)
     if not m:
         return None
@@ -259,15 +277,16 @@ def declaration_of(
     folder = terraform_dir if not modules else module_dirs.get(".".join(modules))
     if folder is None or not folder.is_dir():
         return None
-    return _declarations(folder).get((m.group("type"), m.group("name")))
+    return _declarations(folder).get((block, m.group("type"), m.group("name")))
 
 
-_RESOURCE_HEAD = re.compile(r'^[ \t]*resource\s+"([^"]+)"\s+"([^"]+)"', re.M)
-_declared: dict[Path, tuple[tuple[tuple[str, int, int], ...], dict[tuple[str, str], tuple[Path, int]]]] = {}
+_BLOCK_HEAD = re.compile(r'^[ \t]*(resource|data)\s+"([^"]+)"\s+"([^"]+)"', re.M)
+_Declarations = dict[tuple[str, str, str], tuple[Path, int]]  # (block, type, name) -> (file, line)
+_declared: dict[Path, tuple[tuple[tuple[str, int, int], ...], _Declarations]] = {}
 
 
-def _declarations(folder: Path) -> dict[tuple[str, str], tuple[Path, int]]:
-    """(type, name) -> (file, line) of every resource in ``folder``'s .tf files (the first wins).
+def _declarations(folder: Path) -> _Declarations:
+    """Where every resource and data block of ``folder``'s .tf files starts (the first wins).
 
     Read once per folder and kept while no file changed (size and mtime): the inventory looks up
     every resource, and reading every file for each one made it quadratic (200 functions: 201
@@ -278,11 +297,12 @@ def _declarations(folder: Path) -> dict[tuple[str, str], tuple[Path, int]]:
     cached = _declared.get(folder)
     if cached is not None and cached[0] == signature:
         return cached[1]
-    found: dict[tuple[str, str], tuple[Path, int]] = {}
+    found: _Declarations = {}
     for tf in files:
         text = tf.read_text(encoding="utf-8", errors="replace")
-        for head in _RESOURCE_HEAD.finditer(text):
-            found.setdefault((head.group(1), head.group(2)), (tf, text.count("\n", 0, head.start()) + 1))
+        for head in _BLOCK_HEAD.finditer(text):
+            key = (head.group(1), head.group(2), head.group(3))
+            found.setdefault(key, (tf, text.count("\n", 0, head.start()) + 1))
     _declared[folder] = (signature, found)
     return found
 

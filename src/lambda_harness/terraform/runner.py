@@ -26,13 +26,19 @@ from typing import Any
 from lambda_harness import proc
 from lambda_harness.errors import CommandFailed, ConfigError, TerraformError
 from lambda_harness.fsutil import PRIVATE_UMASK, write_private
+from lambda_harness.paths import ignore_in_git
 from lambda_harness.settings import Settings
 from lambda_harness.terraform import diagnostics, mirror, overrides, plan, rewrite, staging
 from lambda_harness.terraform import env as tfenv
+from lambda_harness.terraform.iam import IamIndex
+from lambda_harness.terraform.inventory import all_resources, declaration_of, module_dirs_from
 from lambda_harness.terraform.shims.archive import ANCHOR_ENV, STAGED_TREE_ENV
+from lambda_harness.terraform.shims.archive import LOCKS_ENV as ARCHIVE_LOCKS_ENV
 from lambda_harness.terraform.shims.archive import LOG_ENV as ARCHIVE_LOG_ENV
 from lambda_harness.terraform.shims.archive import TARGETS_ENV as ARCHIVE_TARGETS_ENV
 from lambda_harness.terraform.shims.install import install as shim_install
+from lambda_harness.terraform.state import state_as_show_json
+from lambda_harness.terraform.trust_watch import TrustWatch, trust_message
 from lambda_harness.ui import UI
 
 TERRAFORM_HINT = (
@@ -137,6 +143,7 @@ class Terraform:
             {
                 ARCHIVE_TARGETS_ENV: str(paths.archive_targets),
                 ARCHIVE_LOG_ENV: str(paths.archive_log),
+                ARCHIVE_LOCKS_ENV: str(paths.archive_locks),
                 STAGED_TREE_ENV: str(self.staged.tree),
                 ANCHOR_ENV: str(staging.anchor_of(self.settings.project_dir, self.settings.terraform_dir)),
             }
@@ -150,7 +157,13 @@ class Terraform:
         program = tflocal_bin(self.environ) if self.driver == "tflocal" else self.terraform_bin
         return [program, *args]
 
-    def _run(self, *args: str, check: bool = True, hint: str = "") -> proc.Completed:
+    def _run(
+        self,
+        *args: str,
+        check: bool = True,
+        hint: str = "",
+        interrupt_when: Callable[[], bool] | None = None,
+    ) -> proc.Completed:
         limit = self.settings.apply_timeout
         started: list[subprocess.Popen[str]] = []
 
@@ -174,6 +187,7 @@ class Terraform:
                 hint=hint,
                 umask=PRIVATE_UMASK,  # state, plans and .terraform/ are the harness's alone
                 timeout=limit,
+                interrupt_when=interrupt_when,
                 on_start=track,
             )
         except subprocess.TimeoutExpired:
@@ -207,6 +221,7 @@ class Terraform:
     def stage(self) -> None:
         """Re-copy terraform/, write the backend override and the CLI config."""
         neutralised = staging.stage(self.settings.project_dir, self.settings.terraform_dir, self.staged)
+        ignore_in_git(self.settings.harness_dir)
         if neutralised and self.report and not self._staged_once:
             listing = "; ".join(n.describe(self.settings.project_dir) for n in neutralised)
             self.ui.info(
@@ -314,12 +329,17 @@ class Terraform:
         """The hashicorp/aws version the staged copy's lock selects (after init)."""
         return diagnostics.locked_version(self.staged.workdir / ".terraform.lock.hcl")
 
-    def validate_diagnostics(self) -> list[dict[str, Any]]:
+    def validate_diagnostics(self, extra: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
         """``terraform validate -json``'s diagnostics (offline: no endpoint, no state), with the
-        discovery override so a zip that is not built yet hides nothing."""
+        discovery override so a zip that is not built yet hides nothing, and ``extra`` files
+        (name -> text) written into the staged root for this validate only."""
         self._ensure_init()
         s = self.settings
         written = staging.write_discovery_overrides(s.project_dir, s.terraform_dir, self.staged)
+        for name, text in (extra or {}).items():
+            path = self.staged.workdir / name
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
         try:
             done = self._run("validate", "-json", "-no-color", check=False)
         finally:
@@ -345,12 +365,51 @@ class Terraform:
             self.init()
 
     def apply(self, *, check: bool = True) -> None:
-        """init (if not yet), ``apply -auto-approve``, then (``check``) require an empty second plan."""
+        """init (if not yet), ``apply -auto-approve``, then (``check``) require an empty second plan.
+
+        While terraform runs, the endpoint's trust refusals are watched: a role Lambda cannot
+        assume stops the apply at once, naming the role's .tf file and line (``trust_watch``).
+        """
         self._ensure_init()
+        watch = TrustWatch(self.endpoint.url)
+        watch.begin()
         with self.ui.step(f"terraform apply ({self.driver}) against {self.endpoint.url}"):
-            self._run("apply", "-input=false", "-no-color", "-auto-approve", PARALLELISM)
+            done = self._run(
+                "apply",
+                "-input=false",
+                "-no-color",
+                "-auto-approve",
+                PARALLELISM,
+                check=False,
+                interrupt_when=watch.refused,
+            )
+        if watch.final:
+            raise TerraformError(trust_message(watch.final, self.iam_index(), self.settings.project_dir))
+        for finding in watch.findings:
+            if finding.get("enforced"):
+                continue  # refused a while, then allowed: the provider's retry won, as on AWS
+            # iam = warn: created anyway, said once
+            self.ui.warn(
+                trust_message([finding], self.iam_index(), self.settings.project_dir).splitlines()[0]
+            )
+        if done.returncode != 0:
+            self._raise_for_runtimes(done.output)
+            raise TerraformError(
+                f"terraform apply failed in the staged copy {self.staged.workdir} "
+                f"(of {self.settings.terraform_dir}):\n"
+                f"{CommandFailed(done.args, done.returncode, done.output)}"
+            )
         if check:
             self.check_idempotent()
+
+    def iam_index(self) -> IamIndex:
+        """The roles in the harness state and where they are declared (empty when there is no state)."""
+        show = state_as_show_json(self.staged.state) or {}
+        module_dirs = module_dirs_from(self.staged.workdir, self.settings.terraform_dir)
+        resources = list(all_resources(show.get("values", {}).get("root_module", {})))
+        return IamIndex.from_resources(
+            resources, lambda address: declaration_of(address, self.settings.terraform_dir, module_dirs)
+        )
 
     def discovery_plan(self) -> dict[str, Any]:
         """``plan`` + ``show -json`` before the zips exist (discovery override), never applied.

@@ -197,6 +197,18 @@ def _defaults(fn: FunctionConfig, paths: Paths) -> dict[str, str]:
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
 
 
+def credential_variables(fn: FunctionConfig, credentials: Mapping[str, str] | None) -> dict[str, str]:
+    """The credentials of the environment: the role session the endpoint issued for it, or
+    (no credential source, e.g. a bare runtime in tests) test credentials tagged with the role."""
+    if credentials is None:
+        return fake_credentials(fn.role_arn)
+    return {
+        name: credentials[name]
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+        if name in credentials
+    }
+
+
 def shell_leftovers(paths: Paths) -> dict[str, str]:
     """What AWS's bash bootstrap leaves behind when it execs the runtime: PWD and SHLVL=0."""
     return {"PWD": paths.seen.task_root, "SHLVL": "0"}
@@ -208,6 +220,7 @@ def build_env(
     *,
     api_address: str,
     log_stream: str,
+    credentials: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """The complete environment of one worker process (nothing inherited from the host)."""
     env = _defaults(fn, paths)
@@ -218,7 +231,7 @@ def build_env(
         env.update(net.no_proxy_env(fn.environment))
     env["PYTHONPATH"] = python_path(paths, fn.environment.get("PYTHONPATH"))
     env.update(shell_leftovers(paths))
-    env.update(fake_credentials(fn.role_arn))
+    env.update(credential_variables(fn, credentials))
     env.update(
         {
             "AWS_LAMBDA_FUNCTION_NAME": fn.name,
