@@ -440,7 +440,7 @@ def stale_code(record: WarmRecord, clients: ClientFactory) -> WarmRecord:
     stale: set[str] = set()
     for binding in record.bindings:
         expected = record.artifacts.get(binding.artifact)
-        if expected is None or binding.artifact in stale:
+        if expected in (None, "missing") or binding.artifact in stale:
             continue
         try:
             config = clients("lambda", binding.region).get_function_configuration(
