@@ -52,6 +52,9 @@ def tests(session: nox.Session) -> None:
     """Unit and functional tests (real pip, real terraform, real processes; no Docker).
 
     The Docker engine tests (tests/functional/compose_proof) run in the `compose` session.
+    Three pytest-xdist workers, one test file per worker (`--dist loadfile`: a module's shared
+    apply stays in one process): the functional tests mostly wait on terraform and handler
+    processes, so three workers beat two cores' worth; `nox -s tests -- -n 0` runs them serially.
     """
     session.install(*DEV)
     session.run(
@@ -59,6 +62,10 @@ def tests(session: nox.Session) -> None:
         "tests/unit",
         "tests/functional",
         "--ignore=tests/functional/compose_proof",
+        "-n",
+        "3",
+        "--dist",
+        "loadfile",
         *session.posargs,
     )
 

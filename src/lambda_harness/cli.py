@@ -18,6 +18,7 @@ from lambda_harness.settings import (
     BACKENDS,
     COVERAGE_MODES,
     FILESYSTEMS,
+    IAM_MODES,
     TF_DRIVERS,
     Settings,
     load_settings,
@@ -200,6 +201,12 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         help="what functions see: AWS's /var/task, /opt and private /tmp where the kernel allows "
         "(auto, the default), always (aws) or host paths (host)",
     )
+    parser.add_argument(
+        "--iam",
+        choices=IAM_MODES,
+        help="function roles on the embedded endpoint: enforce (default: a denied call fails the run), "
+        "warn (report only) or off",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", default=None, help="stream tool output")
     parser.add_argument("-q", "--quiet", action="store_true", default=None, help="warnings and errors only")
 
@@ -322,6 +329,7 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         "host": args.host,
         "backend": args.backend,
         "tf_driver": args.tf_driver,
+        "iam": args.iam,
         "filesystem": args.filesystem,
         "verbose": args.verbose,
         "quiet": args.quiet,

@@ -9,16 +9,20 @@ sleep so tests need no real waiting.
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from lambda_harness.errors import HarnessError
 
 HARNESS_HEALTH = "/_harness/health"
+#: The embedded endpoint's IAM ledger (JSON): denials, least privilege, trust refusals (``/trust``).
+HARNESS_IAM = "/_harness/iam"
 LOCALSTACK_HEALTH = "/_localstack/health"
 LOCALSTACK_INFO = "/_localstack/info"
 #: The embedded endpoint starts the named functions' first execution environments (POST, JSON).
@@ -33,6 +37,36 @@ def open_url(request: urllib.request.Request | str, timeout: float) -> Any:
     return _OPENER.open(request, timeout=timeout)
 
 
+def exchange(
+    method: str, url: str, headers: Mapping[str, str], body: bytes | None, timeout: float
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """One request sent as given, never through a proxy: ``(status, headers, body)``.
+
+    Only ``Host`` (unless given) and ``Content-Length`` (with a body) are added: none of
+    urllib's ``Connection: close``, ``Accept-Encoding: identity``, ``User-Agent: Python-urllib``
+    or form-encoded ``Content-Type``, which would reach an API's event as if a client had sent
+    them. Raises OSError (``http.client`` errors included) when nothing answers.
+    """
+    parts = urlsplit(url)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    conn = kind(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    names = {name.lower() for name in headers}
+    try:
+        conn.putrequest(method, target, skip_host="host" in names, skip_accept_encoding=True)
+        for name, value in headers.items():
+            conn.putheader(name, value)
+        if body is not None and "content-length" not in names:
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
+        resp = conn.getresponse()
+        return int(resp.status), list(resp.getheaders()), resp.read()
+    except http.client.HTTPException as exc:
+        raise OSError(f"{method} {url}: {exc!r}") from exc
+    finally:
+        conn.close()
+
+
 def probe(url: str, timeout: float = 1.0) -> tuple[int, bytes] | str:
     """``GET url``: ``(status, body)``, or a short text saying why nothing answered."""
     try:
@@ -42,6 +76,17 @@ def probe(url: str, timeout: float = 1.0) -> tuple[int, bytes] | str:
         return int(exc.code), exc.read() if exc.fp else b""
     except (urllib.error.URLError, OSError, ValueError) as exc:
         return str(getattr(exc, "reason", exc))
+
+
+def get_json(url: str, timeout: float = 5.0) -> Any:
+    """``GET url`` as JSON, or None when nothing (or no JSON) answers with 200 (LocalStack, a fake)."""
+    answer = probe(url, timeout)
+    if isinstance(answer, str) or answer[0] != 200:
+        return None
+    try:
+        return json.loads(answer[1])
+    except ValueError:
+        return None
 
 
 def post_json(url: str, document: object, timeout: float = 5.0) -> tuple[int, bytes] | str:

@@ -37,6 +37,12 @@ from lambda_harness.terraform.deploy import Deployment
 from lambda_harness.terraform.inventory import Inventory
 from lambda_harness.testing.advice import thresholds
 from lambda_harness.testing.coverage import RunCoverage, coverage_summary, zip_sources
+from lambda_harness.testing.iam import (
+    LEAST_PRIVILEGE_COLUMNS,
+    IamLedger,
+    least_privilege_rows,
+    role_findings,
+)
 from lambda_harness.testing.invoker import Invoker, deployed_region
 from lambda_harness.testing.junit import merge_junit
 from lambda_harness.testing.report_html import write_report
@@ -200,17 +206,18 @@ def run(
     code_root: Path | None = None
     with stages.endpoint(settings, ui) as url:
         report.endpoint_url = url
+        # A reused endpoint (up --detach, the warm loop) still holds earlier runs' IAM evidence:
+        # this run's starts here, before the apply (trust refusals) and the prestarted inits.
+        iam_run = IamLedger(url).mark()
         deployment = report.deployment = _as_deployment(stages.deploy(settings, ui, url))
         try:
             report.inventory = deployment.inventory
             if settings.measures_coverage:
                 code_root = _start_coverage(settings, stages, url)
             prestart(url, report.inventory)  # after coverage starts: these environments measure too
-            args = pytest_arguments(settings, url, [*_shard_args(settings, shard, durations), *pytest_args])
-            if shard is not None and Shard.parse(shard).index > 1:
-                # Hand-written tests run on shard 1 only (each once across the shards).
-                tests_dir = str(settings.project_dir / "tests" / "integration")
-                args = [str(settings.cases_dir) if a == tests_dir else a for a in args]
+            args = _test_args(
+                settings, url, shard=shard, durations=durations, iam_run=iam_run, pytest_args=pytest_args
+            )
             env = harness_test_env(os.environ, url, deployed_region(report.inventory))
             try:
                 with ui.step(f"pytest: {len(report.inventory.functions)} functions against {url}"):
@@ -261,6 +268,7 @@ def _judge(report: RunReport, settings: Settings, ui: UI) -> None:
     ui.table("functions", columns, summary_rows(report.results, names))
     for line in advice_lines(report.results):
         ui.info(f"advice: {line}")
+    _show_iam(report.results, ui)
     report.failures = [source_paths(text, settings) for text in failure_texts(report.results)]
     report.failures += thresholds(
         report.results.get("functions", {}),
@@ -279,6 +287,44 @@ def _judge(report: RunReport, settings: Settings, ui: UI) -> None:
     for text in report.failures:
         ui.warn(text)
     report.ok = report.pytest_exit_code == 0 and not report.failures
+
+
+def _show_iam(results: dict[str, Any], ui: UI) -> None:
+    """Least privilege per function, then each role's findings; in warn mode also the denials."""
+    functions = results.get("functions", {})
+    rows = least_privilege_rows(functions)
+    if not rows:
+        return
+    iam = results.get("iam") or {}
+    ui.table(f"IAM (iam = {iam.get('mode')}): least privilege", list(LEAST_PRIVILEGE_COLUMNS), rows)
+    for text in role_findings(functions):
+        ui.info(text)
+    if iam.get("mode") == "warn":
+        for fn in functions.values():
+            for case in fn.get("cases", []):
+                for denial in case.get("iam_denials", []):
+                    ui.warn(f"iam = warn, not enforced: {denial.get('message')}")
+        for text in iam.get("denials_outside_cases_text", []):
+            ui.warn(f"iam = warn, not enforced: {text}")
+
+
+def _test_args(
+    settings: Settings,
+    url: str,
+    *,
+    shard: str | None,
+    durations: Path | None,
+    iam_run: int,
+    pytest_args: Sequence[str],
+) -> list[str]:
+    """pytest's arguments for the run: the shard's, the IAM run's, then the caller's."""
+    iam = ["--harness-iam-run", str(iam_run)] if iam_run else []
+    args = pytest_arguments(settings, url, [*_shard_args(settings, shard, durations), *iam, *pytest_args])
+    if shard is not None and Shard.parse(shard).index > 1:
+        # Hand-written tests run on shard 1 only (each once across the shards).
+        tests_dir = str(settings.project_dir / "tests" / "integration")
+        args = [str(settings.cases_dir) if a == tests_dir else a for a in args]
+    return args
 
 
 def _shard_args(settings: Settings, shard: str | None, durations: Path | None) -> list[str]:

@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,15 +61,19 @@ def run(
     input_text: str | None = None,
     hint: str = "",
     on_line: Callable[[str], None] | None = None,
+    interrupt_when: Callable[[], bool] | None = None,
+    poll_s: float = 0.5,
     on_start: Callable[[subprocess.Popen[str]], None] | None = None,
 ) -> Completed:
     """Run a command to completion.
 
     ``stream`` copies output to our stdout as it arrives (verbose mode);
     ``on_line`` receives each output line (progress displays). Output is always
-    captured so a failure can show its tail. ``on_start`` gets the child as soon as it
-    runs: a command run on a background thread (which never sees Ctrl-C) is stopped
-    through it by whoever owns the thread (``stop``).
+    captured so a failure can show its tail. ``interrupt_when`` is asked every
+    ``poll_s`` seconds while the command runs; when it answers True the command is
+    interrupted (``stop``) and its exit status returned like any other. ``on_start``
+    gets the child as soon as it runs: a command run on a background thread (which
+    never sees Ctrl-C) is stopped through it by whoever owns the thread (``stop``).
     """
     argv = tuple(str(a) for a in args)
     logger.debug("run: %s (cwd=%s)", shlex.join(argv), cwd or Path.cwd())
@@ -92,7 +97,7 @@ def run(
         if input_text is not None and proc.stdin is not None:
             proc.stdin.write(input_text)
             proc.stdin.close()
-        returncode = proc.wait(timeout=timeout)
+        returncode = _wait(proc, timeout, interrupt_when, poll_s)
     except BaseException:
         # KeyboardInterrupt, timeout or anything else: never leave the child behind.
         stop(proc)
@@ -105,6 +110,28 @@ def run(
     if check and returncode != 0:
         raise CommandFailed(argv, returncode, done.output, hint=hint)
     return done
+
+
+def _wait(
+    proc: subprocess.Popen[str],
+    timeout: float | None,
+    interrupt_when: Callable[[], bool] | None,
+    poll_s: float,
+) -> int:
+    """``proc.wait``, asking ``interrupt_when`` between waits (the wait ends as soon as the process does)."""
+    if interrupt_when is None:
+        return proc.wait(timeout=timeout)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        step = poll_s if deadline is None else max(0.0, min(poll_s, deadline - time.monotonic()))
+        try:
+            return proc.wait(timeout=step)
+        except subprocess.TimeoutExpired:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise
+            if interrupt_when():
+                code = stop(proc)
+                return proc.wait() if code is None else code
 
 
 class _Reader:

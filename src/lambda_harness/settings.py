@@ -18,6 +18,8 @@ from lambda_harness.errors import ConfigError
 from lambda_harness.paths import HARNESS_DIR, HarnessPaths
 
 BACKENDS = ("embedded", "localstack")
+#: Function roles on the embedded endpoint: refuse what the role does not allow, only report it, or neither.
+IAM_MODES = ("enforce", "warn", "off")
 #: What functions see: AWS's layout where the kernel allows (auto), always (aws), or host paths.
 FILESYSTEMS = ("auto", "aws", "host")
 TF_DRIVERS = ("terraform", "tflocal")
@@ -65,6 +67,7 @@ class Settings:
     coverage: str = "off"
     fail_on_memory_headroom: float | None = None
     fail_on_timeout_ratio: float | None = None
+    iam: str = "enforce"
     filesystem: str = "auto"
     verbose: bool = False
     quiet: bool = False
@@ -128,6 +131,7 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "coverage": ("coverage", coverage_mode),
     "fail-on-memory-headroom": ("fail_on_memory_headroom", float),
     "fail-on-timeout-ratio": ("fail_on_timeout_ratio", float),
+    "iam": ("iam", str),
     "filesystem": ("filesystem", str),
 }
 
@@ -300,6 +304,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"tf-driver {s.tf_driver!r} is not one of {', '.join(TF_DRIVERS)}")
     if not 0 < s.port < 65536:
         raise ConfigError(f"port {s.port} is out of range 1-65535")
+    if s.iam not in IAM_MODES:
+        raise ConfigError(f"iam {s.iam!r} is not one of {', '.join(IAM_MODES)}")
     if s.filesystem not in FILESYSTEMS:
         raise ConfigError(f"filesystem {s.filesystem!r} is not one of {', '.join(FILESYSTEMS)}")
     if s.max_concurrency < 1:

@@ -38,7 +38,8 @@ from lambda_harness.terraform import warm
 from lambda_harness.terraform.deploy import Deployment, deploy_for_run
 from lambda_harness.terraform.inventory import Inventory
 from lambda_harness.testing.cases import EventCase, discover, gate
-from lambda_harness.testing.invoker import Invoker, deployed_region
+from lambda_harness.testing.iam import IamLedger, case_denials
+from lambda_harness.testing.invoker import Invocation, Invoker, deployed_region
 from lambda_harness.testing.live import LiveResults, run_cases
 from lambda_harness.testing.results import SUMMARY_COLUMNS
 from lambda_harness.ui import UI
@@ -244,6 +245,7 @@ class WatchLoop:
         self.invoker: Invoker | None = None
         self.batches = 0
         self._pending: Deployment | None = None  # an apply whose second plan still runs
+        self.iam_ledger = IamLedger(url)  # what each case's invocation was refused (as run says)
 
     # -- stages, each one failing softly: watching goes on --------------------------------------
 
@@ -285,8 +287,13 @@ class WatchLoop:
         self.results.gate = gate(deployed, found, self.settings.cases_dir)
         names = sorted(n for n in deployed if functions is None or n in functions)
         cases: list[EventCase] = [case for name in names for case in found.get(name, [])]
-        invoker = self.invoker
-        results = run_cases(lambda case: invoker.invoke(case.function, case.event_bytes()), cases)
+        invoker, index = self.invoker, self.inventory.iam
+        ledger, project_dir = self.iam_ledger, self.settings.project_dir
+
+        def iam(inv: Invocation) -> tuple[list[dict[str, Any]], list[str]]:
+            return case_denials(ledger, inv.request_id, inv.ok, index, project_dir)
+
+        results = run_cases(lambda case: invoker.invoke(case.function, case.event_bytes()), cases, iam=iam)
         self.results.update(names, results)
         return names
 

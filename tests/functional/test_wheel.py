@@ -62,11 +62,12 @@ def test_every_module_and_data_file_of_the_package(wheel: zipfile.ZipFile) -> No
     wanted = {
         f"lambda_harness/{p.relative_to(PACKAGE).as_posix()}"
         for p in PACKAGE.rglob("*")
-        if p.is_file() and p.suffix in (".py", ".tmpl", ".typed") and "__pycache__" not in p.parts
+        if p.is_file() and p.suffix in (".py", ".tmpl", ".typed", ".json") and "__pycache__" not in p.parts
     }
     assert shipped == wanted
     assert "lambda_harness/py.typed" in shipped
     assert "lambda_harness/scaffold/templates/lambda_function.tf.tmpl" in shipped
+    assert "lambda_harness/endpoint/iam/data/catalog.json" in shipped  # the IAM action catalog
 
 
 def test_metadata_keeps_docker_in_the_compose_proof_extra(wheel: zipfile.ZipFile) -> None:

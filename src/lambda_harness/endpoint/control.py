@@ -63,7 +63,10 @@ def serve_foreground(settings: Settings, ui: UI, *, stop: threading.Event | None
     runtime = make_runtime(settings, ui)
     try:
         with _sigterm_as_interrupt(), EmbeddedEndpoint(settings, runtime, ui) as endpoint:
-            ui.info(f"AWS endpoint on {endpoint.url}  (AWS_ENDPOINT_URL={endpoint.url}; Ctrl-C stops it)")
+            ui.info(
+                f"AWS endpoint on {endpoint.url}  (AWS_ENDPOINT_URL={endpoint.url}; "
+                f"function roles: iam = {settings.iam}; Ctrl-C stops it)"
+            )
             ui.info(api_urls_hint(endpoint.url))
             try:
                 while not stop.wait(0.5):
@@ -146,6 +149,8 @@ def start_detached(settings: Settings, *, timeout: float = 60.0) -> int:
         settings.host,
         "--port",
         str(settings.port),
+        "--iam",
+        settings.iam,
         "--filesystem",
         settings.filesystem,
     ]

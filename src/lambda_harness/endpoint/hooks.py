@@ -17,9 +17,18 @@
   ``FunctionArn`` (moto swaps in the version's ARN), so the alias reaches the handler.
 * The five event-invoke-config calls go to ``invokeconfig`` (one config per function and
   qualifier; moto appended and ignored ``Qualifier``); ``LambdaFunction`` keeps
-  ``DeadLetterConfig`` (and ``EphemeralStorage`` updates) that moto dropped.
+  ``DeadLetterConfig`` (and ``EphemeralStorage`` updates) that moto dropped, and refuses
+  reserved environment keys (``AWS_REGION``, ...) as CreateFunction and
+  UpdateFunctionConfiguration do on AWS (moto took them).
 * ``Queue.attributes``: ``RedrivePolicy`` as compact JSON, like AWS, so a second
   ``terraform plan`` shows no whitespace-only change to the queue.
+* ``FakeBucket.get_permission`` -> neutral: moto applies a bucket policy's Deny to every
+  object request, conditions ignored, so an enforce-TLS policy blocked even Terraform's
+  upload of dists.zip. Bucket policies are evaluated by the IAM guard, for function
+  sessions only, with their conditions (``endpoint.iam``).
+* ``create_function``/``update_function_configuration``: the role must be assumable by
+  Lambda, and an SQS mapping's role must be allowed to poll the queue (``iam.trust.TrustGate``),
+  as AWS checks.
 * API Gateway (``apigw``): ``CreateRestApi`` keeps ``binaryMediaTypes`` and
   ``UpdateRestApi`` reads AWS's JSON-pointer paths for them (``/binaryMediaTypes/image~1png``);
   ``CreateAuthorizer`` keeps ``identityValidationExpression`` (moto drops it: a typo);
@@ -43,24 +52,29 @@ from urllib.parse import unquote
 from moto.apigateway.models import APIGatewayBackend, RestAPI
 from moto.apigateway.responses import APIGatewayResponse
 from moto.apigatewayv2.models import Api as HttpApi
+from moto.awslambda.exceptions import InvalidParameterValueException
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.awslambda.responses import LambdaResponse
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import StreamShard
 from moto.events.models import Rule
+from moto.iam.access_control import PermissionResult
 from moto.kinesis.models import Stream as KinesisStream
 from moto.kinesis.models import kinesis_backends
 from moto.s3 import notifications
+from moto.s3.models import FakeBucket
 from moto.sns.models import Subscription
 from moto.sqs.models import Queue, sqs_backends
 
 from lambda_harness.endpoint.apigw import openapi
 from lambda_harness.endpoint.apigw.catalog import rest_table
 from lambda_harness.endpoint.apigw.snapshots import DeploymentSnapshots
+from lambda_harness.endpoint.iam.trust import TrustGate
 from lambda_harness.endpoint.invoke import InvokeService, log_tail
 from lambda_harness.endpoint.invokeconfig import InvokeConfigs, dead_letter_target
 from lambda_harness.endpoint.lookup import Target, function_arn, parse_ref
+from lambda_harness.endpoint.runtime.env import reserved_keys_error
 from lambda_harness.endpoint.runtime.model import ThrottledError
 from lambda_harness.endpoint.sources import filtering
 from lambda_harness.endpoint.sources import s3 as s3_events
@@ -82,6 +96,7 @@ class Targets:
     events: EventBridge
     streams: StreamDelivery
     snapshots: DeploymentSnapshots = field(default_factory=DeploymentSnapshots)
+    trust: TrustGate | None = None  # None: no trust check (iam = off)
 
 
 def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
@@ -142,11 +157,19 @@ def _source_dicts(account_id: str, region: str, source_arn: str) -> list[dict[st
     return []
 
 
-def _detach(original: Callable[..., Any]) -> Callable[..., Any]:
-    """Mappings leave moto's queues, tables and streams: ``sources.sqs``/``sources.streams`` serve them."""
+def _detach(original: Callable[..., Any], gate: TrustGate | None) -> Callable[..., Any]:
+    """Mappings leave moto's queues, tables and streams: ``sources.sqs``/``sources.streams`` serve them.
+
+    An SQS mapping whose role may not poll the queue is refused first, as AWS does (``gate``).
+    """
 
     def create_event_source_mapping(backend: Any, spec: dict[str, Any]) -> Any:
         filtering.load(spec.get("FilterCriteria"))  # AWS refuses a pattern it cannot use, here
+        if gate is not None and ":sqs:" in str(spec.get("EventSourceArn")):
+            fn = backend.get_function(spec.get("FunctionName"))
+            refused = gate.event_source_refusal(fn.function_name, str(fn.role), str(spec["EventSourceArn"]))
+            if refused:
+                raise InvalidParameterValueException(refused)
         esm = original(backend, spec)
         for mappings in _source_dicts(backend.account_id, backend.region_name, str(esm.event_source_arn)):
             for key in [k for k, v in mappings.items() if v is esm]:
@@ -231,10 +254,19 @@ def _list_configs(response: Any) -> str:
     return json.dumps(configs.list(name))
 
 
+def _refuse_reserved_keys(environment: Mapping[str, Any] | None) -> None:
+    """AWS refuses a reserved key (``AWS_REGION``, ...) in a function's variables; moto took it."""
+    message = reserved_keys_error((environment or {}).get("Variables"))
+    if message is not None:
+        raise InvalidParameterValueException(message)
+
+
 def _init_keeping_dlq(original: Callable[..., None]) -> Callable[..., None]:
-    """``LambdaFunction.__init__``: keep ``DeadLetterConfig.TargetArn`` (moto drops it)."""
+    """``LambdaFunction.__init__``: keep ``DeadLetterConfig.TargetArn`` (moto drops it); refuse
+    reserved environment keys (CreateFunction)."""
 
     def __init__(fn: Any, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        _refuse_reserved_keys(spec.get("Environment"))
         original(fn, account_id, spec, *args, **kwargs)
         fn.lh_dead_letter_target = (spec.get("DeadLetterConfig") or {}).get("TargetArn") or None
 
@@ -255,9 +287,11 @@ def _configuration_with_dlq(original: Callable[..., dict[str, Any]]) -> Callable
 
 
 def _update_keeping_dlq(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-    """``update_configuration``: moto ignores DeadLetterConfig and EphemeralStorage updates."""
+    """``update_configuration``: moto ignores DeadLetterConfig and EphemeralStorage updates and
+    takes reserved environment keys."""
 
     def update_configuration(fn: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
+        _refuse_reserved_keys(config_updates.get("Environment"))
         if "DeadLetterConfig" in config_updates:
             fn.lh_dead_letter_target = (config_updates["DeadLetterConfig"] or {}).get("TargetArn") or None
         if "EphemeralStorage" in config_updates:
@@ -275,6 +309,31 @@ def _compact_redrive(original: property) -> property:
         return result
 
     return property(attributes)
+
+
+def _neutral_bucket_permission(bucket: Any, action: str, resource: str) -> Any:
+    return PermissionResult.NEUTRAL
+
+
+def _checks_trust(gate: TrustGate, create: Callable[..., Any], update: Callable[..., Any]) -> tuple[Any, Any]:
+    def create_function(backend: Any, spec: dict[str, Any]) -> Any:
+        refused = gate.refusal(
+            str(spec.get("FunctionName") or ""), str(spec.get("Role") or ""), backend.account_id
+        )
+        if refused:
+            raise InvalidParameterValueException(refused)
+        return create(backend, spec)
+
+    def update_function_configuration(
+        backend: Any, function_name: str, qualifier: str, body: dict[str, Any]
+    ) -> Any:
+        if body.get("Role"):
+            refused = gate.refusal(function_name, str(body["Role"]), backend.account_id)
+            if refused:
+                raise InvalidParameterValueException(refused)
+        return update(backend, function_name, qualifier, body)
+
+    return create_function, update_function_configuration
 
 
 _CONFIG_ROUTES: dict[str, Callable[..., Any]] = {
@@ -393,6 +452,7 @@ def install(targets: Targets) -> None:
             (LambdaBackend, esm): vars(LambdaBackend)[esm],
             (LambdaBackend, esm_update): vars(LambdaBackend)[esm_update],
             (Queue, "attributes"): vars(Queue)["attributes"],
+            (FakeBucket, "get_permission"): vars(FakeBucket)["get_permission"],
             (StreamShard, "add"): vars(StreamShard)["add"],
             (KinesisStream, "put_record"): vars(KinesisStream)["put_record"],
             **{(LambdaResponse, name): vars(LambdaResponse)[name] for name in _CONFIG_ROUTES},
@@ -413,7 +473,7 @@ def install(targets: Targets) -> None:
             (notifications, "_invoke_awslambda"): s3_events.make_invoke_awslambda(targets.service),
             (Subscription, "publish"): sns_events.make_publish(Subscription.publish, targets.service),
             (Rule, "send_to_targets"): targets.events.make_send_to_targets(Rule.send_to_targets),
-            (LambdaBackend, esm): _detach(LambdaBackend.create_event_source_mapping),
+            (LambdaBackend, esm): _detach(LambdaBackend.create_event_source_mapping, targets.trust),
             (LambdaBackend, esm_update): _mapping_update(LambdaBackend.update_event_source_mapping),
             (Queue, "attributes"): _compact_redrive(raw[(Queue, "attributes")]),
             (StreamShard, "add"): _stream_shard_add(targets.streams, StreamShard.add),
@@ -435,7 +495,16 @@ def install(targets: Targets) -> None:
             (APIGatewayBackend, "put_rest_api"): _put_rest_api,
             (APIGatewayBackend, "import_rest_api"): _import_rest_api,
             (HttpApi, "import_api"): _import_http_api,
+            (FakeBucket, "get_permission"): _neutral_bucket_permission,
         }
+        if targets.trust is not None:
+            create, update = "create_function", "update_function_configuration"
+            raw[(LambdaBackend, create)] = vars(LambdaBackend)[create]
+            raw[(LambdaBackend, update)] = vars(LambdaBackend)[update]
+            checked = _checks_trust(
+                targets.trust, LambdaBackend.create_function, LambdaBackend.update_function_configuration
+            )
+            replacements[(LambdaBackend, create)], replacements[(LambdaBackend, update)] = checked
         for (owner, name), value in replacements.items():
             _installed.append((owner, name, raw[(owner, name)]))
             setattr(owner, name, value)

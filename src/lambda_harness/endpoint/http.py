@@ -5,7 +5,8 @@ call then pays a TCP handshake, a new server thread, and a 10 ms drain wait when
 client keeps its end open. SDKs (botocore's urllib3 pool, Terraform's Go transport) reuse
 connections, so this handler keeps them open: it reads the whole request body before the
 application runs (the next request on the connection starts right after it), buffers the
-response to send it with a ``Content-Length`` (never chunked), and never says close.
+response to send it with a ``Content-Length`` (never chunked), and never says close. It
+also hands the application the headers as received (``wsgi.RAW_HEADERS``: repeats apart).
 
 ``Connections`` tracks the open ones, so stopping the endpoint ends idle keep-alive
 connections too (a pooled client must not talk to a stopped endpoint's threads).
@@ -19,15 +20,32 @@ import logging
 import socket
 import threading
 from collections.abc import Iterable
+from http import HTTPStatus
 from typing import Any
 
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 from werkzeug.exceptions import InternalServerError
 
+from lambda_harness.endpoint.wsgi import RAW_HEADERS, raw_header_list
+
 logger = logging.getLogger(__name__)
 
+#: The standard reason phrase of each status.
+_PHRASES = {status.value: status.phrase for status in HTTPStatus}
 #: Responses that carry no body, so no Content-Length is added to them.
 _NO_BODY = frozenset({204, 304})
+#: Bodies declared larger than this are not read before the application runs (API Gateway's
+#: 10 MB limit: its 413 comes from the Content-Length header, before any of the body).
+READ_AHEAD_LIMIT = 10 * 1024 * 1024
+
+
+def _declared_length(environ: dict[str, Any]) -> int:
+    if environ.get("wsgi.input_terminated"):  # chunked: no length to go by
+        return 0
+    try:
+        return int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
 
 
 class Connections:
@@ -78,12 +96,18 @@ class HarnessRequestHandler(MotoRequestHandler):
         if self.headers.get("Expect", "").lower().strip(" \t") == "100-continue":
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         self.environ = environ = self.make_environ()
-        try:
-            body = self._read_body(environ)
-        except (ConnectionError, OSError, ValueError):
+        environ[RAW_HEADERS] = raw_header_list(self.headers.raw_items())  # WSGI joined repeats
+        if _declared_length(environ) > READ_AHEAD_LIMIT:
+            # Left on the socket: API Gateway answers 413 from the header alone, a big S3 upload
+            # reads it itself. It may stay unread, so the connection ends with this response.
             self.close_connection = True
-            return
-        environ["wsgi.input"] = io.BytesIO(body)
+        else:
+            try:
+                body = self._read_body(environ)
+            except (ConnectionError, OSError, ValueError):
+                self.close_connection = True
+                return
+            environ["wsgi.input"] = io.BytesIO(body)
         status, headers, chunks = self._call(environ)
         self._send(environ, status, headers, chunks)
 
@@ -128,6 +152,9 @@ class HarnessRequestHandler(MotoRequestHandler):
     ) -> None:
         code_text, _, reason = status.partition(" ")
         code = int(code_text)
+        # werkzeug upper-cases reason phrases ("500 INTERNAL SERVER ERROR"); AWS, like the RFCs,
+        # sends "Internal Server Error".
+        reason = _PHRASES.get(code, reason)
         body = b"".join(chunks)
         self.send_response(code, reason)
         has_length = False

@@ -22,7 +22,12 @@ from lambda_harness.endpoint.destinations import Destinations
 from lambda_harness.endpoint.eventqueue import AsyncPolicy, EventQueue, Timer
 from lambda_harness.endpoint.invokeconfig import AsyncConfig
 from lambda_harness.endpoint.lookup import MotoFunction, Target, function_config
-from lambda_harness.endpoint.runtime.model import FunctionConfig, InvokeResult, ThrottledError
+from lambda_harness.endpoint.runtime.model import (
+    CredentialSource,
+    FunctionConfig,
+    InvokeResult,
+    ThrottledError,
+)
 from lambda_harness.errors import EndpointError
 
 __all__ = ["AsyncPolicy", "InvokeService", "Runtime", "log_tail", "new_request_id"]
@@ -52,6 +57,10 @@ class Runtime(Protocol):
     ) -> InvokeResult: ...
 
     def shutdown(self) -> None: ...
+
+    def use_credentials(self, source: CredentialSource | None) -> None:
+        """Where new execution environments get their credentials (None: test credentials)."""
+        ...
 
 
 def new_request_id() -> str:

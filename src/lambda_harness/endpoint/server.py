@@ -1,10 +1,12 @@
 """``EmbeddedEndpoint``: one AWS endpoint (moto in-process + our Lambda runtime) on host:port.
 
 A werkzeug threaded server runs ``HarnessApp`` (our routes, then moto's
-``DomainDispatcherApplication``, as ``Dispatcher``). Starting binds the socket ourselves
-(werkzeug would ``sys.exit`` on a taken port), installs the moto hooks, and starts the SQS
-poller and the EventBridge scheduler. The runtime is the caller's: ``stop`` does
-not shut it down.
+``DomainDispatcherApplication``, as ``Dispatcher``) behind the IAM guard (``iam.guard.IamGuard``:
+function roles enforced per ``settings.iam``). Starting binds the socket ourselves
+(werkzeug would ``sys.exit`` on a taken port), installs the moto hooks, gives the
+runtime its credential source (one role session per execution environment), and
+starts the SQS poller and the EventBridge scheduler. The runtime is the caller's:
+``stop`` does not shut it down.
 """
 
 from __future__ import annotations
@@ -29,8 +31,14 @@ from lambda_harness.endpoint.apigw.snapshots import DeploymentSnapshots
 from lambda_harness.endpoint.cloudwatch import LogSink
 from lambda_harness.endpoint.front import HarnessApp, InvokeRoute
 from lambda_harness.endpoint.http import Connections, HarnessRequestHandler
+from lambda_harness.endpoint.iam.credentials import SessionRegistry, StsCredentialSource
+from lambda_harness.endpoint.iam.guard import IamGuard
+from lambda_harness.endpoint.iam.ledger import Ledger
+from lambda_harness.endpoint.iam.lookups import MotoLookups
+from lambda_harness.endpoint.iam.trust import TrustGate
 from lambda_harness.endpoint.invoke import AsyncPolicy, InvokeService, Runtime
 from lambda_harness.endpoint.ports import bind
+from lambda_harness.endpoint.runtime.model import CredentialSource
 from lambda_harness.endpoint.sources.eventbridge import EventBridge, Scheduler
 from lambda_harness.endpoint.sources.sqs import SqsPoller
 from lambda_harness.endpoint.sources.streams import StreamDelivery
@@ -122,6 +130,8 @@ class EmbeddedEndpoint:
         self.poller: SqsPoller | None = None  # both run while the endpoint is started
         self.scheduler: Scheduler | None = None
         self._patched = False  # only the endpoint that patched moto may unpatch it
+        self.ledger = Ledger()  # what the IAM guard saw (served on /_harness/iam)
+        self.guard: IamGuard | None = None
         self.instance_id = ""  # a new uuid at every start: /_harness/health says it
         self._managed_policies_before: bool | None = None
 
@@ -157,7 +167,12 @@ class EmbeddedEndpoint:
             )
             self.events = EventBridge(self.service)
             snapshots = DeploymentSnapshots()
-            hooks.install(hooks.Targets(self.service, self.events, StreamDelivery(self.service), snapshots))
+            mode = self.settings.iam
+            lookups = MotoLookups()
+            trust = TrustGate(self.ledger, lookups, mode) if mode != "off" else None
+            hooks.install(
+                hooks.Targets(self.service, self.events, StreamDelivery(self.service), snapshots, trust)
+            )
             self._patched = True
             self.instance_id = uuid.uuid4().hex
             self.apigw = ApiGateway(Catalog(snapshots), self.service)
@@ -169,10 +184,13 @@ class EmbeddedEndpoint:
                 apigw=self.apigw,
                 gaps=HttpApiGaps(snapshots),
             )
+            registry = SessionRegistry()
+            self.guard = IamGuard(app, mode=mode, registry=registry, ledger=self.ledger, lookups=lookups)
+            self.runtime.use_credentials(self.credential_source(registry))
             self._server = make_server(
                 self.settings.host,
                 self._port,
-                app,
+                self.guard,
                 threaded=True,
                 request_handler=HarnessRequestHandler,
                 fd=sock.fileno(),
@@ -191,6 +209,11 @@ class EmbeddedEndpoint:
         self.scheduler.start()
         logger.info("endpoint listening on %s", self.url)
         return self
+
+    def credential_source(self, registry: SessionRegistry) -> CredentialSource:
+        """Role sessions for the runtime's environments (each start checks Lambda's own log writes)."""
+        guard = self.guard
+        return StsCredentialSource(registry, on_issue=guard.platform_checks if guard is not None else None)
 
     def stop(self) -> None:
         """Stop serving and polling, cancel queued retries, unpatch moto (idempotent)."""
@@ -217,6 +240,7 @@ class EmbeddedEndpoint:
         if self._patched:
             hooks.uninstall()
             self._patched = False
+            self.runtime.use_credentials(None)
         if self._managed_policies_before is not None:
             load_aws_managed_policies(self._managed_policies_before)
             self._managed_policies_before = None

@@ -24,6 +24,8 @@ def endpoint_session(settings: Settings, ui: UI) -> Iterator[str]:
         yield settings.endpoint_url
         return
     if settings.backend == "localstack":
+        if settings.iam != "off":
+            ui.info(f"iam = {settings.iam} applies to the embedded endpoint only: LocalStack runs every call")
         # Nothing answers: start the repo's compose `localstack` service, and stop it when we end.
         from lambda_harness.endpoint.localstack import localstack_endpoint
 

@@ -9,7 +9,6 @@ CLI and the pipeline make: apply, then write ``.harness/inventory.json``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,9 +22,11 @@ from lambda_harness.terraform.inventory import (
     HARNESS_API_PREFIX,
     LOCALSTACK_API_PREFIX,
     Inventory,
+    describe_triggers,
     module_dirs_from,
 )
 from lambda_harness.terraform.runner import IdempotencyCheck, Terraform
+from lambda_harness.terraform.state import state_as_show_json
 from lambda_harness.terraform.warm import ClientFactory
 from lambda_harness.terraform.world import World
 from lambda_harness.ui import UI
@@ -38,6 +39,7 @@ __all__ = [
     "destroy",
     "inventory_path",
     "read_inventory",
+    "state_as_show_json",
 ]
 
 
@@ -59,41 +61,6 @@ def read_inventory(tf: Terraform) -> Inventory:
         module_dirs=module_dirs_from(tf.staged.workdir, tf.settings.terraform_dir),
         api_prefix=LOCALSTACK_API_PREFIX if tf.settings.backend == "localstack" else HARNESS_API_PREFIX,
     )
-
-
-def state_as_show_json(state_file: Path) -> dict[str, Any] | None:
-    """The managed resources of a local v4 state file, shaped like ``terraform show -json``.
-
-    Reading the file ourselves saves ``terraform show``'s provider start and schema load
-    (3-5 s an apply, measured by bench/pipeline.py). None when the file is missing or of
-    another format version: then the caller asks terraform.
-    """
-    try:
-        state = json.loads(state_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(state, dict) or state.get("version") != 4:
-        return None
-    modules: dict[str, dict[str, Any]] = {}
-    root: dict[str, Any] = {"resources": [], "child_modules": []}
-    for res in state.get("resources", []):
-        if res.get("mode") != "managed":
-            continue
-        module = res.get("module", "")
-        target = root
-        if module:
-            target = modules.setdefault(module, {"address": module, "resources": []})
-        base = f"{module + '.' if module else ''}{res['type']}.{res['name']}"
-        for inst in res.get("instances", []):
-            key = inst.get("index_key")
-            address = base if key is None else f"{base}[{json.dumps(key)}]"
-            entry = {"address": address, "mode": "managed", "type": res["type"], "name": res["name"]}
-            entry["values"] = inst.get("attributes", {})
-            if key is not None:
-                entry["index"] = key
-            target["resources"].append(entry)
-    root["child_modules"] = list(modules.values())
-    return {"values": {"root_module": root}}
 
 
 def deploy(
@@ -336,7 +303,7 @@ def _show(settings: Settings, ui: UI, tf: Terraform, inventory: Inventory) -> No
                 f.name,
                 f.handler,
                 f.runtime,
-                ", ".join(f"{t.kind}:{t.source}" for t in f.triggers) or "-",
+                describe_triggers(f.triggers) or "-",
                 _where(f.tf_file, f.tf_line, settings.project_dir),
             ]
             for f in inventory.functions

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from lambda_harness.terraform.apis import (
     DeployedApi,
     collect_apis,
 )
+from lambda_harness.terraform.iam import IamIndex
 
 __all__ = [
     "HARNESS_API_PREFIX",
@@ -82,6 +83,7 @@ class Inventory:
     region: str
     functions: list[DeployedFunction]
     apis: list[DeployedApi] = field(default_factory=list)
+    iam: IamIndex = field(default_factory=IamIndex)  # the functions' roles and where they are declared
 
     def names(self) -> list[str]:
         """Function names, sorted."""
@@ -125,28 +127,34 @@ class Inventory:
 
         ``api_prefix`` is the path the endpoint serves APIs under (LocalStack: ``/_aws/execute-api``).
         """
-        resources = list(_resources(show.get("values", {}).get("root_module", {})))
+        resources = list(all_resources(show.get("values", {}).get("root_module", {})))
         functions = [
             _function(r, terraform_dir, module_dirs or {})
             for r in resources
             if r.get("type") == "aws_lambda_function" and r.get("mode") == "managed"
         ]
-        triggers = collect_triggers(resources, {f.name for f in functions})
+        triggers = collect_triggers(
+            [r for r in resources if r.get("mode") == "managed"], {f.name for f in functions}
+        )
         functions = [_with_triggers(f, triggers.get(f.name, [])) for f in functions]
         functions.sort(key=lambda f: f.name)
         if region is None:
             region = next((f.arn.split(":")[3] for f in functions if f.arn.count(":") >= 6), "us-east-1")
         urls = ApiUrls(endpoint_url, api_prefix)
-        apis = collect_apis(
-            resources, urls, lambda address: declaration_of(address, terraform_dir, module_dirs or {})
-        )
-        return cls(endpoint_url=endpoint_url, region=region, functions=functions, apis=apis)
+
+        def locate(address: str) -> tuple[Path, int] | None:
+            return declaration_of(address, terraform_dir, module_dirs or {})
+
+        apis = collect_apis([r for r in resources if r.get("mode") == "managed"], urls, locate)
+        iam = IamIndex.from_resources(resources, locate)
+        return cls(endpoint_url=endpoint_url, region=region, functions=functions, apis=apis, iam=iam)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (paths as strings)."""
         data = asdict(self)
         for item in [*data["functions"], *data["apis"]]:
             item["tf_file"] = str(item["tf_file"]) if item["tf_file"] is not None else None
+        data["iam"] = self.iam.to_dict()
         return {"version": FORMAT_VERSION, **data}
 
     def save(self, path: Path) -> Path:
@@ -195,13 +203,15 @@ class Inventory:
             region=data.get("region", "us-east-1"),
             functions=functions,
             apis=apis,
+            iam=IamIndex.from_dict(data.get("iam")),
         )
 
 
-def _resources(module: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+def all_resources(module: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every resource of a ``terraform show -json`` module and its child modules."""
     yield from module.get("resources", [])
     for child in module.get("child_modules", []):
-        yield from _resources(child)
+        yield from all_resources(child)
 
 
 def _function(
@@ -242,7 +252,15 @@ _ADDRESS = re.compile(
 def declaration_of(
     address: str, terraform_dir: Path, module_dirs: Mapping[str, Path]
 ) -> tuple[Path, int] | None:
-    """(file, line) of ``resource "<type>" "<name>"`` for a state address, or None."""
+    """(file, line) of ``resource "<type>" "<name>"`` (``data ...`` for a data source address)."""
+    block = "resource"
+    if ".data." in f".{address}":
+        block = "data"
+        address = (
+            address.replace("data.", "", 1)
+            if address.startswith("data.")
+            else address.replace(".data.", ".", 1)
+        )
     m = _ADDRESS.match(address)
     if not m:
         return None
@@ -250,15 +268,16 @@ def declaration_of(
     folder = terraform_dir if not modules else module_dirs.get(".".join(modules))
     if folder is None or not folder.is_dir():
         return None
-    return _declarations(folder).get((m.group("type"), m.group("name")))
+    return _declarations(folder).get((block, m.group("type"), m.group("name")))
 
 
-_RESOURCE_HEAD = re.compile(r'^[ \t]*resource\s+"([^"]+)"\s+"([^"]+)"', re.M)
-_declared: dict[Path, tuple[tuple[tuple[str, int, int], ...], dict[tuple[str, str], tuple[Path, int]]]] = {}
+_BLOCK_HEAD = re.compile(r'^[ \t]*(resource|data)\s+"([^"]+)"\s+"([^"]+)"', re.M)
+_Declarations = dict[tuple[str, str, str], tuple[Path, int]]  # (block, type, name) -> (file, line)
+_declared: dict[Path, tuple[tuple[tuple[str, int, int], ...], _Declarations]] = {}
 
 
-def _declarations(folder: Path) -> dict[tuple[str, str], tuple[Path, int]]:
-    """(type, name) -> (file, line) of every resource in ``folder``'s .tf files (the first wins).
+def _declarations(folder: Path) -> _Declarations:
+    """Where every resource and data block of ``folder``'s .tf files starts (the first wins).
 
     Read once per folder and kept while no file changed (size and mtime): the inventory looks up
     every resource, and reading every file for each one made it quadratic (200 functions: 201
@@ -269,11 +288,12 @@ def _declarations(folder: Path) -> dict[tuple[str, str], tuple[Path, int]]:
     cached = _declared.get(folder)
     if cached is not None and cached[0] == signature:
         return cached[1]
-    found: dict[tuple[str, str], tuple[Path, int]] = {}
+    found: _Declarations = {}
     for tf in files:
         text = tf.read_text(encoding="utf-8", errors="replace")
-        for head in _RESOURCE_HEAD.finditer(text):
-            found.setdefault((head.group(1), head.group(2)), (tf, text.count("\n", 0, head.start()) + 1))
+        for head in _BLOCK_HEAD.finditer(text):
+            key = (head.group(1), head.group(2), head.group(3))
+            found.setdefault(key, (tf, text.count("\n", 0, head.start()) + 1))
     _declared[folder] = (signature, found)
     return found
 
@@ -335,24 +355,69 @@ def collect_triggers(resources: list[dict[str, Any]], known: set[str]) -> dict[s
 
 
 def _add_api_routes(resources: list[dict[str, Any]], by_fn: Mapping[str, list[Trigger]]) -> None:
-    """Name each API trigger's route: a REST API resource's path, an HTTP API route's key."""
+    """Name each API trigger's route: a REST API resource's path (the root's is ``/``), an HTTP
+    API route's key (``route_keys``: every route on the integration; ``route_key``: the last)."""
     paths = {
         _v(r).get("id"): _v(r).get("path") for r in resources if r.get("type") == "aws_api_gateway_resource"
     }
-    routes = {
-        _v(r).get("target"): _v(r).get("route_key")
-        for r in resources
-        if r.get("type") == "aws_apigatewayv2_route"
-    }
+    for r in resources:
+        if r.get("type") == "aws_api_gateway_rest_api" and _v(r).get("root_resource_id"):
+            paths.setdefault(_v(r)["root_resource_id"], "/")
+    routes: dict[Any, list[str]] = {}
+    for r in resources:
+        if r.get("type") == "aws_apigatewayv2_route" and _v(r).get("route_key"):
+            routes.setdefault(_v(r).get("target"), []).append(str(_v(r)["route_key"]))
     for triggers in by_fn.values():
         for trigger in triggers:
             if trigger.kind != "api":
                 continue
             if trigger.detail.get("resource_id") in paths:
                 trigger.detail["path"] = paths[trigger.detail["resource_id"]]
-            route = routes.get(f"integrations/{trigger.detail.get('integration_id')}")
-            if route:
-                trigger.detail["route_key"] = route
+            keys = routes.get(f"integrations/{trigger.detail.get('integration_id')}")
+            if keys:
+                trigger.detail["route_key"] = keys[-1]
+                trigger.detail["route_keys"] = keys
+
+
+def describe_triggers(triggers: Sequence[Trigger]) -> str:
+    """One line for a function's triggers: ``api:<id> (GET /a, POST /a)`` once per API, an
+    authorizer as ``api:<id> (authorizer <name>)``, a bare permission by its API's id."""
+    out: list[str] = []
+    slots: dict[str, int] = {}  # API id -> its place in ``out``
+    labels: dict[str, list[str]] = {}
+    for trigger in triggers:
+        if trigger.kind != "api":
+            out.append(f"{trigger.kind}:{trigger.source}")
+            continue
+        api_id = _api_id(trigger.source)
+        if api_id not in slots:
+            slots[api_id], labels[api_id] = len(out), []
+            out.append("")
+        label = _api_label(trigger.detail)
+        if label and label not in labels[api_id]:
+            labels[api_id].append(label)
+    for api_id, at in slots.items():
+        out[at] = f"api:{api_id}" + (f" ({', '.join(labels[api_id])})" if labels[api_id] else "")
+    return ", ".join(out)
+
+
+def _api_id(source: str) -> str:
+    """``arn:aws:execute-api:<region>:<account>:<id>/<stage>/...`` -> ``<id>``; an id as it is."""
+    if source.startswith("arn:") and source.count(":") >= 5:
+        return source.split(":", 5)[5].split("/", 1)[0]
+    return source
+
+
+def _api_label(detail: Mapping[str, Any]) -> str:
+    if detail.get("authorizer"):
+        return f"authorizer {detail['authorizer']}"
+    if detail.get("route_keys"):
+        return ", ".join(str(k) for k in detail["route_keys"])
+    if detail.get("route_key"):
+        return str(detail["route_key"])
+    if detail.get("http_method") and detail.get("path"):
+        return f"{detail['http_method']} {detail['path']}"
+    return ""
 
 
 def _v(res: Mapping[str, Any]) -> dict[str, Any]:
@@ -481,6 +546,17 @@ def _api_triggers(rtype: str, v: Mapping[str, Any], address: str) -> list[tuple[
                         "resource": "aws_lambda_permission",
                         "address": address,
                     },
+                ),
+            )
+        ]
+    if rtype in ("aws_api_gateway_authorizer", "aws_apigatewayv2_authorizer"):
+        return [
+            (
+                v.get("authorizer_uri"),
+                Trigger(
+                    "api",
+                    str(v.get("rest_api_id") or v.get("api_id")),
+                    {"authorizer": v.get("name") or "", "resource": rtype, "address": address},
                 ),
             )
         ]

@@ -8,7 +8,9 @@ not an event::
                  "body": ..., "stage": "dev"}}
 
 ``path`` is relative to the stage's URL; ``stage`` is needed only when the API has
-several stages and no ``$default``; a ``body`` that is not a string is sent as JSON.
+several stages and no ``$default``; a ``body`` that is not a string is sent as JSON
+(``application/json``), a string as ``text/plain; charset=utf-8`` unless ``headers`` name a
+``Content-Type``. Only the case's headers are sent, plus ``Host`` and ``Content-Length``.
 Beside it, ``<case>.expected.json`` may hold ``{"status": 200, "headers": {...}, "body": ...}``:
 headers match by name (any case) and value; a JSON body matches by subset (as event
 cases do), a string body must be equal. Without it the case passes on any 2xx.
@@ -22,8 +24,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +35,8 @@ from lambda_harness.errors import ConfigError
 from lambda_harness.terraform.inventory import DeployedApi
 from lambda_harness.testing.cases import EventCase, GateProblem, load_json, subset_diff
 
+#: A string body's Content-Type when the case names none (API Gateway sees it as text).
+TEXT = "text/plain; charset=utf-8"
 #: Header the embedded endpoint's gateway sets when it answers itself, saying why.
 REASON_HEADER = "x-lambda-harness-reason"
 
@@ -103,6 +105,8 @@ def load_request(case: EventCase) -> HttpRequestSpec:
     data_bytes: bytes | None = None
     if isinstance(body, str):
         data_bytes = body.encode("utf-8")
+        if not any(k.lower() == "content-type" for k in headers):
+            headers["Content-Type"] = TEXT
     elif body is not None:
         data_bytes = json.dumps(body).encode("utf-8")
         if not any(k.lower() == "content-type" for k in headers):
@@ -119,13 +123,10 @@ def load_request(case: EventCase) -> HttpRequestSpec:
 
 
 def send(url: str, spec: HttpRequestSpec, timeout: float = 120.0) -> HttpAnswer:
-    """Send one case's request (never through a proxy); an HTTP error status is an answer too."""
-    request = urllib.request.Request(url, data=spec.body, method=spec.method, headers=spec.headers)  # noqa: S310
-    try:
-        with net.open_url(request, timeout) as resp:
-            return HttpAnswer(int(resp.status), list(resp.headers.items()), resp.read())
-    except urllib.error.HTTPError as exc:
-        return HttpAnswer(int(exc.code), list(exc.headers.items()), exc.read() if exc.fp else b"")
+    """Send one case's request with only its own headers (plus ``Host`` and ``Content-Length``),
+    never through a proxy; an HTTP error status is an answer too. OSError when nothing answers."""
+    status, headers, body = net.exchange(spec.method, url, spec.headers, spec.body, timeout)
+    return HttpAnswer(status, headers, body)
 
 
 @dataclass(frozen=True)

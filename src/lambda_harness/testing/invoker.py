@@ -132,6 +132,7 @@ class Invocation:
     wall_ms: float = 0.0
     executed_version: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    request_id: str | None = None  # AWS's x-amzn-RequestId: the invocation's id on the endpoint
 
     @property
     def ok(self) -> bool:
@@ -179,6 +180,7 @@ def build_invocation(name: str, response: dict[str, Any], raw: bytes, wall_ms: f
         max_memory_mb=report.max_memory_mb,
         wall_ms=wall_ms,
         executed_version=response.get("ExecutedVersion"),
+        request_id=(response.get("ResponseMetadata") or {}).get("RequestId"),
     )
 
 

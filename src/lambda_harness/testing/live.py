@@ -28,9 +28,18 @@ from lambda_harness.testing.results import (
     summary_rows,
 )
 
+#: An invocation's IAM denials and the problems they make (``testing.iam.case_denials``).
+IamCheck = Callable[[Invocation], tuple[list[dict[str, Any]], list[str]]]
 
-def evaluate_case(case: EventCase, invocation: Invocation | InvocationError) -> CaseResult:
-    """The plugin's verdict on one event case, as a ``CaseResult`` (nothing raised)."""
+
+def evaluate_case(
+    case: EventCase, invocation: Invocation | InvocationError, iam: IamCheck | None = None
+) -> CaseResult:
+    """The plugin's verdict on one event case, as a ``CaseResult`` (nothing raised).
+
+    ``iam`` asks the endpoint what the function's role was refused during the invocation:
+    as in ``run``, a refusal fails the case (``iam = enforce``), even one the handler caught.
+    """
     result = CaseResult(function=case.function, case=case.name, outcome="failed")
     if isinstance(invocation, InvocationError):
         result.problems = [str(invocation)]
@@ -40,6 +49,9 @@ def evaluate_case(case: EventCase, invocation: Invocation | InvocationError) -> 
         problems = check_case(case, inv.payload, inv.error_type or inv.function_error, inv.error_message)
     except ConfigError as exc:  # an unreadable .expected.json: the case fails, saying why
         problems = [str(exc)]
+    if iam is not None:
+        result.iam_denials, refused = iam(inv)
+        problems += refused
     result.cold, result.duration_ms, result.init_ms = inv.cold, inv.duration_ms, inv.init_ms
     result.wall_ms, result.max_memory_mb, result.error_type = inv.wall_ms, inv.max_memory_mb, inv.error_type
     if problems and init_failed(inv.error_type, inv.log_tail):
@@ -53,7 +65,10 @@ def evaluate_case(case: EventCase, invocation: Invocation | InvocationError) -> 
 
 
 def run_cases(
-    invoke: Callable[[EventCase], Invocation], cases: Sequence[EventCase], workers: int | None = None
+    invoke: Callable[[EventCase], Invocation],
+    cases: Sequence[EventCase],
+    workers: int | None = None,
+    iam: IamCheck | None = None,
 ) -> list[CaseResult]:
     """Invoke and judge ``cases``: functions side by side, each function's cases in order."""
     workers = workers or os.cpu_count() or 1
@@ -66,7 +81,7 @@ def run_cases(
 
     prefetch = CasePrefetcher(safe, cases, workers)
     try:
-        return [evaluate_case(case, prefetch.result(case)) for case in cases]  # type: ignore[arg-type]
+        return [evaluate_case(case, prefetch.result(case), iam) for case in cases]  # type: ignore[arg-type]
     finally:
         prefetch.stop()
 

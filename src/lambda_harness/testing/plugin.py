@@ -26,6 +26,7 @@ import pytest
 from lambda_harness.errors import ConfigError, HarnessError, InvocationError
 from lambda_harness.paths import HARNESS_DIR, HarnessPaths
 from lambda_harness.terraform.inventory import DeployedApi, Inventory
+from lambda_harness.testing import iam as iam_report
 from lambda_harness.testing.api_cases import HttpAnswer, is_http_case, load_request, route_gate, run_http_case
 from lambda_harness.testing.cases import MISSING, EventCase, GateProblem, check_case, discover, gate
 from lambda_harness.testing.prefetch import CasePrefetcher
@@ -72,9 +73,11 @@ class HarnessState:
     durations: dict[str, Any] | None = None
     recorder: ResultsRecorder = field(default_factory=ResultsRecorder)
     generated: set[str] = field(default_factory=set)  # node ids of the event-case and gate items
+    case_requests: set[str] = field(default_factory=set)  # request ids of the event-case invocations
     workers: int = 1  # how many functions' cases are invoked side by side (--harness-workers)
     prefetch: CasePrefetcher | None = None
     _invoker: Invoker | None = None
+    _iam: iam_report.IamLedger | None = None
 
     def api_base_url(self, name: str, stage: str | None = None) -> str:
         """The URL (ending in ``/``) of an API's stage on this session's endpoint."""
@@ -93,6 +96,19 @@ class HarnessState:
 
             self._invoker = Invoker(self.endpoint_url, self.region)
         return self._invoker
+
+    @property
+    def iam(self) -> iam_report.IamLedger:
+        """The endpoint's IAM ledger (reads are None on an endpoint without one)."""
+        if self._iam is None:
+            self._iam = iam_report.IamLedger(self.endpoint_url)
+        return self._iam
+
+    def project_dir(self) -> Path | None:
+        """The worker repo (where .harness/inventory.json lives), for relative .tf paths."""
+        if self.inventory_path is None:
+            return None
+        return self.inventory_path.parent.parent
 
 
 STATE = pytest.StashKey[HarnessState]()
@@ -159,6 +175,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PATH",
         default=None,
         help="write per-function results (JSON) here at the end of the session",
+    )
+    group.addoption(
+        "--harness-iam-run",
+        metavar="N",
+        type=int,
+        default=None,
+        help="read the endpoint's IAM evidence from its run N on (`lambda-harness run` starts one "
+        "before the apply); default: start a run when the session starts",
     )
 
 
@@ -230,6 +254,18 @@ def _deployed_region(inventory: Inventory) -> str:
     from lambda_harness.testing.invoker import deployed_region  # active runs invoke anyway
 
     return deployed_region(inventory)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Read only this session's IAM evidence: an endpoint reused across runs keeps earlier ones."""
+    state = session.config.stash.get(STATE, None)
+    if state is None or not state.active:
+        return
+    given = session.config.getoption("harness_iam_run")
+    if given is not None:
+        state.iam.run = given
+    else:
+        state.iam.mark()
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -357,6 +393,7 @@ class EventCaseItem(pytest.Item):
             result.problems = [str(exc)]
             raise CaseFailed([str(exc)], None) from exc
         problems = check_case(self.case, inv.payload, inv.error_type or inv.function_error, inv.error_message)
+        problems += self._iam_problems(state, inv, result)
         result.cold, result.duration_ms, result.init_ms = inv.cold, inv.duration_ms, inv.init_ms
         result.wall_ms, result.max_memory_mb = inv.wall_ms, inv.max_memory_mb
         result.error_type = inv.error_type
@@ -368,6 +405,18 @@ class EventCaseItem(pytest.Item):
             result.details = case_details(self.case, inv)
             raise CaseFailed(problems, inv)
         result.outcome = "passed"
+
+    def _iam_problems(self, state: HarnessState, inv: Invocation, result: CaseResult) -> list[str]:
+        """Every call the function's role was refused during this invocation (enforce: a failure,
+        even when the handler caught the error itself)."""
+        if not inv.request_id:
+            return []
+        state.case_requests.add(inv.request_id)
+        assert state.inventory is not None
+        result.iam_denials, problems = iam_report.case_denials(
+            state.iam, inv.request_id, inv.ok, state.inventory.iam, state.project_dir()
+        )
+        return problems
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         exc = excinfo.value
@@ -527,7 +576,31 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         state.prefetch.stop()
     if state is None or state.results_path is None:
         return
+    if state.active and state.inventory is not None:
+        _record_iam(state)
     state.recorder.write(state.results_path, int(exitstatus))
+
+
+def _record_iam(state: HarnessState) -> None:
+    """The endpoint's IAM evidence into results.json: per function, and denials outside event cases."""
+    snapshot = state.iam.snapshot()
+    if snapshot is None:
+        return
+    assert state.inventory is not None
+    deployed = {fn.name for fn in state.inventory.functions}
+    if snapshot.get("mode") != "off":  # off: nothing was evaluated, so nothing is "unused" either
+        entries = iam_report.function_entries(snapshot, state.inventory.iam, state.project_dir())
+        state.recorder.iam_functions = {name: e for name, e in entries.items() if name in deployed}
+    outside = iam_report.outside_cases(snapshot, state.case_requests)
+    state.recorder.iam = {
+        "mode": snapshot.get("mode"),
+        "catalog": snapshot.get("catalog"),
+        "denials_outside_cases": outside,
+        "denials_outside_cases_text": iam_report.denial_texts(
+            outside, state.inventory.iam, state.project_dir()
+        ),
+        "trust": snapshot.get("trust", []),
+    }
 
 
 # --- fixtures ---------------------------------------------------------------------------------

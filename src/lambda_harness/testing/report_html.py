@@ -4,7 +4,8 @@ Built from ``results.json`` alone (so ``merge`` can build it from merged shards)
 the summary, one row per function (cases, results, duration and memory against the
 declared limits as small SVG charts, coverage, triggers, its .tf file, advice), and
 each failure with its event, the expected subset, the actual payload, a diff and the
-log excerpt. Everything is escaped; nothing is fetched.
+log excerpt, and the function roles' least privilege (what each role was used for, refused,
+granted but never used). Everything is escaped; nothing is fetched.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_harness.fsutil import atomic_file
+from lambda_harness.testing.iam import LEAST_PRIVILEGE_COLUMNS, least_privilege_rows, role_findings
 
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:24px;color:#1d2330}
@@ -175,7 +177,30 @@ def _failures(results: Mapping[str, Any]) -> str:
             f'<div class="failure"><b>{_e(other.get("nodeid", "?"))}</b>'
             f"<pre>{_e(other.get('message', ''))}</pre></div>"
         )
+    for text in _iam_failures(results):
+        blocks.append(f'<div class="failure"><b>IAM, outside the event cases</b><pre>{_e(text)}</pre></div>')
     return "".join(blocks) or '<p class="ok">No failures.</p>'
+
+
+def _iam_failures(results: Mapping[str, Any]) -> list[str]:
+    """Denials no event case saw: they fail the run when enforced."""
+    iam = results.get("iam") or {}
+    return [str(t) for t in iam.get("denials_outside_cases_text", [])] if iam.get("mode") == "enforce" else []
+
+
+def _iam_section(results: Mapping[str, Any]) -> str:
+    """Function roles: per function what was used, refused, granted but unused; per role the findings."""
+    rows = least_privilege_rows(results.get("functions", {}))
+    if not rows:
+        return ""
+    head = "".join(f"<th>{_e(c)}</th>" for c in LEAST_PRIVILEGE_COLUMNS)
+    body = "".join("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>" for row in rows)
+    findings = "".join(f"<pre>{_e(text)}</pre>" for text in role_findings(results.get("functions", {}), 40))
+    mode = (results.get("iam") or {}).get("mode", "-")
+    return (
+        f"<h2>Function roles (IAM, iam = {_e(mode)}): least privilege</h2>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{findings}"
+    )
 
 
 def render(results: Mapping[str, Any], *, title: str = "lambda-harness run") -> str:
@@ -184,6 +209,7 @@ def render(results: Mapping[str, Any], *, title: str = "lambda-harness run") -> 
     passed = sum(int(f.get("passed", 0)) for f in functions.values())
     failed = sum(int(f.get("failed", 0)) for f in functions.values())
     problems = failed + len(results.get("gate", [])) + len(results.get("other_failures", []))
+    problems += len(_iam_failures(results))
     verdict = '<b class="ok">passed</b>' if not problems and functions else '<b class="bad">failed</b>'
     total = (results.get("coverage") or {}).get("total")
     cover = f"<b>{total['percent']:.1f}%</b>" if total else "<b>-</b>"
@@ -213,6 +239,7 @@ def render(results: Mapping[str, Any], *, title: str = "lambda-harness run") -> 
         "<th>memory vs memory_size</th><th>coverage</th><th>triggers</th><th>.tf</th><th>advice</th></tr>"
         f"</thead><tbody>{rows}</tbody></table>"
         f"<h2>Failures</h2>{_failures(results)}"
+        f"{_iam_section(results)}"
         f"<script>{_JS}</script></body></html>\n"
     )
 

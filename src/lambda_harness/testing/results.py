@@ -114,6 +114,7 @@ class CaseResult:
     log_excerpt: str = ""
     # For a failed case: the event, the expected subset and the actual payload (for the HTML report).
     details: dict[str, Any] = field(default_factory=dict)
+    iam_denials: list[dict[str, Any]] = field(default_factory=list)  # what the role was refused
 
 
 @dataclass
@@ -131,6 +132,9 @@ class ResultsRecorder:
     deployed: dict[str, dict[str, Any]] = field(default_factory=dict)
     # ``run --shard K/N``: {"index", "total", "functions" (this part), "deployed" (all)}.
     shard: dict[str, Any] | None = None
+    # IAM (testing.iam): the run's mode and denials outside event cases; per-function entries.
+    iam: dict[str, Any] = field(default_factory=dict)
+    iam_functions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def count(self, outcome: str) -> None:
         """Count one test outcome (passed, failed, skipped, error)."""
@@ -138,22 +142,26 @@ class ResultsRecorder:
 
     def to_dict(self, exitstatus: int | None = None) -> dict[str, Any]:
         """The JSON document: per-function summaries, every case, the gate, the counts."""
-        by_function: dict[str, list[CaseResult]] = {}
+        by_function: dict[str, list[CaseResult]] = {name: [] for name in self.iam_functions}
         for case in self.cases:
             by_function.setdefault(case.function, []).append(case)
+        functions = {
+            name: function_entry(by_function.get(name, []), self.deployed.get(name))
+            for name in sorted(set(by_function) | set(self.deployed))
+        }
+        for name, entry in self.iam_functions.items():
+            functions[name]["iam"] = entry
         return {
             "version": RESULTS_VERSION,
             "endpoint_url": self.endpoint_url,
             "region": self.region,
             "exitstatus": exitstatus,
-            "functions": {
-                name: function_entry(by_function.get(name, []), self.deployed.get(name))
-                for name in sorted(set(by_function) | set(self.deployed))
-            },
+            "functions": functions,
             "gate": list(self.gate),
             "tests": dict(sorted(self.counts.items())),
             "other_failures": list(self.others),
             **({"shard": dict(self.shard)} if self.shard else {}),
+            "iam": dict(self.iam),
         }
 
     def write(self, path: Path, exitstatus: int | None = None) -> None:
@@ -294,7 +302,10 @@ def failure_texts(results: dict[str, Any]) -> list[str]:
         for case in fn.get("cases", []):
             if case["outcome"] == "passed":
                 continue
-            text = f"{name}/{case['case']}: " + "; ".join(case.get("problems") or ["failed"])
+            problems = [str(p) for p in case.get("problems") or ["failed"]]
+            # A multi-line problem (an IAM fix with its statement) keeps its lines.
+            joiner = "\n" if any("\n" in p for p in problems) else "; "
+            text = f"{name}/{case['case']}: " + joiner.join(problems)
             if case.get("log_excerpt"):
                 indented = "\n".join("    " + ln for ln in str(case["log_excerpt"]).splitlines())
                 text += f"\n  log:\n{indented}"
@@ -302,6 +313,9 @@ def failure_texts(results: dict[str, Any]) -> list[str]:
     for other in results.get("other_failures", []):
         phase = "" if other.get("when") in (None, "call") else f" (in {other['when']})"
         texts.append(f"{other.get('nodeid', '?')}{phase}: {other.get('message') or 'failed'}")
+    iam = results.get("iam") or {}
+    if iam.get("mode") == "enforce":
+        texts += [str(t) for t in iam.get("denials_outside_cases_text", [])]
     return texts
 
 

@@ -69,6 +69,33 @@ def test_timeout_kills_the_child() -> None:
         proc.run([sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.5)
 
 
+def test_interrupt_when_stops_a_command_that_would_run_on() -> None:
+    """A stand-in for terraform that loops until SIGINT, then says so and exits 1 (as terraform does)."""
+    script = (
+        "import signal, sys, time\n"
+        "def stop(*_): print('interrupted', flush=True); sys.exit(1)\n"
+        "signal.signal(signal.SIGINT, stop)\n"
+        "print('retrying', flush=True)\n"
+        "while True: time.sleep(0.05)\n"
+    )
+    asked: list[int] = []
+
+    def refused() -> bool:
+        asked.append(1)
+        return len(asked) >= 2  # the second look finds the refusal
+
+    done = proc.run([sys.executable, "-c", script], check=False, interrupt_when=refused, poll_s=0.05)
+    assert done.returncode == 1
+    assert "interrupted" in done.stdout
+    assert len(asked) == 2
+
+
+def test_a_watched_command_that_is_never_refused_runs_to_its_end() -> None:
+    script = "import time; time.sleep(0.2); print('done')"
+    done = proc.run([sys.executable, "-c", script], interrupt_when=lambda: False, poll_s=0.05)
+    assert (done.returncode, done.stdout) == (0, "done\n")
+
+
 def test_a_command_on_a_background_thread_is_stopped_through_on_start() -> None:
     """Ctrl-C reaches only the main thread: it stops a background command through its handle."""
     started = threading.Event()

@@ -77,7 +77,20 @@ def role_arn(aws: Callable[[str], Any]) -> str:
             ],
         }
     )
-    return str(aws("iam").create_role(RoleName="fn-role", AssumeRolePolicyDocument=doc)["Role"]["Arn"])
+    arn = str(aws("iam").create_role(RoleName="fn-role", AssumeRolePolicyDocument=doc)["Role"]["Arn"])
+    # What a function with an SQS trigger needs (the mapping is refused without it, as on AWS).
+    poll = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                "Resource": "*",
+            }
+        ],
+    }
+    aws("iam").put_role_policy(RoleName="fn-role", PolicyName="poll", PolicyDocument=json.dumps(poll))
+    return arn
 
 
 @pytest.fixture

@@ -15,12 +15,15 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from lambda_harness.endpoint.server import EmbeddedEndpoint
+from lambda_harness.testing.api_cases import load_request, send
+from lambda_harness.testing.cases import EventCase
 from support.endpoint import handler_zip
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -70,6 +73,7 @@ class Answer:
     status: int
     headers: dict[str, str]
     body: bytes
+    reason: str = ""
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -84,6 +88,24 @@ def call(
             return Answer(resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read())
     except urllib.error.HTTPError as exc:
         return Answer(exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read())
+
+
+def raw_call(
+    port: int, path: str, headers: list[tuple[str, str]], *, method: str = "GET", body: bytes = b""
+) -> Answer:
+    """One request over a real socket with headers exactly as listed (repeats sent apart)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        conn.putrequest(method, path, skip_accept_encoding=True)
+        for name, value in headers:
+            conn.putheader(name, value)
+        if body or method in ("POST", "PUT"):
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body or None)
+        resp = conn.getresponse()
+        return Answer(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read(), resp.reason)
+    finally:
+        conn.close()
 
 
 def invoke_arn(fn_arn: str) -> str:
@@ -261,6 +283,28 @@ def test_http_api_errors(endpoint: EmbeddedEndpoint, http_api: str, caplog: pyte
     assert call(f"{endpoint.url}/_harness/apigw/nosuchapi/x").status == 404
 
 
+def test_status_lines_and_error_bodies_as_aws_sends_them(
+    endpoint: EmbeddedEndpoint, http_api: str, rest_api: Rest
+) -> None:
+    """Reason phrases are the standard ones (werkzeug upper-cases them); bodies byte for byte."""
+    http = raw_call(endpoint.port, f"/_harness/apigw/{http_api}/broken", [])
+    rest = raw_call(endpoint.port, f"/_harness/apigw/{rest_api.api_id}/dev/broken", [])
+    missing = raw_call(endpoint.port, f"/_harness/apigw/{rest_api.api_id}/dev/items", [], method="PATCH")
+    assert (http.status, http.reason, http.body) == (
+        500,
+        "Internal Server Error",
+        b'{"message":"Internal Server Error"}',
+    )
+    assert (rest.status, rest.reason, rest.body) == (
+        502,
+        "Bad Gateway",
+        b'{"message": "Internal server error"}',
+    )
+    assert (missing.status, missing.reason) == (200, "OK")  # ANY /{proxy+} takes it
+    gone = raw_call(endpoint.port, f"/_harness/apigw/{rest_api.api_id}/prod/x", [])
+    assert (gone.status, gone.reason, gone.body) == (403, "Forbidden", b'{"message":"Forbidden"}')
+
+
 def test_http_api_without_default_route_is_404(endpoint: EmbeddedEndpoint, aws: Callable[[str], Any]) -> None:
     v2 = aws("apigatewayv2")
     api = v2.create_api(Name="bare", ProtocolType="HTTP")["ApiId"]
@@ -321,6 +365,57 @@ def test_too_large_request_is_413(endpoint: EmbeddedEndpoint, http_api: str) -> 
     resp = conn.getresponse()
     assert resp.status == 413 and json.loads(resp.read()) == {"message": "Request Entity Too Large"}
     conn.close()
+
+
+def test_http_api_repeated_headers_and_cookies(endpoint: EmbeddedEndpoint, http_api: str) -> None:
+    repeated = [("X-M", "1"), ("X-M", "2"), ("Cookie", "a=1"), ("Cookie", "b=2; c=3")]
+    v2 = raw_call(endpoint.port, f"/_harness/apigw/{http_api}/items/1", repeated).json()
+    assert v2["headers"]["x-m"] == "1,2"  # 2.0: repeats joined with commas
+    assert v2["cookies"] == ["a=1", "b=2", "c=3"] and "cookie" not in v2["headers"]
+    v1 = raw_call(endpoint.port, f"/_harness/apigw/{http_api}/v1", repeated, method="POST").json()
+    assert v1["headers"]["X-M"] == "2" and v1["multiValueHeaders"]["X-M"] == ["1", "2"]
+    assert v1["multiValueHeaders"]["Cookie"] == ["a=1", "b=2; c=3"]
+
+
+def test_http_api_event_over_lambda_limit_is_refused(
+    endpoint: EmbeddedEndpoint, http_api: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # 7 MB of text: under API Gateway's 10 MB, over Lambda's 6 MB synchronous request limit.
+    body = b"x" * (7 * 1024 * 1024)
+    with caplog.at_level(logging.ERROR, logger="lambda_harness.endpoint.apigw"):
+        got = raw_call(
+            endpoint.port,
+            f"/_harness/apigw/{http_api}/v1",
+            [("Content-Type", "text/plain")],
+            method="POST",
+            body=body,
+        )
+    assert (got.status, got.json()) == (500, {"message": "Internal Server Error"})
+    assert (
+        "payload is too large for the RequestResponse invocation type"
+        in got.headers["x-lambda-harness-reason"]
+    )
+    assert "(limit 6291456 bytes)" in caplog.text
+    text = [("Content-Type", "text/plain")]
+    small = raw_call(endpoint.port, f"/_harness/apigw/{http_api}/v1", text, method="POST", body=b"ok")
+    assert small.status == 200 and small.json()["body"] == "ok"
+
+
+def test_api_case_requests_carry_only_their_own_headers(
+    endpoint: EmbeddedEndpoint, http_api: str, tmp_path: Path
+) -> None:
+    """An event case's string body is text (not urllib's form default), and the event sees no
+    ``Connection``/``Accept-Encoding``/``User-Agent`` the case did not send."""
+    folder = tmp_path / "http"
+    folder.mkdir()
+    (folder / "c.json").write_text(json.dumps({"request": {"method": "DELETE", "path": "/x", "body": "hi"}}))
+    spec = load_request(EventCase("http", "c", folder / "c.json", None))
+    answer = send(spec.url(f"{endpoint.url}/_harness/apigw/{http_api}/"), spec)
+    event = json.loads(answer.body)  # the $default route, payload 2.0
+    assert event["body"] == "hi" and event["isBase64Encoded"] is False
+    assert event["headers"]["content-type"] == "text/plain; charset=utf-8"
+    sent = set(event["headers"]) - {"x-forwarded-for", "x-forwarded-port", "x-forwarded-proto"}
+    assert sent == {"host", "content-type", "content-length"}
 
 
 # --- REST APIs -----------------------------------------------------------------------------------
@@ -429,6 +524,23 @@ def test_rest_errors(endpoint: EmbeddedEndpoint, rest_api: Rest) -> None:
     assert bad.status == 502 and "Malformed Lambda proxy response" in bad.headers["x-lambda-harness-reason"]
     slow = call(f"{base}/dev/slow")
     assert (slow.status, slow.json()) == (504, {"message": "Endpoint request timed out"})
+
+
+def test_rest_repeated_headers_keep_every_value(endpoint: EmbeddedEndpoint, rest_api: Rest) -> None:
+    path = f"/_harness/apigw/{rest_api.api_id}/dev/items"
+    event = raw_call(endpoint.port, path, [("X-M", "1"), ("x-m", "2"), ("Accept", "a/b")]).json()
+    assert event["headers"]["X-M"] == "2"  # the last value
+    assert event["multiValueHeaders"]["X-M"] == ["1", "2"] and event["multiValueHeaders"]["Accept"] == ["a/b"]
+
+
+def test_rest_event_over_lambda_limit_is_refused(endpoint: EmbeddedEndpoint, rest_api: Rest) -> None:
+    path = f"/_harness/apigw/{rest_api.api_id}/dev/a/b"  # ANY /{proxy+} -> echo
+    got = raw_call(
+        endpoint.port, path, [("Content-Type", "text/plain")], method="PUT", body=b"x" * (7 * 1024 * 1024)
+    )
+    assert (got.status, got.json()) == (502, {"message": "Internal server error"})
+    assert got.headers["x-amzn-errortype"] == "InternalServerErrorException"
+    assert "(limit 6291456 bytes)" in got.headers["x-lambda-harness-reason"]
 
 
 def test_rest_unknown_route_is_missing_authentication_token(

@@ -68,6 +68,9 @@ class _NoRuntime:
     def shutdown(self) -> None:
         pass
 
+    def use_credentials(self, source: Any) -> None:
+        pass
+
 
 def test_trigger_without_endpoint_says_how_to_start(tmp_path: Path, endpoint_cache: Path) -> None:
     settings = make_settings(tmp_path, endpoint_cache, port=free_port())
@@ -106,7 +109,14 @@ def _run_a_function(url: str) -> None:
         "aws_access_key_id": "test",
         "aws_secret_access_key": "test",
     }
-    role = boto3.client("iam", **kw).create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    iam = boto3.client("iam", **kw)
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     lam = boto3.client("lambda", **kw)
     lam.create_function(
         FunctionName="f", Runtime="python3.12", Role=role, Handler="app.echo", Code={"ZipFile": handler_zip()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from lambda_harness.endpoint.server import EmbeddedEndpoint
@@ -53,3 +54,16 @@ def test_a_client_that_asks_to_close_is_closed(endpoint: EmbeddedEndpoint) -> No
         assert resp.getheader("Connection") == "close" and resp.will_close
     finally:
         conn.close()
+
+
+def test_a_body_over_the_read_ahead_limit_reaches_the_application(
+    endpoint: EmbeddedEndpoint, aws: Callable[[str], Any]
+) -> None:
+    # Over 10 MB the handler does not buffer the body first (API Gateway's 413 is answered from
+    # the header); moto still reads all of it from the socket, and the connection then closes.
+    s3 = aws("s3")
+    s3.create_bucket(Bucket="read-ahead")
+    data = bytes(range(256)) * (10 * 1024 * 1024 // 256 + 1)
+    s3.put_object(Bucket="read-ahead", Key="big", Body=data)
+    assert s3.get_object(Bucket="read-ahead", Key="big")["Body"].read() == data
+    assert s3.list_objects_v2(Bucket="read-ahead")["KeyCount"] == 1  # the next request works too

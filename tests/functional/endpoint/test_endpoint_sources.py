@@ -293,6 +293,26 @@ def test_sqs_filter_criteria_drops_unmatched_messages(
     assert bodies == ['{"kind": "order"}']
 
 
+def test_sqs_json_filter_drops_a_plain_string_message_even_with_exists_false(
+    aws: Callable[[str], Any], deploy: Callable[..., str], out_dir: Path
+) -> None:
+    """AWS: a JSON pattern on ``body`` drops a message whose body is not JSON, before any rule."""
+    fn = deploy("sink", env={"OUT_DIR": str(out_dir)})
+    url, arn = _queue(aws)
+    for body in ("plain text", json.dumps({"other": 1}), json.dumps({"kind": "x"})):
+        aws("sqs").send_message(QueueUrl=url, MessageBody=body)
+    pattern = {"body": {"kind": [{"exists": False}]}}
+    aws("lambda").create_event_source_mapping(
+        EventSourceArn=arn,
+        FunctionName=fn,
+        BatchSize=10,
+        FilterCriteria={"Filters": [{"Pattern": json.dumps(pattern)}]},
+    )
+    _wait_empty(aws, url)  # all three handled: two deleted unseen
+    bodies = [rec["body"] for r in read_records(out_dir) for rec in r["event"]["Records"]]
+    assert bodies == ['{"other": 1}']
+
+
 def test_s3_put_object_does_not_wait_for_the_handler(
     aws: Callable[[str], Any],
     deploy: Callable[..., str],

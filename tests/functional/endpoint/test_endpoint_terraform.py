@@ -33,7 +33,9 @@ resource "aws_iam_role" "r" {
 }
 resource "aws_iam_role_policy" "p" {
   role = aws_iam_role.r.id
-  policy = jsonencode({Version="2012-10-17",Statement=[{Effect="Allow",Action="s3:*",Resource="*"}]})
+  policy = jsonencode({Version="2012-10-17",Statement=[
+    {Effect="Allow",Action="s3:*",Resource="*"},
+    {Effect="Allow",Action=["sqs:ReceiveMessage","sqs:DeleteMessage","sqs:GetQueueAttributes"],Resource="*"}]})
 }
 resource "aws_s3_bucket" "art" { bucket = "artifacts-bucket" }
 resource "aws_s3_object" "dists" {
@@ -80,6 +82,7 @@ resource "aws_lambda_event_source_mapping" "m" {
   function_name = aws_lambda_function.f.arn
   batch_size = 5
   function_response_types = ["ReportBatchItemFailures"]
+  depends_on = [aws_iam_role_policy.p]  # Lambda checks the role may poll the queue
 }
 resource "aws_s3_bucket" "in" { bucket = "incoming-bucket" }
 resource "aws_lambda_permission" "s3" {

@@ -169,3 +169,29 @@ def test_missing_function_messages(
     error = info.value.response["Error"]
     assert error["Code"] == "ResourceNotFoundException"
     assert error["Message"] == f"Function not found: arn:aws:lambda:us-east-1:123456789012:function:{suffix}"
+
+
+RESERVED_MESSAGE = (
+    "Lambda was unable to configure your environment variables because the environment variables "
+    "you have provided contains reserved keys that are currently not supported for modification. "
+    "Reserved keys used in this request: "
+)
+
+
+def test_reserved_environment_keys_are_refused(aws: Callable[[str], Any], deploy: Callable[..., str]) -> None:
+    """AWS: CreateFunction and UpdateFunctionConfiguration refuse AWS_REGION & co. (400)."""
+    lam = aws("lambda")
+    with pytest.raises(ClientError) as created:
+        deploy("echo", env={"TABLE": "t", "AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "x"})
+    error = created.value.response["Error"]
+    assert error["Code"] == "InvalidParameterValueException"
+    assert error["Message"] == RESERVED_MESSAGE + "AWS_REGION, AWS_ACCESS_KEY_ID"
+    assert created.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    name = deploy("echo", env={"TZ": "Europe/Paris", "AWS_ENDPOINT_URL": "http://x", "PATH": "/bin"})
+    with pytest.raises(ClientError) as updated:
+        lam.update_function_configuration(
+            FunctionName=name, Environment={"Variables": {"_HANDLER": "app.other"}}
+        )
+    assert updated.value.response["Error"]["Message"] == RESERVED_MESSAGE + "_HANDLER"
+    variables = lam.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+    assert variables == {"TZ": "Europe/Paris", "AWS_ENDPOINT_URL": "http://x", "PATH": "/bin"}

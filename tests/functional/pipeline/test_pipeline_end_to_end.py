@@ -55,3 +55,9 @@ def test_run_builds_deploys_tests_and_attests_a_new_function(tmp_path: Path) -> 
     assert report.junit_path is not None and "nightly_digest/default" in report.junit_path.read_text()
     # Hand-written side-effect tests ran too (they skip only without a deployment).
     assert report.results["tests"].get("skipped", 0) == 0
+    # The reference repo's least-privilege role passes as it is, enforced (the default).
+    iam = report.results["iam"]
+    assert iam["mode"] == "enforce" and iam["denials_outside_cases"] == [] and iam["trust"] == []
+    for name in deployed:
+        assert functions[name]["iam"]["denied"] == [], name
+    assert functions["risk_ingest"]["iam"]["used"], "risk_ingest's calls were evaluated"

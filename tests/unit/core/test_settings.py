@@ -129,6 +129,18 @@ def test_cases_and_events_with_different_values_is_an_error(tmp_path: Path) -> N
         load_settings(repo, environ=env)
 
 
+def test_iam_is_enforce_by_default_and_set_like_every_setting(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert load_settings(make_repo(plain), environ={}).iam == "enforce"
+    repo = make_repo(tmp_path, '[tool.lambda-harness]\niam = "warn"\n')
+    assert load_settings(repo, environ={}).iam == "warn"
+    assert load_settings(repo, environ={"LAMBDA_HARNESS_IAM": "off"}).iam == "off"
+    assert load_settings(repo, cli={"iam": "enforce"}, environ={"LAMBDA_HARNESS_IAM": "off"}).iam == "enforce"
+    with pytest.raises(ConfigError, match="iam 'strict' is not one of enforce, warn, off"):
+        load_settings(repo, environ={"LAMBDA_HARNESS_IAM": "strict"})
+
+
 @pytest.mark.parametrize(
     ("written", "mode"),
     [("true", "line"), ("false", "off"), ('"line"', "line"), ('"branch"', "branch"), ('"off"', "off")],

@@ -128,6 +128,10 @@ def sqs(body: str) -> dict[str, Any]:
         ('{"a": 1}', {"body": {"a": [1]}}, True),  # JSON body, JSON pattern: filtered
         ('{"a": 1}', {"body": {"a": [2]}}, False),
         ("anything", {"attributes": {"ApproximateReceiveCount": ["1"]}}, True),  # metadata only
+        ("hello", {"body": {"a": [{"exists": False}]}}, False),  # JSON pattern: dropped, exists or not
+        ('{"b": 1}', {"body": {"a": [{"exists": False}]}}, True),
+        ('{"a": 1}', {"body": [{"exists": False}]}, False),  # plain-string pattern, JSON body
+        ("hello", {"body": [{"prefix": "he"}]}, True),
     ],
 )
 def test_sqs_body_rules(body: str, pattern: dict[str, Any], kept: bool) -> None:
@@ -153,6 +157,7 @@ def test_kinesis_data_is_decoded_at_the_top_level() -> None:
 def test_kinesis_data_that_is_not_json_never_matches_a_data_pattern() -> None:
     record = kinesis(b"plain text")
     assert not passes(load(criteria({"data": {"city": [{"exists": True}]}})), kinesis_candidate(record))
+    assert not passes(load(criteria({"data": {"city": [{"exists": False}]}})), kinesis_candidate(record))
     assert passes(load(criteria({"partitionKey": ["pk-1"]})), kinesis_candidate(record))
 
 

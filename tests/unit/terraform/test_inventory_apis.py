@@ -10,7 +10,7 @@ import pytest
 
 from lambda_harness.errors import ConfigError
 from lambda_harness.terraform.apis import LOCALSTACK_API_PREFIX, ApiUrls, body_routes
-from lambda_harness.terraform.inventory import Inventory
+from lambda_harness.terraform.inventory import Inventory, Trigger, describe_triggers
 
 FN = "arn:aws:lambda:us-east-1:1:function:f"
 URI = f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{FN}/invocations"
@@ -129,3 +129,69 @@ def test_round_trip_through_json(tmp_path: Path) -> None:
 
 def test_body_routes_ignores_bad_bodies() -> None:
     assert body_routes("not json") == [] and body_routes(None) == [] and body_routes('{"paths": []}') == []
+
+
+def test_the_triggers_column_names_each_api_once_with_its_routes(tmp_path: Path) -> None:
+    """Follow-up 7: one ``api:<id>`` per API with its route keys; an authorizer by its name."""
+    perm_arn = "arn:aws:execute-api:us-east-1:1:r1/*/*"
+    resources = [
+        res(
+            "aws_lambda_function",
+            "f",
+            {"function_name": "f", "arn": FN, "handler": "a.b", "runtime": "python3.12"},
+        ),
+        res("aws_lambda_function", "auth", {"function_name": "auth", "arn": FN + "x", "handler": "a.b"}),
+        *RESOURCES,
+        res(
+            "aws_api_gateway_integration",
+            "root2",
+            {"rest_api_id": "r1", "resource_id": "root", "http_method": "GET", "uri": URI},
+        ),
+        res(
+            "aws_api_gateway_integration",
+            "items2",
+            {"rest_api_id": "r1", "resource_id": "i1", "http_method": "POST", "uri": URI},
+        ),
+        res("aws_apigatewayv2_integration", "p2", {"id": "ip2", "api_id": "h1", "integration_uri": FN}),
+        res(
+            "aws_apigatewayv2_route",
+            "a2",
+            {"api_id": "h1", "route_key": "GET /a", "target": "integrations/ip2"},
+        ),
+        res(
+            "aws_apigatewayv2_route",
+            "b2",
+            {"api_id": "h1", "route_key": "GET /b", "target": "integrations/ip2"},
+        ),
+        res(
+            "aws_lambda_permission",
+            "p",
+            {"function_name": "f", "principal": "apigateway.amazonaws.com", "source_arn": perm_arn},
+        ),
+        res(
+            "aws_api_gateway_authorizer",
+            "tok",
+            {
+                "rest_api_id": "r1",
+                "name": "token",
+                "authorizer_uri": URI.replace("function:f/", "function:auth/"),
+            },
+        ),
+        res(
+            "aws_lambda_permission",
+            "pa",
+            {
+                "function_name": "auth",
+                "principal": "apigateway.amazonaws.com",
+                "source_arn": "arn:aws:execute-api:us-east-1:1:r1/authorizers/a1",
+            },
+        ),
+    ]
+    show = {"values": {"root_module": {"resources": resources}}}
+    inv = Inventory.from_show_json(show, tmp_path, endpoint_url="http://127.0.0.1:4566")
+    fns = {f.name: f for f in inv.functions}
+    assert describe_triggers(fns["f"].triggers) == "api:r1 (GET /, POST /items), api:h1 (GET /a, GET /b)"
+    assert describe_triggers(fns["auth"].triggers) == "api:r1 (authorizer token)"
+    only_permission = [Trigger("api", perm_arn, {"resource": "aws_lambda_permission"})]
+    assert describe_triggers(only_permission) == "api:r1"
+    assert describe_triggers([Trigger("sqs", "arn:q"), *only_permission]) == "sqs:arn:q, api:r1"

@@ -51,7 +51,13 @@ def test_load_request(tmp_path: Path) -> None:
     assert spec.headers == {"Content-Type": "application/json"}
     assert spec.url("http://h/_harness/apigw/x/") == "http://h/_harness/apigw/x/a?x=1&x=2&y=3"
     text = load_request(case(tmp_path, {"request": {"path": "b", "body": "raw", "stage": "dev"}}))
-    assert (text.method, text.body, text.stage, text.headers) == ("GET", b"raw", "dev", {})
+    assert (text.method, text.body, text.stage) == ("GET", b"raw", "dev")
+    assert text.headers == {"Content-Type": "text/plain; charset=utf-8"}  # not urllib's form default
+    own = load_request(
+        case(tmp_path, {"request": {"path": "b", "body": "a=1", "headers": {"content-type": "x/y"}}})
+    )
+    assert own.headers == {"content-type": "x/y"}
+    assert load_request(case(tmp_path, {"request": {"path": "b"}})).headers == {}
 
 
 @pytest.mark.parametrize(

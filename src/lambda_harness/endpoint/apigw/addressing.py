@@ -17,7 +17,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from lambda_harness.endpoint.apigw.model import Api, GatewayRequest
 from lambda_harness.endpoint.apigw.routing import DEFAULT_STAGE
-from lambda_harness.endpoint.wsgi import Request
+from lambda_harness.endpoint.wsgi import Request, header_pairs
 
 HOST_FORM = re.compile(
     r"^(?P<id>[a-z0-9]+)\.execute-api\.(?:localhost(?:\.localstack\.cloud)?|[a-z0-9-]+\.amazonaws\.com)\.?(?::\d+)?$"
@@ -66,13 +66,13 @@ def match_request(environ: Mapping[str, Any]) -> Target | None:
 
 
 def gateway_request(environ: dict[str, Any], target: Target) -> GatewayRequest:
-    """What the gateway reads of a WSGI request (headers in order, the body, the client)."""
+    """What the gateway reads of a WSGI request (headers in order with repeats, the body, the client)."""
     request = Request(environ)
     return GatewayRequest(
         method=request.method,
         raw_path=target.raw_path,
         raw_query=request.query_string.decode("latin-1"),
-        headers=tuple((k, v) for k, v in request.headers.items()),
+        headers=tuple(header_pairs(environ)),
         body=request.get_data(),
         source_ip=request.remote_addr or "127.0.0.1",
         protocol=str(environ.get("SERVER_PROTOCOL", "HTTP/1.1")),

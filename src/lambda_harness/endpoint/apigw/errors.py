@@ -40,11 +40,15 @@ class Failure(Enum):
 
 @dataclass(frozen=True)
 class Answer:
-    """Status, JSON body, and REST's ``x-amzn-ErrorType`` (None: not sent)."""
+    """Status, JSON body, REST's ``x-amzn-ErrorType`` (None: not sent), and whether the body is
+    written with spaces (``{"message": "Internal server error"}``: REST's integration failures,
+    as AWS sends them) or compact (``{"message":"Not Found"}``: the gateway-response template
+    ``{"message":$context.error.messageString}`` and every HTTP API answer)."""
 
     status: int
     body: Mapping[str, object | None]
     error_type: str | None = None
+    spaced: bool = False
 
 
 INTERNAL_REST = {"message": "Internal server error"}
@@ -65,13 +69,15 @@ REST: dict[Failure, Answer] = {
     Failure.NOT_ALLOWED: Answer(
         403, {"Message": "User is not authorized to access this resource"}, "AccessDeniedException"
     ),
-    Failure.AUTHORIZER_ERROR: Answer(500, {"message": None}, "AuthorizerConfigurationException"),
-    Failure.PERMISSION: Answer(500, INTERNAL_REST, "InternalServerErrorException"),
-    Failure.INTEGRATION_CONFIG: Answer(500, INTERNAL_REST, "InternalServerErrorException"),
-    Failure.FUNCTION_ERROR: Answer(502, INTERNAL_REST, "InternalServerErrorException"),
-    Failure.MALFORMED: Answer(502, INTERNAL_REST, "InternalServerErrorException"),
-    Failure.THROTTLED: Answer(500, INTERNAL_REST, "InternalServerErrorException"),
-    Failure.TIMEOUT: Answer(504, {"message": "Endpoint request timed out"}, "InternalServerErrorException"),
+    Failure.AUTHORIZER_ERROR: Answer(500, {"message": None}, "AuthorizerConfigurationException", True),
+    Failure.PERMISSION: Answer(500, INTERNAL_REST, "InternalServerErrorException", True),
+    Failure.INTEGRATION_CONFIG: Answer(500, INTERNAL_REST, "InternalServerErrorException", True),
+    Failure.FUNCTION_ERROR: Answer(502, INTERNAL_REST, "InternalServerErrorException", True),
+    Failure.MALFORMED: Answer(502, INTERNAL_REST, "InternalServerErrorException", True),
+    Failure.THROTTLED: Answer(500, INTERNAL_REST, "InternalServerErrorException", True),
+    Failure.TIMEOUT: Answer(
+        504, {"message": "Endpoint request timed out"}, "InternalServerErrorException", True
+    ),
     Failure.NOT_EMULATED: Answer(501, {"message": "lambda-harness: not emulated"}),
 }
 
@@ -105,4 +111,5 @@ def render(failure: Failure, kind: ApiKind, message: str | None = None) -> HttpR
     headers = [("Content-Type", "application/json")]
     if row.error_type is not None:
         headers.append(("x-amzn-ErrorType", row.error_type))
-    return HttpResponse(row.status, headers, json.dumps(body, separators=(",", ":")).encode())
+    separators = (", ", ": ") if row.spaced else (",", ":")
+    return HttpResponse(row.status, headers, json.dumps(body, separators=separators).encode())

@@ -196,10 +196,13 @@ def http_v1_event(request: GatewayRequest, match: Match, ctx: Context) -> dict[s
 def http_v2_event(request: GatewayRequest, match: Match, ctx: Context) -> dict[str, Any]:
     """An HTTP API event with payload format 2.0 (header names lower-cased, cookies apart)."""
     headers: dict[str, str] = {}
+    cookies: list[str] = []
     for key, value in with_forwarded(request):
         name = key.lower()
+        if name == "cookie":  # each Cookie header's pairs, in order; not in ``headers``
+            cookies += [part.strip() for part in value.split(";") if part.strip()]
+            continue
         headers[name] = f"{headers[name]},{value}" if name in headers else value
-    cookie = headers.pop("cookie", None)
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": match.route.key,
@@ -228,8 +231,8 @@ def http_v2_event(request: GatewayRequest, match: Match, ctx: Context) -> dict[s
     }
     if ctx.authorizer is not None:
         event["requestContext"]["authorizer"] = dict(ctx.authorizer)
-    if cookie:
-        event["cookies"] = [part.strip() for part in cookie.split(";") if part.strip()]
+    if cookies:
+        event["cookies"] = cookies
     if request.raw_query:
         event["queryStringParameters"] = query_parameters(request.raw_query)
     if match.path_params:

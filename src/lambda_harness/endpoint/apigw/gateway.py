@@ -31,7 +31,7 @@ from lambda_harness.endpoint.apigw.catalog import Catalog
 from lambda_harness.endpoint.apigw.errors import Failure, render
 from lambda_harness.endpoint.apigw.model import Api, ApiKind, AuthorizerSpec, GatewayRequest, Route, Stage
 from lambda_harness.endpoint.apigw.routing import Match, match_route, split_stage
-from lambda_harness.endpoint.invoke import InvokeService
+from lambda_harness.endpoint.invoke import SYNC_PAYLOAD_LIMIT, InvokeService
 from lambda_harness.endpoint.lookup import MotoFunction, lambda_backend, resolve
 from lambda_harness.endpoint.lookup import Target as FunctionTarget
 from lambda_harness.endpoint.runtime.model import InvokeResult, ThrottledError
@@ -401,6 +401,16 @@ class ApiGateway:
         failure: Failure,
     ) -> InvokeResult:
         payload = json.dumps(event).encode()
+        if len(payload) > SYNC_PAYLOAD_LIMIT:
+            # Lambda refuses the Invoke before any environment sees it; API Gateway logs this
+            # line ("Execution failed: ...") and answers as for any failed integration.
+            reason = (
+                f"Execution failed: {len(payload)} byte payload is too large for the RequestResponse "
+                f"invocation type (limit {SYNC_PAYLOAD_LIMIT} bytes): the event (the body, "
+                "base64-encoded when binary, plus headers and context) is over Lambda's 6 MB "
+                "synchronous limit; the function did not run"
+            )
+            raise call.stop(failure, reason)
         try:
             if timeout_s is None or timeout_s >= float(target.fn.timeout):
                 return self.service.run(target, payload)  # Lambda's own timeout ends it first

@@ -1,12 +1,19 @@
 """The harness's side of ``bootstrap.py``: install it, start it, and tell it what to do.
 
-A worker runs ``<python> -s <runtime folder>/bootstrap.py`` (not ``-m awslambdaric``), so
-that ``AWS_LAMBDA_EXEC_WRAPPER`` and AWS's ``sys.path`` rules happen in the worker, as in
+A worker runs ``<python> -s <runtime folder>/bootstrap-<hash>.py`` (not ``-m awslambdaric``),
+so that ``AWS_LAMBDA_EXEC_WRAPPER`` and AWS's ``sys.path`` rules happen in the worker, as in
 Lambda's own bootstrap. ``config`` is the JSON the bootstrap reads from ``_LAMBDA_HARNESS``.
+
+The runtime folders live in a cache shared by every checkout and version of the harness, so
+each version's bootstrap gets its own name (its content's hash) and is never rewritten: a
+``bootstrap.py`` there belongs to whichever version wrote it last. With AWS's layout the
+worker's own copy is bind-mounted at ``/var/runtime/bootstrap.py`` (what a wrapper is given).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 import tempfile
@@ -21,39 +28,53 @@ from lambda_harness.errors import EndpointError
 
 #: The bootstrap as shipped in this package; copied into each runtime folder.
 SOURCE = Path(__file__).with_name("bootstrap.py")
+#: AWS's name for it (``/var/runtime/bootstrap.py``); a coverage folder's copy has this name too.
 NAME = "bootstrap.py"
+
+
+@functools.cache
+def versioned_name() -> str:
+    """``bootstrap-<hash>.py``: this version's bootstrap in a shared runtime folder."""
+    return f"bootstrap-{hashlib.sha256(SOURCE.read_bytes()).hexdigest()[:16]}.py"
+
 
 _installed: set[Path] = set()
 _lock = threading.Lock()
 
-__all__ = ["CONFIG_VAR", "NAME", "command", "config", "install"]
+__all__ = ["CONFIG_VAR", "NAME", "command", "config", "install", "versioned_name"]
 
 
 def install(runtime_dir: Path) -> Path:
-    """Make ``<runtime_dir>/bootstrap.py`` this package's bootstrap (atomically; once per process)."""
-    target = runtime_dir / NAME
+    """Put this version's ``bootstrap-<hash>.py`` in ``runtime_dir`` (once per process) and return it.
+
+    A ``bootstrap.py`` is written only when there is none: it is the mount point for the
+    worker's own copy under AWS's layout, and another harness version may own it.
+    """
+    target = runtime_dir / versioned_name()
     with _lock:
         if runtime_dir in _installed:
             return target
         wanted = SOURCE.read_bytes()
-        try:
-            current = target.read_bytes()
-        except OSError:
-            current = None
-        if current != wanted:
-            # Write a sibling and rename it: a worker starting now reads the old file or the new one.
-            try:
-                fd, tmp = tempfile.mkstemp(prefix=f".{NAME}.", dir=runtime_dir)
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(wanted)
-                Path(tmp).replace(target)
-            except OSError as exc:
-                raise EndpointError(
-                    f"{target}: cannot install lambda-harness's worker bootstrap ({exc.strerror}); "
-                    f"make {runtime_dir} writable, or point cache-dir (LAMBDA_HARNESS_CACHE_DIR) elsewhere"
-                ) from exc
+        for path in (target, runtime_dir / NAME):
+            if path.is_file() and (path.name == NAME or path.read_bytes() == wanted):
+                continue
+            _write_atomically(path, wanted)
         _installed.add(runtime_dir)
     return target
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    # A sibling renamed into place: a worker starting now reads the old file or the new one.
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        Path(tmp).replace(target)
+    except OSError as exc:
+        raise EndpointError(
+            f"{target}: cannot install lambda-harness's worker bootstrap ({exc.strerror}); "
+            f"make {target.parent} writable, or point cache-dir (LAMBDA_HARNESS_CACHE_DIR) elsewhere"
+        ) from exc
 
 
 def command(paths: Paths) -> list[str | Path]:
@@ -62,8 +83,9 @@ def command(paths: Paths) -> list[str | Path]:
     A measuring worker runs the copy in its coverage folder (``runtime/coverage.py``): that
     folder belongs to this version of the harness, the runtime folder to whichever ran last.
     """
-    folder = paths.coverage_dir if paths.coverage_dir is not None else paths.runtime_dir
-    return [paths.interpreter, "-s", folder / NAME]
+    if paths.coverage_dir is not None:
+        return [paths.interpreter, "-s", paths.coverage_dir / NAME]
+    return [paths.interpreter, "-s", paths.runtime_dir / versioned_name()]
 
 
 def config(paths: Paths, pythonpath: str | None, tmp_mb: int) -> str:
@@ -92,6 +114,9 @@ def config(paths: Paths, pythonpath: str | None, tmp_mb: int) -> str:
             "lang": str(paths.lang),
             "opt": str(paths.opt_dir) if paths.opt_dir is not None else None,
             "tmp_mb": tmp_mb,
+            # This version's copy, bound over /var/runtime/bootstrap.py (the runtime folder's own
+            # may be another version's): the wrapper gets AWS's path and this file behind it.
+            "bootstrap": str(paths.runtime_dir / versioned_name()),
         }
     if paths.coverage_dir is not None and paths.coverage_spec is not None:
         data["coverage"] = {

@@ -1,7 +1,9 @@
 """lambda-harness's worker bootstrap: what AWS's ``/var/runtime/bootstrap`` does, then awslambdaric.
 
-This file is copied into every runtime folder (Lambda's ``/var/runtime``) and started by
-the worker as ``<python> -s <runtime>/bootstrap.py``. It runs under the *function's*
+This file is copied into every runtime folder (Lambda's ``/var/runtime``) as
+``bootstrap-<hash>.py`` (``boot.install``: one per harness version, the folder is shared)
+and started by the worker as ``<python> -s <runtime>/bootstrap-<hash>.py``; with AWS's
+layout it is also bound over ``/var/runtime/bootstrap.py``. It runs under the *function's*
 interpreter (CPython 3.9 and up), so it uses the standard library only. In order:
 
 0. With ``filesystem = aws`` (``"sandbox"`` in the config): a private mount namespace in
@@ -14,8 +16,8 @@ interpreter (CPython 3.9 and up), so it uses the standard library only. In order
 1. ``AWS_LAMBDA_EXEC_WRAPPER``, as AWS's bash bootstrap: a missing wrapper prints
    ``<wrapper>: does not exist`` and exits 127, one that is not executable prints
    ``<wrapper>: is not an executable`` and exits 126; otherwise the wrapper is exec'd with
-   AWS's two arguments, ``<python> <runtime>/bootstrap.py``, and this file runs again
-   under it (``"wrapped"`` in the config says so).
+   AWS's two arguments, ``<python> /var/runtime/bootstrap.py`` (with host paths: this
+   file's own path), and this file runs again under it (``"wrapped"`` in the config says so).
 2. AWS's ``sys.path`` and ``PYTHONPATH`` rules (its runtime's ``bootstrap.py``): the task
    root first, ``/opt/python/lib/pythonX.Y/site-packages`` and ``/opt/python`` next unless
    the function set its own ``PYTHONPATH``, ``.pth`` files of the task root processed, and
@@ -116,10 +118,11 @@ def enter_sandbox(spec: dict[str, Any]) -> None:
     # Opened inside the namespace (a bind from another namespace's path is EINVAL) and
     # before /tmp is covered (they may live there).
     fds = {}
-    for key in ("task", "runtime", "lang", "opt"):
+    for key in ("task", "runtime", "lang", "opt", "bootstrap"):
         if spec.get(key):
+            kind = os.O_PATH | (0 if key == "bootstrap" else os.O_DIRECTORY)
             try:
-                fds[key] = f"/proc/self/fd/{os.open(spec[key], os.O_PATH | os.O_DIRECTORY)}"
+                fds[key] = f"/proc/self/fd/{os.open(spec[key], kind)}"
             except OSError as exc:
                 raise SandboxError(f"open {spec[key]}: {exc.strerror}") from None
     m.mount("lh-scratch", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=700")
@@ -130,6 +133,10 @@ def enter_sandbox(spec: dict[str, Any]) -> None:
     for key, target in (("task", "/var/task"), ("runtime", "/var/runtime"), ("lang", "/var/lang")):
         os.makedirs(target, exist_ok=True)
         m.bind_read_only(fds[key], target)
+    if "bootstrap" in fds and os.path.isfile("/var/runtime/bootstrap.py"):
+        # This harness version's bootstrap where AWS has its own (the shared runtime folder's
+        # bootstrap.py may be another version's): a wrapper is given /var/runtime/bootstrap.py.
+        m.bind_read_only(fds["bootstrap"], "/var/runtime/bootstrap.py")
     if "opt" in fds:
         m.bind_read_only(fds["opt"], "/opt")
     else:
@@ -203,27 +210,53 @@ def exec_wrapper(cfg: dict[str, Any]) -> None:
     # PYTHONPATH so its sitecustomize hides the host's site-packages there too.
     runtime = os.environ["LAMBDA_RUNTIME_DIR"]
     os.environ["PYTHONPATH"] = ":".join(p for p in (cfg.get("pythonpath"), runtime) if p)
+    # AWS's /var/runtime/bootstrap.py is this file under AWS's layout (bound over it); with host
+    # paths the shared folder's bootstrap.py may be another version's, so this file's own name.
+    script = f"{runtime}/bootstrap.py" if cfg.get("sandbox") else os.path.abspath(__file__)
     try:
-        os.execv(path, [path, cfg["python"], f"{runtime}/bootstrap.py"])
+        os.execv(path, [path, cfg["python"], script])
     except OSError as exc:  # e.g. a script without a #! line: bash's exec fails the same way
         print(f"{wrapper}: cannot execute: {exc.strerror}", flush=True)
         os._exit(126)
 
 
 def lambda_sys_path(
-    path: list[str], *, task: str, runtime: str, real: set[str], opt: str | None, user: str | None
+    path: list[str],
+    *,
+    task: str,
+    runtime: str,
+    real: set[str],
+    opt: str | None,
+    user: str | None,
+    lang: tuple[set[str], str] | None = None,
 ) -> list[str]:
     """``sys.path`` as AWS's python bootstrap leaves it.
 
     The task root first, then (unless the function set its own PYTHONPATH) ``/opt``'s two
     python folders; the runtime folder's real paths (``real``) are named as the function
-    sees the runtime folder.
+    sees the runtime folder, and so are the interpreter's (``lang``: its real prefixes and
+    ``/var/lang``, under AWS's layout). Each entry once (the runtime folder is both the
+    script's folder and ``PYTHONPATH``).
     """
     front = [task]
     if not user and opt:
         version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
         front += [f"{opt}/python/lib/{version}/site-packages", f"{opt}/python"]
-    return front + [runtime if p in real else p for p in path]
+    out: list[str] = []
+    for entry in front + [runtime if p in real else _renamed(p, lang) for p in path]:
+        if entry not in out:
+            out.append(entry)
+    return out
+
+
+def _renamed(path: str, lang: tuple[set[str], str] | None) -> str:
+    if lang is None:
+        return path
+    prefixes, seen = lang
+    for prefix in prefixes:
+        if path == prefix or path.startswith(prefix + "/"):
+            return seen + path[len(prefix) :]
+    return path
 
 
 def aws_sys_path(cfg: dict[str, Any]) -> None:
@@ -234,7 +267,13 @@ def aws_sys_path(cfg: dict[str, Any]) -> None:
     real = {os.path.dirname(os.path.abspath(__file__)), cfg.get("runtime") or runtime}
     user_site = site.getusersitepackages()  # Lambda has none (what -s does; a wrapper may omit it)
     path = [p for p in sys.path if p != user_site]
-    sys.path[:] = lambda_sys_path(path, task=task, runtime=runtime, real=real, opt=cfg.get("opt"), user=user)
+    lang = None
+    sandbox = cfg.get("sandbox") or {}
+    if sandbox.get("lang"):  # AWS's layout: the interpreter's real prefix is /var/lang here too
+        lang = ({sandbox["lang"], os.path.realpath(sandbox["lang"])}, "/var/lang")
+    sys.path[:] = lambda_sys_path(
+        path, task=task, runtime=runtime, real=real, opt=cfg.get("opt"), user=user, lang=lang
+    )
     site.addsitedir(task)  # AWS processes the task root's .pth files
     os.environ["PYTHONPATH"] = user or runtime
 

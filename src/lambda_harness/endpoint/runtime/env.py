@@ -44,6 +44,22 @@ RESERVED = frozenset(
     }
 )
 
+#: The keys CreateFunction and UpdateFunctionConfiguration refuse in ``Environment.Variables``
+#: (AWS's *reserved environment variables*; a function may set AWS_ENDPOINT_URL on AWS).
+AWS_REFUSED = RESERVED - {"AWS_ENDPOINT_URL"}
+
+
+def reserved_keys_error(variables: Mapping[str, object] | None) -> str | None:
+    """Lambda's InvalidParameterValueException message when ``variables`` set a reserved key."""
+    used = [key for key in variables or {} if key in AWS_REFUSED]
+    if not used:
+        return None
+    return (
+        "Lambda was unable to configure your environment variables because the environment "
+        "variables you have provided contains reserved keys that are currently not supported for "
+        f"modification. Reserved keys used in this request: {', '.join(used)}"
+    )
+
 
 #: Where Lambda puts an environment's files, as the function sees them.
 AWS_TASK_ROOT = "/var/task"
@@ -177,6 +193,18 @@ def _defaults(fn: FunctionConfig, paths: Paths) -> dict[str, str]:
     }
 
 
+def credential_variables(fn: FunctionConfig, credentials: Mapping[str, str] | None) -> dict[str, str]:
+    """The credentials of the environment: the role session the endpoint issued for it, or
+    (no credential source, e.g. a bare runtime in tests) test credentials tagged with the role."""
+    if credentials is None:
+        return fake_credentials(fn.role_arn)
+    return {
+        name: credentials[name]
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+        if name in credentials
+    }
+
+
 def shell_leftovers(paths: Paths) -> dict[str, str]:
     """What AWS's bash bootstrap leaves behind when it execs the runtime: PWD and SHLVL=0."""
     return {"PWD": paths.seen.task_root, "SHLVL": "0"}
@@ -188,13 +216,14 @@ def build_env(
     *,
     api_address: str,
     log_stream: str,
+    credentials: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """The complete environment of one worker process (nothing inherited from the host)."""
     env = _defaults(fn, paths)
     env.update({k: v for k, v in fn.environment.items() if k not in RESERVED})
     env["PYTHONPATH"] = python_path(paths, fn.environment.get("PYTHONPATH"))
     env.update(shell_leftovers(paths))
-    env.update(fake_credentials(fn.role_arn))
+    env.update(credential_variables(fn, credentials))
     env.update(
         {
             "AWS_LAMBDA_FUNCTION_NAME": fn.name,

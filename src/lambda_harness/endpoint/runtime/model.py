@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from lambda_harness.endpoint.runtime.output import LogEvent
 from lambda_harness.errors import EndpointError
@@ -68,6 +69,36 @@ class InvokeResult:
     cold: bool
     events: tuple[LogEvent, ...] = ()
     log_stream: str = ""
+
+
+class ExecutionEnvironment(Protocol):
+    """What a credential source may ask of an execution environment (a worker)."""
+
+    @property
+    def environment_id(self) -> str:
+        """Unique for the life of the endpoint."""
+        ...
+
+    @property
+    def current_request_id(self) -> str | None:
+        """The invocation it runs now, or ran last (None before its first)."""
+        ...
+
+
+class CredentialSource(Protocol):
+    """Issues each execution environment its function's credentials, as Lambda does.
+
+    The endpoint's IAM layer implements it (``endpoint.iam.credentials``): one role
+    session per environment, forgotten when the environment closes.
+    """
+
+    def issue(self, fn: FunctionConfig, environment: ExecutionEnvironment) -> Mapping[str, str]:
+        """``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY`` and ``AWS_SESSION_TOKEN`` for ``fn``."""
+        ...
+
+    def forget(self, environment: ExecutionEnvironment) -> None:
+        """The environment is gone: its session ends."""
+        ...
 
 
 class ThrottledError(EndpointError):

@@ -24,7 +24,13 @@ from lambda_harness.endpoint.runtime.filesystem import Probe
 from lambda_harness.endpoint.runtime.interpreters import InterpreterFinder
 from lambda_harness.endpoint.runtime.layout import CodeStore, RuntimeFolders, host_machine, ric_version
 from lambda_harness.endpoint.runtime.logs import RuntimeVersion
-from lambda_harness.endpoint.runtime.model import INIT_LIMIT_S, FunctionConfig, InvokeResult, fingerprint
+from lambda_harness.endpoint.runtime.model import (
+    INIT_LIMIT_S,
+    CredentialSource,
+    FunctionConfig,
+    InvokeResult,
+    fingerprint,
+)
 from lambda_harness.endpoint.runtime.pool import Pool
 from lambda_harness.endpoint.runtime.worker import Worker, WorkerSpec
 from lambda_harness.settings import Settings
@@ -109,6 +115,12 @@ class LambdaRuntime:
         self._reaper: threading.Thread | None = None
         self._coverage: tuple[CoverageSpec, Path] | None = None  # (spec, the workers' spec file)
         self._coverage_folders: CoverageFolders | None = None
+        self.credentials: CredentialSource | None = None
+
+    def use_credentials(self, source: CredentialSource | None) -> None:
+        """Where new execution environments get their credentials (the endpoint's role sessions);
+        None: test credentials tagged with the role, nothing enforced."""
+        self.credentials = source
 
     def prepare(self, fn: FunctionConfig) -> None:
         """Check the interpreter, install the runtime folder and extract code and layers now."""
@@ -127,7 +139,10 @@ class LambdaRuntime:
         if not self.pool.has_room_for(key, spec.fingerprint):
             return False
         self._start_reaper()
-        env, cold = self.pool.lease(key, spec.fingerprint, fn.reserved_concurrency, lambda: Worker(spec))
+        credentials = self.credentials  # started ahead, still as its role (the same as on first use)
+        env, cold = self.pool.lease(
+            key, spec.fingerprint, fn.reserved_concurrency, lambda: Worker(spec, credentials)
+        )
         self.pool.release(key, env, True)
         if cold and wait_s > 0 and isinstance(env, Worker):
             env.wait_initialised(wait_s)
@@ -152,7 +167,10 @@ class LambdaRuntime:
         spec = self._spec(fn)
         self._start_reaper()
         key = (fn.name, fn.version)
-        env, _cold = self.pool.lease(key, spec.fingerprint, fn.reserved_concurrency, lambda: Worker(spec))
+        credentials = self.credentials
+        env, _cold = self.pool.lease(
+            key, spec.fingerprint, fn.reserved_concurrency, lambda: Worker(spec, credentials)
+        )
         assert isinstance(env, Worker)
         reusable = False
         try:

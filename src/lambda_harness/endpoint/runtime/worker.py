@@ -32,6 +32,7 @@ from lambda_harness.endpoint.runtime.env import Paths, build_env
 from lambda_harness.endpoint.runtime.model import (
     INIT_LIMIT_S,
     MAX_RESPONSE_BYTES,
+    CredentialSource,
     FunctionConfig,
     InvokeResult,
 )
@@ -79,9 +80,11 @@ class _Job:
 class Worker:
     """A Lambda execution environment backed by one OS process."""
 
-    def __init__(self, spec: WorkerSpec) -> None:
+    def __init__(self, spec: WorkerSpec, credentials: CredentialSource | None = None) -> None:
         self.spec = spec
+        self.credentials = credentials
         self.fingerprint = spec.fingerprint
+        self._environment_id = f"{spec.fn.name}-{secrets.token_hex(6)}"
         self.api = RuntimeApiServer(self)
         self.proc: subprocess.Popen[bytes] | None = None
         self.invocations = 0
@@ -110,13 +113,27 @@ class Worker:
     def alive(self) -> bool:
         return not self._dead and self.proc is not None and self.proc.poll() is None
 
+    @property
+    def environment_id(self) -> str:
+        """This environment's id (its credentials are issued to it)."""
+        return self._environment_id
+
+    @property
+    def current_request_id(self) -> str | None:
+        """The invocation running now, or the last one (what its AWS calls are attributed to)."""
+        return self._current
+
     def start(self) -> None:
         """Start the Runtime API and the awslambdaric process (the cold start begins)."""
         fn, paths = self.spec.fn, self.spec.paths
         if self._closing:  # closed before it started (the runtime shut down meanwhile)
             raise EndpointError(f"function {fn.name}: the Lambda runtime is shut down")
+        # Like Lambda: one role session per execution environment, issued before init runs.
+        issued = self.credentials.issue(fn, self) if self.credentials is not None else None
         self.api.start()
-        env = build_env(fn, paths, api_address=self.api.address, log_stream=self.log_stream)
+        env = build_env(
+            fn, paths, api_address=self.api.address, log_stream=self.log_stream, credentials=issued
+        )
         env[boot.CONFIG_VAR] = boot.config(paths, fn.environment.get("PYTHONPATH"), fn.ephemeral_mb)
         text_r, text_w = os.pipe()
         frames_r, frames_w = os.pipe()
@@ -137,6 +154,8 @@ class Worker:
             for fd in (text_r, frames_r):
                 os.close(fd)
             self.api.close()
+            if self.credentials is not None:
+                self.credentials.forget(self)
             raise EndpointError(
                 f"function {fn.name}: could not start {paths.interpreter} in {paths.task_root}: {exc}; "
                 "was the interpreter removed? Restart the endpoint to search again"
@@ -170,6 +189,8 @@ class Worker:
             self._cond.notify_all()
         self._kill()
         self.api.close()
+        if self.credentials is not None:
+            self.credentials.forget(self)
         if self._pump is not None:
             self._pump.join(timeout=2.0)
 

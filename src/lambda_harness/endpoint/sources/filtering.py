@@ -15,6 +15,9 @@ A mapping's filters (up to 5) are ORed; a record no filter matches is dropped (S
 streams: skipped). What a record is matched as (``candidate``): SQS with ``body`` parsed
 when it is JSON, Kinesis with ``data`` base64-decoded and parsed at the record's top level
 (a record whose data is not JSON cannot match a pattern on ``data``), DynamoDB as it is.
+A pattern on ``body``/``data`` must have the message's format (an object for a JSON
+message, a list of rules for a plain string), else the record is dropped whatever the rules
+say (``{"body": {"x": [{"exists": false}]}}`` does not keep a plain-string body).
 """
 
 from __future__ import annotations
@@ -87,7 +90,24 @@ def load(filter_criteria: Mapping[str, Any] | None) -> list[Pattern]:
 
 def passes(patterns: Sequence[Pattern], record: Any) -> bool:
     """Whether a record passes a mapping's filters (no filter: always)."""
-    return not patterns or any(matches(p, record) for p in patterns)
+    return not patterns or any(_same_shape(p, record) and matches(p, record) for p in patterns)
+
+
+#: The record fields holding the message itself (SQS ``body``, Kinesis ``data``).
+PAYLOAD_KEYS = ("body", "data")
+
+
+def _same_shape(pattern: Pattern, record: Any) -> bool:
+    """AWS's format table: a JSON pattern (an object) on the message needs a JSON message, a
+    plain-string pattern (a list of rules) a plain one; otherwise the record is dropped, before
+    any rule (``exists: false`` included) is looked at."""
+    for key in PAYLOAD_KEYS:
+        if key not in pattern or not isinstance(record, dict):
+            continue
+        is_json = isinstance(record.get(key), (dict, list))
+        if isinstance(pattern[key], dict) != is_json:
+            return False
+    return True
 
 
 def matches(pattern: Pattern, event: Any) -> bool:

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from lambda_harness import proc
-from lambda_harness.endpoint.runtime import FunctionConfig, LambdaRuntime
+from lambda_harness.endpoint.runtime import FunctionConfig, LambdaRuntime, boot
 from lambda_harness.endpoint.runtime.bootstrap import CONFIG_VAR
 from lambda_harness.endpoint.runtime.filesystem import SOURCE, probe
 from support.recorded import LAYOUT, PYTHON312_ENVIRONMENT
@@ -49,7 +49,7 @@ def handler(event, context):
             "task": sorted(os.listdir("/var/task")), "task_write": task_write, "cwd": os.getcwd(),
             "opt_module": shared.__file__, "tool": shutil.which("tool"),
             "tmp_mb": st.f_blocks * st.f_frsize // (1024 * 1024),
-            "env": {k: os.environ[k] for k in event["keys"]}, "path": sys.path[:4],
+            "env": {k: os.environ[k] for k in event["keys"]}, "path": sys.path[:4], "all_path": sys.path,
             "executable": sys.executable, "host_file": os.path.exists(event["host_file"]),
         }
     if what == "write_tmp":
@@ -120,6 +120,11 @@ def test_the_function_sees_lambdas_layout(
         "/var/runtime",
     ]
     assert seen["executable"] == "/var/lang/bin/python3.12"
+    # Every entry as AWS names its folders, each once (no host interpreter paths).
+    assert len(seen["all_path"]) == len(set(seen["all_path"]))
+    roots = ("/var/task", "/opt/", "/var/runtime", "/var/lang/")
+    assert [p for p in seen["all_path"] if not p.startswith(roots)] == []
+    assert "/var/lang/lib/python3.12" in seen["all_path"]
 
 
 def test_tmp_is_kept_while_warm_and_fresh_after_a_cold_start(
@@ -198,3 +203,57 @@ def test_an_unprivileged_user_gets_the_layout_too(kernel_allows: None) -> None:
         assert done.returncode == 0, done.output
     finally:
         shutil.rmtree(scratch)
+
+
+def private_runtimes(runtime_cache: Path, cache: Path) -> list[Path]:
+    """A cache whose runtime folders hold the shared ones' files (linked, bootstraps aside)."""
+    made = []
+    for folder in (runtime_cache / "runtimes").iterdir():
+        if not folder.is_dir():
+            continue
+        mine = cache / "runtimes" / folder.name
+        mine.mkdir(parents=True)
+        for entry in folder.iterdir():
+            if not entry.name.startswith("bootstrap"):
+                os.symlink(entry, mine / entry.name)
+        made.append(mine)
+    return made
+
+
+@pytest.mark.parametrize("filesystem", ["aws", "host"])
+def test_another_versions_bootstrap_py_in_the_shared_runtime_folder_is_not_run(
+    runtime_factory: Callable[..., LambdaRuntime],
+    runtime_cache: Path,
+    fn_maker: MakeFn,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    filesystem: str,
+) -> None:
+    """Follow-up 8: each version runs its own bootstrap-<hash>.py; under AWS's layout it is bound
+    at /var/runtime/bootstrap.py, so a wrapper still gets AWS's two arguments."""
+    if filesystem == "aws":
+        request.getfixturevalue("kernel_allows")
+    folders = private_runtimes(runtime_cache, tmp_path / "cache")
+    rt = runtime_factory(filesystem=filesystem, cache_dir=tmp_path / "cache")
+    assert call(rt, function(fn_maker), what="write_tmp") == "written"  # installed, running
+    for folder in folders:  # another checkout's harness starts meanwhile and writes its own
+        (folder / "bootstrap.py").write_text('raise SystemExit("an older bootstrap ran")\n')
+    wrapper = '#!/bin/sh\nexport WRAPPED="$2"\nexec "$@"\n'
+    code = zipped(
+        {
+            "app.py": ("import os\ndef handler(e, c):\n    return os.environ['WRAPPED']\n", 0o644),
+            "wrap.sh": (wrapper, 0o755),
+        }
+    )
+    fn = replace(
+        fn_maker({"app.py": ""}, environment={"AWS_LAMBDA_EXEC_WRAPPER": "/var/task/wrap.sh"}),
+        code_zip=code,
+        code_sha256=base64.b64encode(hashlib.sha256(code).digest()).decode(),
+    )
+    result = rt.invoke(fn, b"{}")
+    assert result.function_error is None, result.payload
+    second = json.loads(result.payload)
+    if filesystem == "aws":
+        assert second == "/var/runtime/bootstrap.py"  # AWS's second argument, this version behind it
+    else:
+        assert Path(second).name == boot.versioned_name()

@@ -65,3 +65,20 @@ def test_rest_answers_carry_the_error_type_header_and_http_ones_do_not() -> None
 def test_not_emulated_names_the_feature() -> None:
     out = render(Failure.NOT_EMULATED, ApiKind.HTTP, "lambda-harness: JWT authorizers are not emulated")
     assert out.status == 501 and b"JWT" in out.body
+
+
+@pytest.mark.parametrize(
+    ("failure", "kind", "body"),
+    [
+        (Failure.FUNCTION_ERROR, ApiKind.REST, b'{"message": "Internal server error"}'),
+        (Failure.TIMEOUT, ApiKind.REST, b'{"message": "Endpoint request timed out"}'),
+        (Failure.AUTHORIZER_ERROR, ApiKind.REST, b'{"message": null}'),
+        (Failure.NO_ROUTE, ApiKind.REST, b'{"message":"Missing Authentication Token"}'),
+        (Failure.UNAUTHORIZED, ApiKind.REST, b'{"message":"Unauthorized"}'),
+        (Failure.FUNCTION_ERROR, ApiKind.HTTP, b'{"message":"Internal Server Error"}'),
+        (Failure.NO_ROUTE, ApiKind.HTTP, b'{"message":"Not Found"}'),
+    ],
+)
+def test_bodies_byte_for_byte_as_aws_sends_them(failure: Failure, kind: ApiKind, body: bytes) -> None:
+    """REST's integration failures are written with spaces, gateway-response templates compact."""
+    assert render(failure, kind).body == body

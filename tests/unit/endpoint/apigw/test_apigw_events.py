@@ -126,3 +126,11 @@ def test_http_v1_event_is_the_v1_shape_with_version_and_route_key() -> None:
     assert set(event) == V1_KEYS | {"version"} and event["version"] == "1.0"
     assert event["path"] == "/dev/alerts/a b" and event["resource"] == "/alerts/{id}"
     assert event["requestContext"]["resourceId"] == "GET /alerts/{id}"
+
+
+def test_repeated_headers_stay_apart_in_v1_and_cookie_headers_in_2_0() -> None:
+    headers = (("X-M", "1"), ("X-M", "2"), ("Cookie", "a=1"), ("Cookie", "b=2; c=3"))
+    v1 = rest_event(request(headers=headers), MATCH, ctx(), "/alerts/a b", [])
+    assert v1["headers"]["X-M"] == "2" and v1["multiValueHeaders"]["X-M"] == ["1", "2"]
+    v2 = http_v2_event(request(headers=headers), MATCH, ctx())
+    assert v2["headers"]["x-m"] == "1,2" and v2["cookies"] == ["a=1", "b=2", "c=3"]

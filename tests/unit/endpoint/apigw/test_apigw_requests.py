@@ -10,6 +10,7 @@ from lambda_harness.endpoint.apigw.addressing import Target, match_request
 from lambda_harness.endpoint.apigw.gaps import Gap, match
 from lambda_harness.endpoint.apigw.gateway import function_arn
 from lambda_harness.endpoint.hooks import patch_binary_media_types
+from lambda_harness.endpoint.wsgi import RAW_HEADERS, header_pairs, raw_header_list
 
 FN = "arn:aws:lambda:us-east-1:123456789012:function:echo"
 
@@ -109,3 +110,11 @@ def test_gaps(method: str, path: str, gap: Gap | None) -> None:
 )
 def test_binary_media_type_patches(types: list[str], op: dict[str, str], result: list[str]) -> None:
     assert patch_binary_media_types(types, op) == result
+
+
+def test_header_pairs_prefer_the_headers_as_received() -> None:
+    raw = raw_header_list([("x-m", "1"), ("X-M", " 2 "), ("Fold", "a\r\n b"), ("X_Under", "dropped")])
+    assert raw == [("X-M", "1"), ("X-M", "2"), ("Fold", "a b")]
+    assert header_pairs({RAW_HEADERS: raw, "HTTP_X_M": "1,2"}) == raw
+    # Without the handler's list (another WSGI server): werkzeug's view, repeats already joined.
+    assert header_pairs({"HTTP_X_M": "1,2", "REQUEST_METHOD": "GET"}) == [("X-M", "1,2")]

@@ -49,7 +49,8 @@ def test_the_setting_is_validated(tmp_path: Path) -> None:
 def test_the_bootstrap_is_told_the_real_folders_only_with_awss_layout() -> None:
     paths = Paths(Path("/w/code"), None, Path("/c/rt"), Path("/py/bin/python3.12"), (3, 12), view="aws")
     cfg = boot.config(paths, None, 600)
-    assert '"sandbox":{"task":"/w/code","runtime":"/c/rt","lang":"/py","opt":null,"tmp_mb":600}' in cfg
+    sandbox = '"sandbox":{"task":"/w/code","runtime":"/c/rt","lang":"/py","opt":null,"tmp_mb":600,'
+    assert f'{sandbox}"bootstrap":"/c/rt/{boot.versioned_name()}"}}' in cfg
     assert '"python":"/var/lang/bin/python3.12"' in cfg and '"translate":{}' in cfg
     host = boot.config(
         Paths(Path("/w/code"), None, Path("/c/rt"), Path("/py/bin/python3.12"), (3, 12)), None, 600
