@@ -6,6 +6,7 @@ Nothing here knows how a stage works; errors become exit codes in ``main`` only.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -14,6 +15,7 @@ from typing import Any
 
 from lambda_harness import __version__
 from lambda_harness.errors import ConfigError, HarnessError
+from lambda_harness.paths import ignore_in_git
 from lambda_harness.settings import (
     BACKENDS,
     COVERAGE_MODES,
@@ -83,10 +85,10 @@ def cmd_trigger(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
 
 
 def cmd_invoke(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
-    from lambda_harness.testing.invoker import Invoker, read_event_source, region_for, show_invocation
+    from lambda_harness.testing.invoker import invoker_for, read_event_source, show_invocation
 
     body = read_event_source(args.event, None)
-    result = Invoker(settings.endpoint_url, region_for(settings)).invoke(args.function, body)
+    result = invoker_for(settings).invoke(args.function, body)
     return 0 if show_invocation(ui, args.function, result) else 1
 
 
@@ -189,7 +191,10 @@ def cmd_new_world(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
         ui.info(f"wrote {shown_path(path, settings.project_dir)}")
     for text in result.skipped:
         ui.warn(text)
-    ui.info("next: review the draft (values marked `# local value`), then run: lambda-harness run")
+    for text in result.notes:
+        ui.info(text)
+    if result.written:
+        ui.info("next: review the draft (values marked `# local value`), then run: lambda-harness run")
     return 0
 
 
@@ -257,7 +262,7 @@ def _add_specific(name: str, p: argparse.ArgumentParser) -> None:
         p.add_argument("rule", help="EventBridge rule name")
         p.add_argument("--bus", help="event bus of the rule (default: the default bus)")
     elif name == "invoke":
-        p.add_argument("function", help="deployed function name")
+        p.add_argument("function", help="deployed function name (invoked in the region of its ARN)")
         p.add_argument("--event", help="event JSON file, or - for stdin (default: {})")
     elif name == "run":
         p.add_argument(
@@ -352,6 +357,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     ui = make_ui(quiet=bool(args.quiet))
+    settings: Settings | None = None
     try:
         settings = _settings_from(args)
         func, _help = COMMANDS[args.command]
@@ -367,6 +373,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # not a traceback (stages wrap the ones they expect in HarnessError with a fix).
         print(f"lambda-harness {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    finally:
+        if settings is not None:
+            with contextlib.suppress(OSError):
+                ignore_in_git(settings.harness_dir)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HARNESS_DIR = ".harness"
+_GITIGNORE = "# Written by lambda-harness: everything here is the harness's private, rebuilt state.\n*\n"
+
+
+def ignore_in_git(harness_dir: Path) -> None:
+    """Write ``<harness_dir>/.gitignore`` (``*``) when the folder exists and has none, so git
+    never lists or walks ``.harness/`` (the staged tree links into the repo), whatever the
+    team's own ``.gitignore`` says."""
+    marker = harness_dir / ".gitignore"
+    if harness_dir.is_dir() and not marker.exists():
+        marker.write_text(_GITIGNORE, encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,11 @@ class HarnessPaths:
     def archive_targets(self) -> Path:
         """``archives.json``: for each archive_file output, the platform and dependencies the build chose."""
         return self.root / "archives.json"
+
+    @property
+    def archive_locks(self) -> Path:
+        """``locks/``: one lock file per ``archive_file`` output while the provider shim builds it."""
+        return self.root / "locks"
 
     @property
     def archive_log(self) -> Path:

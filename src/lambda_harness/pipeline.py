@@ -35,6 +35,7 @@ from lambda_harness.promote.attestation import (
 from lambda_harness.settings import Settings
 from lambda_harness.terraform.deploy import Deployment
 from lambda_harness.terraform.inventory import Inventory
+from lambda_harness.terraform.sources import shown
 from lambda_harness.testing.advice import thresholds
 from lambda_harness.testing.coverage import RunCoverage, coverage_summary, zip_sources
 from lambda_harness.testing.iam import (
@@ -76,7 +77,7 @@ class Stages:
     deploy: Callable[[Settings, UI, str], Deployment | Inventory]  # an Inventory: applied from scratch
     pytest: Callable[[Sequence[str], Path, Mapping[str, str], bool], int]
     attest: Callable[[Settings, Path, Mapping[str, object]], Path]
-    invoker: Callable[[str, str], Invoker] = Invoker
+    invoker: Callable[[str, Inventory], Invoker] = Invoker.for_inventory
     coverage_start: Callable[..., Path] = control.start_coverage
     coverage_stop: Callable[[str], dict[str, Any]] = control.stop_coverage
 
@@ -101,13 +102,15 @@ class RunReport:
 
 
 def build(settings: Settings, ui: UI) -> Any:
-    """``lambda-harness build``: what Terraform accepts first (runtimes the provider may not know),
-    then what it deploys (read statically, or from its own plan when modules, for_each or
-    archive_file hide it), then the zip(s)."""
+    """``lambda-harness build``: what Terraform accepts first (providers no mirror holds, runtimes
+    the provider may not know), then what it deploys (read statically, or from its own plan when
+    modules, for_each or archive_file hide it), then the zip(s)."""
     from lambda_harness.packaging.builder import Builder
     from lambda_harness.terraform.discovery import discover
+    from lambda_harness.terraform.providers import check_providers
     from lambda_harness.terraform.runtimes import check_runtimes
 
+    check_providers(settings, ui)
     check_runtimes(settings, ui)
     config = discover(settings, ui, lambda: _plan_endpoint(settings, ui))
     return Builder(settings, ui, config=config).build()
@@ -412,7 +415,7 @@ def smoke(settings: Settings, ui: UI, *, stages: Stages | None = None) -> SmokeR
         deployment = _as_deployment(stages.deploy(settings, ui, url))
         try:
             inventory = deployment.inventory
-            invoker = stages.invoker(url, deployed_region(inventory))
+            invoker = stages.invoker(url, inventory)  # each function in its ARN's region
             with ui.step(f"initialise {len(inventory.functions)} functions"):
                 for fn in inventory.functions:
                     smoke_one(invoker, fn, report)
@@ -443,26 +446,38 @@ def apply_only(
     at the deployment); ``lambda-harness down`` stops it.
     """
     (build or _real_build)(settings, ui)
+    left_running = ""
     if not endpoint_healthy(settings.endpoint_url):
         if settings.backend == "localstack":
             from lambda_harness.endpoint.localstack import SERVICE, start_localstack
 
             started = start_localstack(settings, ui)  # left running, like the detached endpoint
             if started is not None:
-                ui.info(f"LocalStack left running; stop it with: {started.describe()} stop {SERVICE}")
+                left_running = f"LocalStack left running; stop it with: {started.describe()} stop {SERVICE}"
         else:
             from lambda_harness.endpoint import control
 
+            down = control.down_command(settings)
+            ui.warn(
+                f"no endpoint answers on {settings.endpoint_url}: apply starts one in the background and "
+                f"LEAVES IT RUNNING after it finishes (the deployment lives in it); stop it with: {down}"
+            )
             with ui.step(f"start a detached endpoint on {settings.endpoint_url}"):
                 pid = control.start_detached(settings)
                 control.wait_healthy(settings.endpoint_url, 30.0)
-            down = control.down_command(settings)
-            ui.info(f"endpoint running in the background (pid {pid}); stop it with: {down}")
+            log = shown(settings.paths.endpoint_log, settings.project_dir)
+            left_running = (
+                f"the endpoint this apply started is still running in the background (pid {pid}, log "
+                f"{log}); stop it with: {down}"
+            )
     if deploy is None:
         from lambda_harness.terraform.deploy import deploy as deploy_always
 
         deploy = deploy_always
-    return deploy(settings, ui, settings.endpoint_url)
+    inventory = deploy(settings, ui, settings.endpoint_url)
+    if left_running:
+        ui.warn(left_running)  # again at the end, where it is seen
+    return inventory
 
 
 # --- merge ----------------------------------------------------------------------------------------

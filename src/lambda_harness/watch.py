@@ -39,7 +39,7 @@ from lambda_harness.terraform.deploy import Deployment, deploy_for_run
 from lambda_harness.terraform.inventory import Inventory
 from lambda_harness.testing.cases import EventCase, discover, gate
 from lambda_harness.testing.iam import IamLedger, case_denials
-from lambda_harness.testing.invoker import Invocation, Invoker, deployed_region
+from lambda_harness.testing.invoker import Invocation, Invoker
 from lambda_harness.testing.live import LiveResults, run_cases
 from lambda_harness.testing.results import SUMMARY_COLUMNS
 from lambda_harness.ui import UI
@@ -212,7 +212,7 @@ class WatchStages:
 
     build: Callable[[Settings, UI], Any]
     deploy: Callable[[Settings, UI, str], Deployment]
-    invoker: Callable[[str, str], Invoker] = Invoker
+    invoker: Callable[[str, Inventory], Invoker] = Invoker.for_inventory
     prestart: Callable[[str, Inventory], None] | None = None
 
 
@@ -257,7 +257,7 @@ class WatchLoop:
             self.ui.warn(f"{exc}\n(fix it and save: watch goes on)")
             return False
         self.inventory = deployment.inventory
-        self.invoker = self.stages.invoker(self.url, deployed_region(deployment.inventory))
+        self.invoker = self.stages.invoker(self.url, deployment.inventory)
         self.results.forget(deployment.inventory.names())
         self._pending = deployment
         return True

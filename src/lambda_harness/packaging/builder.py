@@ -122,11 +122,21 @@ class Builder:
         self._lock: LockFile | None = None
         self._archive_targets: dict[str, ArchiveTarget] = {}
         self._warned_unlocked = False
+        # Zips and manifests written beside their targets under a temporary name, moved into
+        # place only when every artifact of the build succeeded (else removed).
+        self._pending: list[tuple[Path, Path]] = []
 
     def build(self) -> BuildResult:
-        """Run every stage; ``BuildError`` leaves any previous dists.zip untouched."""
+        """Run every stage; ``BuildError`` leaves every previous zip untouched: the zips of a
+        build are moved into place together, once all of them are built."""
         try:
-            return self._build()
+            try:
+                result = self._build()
+            except BaseException:
+                self._discard_pending()
+                raise
+            self._commit_pending()
+            return result
         except OSError as exc:
             # A file vanished or is unreadable mid-build (permissions, a full disk): say which.
             where = exc.filename or self.settings.functions_dir
@@ -164,6 +174,21 @@ class Builder:
         self._record(results)
         primary = next((r for r in results if r.kind != KIND_PREBUILT and r.functions), results[0])
         return replace(primary, artifacts=tuple(results), warnings=tuple(self.warnings))
+
+    def _pending_path(self, final: Path) -> Path:
+        tmp = final.with_name(f".{final.name}.lambda-harness-new")
+        self._pending.append((tmp, final))
+        return tmp
+
+    def _commit_pending(self) -> None:
+        for tmp, final in self._pending:
+            tmp.replace(final)
+        self._pending.clear()
+
+    def _discard_pending(self) -> None:
+        for tmp, _final in self._pending:
+            tmp.unlink(missing_ok=True)
+        self._pending.clear()
 
     def _build_dist(
         self, config: TfConfig, functions: list[TfFunction], layer_sizes: Mapping[Path, int] | None = None
@@ -471,18 +496,21 @@ class Builder:
 
         environ = os.environ if self.environ is None else self.environ
         stamp = date_time_from(environ)
-        stats = write_zip(entries, target.path, date_time=stamp, before_replace=check_zipped)
+        target.path.parent.mkdir(parents=True, exist_ok=True)
+        zip_tmp = self._pending_path(target.path)
+        stats = write_zip(entries, zip_tmp, date_time=stamp, before_replace=check_zipped)
         manifest = build_manifest(
             project_dir=self.settings.project_dir,
-            zip_path=target.path,
+            zip_path=zip_tmp,
             stats=stats,
             platform=platform,
             lock=lock,
             handlers=found,
             deps_key=deps_key,
         )
+        manifest["dist"] = name
         manifest_path = manifest_path_for(target.path)
-        write_manifest(manifest_path, manifest)
+        write_manifest(self._pending_path(manifest_path), manifest)
         return BuildResult(
             zip_path=target.path,
             manifest_path=manifest_path,

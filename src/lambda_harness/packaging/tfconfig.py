@@ -14,7 +14,7 @@ import hashlib
 import json
 import os.path
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -189,8 +189,9 @@ def _blocks(data: Mapping[str, Any], kind: str) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def read_config(terraform_dir: Path) -> TfConfig:
-    """Parse every ``*.tf`` and ``*.tf.json`` in ``terraform_dir`` (the root module; not sub-modules)."""
+def read_config(terraform_dir: Path, tfvars: Sequence[Path] = ()) -> TfConfig:
+    """Parse every ``*.tf`` and ``*.tf.json`` in ``terraform_dir`` (the root module; not sub-modules);
+    variables from their defaults, Terraform's own variable files, then ``tfvars`` (the harness's)."""
     config = TfConfig(terraform_dir=terraform_dir)
     if not terraform_dir.is_dir():
         return config
@@ -204,6 +205,9 @@ def read_config(terraform_dir: Path) -> TfConfig:
                 if isinstance(body, Mapping) and "default" in body:
                     config.variables[name] = body["default"]
     config.variables.update(_read_tfvars(terraform_dir))
+    for extra in tfvars:
+        if extra.is_file():
+            config.variables.update(parse_file(extra))
     for path, text, data in parsed:
         for block in _blocks(data, "resource"):
             for rtype, named in block.items():

@@ -3,11 +3,17 @@
 An attestation records the sha256 of the tested zip (and the base64 form AWS
 reports as ``CodeSha256``), every zip of the build (``.harness/build.json``: per
 function and layer zips, with their hashes), the ``CodeSha256`` each function had
-in the tested deployment (``.harness/inventory.json``), a hash of every Terraform source file in terraform/
-(``*.tf``, ``*.tf.json``, ``*.tfvars``, ``*.tfvars.json``, ``*.hcl``; not
-``.terraform/`` or state), the lock file's hash, pass/fail counts per function,
-the harness version and the time. ``promote`` recomputes the hashes and names
-whatever changed since.
+in the tested deployment and its Terraform address (``.harness/inventory.json``),
+a hash of every Terraform source file in terraform/ (``*.tf``, ``*.tf.json``,
+``*.tfvars``, ``*.tfvars.json``, ``*.hcl``; not ``.terraform/`` or state), the
+lock file's hash, pass/fail counts per function, the harness version and the time.
+``promote`` recomputes the hashes and names whatever changed since.
+
+Results are keyed by the name each function had in the tested deployment; the real apply may
+name it otherwise (``function_name = "hello-${var.env}"`` with ``env`` set by
+``harness.tfvars`` locally and by CI for real). The Terraform address
+(``aws_lambda_function.hello``, ``module.m["k"].aws_lambda_function.this``) is the same in
+both, so ``promote`` finds each tested function in the real state by its address.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from lambda_harness.errors import PromoteError
 from lambda_harness.fsutil import file_sha256, write_json_atomic
 from lambda_harness.settings import Settings
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 TF_PATTERNS = ("*.tf", "*.tf.json", "*.tfvars", "*.tfvars.json", "*.hcl")
 # Never part of the configuration, also when terraform = "." (the repo root): Terraform's working
 # data, the harness's own staged copies, version control, virtualenvs, caches.
@@ -54,6 +60,9 @@ class Attestation:
     # CodeSha256 each function had in the tested deployment (name -> base64 sha256).
     artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)
     functions: dict[str, str] = field(default_factory=dict)
+    # Format 3: each tested function's Terraform address (name -> address), which the real
+    # apply keeps when the name itself comes from a variable.
+    addresses: dict[str, str] = field(default_factory=dict)
 
     def expected_code_sha256(self, function: str) -> str:
         """The CodeSha256 ``function`` must have after the real apply."""
@@ -119,7 +128,8 @@ def make_attestation(settings: Settings, zip_path: Path, results: Mapping[str, o
         harness_version=__version__,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         artifacts=(artifacts := built_artifacts(settings)),
-        functions=deployed_code(settings, results, artifacts),
+        functions=deployed_code(inventory := _inventory(settings), results, artifacts),
+        addresses=deployed_addresses(inventory, results),
     )
 
 
@@ -138,16 +148,27 @@ def built_artifacts(settings: Settings) -> dict[str, dict[str, Any]]:
     return artifacts
 
 
-def deployed_code(
-    settings: Settings, results: Mapping[str, object], artifacts: Mapping[str, Mapping[str, Any]]
-) -> dict[str, str]:
-    """name -> the CodeSha256 each tested function had on the endpoint (``inventory.json``),
-    which must be that of the zip the build made for it."""
+def _inventory(settings: Settings) -> list[dict[str, Any]]:
+    """The tested deployment's functions (``inventory.json``), or none when it is unreadable."""
     try:
         inventory = json.loads(settings.paths.inventory.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}
-    deployed = {str(f.get("name")): str(f.get("code_sha256") or "") for f in inventory.get("functions", [])}
+        return []
+    return [f for f in inventory.get("functions", []) if isinstance(f, dict)]
+
+
+def deployed_addresses(inventory: list[dict[str, Any]], results: Mapping[str, object]) -> dict[str, str]:
+    """name -> the Terraform address of each tested function."""
+    addresses = {str(f.get("name")): str(f.get("address") or "") for f in inventory}
+    return {name: addresses[name] for name in sorted(results) if addresses.get(name)}
+
+
+def deployed_code(
+    inventory: list[dict[str, Any]], results: Mapping[str, object], artifacts: Mapping[str, Mapping[str, Any]]
+) -> dict[str, str]:
+    """name -> the CodeSha256 each tested function had on the endpoint (``inventory.json``),
+    which must be that of the zip the build made for it."""
+    deployed = {str(f.get("name")): str(f.get("code_sha256") or "") for f in inventory}
     built = {fn: (rel, entry) for rel, entry in artifacts.items() for fn in entry.get("functions") or []}
     for name, (rel, entry) in sorted(built.items()):
         if deployed.get(name) and deployed[name] != entry.get("code_sha256"):
@@ -184,7 +205,7 @@ def read_attestation(settings: Settings) -> Attestation:
     path = attestation_path(settings)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return Attestation(**data)  # format 1 has no artifacts/functions: their defaults apply
+        return Attestation(**data)  # formats 1-2 lack artifacts/functions/addresses: defaults apply
     except FileNotFoundError as exc:
         raise PromoteError(
             f"no attestation at {path}: nothing has been tested. Run `lambda-harness run` "

@@ -3,7 +3,7 @@
 ``promote`` refuses (PromoteError, with the reason) when there is no
 attestation, a test failed, or the zip, the Terraform sources or the lock file
 changed since the tests ran. Otherwise it runs the team's REAL ``terraform
-init``/``plan``/``apply`` in the real terraform/ folder, with the real backend
+init``/``plan``/``apply`` (in a staged copy of terraform/, ``staged``), with the real backend
 and the caller's own credentials and environment (nothing is scrubbed: this is
 the real deploy), then asks Lambda for every tested function's ``CodeSha256``
 and requires it to equal the attested zip's.
@@ -164,16 +164,19 @@ def promote(
             f"promotion refused ({attestation_path(settings)}):\n  - " + "\n  - ".join(problems)
         )
     env = dict(os.environ) if terraform_cmd_env is None else dict(terraform_cmd_env)
-    cwd, where = settings.terraform_dir, str(settings.terraform_dir)
-    if staged.needs_staged_promote(settings):
-        cwd, env = staged.prepare(settings, env, att)
-        where = f"a staged copy of {settings.terraform_dir} (archive_file built by lambda-harness, verified)"
+    # Never in the team's folder: init would write .terraform/ and a lock file there (and the next
+    # promote would find the Terraform changed).
+    cwd, env = staged.prepare(settings, env, att)
+    where = f"a staged copy of {settings.terraform_dir} ({staged.describe(settings)})"
     real = _RealTerraform(settings, env, cwd)
     planfile = settings.paths.promote_plan
     with ui.step(f"terraform init + plan in {where} (real backend)"):
         real.run("init", "-input=false", "-no-color")
         real.run("plan", "-input=false", "-no-color", f"-out={planfile}")
         changes = planned_changes(json.loads(real.run("show", "-json", "-no-color", str(planfile)).stdout))
+    note = staged.lock_note(settings, cwd)
+    if note:
+        ui.info(note)
     ui.table("promotion plan", ["change"], [[c.describe()] for c in changes] or [["no changes"]])
     if not auto_approve and (confirm is None or not confirm(changes)):
         ui.info(f"not applied; the plan is saved at {planfile}. Re-run with auto-approve to apply it.")
@@ -188,12 +191,18 @@ def promote(
     zips = len(att.artifacts) or 1
     if layers:
         ui.info(f"layers: {', '.join(layers)} published with the tested CodeSha256")
-    ui.info(f"promoted: {len(verified)} function(s) run the tested code ({zips} zip(s), CodeSha256 checked)")
+    renamed = [f"{t} -> {d}" for t, d in zip(sorted(att.results), verified, strict=True) if t != d]
+    if renamed:
+        ui.info(f"deployed under the names CI gives them (same Terraform address): {', '.join(renamed)}")
+    ui.info(
+        f"promoted: {len(verified)} function(s) run the tested code ({', '.join(verified)}; "
+        f"{zips} zip(s), CodeSha256 checked)"
+    )
     return PromoteResult(applied=True, plan_path=planfile, changes=changes, verified=verified)
 
 
 class _RealTerraform:
-    """terraform in the real folder with the caller's environment, unchanged."""
+    """terraform in promote's staged copy of the real folder, with the caller's environment."""
 
     def __init__(self, settings: Settings, env: Mapping[str, str], cwd: Path | None = None) -> None:
         self.cwd = cwd or settings.terraform_dir
@@ -211,19 +220,32 @@ class _RealTerraform:
         return dict(json.loads(self.run("show", "-json", "-no-color").stdout))
 
 
-def _state_functions(show: Mapping[str, Any]) -> dict[str, str]:
-    """function name -> ARN, from ``terraform show -json``."""
+@dataclass(frozen=True)
+class _Deployed:
+    """One ``aws_lambda_function`` instance of the real state."""
+
+    address: str
+    name: str
+    arn: str
+
+
+def _state_functions(show: Mapping[str, Any]) -> list[_Deployed]:
+    """Every function of ``terraform show -json``, with its address, name and ARN."""
 
     def walk(module: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
         yield from module.get("resources", [])
         for child in module.get("child_modules", []):
             yield from walk(child)
 
-    return {
-        str(r["values"].get("function_name")): str(r["values"].get("arn") or "")
+    return [
+        _Deployed(
+            str(r.get("address") or ""),
+            str(r["values"].get("function_name")),
+            str(r["values"].get("arn") or ""),
+        )
         for r in walk(show.get("values", {}).get("root_module", {}))
         if r.get("type") == "aws_lambda_function" and r.get("mode") == "managed"
-    }
+    ]
 
 
 def verify_layers(att: Attestation, show: Mapping[str, Any], cwd: Path, settings: Settings) -> list[str]:
@@ -281,32 +303,67 @@ def verify_code(
     env: Mapping[str, str],
     client_for: Callable[[Mapping[str, str], str], Any] = lambda_client,
 ) -> list[str]:
-    """Every tested function must report the attested CodeSha256; PromoteError lists those that do not."""
+    """Every tested function must report the attested CodeSha256; PromoteError lists those that do not.
+
+    Each is found in the real state by its Terraform address (the name may differ: a
+    variable set by ``harness.tfvars`` locally and by CI for real); an attestation of an
+    older format, without addresses, by name. Returns the names the real apply deployed, in the
+    order of the tested names (sorted).
+    """
     deployed = _state_functions(show)
+    by_address = {d.address: d for d in deployed if d.address}
+    by_name = {d.name: d for d in deployed}
+    missing: list[str] = []
     wrong: list[str] = []
+    verified: list[str] = []
     for name in sorted(att.results):
-        arn = deployed.get(name)
-        if arn is None:
-            wrong.append(f"{name}: not in the Terraform state after apply")
+        address = att.addresses.get(name)
+        found = by_address.get(address) if address else by_name.get(name)
+        label = f"{address} (tested as {name})" if address else name
+        if found is None:
+            missing.append(f"{label}: not in the Terraform state after apply")
             continue
-        region = arn.split(":")[3] if arn.count(":") >= 6 else env.get("AWS_REGION", "us-east-1")
-        try:
-            config = client_for(env, region).get_function_configuration(FunctionName=arn or name)
-        except (BotoCoreError, ClientError) as exc:
-            raise PromoteError(
-                f"applied, but the CodeSha256 of {name} could not be read ({exc}); the deploy is done, "
-                f"the check is not: let these credentials call lambda:GetFunctionConfiguration on {arn}, "
-                "then compare it with the attestation's zip_code_sha256"
-            ) from exc
-        actual = config["CodeSha256"]
+        shown = name if found.name == name else f"{found.name} ({label})"
+        actual = _code_sha256(found, env, client_for, shown)
         expected = att.expected_code_sha256(name)
         if actual != expected:
-            wrong.append(f"{name}: CodeSha256 {actual} != tested {expected}")
+            wrong.append(f"{shown}: CodeSha256 {actual} != tested {expected}")
+        verified.append(found.name)
+    problems = []
+    if missing:
+        problems.append(
+            "applied, but these tested functions are not in the real deployment:\n  - "
+            + "\n  - ".join(missing)
+            + "\nThe real apply deploys other resources than the tested one (count/for_each or a "
+            "variable that differs between harness.tfvars and CI?); test what CI deploys."
+        )
     if wrong:
-        raise PromoteError(
+        problems.append(
             "applied, but these functions do not run the tested zip:\n  - "
             + "\n  - ".join(wrong)
-            + "\nCheck that their s3_key/filename point at the built dists.zip and that "
+            + "\nCheck that their s3_key/filename point at the built zip and that "
             "source_code_hash uses filebase64sha256 of it."
         )
-    return sorted(att.results)
+    if problems:
+        raise PromoteError("\n".join(problems))
+    return verified
+
+
+def _code_sha256(
+    found: _Deployed,
+    env: Mapping[str, str],
+    client_for: Callable[[Mapping[str, str], str], Any],
+    shown: str,
+) -> str:
+    """The CodeSha256 Lambda reports for a deployed function (its region from its ARN)."""
+    arn = found.arn
+    region = arn.split(":")[3] if arn.count(":") >= 6 else env.get("AWS_REGION", "us-east-1")
+    try:
+        config = client_for(env, region).get_function_configuration(FunctionName=arn or found.name)
+    except (BotoCoreError, ClientError) as exc:
+        raise PromoteError(
+            f"applied, but the CodeSha256 of {shown} could not be read ({exc}); the deploy "
+            f"is done, the check is not: let these credentials call lambda:GetFunctionConfiguration on "
+            f"{arn or found.name}, then compare it with the attestation's zip_code_sha256"
+        ) from exc
+    return str(config["CodeSha256"])

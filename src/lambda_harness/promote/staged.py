@@ -1,13 +1,20 @@
-"""The real apply of a repo whose zips come from ``data "archive_file"``.
+"""The real apply, run in a staged copy so the team's terraform/ folder is never written.
 
-The tested zips were built by the harness's archive provider (``terraform.shims``); hashicorp's
-would build other bytes (its timestamps), and Terraform would upload those. So ``promote`` runs
-the real plan and apply in a staged copy (``.harness/tf/promote/``) whose only override redirects
+``terraform init`` writes into its working folder (``.terraform/``, a ``.terraform.lock.hcl``
+when the repo has none); in the team's folder that would change the Terraform the tests
+attested, and the next ``promote`` would refuse. So ``promote`` always runs the real init,
+plan and apply in ``.harness/tf/promote/``: a copy of the configuration like the test
+deployment's, with the team's providers, credentials and backend as written. A
+configuration without a backend (local state in the Terraform folder) gets that same state
+file by absolute path: the real state stays where the team's own ``terraform apply`` keeps it.
+
+When the configuration uses ``data "archive_file"``, the tested zips were built by the
+harness's archive provider (``terraform.shims``); hashicorp's would build other bytes (its
+timestamps), and Terraform would upload those. Then the copy's only other override redirects
 ``archive`` to the harness's provider, in *verify* mode: every archive is built again and must
-have the sha256 the attestation recorded, or the plan fails naming it. Providers, credentials and
-the team's backend stay as written; a configuration without a backend (local state in the
-Terraform folder) gets that same state file by absolute path. The caller's Terraform CLI config
-is kept, with its ``provider_installation`` replaced by one that adds the harness's mirror.
+have the sha256 the attestation recorded, or the plan fails naming it. The caller's Terraform
+CLI config is kept, with its ``provider_installation`` replaced by one that adds the harness's
+mirror (without archive_file, the caller's CLI config is used unchanged).
 """
 
 from __future__ import annotations
@@ -22,7 +29,13 @@ from lambda_harness.errors import PromoteError
 from lambda_harness.promote.attestation import Attestation
 from lambda_harness.settings import Settings
 from lambda_harness.terraform import mirror, staging
-from lambda_harness.terraform.shims.archive import ANCHOR_ENV, LOG_ENV, STAGED_TREE_ENV, TARGETS_ENV
+from lambda_harness.terraform.shims.archive import (
+    ANCHOR_ENV,
+    LOCKS_ENV,
+    LOG_ENV,
+    STAGED_TREE_ENV,
+    TARGETS_ENV,
+)
 from lambda_harness.terraform.shims.install import install
 from lambda_harness.terraform.sources import ModuleSource
 
@@ -30,7 +43,8 @@ STAGE = "promote"
 
 
 def needs_staged_promote(settings: Settings) -> bool:
-    """Whether the configuration uses ``data "archive_file"`` (hashicorp/archive)."""
+    """Whether the configuration uses ``data "archive_file"`` (hashicorp/archive): the staged
+    copy then builds its archives with the harness's provider, verified."""
     return staging.uses_archive(settings.project_dir, settings.terraform_dir)
 
 
@@ -96,6 +110,8 @@ def prepare(settings: Settings, env: Mapping[str, str], att: Attestation) -> tup
     staging.stage_for_promote(
         settings.project_dir, settings.terraform_dir, staged, backend_override(settings.terraform_dir)
     )
+    if not needs_staged_promote(settings):
+        return staged.workdir, dict(env)
     shim = install(settings.paths.providers)
     staged.cli_config.write_text(cli_config(env, shim), encoding="utf-8")
     targets = staged.root / "archives.json"
@@ -105,6 +121,25 @@ def prepare(settings: Settings, env: Mapping[str, str], att: Attestation) -> tup
         "TF_CLI_CONFIG_FILE": str(staged.cli_config),
         TARGETS_ENV: str(targets),
         LOG_ENV: str(staged.root / "archives.log"),
+        LOCKS_ENV: str(settings.paths.archive_locks),
         STAGED_TREE_ENV: str(staged.tree),
         ANCHOR_ENV: str(staging.anchor_of(settings.project_dir, settings.terraform_dir)),
     }
+
+
+def describe(settings: Settings) -> str:
+    """What the staged copy changes, for the promote step's line."""
+    if needs_staged_promote(settings):
+        return "archive_file built by lambda-harness, verified; backend, providers and credentials yours"
+    return "nothing changed: your backend, providers and credentials"
+
+
+def lock_note(settings: Settings, workdir: Path) -> str | None:
+    """When the team commits no lock file: where init wrote one (the provider versions it chose)."""
+    if (settings.terraform_dir / staging.LOCK_FILE).is_file() or not (workdir / staging.LOCK_FILE).is_file():
+        return None
+    return (
+        f"{settings.terraform_dir} has no {staging.LOCK_FILE}: init chose the provider versions "
+        f"recorded in {workdir / staging.LOCK_FILE} (your folder is unchanged); commit a lock file "
+        "to pin them"
+    )

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lambda_harness.terraform.hcl import Block
 from lambda_harness.terraform.mirror import MIRROR_LAYOUT, PLUGIN_DIR_ENV, Mirror, versions_in
 from lambda_harness.terraform.sources import ModuleSource, module_tree, shown
 
@@ -88,15 +89,31 @@ def declarations(terraform_dir: Path, project_dir: Path) -> dict[str, str]:
     resource or data source of its type (an implied provider)."""
     found: dict[str, str] = {}
     folders = module_tree(terraform_dir)
+    local_names: set[str] = set()  # a resource type's prefix names a required provider, if declared
     for folder in folders:
         for name, (source, _version, block) in ModuleSource(folder).required_providers().items():
-            del name
-            found.setdefault(short(source.lower()), block.where(project_dir, "required_providers"))
+            found.setdefault(short(source.lower()), _entry_where(block, name, project_dir))
+            local_names.add(name)
     for folder in folders:
         for block in ModuleSource(folder).blocks:
-            if block.kind in ("resource", "data") and block.labels:
-                found.setdefault(f"hashicorp/{block.labels[0].split('_', 1)[0]}", block.where(project_dir))
+            prefix = block.labels[0].split("_", 1)[0] if block.labels else ""
+            if block.kind in ("resource", "data") and prefix and prefix not in local_names:
+                found.setdefault(f"hashicorp/{prefix}", block.where(project_dir))
     return found
+
+
+def _entry_where(block: Block, name: str, project_dir: Path) -> str:
+    """``file:line`` of ``<name> = ...`` inside the block's ``required_providers`` (else that key)."""
+    start = block.attribute_lines.get("required_providers", block.line)
+    try:
+        lines = block.file.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return block.where(project_dir, "required_providers")
+    entry = re.compile(rf"^\s*{re.escape(name)}\s*=")
+    for number in range(start, len(lines) + 1):
+        if entry.match(lines[number - 1]):
+            return f"{shown(block.file, project_dir)}:{number}"
+    return block.where(project_dir, "required_providers")
 
 
 def mirror_command(terraform_dir: Path, project_dir: Path) -> str:
@@ -137,7 +154,8 @@ def missing_providers_message(
         lines.append(f"  - {item.provider} {wanted} ({where.get(item.provider, 'implied')})")
     lines.append(f"Mirrors: {describe_mirrors(mirrors)}.")
     lines.append(f"Fix: {mirror_command(terraform_dir, project_dir)}.")
-    lines.append(f"A mirror is laid out as {MIRROR_LAYOUT}.")
+    if any(item.provider == "hashicorp/aws" for item in missing):  # the layout it names is aws's
+        lines.append(f"A mirror is laid out as {MIRROR_LAYOUT}.")
     return "\n".join(lines)
 
 
@@ -192,7 +210,8 @@ def module_download_message(output: str) -> str | None:
     return (
         f"{named}: cannot be downloaded (its registry or git host cannot be reached). Fix: vendor it "
         'into the repo and call it with a local source (source = "./modules/<name>"), or run '
-        "`terraform get` once where the network is reachable and keep .terraform/modules"
+        "`terraform get` in the Terraform folder once where the network is reachable and keep its "
+        ".terraform/modules (the harness copies it into its staged copy)"
     )
 
 

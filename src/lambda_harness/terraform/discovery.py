@@ -11,8 +11,9 @@ line: those come from python-hcl2 (``sources``): the module call in the root mod
 instance key) and the ``.tf``/``.tfvars`` line that holds the handler's literal, when it occurs
 once.
 
-The plan is cached under ``.harness/discovery.json``, keyed by every configuration file of the
-root and its local modules, so ``build`` then ``run`` plans once.
+The plan is cached under ``.harness/discovery.json``, keyed by every input of the plan
+(``cache_key``: the configuration, the harness's tfvars, the world, the settings), so ``build``
+then ``run`` plans once, and a changed ``harness.tfvars`` plans again.
 """
 
 from __future__ import annotations
@@ -82,13 +83,36 @@ def _root_reason(static: TfConfig, terraform_dir: Path) -> str | None:
 # -- the cache ------------------------------------------------------------------------------------
 
 
+_CONFIG_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".tfvars.json", ".hcl")
+
+
+def _hash_folder(digest: Any, folder: Path) -> None:
+    for path in sorted(folder.iterdir()) if folder.is_dir() else ():
+        if path.is_file() and path.name.endswith(_CONFIG_SUFFIXES):
+            digest.update(f"{path}\0".encode() + path.read_bytes() + b"\0")
+
+
 def cache_key(settings: Settings) -> str:
-    """A hash of every input of the plan: configuration files of the root and its local modules."""
+    """A hash of every input of the plan: the configuration files of the root and its local
+    modules, the harness's variable files (``tfvars``: a name built from ``var.env`` changes with
+    them), the world (what the plan's lookups read), the modules ``init`` installed, and the
+    settings the staged copy is made from (region, backend, driver, folders)."""
     digest = hashlib.sha256(__version__.encode())
     for folder in module_tree(settings.terraform_dir):
-        for path in sorted(folder.iterdir()):
-            if path.is_file() and path.name.endswith((".tf", ".tf.json", ".tfvars", ".tfvars.json", ".hcl")):
-                digest.update(f"{path}\0".encode() + path.read_bytes() + b"\0")
+        _hash_folder(digest, folder)
+    for path in settings.tfvars:
+        digest.update(
+            f"tfvars {path}\0".encode() + (path.read_bytes() if path.is_file() else b"<none>") + b"\0"
+        )
+    world = settings.world_dir
+    if world is not None and world.is_dir():
+        for folder in module_tree(world):
+            _hash_folder(digest, folder)
+    installed = settings.terraform_dir / ".terraform" / "modules" / "modules.json"
+    if installed.is_file():
+        digest.update(b"modules.json\0" + installed.read_bytes())
+    shape = (settings.region, settings.backend, settings.tf_driver, settings.terraform_dir, world)
+    digest.update(repr(shape).encode())
     return digest.hexdigest()
 
 

@@ -6,6 +6,8 @@ finds once applied to the endpoint, written from the keys it looks up by: a
 with that tag. Values the lookup does not determine (a parameter's value, a
 secret's string) are placeholders marked ``# local value``. Lookups by id cannot be
 satisfied (the endpoint chooses ids): the snippet says to look up by tags or name.
+A lookup through an aliased provider (``provider = aws.us_east_1``, as Lambda@Edge stacks
+do) gets resources on that same provider, so they exist in the region it searches.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ _ASSUME_LAMBDA = (
 )
 _TEMPLATE_PART = re.compile(r"\$\{[^}]*\}")
 _IDENTIFIER = re.compile(r"[A-Za-z_][\w-]*")
+_RESOURCE_HEAD = re.compile(r'^(resource "[^"]+" "[^"]+" \{\n)', re.MULTILINE)
 
 
 def _q(value: Any) -> str:
@@ -47,6 +50,13 @@ def _block(rtype: str, name: str, body: str) -> str:
     return f'resource "{rtype}" "{name}" {{\n{body}}}\n'
 
 
+def _on(provider: str, text: str) -> str:
+    """Every resource of ``text`` on ``provider`` (``aws.<alias>``; ``""``: the default one)."""
+    if not provider:
+        return text
+    return _RESOURCE_HEAD.sub(lambda m: f"{m.group(1)}  provider = {provider}\n", text)
+
+
 def _name(lookup: Lookup, key: str) -> tuple[str, str]:
     """The looked-up name (or a REPLACE placeholder when only Terraform knows it) and a comment."""
     value = lookup.keys.get(key)
@@ -64,22 +74,27 @@ class Draft:
     def __init__(self, texts: Iterable[str] = ()) -> None:
         self.blocks: list[str] = []
         self.next_net = 1
-        self.world_vpc = False
+        self.world_vpcs: set[str] = set()  # the providers that have a fallback VPC already
         self._texts = list(texts)
-        self._claimed: dict[tuple[str, str], str] = {}
+        self._claimed: dict[tuple[str, str, str], str] = {}
+        self._provider = ""  # the provider of the lookup being added
 
     def claim(self, rtype: str, name: str, label: str) -> str | None:
-        """Record ``rtype.label`` as the resource named ``name``; the label already holding that
-        AWS name when there is one (the draft then refers to it instead of a duplicate)."""
-        if (rtype, name) in self._claimed:
-            return self._claimed[(rtype, name)]
-        self._claimed[(rtype, name)] = label
+        """Record ``rtype.label`` as the resource named ``name`` (on the current lookup's provider);
+        the label already holding that AWS name when there is one (the draft then refers to it
+        instead of a duplicate)."""
+        key = (rtype, name, self._provider)
+        if key in self._claimed:
+            return self._claimed[key]
+        self._claimed[key] = label
         return None
 
     def add(self, lookup: Lookup) -> str:
-        """The resources for ``lookup`` (also kept for ``text``); empty when the type is unknown."""
+        """The resources for ``lookup`` on its provider (also kept for ``text``); empty when the
+        type is unknown."""
         writer = WRITERS.get(lookup.type)
-        added = writer(self, lookup) if writer else ""
+        self._provider = lookup.provider
+        added = _on(lookup.provider, writer(self, lookup)) if writer else ""
         if added:
             self.blocks.append(added)
         return added
@@ -93,10 +108,13 @@ class Draft:
             ref = data_reference(raw)
             if ref and ref[0] == "aws_vpc":
                 return f"aws_vpc.{ref[1]}"
-        if not self.world_vpc:
-            self.world_vpc = True
-            self.blocks.insert(0, _block("aws_vpc", "world", '  cidr_block = "10.0.0.0/16"\n'))
-        return "aws_vpc.world"
+        # one fallback VPC per provider: a subnet must be in its VPC's region
+        name = "world" + (f"_{lookup.provider.split('.', 1)[1]}" if lookup.provider else "")
+        if lookup.provider not in self.world_vpcs:
+            self.world_vpcs.add(lookup.provider)
+            vpc = _block("aws_vpc", name, '  cidr_block = "10.0.0.0/16"\n')
+            self.blocks.insert(0, _on(lookup.provider, vpc))
+        return f"aws_vpc.{name}"
 
     def subnet_number(self, count: int = 1) -> int:
         first = self.next_net

@@ -229,6 +229,13 @@ def auto_var_files(folder: Path) -> list[Path]:
     ]
 
 
+def shown_root(terraform_dir: Path, project_dir: Path) -> str:
+    """How a message opens on the root module: ``terraform``, or ``the Terraform root (.)`` when
+    it is the repo itself (a bare ``.`` reads as punctuation)."""
+    text = shown(terraform_dir, project_dir)
+    return "the Terraform root (.)" if text == "." else text
+
+
 def shown(path: Path, project_dir: Path) -> str:
     """``path`` relative to the project when below it (how messages name files)."""
     try:

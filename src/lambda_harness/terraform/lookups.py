@@ -39,6 +39,12 @@ class Lookup:
     block: hcl.Block
     region: str
     keys: Mapping[str, Any] = field(default_factory=dict)
+    provider: str = ""  # "aws.<alias>" when the block names a declared aliased provider, else ""
+
+    @classmethod
+    def on_provider(cls, block: hcl.Block, regions: Mapping[str, str], keys: Mapping[str, Any]) -> Lookup:
+        """The lookup on the provider its block names (``regions``: alias -> region, ``""`` the default)."""
+        return cls(block, region_of(block, regions), keys, provider_of(block, regions))
 
     @property
     def type(self) -> str:
@@ -161,18 +167,67 @@ def provider_regions(folder: Path, config: TfConfig, default: str) -> dict[str, 
     return regions
 
 
+def _alias(block: hcl.Block) -> str:
+    provider = str(block.body.get("provider", "")).removeprefix("${").removesuffix("}")
+    return provider.split(".", 1)[1] if provider.startswith("aws.") else ""
+
+
 def region_of(block: hcl.Block, regions: Mapping[str, str]) -> str:
     """The region of the provider a block uses (``provider = aws.<alias>``, else the default)."""
-    provider = str(block.body.get("provider", "")).removeprefix("${").removesuffix("}")
-    alias = provider.split(".", 1)[1] if "." in provider else ""
-    return regions.get(alias, regions[""])
+    return regions.get(_alias(block), regions[""])
+
+
+def provider_of(block: hcl.Block, regions: Mapping[str, str]) -> str:
+    """``aws.<alias>`` when the block uses a declared aliased provider (what a world resource
+    answering it must name too), else ``""`` (the default provider)."""
+    alias = _alias(block)
+    return f"aws.{alias}" if alias and alias in regions else ""
+
+
+_MODULE_STEP = re.compile(r"module\.([\w-]+)(?:\[[^\]]*\])?\.")
+
+
+def _provider_ref(raw: Any) -> str | None:
+    """``"${aws.edge}"``/``"aws.edge"`` -> ``"edge"``, ``"aws"`` -> ``""``; None for other providers."""
+    text = str(raw).removeprefix("${").removesuffix("}")
+    if text == "aws":
+        return ""
+    return text.split(".", 1)[1] if text.startswith("aws.") else None
+
+
+def module_aliases(root: Path, address: str) -> dict[str, str]:
+    """For a block inside the module ``address`` names (``module.a["k"].module.b.data...``): each
+    aws provider it may name (``""`` its default, else the alias) -> the root's alias that is.
+
+    A module inherits the caller's default ``aws`` provider unless its call passes
+    ``providers = { aws = aws.<alias> }``; a chain of calls is followed from the root. Calls the
+    harness cannot read (a registry module's own calls) keep what is known so far."""
+    current: dict[str, str] = {"": ""}
+    folder: Path | None = root
+    for name in _MODULE_STEP.findall(address.split("data.", 1)[0]):
+        if folder is None:
+            break
+        call = next((b for b in hcl.read_module(folder).of("module") if b.labels[:1] == (name,)), None)
+        if call is None:
+            break
+        passed = call.body.get("providers")
+        step: dict[str, str] = {}
+        for key, value in passed.items() if isinstance(passed, dict) else ():
+            child, parent = _provider_ref(key), _provider_ref(value)
+            if child is not None and parent is not None:
+                step[child] = current.get(parent, parent)
+        step.setdefault("", current.get("", ""))
+        current = step
+        source = str(call.body.get("source", ""))
+        folder = folder / source if source.startswith(("./", "../")) else None
+    return current
 
 
 def find(folder: Path, config: TfConfig, default_region: str) -> list[Lookup]:
     """Every ``data "aws_*"`` block of the root module in ``folder``, with its resolved keys."""
     regions = provider_regions(folder, config, default_region)
     return [
-        Lookup(block, region_of(block, regions), resolved_keys(config, block.body))
+        Lookup.on_provider(block, regions, resolved_keys(config, block.body))
         for block in hcl.read_module(folder).of("data")
         if block.labels and block.labels[0].startswith("aws_")
     ]

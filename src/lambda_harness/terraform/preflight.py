@@ -128,6 +128,9 @@ def lookup_problem(settings: Settings, lookup: lookups.Lookup, why: str = "") ->
     region = f"region {lookup.region}"
     head = f"{where}: {lookup.block.header}{keys} finds nothing on the local endpoint ({region}){said}."
     snippet = drafts.snippet(lookup)
+    if snippet and lookup.provider and lookup.provider not in _world_providers(settings):
+        alias = lookup.provider.split(".", 1)[1]
+        snippet = f'provider "aws" {{\n  alias  = "{alias}"\n  region = "{lookup.region}"\n}}\n\n{snippet}'
     if not snippet:
         return (
             f"{head} Declare what it should find in {hcl.shown(world_dir(settings), settings.project_dir)}/."
@@ -135,9 +138,17 @@ def lookup_problem(settings: Settings, lookup: lookups.Lookup, why: str = "") ->
     return f"{head} {_world_target(settings)}:\n{snippet.rstrip()}"
 
 
+def _world_providers(settings: Settings) -> set[str]:
+    """``aws.<alias>`` for each aliased provider the world declares already."""
+    if not exists(settings):
+        return set()
+    blocks = hcl.read_module(world_dir(settings)).of("provider", "aws")
+    return {f"aws.{b.body['alias']}" for b in blocks if isinstance(b.body.get("alias"), str)}
+
+
 def report(settings: Settings, found: list[str], *, planned: bool = False) -> str:
     """One message for every problem, numbered."""
-    tf = hcl.shown(settings.terraform_dir, settings.project_dir)
+    tf = hcl.shown_root(settings.terraform_dir, settings.project_dir)
     when = "Terraform's plan failed" if planned else "nothing was planned or applied"
     head = f"{tf} needs {len(found)} thing(s) the local endpoint does not have ({when}):"
     return head + "".join(f"\n\n{n}. {text}" for n, text in enumerate(found, start=1))
@@ -170,10 +181,12 @@ def explain(settings: Settings, output: str) -> list[str]:
         in_root = real.parent.resolve() == tf_dir.resolve()
         keys = dict(lookups.resolved_keys(context, block.body)) if in_root else {}
         keys.update(_keys_from_summary(block.labels[0], summary))
-        regions = (
-            lookups.provider_regions(tf_dir, context, settings.region) if in_root else {"": settings.region}
-        )
-        lookup = lookups.Lookup(block, lookups.region_of(block, regions), keys)
+        regions = lookups.provider_regions(tf_dir, context, settings.region)
+        if in_root:
+            lookup = lookups.Lookup.on_provider(block, regions, keys)
+        else:  # in a child module: on the root provider its module call hands it (or inherits)
+            aliases = lookups.module_aliases(tf_dir, match.group("address"))
+            lookup = _child_lookup(block, keys, regions, aliases)
         found.append(lookup_problem(settings, lookup, summary))
     names = list(dict.fromkeys(m.group("name") for m in _MISSING_VAR.finditer(output)))
     if names:
@@ -184,6 +197,16 @@ def explain(settings: Settings, output: str) -> list[str]:
         if text:
             found.append(text)
     return found
+
+
+def _child_lookup(
+    block: hcl.Block, keys: dict[str, Any], regions: Mapping[str, str], aliases: Mapping[str, str]
+) -> lookups.Lookup:
+    own = str(block.body.get("provider", "")).removeprefix("${").removesuffix("}")
+    alias = aliases.get(own.split(".", 1)[1] if own.startswith("aws.") else "", aliases.get("", ""))
+    root_alias = alias if alias in regions else ""
+    provider = f"aws.{root_alias}" if root_alias else ""
+    return lookups.Lookup(block, regions[root_alias], keys, provider)
 
 
 def _block_at(path: Path, line: int, dtype: str, label: str) -> hcl.Block | None:

@@ -25,12 +25,14 @@ from typing import Any
 
 from lambda_harness import proc
 from lambda_harness.errors import CommandFailed, ConfigError, TerraformError
+from lambda_harness.paths import ignore_in_git
 from lambda_harness.settings import Settings
 from lambda_harness.terraform import diagnostics, mirror, overrides, plan, rewrite, staging
 from lambda_harness.terraform import env as tfenv
 from lambda_harness.terraform.iam import IamIndex
 from lambda_harness.terraform.inventory import all_resources, declaration_of, module_dirs_from
 from lambda_harness.terraform.shims.archive import ANCHOR_ENV, STAGED_TREE_ENV
+from lambda_harness.terraform.shims.archive import LOCKS_ENV as ARCHIVE_LOCKS_ENV
 from lambda_harness.terraform.shims.archive import LOG_ENV as ARCHIVE_LOG_ENV
 from lambda_harness.terraform.shims.archive import TARGETS_ENV as ARCHIVE_TARGETS_ENV
 from lambda_harness.terraform.shims.install import install as shim_install
@@ -127,6 +129,7 @@ class Terraform:
             {
                 ARCHIVE_TARGETS_ENV: str(paths.archive_targets),
                 ARCHIVE_LOG_ENV: str(paths.archive_log),
+                ARCHIVE_LOCKS_ENV: str(paths.archive_locks),
                 STAGED_TREE_ENV: str(self.staged.tree),
                 ANCHOR_ENV: str(staging.anchor_of(self.settings.project_dir, self.settings.terraform_dir)),
             }
@@ -193,6 +196,7 @@ class Terraform:
     def stage(self) -> None:
         """Re-copy terraform/, write the backend override and the CLI config."""
         neutralised = staging.stage(self.settings.project_dir, self.settings.terraform_dir, self.staged)
+        ignore_in_git(self.settings.harness_dir)
         if neutralised and self.report and not self._staged_once:
             listing = "; ".join(n.describe(self.settings.project_dir) for n in neutralised)
             self.ui.info(
@@ -299,12 +303,17 @@ class Terraform:
         """The hashicorp/aws version the staged copy's lock selects (after init)."""
         return diagnostics.locked_version(self.staged.workdir / ".terraform.lock.hcl")
 
-    def validate_diagnostics(self) -> list[dict[str, Any]]:
+    def validate_diagnostics(self, extra: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
         """``terraform validate -json``'s diagnostics (offline: no endpoint, no state), with the
-        discovery override so a zip that is not built yet hides nothing."""
+        discovery override so a zip that is not built yet hides nothing, and ``extra`` files
+        (name -> text) written into the staged root for this validate only."""
         self._ensure_init()
         s = self.settings
         written = staging.write_discovery_overrides(s.project_dir, s.terraform_dir, self.staged)
+        for name, text in (extra or {}).items():
+            path = self.staged.workdir / name
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
         try:
             done = self._run("validate", "-json", "-no-color", check=False)
         finally:

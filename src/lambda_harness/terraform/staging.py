@@ -13,13 +13,15 @@ Layout under ``.harness/tf/<backend>/``::
         policy.json -> <project>/...         anything else linked
         modules/lambda/main.tf               a local module the root calls: copied too
         zz_lambda_harness_override.tf        backend "local" at ../../terraform.tfstate
-        .terraform/                          kept between runs (providers, modules)
+        .terraform/                          kept between runs (providers, modules); the real
+                                             folder's .terraform/modules is copied in (offline)
 
 Only the root module and the local modules it calls (``source = "./x"``, ``"../x"``,
 transitively) are copied: their ``*.tf``, ``*.tf.json``, ``*.tfvars`` and lock file, so the
 harness can add override files beside them. Every other entry of the repo is a symlink,
 read in place (``file()``, ``templatefile()``, zips). Never mirrored at any level:
-``.harness/``, ``.git/``, virtualenvs, caches, ``.terraform/`` and state files; a local
+``.harness/``, ``.git/`` and version-control/editor metadata (``.gitignore``, ``.github/``),
+virtualenvs, caches, ``.terraform/`` and state files; a local
 module outside the repo is an error. With ``terraform = "."`` the tree itself is the
 root module.
 
@@ -139,29 +141,60 @@ def stage(project_dir: Path, terraform_dir: Path, staged: StagedDir) -> list[Neu
     modules = module_folders(anchor, terraform_dir.resolve(), project_dir)
     staged.tree.mkdir(parents=True, exist_ok=True)
     _Mirror(staged, modules).sync(anchor, staged.tree)
+    copy_installed_modules(terraform_dir, staged.workdir)
     return write_overrides(staged, anchor, modules, terraform_dir.resolve())
+
+
+def copy_installed_modules(terraform_dir: Path, workdir: Path) -> bool:
+    """Copy the registry and git modules a ``terraform init``/``get`` installed in the real folder
+    (``.terraform/modules`` with its ``modules.json``) into the staged copy, so ``init`` there
+    reuses them instead of downloading (offline it cannot). True when something was copied.
+
+    Copied only when the staged copy's ``modules.json`` differs (init leaves an up-to-date one
+    alone); symlinks are copied as links, never followed; version-control folders are left out.
+    """
+    real = terraform_dir / ".terraform" / "modules"
+    manifest = real / "modules.json"
+    if real.is_symlink() or not manifest.is_file():
+        return False
+    target = workdir / ".terraform" / "modules"
+    staged_manifest = target / "modules.json"
+    if staged_manifest.is_file() and staged_manifest.read_bytes() == manifest.read_bytes():
+        return False
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+    elif target.is_dir():
+        shutil.rmtree(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(real, target, symlinks=True, ignore=shutil.ignore_patterns(".git", ".hg", ".svn"))
+    return True
 
 
 def module_folders(anchor: Path, terraform_dir: Path, project_dir: Path) -> frozenset[Path]:
     """The root module and every local module it calls: the folders staged as copies.
 
     A local module outside the mirrored folder (the repo) cannot be reached from the staged
-    copy: that is a ``ConfigError`` naming the call.
+    copy: that is one ``ConfigError`` naming every such module and every call that uses it.
     """
     folders = module_tree(terraform_dir)
-    for folder in folders[1:]:
-        if folder.is_relative_to(anchor):
-            continue
-        where = str(folder)
-        for parent in folders:
-            for call, child in ModuleSource(parent).local_module_dirs():
-                if child == folder:
-                    where = call.where(project_dir, "source")
-        raise ConfigError(
-            f"{where}: the local module {folder} is outside the repo ({anchor}); the harness stages "
-            "only the repo. Move the module into the repo, or call it by a registry or git address"
-        )
-    return frozenset(folders)
+    outside = [folder for folder in folders[1:] if not folder.is_relative_to(anchor)]
+    if not outside:
+        return frozenset(folders)
+    lines = []
+    for folder in outside:
+        calls = [
+            f'{call.where(project_dir, "source")} (module "{call.labels[0]}")'
+            for parent in folders
+            for call, child in ModuleSource(parent).local_module_dirs()
+            if child == folder
+        ]
+        where = ", ".join(calls) or str(folder)
+        lines.append(f"{where}: the local module {folder} is outside the repo ({anchor})")
+    raise ConfigError(
+        "; ".join(lines) + ". The harness stages only the repo (its copy must reach every module by the "
+        "same relative path, and promote ships the repo as tested). Move or vendor the module into the "
+        "repo (a git submodule works), or call it by a registry or git address"
+    )
 
 
 # Never mirrored into the staged tree, at any level: the harness's own folder (linking it into
@@ -182,17 +215,31 @@ _NEVER = frozenset(
         ".tox",
         "node_modules",
         ".terraform",
+        # Version-control and editor metadata Terraform never reads; a linked .gitignore also
+        # makes git warn ("Too many levels of symbolic links": it opens .gitignore files
+        # without following links).
+        ".gitignore",
+        ".gitattributes",
+        ".gitmodules",
+        ".github",
+        ".gitlab",
+        ".gitlab-ci.yml",
+        ".pre-commit-config.yaml",
+        ".editorconfig",
+        ".idea",
+        ".vscode",
+        ".DS_Store",
     }
 )
 # Copied (not linked) in a module folder: what Terraform reads as configuration, and the lock
 # file it may rewrite. Everything else (templates, policies, zips) is linked and read in place.
 _CONFIG_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
-_LOCK_FILE = ".terraform.lock.hcl"
+LOCK_FILE = ".terraform.lock.hcl"
 
 
 def is_config_file(name: str) -> bool:
     """Whether a module folder's file is Terraform configuration (copied into the staged tree)."""
-    return name.endswith(_CONFIG_SUFFIXES) or name == _LOCK_FILE
+    return name.endswith(_CONFIG_SUFFIXES) or name == LOCK_FILE
 
 
 class _Mirror:
@@ -340,10 +387,11 @@ def uses_archive(project_dir: Path, terraform_dir: Path) -> bool:
 
 
 def stage_for_promote(project_dir: Path, terraform_dir: Path, staged: StagedDir, backend: str) -> None:
-    """The staged copy the real apply runs in when ``data "archive_file"`` is served by the shim.
+    """The staged copy the real init, plan and apply run in (the team's folder is never written).
 
-    Only the archive redirect (and ``backend``, the team's own state made absolute, when the
-    configuration relies on a local one) is overridden: providers, credentials and the team's
+    Only the archive redirect when ``data "archive_file"`` is served by the shim (and
+    ``backend``, the team's own state made absolute, when the configuration relies on a local
+    one) is overridden: providers, credentials and the team's
     backend stay as written, because this apply is the real one.
     """
     check_no_tflocal_leftover(terraform_dir)
@@ -352,6 +400,7 @@ def stage_for_promote(project_dir: Path, terraform_dir: Path, staged: StagedDir,
     modules = module_folders(anchor, root, project_dir)
     staged.tree.mkdir(parents=True, exist_ok=True)
     _Mirror(staged, modules).sync(anchor, staged.tree)
+    copy_installed_modules(terraform_dir, staged.workdir)
     for folder in sorted(modules):
         text = "\n".join(t for t in (archive_override_text(folder), backend if folder == root else "") if t)
         if text:

@@ -118,10 +118,11 @@ class DraftResult:
 
     written: list[Path] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def _header(settings: Settings) -> str:
-    tf = hcl.shown(settings.terraform_dir, settings.project_dir)
+    tf = hcl.shown_root(settings.terraform_dir, settings.project_dir)
     return (
         f"# The world around the stack in {tf}: what its Terraform looks up but does not create.\n"
         "# Applied by lambda-harness to the local endpoint before your own Terraform "
@@ -164,7 +165,16 @@ def write_draft(settings: Settings, *, force: bool = False) -> DraftResult:
             + "".join(variables.placeholder(v) + "\n" for v in need)
         )
     result = DraftResult()
-    files[folder / "main.tf"] = _draft_main(settings, need, result)
+    main = _draft_main(settings, need, result)
+    if main or files[folder / "outputs.tf"] or result.skipped:
+        files[folder / "main.tf"] = main or _header(settings) + _providers(_regions(settings, need))
+    else:
+        # A world of providers only would add an apply to every run for nothing.
+        tf = hcl.shown_root(tf_dir, settings.project_dir)
+        result.notes.append(
+            f"no world needed: {tf} looks up nothing the local endpoint lacks (no data sources to "
+            f"answer, no terraform_remote_state); {hcl.shown(folder, settings.project_dir)}/ not written"
+        )
     for path, text in files.items():
         if text:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -174,14 +184,24 @@ def write_draft(settings: Settings, *, force: bool = False) -> DraftResult:
     return result
 
 
-def _draft_main(settings: Settings, need: list[variables.Variable], result: DraftResult) -> str:
-    """``main.tf`` of the draft: provider(s) in the team's regions, a resource set per lookup."""
-    tf_dir = settings.terraform_dir
-    context = lookups.values_context(tf_dir, list(settings.tfvars))
+def _context(settings: Settings, need: list[variables.Variable]) -> Any:
+    context = lookups.values_context(settings.terraform_dir, list(settings.tfvars))
     for var in need:  # lookups named after a variable resolve with the draft's placeholder values
         value = variables.placeholder_value(var)
         if value is not None:
             context.variables[var.name] = value[1]
+    return context
+
+
+def _regions(settings: Settings, need: list[variables.Variable]) -> dict[str, str]:
+    return lookups.provider_regions(settings.terraform_dir, _context(settings, need), settings.region)
+
+
+def _draft_main(settings: Settings, need: list[variables.Variable], result: DraftResult) -> str:
+    """``main.tf`` of the draft: provider(s) in the team's regions, a resource set per lookup;
+    empty when no lookup needs a resource."""
+    tf_dir = settings.terraform_dir
+    context = _context(settings, need)
     draft = drafts.Draft(hcl.read_module(tf_dir).texts.values())
     for lookup in lookups.find(tf_dir, context, settings.region):
         if lookup.type in drafts.WRITERS:
@@ -191,6 +211,8 @@ def _draft_main(settings: Settings, need: list[variables.Variable], result: Draf
                 f"{hcl.shown(lookup.block.file, settings.project_dir)}:{lookup.block.line}: "
                 f"{lookup.block.header}: no template for {lookup.type}; declare what it finds by hand"
             )
+    if not draft.blocks:
+        return ""
     regions = lookups.provider_regions(tf_dir, context, settings.region)
     return _header(settings) + _providers(regions) + draft.text()
 

@@ -14,7 +14,8 @@ import json
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -198,23 +199,54 @@ def encode_event(event: object) -> bytes:
 
 
 class Invoker:
-    """Synchronous ``Invoke`` calls against one endpoint, with fake credentials and no retries."""
+    """Synchronous ``Invoke`` calls against one endpoint, with fake credentials and no retries.
+
+    Each function is invoked in its own region (``regions``: name -> region, from the ARNs
+    in the inventory: a Lambda@Edge function on an aliased ``us-east-1`` provider lives
+    there, not in the default provider's region); others in ``region``.
+    """
 
     def __init__(
         self,
         endpoint_url: str,
         region: str = "us-east-1",
         *,
+        regions: Mapping[str, str] | None = None,
         read_timeout: float = DEFAULT_READ_TIMEOUT_S,
         clock: Callable[[], float] = time.perf_counter,
         client: LambdaClient | None = None,
+        client_for: Callable[[str], LambdaClient] | None = None,
     ) -> None:
         self.endpoint_url = endpoint_url
         self.region = region
+        self.regions = dict(regions or {})
         self._clock = clock
-        self._client = client or make_session(region).client(
-            "lambda", endpoint_url=endpoint_url, config=client_config(read_timeout)
+        self._read_timeout = read_timeout
+        if client_for is None:
+            client_for = (lambda _region: client) if client is not None else self._new_client
+        self._client_for = client_for
+        self._clients: dict[str, LambdaClient] = {}
+
+    @classmethod
+    def for_inventory(
+        cls, endpoint_url: str, inventory: Inventory, region: str | None = None, **kwargs: Any
+    ) -> Invoker:
+        """An Invoker that calls each deployed function in the region of its ARN."""
+        return cls(
+            endpoint_url, region or deployed_region(inventory), regions=function_regions(inventory), **kwargs
         )
+
+    def _new_client(self, region: str) -> LambdaClient:
+        return make_session(region).client(
+            "lambda", endpoint_url=self.endpoint_url, config=client_config(self._read_timeout)
+        )
+
+    def client(self, name: str) -> LambdaClient:
+        """The Lambda client for the region ``name`` is deployed in."""
+        region = self.regions.get(name, self.region)
+        if region not in self._clients:
+            self._clients[region] = self._client_for(region)
+        return self._clients[region]
 
     def invoke(
         self, name: str, event: object = None, *, qualifier: str | None = None, log_tail: bool = True
@@ -224,7 +256,7 @@ class Invoker:
         target = f"{name}:{qualifier}" if qualifier else name
         start = self._clock()
         try:
-            response = self._client.invoke(
+            response = self.client(name).invoke(
                 FunctionName=target,
                 InvocationType="RequestResponse",
                 LogType="Tail" if log_tail else "None",
@@ -260,22 +292,33 @@ class Invoker:
         return InvocationError(f"invoking {target} at {self.endpoint_url} was refused: {code}: {message}")
 
 
-def deployed_region(inventory: Inventory) -> str:
-    """The region the functions really live in, from their ARNs (the provider's own ``region``
-    setting wins over the harness's), else what the inventory says."""
+def function_regions(inventory: Inventory) -> dict[str, str]:
+    """Function name -> the region in its ARN (functions without an ARN are left out)."""
+    regions = {}
     for fn in inventory.functions:
         parts = str(fn.arn).split(":")
         if len(parts) > 3 and parts[0] == "arn" and parts[3]:
-            return parts[3]
-    return inventory.region
+            regions[fn.name] = parts[3]
+    return regions
 
 
-def region_for(settings: Settings) -> str:
-    """The deployment's region when ``.harness/inventory.json`` exists, else the settings' region."""
+def deployed_region(inventory: Inventory) -> str:
+    """The region most functions really live in, from their ARNs (the provider's own ``region``
+    setting wins over the harness's; an aliased provider's few functions do not), else what the
+    inventory says. Ties go to the first function by name."""
+    counts = Counter(function_regions(inventory).values())
+    return counts.most_common(1)[0][0] if counts else inventory.region
+
+
+def invoker_for(settings: Settings) -> Invoker:
+    """An Invoker for ``settings``' endpoint: each deployed function in its ARN's region when
+    ``.harness/inventory.json`` exists, else everything in the settings' region."""
     from lambda_harness.terraform.inventory import Inventory
 
     path = settings.paths.inventory
-    return deployed_region(Inventory.load(path)) if path.is_file() else settings.region
+    if path.is_file():
+        return Invoker.for_inventory(settings.endpoint_url, Inventory.load(path))
+    return Invoker(settings.endpoint_url, settings.region)
 
 
 def read_event_source(source: str | None, stdin: BinaryIO | None = None) -> bytes:

@@ -94,7 +94,10 @@ class HarnessState:
         if self._invoker is None:
             from lambda_harness.testing.invoker import Invoker
 
-            self._invoker = Invoker(self.endpoint_url, self.region)
+            if self.inventory is not None:  # each function in the region of its ARN
+                self._invoker = Invoker.for_inventory(self.endpoint_url, self.inventory, self.region)
+            else:
+                self._invoker = Invoker(self.endpoint_url, self.region)
         return self._invoker
 
     @property
@@ -588,6 +591,8 @@ def _record_iam(state: HarnessState) -> None:
         return
     assert state.inventory is not None
     deployed = {fn.name for fn in state.inventory.functions}
+    if state.recorder.shard is not None:  # a shard reports its own part (merge joins the parts)
+        deployed &= set(state.recorder.shard["functions"])
     if snapshot.get("mode") != "off":  # off: nothing was evaluated, so nothing is "unused" either
         entries = iam_report.function_entries(snapshot, state.inventory.iam, state.project_dir())
         state.recorder.iam_functions = {name: e for name, e in entries.items() if name in deployed}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from lambda_harness.endpoint import control
 from lambda_harness.endpoint.session import endpoint_session
 from lambda_harness.errors import ContainerError
 from lambda_harness.net import endpoint_healthy
@@ -97,3 +99,24 @@ def test_apply_only_builds_then_deploys_to_the_running_endpoint(
     inventory = apply_only(settings, PlainUI(quiet=True), deploy=deploy, build=build)
     assert calls == ["build", f"deploy http://127.0.0.1:{port}"]
     assert inventory.endpoint_url == f"http://127.0.0.1:{port}"
+
+
+def test_apply_says_loudly_that_it_leaves_the_endpoint_it_started_running(tmp_path: Path) -> None:
+    """Follow-up 16: a real detached endpoint, named before it starts and again at the end."""
+    settings = settings_for(tmp_path, closed_port())
+    stream = io.StringIO()
+
+    def deploy(s: Settings, ui: Any, url: str) -> Inventory:
+        stream.write("-- deployed --\n")
+        return Inventory(url, "us-east-1", [])
+
+    try:
+        apply_only(settings, PlainUI(stream), deploy=deploy, build=lambda s, ui: None)
+        assert endpoint_healthy(settings.endpoint_url)
+    finally:
+        assert control.stop_detached(settings)
+    before, after = stream.getvalue().split("-- deployed --")
+    assert f"no endpoint answers on {settings.endpoint_url}: apply starts one in the background" in before
+    assert "LEAVES IT RUNNING" in before and "stop it with: lambda-harness down" in before
+    assert "the endpoint this apply started is still running in the background (pid " in after
+    assert "log .harness/endpoint.log); stop it with: lambda-harness down" in after

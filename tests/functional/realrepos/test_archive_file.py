@@ -56,6 +56,12 @@ def test_each_archive_is_what_it_names_plus_its_dependencies(repo: Path, ran: Cl
     assert not any(n.startswith("tests/") or n == "README.md" for n in names)  # excludes
     with zipfile.ZipFile(repo / "build" / "common-layer.zip") as zf:
         assert zf.namelist() == ["python/common_utils/__init__.py"]
+    # Beside each output only the zip and its manifest; the build locks live under .harness/locks/.
+    assert sorted(p.name for p in (repo / "build").iterdir()) == sorted(
+        f"{name}{suffix}" for name in ("common-layer", *FUNCTIONS) for suffix in (".zip", ".zip.json")
+    )
+    assert not [p for p in repo.rglob("*.lock") if ".harness" not in p.parts and p.name != "uv.lock"]
+    assert len(list((repo / ".harness" / "locks").iterdir())) == 3
 
 
 def test_terraform_uploaded_the_built_zips_and_they_are_attested(repo: Path, ran: CliRun) -> None:

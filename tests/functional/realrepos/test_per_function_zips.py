@@ -58,3 +58,20 @@ def test_a_rebuild_is_byte_identical(repo: Path, ran: CliRun) -> None:
     before = {p.name: p.read_bytes() for p in (repo / "build").glob("*.zip")}
     assert run_cli(repo, "build").returncode == 0
     assert {p.name: p.read_bytes() for p in (repo / "build").glob("*.zip")} == before
+
+
+def test_a_failed_build_leaves_every_previous_zip_as_it_was(tmp_path: Path) -> None:
+    """Follow-up 15: the zips of one build are moved into place together, or not at all."""
+    repo = copy_repo("per_function_zips", tmp_path / "per_function_zips")
+    assert run_cli(repo, "build").returncode == 0
+    before = {p.name: p.read_bytes() for p in (repo / "build").iterdir()}
+    app = repo / "functions" / "orders_api" / "app.py"
+    app.write_text(app.read_text() + "\nCHANGED = True\n")  # built before reports: would be rewritten
+    main = repo / "terraform" / "main.tf"
+    main.write_text(main.read_text().replace('"report.handler"', '"report.missing"'))
+
+    failed = run_cli(repo, "build")
+
+    assert failed.returncode != 0 and 'handler "report.missing"' in failed.output, str(failed)
+    assert "orders_api.zip" in failed.output  # it was built, then discarded with the rest
+    assert {p.name: p.read_bytes() for p in (repo / "build").iterdir()} == before

@@ -11,14 +11,17 @@ from support.realrepos import copy_repo, run_cli
 pytestmark = pytest.mark.slow
 
 
-def test_missing_providers_are_listed_in_one_error(tmp_path: Path) -> None:
+def test_missing_providers_are_listed_in_one_error_by_build(tmp_path: Path) -> None:
+    """build reads this repo statically, yet stops at them (follow-up 10), before building anything."""
     repo = copy_repo("other_providers", tmp_path / "other_providers")
-    ran = run_cli(repo, "run")
+    ran = run_cli(repo, "build")
     assert ran.returncode != 0, str(ran)
+    assert not (repo / "dists.zip").exists()
     error = ran.output[ran.output.index("error:") :]
     assert error.count("error:") == 1, str(ran)
     assert "3 provider(s) are not in the local mirror(s) and registry.terraform.io cannot be reached" in error
-    assert "hashicorp/random ~> 3.6 (terraform/versions.tf:2)" in error
+    assert "hashicorp/random ~> 3.6 (terraform/versions.tf:7)" in error  # the entry, not the block
+    assert "laid out as" not in error  # the fix command makes the layout; no aws-specific paragraph
     assert "hashicorp/null any version (terraform/main.tf:9)" in error
     assert "hashicorp/time any version (terraform/modules/warmup/main.tf:6)" in error
     assert "terraform providers mirror -platform=linux_" in error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,16 @@ def ran(repo: Path) -> CliRun:
 def test_run_passes_unmodified(ran: CliRun) -> None:
     assert ran.returncode == 0, str(ran)
     assert "orders-dev-intake" in ran.output
+
+
+def test_the_edge_function_is_tested_in_the_region_of_its_provider(repo: Path, ran: CliRun) -> None:
+    """Lambda@Edge on the aliased us-east-1 provider; the default provider is in eu-west-1."""
+    inventory = json.loads((repo / ".harness" / "inventory.json").read_text())
+    arns = {fn["name"]: fn["arn"] for fn in inventory["functions"]}
+    assert arns["orders-dev-intake-edge"].startswith("arn:aws:lambda:us-east-1:")
+    assert arns["orders-dev-intake"].startswith("arn:aws:lambda:eu-west-1:")
+    results = json.loads((repo / ".harness" / "results.json").read_text())["functions"]
+    assert results["orders-dev-intake-edge"]["passed"] == 1, str(ran)
 
 
 def test_the_staged_copy_holds_no_harness_git_or_venv(repo: Path, ran: CliRun) -> None:

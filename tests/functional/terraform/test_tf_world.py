@@ -8,6 +8,7 @@ module) still fails in Terraform's plan; the error then names it with the world 
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,97 @@ def test_a_lookup_only_terraform_can_evaluate_is_named_from_its_error(moto_url: 
         "couldn't find resource. Create tests/integration/world/main.tf"
     ) in message
     assert 'name  = "/from/the/module"' in message
+
+
+EDGE = """
+provider "aws" {
+  region = "eu-west-2"
+}
+
+provider "aws" {
+  alias  = "us_east_1"
+  region = "us-east-1"
+}
+
+data "aws_ssm_parameter" "edge_cfg" {
+  provider = aws.us_east_1
+  name     = "/cdn/edge/config"
+}
+
+data "aws_sns_topic" "jobs" {
+  name = "cdn-jobs"
+}
+"""
+
+
+def test_the_draft_answers_lookups_through_an_aliased_provider_in_its_region(
+    moto_url: str, tmp_path: Path
+) -> None:
+    """Lambda@Edge stacks look things up in us-east-1: the draft must create them there."""
+    repo = write_project(tmp_path / "repo", {"main.tf": EDGE})
+    assert cli.main(["new-world", "--project", str(repo)]) == 0
+    settings = make_settings(repo)
+    found = preflight.problems(settings, lookups.Clients(moto_url), {})
+    assert len(found) == 2 and "(region us-east-1)" in found[0]
+
+    outputs = World(settings, PlainUI(io.StringIO()), moto_url, environ=harness_environ()).apply()
+
+    assert preflight.problems(settings, lookups.Clients(moto_url), outputs) == []
+
+
+def test_new_world_writes_nothing_when_nothing_is_looked_up(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Follow-up 13: a world of providers only would add an apply to every run for nothing."""
+    lookups_only_built_in = 'data "aws_caller_identity" "me" {}\ndata "aws_region" "here" {}\n'
+    repo = write_project(
+        tmp_path / "repo", {"main.tf": EDGE.split("data ", maxsplit=1)[0] + lookups_only_built_in}
+    )
+    assert cli.main(["new-world", "--project", str(repo)]) == 0
+    assert not (repo / "tests" / "integration" / "world").exists()
+    captured = capsys.readouterr()
+    out = captured.out + captured.err
+    assert "no world needed: terraform looks up nothing the local endpoint lacks" in out
+    assert "next:" not in out
+
+
+REGIONAL = """
+provider "aws" {
+  region = "eu-west-1"
+}
+
+provider "aws" {
+  alias  = "us_east_1"
+  region = "us-east-1"
+}
+
+module "shared" {
+  source = "./shared"
+  name   = "/from/the/module"
+}
+
+module "edge" {
+  source    = "./shared"
+  name      = "/edge/config"
+  providers = { aws = aws.us_east_1 }
+}
+"""
+
+
+def test_a_child_modules_lookup_is_named_in_the_region_of_the_provider_it_inherits(
+    moto_url: str, tmp_path: Path
+) -> None:
+    """Follow-up 11: the root's default provider (eu-west-1), or the one its call passes."""
+    repo = write_project(tmp_path / "repo", {"main.tf": REGIONAL})
+    (repo / "terraform" / "shared").mkdir()
+    (repo / "terraform" / "shared" / "main.tf").write_text(SHARED)
+
+    with pytest.raises(TerraformError) as failed:
+        deploy(make_settings(repo), PlainUI(io.StringIO()), moto_url, environ=harness_environ())
+
+    items = re.split(r"\n\n(?=\d\. )", str(failed.value).split("\n\nTerraform said:")[0])[1:]
+    inherited, passed = sorted(items, key=lambda text: "/edge/" in text)
+    assert '(name = "/from/the/module") finds nothing on the local endpoint (region eu-west-1)' in inherited
+    assert "provider = aws" not in inherited
+    assert '(name = "/edge/config") finds nothing on the local endpoint (region us-east-1)' in passed
+    assert "  provider = aws.us_east_1\n" in passed

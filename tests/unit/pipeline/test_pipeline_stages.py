@@ -214,7 +214,7 @@ def test_smoke_fails_only_on_init_errors_and_names_the_tf_file(settings: Setting
         stages.deploy,
         stages.pytest,
         stages.attest,
-        invoker=lambda url, region: fake,
+        invoker=lambda url, inventory: fake,
     )  # type: ignore[arg-type,return-value]
     ui = RecordingUI()
     report = smoke(settings, ui, stages=stages)

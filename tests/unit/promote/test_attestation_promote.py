@@ -268,3 +268,67 @@ def test_layers_must_hold_the_tested_zip_after_the_apply(repo: Settings) -> None
     layer["values"]["code_sha256"] = "OTHER="
     with pytest.raises(PromoteError, match=r"aws_lambda_layer_version\.deps: CodeSha256 OTHER= != tested"):
         verify_layers(att, show, repo.terraform_dir, repo)
+
+
+def _state(*functions: tuple[str, str]) -> dict[str, Any]:
+    """``show -json`` of the real apply: (address, deployed function name) per function."""
+    resources = []
+    for address, name in functions:
+        resources.append(
+            {
+                "type": "aws_lambda_function",
+                "mode": "managed",
+                "address": address,
+                "values": {"function_name": name, "arn": f"arn:aws:lambda:eu-west-1:1:function:{name}"},
+            }
+        )
+    return {"values": {"root_module": {"resources": resources}}}
+
+
+def deployed_locally_as(repo: Settings, functions: dict[str, str]) -> None:
+    """An inventory of the tested deployment: local function name -> Terraform address."""
+    code = base64.b64encode(hashlib.sha256(b"PK tested").digest()).decode()
+    inventory = {"functions": [{"name": n, "address": a, "code_sha256": code} for n, a in functions.items()]}
+    repo.harness_dir.mkdir(exist_ok=True)
+    repo.paths.inventory.write_text(json.dumps(inventory))
+
+
+def test_verify_code_finds_each_function_by_its_terraform_address_not_its_name(repo: Settings) -> None:
+    """function_name = "hello-${var.env}": tested as hello-local, deployed by CI as hello-prod."""
+    deployed_locally_as(
+        repo,
+        {"hello-local": "aws_lambda_function.hello", "m-local": 'module.m["k"].aws_lambda_function.this'},
+    )
+    write_attestation(
+        repo, repo.project_dir / "dists.zip", {"hello-local": {"passed": 1}, "m-local": {"passed": 1}}
+    )
+    att = read_attestation(repo)
+    assert att.addresses == {
+        "hello-local": "aws_lambda_function.hello",
+        "m-local": 'module.m["k"].aws_lambda_function.this',
+    }
+    asked: list[str] = []
+
+    class Real(FakeLambda):
+        def get_function_configuration(self, FunctionName: str) -> dict[str, Any]:
+            asked.append(FunctionName)
+            return {"CodeSha256": att.zip_code_sha256}
+
+    show = _state(
+        ("aws_lambda_function.hello", "hello-prod"), ('module.m["k"].aws_lambda_function.this', "m-prod")
+    )
+    assert verify_code(att, show, {}, lambda env, region: Real({})) == ["hello-prod", "m-prod"]
+    assert [a.rsplit(":", 1)[1] for a in asked] == ["hello-prod", "m-prod"]
+
+
+def test_a_tested_address_missing_after_the_apply_is_named_without_the_code_hint(repo: Settings) -> None:
+    deployed_locally_as(repo, {"hello-local": "aws_lambda_function.hello"})
+    write_attestation(repo, repo.project_dir / "dists.zip", {"hello-local": {"passed": 1}})
+    att = read_attestation(repo)
+    with pytest.raises(PromoteError) as info:
+        verify_code(
+            att, _state(("aws_lambda_function.renamed", "hello-prod")), {}, lambda e, r: FakeLambda({})
+        )
+    text = str(info.value)
+    assert "aws_lambda_function.hello (tested as hello-local): not in the Terraform state after apply" in text
+    assert "source_code_hash" not in text

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lambda_harness.terraform import diagnostics
+from lambda_harness.packaging.tfconfig import read_config
+from lambda_harness.settings import load_settings
+from lambda_harness.terraform import diagnostics, providers, runtimes
 from lambda_harness.terraform.mirror import Mirror
 
 OFFLINE = """
@@ -186,3 +188,40 @@ def test_the_locked_provider_version(tmp_path: Path) -> None:
     )
     assert diagnostics.locked_version(lock) == "5.100.0"
     assert diagnostics.locked_version(tmp_path / "absent") is None
+
+
+def test_the_runtime_line_of_a_function_and_the_probe(tmp_path: Path) -> None:
+    """Follow-up 7: where a runtime set through a variable is written; the literal validate checks."""
+    (tmp_path / "main.tf").write_text(
+        'variable "rt" {\n  default = "python3.12"\n}\n\n'
+        'resource "aws_lambda_function" "f" {\n  function_name = "f"\n  handler = "a.h"\n'
+        "  runtime = var.rt\n}\n"
+    )
+    (tmp_path / "harness.tfvars").write_text('rt = "python3.14"\n')
+    (fn,) = read_config(tmp_path, [tmp_path / "harness.tfvars"]).functions
+    assert fn.runtime == "python3.14"
+    assert runtimes.runtime_expression(fn) == (8, "var.rt")
+    assert runtimes.new_runtimes(read_config(tmp_path)) == set()  # the default alone is known
+    probe = runtimes.probe_text({"python3.14", "python3.15"})
+    assert probe.count('resource "aws_lambda_function"') == 2 and 'runtime       = "python3.15"' in probe
+
+
+def test_declarations_point_at_each_required_providers_entry(tmp_path: Path) -> None:
+    """Follow-up 10: the line of `random = {`, not of `required_providers {`; built-ins need nothing."""
+    tf = tmp_path / "terraform"
+    tf.mkdir()
+    (tf / "versions.tf").write_text(
+        'terraform {\n  required_providers {\n    aws = { source = "hashicorp/aws" }\n'
+        '    rnd = {\n      source = "hashicorp/random"\n    }\n  }\n}\n'
+    )
+    (tf / "main.tf").write_text(
+        'resource "rnd_id" "x" {}\nresource "null_resource" "n" {}\n'
+        'data "terraform_remote_state" "other" {}\n'
+    )
+    found = diagnostics.declarations(tf, tmp_path)
+    assert found["hashicorp/aws"] == "terraform/versions.tf:3"
+    assert found["hashicorp/random"] == "terraform/versions.tf:4"
+    assert found["hashicorp/null"] == "terraform/main.tf:2"
+    assert "hashicorp/rnd" not in found  # its prefix is a declared local name
+    settings = load_settings(tmp_path, {}, {"HOME": str(tmp_path)})
+    assert providers.needed(settings) == {"hashicorp/aws", "hashicorp/random", "hashicorp/null"}

@@ -71,6 +71,25 @@ def test_the_cache_follows_the_configuration(tmp_path: Path) -> None:
     assert discovery.cached_plan(settings) is None
 
 
+def test_the_cache_key_follows_every_input_of_the_plan(tmp_path: Path) -> None:
+    """The harness's tfvars, the world and the settings too (follow-up 5)."""
+    root = repo(tmp_path)
+    tfvars = root / "tests" / "integration" / "harness.tfvars"
+    tfvars.parent.mkdir(parents=True)
+    tfvars.write_text('env = "local"\n')
+    settings = load_settings(root, {}, {"HOME": str(tmp_path)})
+    keys = {discovery.cache_key(settings)}
+    tfvars.write_text('env = "qa"\n')
+    keys.add(discovery.cache_key(settings))
+    world = root / "tests" / "integration" / "world"
+    world.mkdir()
+    (world / "main.tf").write_text('resource "aws_ssm_parameter" "p" {\n  name = "/a"\n}\n')
+    keys.add(discovery.cache_key(settings))
+    keys.add(discovery.cache_key(settings.with_(region="eu-west-3")))
+    assert len(keys) == 4
+    assert discovery.cache_key(settings) == discovery.cache_key(settings)
+
+
 ARCHIVE_FIXTURE = FIXTURE.parent / "archive_file"
 
 

@@ -125,3 +125,47 @@ def test_policy_by_arn_queue_cost_and_unknown_types(tmp_path: Path) -> None:
     assert 'path = "/team/"' in out["logs:aws_iam_policy"]
     assert "~25 s" in out["jobs:aws_sqs_queue"]
     assert out["z:aws_route53_zone"] == ""
+
+
+ALIASED = """\
+provider "aws" {
+  region = "eu-west-2"
+}
+
+provider "aws" {
+  alias  = "us_east_1"
+  region = "us-east-1"
+}
+
+data "aws_ssm_parameter" "edge_cfg" {
+  provider = aws.us_east_1
+  name     = "/cdn/edge/config"
+}
+
+data "aws_subnets" "edge" {
+  provider = aws.us_east_1
+  tags     = { Tier = "edge" }
+}
+
+data "aws_sns_topic" "jobs" {
+  name = "cdn-jobs"
+}
+"""
+
+
+def test_a_lookup_through_an_aliased_provider_is_drafted_on_that_provider(tmp_path: Path) -> None:
+    """Else the world creates it in the default region and the lookup still finds nothing."""
+    (tmp_path / "main.tf").write_text(ALIASED)
+    found = {lk.label: lk for lk in lookups.find(tmp_path, lookups.values_context(tmp_path, []), "eu-west-2")}
+    assert found["edge_cfg"].region == "us-east-1" and found["edge_cfg"].provider == "aws.us_east_1"
+    assert found["jobs"].provider == ""
+    d = drafts.Draft()
+    assert d.add(found["edge_cfg"]).startswith(
+        'resource "aws_ssm_parameter" "edge_cfg" {\n  provider = aws.us_east_1\n  name  = "/cdn/edge/config"'
+    )
+    assert "provider" not in d.add(found["jobs"])
+    d.add(found["edge"])
+    # the subnets' VPC lives in us-east-1 too
+    assert d.text().startswith('resource "aws_vpc" "world_us_east_1" {\n  provider = aws.us_east_1\n')
+    assert "vpc_id     = aws_vpc.world_us_east_1.id" in d.text()
+    assert drafts.snippet(found["edge_cfg"]).count("provider = aws.us_east_1") == 1

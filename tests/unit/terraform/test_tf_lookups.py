@@ -193,3 +193,21 @@ def test_aws_managed_policies_are_not_the_worlds_business(tmp_path: Path) -> Non
     )
     (found,) = lookups.find(tmp_path, lookups.values_context(tmp_path, []), "us-east-1")
     assert lookups.check(Endpoint(), found) is None  # no client asked for: Terraform decides
+
+
+def test_a_child_module_names_the_root_provider_its_calls_hand_it(tmp_path: Path) -> None:
+    """Follow-up 11: inherited default, passed alias, and a chain of calls."""
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "main.tf").write_text(
+        'module "plain" {\n  source = "./a"\n}\n'
+        'module "edge" {\n  source = "./a"\n  providers = {\n    aws = aws.us_east_1\n  }\n}\n'
+    )
+    (tmp_path / "a" / "main.tf").write_text(
+        'module "inner" {\n  source = "./b"\n  providers = {\n    aws.other = aws\n  }\n}\n'
+    )
+    assert lookups.module_aliases(tmp_path, "module.plain.data.aws_vpc.x") == {"": ""}
+    assert lookups.module_aliases(tmp_path, 'module.edge["k"].data.aws_vpc.x') == {"": "us_east_1"}
+    assert lookups.module_aliases(tmp_path, "module.edge.module.inner.data.aws_vpc.x") == {
+        "other": "us_east_1",
+        "": "us_east_1",
+    }

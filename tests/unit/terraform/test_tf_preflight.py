@@ -168,3 +168,49 @@ def test_vpc_functions_are_named_once_as_recorded_not_enforced(tmp_path: Path) -
     state.write_text(json.dumps({"version": 4, "resources": [function("plain", [])]}))
     assert preflight.vpc_notes(state) == (None, None)
     assert preflight.vpc_notes(tmp_path / "absent") == (None, None)
+
+
+EDGE = """\
+provider "aws" {
+  region = "eu-west-2"
+}
+
+provider "aws" {
+  alias  = "us_east_1"
+  region = "us-east-1"
+}
+
+data "aws_secretsmanager_secret_version" "edge" {
+  provider  = aws.us_east_1
+  secret_id = "edge/key"
+}
+"""
+
+
+def test_a_lookup_on_an_aliased_provider_gets_a_snippet_on_that_provider(tmp_path: Path) -> None:
+    (tmp_path / "terraform").mkdir()
+    (tmp_path / "terraform" / "main.tf").write_text(EDGE)
+    settings = load_settings(tmp_path, environ={"HOME": str(tmp_path)})
+    (found,) = preflight.problems(settings, NoSecret(), {})
+    assert "finds nothing on the local endpoint (region us-east-1)" in found
+    snippet = found.split("with:\n", 1)[1]
+    assert snippet.startswith('provider "aws" {\n  alias  = "us_east_1"\n  region = "us-east-1"\n}\n')
+    assert snippet.count("  provider = aws.us_east_1\n") == 2  # the secret and its version
+
+    world = tmp_path / "tests/integration/world"
+    world.mkdir(parents=True)
+    (world / "main.tf").write_text('provider "aws" {\n  alias  = "us_east_1"\n  region = "us-east-1"\n}\n')
+    (found,) = preflight.problems(settings, NoSecret(), {})
+    assert "Add to tests/integration/world/main.tf:\nresource " in found  # its provider is there already
+
+
+def test_with_terraform_at_the_repo_root_the_report_names_the_terraform_root(tmp_path: Path) -> None:
+    """Follow-up 12: not ". needs 1 thing(s)"."""
+    (tmp_path / "pyproject.toml").write_text('[tool.lambda-harness]\nterraform = "."\nfunctions = "src"\n')
+    (tmp_path / "main.tf").write_text(EDGE)
+    settings = load_settings(tmp_path, environ={"HOME": str(tmp_path)})
+    found = preflight.problems(settings, NoSecret(), {})
+    assert preflight.report(settings, found).startswith(
+        "the Terraform root (.) needs 1 thing(s) the local endpoint does not have"
+    )
+    assert found[0].startswith('main.tf:10: data "aws_secretsmanager_secret_version" "edge"')

@@ -188,5 +188,31 @@ def test_a_local_module_outside_the_repo_is_refused(tmp_path: Path) -> None:
     (root / "terraform").mkdir(parents=True)
     (tmp_path / "shared").mkdir()
     (root / "terraform" / "main.tf").write_text('\nmodule "fn" {\n  source = "../../shared"\n}\n')
-    with pytest.raises(ConfigError, match=r"terraform/main\.tf:3: the local module .*shared is outside"):
+    (root / "terraform" / "more.tf").write_text('module "again" {\n  source = "../../shared"\n}\n')
+    with pytest.raises(ConfigError) as refused:
         do_stage(root)
+    message = str(refused.value)
+    # Follow-up 14: every call using it is named, with why and what to do.
+    assert message.startswith(
+        'terraform/main.tf:3 (module "fn"), terraform/more.tf:2 (module "again"): the local module '
+    )
+    assert "shared is outside the repo" in message and "Move or vendor the module into the repo" in message
+
+
+def test_installed_modules_are_copied_safely_and_only_when_changed(tmp_path: Path) -> None:
+    """Follow-up 6: the real folder's .terraform/modules feeds the staged copy's offline init."""
+    real, work = tmp_path / "terraform", tmp_path / "staged"
+    modules = real / ".terraform" / "modules"
+    (modules / "m" / ".git").mkdir(parents=True)
+    (modules / "m" / "main.tf").write_text("# module\n")
+    (modules / "m" / "link.tf").symlink_to("/etc/hostname")
+    (modules / "m" / ".git" / "HEAD").write_text("ref\n")
+    assert not staging.copy_installed_modules(real, work)  # no modules.json: nothing init would read
+    (modules / "modules.json").write_text('{"Modules": []}')
+    assert staging.copy_installed_modules(real, work)
+    copied = work / ".terraform" / "modules" / "m"
+    assert (copied / "main.tf").read_text() == "# module\n"
+    assert (copied / "link.tf").is_symlink() and not (copied / ".git").exists()
+    assert not staging.copy_installed_modules(real, work)  # the same install: left alone
+    (modules / "modules.json").write_text('{"Modules": [{"Key": ""}]}')
+    assert staging.copy_installed_modules(real, work)

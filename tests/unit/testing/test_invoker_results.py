@@ -11,7 +11,15 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from lambda_harness.errors import InvocationError
-from lambda_harness.testing.invoker import Invoker, parse_report, read_event_source, show_invocation
+from lambda_harness.terraform.inventory import DeployedFunction, Inventory
+from lambda_harness.testing.invoker import (
+    Invoker,
+    deployed_region,
+    function_regions,
+    parse_report,
+    read_event_source,
+    show_invocation,
+)
 from lambda_harness.ui import RecordingUI
 
 REPORT_COLD = (
@@ -129,3 +137,43 @@ def test_read_event_source(tmp_path: Any) -> None:
     assert read_event_source("-", io.BytesIO(b'{"s": 1}')) == b'{"s": 1}'
     with pytest.raises(InvocationError, match="does not exist"):
         read_event_source(str(tmp_path / "missing.json"))
+
+
+def edge_inventory() -> Inventory:
+    """Lambda@Edge on an aliased us-east-1 provider beside two functions in eu-west-2."""
+
+    def fn(name: str, region: str) -> DeployedFunction:
+        return DeployedFunction(
+            name=name,
+            handler="app.handler",
+            runtime="python3.12",
+            architecture="x86_64",
+            environment={},
+            timeout=3,
+            memory_size=128,
+            role="",
+            tf_file=None,
+            address=f"aws_lambda_function.{name}",
+            arn=f"arn:aws:lambda:{region}:123456789012:function:{name}",
+        )
+
+    functions = [fn("a-edge", "us-east-1"), fn("b-api", "eu-west-2"), fn("c-jobs", "eu-west-2")]
+    return Inventory(endpoint_url="http://127.0.0.1:1", region="us-east-1", functions=functions)
+
+
+def test_each_function_is_invoked_in_the_region_of_its_arn() -> None:
+    inventory = edge_inventory()
+    assert function_regions(inventory) == {"a-edge": "us-east-1", "b-api": "eu-west-2", "c-jobs": "eu-west-2"}
+    assert deployed_region(inventory) == "eu-west-2"  # the region most functions live in
+    made: dict[str, FakeLambda] = {}
+
+    def client_for(region: str) -> FakeLambda:
+        return made.setdefault(region, FakeLambda(*(response(b"{}") for _ in range(3))))
+
+    invoker = Invoker.for_inventory("http://127.0.0.1:1", inventory, client_for=client_for)  # type: ignore[arg-type]
+    for name in ("a-edge", "b-api", "unknown"):
+        invoker.invoke(name)
+    assert {region: [c["FunctionName"] for c in fake.calls] for region, fake in made.items()} == {
+        "us-east-1": ["a-edge"],
+        "eu-west-2": ["b-api", "unknown"],
+    }

@@ -48,6 +48,7 @@ TARGETS_ENV = "LAMBDA_HARNESS_ARCHIVES"
 LOG_ENV = "LAMBDA_HARNESS_ARCHIVE_LOG"
 STAGED_TREE_ENV = "LAMBDA_HARNESS_STAGED_TREE"  # the staged tree and the real folder it mirrors:
 ANCHOR_ENV = "LAMBDA_HARNESS_ANCHOR"  # an output path in either is keyed relative to it
+LOCKS_ENV = "LAMBDA_HARNESS_ARCHIVE_LOCKS"  # where the per-output build locks live (.harness/locks/)
 ERROR = 1
 
 # name, cty type, required, optional, computed: hashicorp/archive 2.x's archive_file.
@@ -144,6 +145,11 @@ class Archiver:
         self.date_time: tuple[int, int, int, int, int, int] = (1980, 1, 1, 0, 0, 0)
         self.cache_dir = Path(tempfile.gettempdir()) / "lambda-harness-archive-cache"
         self.log = Path(environ[LOG_ENV]) if environ.get(LOG_ENV) else None
+        self.locks = (
+            Path(environ[LOCKS_ENV])
+            if environ.get(LOCKS_ENV)
+            else Path(tempfile.gettempdir()) / "lambda-harness-archive-locks"
+        )
         path = environ.get(TARGETS_ENV)
         if path and Path(path).is_file():
             data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -178,7 +184,7 @@ class Archiver:
                     "tests again, then promote"
                 )
 
-        with _locked(spec.output_path):
+        with _locked(spec.output_path, self.locks / _lock_name(self.anchor, key)):
             entries, _lock = complete_entries(spec, target, DepsCache(self.cache_dir), PipInstaller())
             write_zip(entries, spec.output_path, date_time=self.date_time, before_replace=verify)
             data = spec.output_path.read_bytes()
@@ -193,11 +199,20 @@ class Archiver:
             fh.write(line)
 
 
+def _lock_name(anchor: Path | None, key: str) -> str:
+    """One lock per output, however it is reached (staged tree or real folder): its key."""
+    digest = hashlib.sha256(f"{anchor}\0{key}".encode()).hexdigest()[:16]
+    return f"{digest}-{Path(key).name}.lock"
+
+
 @contextmanager
-def _locked(output: Path) -> Iterator[None]:
-    """One build per output at a time (Terraform reads in parallel, several processes may run)."""
+def _locked(output: Path, lock: Path) -> Iterator[None]:
+    """One build per output at a time (Terraform reads in parallel, several processes may run).
+
+    ``lock`` is under the harness's folder: nothing but the zip itself is written beside it."""
     output.parent.mkdir(parents=True, exist_ok=True)
-    with (output.parent / f".{output.name}.lock").open("a") as fh:
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
