@@ -133,9 +133,13 @@ def cmd_merge(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
 
 
 def cmd_watch(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
+    from lambda_harness.endpoint.control import signals_as_interrupt
     from lambda_harness.watch import watch
 
-    return watch(settings, ui)
+    # Long-running like `up`: a service manager's SIGTERM, or Ctrl-C when a shell started it
+    # with `&` (SIGINT ignored), must still stop the endpoint it started and every worker.
+    with signals_as_interrupt():
+        return watch(settings, ui)
 
 
 def cmd_promote(settings: Settings, ui: UI, args: argparse.Namespace) -> int:

@@ -112,6 +112,23 @@ def watched_paths(settings: Settings, terraform_inputs: Iterable[Path]) -> tuple
     return deep, flat
 
 
+def changed_paths(changes: Iterable[tuple[Any, str]]) -> set[Path]:
+    """The paths of one watchfiles batch, without a file that came and went within it.
+
+    ``sed -i``, and editors that save through a temporary file, write a new file beside the
+    real one and rename it over it: the batch also holds the temporary name, added and then
+    deleted, which changed nothing.
+    """
+    seen: dict[str, set[str]] = {}
+    for change, path in changes:
+        seen.setdefault(path, set()).add(getattr(change, "name", str(change)))
+    return {
+        Path(path)
+        for path, kinds in seen.items()
+        if not ({"added", "deleted"} <= kinds and not Path(path).exists())
+    }
+
+
 class FileWatch:
     """watchfiles (inotify, not polling) on what ``watch`` acts on; ``next`` gives a batch of paths."""
 
@@ -140,7 +157,8 @@ class FileWatch:
                 raise_interrupt=False,
                 recursive=recursive,
             ):
-                self._queue.put({Path(path) for _change, path in changes})
+                if batch := changed_paths(changes):
+                    self._queue.put(batch)
 
         default = watchfiles.DefaultFilter()
         groups: list[tuple[list[Path], bool, Callable[[Any, str], bool]]] = [

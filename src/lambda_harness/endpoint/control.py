@@ -36,7 +36,8 @@ _children: dict[int, subprocess.Popen[bytes]] = {}
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
+def signals_as_interrupt() -> Iterator[None]:
+    """Ctrl-C and SIGTERM raise KeyboardInterrupt in the main thread, however we were started."""
     # `down` sends SIGINT first, a service manager SIGTERM: both shut down cleanly.
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -63,7 +64,7 @@ def serve_foreground(settings: Settings, ui: UI, *, stop: threading.Event | None
     stop = stop or threading.Event()
     runtime = make_runtime(settings, ui)
     try:
-        with _sigterm_as_interrupt(), EmbeddedEndpoint(settings, runtime, ui) as endpoint:
+        with signals_as_interrupt(), EmbeddedEndpoint(settings, runtime, ui) as endpoint:
             ui.info(
                 f"AWS endpoint on {endpoint.url}  (AWS_ENDPOINT_URL={endpoint.url}; "
                 f"function roles: iam = {settings.iam}; Ctrl-C stops it)"

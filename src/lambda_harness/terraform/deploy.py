@@ -182,6 +182,8 @@ def deploy_for_run(
     # the world first, every missing piece named, then the apply (its second plan: now, or beside the tests)
     preflight.apply_with_world(tf, check=not background_check)
     inventory = read_inventory(tf)
+    if mode == "incremental" and identity is not None:
+        inventory = _push_stale_code(settings, ui, tf, inventory, (identity, inputs), clients=clients)
     inventory.save(inventory_path(settings))
     _show(settings, ui, tf, inventory)
 
@@ -225,11 +227,7 @@ def _warm_update(
     pushed = warm_inputs.push_code(record, factory, project_dir=settings.project_dir)
     pushed.record.save(record_path)
     if pushed.functions:
-        functions = [
-            replace(fn, code_sha256=pushed.functions.get(fn.name, fn.code_sha256))
-            for fn in inventory.functions
-        ]
-        inventory = replace(inventory, functions=functions, endpoint_url=tf.endpoint.url)
+        inventory = replace(_with_code(inventory, pushed.functions), endpoint_url=tf.endpoint.url)
         inventory.save(inventory_path(settings))
         changed = ", ".join(_where(Path(a), None, settings.project_dir) for a in pushed.artifacts)
         ui.info(
@@ -239,6 +237,46 @@ def _warm_update(
     else:
         ui.info(f"warm: terraform skipped ({reason}); code unchanged")
     return Deployment(inventory, "warm", reason, checked=True)
+
+
+def _push_stale_code(
+    settings: Settings,
+    ui: UI,
+    tf: Terraform,
+    inventory: Inventory,
+    endpoint: tuple[str, tuple[str, Mapping[str, str]]],
+    *,
+    clients: ClientFactory | None,
+) -> Inventory:
+    """After an incremental apply: push the code a warm run left behind that Terraform did not replace.
+
+    A warm run's pushes are not in Terraform's state; an artifact back to the bytes the state
+    holds (an edit undone) is not uploaded again by the apply, and the endpoint would keep
+    testing the pushed code.
+    """
+    identity, inputs = endpoint
+    show = state_as_show_json(tf.staged.state) or tf.show_json()
+    applied = warm_inputs.completed_record(
+        identity, tf.endpoint.url, inputs, show, tf.staged.workdir, real_dir=settings.terraform_dir
+    )
+    factory = clients or default_clients(tf.endpoint.url)
+    pushed = warm_inputs.push_code(
+        warm_inputs.stale_code(applied, factory), factory, project_dir=settings.project_dir
+    )
+    if not pushed.functions:
+        return inventory
+    changed = ", ".join(_where(Path(a), None, settings.project_dir) for a in pushed.artifacts)
+    ui.info(
+        f"{changed}: the endpoint still ran code an earlier warm run pushed, which this apply "
+        f"did not replace; pushed again to {len(pushed.functions)} function(s)"
+    )
+    return _with_code(inventory, pushed.functions)
+
+
+def _with_code(inventory: Inventory, pushed: Mapping[str, str]) -> Inventory:
+    """The inventory with each pushed function's new CodeSha256."""
+    functions = [replace(fn, code_sha256=pushed.get(fn.name, fn.code_sha256)) for fn in inventory.functions]
+    return replace(inventory, functions=functions)
 
 
 def default_clients(url: str) -> ClientFactory:

@@ -19,11 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import hcl2
-
 from lambda_harness.errors import ConfigError
+from lambda_harness.packaging.tfconfig import loads_hcl, parsed_hcl
 
-_OPTIONS: dict[str, bool] = {"with_comments": False, "explicit_blocks": False, "strip_string_quotes": True}
 # Block kinds whose labels name their entries in the serialised body (``{type: {name: body}}``).
 _LABELS = {"resource": 2, "data": 2, "module": 1, "variable": 1, "output": 1, "provider": 1}
 
@@ -117,14 +115,14 @@ _parsed: dict[tuple[Path, bytes], list[Block]] = {}
 def parse_tree(path: Path, text: str) -> Any:
     """python-hcl2's lark tree of one file (ConfigError naming the file when it is not HCL)."""
     try:
-        return hcl2.parses_to_tree(text)
+        return parsed_hcl(text)[0]
     except Exception as exc:  # lark raises many exception types for bad syntax
         raise ConfigError(f"{path}: cannot parse Terraform ({exc}); run `terraform validate`") from exc
 
 
 def _hcl_blocks(path: Path, text: str) -> list[Block]:
     tree = parse_tree(path, text)
-    data = hcl2.serialize(hcl2.transform(tree), serialization_options=hcl2.SerializationOptions(**_OPTIONS))
+    data = loads_hcl(text)  # parsed once with the tree above
     heads = [node for node in tree.children[0].children if getattr(node, "data", None) == "block"]
     bodies = _bodies_in_order(data)
     blocks = []
@@ -211,10 +209,10 @@ def read_values(path: Path) -> dict[str, Any]:
         except ValueError as exc:
             raise ConfigError(f"{path}: not valid JSON ({exc})") from exc
         return dict(data) if isinstance(data, dict) else {}
-    tree = parse_tree(path, text)
-    return dict(
-        hcl2.serialize(hcl2.transform(tree), serialization_options=hcl2.SerializationOptions(**_OPTIONS))
-    )
+    try:
+        return loads_hcl(text)
+    except Exception as exc:  # lark raises many exception types for bad syntax
+        raise ConfigError(f"{path}: cannot parse Terraform ({exc}); run `terraform validate`") from exc
 
 
 def auto_var_files(folder: Path) -> list[Path]:

@@ -23,6 +23,7 @@ until every updated function is ``Active`` again.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -425,6 +426,33 @@ def push_code(
             _wait_updated(clients("lambda", binding.region), binding.function, wait_s)
     artifacts = {**record.artifacts, **{a: artifact_sha256(a) for a in changed}}
     return Pushed(updated, tuple(changed), replace(record, artifacts=artifacts))
+
+
+def stale_code(record: WarmRecord, clients: ClientFactory) -> WarmRecord:
+    """``record`` with each artifact that a bound function does not run on the endpoint marked
+    as unknown there, so ``push_code`` pushes it.
+
+    After Terraform applied against a kept state: code a warm run pushed is unknown to that
+    state, so when an artifact is back to the bytes the state holds (an edit undone),
+    Terraform sees nothing to update and the endpoint keeps running the pushed code. Each
+    function's ``CodeSha256`` says what it runs.
+    """
+    stale: set[str] = set()
+    for binding in record.bindings:
+        expected = record.artifacts.get(binding.artifact)
+        if expected in (None, "missing") or binding.artifact in stale:
+            continue
+        try:
+            config = clients("lambda", binding.region).get_function_configuration(
+                FunctionName=binding.function
+            )
+            running = base64.b64decode(str(config.get("CodeSha256") or "")).hex()
+        except Exception as exc:  # botocore errors, a malformed hash: the endpoint cannot tell
+            raise NeedApply(f"reading the code of {binding.function} on the endpoint failed ({exc})") from exc
+        if running != expected:
+            stale.add(binding.artifact)
+    artifacts = {a: ("unknown" if a in stale else sha) for a, sha in record.artifacts.items()}
+    return replace(record, artifacts=artifacts)
 
 
 def check_present(functions: Mapping[str, str], clients: ClientFactory) -> None:

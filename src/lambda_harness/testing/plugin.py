@@ -665,9 +665,10 @@ def _record_iam(state: HarnessState) -> None:
     if snapshot is None:
         return
     assert state.inventory is not None
-    # This session's functions: a shard's part only (shard_view narrowed recorder.deployed), and
-    # none excluded on purpose; else every shard would list every function, untested.
-    deployed = set(state.recorder.deployed) - set(state.skipped)
+    deployed = {fn.name for fn in state.inventory.functions}
+    if state.recorder.shard is not None:  # a shard reports its own part (merge joins the parts)
+        deployed &= set(state.recorder.shard["functions"])
+    deployed -= set(state.skipped)  # a function excluded on purpose gets no entry (issue 9)
     if snapshot.get("mode") != "off":  # off: nothing was evaluated, so nothing is "unused" either
         entries = iam_report.function_entries(snapshot, state.inventory.iam, state.project_dir())
         state.recorder.iam_functions = {name: e for name, e in entries.items() if name in deployed}

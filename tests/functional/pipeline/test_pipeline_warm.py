@@ -6,7 +6,8 @@ One endpoint is kept up for the module (as ``up --detach`` would); each test run
 1. a fresh run applies from scratch and is attested;
 2. after a handler edit, Terraform is skipped, the new code is pushed (one function
    through its S3 object, one through ``filename``), the cases see it; no attestation;
-3. a Terraform change is applied (incrementally, against the kept state);
+3. a Terraform change is applied (incrementally, against the kept state), and code a warm
+   run pushed that the apply did not replace (the edit undone) is pushed again;
 4. a restarted endpoint is detected: the kept state is discarded, the apply starts from
    scratch, and that run is attested again.
 """
@@ -122,6 +123,12 @@ def test_4_changed_terraform_is_applied_against_the_kept_state(kept: Kept) -> No
     main.write_text(main.read_text().replace('default = "blue"', 'default = "green"'))
     expected = repo / "tests" / "integration" / "events" / "echo" / "default.expected.json"
     expected.write_text(json.dumps({"echo": {"x": 1}, "colour": "green"}))
+    # Test 2's edit undone: dists.zip is back to the bytes Terraform's state holds, so the apply
+    # uploads nothing, and the endpoint still runs the code test 2 pushed outside Terraform.
+    shared = repo / "functions" / "shared" / "greeting.py"
+    shared.write_text(shared.read_text().replace("hi {name}", "hello {name}"))
+    hello = repo / "tests" / "integration" / "events" / "hello" / "default.expected.json"
+    hello.write_text(json.dumps({"message": "hello warm", "version": "v1"}))
 
     report, ui = run(kept)
 
@@ -129,6 +136,8 @@ def test_4_changed_terraform_is_applied_against_the_kept_state(kept: Kept) -> No
     changed = "Terraform inputs changed since the last apply: terraform/main.tf"
     assert any(changed in line for line in ui.infos)
     assert any(step.startswith("terraform apply") for step in ui.steps)
+    assert any("earlier warm run pushed" in line and "pushed again to 2" in line for line in ui.infos)
+    assert report.results["functions"]["hello"]["passed"] == 1  # the undone edit is what runs
     assert report.not_attested.startswith("incremental apply")
     # Applied and checked: the next run is warm again.
     report, _ui = run(kept)

@@ -11,12 +11,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from lambda_harness import net
+from lambda_harness import net, proc
 from lambda_harness.endpoint.ports import free_port
 from lambda_harness.settings import Settings, load_settings
 from lambda_harness.ui import RecordingUI
@@ -156,3 +159,69 @@ def test_file_watch_sees_saves_and_ignores_artifacts(tmp_path: Path) -> None:
     batch = classify(settings, seen, [])
     assert batch.code == (handler,) and batch.lock and not batch.terraform and not batch.cases
     assert repo / "dists.zip" not in seen
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every descendant of ``pid`` (the endpoint's workers are children of the watch process)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*/children"):
+            try:
+                kids = {int(k) for k in task.read_text().split()}
+            except OSError:
+                continue
+            todo.extend(kids - found)
+            found |= kids
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_signal_stops_watch_its_endpoint_and_every_worker(tmp_path: Path, stop_signal: int) -> None:
+    """Ctrl-C (even when a shell started watch with SIGINT ignored) or a service manager's SIGTERM."""
+    if shutil.which("terraform") is None:
+        pytest.skip("terraform not installed")
+    settings = repo_settings(tmp_path)
+    out = tmp_path / "watch.out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAMBDA_HARNESS_")}
+    env |= {
+        "LAMBDA_HARNESS_TF_PLUGIN_DIR": "/opt/tf-plugins",
+        "LAMBDA_HARNESS_CACHE_DIR": str(settings.cache_dir),
+    }
+    argv = [sys.executable, "-m", "lambda_harness", "watch", "--project", str(settings.project_dir)]
+    argv += ["--port", str(settings.port)]
+    with out.open("wb") as sink:
+        child = proc.spawn(
+            [sys.executable, "-c", _SIGINT_IGNORED, *argv], env=env, stdout=sink, stderr=subprocess.STDOUT
+        )
+    try:
+        net.wait_until(
+            lambda: "watching " in out.read_text() or child.poll() is not None,
+            300,
+            what="watch to run every case once and start watching",
+        )
+        assert child.poll() is None, out.read_text()
+        workers = _descendants(child.pid)
+        assert workers, "the first run left warm execution environments"
+        child.send_signal(stop_signal)
+        assert child.wait(timeout=60) == 130, out.read_text()
+        net.wait_until(lambda: not any(_alive(w) for w in workers), 10, what="the workers to exit")
+        assert not net.endpoint_healthy(settings.endpoint_url)
+        assert "lambda-harness watch: interrupted" in out.read_text()
+    finally:
+        proc.stop(child)
+
+
+# What `cmd &` in a non-interactive shell does to its child: SIGINT ignored, then exec.
+_SIGINT_IGNORED = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)

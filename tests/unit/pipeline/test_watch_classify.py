@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lambda_harness.settings import load_settings
-from lambda_harness.watch import Batch, classify, watched_paths
+from lambda_harness.watch import Batch, changed_paths, classify, watched_paths
 
 
 def test_paths_are_sorted_by_what_they_change(tmp_path: Path) -> None:
@@ -39,3 +39,19 @@ def test_paths_are_sorted_by_what_they_change(tmp_path: Path) -> None:
     deep, flat = watched_paths(settings, [module_tf])
     assert deep == [settings.functions_dir, settings.cases_dir, settings.terraform_dir]
     assert flat == [tmp_path, tmp_path / "modules" / "q"]  # the lock file's folder, the module's
+
+
+def test_a_file_that_came_and_went_within_a_batch_is_no_change(tmp_path: Path) -> None:
+    from watchfiles import Change
+
+    real, temporary, removed = tmp_path / "greeting.py", tmp_path / "sedmYn7hK", tmp_path / "old.py"
+    real.write_text("saved through a temporary file")
+    changes = {
+        (Change.added, str(temporary)),
+        (Change.modified, str(temporary)),
+        (Change.deleted, str(temporary)),  # renamed over greeting.py
+        (Change.added, str(real)),
+        (Change.deleted, str(removed)),  # a real deletion still counts
+    }
+    assert changed_paths(changes) == {real, removed}
+    assert changed_paths({(Change.added, str(temporary)), (Change.deleted, str(temporary))}) == set()

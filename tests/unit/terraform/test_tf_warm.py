@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -195,6 +196,43 @@ def test_push_uploads_each_object_once_then_updates_every_bound_function(tmp_pat
     assert pushed.functions == {"a": "new-a", "b": "new-b", "c": "new-c"}
     assert pushed.record.artifacts[str(dist)] == hashlib.sha256(b"new").hexdigest()
     assert warm.changed_artifacts(pushed.record) == ([], [])
+
+
+class RunningCode:
+    """A lambda client that says which code each function runs (CodeSha256, base64)."""
+
+    def __init__(self, running: dict[str, bytes]) -> None:
+        self.running = running
+
+    def get_function_configuration(self, FunctionName: str) -> dict[str, Any]:
+        digest = hashlib.sha256(self.running[FunctionName]).digest()
+        return {"CodeSha256": base64.b64encode(digest).decode()}
+
+
+def test_stale_code_marks_artifacts_a_function_does_not_run(tmp_path: Path) -> None:
+    dist, other = tmp_path / "dists.zip", tmp_path / "other.zip"
+    dist.write_bytes(b"applied")
+    other.write_bytes(b"same")
+    record = WarmRecord(
+        "i",
+        "u",
+        "fp",
+        bindings=[Binding("a", "r", str(dist), "b", "k"), Binding("c", "r", str(other))],
+        artifacts={str(dist): warm.artifact_sha256(str(dist)), str(other): warm.artifact_sha256(str(other))},
+    )
+    # "a" still runs what an earlier warm run pushed; "c" runs its artifact.
+    lam = RunningCode({"a": b"pushed by a warm run", "c": b"same"})
+    stale = warm.stale_code(record, lambda service, region: lam)
+    assert warm.changed_artifacts(stale) == ([str(dist)], [])
+    assert stale.artifacts[str(other)] == record.artifacts[str(other)]
+    lam.running["a"] = b"applied"
+    assert warm.stale_code(record, lambda service, region: lam) == record
+
+    def broken(service: str, region: str) -> Any:
+        raise RuntimeError("endpoint gone")
+
+    with pytest.raises(NeedApply, match="reading the code of a on the endpoint failed"):
+        warm.stale_code(record, broken)
 
 
 def test_a_changed_layer_or_a_vanished_artifact_needs_terraform(tmp_path: Path) -> None:
