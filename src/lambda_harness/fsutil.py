@@ -29,7 +29,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,9 +61,10 @@ def private_mode(mode: int) -> int:
     return (mode | 0o400) & 0o700
 
 
-def make_private_tree(root: Path) -> None:
-    """``root`` and everything below it (links not followed) private: folders 0700, files
-    0600/0700. For what a tool wrote into ``.harness/`` by the umask (coverage.py's reports)."""
+def make_private_tree(root: Path, *, skip: Collection[str] = ()) -> None:
+    """``root`` and everything below it (links not followed, folders named in ``skip`` left
+    alone) private: folders 0700, files 0600/0700. For what a tool wrote into ``.harness/`` by
+    the umask (coverage.py's reports, terraform init's lock file)."""
     if not root.exists() or root.is_symlink():
         return
     if root.is_file():
@@ -71,7 +72,7 @@ def make_private_tree(root: Path) -> None:
         return
     for folder, dirnames, filenames in os.walk(root):
         Path(folder).chmod(PRIVATE_DIR)
-        dirnames[:] = [d for d in dirnames if not Path(folder, d).is_symlink()]
+        dirnames[:] = [d for d in dirnames if d not in skip and not Path(folder, d).is_symlink()]
         for name in filenames:
             path = Path(folder, name)
             if not path.is_symlink():

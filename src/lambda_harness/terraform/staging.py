@@ -41,11 +41,9 @@ from pathlib import Path
 
 from lambda_harness.errors import ConfigError, TerraformError
 from lambda_harness.fsutil import (
-    PRIVATE_DIR,
     LinkOutside,
     make_private_tree,
     private_dir,
-    private_mode,
     write_private,
 )
 from lambda_harness.paths import HarnessPaths
@@ -328,13 +326,7 @@ def make_private(workdir: Path) -> None:
     """The copy is the harness's own: folders 0700, files 0600/0700 (the sources may be 0644;
     terraform writes ``.terraform.lock.hcl`` 0644 whatever the umask). ``.terraform/`` and the
     links to the real repo are skipped."""
-    for folder, dirnames, filenames in os.walk(workdir):
-        dirnames[:] = [d for d in dirnames if d not in _KEEP and not Path(folder, d).is_symlink()]
-        Path(folder).chmod(PRIVATE_DIR)
-        for name in filenames:
-            path = Path(folder, name)
-            if not path.is_symlink():
-                path.chmod(private_mode(path.stat().st_mode))
+    make_private_tree(workdir, skip=_KEEP)
 
 
 def strip_lock_hashes(lock: Path) -> bool:
