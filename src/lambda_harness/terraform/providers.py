@@ -6,12 +6,14 @@ used to surface only at ``run``'s ``terraform init``. ``check_providers`` lists 
 and its local modules ask for (``required_providers`` entries, and the providers resource and
 data types imply); when one of them is in no mirror and not installed in the staged copy yet,
 it runs that ``init`` now, whose failure is the one message naming every missing provider.
-Online, the same init installs them (``run`` reuses it).
+Online, the same init installs them (``run`` reuses it). A build with no ``terraform`` on
+``PATH`` (the build container of ``docker compose``) says so and leaves the check to ``run``.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -56,6 +58,12 @@ def check_providers(settings: Settings, ui: UI, *, environ: Mapping[str, str] | 
         return
     missing = unavailable(settings, env)
     if not missing:
+        return
+    if shutil.which("terraform", path=env.get("PATH")) is None:
+        ui.info(
+            f"{', '.join(missing)}: in no provider mirror, and no terraform on PATH to install it; "
+            "run's terraform init checks it"
+        )
         return
     ui.info(f"{', '.join(missing)}: in no provider mirror; terraform init installs it now (or says why not)")
     Terraform(settings, ui, settings.endpoint_url, environ=environ, report=False).init()

@@ -57,7 +57,18 @@ class Endpoint:
         self.lam = session.client("lambda", endpoint_url=url, config=config)
         self.logs = session.client("logs", endpoint_url=url, config=config)
         iam = session.client("iam", endpoint_url=url, config=config)
-        self.role = iam.create_role(RoleName="loud", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        trust = {  # assumable by Lambda, or CreateFunction is refused as on AWS
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        role = iam.create_role(RoleName="loud", AssumeRolePolicyDocument=json.dumps(trust))
+        self.role = role["Role"]["Arn"]
 
     def deploy(self, name: str) -> None:
         self.lam.create_function(

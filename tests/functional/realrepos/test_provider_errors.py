@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
 
-from support.realrepos import copy_repo, run_cli
+from support.realrepos import cli_env, copy_repo, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -26,6 +28,17 @@ def test_missing_providers_are_listed_in_one_error_by_build(tmp_path: Path) -> N
     assert "hashicorp/time any version (terraform/modules/warmup/main.tf:6)" in error
     assert "terraform providers mirror -platform=linux_" in error
     assert "Traceback" not in ran.output
+
+
+def test_build_without_terraform_leaves_the_provider_check_to_run(tmp_path: Path) -> None:
+    """The compose build container has no terraform: build says so and builds (run's init checks)."""
+    repo = copy_repo("other_providers", tmp_path / "other_providers")
+    env = {**cli_env(), "PATH": f"{Path(sys.executable).parent}{os.pathsep}/bin"}
+    ran = run_cli(repo, "build", env=env)
+    assert ran.returncode == 0, str(ran)
+    assert "no terraform on PATH to install it; run's terraform init checks it" in ran.output
+    assert "hashicorp/null, hashicorp/random, hashicorp/time" in ran.output
+    assert (repo / "dists.zip").is_file()
 
 
 def test_an_unsatisfiable_pin_names_the_pin_and_the_mirror(tmp_path: Path) -> None:
