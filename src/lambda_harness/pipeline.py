@@ -379,11 +379,11 @@ def _shard_args(settings: Settings, shard: str | None, durations: Path | None) -
 def _record_shard_inputs(report: RunReport, settings: Settings) -> None:
     """What this shard tested (every zip's and the Terraform's hashes), for ``merge`` to check."""
     info = report.results.setdefault("shard", {})
-    info["zip_sha256"] = file_sha256(Path(report.build.zip_path)).hex()
     zips = report.build.all() if hasattr(report.build, "all") else [report.build]
-    info["zips"] = {
-        _relative(Path(z.zip_path), settings.project_dir): file_sha256(Path(z.zip_path)).hex() for z in zips
-    }
+    hashes = {Path(z.zip_path): file_sha256(Path(z.zip_path)).hex() for z in zips}  # each zip read once
+    main_zip = Path(report.build.zip_path)
+    info["zip_sha256"] = hashes.get(main_zip) or file_sha256(main_zip).hex()
+    info["zips"] = {_relative(path, settings.project_dir): digest for path, digest in hashes.items()}
     info["terraform_sha256"] = terraform_hash(terraform_files(settings.terraform_dir))
     info["ok"] = report.ok
     # What merge's attestation must list as not checked (issue 9: exclusions and waivers are attested).

@@ -87,15 +87,20 @@ def aws_error(
     return JsonResponse(json.dumps(body), status, headers)
 
 
+# Compiled once: signing_service runs in front of every AWS call.
+_SIGNING_SERVICE = re.compile(r"Credential=[^/,\s]+/\d+/[^/]+/([^/]+)/")
+_CREDENTIAL_SCOPE = re.compile(r"Credential=([^/,\s]+)/\d+/([^/]+)/")
+
+
 def signing_service(authorization: str | None) -> str | None:
     """The service a SigV4 ``Authorization`` header was signed for (``apigateway``), or None."""
-    match = re.search(r"Credential=[^/,\s]+/\d+/[^/]+/([^/]+)/", authorization or "")
+    match = _SIGNING_SERVICE.search(authorization or "")
     return match.group(1) if match else None
 
 
 def credential_scope(authorization: str | None) -> tuple[str | None, str | None]:
     """(access key, region) from a SigV4 ``Authorization`` header, or Nones."""
-    match = re.search(r"Credential=([^/,\s]+)/\d+/([^/]+)/", authorization or "")
+    match = _CREDENTIAL_SCOPE.search(authorization or "")
     return (match.group(1), match.group(2)) if match else (None, None)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_harness.errors import BuildError
-from lambda_harness.packaging.projectlock import digest_of, poetry_requirements, uv_requirements
+from lambda_harness.packaging.projectlock import digest_of, normalise, poetry_requirements, uv_requirements
 
 # name[extras] (== | ===) version, then optional markers; PEP 508 names.
 _PINNED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?\s*===?\s*[^\s;,*]+\s*(;.*)?$")
@@ -176,12 +176,8 @@ def pins_of(text: str) -> dict[str, str]:
         requirement = re.split(r"\s--hash", line, maxsplit=1)[0].split(";", 1)[0].strip()
         found = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*===?\s*([^\s;,*]+)$", requirement)
         if found:
-            pins[_normal(found.group(1))] = found.group(3)
+            pins[normalise(found.group(1))] = found.group(3)
     return pins
-
-
-def _normal(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def load_function_lock(path: Path, shared: LockFile | None) -> LockFile:
@@ -210,7 +206,7 @@ def load_function_lock(path: Path, shared: LockFile | None) -> LockFile:
     pins = pins_of(shared.requirements)
     for number, requirement in unpinned:
         name = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement)
-        if name is None or _normal(name.group(0)) not in pins:
+        if name is None or normalise(name.group(0)) not in pins:
             raise BuildError(
                 f"{path}:{number}: {requirement!r} is pinned neither here nor in the shared lock "
                 f"{shared.path}; pin it in one of them"

@@ -26,6 +26,7 @@ from typing import Protocol
 from lambda_harness import proc
 from lambda_harness.errors import BuildError, CommandFailed
 from lambda_harness.packaging.lockfile import LockFile, pins_of
+from lambda_harness.packaging.projectlock import normalise
 from lambda_harness.packaging.zipper import tree_entries, write_zip
 
 # glibc of the Lambda base image: python3.12+ run on Amazon Linux 2023, older ones on Amazon Linux 2.
@@ -177,7 +178,7 @@ def installed(target: Path) -> dict[str, str]:
             if ": " in line
         )
         if "Name" in fields and "Version" in fields:
-            found[re.sub(r"[-_.]+", "-", fields["Name"]).lower()] = fields["Version"].strip()
+            found[normalise(fields["Name"])] = fields["Version"].strip()
     return found
 
 

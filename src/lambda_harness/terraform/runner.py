@@ -383,15 +383,15 @@ class Terraform:
                 check=False,
                 interrupt_when=watch.refused,
             )
-        if watch.final:
-            raise TerraformError(trust_message(watch.final, self.iam_index(), self.settings.project_dir))
-        for finding in watch.findings:
-            if finding.get("enforced"):
-                continue  # refused a while, then allowed: the provider's retry won, as on AWS
-            # iam = warn: created anyway, said once
-            self.ui.warn(
-                trust_message([finding], self.iam_index(), self.settings.project_dir).splitlines()[0]
-            )
+        if watch.final or watch.findings:
+            iam = self.iam_index()  # reads the state once: terraform has exited, it no longer changes
+            if watch.final:
+                raise TerraformError(trust_message(watch.final, iam, self.settings.project_dir))
+            for finding in watch.findings:
+                if finding.get("enforced"):
+                    continue  # refused a while, then allowed: the provider's retry won, as on AWS
+                # iam = warn: created anyway, said once
+                self.ui.warn(trust_message([finding], iam, self.settings.project_dir).splitlines()[0])
         if done.returncode != 0:
             self._raise_for_runtimes(done.output)
             raise TerraformError(

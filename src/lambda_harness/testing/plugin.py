@@ -80,6 +80,7 @@ class HarnessState:
     case_requests: set[str] = field(default_factory=set)  # request ids of the event-case invocations
     workers: int = 1  # how many functions' cases are invoked side by side (--harness-workers)
     prefetch: CasePrefetcher | None = None
+    prefetch_decided: bool = False  # start_prefetch looked at the session's items once
     _invoker: Invoker | None = None
     _iam: iam_report.IamLedger | None = None
 
@@ -523,7 +524,8 @@ def invocation_for(item: EventCaseItem) -> Invocation:
 
 def start_prefetch(session: pytest.Session, state: HarnessState) -> CasePrefetcher | None:
     """At the first event-case item, start invoking every selected case ahead (see ``prefetch``)."""
-    if state.prefetch is None and state.workers > 1:
+    if not state.prefetch_decided and state.workers > 1:
+        state.prefetch_decided = True
         cases = [item.case for item in session.items if isinstance(item, EventCaseItem)]
         if len({case.function for case in cases}) > 1:
             invoker = state.invoker  # built here, on the main thread; boto3 clients are thread-safe

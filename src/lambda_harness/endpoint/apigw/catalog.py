@@ -223,11 +223,15 @@ class Catalog:
         return Api(str(api.id), ApiKind.REST, str(api.name or ""), account, region, stages)
 
     def _http_api(self, account: str, region: str, api: MotoApi) -> Api:
-        live = http_table(api)
+        live: RouteTable | None = None  # built only when a stage serves the live config
         stages = {}
         for name, stage in list(api.stages.items()):
             deployment_id = str((stage.config or {}).get("deploymentId") or "")
             table = None if stage.auto_deploy else self.snapshots.get(str(api.api_id), deployment_id)
+            if table is None:
+                if live is None:
+                    live = http_table(api)
+                table = live
             variables = {str(k): str(v) for k, v in (stage.stage_variables or {}).items()}
-            stages[str(name)] = Stage(str(name), table or live, variables, deployment_id)
+            stages[str(name)] = Stage(str(name), table, variables, deployment_id)
         return Api(str(api.api_id), ApiKind.HTTP, str(api.name or ""), account, region, stages)

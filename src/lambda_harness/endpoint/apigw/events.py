@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from lambda_harness.endpoint.apigw.model import GatewayRequest
-from lambda_harness.endpoint.apigw.routing import DEFAULT_STAGE, Match
+from lambda_harness.endpoint.apigw.routing import Match
 from lambda_harness.endpoint.sources.function_urls import is_text, query_parameters
 
 #: Headers API Gateway adds for the integration (the client's own values are replaced).
@@ -246,8 +246,3 @@ def http_v2_event(request: GatewayRequest, match: Match, ctx: Context) -> dict[s
             event["body"] = base64.b64encode(request.body).decode("ascii")
             event["isBase64Encoded"] = True
     return event
-
-
-def stage_path(stage: str) -> str:
-    """The segment a stage adds to HTTP API paths: ``/dev``, or nothing for ``$default``."""
-    return "" if stage == DEFAULT_STAGE else f"/{stage}"

@@ -41,6 +41,8 @@ REQUEST_KEYS = frozenset(
         "cloudwatch:namespace",
     }
 )
+#: Every key the endpoint sets when it has it: another key found absent is unevaluable (AWS may set it).
+SET_KEYS = SESSION_KEYS | REQUEST_KEYS
 
 
 def request_context(principal: Principal, region: str) -> dict[str, tuple[str, ...]]:
@@ -94,6 +96,6 @@ class Authorizer:
             role.policies,
             resource_policy,
             context=request_context(principal, region),
-            set_keys=SESSION_KEYS | REQUEST_KEYS,
+            set_keys=SET_KEYS,
             key_policy=key_policy,
         )
