@@ -15,8 +15,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from lambda_harness.endpoint.runtime.bootstrap import CONFIG_VAR
 from lambda_harness.endpoint.runtime.coverage import BOOT_MODULE
 from lambda_harness.endpoint.runtime.env import Paths
 from lambda_harness.errors import EndpointError
+from lambda_harness.fsutil import atomic_file
 
 #: The bootstrap as shipped in this package; copied into each runtime folder.
 SOURCE = Path(__file__).with_name("bootstrap.py")
@@ -66,10 +65,8 @@ def install(runtime_dir: Path) -> Path:
 def _write_atomically(target: Path, data: bytes) -> None:
     # A sibling renamed into place: a worker starting now reads the old file or the new one.
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        Path(tmp).replace(target)
+        with atomic_file(target) as tmp:  # 0600, as mkstemp made it before
+            tmp.write_bytes(data)
     except OSError as exc:
         raise EndpointError(
             f"{target}: cannot install lambda-harness's worker bootstrap ({exc.strerror}); "
