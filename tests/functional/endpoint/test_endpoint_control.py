@@ -25,6 +25,7 @@ from lambda_harness.errors import EndpointError
 from lambda_harness.settings import Settings
 from lambda_harness.ui import PlainUI
 from support.endpoint import handler_zip, make_settings
+from support.processes import alive, descendants
 
 
 def _get_json(url: str) -> tuple[int, dict[str, Any]]:
@@ -78,30 +79,6 @@ def test_trigger_without_endpoint_says_how_to_start(tmp_path: Path, endpoint_cac
         control.trigger(settings, "anything")
 
 
-def _children(pid: int) -> set[int]:
-    """Every descendant of ``pid`` (workers are children of the endpoint process)."""
-    found: set[int] = set()
-    todo = [pid]
-    while todo:
-        parent = todo.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*/children"):
-            try:
-                kids = {int(k) for k in task.read_text().split()}
-            except OSError:
-                continue
-            todo.extend(kids - found)
-            found |= kids
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-    return "State:\tZ" not in status
-
-
 def _run_a_function(url: str) -> None:
     kw: dict[str, Any] = {
         "endpoint_url": url,
@@ -146,14 +123,14 @@ def test_start_and_stop_detached_leave_nothing_behind(
     assert record["pid"] == pid and record["url"] == project.endpoint_url
     assert Path(record["log"]).name == "endpoint.log"
     _run_a_function(project.endpoint_url)
-    workers = _children(pid)
+    workers = descendants(pid)
     assert workers, "a worker process should serve the function"
     with pytest.raises(EndpointError, match="already running"):
         control.start_detached(project)
     assert control.stop_detached(project) is True
     assert not project.paths.endpoint_pid.exists() and not project.paths.endpoint_info.exists()
-    assert not _alive(pid)
-    assert not [w for w in workers if _alive(w)]
+    assert not alive(pid)
+    assert not [w for w in workers if alive(w)]
     assert control.stop_detached(project) is False
 
 
@@ -172,12 +149,12 @@ def test_foreground_ctrl_c_stops_server_and_workers(project: Settings) -> None:
     try:
         control.wait_healthy(project.endpoint_url, 60, alive=lambda: child.poll() is None)
         _run_a_function(project.endpoint_url)
-        workers = _children(child.pid)
+        workers = descendants(child.pid)
         assert workers
         child.send_signal(signal.SIGINT)
         assert child.wait(timeout=30) == 0
         net.wait_until(
-            lambda: not any(_alive(w) for w in workers), 5, what="the workers to exit", interval=0.05
+            lambda: not any(alive(w) for w in workers), 5, what="the workers to exit", interval=0.05
         )
         output = child.stdout.read().decode() if child.stdout else ""
         assert "AWS endpoint on" in output and "stopping the endpoint" in output
@@ -193,14 +170,14 @@ def test_down_from_another_process_stops_the_detached_endpoint(
     monkeypatch.setenv("LAMBDA_HARNESS_CACHE_DIR", str(project.cache_dir))
     pid = control.start_detached(project)
     _run_a_function(project.endpoint_url)
-    workers = _children(pid)
+    workers = descendants(pid)
     done = proc.run(
         [sys.executable, "-m", "lambda_harness", "down", "--project", str(project.project_dir)], timeout=60
     )
     assert "endpoint stopped" in done.output
     assert not project.paths.endpoint_pid.exists()
-    assert not _alive(pid)
-    assert not [w for w in workers if _alive(w)]
+    assert not alive(pid)
+    assert not [w for w in workers if alive(w)]
     assert control._children.pop(pid).wait(timeout=5) == 0  # reap our own child (the CLI could not)
 
 

@@ -24,6 +24,7 @@ from lambda_harness.endpoint.ports import free_port
 from lambda_harness.settings import Settings, load_settings
 from lambda_harness.ui import RecordingUI
 from lambda_harness.watch import FileWatch, classify, watch
+from support.processes import alive, descendants
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "repos" / "warm"
 
@@ -161,28 +162,6 @@ def test_file_watch_sees_saves_and_ignores_artifacts(tmp_path: Path) -> None:
     assert repo / "dists.zip" not in seen
 
 
-def _descendants(pid: int) -> set[int]:
-    """Every descendant of ``pid`` (the endpoint's workers are children of the watch process)."""
-    found: set[int] = set()
-    todo = [pid]
-    while todo:
-        for task in Path(f"/proc/{todo.pop()}/task").glob("*/children"):
-            try:
-                kids = {int(k) for k in task.read_text().split()}
-            except OSError:
-                continue
-            todo.extend(kids - found)
-            found |= kids
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_a_signal_stops_watch_its_endpoint_and_every_worker(tmp_path: Path, stop_signal: int) -> None:
@@ -209,11 +188,11 @@ def test_a_signal_stops_watch_its_endpoint_and_every_worker(tmp_path: Path, stop
             what="watch to run every case once and start watching",
         )
         assert child.poll() is None, out.read_text()
-        workers = _descendants(child.pid)
+        workers = descendants(child.pid)
         assert workers, "the first run left warm execution environments"
         child.send_signal(stop_signal)
         assert child.wait(timeout=60) == 130, out.read_text()
-        net.wait_until(lambda: not any(_alive(w) for w in workers), 10, what="the workers to exit")
+        net.wait_until(lambda: not any(alive(w) for w in workers), 10, what="the workers to exit")
         assert not net.endpoint_healthy(settings.endpoint_url)
         assert "lambda-harness watch: interrupted" in out.read_text()
     finally:
