@@ -57,6 +57,7 @@ from lambda_harness.pipeline import prestart
 from lambda_harness.settings import Settings, default_cache_dir, load_settings
 from lambda_harness.terraform.deploy import deploy, deploy_for_run
 from lambda_harness.terraform.inventory import Inventory
+from lambda_harness.terraform.runner import Terraform
 from lambda_harness.testing.invoker import deployed_region
 from lambda_harness.testing.results import load_results
 from lambda_harness.testing.session import harness_test_env, pytest_arguments, run_pytest
@@ -78,6 +79,8 @@ COUNTED = (
     "down",
 )
 PLAN_FIRST = COUNTED[-2]
+#: The second plan timed again after everything, alone on the machine (not counted).
+PLAN_ALONE = "  second plan alone, after the tests (not counted)"
 
 
 class StageTimeout(Exception):
@@ -349,9 +352,28 @@ def run_stages(settings: Settings, ui: BenchUI, args: argparse.Namespace, out: P
                     settings, url, deployment.inventory, run_tests, tests_s, mode, args.stage_timeout
                 )
                 out.rows.append(row)
+        start_load = load1()
+        with deadline(args.stage_timeout, "second plan alone"):
+            alone_s, note = plan_alone(settings, ui, url)
+        out.rows.append(Row(PLAN_ALONE, alone_s, note, start_load))
         start_load, start = load1(), time.perf_counter()
         stack.close()
         out.rows.append(Row("down", time.perf_counter() - start, "endpoint + workers stopped", start_load))
+
+
+def plan_alone(settings: Settings, ui: BenchUI, url: str) -> tuple[float, str]:
+    """The second plan once more, with nothing beside it (not counted in the total).
+
+    What Terraform alone needs after its apply, whatever the harness does: (apply + this) / apply
+    is the floor of the issue-13 ratio on this machine.
+    """
+    tf = Terraform(settings, ui, url, report=False)
+    tf.init()  # stages the same copy again and inits offline: not timed
+    ui.take_steps()
+    start = time.perf_counter()
+    changes = tf.plan_changes(announce=False)
+    seconds = time.perf_counter() - start
+    return seconds, "empty" if not changes else f"NOT empty: {len(changes)} change(s)"
 
 
 def bench_pipeline(
@@ -481,6 +503,11 @@ def summary_rows(run: PipelineRun, cli: Row | None, filename: list[Row]) -> list
         rows.append(Row(label, run.total_s, note))
         note = f"{ratio:.2f}x, target <= {TARGET_RATIO}x: {verdict}"
         rows.append(Row("ratio total / terraform apply", None, note))
+        alone = seconds_of(run.rows, PLAN_ALONE.strip())
+        if alone:
+            floor = (apply_cmd + alone) / apply_cmd
+            note = f"{floor:.2f}x: (apply + second plan alone) / apply, before anything of the harness"
+            rows.append(Row("Terraform's own floor for that ratio", None, note))
     if cli is not None and cli.seconds is not None and run.total_s:
         rows.append(Row("ratio CLI run / sum of stages", None, f"{cli.seconds / run.total_s:.2f}x"))
     for label, what in (("apply", FILENAME_LABEL), ("terraform apply", "terraform apply")):
