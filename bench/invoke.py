@@ -303,9 +303,11 @@ def main() -> None:
     )
     for name in HANDLERS:
         added = mine[name]["warm_p50_ms"] - client
+        bound = (client + floor[name]["warm_p50_ms"]) / floor[name]["warm_p50_ms"]
         print(
             f"  {name}: the endpoint adds {added:.2f} ms over boto3 alone "
-            f"({floor[name]['warm_p50_ms']:.2f} ms of it the runtime floor)"
+            f"({floor[name]['warm_p50_ms']:.2f} ms of it the runtime floor); "
+            f"(boto3 alone + floor) / floor = {bound:.1f}x: the best ratio any endpoint could show here"
         )
     print(f"load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if not isinstance(peer, dict):
