@@ -41,10 +41,12 @@ from lambda_harness.packaging.manifest import (
 )
 from lambda_harness.packaging.projectlock import declared_dependencies
 from lambda_harness.packaging.selection import (
-    DEFAULT_ARCHITECTURE,
-    DEFAULT_RUNTIME,
+    LayerPlatform,
     check_code_files,
     keep_code_path,
+    layer_compatibility_warnings,
+    layer_platform,
+    mixed_layer_error,
     select_platform,
     served_functions,
 )
@@ -56,7 +58,7 @@ from lambda_harness.packaging.tfconfig import (
     find_dist_target,
     read_config,
 )
-from lambda_harness.packaging.wheels import DepsCache, Installer, PipInstaller, Platform, parse_platform
+from lambda_harness.packaging.wheels import DepsCache, Installer, PipInstaller, Platform, platform_specific
 from lambda_harness.packaging.zipper import (
     EntryStat,
     Source,
@@ -235,6 +237,8 @@ class Builder:
             entries, code, lock, deps_key, hit = self._archive_entries(unit, platform)
         else:
             entries, code, lock, deps_key, hit = self._folder_entries(unit, platform)
+        if unit.layer is not None:
+            self._check_layer(unit, config, entries)
         name = relative(unit.path, s.project_dir)
         found = check_handlers(list(unit.functions), entries, set(code), s.project_dir, name)
         self._check_with_layers(unit.path, entries, list(unit.functions), layer_sizes)
@@ -337,17 +341,27 @@ class Builder:
         )
 
     def _unit_platform(self, unit: Unit, config: TfConfig) -> Platform:
+        """A function zip: its functions' platform. A layer: its users' (``layer_platform``)."""
         if unit.functions:
             return select_platform(list(unit.functions), self.settings.project_dir)
-        layer = unit.layer
+        return self._layer_platform(unit, config).platform
+
+    def _layer_platform(self, unit: Unit, config: TfConfig) -> LayerPlatform:
         users = [fn for fn in served_functions(config) if unit.path in fn.layer_files]
-        runtime = (layer.compatible_runtimes[:1] if layer else ()) or [
-            fn.runtime for fn in users if fn.runtime
-        ][:1]
-        arch = (layer.compatible_architectures[:1] if layer else ()) or [
-            a for fn in users for a in fn.architectures[:1]
-        ][:1]
-        return parse_platform(next(iter(runtime), DEFAULT_RUNTIME), next(iter(arch), DEFAULT_ARCHITECTURE))
+        return layer_platform(unit.layer, users)
+
+    def _check_layer(self, unit: Unit, config: TfConfig, entries: Mapping[str, Source]) -> None:
+        """Users on several platforms share a layer only when nothing in it is platform-specific;
+        a user the layer's compatible_* lists leave out is a warning (AWS allows it)."""
+        chosen = self._layer_platform(unit, config)
+        project = self.settings.project_dir
+        if chosen.mixed:
+            native = platform_specific(entries)
+            if native:
+                raise mixed_layer_error(unit.layer, unit.label, chosen, native, project)
+        if unit.layer is not None:
+            for message in layer_compatibility_warnings(unit.layer, chosen, project):
+                self._warn(message)
 
     def _check_with_layers(
         self,
