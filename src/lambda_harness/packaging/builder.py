@@ -94,6 +94,8 @@ class BuildResult:
     kind: str = KIND_DIST
     functions: tuple[str, ...] = ()
     artifacts: tuple[BuildResult, ...] = ()
+    source: Path | None = None  # the folder it was built from: its zip root (a layer's: python/)
+    used_by: tuple[str, ...] = ()  # a layer: the functions that name it
 
     def all(self) -> tuple[BuildResult, ...]:
         """Every zip of the build (just this one for a single dists.zip)."""
@@ -217,7 +219,7 @@ class Builder:
             f"{result.unzipped_size:,} bytes unzipped -> {relative(result.zip_path, s.project_dir)} "
             f"({target.reason})"
         )
-        return replace(result, functions=tuple(fn.label for fn in functions))
+        return replace(result, functions=tuple(fn.label for fn in functions), source=s.functions_dir)
 
     def _shared_lock(self) -> LockFile | None:
         lock_file = self.settings.lock_file
@@ -230,8 +232,9 @@ class Builder:
     def _build_unit(self, unit: Unit, layer_sizes: Mapping[Path, int], config: TfConfig) -> BuildResult:
         """One function's or one layer's zip, from its own folder (or a prebuilt layer, checked)."""
         s = self.settings
+        users = tuple(sorted(self._layer_platform(unit, config).users)) if unit.layer is not None else ()
         if unit.kind == KIND_PREBUILT:
-            return self._prebuilt(unit)
+            return replace(self._prebuilt(unit), used_by=users)
         platform = self._unit_platform(unit, config)
         if unit.archive is not None:
             entries, code, lock, deps_key, hit = self._archive_entries(unit, platform)
@@ -250,7 +253,8 @@ class Builder:
             f"{what}; {result.manifest['files']} files, {result.unzipped_size:,} bytes unzipped -> "
             f"{name} ({unit.reason})"
         )
-        return replace(result, kind=unit.kind, functions=tuple(fn.label for fn in unit.functions))
+        functions = tuple(fn.label for fn in unit.functions)
+        return replace(result, kind=unit.kind, functions=functions, source=_source(unit), used_by=users)
 
     def _folder_entries(self, unit: Unit, platform: Platform) -> _Entries:
         """A function's or layer's folder, and the dependencies of its requirements (or the shared lock)."""
@@ -391,6 +395,7 @@ class Builder:
         write_json_atomic(
             self.settings.paths.build_record,
             {
+                "functions_dir": relative(self.settings.functions_dir, project),
                 "artifacts": [
                     {
                         "path": relative(r.zip_path, project),
@@ -399,9 +404,14 @@ class Builder:
                         "code_sha256": r.code_sha256_b64,
                         "unzipped_size": r.unzipped_size,
                         "functions": sorted(r.functions),
+                        # what the test stage needs to explain an ImportModuleError
+                        "runtime": r.manifest.get("runtime"),
+                        "architecture": r.manifest.get("architecture"),
+                        "source": relative(r.source, project) if r.source is not None else None,
+                        "used_by": list(r.used_by),
                     }
                     for r in results
-                ]
+                ],
             },
         )
 
@@ -559,6 +569,13 @@ class Builder:
             deps_cache_hit=hit,
             warnings=tuple(self.warnings),
         )
+
+
+def _source(unit: Unit) -> Path | None:
+    """The folder a unit's zip is made of (an archive's ``source_dir``)."""
+    if unit.archive is not None and unit.archive.config.get("source_dir"):
+        return Path(str(unit.archive.config["source_dir"]))
+    return unit.root
 
 
 def _top(stats: list[EntryStat]) -> list[PackageSize]:
