@@ -245,12 +245,14 @@ def run(
     _judge(report, settings, ui)
     if plan_problem:
         report.failures.append(plan_problem)
-        ui.warn(plan_problem)
+        ui.fail(plan_problem)
         report.ok = False
     write_report(settings.paths.report_html, report.results)
     ui.info(
         f"JUnit: {report.junit_path}  results: {report.results_path}  report: {settings.paths.report_html}"
     )
+    if not report.ok:
+        ui.fail(verdict(report.failures))
     if shard is not None:
         _record_shard_inputs(report, settings)
     else:  # a shard's verdict is partial: `merge` writes the attestation
@@ -311,8 +313,17 @@ def _judge(report: RunReport, settings: Settings, ui: UI) -> None:
     if not names:
         report.failures.append(f"no aws_lambda_function was deployed from {settings.terraform_dir}")
     for text in report.failures:
-        ui.warn(text)
+        ui.fail(text)
     report.ok = report.pytest_exit_code == 0 and not report.failures
+
+
+def verdict(failures: Sequence[str]) -> str:
+    """The last line of a failed run: how many problems, the first few by their first line."""
+    heads = [text.splitlines()[0] if text else "?" for text in failures]
+    shown = [h if len(h) <= 120 else h[:117] + "..." for h in heads[:5]]
+    more = f"; and {len(heads) - 5} more" if len(heads) > 5 else ""
+    count = f"{len(heads)} problem(s)" if heads else "the tests failed"
+    return f"{count}, not attested: " + "; ".join(shown) + more if heads else f"{count}, not attested"
 
 
 def skipped_functions(settings: Settings, inventory: Inventory) -> dict[str, str]:
@@ -474,7 +485,7 @@ def smoke(settings: Settings, ui: UI, *, stages: Stages | None = None) -> SmokeR
         report.failures.append(plan_problem)
     ui.table("smoke", ["function", "init", "init ms", "detail"], report.rows)
     for text in report.failures:
-        ui.warn(text)
+        ui.fail(text)
     report.ok = not report.failures and bool(inventory.functions)
     return report
 
@@ -570,7 +581,9 @@ def merge(settings: Settings, ui: UI, dirs: Sequence[Path]) -> RunReport:
         report.attestation = write_attestation(settings, zip_path, per_function_counts(report), exemptions)
         ui.info(f"every shard passed; attestation: {report.attestation}")
     for text in report.failures:
-        ui.warn(text)
+        ui.fail(text)
+    if not report.ok:
+        ui.fail(verdict(report.failures))
     return report
 
 

@@ -364,7 +364,7 @@ def show_invocation(ui: UI, name: str, result: Invocation) -> bool:
     if result.cold:
         timing += f" (cold start, init {result.init_ms:.1f} ms)"
     if not result.ok:
-        ui.warn(f"{name} failed: {result.describe_error()} [{timing}]")
+        ui.fail(f"{name}: {result.describe_error()} [{timing}]")
         return False
     ui.info(f"{name}: OK [{timing}]")
     return True
