@@ -38,6 +38,7 @@ from lambda_harness.terraform.deploy import Deployment
 from lambda_harness.terraform.inventory import DeployedFunction, Inventory
 from lambda_harness.terraform.sources import shown
 from lambda_harness.testing.advice import thresholds
+from lambda_harness.testing.cases import discover as discover_cases
 from lambda_harness.testing.cases import untested_message
 from lambda_harness.testing.coverage import RunCoverage, coverage_summary, zip_sources
 from lambda_harness.testing.iam import (
@@ -207,6 +208,7 @@ def run(
         junit_path=settings.paths.junit,
         results_path=settings.paths.results,
     )
+    discover_cases(settings.cases_dir)  # a malformed case file stops the run now, not after the apply
     report.build = stages.build(settings, ui)
     assert report.results_path is not None
     # Never read a previous run's verdict, and never leave a green attestation behind a red run.
