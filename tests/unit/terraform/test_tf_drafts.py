@@ -136,7 +136,7 @@ def test_a_looked_up_table_says_it_starts_empty(tmp_path: Path) -> None:
     _, out = draft(tmp_path)
     table = out["customers:aws_dynamodb_table"]
     assert 'name = "customers"' in table
-    assert "  # add aws_dynamodb_table_item rows your cases read (the looked-up table starts empty)\n" in table
+    assert "  # add aws_dynamodb_table_item rows your cases read (the looked-up table starts empty)" in table
 
 
 ALIASED = """\
