@@ -231,6 +231,11 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         help="function roles on the embedded endpoint: enforce (default: a denied call fails the run), "
         "warn (report only) or off",
     )
+    parser.add_argument(
+        "--workspace",
+        help="Terraform workspace of the staged copy and of promote (terraform.workspace); "
+        "default: your TF_WORKSPACE, else default",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", default=None, help="stream tool output")
     parser.add_argument("-q", "--quiet", action="store_true", default=None, help="warnings and errors only")
 
@@ -377,6 +382,7 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         "tf_driver": args.tf_driver,
         "iam": args.iam,
         "filesystem": args.filesystem,
+        "workspace": args.workspace,
         "verbose": args.verbose,
         "quiet": args.quiet,
         "dist": getattr(args, "dist", None),

@@ -80,6 +80,9 @@ class Settings:
     skip_functions: tuple[str, ...] = ()
     #: ``<resource address>.<attribute>`` taken out of the idempotency check (listed, attested).
     idempotency_waive: tuple[str, ...] = ()
+    #: The Terraform workspace the staged copy (and promote) runs in; None: the caller's
+    #: ``TF_WORKSPACE`` when set, else ``default``.
+    workspace: str | None = None
     verbose: bool = False
     quiet: bool = False
     #: field -> where its value came from ("--port", "LAMBDA_HARNESS_HOST", "<pyproject> ... key").
@@ -202,6 +205,16 @@ def _ratio(value: float) -> str | None:
     return "must be above 0 and at most 1 (e.g. 0.8: the slowest case must stay under 80% of the timeout)"
 
 
+_WORKSPACE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _workspace(value: str) -> str | None:
+    # Terraform's own rule for workspace names (letters, digits, "-" and "_"; no "/").
+    return (
+        None if _WORKSPACE.match(value) else "must be a Terraform workspace name (letters, digits, - and _)"
+    )
+
+
 def _region(value: str) -> str | None:
     return None if _REGION.match(value) else "must look like us-east-1"
 
@@ -234,6 +247,7 @@ KEYS: tuple[Key, ...] = (
     Key("test-timeout", "test_timeout", "int", None, _between(1, 86_400)),
     Key("skip-functions", "skip_functions", "list", "--skip-function"),
     Key("idempotency-waive", "idempotency_waive", "list", None, _waivers),
+    Key("workspace", "workspace", "str", "--workspace", _workspace),
 )
 _BY_NAME = {k.name: k for k in KEYS}
 #: Keys a repo's pyproject.toml may not hold, and the setting that replaced each.
@@ -456,6 +470,7 @@ def load_settings(
         if key.env in env:
             values[key.field] = _checked(key, env[key.env], f"{key.env}: ", _from_text)
             sources[key.field] = key.env
+    _workspace_from_terraform(values, sources, environ)
     known = {f.name for f in fields(Settings)}
     for name, raw in cli.items():
         if name not in known:
@@ -496,6 +511,17 @@ def load_settings(
         settings.host, source=settings.source_of("host"), allowed=settings.allow_non_loopback
     )
     return settings
+
+
+def _workspace_from_terraform(
+    values: dict[str, Any], sources: dict[str, str], environ: Mapping[str, str]
+) -> None:
+    """No ``workspace`` setting: the caller's own ``TF_WORKSPACE`` (as Terraform itself would read it)."""
+    raw = environ.get("TF_WORKSPACE", "").strip()
+    if "workspace" in values or not raw:
+        return
+    values["workspace"] = _checked(_BY_NAME["workspace"], raw, "TF_WORKSPACE: ", _from_text)
+    sources["workspace"] = "TF_WORKSPACE"
 
 
 def _tfvars(project_dir: Path, given: tuple[str, ...] | None) -> tuple[Path, ...]:

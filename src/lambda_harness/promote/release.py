@@ -171,8 +171,13 @@ def promote(
     env = dict(os.environ) if terraform_cmd_env is None else dict(terraform_cmd_env)
     # Never in the team's folder: init would write .terraform/ and a lock file there (and the next
     # promote would find the Terraform changed).
+    if settings.workspace:
+        # The workspace the tests ran in: the real backend's state of that workspace.
+        env["TF_WORKSPACE"] = settings.workspace
     cwd, env = staged.prepare(settings, env, att)
     where = f"a staged copy of {settings.terraform_dir} ({staged.describe(settings)})"
+    if settings.workspace:
+        where += f", workspace {settings.workspace}"
     real = _RealTerraform(settings, env, cwd)
     planfile = settings.paths.promote_plan
     settings.paths.ensure()

@@ -56,14 +56,22 @@ def backend_override(terraform_dir: Path) -> str:
         backends = block.body.get("backend") or []
         declared += backends if isinstance(backends, list) else [backends]
     path = terraform_dir / "terraform.tfstate"
+    # Workspaces other than default: relative to the working folder, so the team's folder too.
+    workspaces = terraform_dir / "terraform.tfstate.d"
     for backend in declared:
         if "local" not in backend:
             return ""  # a remote backend: the staged copy uses it as it is
         local = backend["local"] if isinstance(backend["local"], Mapping) else {}
         if local.get("path"):
             path = terraform_dir / str(local["path"])
+        if local.get("workspace_dir"):
+            workspaces = terraform_dir / str(local["workspace_dir"])
     quoted = json.dumps(str(path.resolve()))
-    return f'terraform {{\n  backend "local" {{\n    path = {quoted}\n  }}\n}}\n'
+    quoted_dir = json.dumps(str(workspaces.resolve()))
+    return (
+        f'terraform {{\n  backend "local" {{\n    path = {quoted}\n'
+        f"    workspace_dir = {quoted_dir}\n  }}\n}}\n"
+    )
 
 
 def _without_provider_installation(text: str) -> str:

@@ -311,3 +311,53 @@ def _range(diag: Mapping[str, object], project_dir: Path, terraform_dir: Path) -
     line = start.get("line") if isinstance(start, Mapping) else None
     path = filename if filename.is_absolute() else Path(os.path.normpath(terraform_dir / filename))
     return f"{shown(path, project_dir)}:{line}" if line else shown(path, project_dir)
+
+
+_INVALID_INDEX = re.compile(r"Error: Invalid index\s+on (?P<file>\S+) line (?P<line>\d+)")
+_BY_WORKSPACE = re.compile(r"(?:local|var)\.(?P<name>\w+)\s*\[\s*terraform\.workspace\s*\]")
+
+
+def workspace_index_message(
+    output: str, project_dir: Path, terraform_dir: Path, workspace: str
+) -> str | None:
+    """An ``Invalid index`` on a line that indexes by ``terraform.workspace``: the line, the
+    workspace the staged copy runs in, and the setting that selects another (None: not that)."""
+    for found in _INVALID_INDEX.finditer(output):
+        path = Path(os.path.normpath(terraform_dir / found.group("file")))
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+            source = lines[int(found.group("line")) - 1]
+        except (OSError, IndexError, UnicodeDecodeError):
+            continue
+        if "terraform.workspace" not in source:
+            continue
+        by_name = _BY_WORKSPACE.search(source)
+        keys = map_keys("\n".join(lines), by_name.group("name")) if by_name else []
+        choice = f'"{keys[0]}"' if keys else '"<workspace>"'
+        known = f" (its keys: {', '.join(keys)})" if keys else ""
+        return (
+            f"{shown(path, project_dir)}:{found.group('line')} indexes by terraform.workspace, which is "
+            f'"{workspace}" here{known}: set workspace = {choice} in [tool.lambda-harness] '
+            "(or LAMBDA_HARNESS_WORKSPACE, or --workspace); the staged copy and promote then run in it"
+        )
+    return None
+
+
+def map_keys(text: str, name: str) -> list[str]:
+    """The top-level keys of ``name = { key = ..., ... }`` in a .tf text, as written ([] if not found)."""
+    start = re.search(rf"(?m)^\s*{re.escape(name)}\s*=\s*\{{", text)
+    if start is None:
+        return []
+    keys: list[str] = []
+    depth, i = 1, start.end()
+    line_start = True
+    while i < len(text) and depth > 0:
+        if depth == 1 and line_start:
+            key = re.match(r'\s*"?([\w-]+)"?\s*=', text[i:])
+            if key:
+                keys.append(key.group(1))
+        char = text[i]
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        line_start = char in "\n,{"
+        i += 1
+    return keys

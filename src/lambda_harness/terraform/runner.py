@@ -118,7 +118,11 @@ class Terraform:
             endpoint_url, allow_remote=settings.allow_non_loopback, source=settings.source_of("host")
         )
         self.staged = staging.layout(
-            settings.harness_dir, settings.backend, settings.project_dir, settings.terraform_dir
+            settings.harness_dir,
+            settings.backend,
+            settings.project_dir,
+            settings.terraform_dir,
+            workspace=settings.workspace,
         )
         self.terraform_bin = proc.which("terraform", TERRAFORM_HINT, path=self.environ.get("PATH"))
         self.mirrors: list[mirror.Mirror] = []
@@ -151,6 +155,9 @@ class Terraform:
                 ANCHOR_ENV: str(staging.anchor_of(self.settings.project_dir, self.settings.terraform_dir)),
             }
         )
+        if self.staged.workspace != staging.DEFAULT_WORKSPACE:
+            # init creates it in the local state on first use; every command then runs in it.
+            base["TF_WORKSPACE"] = self.staged.workspace
         if self.driver == "tflocal":
             return tfenv.tflocal_env(base, self.endpoint, self.terraform_bin)
         return tfenv.terraform_env(base, self.endpoint)
@@ -202,7 +209,7 @@ class Terraform:
                 "or LAMBDA_HARNESS_APPLY_TIMEOUT (seconds)."
             ) from None
         except CommandFailed as exc:
-            self._raise_for_runtimes(exc.output)
+            self._raise_for_known(exc.output)
             raise TerraformError(
                 f"terraform {args[0]} failed in the staged copy {self.staged.workdir} "
                 f"(of {self.settings.terraform_dir}):\n{exc}"
@@ -320,8 +327,15 @@ class Terraform:
             f"terraform init failed in the staged copy {self.staged.workdir}:\n{tail}{hint}"
         )
 
-    def _raise_for_runtimes(self, output: str) -> None:
-        """A runtime the provider rejects (``python3.14`` on 5.x): say which, where and the fix."""
+    def _raise_for_known(self, output: str) -> None:
+        """Failures with a known fix: a map indexed by ``terraform.workspace`` without this
+        workspace's key, or a runtime the provider rejects (``python3.14`` on 5.x)."""
+        s = self.settings
+        workspace = diagnostics.workspace_index_message(
+            output, s.project_dir, s.terraform_dir, self.staged.workspace
+        )
+        if workspace:
+            raise TerraformError(workspace)
         rejected = diagnostics.rejected_runtimes_in_text(
             output, self.settings.project_dir, self.settings.terraform_dir
         )
@@ -396,7 +410,7 @@ class Terraform:
                 # iam = warn: created anyway, said once
                 self.ui.warn(trust_message([finding], iam, self.settings.project_dir).splitlines()[0])
         if done.returncode != 0:
-            self._raise_for_runtimes(done.output)
+            self._raise_for_known(done.output)
             raise TerraformError(
                 f"terraform apply failed in the staged copy {self.staged.workdir} "
                 f"(of {self.settings.terraform_dir}):\n"
@@ -447,7 +461,7 @@ class Terraform:
                         break
                     written += stand_ins
                 if done.returncode != 0:
-                    self._raise_for_runtimes(done.output)
+                    self._raise_for_known(done.output)
                     tail = "\n".join(done.output.strip().splitlines()[-25:])
                     raise TerraformError(
                         f"terraform plan failed while reading what {s.terraform_dir} deploys (in the "
@@ -483,7 +497,7 @@ class Terraform:
         if done.returncode == 0:
             return done.stdout, []
         if done.returncode != 2:
-            self._raise_for_runtimes(done.output)
+            self._raise_for_known(done.output)
             tail = "\n".join(done.output.strip().splitlines()[-25:])
             raise TerraformError(f"terraform plan failed in {self.staged.workdir}:\n{tail}")
         shown = json.loads(self._run("show", "-json", "-no-color", str(planfile)).stdout)

@@ -13,7 +13,7 @@ and the harness's tfvars, and each new one is also validated as a literal on a p
 (a file in the staged copy only, removed after); a rejected probe is reported at the
 ``runtime =`` line of every function that evaluates to it. Runtimes only Terraform can evaluate
 (inside modules) are caught from the discovery plan's or the apply's output
-(``Terraform._raise_for_runtimes``).
+(``Terraform._raise_for_known``).
 """
 
 from __future__ import annotations

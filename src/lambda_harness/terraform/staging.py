@@ -59,6 +59,9 @@ from lambda_harness.terraform.overrides import (
 )
 from lambda_harness.terraform.sources import ModuleSource, module_tree
 
+#: Terraform's workspace when none is selected.
+DEFAULT_WORKSPACE = "default"
+
 OVERRIDE_NAME = "zz_lambda_harness_override.tf"
 TFLOCAL_OVERRIDE = "localstack_providers_override.tf"
 # Never copied from the real folder: Terraform's own working data and any state or plan.
@@ -84,22 +87,46 @@ class StagedDir:
     state: Path
     cli_config: Path
     home: Path
+    #: The Terraform workspace (``default`` unless the ``workspace`` setting says otherwise).
+    workspace: str = DEFAULT_WORKSPACE
+
+    @property
+    def default_state(self) -> Path:
+        """The local backend's ``path``: the ``default`` workspace's state."""
+        return self.root / "terraform.tfstate"
+
+    @property
+    def workspace_dir(self) -> Path:
+        """The local backend's ``workspace_dir``: ``<name>/terraform.tfstate`` for the others."""
+        return self.root / "terraform.tfstate.d"
 
 
 def layout(
-    harness_dir: Path, backend: str, project_dir: Path, terraform_dir: Path, *, root: Path | None = None
+    harness_dir: Path,
+    backend: str,
+    project_dir: Path,
+    terraform_dir: Path,
+    *,
+    root: Path | None = None,
+    workspace: str | None = None,
 ) -> StagedDir:
     """Paths of the staged copy for ``backend`` (nothing is created); ``root`` another place for
-    it (the world's, ``HarnessPaths.world_root``)."""
+    it (the world's, ``HarnessPaths.world_root``). ``state`` is the state file of ``workspace``
+    (the local backend keeps a workspace other than ``default`` under ``terraform.tfstate.d/``)."""
     root = root or HarnessPaths(harness_dir).tf_root(backend)
     tree = root / "tree"
+    workspace = workspace or DEFAULT_WORKSPACE
+    state = root / "terraform.tfstate"
+    if workspace != DEFAULT_WORKSPACE:
+        state = root / "terraform.tfstate.d" / workspace / "terraform.tfstate"
     return StagedDir(
         root=root,
         tree=tree,
         workdir=tree / _relative_terraform_dir(project_dir, terraform_dir),
-        state=root / "terraform.tfstate",
+        state=state,
         cli_config=root / "cli.tfrc",
         home=root / "home",
+        workspace=workspace,
     )
 
 
@@ -342,15 +369,21 @@ def strip_lock_hashes(lock: Path) -> bool:
     return True
 
 
-def override_text(state_path: Path) -> str:
-    """The backend override: local state under .harness/, whatever the team's backend is."""
-    quoted = str(state_path).replace("\\", "\\\\").replace('"', '\\"')
+def _hcl_string(path: Path) -> str:
+    return '"' + str(path).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def override_text(state_path: Path, workspace_dir: Path | None = None) -> str:
+    """The backend override: local state under .harness/, whatever the team's backend is;
+    ``workspace_dir`` where the workspaces other than ``default`` keep theirs."""
+    extra = f"    workspace_dir = {_hcl_string(workspace_dir)}\n" if workspace_dir is not None else ""
     return (
         "# Written by lambda-harness in its staged copy only; the real terraform/ folder is never changed.\n"
         "# It replaces the team's backend so the real state is never read or written.\n"
         "terraform {\n"
         '  backend "local" {\n'
-        f'    path = "{quoted}"\n'
+        f"    path = {_hcl_string(state_path)}\n"
+        f"{extra}"
         "  }\n"
         "}\n"
     )
@@ -358,7 +391,8 @@ def override_text(state_path: Path) -> str:
 
 def write_override(staged: StagedDir, extra: str = "") -> None:
     """Write ``zz_lambda_harness_override.tf`` (``zz`` so it merges after any other override)."""
-    text = override_text(staged.state.resolve()) + (f"\n{extra}" if extra else "")
+    text = override_text(staged.default_state.resolve(), staged.workspace_dir.resolve())
+    text += f"\n{extra}" if extra else ""
     write_private(staged.workdir / OVERRIDE_NAME, text)
 
 

@@ -51,7 +51,11 @@ class WorldTerraform(Terraform):
     ) -> None:
         world = world_dir(settings)
         super().__init__(
-            settings.with_(terraform_dir=world, tfvars=()), ui, endpoint_url, environ=environ, driver=driver
+            settings.with_(terraform_dir=world, tfvars=(), workspace=None),
+            ui,
+            endpoint_url,
+            environ=environ,
+            driver=driver,
         )
         self.staged = staging.layout(
             settings.harness_dir,
