@@ -360,4 +360,4 @@ def map_keys(text: str, name: str) -> list[str]:
         depth += {"{": 1, "}": -1}.get(char, 0)
         line_start = char in "\n,{"
         i += 1
-    return keys
+    return list(dict.fromkeys(keys))  # a key is seen again from each blank before it

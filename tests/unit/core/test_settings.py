@@ -313,3 +313,18 @@ def test_the_advice_thresholds_from_the_environment(tmp_path: Path) -> None:
     ):
         load_settings(repo, environ={"LAMBDA_HARNESS_FAIL_ON_TIMEOUT_RATIO": "nan"})
     assert load_settings(repo, cli={"warm": False}, environ={"LAMBDA_HARNESS_WARM": "1"}).warm is False
+
+
+def test_workspace_setting_else_the_callers_tf_workspace(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    assert load_settings(repo, environ={}).workspace is None
+    from_tf = load_settings(repo, environ={"TF_WORKSPACE": "qa"})
+    assert (from_tf.workspace, from_tf.source_of("workspace")) == ("qa", "TF_WORKSPACE")
+    (tmp_path / "p").mkdir()
+    make_repo(tmp_path / "p", '[tool.lambda-harness]\nworkspace = "dev"\n')
+    assert load_settings(tmp_path / "p", environ={"TF_WORKSPACE": "qa"}).workspace == "dev"
+    env = {"TF_WORKSPACE": "qa", "LAMBDA_HARNESS_WORKSPACE": "prod"}
+    assert load_settings(tmp_path / "p", environ=env).workspace == "prod"
+    assert load_settings(tmp_path / "p", {"workspace": "stage"}, env).workspace == "stage"
+    with pytest.raises(ConfigError, match="--workspace: workspace = 'a/b': must be a Terraform workspace"):
+        load_settings(repo, {"workspace": "a/b"}, {})

@@ -225,3 +225,35 @@ def test_declarations_point_at_each_required_providers_entry(tmp_path: Path) -> 
     assert "hashicorp/rnd" not in found  # its prefix is a declared local name
     settings = load_settings(tmp_path, {}, {"HOME": str(tmp_path)})
     assert providers.needed(settings) == {"hashicorp/aws", "hashicorp/random", "hashicorp/null"}
+
+
+INVALID_INDEX = """
+Error: Invalid index
+
+  on main.tf line 8, in locals:
+   8:   env = local.settings[terraform.workspace]
+    ├────────────────
+    │ local.settings is object with 2 attributes
+    │ terraform.workspace is "default"
+
+The given key does not identify an element in this collection value.
+"""
+
+
+def test_an_invalid_index_by_terraform_workspace_names_the_line_the_keys_and_the_setting(
+    tmp_path: Path,
+) -> None:
+    tf = tmp_path / "terraform"
+    tf.mkdir()
+    (tf / "main.tf").write_text(
+        'locals {\n  settings = {\n    dev  = { memory = 128 }\n    "prod" = {\n      memory = 512\n    }\n'
+        "  }\n  env = local.settings[terraform.workspace]\n}\n"
+    )
+    message = diagnostics.workspace_index_message(INVALID_INDEX, tmp_path, tf, "default")
+    assert message is not None
+    assert message.startswith(
+        'terraform/main.tf:8 indexes by terraform.workspace, which is "default" here (its keys: dev, prod): '
+        'set workspace = "dev" in [tool.lambda-harness] (or LAMBDA_HARNESS_WORKSPACE'
+    )
+    (tf / "main.tf").write_text("\n" * 7 + "  env = local.settings[var.env]\n")
+    assert diagnostics.workspace_index_message(INVALID_INDEX, tmp_path, tf, "default") is None

@@ -262,3 +262,13 @@ def test_no_placeholder_in_the_repo_outside_the_staged_copy_or_for_other_files(t
     assert staging.write_placeholder(staged, "../../../../outside.zip") == []
     assert staging.write_placeholder(staged, "code-version.txt") == []
     assert staging.write_placeholder(staged, "../dists.zip") == []  # the repo's zip, linked in
+
+
+def test_a_workspace_other_than_default_keeps_its_state_under_tfstate_d(tmp_path: Path) -> None:
+    default = staging.layout(tmp_path / ".harness", "embedded", tmp_path, tmp_path / "terraform")
+    assert default.state == default.default_state == default.root / "terraform.tfstate"
+    dev = staging.layout(tmp_path / ".harness", "embedded", tmp_path, tmp_path / "terraform", workspace="dev")
+    assert dev.state == dev.root / "terraform.tfstate.d" / "dev" / "terraform.tfstate"
+    assert dev.state.parent.parent == dev.workspace_dir
+    text = staging.override_text(dev.default_state, dev.workspace_dir)
+    assert f'path = "{dev.default_state}"' in text and f'workspace_dir = "{dev.workspace_dir}"' in text
