@@ -435,6 +435,31 @@ def find_lock_file(project_dir: Path, functions_dir: Path | None = None) -> Path
     return None
 
 
+def _is_project(folder: Path) -> bool:
+    """``[tool.lambda-harness]`` in its pyproject.toml, or the conventional functions/ + terraform/."""
+    if (folder / "functions").is_dir() and (folder / "terraform").is_dir():
+        return True
+    path = pyproject_path(folder)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return path.is_file()  # read_pyproject reports what is wrong with it
+    return isinstance(data.get("tool"), dict) and "lambda-harness" in data["tool"]
+
+
+def find_project(start: Path) -> Path:
+    """The worker repo ``start`` is in, as git finds its root: ``start`` or the nearest folder
+    above it that is a project (``_is_project``), not past the repository root (``.git``);
+    ``start`` itself when none is."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if _is_project(folder):
+            return folder
+        if (folder / ".git").exists():
+            break
+    return start
+
+
 def default_cache_dir(environ: Mapping[str, str]) -> Path:
     if environ.get("XDG_CACHE_HOME"):
         return Path(environ["XDG_CACHE_HOME"]) / "lambda-harness"
@@ -454,7 +479,8 @@ def load_settings(
     """
     environ = dict(os.environ) if environ is None else environ
     cli = {k: v for k, v in (cli or {}).items() if v is not None}
-    project_dir = Path(project or environ.get("LAMBDA_HARNESS_PROJECT") or Path.cwd()).resolve()
+    given = project or environ.get("LAMBDA_HARNESS_PROJECT")
+    project_dir = Path(given).resolve() if given else find_project(Path.cwd())
     if not project_dir.is_dir():
         raise ConfigError(f"project folder {project_dir} does not exist; pass --project DIR")
     values: dict[str, Any] = {}

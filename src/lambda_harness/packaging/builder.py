@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from lambda_harness.errors import BuildError
+from lambda_harness.errors import BuildError, ConfigError
 from lambda_harness.fsutil import LinkOutside, write_json_atomic
 from lambda_harness.packaging import limits as size_limits
 from lambda_harness.packaging.archives import (
@@ -152,9 +152,10 @@ class Builder:
     def _build(self) -> BuildResult:
         s = self.settings
         if not s.functions_dir.is_dir():
-            raise BuildError(
-                f"functions folder {s.functions_dir} does not exist; "
-                'set functions = "..." under [tool.lambda-harness] in pyproject.toml'
+            raise ConfigError(
+                f"functions folder {s.functions_dir} does not exist (project folder {s.project_dir}); "
+                "run lambda-harness from the project root or pass --project DIR, or set "
+                'functions = "..." under [tool.lambda-harness] in pyproject.toml'
             )
         config = self.config if self.config is not None else read_config(s.terraform_dir)
         functions = served_functions(config)

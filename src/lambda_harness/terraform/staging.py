@@ -168,7 +168,8 @@ def stage(project_dir: Path, terraform_dir: Path, staged: StagedDir) -> list[Neu
     """
     if not terraform_dir.is_dir():
         raise ConfigError(
-            f"terraform folder {terraform_dir} does not exist; set terraform = '...' in "
+            f"terraform folder {terraform_dir} does not exist (project folder {project_dir}); run "
+            "lambda-harness from the project root or pass --project DIR, or set terraform = '...' in "
             "[tool.lambda-harness] or LAMBDA_HARNESS_TERRAFORM"
         )
     check_no_tflocal_leftover(terraform_dir)

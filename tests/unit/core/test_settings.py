@@ -328,3 +328,22 @@ def test_workspace_setting_else_the_callers_tf_workspace(tmp_path: Path) -> None
     assert load_settings(tmp_path / "p", {"workspace": "stage"}, env).workspace == "stage"
     with pytest.raises(ConfigError, match="--workspace: workspace = 'a/b': must be a Terraform workspace"):
         load_settings(repo, {"workspace": "a/b"}, {})
+
+
+def test_the_project_is_found_from_a_subfolder_as_git_finds_its_root(tmp_path: Path) -> None:
+    from lambda_harness.settings import find_project
+
+    (tmp_path / "repo").mkdir()
+    repo = make_repo(tmp_path / "repo")
+    (repo / ".git").mkdir()
+    (repo / "terraform" / "modules").mkdir()
+    assert find_project(repo / "terraform" / "modules") == repo
+    assert find_project(repo) == repo
+    tf_root = tmp_path / "root-module"
+    (tf_root / "lambda").mkdir(parents=True)
+    (tf_root / "pyproject.toml").write_text('[tool.lambda-harness]\nterraform = "."\n')
+    assert find_project(tf_root / "lambda") == tf_root
+    lone = tmp_path / "lone" / "sub"
+    lone.mkdir(parents=True)
+    (tmp_path / "lone" / ".git").mkdir()
+    assert find_project(lone) == lone  # nothing up to the git root: the folder itself
