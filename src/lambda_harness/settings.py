@@ -479,8 +479,8 @@ def load_settings(
     """
     environ = dict(os.environ) if environ is None else environ
     cli = {k: v for k, v in (cli or {}).items() if v is not None}
-    given = project or environ.get("LAMBDA_HARNESS_PROJECT")
-    project_dir = Path(given).resolve() if given else find_project(Path.cwd())
+    named = project or environ.get("LAMBDA_HARNESS_PROJECT")
+    project_dir = Path(named).resolve() if named else find_project(Path.cwd())
     if not project_dir.is_dir():
         raise ConfigError(f"project folder {project_dir} does not exist; pass --project DIR")
     values: dict[str, Any] = {}

@@ -180,7 +180,7 @@ def _stages(kind: str, api_id: Any, resources: list[dict[str, Any]]) -> list[str
 def collect_apis(
     resources: list[dict[str, Any]],
     urls: ApiUrls,
-    where: Callable[[str], tuple[Path, int] | None],
+    where: Callable[[str], tuple[Path, int | None] | None],
 ) -> list[DeployedApi]:
     """Every REST and HTTP API in the state, with its stages' URLs and its Lambda proxy routes."""
     apis = []

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 #: Where a block is declared: (file, line), or None when it cannot be found.
-Locate = Callable[[str], tuple[Path, int] | None]
+Locate = Callable[[str], tuple[Path, int | None] | None]
 
 
 @dataclass(frozen=True)

@@ -150,7 +150,7 @@ class Inventory:
             region = next((f.arn.split(":")[3] for f in functions if f.arn.count(":") >= 6), "us-east-1")
         urls = ApiUrls(endpoint_url, api_prefix)
 
-        def locate(address: str) -> tuple[Path, int] | None:
+        def locate(address: str) -> tuple[Path, int | None] | None:
             return declaration_of(address, terraform_dir, module_dirs or {})
 
         apis = collect_apis([r for r in resources if r.get("mode") == "managed"], urls, locate)
@@ -260,8 +260,9 @@ _ADDRESS = re.compile(
 
 def declaration_of(
     address: str, terraform_dir: Path, module_dirs: Mapping[str, Path]
-) -> tuple[Path, int] | None:
-    """(file, line) of ``resource "<type>" "<name>"`` (``data ...`` for a data source address)."""
+) -> tuple[Path, int | None] | None:
+    """(file, line) of ``resource "<type>" "<name>"`` (``data ...`` for a data source address);
+    the line is None in a ``.tf.json`` file (JSON syntax: the file is named without one)."""
     block = "resource"
     if ".data." in f".{address}":
         block = "data"
@@ -281,7 +282,8 @@ def declaration_of(
 
 
 _BLOCK_HEAD = re.compile(r'^[ \t]*(resource|data)\s+"([^"]+)"\s+"([^"]+)"', re.M)
-_Declarations = dict[tuple[str, str, str], tuple[Path, int]]  # (block, type, name) -> (file, line)
+#: (block, type, name) -> (file, line); no line in JSON syntax.
+_Declarations = dict[tuple[str, str, str], tuple[Path, int | None]]
 _declared: dict[Path, tuple[tuple[tuple[str, int, int], ...], _Declarations]] = {}
 
 
@@ -292,7 +294,7 @@ def _declarations(folder: Path) -> _Declarations:
     every resource, and reading every file for each one made it quadratic (200 functions: 201
     files read 200 times, ~10 s of the apply stage in bench/pipeline.py --curve).
     """
-    files = sorted(folder.glob("*.tf"))
+    files = sorted([*folder.glob("*.tf"), *folder.glob("*.tf.json")], key=lambda f: f.name)
     signature = tuple((f.name, (st := f.stat()).st_mtime_ns, st.st_size) for f in files)
     cached = _declared.get(folder)
     if cached is not None and cached[0] == signature:
@@ -300,11 +302,32 @@ def _declarations(folder: Path) -> _Declarations:
     found: _Declarations = {}
     for tf in files:
         text = tf.read_text(encoding="utf-8", errors="replace")
+        if tf.name.endswith(".json"):
+            for key in _json_declarations(text):
+                found.setdefault(key, (tf, None))
+            continue
         for head in _BLOCK_HEAD.finditer(text):
             key = (head.group(1), head.group(2), head.group(3))
             found.setdefault(key, (tf, text.count("\n", 0, head.start()) + 1))
     _declared[folder] = (signature, found)
     return found
+
+
+def _json_declarations(text: str) -> list[tuple[str, str, str]]:
+    """(block, type, name) of the resources and data sources of a ``.tf.json`` text."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return []  # terraform itself reports a malformed file
+    keys = []
+    for block in ("resource", "data"):
+        by_type = data.get(block) if isinstance(data, dict) else None
+        # Terraform's JSON syntax allows a list of objects where it allows an object.
+        for types in by_type if isinstance(by_type, list) else [by_type]:
+            for kind, names in (types or {}).items() if isinstance(types, dict) else ():
+                for named in names if isinstance(names, list) else [names]:
+                    keys += [(block, kind, name) for name in (named if isinstance(named, dict) else {})]
+    return keys
 
 
 def module_dirs_from(workdir: Path, real_terraform_dir: Path) -> dict[str, Path]:

@@ -289,3 +289,28 @@ def test_module_dirs_map_back_to_real_folder(tmp_path: Path) -> None:
     )
     assert module_dirs_from(work, tmp_path / "real") == {"jobs": tmp_path / "real" / "modules" / "jobs"}
     assert module_dirs_from(tmp_path / "none", tmp_path) == {}
+
+
+def test_a_declaration_in_json_syntax_is_named_by_its_file_without_a_line(tmp_path: Path) -> None:
+    from lambda_harness.terraform.iam import Declared
+
+    tf_dir = tmp_path / "terraform"
+    tf_dir.mkdir()
+    (tf_dir / "main.tf.json").write_text(
+        json.dumps(
+            {
+                "resource": {
+                    "aws_iam_role": {"fn": {"name": "gen-fn"}},
+                    "aws_lambda_function": [{"hello": {"function_name": "gen-hello"}}],
+                },
+                "data": {"aws_caller_identity": {"me": {}}},
+            }
+        )
+    )
+    json_file = tf_dir / "main.tf.json"
+    assert declaration_of("aws_lambda_function.hello", tf_dir, {}) == (json_file, None)
+    assert declaration_of("data.aws_caller_identity.me", tf_dir, {}) == (json_file, None)
+    found = declaration_of("aws_iam_role.fn", tf_dir, {})
+    assert found is not None
+    role = Declared("aws_iam_role.fn", str(found[0]), found[1])
+    assert role.where(tmp_path) == "terraform/main.tf.json aws_iam_role.fn"
