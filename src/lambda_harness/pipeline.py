@@ -13,6 +13,7 @@ with fakes; ``default_stages`` wires the real build, endpoint and Terraform.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
@@ -256,21 +257,38 @@ def run(
     if shard is not None:
         _record_shard_inputs(report, settings)
     else:  # a shard's verdict is partial: `merge` writes the attestation
-        _attest(report, settings, stages, deployment, ui)
+        _attest(report, settings, stages, deployment, ui, pytest_args=pytest_args)
     return report
 
 
-def _attest(report: RunReport, settings: Settings, stages: Stages, deployment: Deployment, ui: UI) -> None:
+def _attest(
+    report: RunReport,
+    settings: Settings,
+    stages: Stages,
+    deployment: Deployment,
+    ui: UI,
+    *,
+    pytest_args: Sequence[str] = (),
+) -> None:
     """The attestation of a green run applied from scratch, with what it did not check on the
-    user's word (functions skipped, attributes waived); a warm run is never attested."""
+    user's word (functions skipped, attributes waived); a warm run is never attested, nor one
+    that ran no case of some function (pytest arguments deselected them): it proves nothing
+    for those."""
     if not report.ok:
+        return
+    counts = per_function_counts(report)
+    not_run = [name for name, ran in counts.items() if not sum(ran.values())]
+    if not_run:
+        why = f"deselected by {shlex.join(pytest_args)}" if pytest_args else "no case of theirs ran"
+        tested = len(counts) - len(not_run)
+        report.not_attested = f"{len(not_run)} function(s) not run ({why}): {', '.join(not_run)}"
+        ui.info(f"{tested} function(s) tested, all passed; {report.not_attested}: not attested")
         return
     if not deployment.attestable:
         report.not_attested = deployment.not_attested_reason()
         ui.info(f"all functions passed; not attested: {report.not_attested}")
         return
     exemptions = Exemptions(skipped=report.skipped, idempotency_waived=deployment.inventory.waived)
-    counts = per_function_counts(report)
     report.attestation = stages.attest(settings, Path(report.build.zip_path), counts, exemptions)
     ui.info(f"all functions passed; attestation: {report.attestation}")
 

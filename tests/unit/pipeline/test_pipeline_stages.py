@@ -344,3 +344,16 @@ def test_verdict_names_the_first_problems_by_their_first_line() -> None:
     assert "Traceback" not in text and text.endswith("; and 2 more")
     assert verdict(["x" * 200]).endswith("x" * 117 + "...")
     assert verdict([]) == "the tests failed, not attested"
+
+
+def test_a_run_whose_pytest_arguments_deselected_functions_is_not_attested(settings: Settings) -> None:
+    world = World(["a", "b", "c"], {"b": "passed"})
+    ui = RecordingUI()
+    report = run(settings, ui, stages=world.stages(), pytest_args=["-k", "b"])
+    assert report.ok and world.attested == [] and report.attestation is None
+    assert report.not_attested == "2 function(s) not run (deselected by -k b): a, c"
+    assert (
+        ui.infos[-1]
+        == "1 function(s) tested, all passed; 2 function(s) not run (deselected by -k b): a, c: not attested"
+    )
+    assert not any("all functions passed" in line for line in ui.infos)
