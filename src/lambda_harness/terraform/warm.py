@@ -136,6 +136,7 @@ def relevant_settings(settings: Settings) -> dict[str, str]:
         "tf-plugin-dir": str(settings.tf_plugin_dir or ""),
         "world": str(settings.world_dir or ""),
         "tfvars": ",".join(str(p) for p in settings.tfvars),
+        "workspace": settings.workspace or "default",
     }
 
 

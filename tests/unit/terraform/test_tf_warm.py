@@ -68,6 +68,7 @@ def test_fingerprint_moves_with_terraform_inputs_and_settings_not_with_code(sett
     second, after = warm.fingerprint(settings)
     assert second != first and warm.changed_inputs(inputs, after) == ["modules/queue/t.tpl"]
     assert warm.fingerprint(settings.with_(region="eu-west-1"))[0] != second
+    assert warm.fingerprint(settings.with_(workspace="dev"))[0] != second  # another state, names
 
 
 RECORD = WarmRecord("instance_id:a", "http://127.0.0.1:9", "fp", {"terraform/main.tf": "1"})
