@@ -207,7 +207,11 @@ def cmd_new_world(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", type=Path, help="worker repo folder (default: current folder)")
-    parser.add_argument("--port", type=int, help="endpoint port (default 4566)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        help="endpoint port (default: this project's detached endpoint when one runs, else 4566)",
+    )
     parser.add_argument("--host", help="endpoint host (default 127.0.0.1; loopback only, see below)")
     parser.add_argument(
         "--allow-non-loopback",

@@ -293,7 +293,7 @@ def retire_environments(ui: UI, url: str, *, incremental: bool) -> None:
                 f"Terraform changed, but the endpoint at {url} cannot retire its execution environments "
                 f"(no {net.HARNESS_RETIRE}: LocalStack keeps its warm containers): what a handler did at "
                 "init or cached on first use still comes from before this apply. For the verdict a fresh "
-                "run gives, restart the endpoint (down, then up) before `run`"
+                "run gives, restart the endpoint (`lambda-harness down`, then `run`: applied from scratch)"
             )
         return
     if incremental or retired:
