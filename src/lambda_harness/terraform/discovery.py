@@ -96,7 +96,7 @@ def cache_key(settings: Settings) -> str:
     """A hash of every input of the plan: the configuration files of the root and its local
     modules, the harness's variable files (``tfvars``: a name built from ``var.env`` changes with
     them), the world (what the plan's lookups read), the modules ``init`` installed, and the
-    settings the staged copy is made from (region, backend, driver, folders)."""
+    settings the staged copy is made from (region, backend, driver, folders, workspace)."""
     digest = hashlib.sha256(__version__.encode())
     for folder in module_tree(settings.terraform_dir):
         _hash_folder(digest, folder)
@@ -111,7 +111,15 @@ def cache_key(settings: Settings) -> str:
     installed = settings.terraform_dir / ".terraform" / "modules" / "modules.json"
     if installed.is_file():
         digest.update(b"modules.json\0" + installed.read_bytes())
-    shape = (settings.region, settings.backend, settings.tf_driver, settings.terraform_dir, world)
+    shape: tuple[object, ...] = (
+        settings.region,
+        settings.backend,
+        settings.tf_driver,
+        settings.terraform_dir,
+        world,
+    )
+    if settings.workspace:  # names built from terraform.workspace change with it
+        shape += (settings.workspace,)
     digest.update(repr(shape).encode())
     return digest.hexdigest()
 

@@ -119,3 +119,22 @@ def test_promote_applies_and_verifies_code_sha(moto_url: str, repo: Settings, tm
     }
     with pytest.raises(PromoteError, match=r"shipped: CodeSha256 .* != tested"):
         verify_code(att, show, env)
+
+
+def test_promote_runs_in_the_workspace_the_tests_ran_in(moto_url: str, tmp_path: Path) -> None:
+    by_workspace = (
+        FUNCTION.replace('"promote-artifacts"', '"promote-artifacts-${terraform.workspace}"')
+        .replace('"promote-role"', '"promote-role-${terraform.workspace}"')
+        .replace('function_name    = "shipped"', 'function_name    = "shipped-${terraform.workspace}"')
+    )
+    settings = make_settings(write_project(tmp_path / "repo", {"main.tf": by_workspace}))
+    settings = settings.with_(workspace="dev")
+    write_attestation(
+        settings, settings.project_dir / "dists.zip", {"shipped-dev": {"passed": 1, "failed": 0}}
+    )
+    env = {**caller_env(moto_url, tmp_path), "TF_WORKSPACE": "prod"}  # the setting wins
+    result = promote(settings, PlainUI(), terraform_cmd_env=env, auto_approve=True)
+    assert result.applied and result.verified == ["shipped-dev"]
+    # A local backend keeps the team's workspaces beside its state, as their own terraform would.
+    assert (settings.terraform_dir / "terraform.tfstate.d" / "dev" / "terraform.tfstate").is_file()
+    assert not (settings.terraform_dir / "terraform.tfstate.d" / "prod").exists()

@@ -100,7 +100,8 @@ def test_the_cache_key_follows_every_input_of_the_plan(tmp_path: Path) -> None:
     (world / "main.tf").write_text('resource "aws_ssm_parameter" "p" {\n  name = "/a"\n}\n')
     keys.add(discovery.cache_key(settings))
     keys.add(discovery.cache_key(settings.with_(region="eu-west-3")))
-    assert len(keys) == 4
+    keys.add(discovery.cache_key(settings.with_(workspace="dev")))
+    assert len(keys) == 5
     assert discovery.cache_key(settings) == discovery.cache_key(settings)
 
 
