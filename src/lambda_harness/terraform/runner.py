@@ -258,7 +258,11 @@ class Terraform:
         """Stage, then ``terraform init`` offline from the provider mirror(s)."""
         self.stage()
         init = ("init", "-input=false", "-no-color", "-reconfigure")
-        with self.ui.step(f"terraform init ({self.driver})"):
+        label = self.driver
+        if self.staged.workspace != staging.DEFAULT_WORKSPACE:
+            where = self.settings.source_of("workspace")
+            label += f", workspace {self.staged.workspace} from {where}"
+        with self.ui.step(f"terraform init ({label})"):
             done = self._run(*init, check=False)
             if done.returncode != 0 and _CHECKSUM_MISMATCH in _flat(done.output):
                 self._unpin_lock_hashes()

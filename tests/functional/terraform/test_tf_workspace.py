@@ -74,6 +74,7 @@ def test_workspace_setting_selects_the_workspace_and_default_is_explained(
         assert cli.main(["run", *port]) == 0, capsys.readouterr().err
         err = capsys.readouterr().err
         assert "pay-dev-charge" in err and "all functions passed" in err
+        assert "terraform init (terraform, workspace dev from " in err
         assert "terraform plan (must be empty after apply, ran beside the tests): empty" in err
         state = repo / ".harness" / "tf" / "embedded" / "terraform.tfstate.d" / "dev" / "terraform.tfstate"
         names = [
