@@ -195,22 +195,29 @@ class LinkOutside(HarnessError):
         )
 
 
-def walk_files(root: Path, keep: Callable[[Path], bool] | None = None) -> Iterator[tuple[str, Path]]:
+def walk_files(
+    root: Path,
+    keep: Callable[[Path], bool] | None = None,
+    *,
+    keep_dir: Callable[[Path], bool] | None = None,
+) -> Iterator[tuple[str, Path]]:
     """``(posix path relative to root, path to read)`` of every file under ``root``, sorted per folder.
 
-    ``keep`` filters files and folders first (a left-out link is never looked at). Links that
+    ``keep`` filters files and folders first (a left-out link is never looked at); ``keep_dir``,
+    when given, filters the folders instead (``keep`` then sees files only). Links that
     resolve inside ``root`` are followed: a file link reads as its target's bytes under the
     link's name, a folder link is walked unless its real folder was walked already. A link
     that resolves outside (dangling ones included) raises ``LinkOutside``.
     """
     real_root = Path(os.path.realpath(root))
     seen = {real_root}
+    keep_folder = keep if keep_dir is None else keep_dir
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         folder = Path(dirpath)
         kept = []
         for name in sorted(dirnames):
             path = folder / name
-            if keep is not None and not keep(path):
+            if keep_folder is not None and not keep_folder(path):
                 continue
             real = _inside(path, root, real_root)
             if real not in seen:
