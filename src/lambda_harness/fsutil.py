@@ -119,10 +119,11 @@ def atomic_file(dest: Path, mode: int = PRIVATE_FILE) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-def write_json_atomic(path: Path, data: Any, mode: int = PRIVATE_FILE) -> None:
-    """Write ``data`` as sorted, indented JSON to ``path`` atomically (0600 unless ``mode``)."""
+def write_json_atomic(path: Path, data: Any, mode: int = PRIVATE_FILE, *, sort_keys: bool = True) -> None:
+    """Write ``data`` as indented JSON to ``path`` atomically (0600 unless ``mode``); keys sorted
+    unless ``sort_keys`` is False (then in the dicts' own order)."""
     with atomic_file(path, mode) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=sort_keys) + "\n", encoding="utf-8")
 
 
 def fsync_dir(folder: Path) -> None:
