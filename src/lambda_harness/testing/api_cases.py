@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,25 @@ from lambda_harness.testing.cases import EventCase, GateProblem, load_json, subs
 TEXT = "text/plain; charset=utf-8"
 #: Header the embedded endpoint's gateway sets when it answers itself, saying why.
 REASON_HEADER = "x-lambda-harness-reason"
+
+
+#: How a case file's JSON is read: ``load_json``, or a session's ``CaseFiles.load``.
+Reader = Callable[[Path], Any]
+
+
+class CaseFiles:
+    """Each case file's JSON read once per pytest session: collection asks whether a file is a
+    request, the route gate and the test read its request; without this, 3-4 parses a file.
+    Callers never modify what they get."""
+
+    def __init__(self) -> None:
+        self._data: dict[Path, Any] = {}
+
+    def load(self, path: Path) -> Any:
+        """``load_json(path)``, parsed on the first call only (an unreadable file raises each time)."""
+        if path not in self._data:
+            self._data[path] = load_json(path)
+        return self._data[path]
 
 
 @dataclass(frozen=True)
@@ -72,9 +91,9 @@ class HttpAnswer:
         return ", ".join(values) if values else None
 
 
-def is_http_case(case: EventCase) -> bool:
+def is_http_case(case: EventCase, read: Reader = load_json) -> bool:
     """Whether a case file is a request (``{"request": {"path": ...}}``) rather than an event."""
-    data = load_json(case.event_path)
+    data = read(case.event_path)
     return isinstance(data, dict) and isinstance(data.get("request"), dict) and "path" in data["request"]
 
 
@@ -90,9 +109,9 @@ def _query(value: Any, where: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def load_request(case: EventCase) -> HttpRequestSpec:
+def load_request(case: EventCase, read: Reader = load_json) -> HttpRequestSpec:
     """The request of an HTTP case; ConfigError naming the file when it is not one."""
-    data = load_json(case.event_path)
+    data = read(case.event_path)
     spec = data.get("request") if isinstance(data, dict) else None
     where = str(case.event_path)
     if not isinstance(spec, dict) or not isinstance(spec.get("path"), str):
@@ -222,7 +241,10 @@ def route_for(routes: Iterable[str], method: str, path: str) -> str | None:
 
 
 def route_gate(
-    apis: Sequence[DeployedApi], cases: Mapping[str, list[EventCase]], cases_dir: Path
+    apis: Sequence[DeployedApi],
+    cases: Mapping[str, list[EventCase]],
+    cases_dir: Path,
+    read: Reader = load_json,
 ) -> list[GateProblem]:
     """Every Lambda proxy route of a served API (one with a stage) needs a case reaching it."""
     problems = []
@@ -231,7 +253,7 @@ def route_gate(
             continue
         covered = set()
         for case in cases.get(api.name, []):
-            spec = load_request(case)
+            spec = load_request(case, read)
             covered.add(route_for(api.routes, spec.method, "/" + spec.path.lstrip("/")))
         for route in api.routes:
             if route in covered:
