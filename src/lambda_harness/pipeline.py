@@ -38,6 +38,7 @@ from lambda_harness.terraform.deploy import Deployment
 from lambda_harness.terraform.inventory import DeployedFunction, Inventory
 from lambda_harness.terraform.sources import shown
 from lambda_harness.testing.advice import thresholds
+from lambda_harness.testing.cases import discover as discover_cases
 from lambda_harness.testing.cases import untested_message
 from lambda_harness.testing.coverage import RunCoverage, coverage_summary, zip_sources
 from lambda_harness.testing.iam import (
@@ -207,6 +208,7 @@ def run(
         junit_path=settings.paths.junit,
         results_path=settings.paths.results,
     )
+    discover_cases(settings.cases_dir)  # a malformed case file stops the run now, not after the apply
     report.build = stages.build(settings, ui)
     assert report.results_path is not None
     # Never read a previous run's verdict, and never leave a green attestation behind a red run.
@@ -246,12 +248,14 @@ def run(
     _judge(report, settings, ui)
     if plan_problem:
         report.failures.append(plan_problem)
-        ui.warn(plan_problem)
+        ui.fail(plan_problem)
         report.ok = False
     write_report(settings.paths.report_html, report.results)
     ui.info(
         f"JUnit: {report.junit_path}  results: {report.results_path}  report: {settings.paths.report_html}"
     )
+    if not report.ok:
+        ui.fail(verdict(report.failures))
     if shard is not None:
         _record_shard_inputs(report, settings)
     # What the run added to the plugin's results.json (coverage, a shard's inputs), in one write.
@@ -315,8 +319,17 @@ def _judge(report: RunReport, settings: Settings, ui: UI) -> None:
     if not names:
         report.failures.append(f"no aws_lambda_function was deployed from {settings.terraform_dir}")
     for text in report.failures:
-        ui.warn(text)
+        ui.fail(text)
     report.ok = report.pytest_exit_code == 0 and not report.failures
+
+
+def verdict(failures: Sequence[str]) -> str:
+    """The last line of a failed run: how many problems, the first few by their first line."""
+    heads = [text.splitlines()[0] if text else "?" for text in failures]
+    shown = [h if len(h) <= 120 else h[:117] + "..." for h in heads[:5]]
+    more = f"; and {len(heads) - 5} more" if len(heads) > 5 else ""
+    count = f"{len(heads)} problem(s)" if heads else "the tests failed"
+    return f"{count}, not attested: " + "; ".join(shown) + more if heads else f"{count}, not attested"
 
 
 def skipped_functions(settings: Settings, inventory: Inventory) -> dict[str, str]:
@@ -476,7 +489,7 @@ def smoke(settings: Settings, ui: UI, *, stages: Stages | None = None) -> SmokeR
         report.failures.append(plan_problem)
     ui.table("smoke", ["function", "init", "init ms", "detail"], report.rows)
     for text in report.failures:
-        ui.warn(text)
+        ui.fail(text)
     report.ok = not report.failures and bool(inventory.functions)
     return report
 
@@ -572,7 +585,9 @@ def merge(settings: Settings, ui: UI, dirs: Sequence[Path]) -> RunReport:
         report.attestation = write_attestation(settings, zip_path, per_function_counts(report), exemptions)
         ui.info(f"every shard passed; attestation: {report.attestation}")
     for text in report.failures:
-        ui.warn(text)
+        ui.fail(text)
+    if not report.ok:
+        ui.fail(verdict(report.failures))
     return report
 
 
