@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,31 +33,12 @@ from urllib.parse import urlencode
 from lambda_harness import net
 from lambda_harness.errors import ConfigError
 from lambda_harness.terraform.inventory import DeployedApi
-from lambda_harness.testing.cases import EventCase, GateProblem, load_json, subset_diff
+from lambda_harness.testing.cases import EventCase, GateProblem, Reader, load_json, subset_diff
 
 #: A string body's Content-Type when the case names none (API Gateway sees it as text).
 TEXT = "text/plain; charset=utf-8"
 #: Header the embedded endpoint's gateway sets when it answers itself, saying why.
 REASON_HEADER = "x-lambda-harness-reason"
-
-
-#: How a case file's JSON is read: ``load_json``, or a session's ``CaseFiles.load``.
-Reader = Callable[[Path], Any]
-
-
-class CaseFiles:
-    """Each case file's JSON read once per pytest session: collection asks whether a file is a
-    request, the route gate and the test read its request; without this, 3-4 parses a file.
-    Callers never modify what they get."""
-
-    def __init__(self) -> None:
-        self._data: dict[Path, Any] = {}
-
-    def load(self, path: Path) -> Any:
-        """``load_json(path)``, parsed on the first call only (an unreadable file raises each time)."""
-        if path not in self._data:
-            self._data[path] = load_json(path)
-        return self._data[path]
 
 
 @dataclass(frozen=True)

@@ -28,15 +28,16 @@ from lambda_harness.errors import ConfigError, HarnessError, InvocationError
 from lambda_harness.paths import HARNESS_DIR, HarnessPaths
 from lambda_harness.terraform.inventory import DeployedApi, Inventory
 from lambda_harness.testing import iam as iam_report
-from lambda_harness.testing.api_cases import (
+from lambda_harness.testing.api_cases import HttpAnswer, is_http_case, load_request, route_gate, run_http_case
+from lambda_harness.testing.cases import (
+    MISSING,
     CaseFiles,
-    HttpAnswer,
-    is_http_case,
-    load_request,
-    route_gate,
-    run_http_case,
+    EventCase,
+    GateProblem,
+    check_case,
+    discover,
+    gate,
 )
-from lambda_harness.testing.cases import MISSING, EventCase, GateProblem, check_case, discover, gate
 from lambda_harness.testing.prefetch import CasePrefetcher
 from lambda_harness.testing.results import (
     CaseResult,
@@ -369,15 +370,15 @@ class CasesDirectory(pytest.Directory):
     def collect(self) -> Iterable[pytest.Item | pytest.Collector]:
         state = self.config.stash[STATE]
         assert state.inventory is not None  # only collected when active
+        read = state.case_files.load  # each case file parsed once this session
         try:
-            cases = discover(self.path)
+            cases = discover(self.path, read)
         except ConfigError as exc:
             raise self.CollectError(str(exc)) from exc
         every_function = {fn.name for fn in state.inventory.functions}
         not_runnable = {fn.name: fn.runtime for fn in state.inventory.functions if not fn.runnable}
         state.recorder.skipped = sorted(set(state.skipped) & every_function)
         apis = {api.name: api for api in state.inventory.apis}
-        read = state.case_files.load
         api_cases = {
             name: [c for c in cases.get(name, []) if name not in every_function or is_http_case(c, read)]
             for name in apis
