@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,9 +35,11 @@ from lambda_harness.promote.attestation import (
 )
 from lambda_harness.settings import Settings
 from lambda_harness.terraform.deploy import Deployment
+from lambda_harness.terraform.discovery import will_plan
 from lambda_harness.terraform.inventory import DeployedFunction, Inventory
 from lambda_harness.terraform.sources import shown
 from lambda_harness.testing.advice import thresholds
+from lambda_harness.testing.artifacts import import_context
 from lambda_harness.testing.cases import discover as discover_cases
 from lambda_harness.testing.cases import untested_message
 from lambda_harness.testing.coverage import RunCoverage, coverage_summary, zip_sources
@@ -209,14 +211,9 @@ def run(
         results_path=settings.paths.results,
     )
     discover_cases(settings.cases_dir)  # a malformed case file stops the run now, not after the apply
-    report.build = stages.build(settings, ui)
-    assert report.results_path is not None
-    # Never read a previous run's verdict, and never leave a green attestation behind a red run.
-    report.results_path.unlink(missing_ok=True)
-    attestation_path(settings).unlink(missing_ok=True)
     code_root: Path | None = None
-    with stages.endpoint(settings, ui) as url:
-        report.endpoint_url = url
+    with ExitStack() as stack:
+        url = report.endpoint_url = _build_then_endpoint(settings, ui, stages, stack, report)
         # A reused endpoint (up --detach, the warm loop) still holds earlier runs' IAM evidence:
         # this run's starts here, before the apply (trust refusals) and the prestarted inits.
         iam_run = IamLedger(url).mark()
@@ -240,6 +237,7 @@ def run(
             plan_problem = _finish_deployment(deployment, ui)
         finally:
             deployment.cancel()  # a second plan still running (Ctrl-C, pytest blew up) stops here
+    assert report.results_path is not None
     pytest_wrote = report.results_path.is_file()
     report.results = load_results(report.results_path) if pytest_wrote else {}
     if code_root is not None:
@@ -288,6 +286,23 @@ def prestart(url: str, inventory: Inventory) -> None:
     arns = [fn.arn for fn in inventory.functions if fn.arn and fn.runnable]
     if arns:
         net.post_json(url.rstrip("/") + net.HARNESS_PRESTART, {"functions": arns}, timeout=60.0)
+
+
+def _build_then_endpoint(
+    settings: Settings, ui: UI, stages: Stages, stack: ExitStack, report: RunReport
+) -> str:
+    """Build, then the run's endpoint (entered on ``stack``); its URL."""
+    url: str | None = None
+    if will_plan(settings):
+        # The build asks Terraform what it deploys, and that plan's lookups need the world
+        # applied on an endpoint: let it be this run's (found on the configured port), so the
+        # world is applied once, not on a private endpoint and then again here.
+        url = stack.enter_context(stages.endpoint(settings, ui))
+    report.build = stages.build(settings, ui)
+    # Never read a previous run's verdict, and never leave a green attestation behind a red run.
+    settings.paths.results.unlink(missing_ok=True)
+    attestation_path(settings).unlink(missing_ok=True)
+    return url if url is not None else stack.enter_context(stages.endpoint(settings, ui))
 
 
 def _judge(report: RunReport, settings: Settings, ui: UI) -> None:
@@ -481,7 +496,8 @@ def smoke(settings: Settings, ui: UI, *, stages: Stages | None = None) -> SmokeR
                         report.rows.append([fn.name, "UNTESTED", "-", f"runtime {_runtime(fn)}"])
                         report.failures.append(untested_message(fn.name, fn.runtime))
                     else:
-                        smoke_one(invoker, fn, report)
+                        context = import_context(settings.harness_dir, settings.project_dir, fn)
+                        smoke_one(invoker, fn, report, context)
             plan_problem = _finish_deployment(deployment, ui)
         finally:
             deployment.cancel()

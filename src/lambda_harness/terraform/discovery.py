@@ -232,6 +232,8 @@ class _Reader:
             call = ModuleSource(self.layout.terraform_dir).find("module", name)
             if call is not None:
                 text = f'{call.where(project)}: module "{name}"' + (f" key {key[1:-1]}" if key else "")
+                if len(path) > 1:  # the root call alone does not say which nested instance
+                    text += " (" + ".".join(f"module.{n}{k}" for n, k in path) + ")"
                 return call.file, call.line, text
         rtype, rname = str(res.get("type")), str(res.get("name"))
         folder = _folder_of(self.layout, self.root_cfg, [n for n, _ in path])
@@ -362,6 +364,18 @@ def layout_of(settings: Settings) -> Layout:
         tree=staged.tree,
         anchor=staging.anchor_of(settings.project_dir, settings.terraform_dir),
     )
+
+
+def will_plan(settings: Settings) -> bool:
+    """Whether ``discover`` would plan now (the static reading is not enough and no cached plan
+    matches): ``run`` then starts its endpoint before the build, for that plan to use."""
+    from lambda_harness.packaging.tfconfig import read_config
+
+    if not settings.terraform_dir.is_dir():
+        return False
+    if needs_discovery(read_config(settings.terraform_dir), settings.terraform_dir) is None:
+        return False
+    return cached_plan(settings) is None
 
 
 def discover(settings: Settings, ui: UI, endpoint: EndpointFactory) -> TfConfig | None:

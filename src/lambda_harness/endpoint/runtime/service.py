@@ -267,7 +267,8 @@ class LambdaRuntime:
         if fn.architecture == "arm64" and machine != "aarch64":
             notes.append(
                 f"WARNING lambda-harness: function {fn.name} is arm64 but runs natively on {machine}: "
-                "pure-Python code behaves the same; native extensions built for aarch64 fail to import here"
+                "pure-Python code behaves the same; native extensions built for aarch64 fail to import here "
+                "(lambda-harness docs/reference/fidelity.md#architecture-arm64-functions-on-an-x86_64-host)"
             )
         bad = reserved_overrides(fn.environment)
         if bad:
