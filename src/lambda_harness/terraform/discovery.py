@@ -96,30 +96,17 @@ def _hash_folder(digest: Any, folder: Path) -> None:
             digest.update(f"{path}\0".encode() + path.read_bytes() + b"\0")
 
 
-def read_files(settings: Settings) -> dict[str, str]:
-    """The project's files the plan may read (path -> content hash, ``reads.repo_files``), or
-    none when no ``.tf`` of the module tree or the world reads files."""
-    folders = module_tree(settings.terraform_dir)
-    world = settings.world_dir
-    if world is not None and world.is_dir():
-        folders += module_tree(world)
-    if reads.uses_files(folders, settings.project_dir) is None:
-        return {}
-    skip = [settings.harness_dir, settings.cache_dir, settings.cases_dir]
-    return reads.repo_files(settings.project_dir, [*skip, *([settings.dist] if settings.dist else [])])
-
-
 def cache_key(settings: Settings, files: Mapping[str, str] | None = None) -> str:
     """A hash of every input of the plan: the configuration files of the root and its local
     modules, the harness's variable files (``tfvars``: a name built from ``var.env`` changes with
     them), the world (what the plan's lookups read), the modules ``init`` installed, the
     settings the staged copy is made from (region, backend, driver, folders), and, when the
-    configuration reads files, every project file it may read (``read_files``, or ``files``
+    configuration reads files, every project file it may read (``reads.read_files``, or ``files``
     when the caller has them): its path, and its content unless it is Python source."""
     digest = hashlib.sha256(__version__.encode())
     for folder in module_tree(settings.terraform_dir):
         _hash_folder(digest, folder)
-    for rel, content in (read_files(settings) if files is None else files).items():
+    for rel, content in (reads.read_files(settings) if files is None else files).items():
         digest.update(f"read {rel}\0{content}\n".encode())
     for path in settings.tfvars:
         digest.update(
@@ -149,7 +136,7 @@ class CacheCheck:
 
 def check_cache(settings: Settings) -> CacheCheck:
     """Compare ``.harness/discovery.json`` with the inputs now (each file is read once)."""
-    files = read_files(settings)
+    files = reads.read_files(settings)
     key = cache_key(settings, files)
     try:
         data = json.loads(settings.paths.discovery.read_text(encoding="utf-8"))
@@ -173,7 +160,7 @@ def cached_plan(settings: Settings) -> dict[str, Any] | None:
 def save_plan(settings: Settings, show: Mapping[str, Any], check: CacheCheck | None = None) -> None:
     """Cache ``show -json`` with its key: ``check``'s, computed BEFORE the plan (the plan itself
     writes the archives it reads), else the inputs now."""
-    files = read_files(settings) if check is None else check.files
+    files = reads.read_files(settings) if check is None else check.files
     key = cache_key(settings, files) if check is None else check.key
     write_json_atomic(settings.paths.discovery, {"key": key, "reads": dict(files), "show": show})
 

@@ -6,8 +6,8 @@ a plan then depends on files no ``.tf`` names literally, and on which files exis
 is keyed by the configuration (the discovery plan's cache) must also change with those.
 
 The rule (``uses_files`` then ``repo_files``): when any ``.tf`` of the module tree calls a
-file-reading function (``file``, ``fileset``, ``fileexists``, ``filebase64``, ``templatefile``,
-``filemd5``/``filesha*``/``filebase64sha*``) or declares a ``data "archive_file"``, or a module
+file-reading function (``file``, ``fileset``, ``fileexists``, ``filebase64``, ``templatefile``;
+not the hash functions, see ``_READS``) or declares a ``data "archive_file"``, or a module
 comes from outside the repo (its code is not read here), every file under the project counts:
 its relative path, and the sha256 of its content, except
 
@@ -31,13 +31,16 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from lambda_harness.settings import Settings
 from lambda_harness.terraform.hcl import config_files
-from lambda_harness.terraform.sources import ModuleSource, is_local_source, shown
+from lambda_harness.terraform.sources import ModuleSource, is_local_source, module_tree, shown
 
-#: A call to a function that reads the filesystem, or an archive built from it.
+#: A call to a function whose result is (or depends on) what files exist or hold, or an archive
+#: built from a folder. Not the hash functions (``filemd5``, ``filesha256``, ``filebase64sha256``,
+#: ...): what they hash is a zip (never listed) or a value the discovery override nulls, and a
+#: hash changes no function, handler or file name the build reads from the plan.
 _READS = re.compile(
-    r"\b(?P<fn>file|fileset|fileexists|filebase64|templatefile|filemd5|filesha1|filesha256|filesha512"
-    r"|filebase64sha256|filebase64sha512)\s*\("
+    r"\b(?P<fn>file|fileset|fileexists|filebase64|templatefile)\s*\("
     r'|(?P<archive>\bdata\s+"archive_file"|"archive_file"\s*:)'
 )
 #: Bigger files count by size and modification time, not content (a dataset, a vendored binary).
@@ -45,6 +48,19 @@ CONTENT_LIMIT = 1 << 20
 _PATH_ONLY = (".py", ".pyc")
 _SKIP_DIRS = frozenset({"venv", "node_modules", "__pycache__"})
 _SKIP_SUFFIXES = (".zip", ".zip.json", ".lambda-harness-new", ".tfstate", ".tfstate.backup", ".tfplan")
+
+
+def read_files(settings: Settings) -> dict[str, str]:
+    """The project's files the configuration may read (``repo_files``), or none when no ``.tf``
+    of the root module, its local modules or the world reads files (``uses_files``)."""
+    folders = module_tree(settings.terraform_dir)
+    world = settings.world_dir
+    if world is not None and world.is_dir():
+        folders += module_tree(world)
+    if uses_files(folders, settings.project_dir) is None:
+        return {}
+    skip = [settings.harness_dir, settings.cache_dir, settings.cases_dir]
+    return repo_files(settings.project_dir, [*skip, *([settings.dist] if settings.dist else [])])
 
 
 def uses_files(folders: Iterable[Path], project_dir: Path | None = None) -> str | None:
