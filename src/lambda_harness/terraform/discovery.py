@@ -418,7 +418,7 @@ def discover(settings: Settings, ui: UI, endpoint: EndpointFactory) -> TfConfig 
             listed = ", ".join(check.changed[:3]) + (
                 f" and {len(check.changed) - 3} more" if len(check.changed) > 3 else ""
             )
-            why = f"{why}; read by the configuration, changed since the last plan: {listed}"
+            why = f"{why}; changed since the last plan: {listed}"
         ui.info(f"reading what Terraform deploys from its own plan ({why})")
         with endpoint() as url:
             # As before an apply: the world first, every missing variable or lookup named at once.
