@@ -113,6 +113,9 @@ class BenchUI:
     def warn(self, message: str) -> None:
         print(f"    warning: {message}", file=sys.stderr, flush=True)
 
+    def fail(self, message: str) -> None:
+        print(f"    failed: {message}", file=sys.stderr, flush=True)
+
     def emit(self, text: str) -> None:
         self.info(text)
 

@@ -93,6 +93,9 @@ class TimingUI:
     def warn(self, message: str) -> None:
         self.warnings.append(message)
 
+    def fail(self, message: str) -> None:
+        self.warnings.append(message)
+
     def emit(self, text: str) -> None:
         self.infos.append(text)
 

@@ -72,6 +72,11 @@ class HarnessPaths:
         """``tf/world/<backend>/terraform.tfstate``: the world's state (its outputs feed remote states)."""
         return self.world_root(backend) / "terraform.tfstate"
 
+    def world_applied(self, backend: str) -> Path:
+        """``tf/world/<backend>/applied.json``: which endpoint instance the world was last applied to,
+        and from which files (the same world on the same instance is not applied twice)."""
+        return self.world_root(backend) / "applied.json"
+
     def remote_state(self, backend: str, name: str) -> Path:
         """``tf/<backend>/remote-state/<name>.tfstate``: what ``terraform_remote_state.<name>`` reads."""
         return self.tf_root(backend) / "remote-state" / f"{name}.tfstate"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,9 +35,11 @@ from lambda_harness.promote.attestation import (
 )
 from lambda_harness.settings import Settings
 from lambda_harness.terraform.deploy import Deployment
+from lambda_harness.terraform.discovery import will_plan
 from lambda_harness.terraform.inventory import DeployedFunction, Inventory
 from lambda_harness.terraform.sources import shown
 from lambda_harness.testing.advice import thresholds
+from lambda_harness.testing.cases import discover as discover_cases
 from lambda_harness.testing.cases import untested_message
 from lambda_harness.testing.coverage import RunCoverage, coverage_summary, zip_sources
 from lambda_harness.testing.iam import (
@@ -207,14 +209,10 @@ def run(
         junit_path=settings.paths.junit,
         results_path=settings.paths.results,
     )
-    report.build = stages.build(settings, ui)
-    assert report.results_path is not None
-    # Never read a previous run's verdict, and never leave a green attestation behind a red run.
-    report.results_path.unlink(missing_ok=True)
-    attestation_path(settings).unlink(missing_ok=True)
+    discover_cases(settings.cases_dir)  # a malformed case file stops the run now, not after the apply
     code_root: Path | None = None
-    with stages.endpoint(settings, ui) as url:
-        report.endpoint_url = url
+    with ExitStack() as stack:
+        url = report.endpoint_url = _build_then_endpoint(settings, ui, stages, stack, report)
         # A reused endpoint (up --detach, the warm loop) still holds earlier runs' IAM evidence:
         # this run's starts here, before the apply (trust refusals) and the prestarted inits.
         iam_run = IamLedger(url).mark()
@@ -238,6 +236,7 @@ def run(
             plan_problem = _finish_deployment(deployment, ui)
         finally:
             deployment.cancel()  # a second plan still running (Ctrl-C, pytest blew up) stops here
+    assert report.results_path is not None
     report.results = load_results(report.results_path) if report.results_path.is_file() else {}
     if code_root is not None:
         with ui.step("combine handler coverage"):
@@ -245,12 +244,14 @@ def run(
     _judge(report, settings, ui)
     if plan_problem:
         report.failures.append(plan_problem)
-        ui.warn(plan_problem)
+        ui.fail(plan_problem)
         report.ok = False
     write_report(settings.paths.report_html, report.results)
     ui.info(
         f"JUnit: {report.junit_path}  results: {report.results_path}  report: {settings.paths.report_html}"
     )
+    if not report.ok:
+        ui.fail(verdict(report.failures))
     if shard is not None:
         _record_shard_inputs(report, settings)
     else:  # a shard's verdict is partial: `merge` writes the attestation
@@ -282,6 +283,23 @@ def prestart(url: str, inventory: Inventory) -> None:
         net.post_json(url.rstrip("/") + net.HARNESS_PRESTART, {"functions": arns}, timeout=60.0)
 
 
+def _build_then_endpoint(
+    settings: Settings, ui: UI, stages: Stages, stack: ExitStack, report: RunReport
+) -> str:
+    """Build, then the run's endpoint (entered on ``stack``); its URL."""
+    url: str | None = None
+    if will_plan(settings):
+        # The build asks Terraform what it deploys, and that plan's lookups need the world
+        # applied on an endpoint: let it be this run's (found on the configured port), so the
+        # world is applied once, not on a private endpoint and then again here.
+        url = stack.enter_context(stages.endpoint(settings, ui))
+    report.build = stages.build(settings, ui)
+    # Never read a previous run's verdict, and never leave a green attestation behind a red run.
+    settings.paths.results.unlink(missing_ok=True)
+    attestation_path(settings).unlink(missing_ok=True)
+    return url if url is not None else stack.enter_context(stages.endpoint(settings, ui))
+
+
 def _judge(report: RunReport, settings: Settings, ui: UI) -> None:
     assert report.results_path is not None and report.inventory is not None
     names = [fn.name for fn in report.inventory.functions]
@@ -311,8 +329,17 @@ def _judge(report: RunReport, settings: Settings, ui: UI) -> None:
     if not names:
         report.failures.append(f"no aws_lambda_function was deployed from {settings.terraform_dir}")
     for text in report.failures:
-        ui.warn(text)
+        ui.fail(text)
     report.ok = report.pytest_exit_code == 0 and not report.failures
+
+
+def verdict(failures: Sequence[str]) -> str:
+    """The last line of a failed run: how many problems, the first few by their first line."""
+    heads = [text.splitlines()[0] if text else "?" for text in failures]
+    shown = [h if len(h) <= 120 else h[:117] + "..." for h in heads[:5]]
+    more = f"; and {len(heads) - 5} more" if len(heads) > 5 else ""
+    count = f"{len(heads)} problem(s)" if heads else "the tests failed"
+    return f"{count}, not attested: " + "; ".join(shown) + more if heads else f"{count}, not attested"
 
 
 def skipped_functions(settings: Settings, inventory: Inventory) -> dict[str, str]:
@@ -474,7 +501,7 @@ def smoke(settings: Settings, ui: UI, *, stages: Stages | None = None) -> SmokeR
         report.failures.append(plan_problem)
     ui.table("smoke", ["function", "init", "init ms", "detail"], report.rows)
     for text in report.failures:
-        ui.warn(text)
+        ui.fail(text)
     report.ok = not report.failures and bool(inventory.functions)
     return report
 
@@ -570,7 +597,9 @@ def merge(settings: Settings, ui: UI, dirs: Sequence[Path]) -> RunReport:
         report.attestation = write_attestation(settings, zip_path, per_function_counts(report), exemptions)
         ui.info(f"every shard passed; attestation: {report.attestation}")
     for text in report.failures:
-        ui.warn(text)
+        ui.fail(text)
+    if not report.ok:
+        ui.fail(verdict(report.failures))
     return report
 
 

@@ -24,6 +24,10 @@ class UI(Protocol):
 
     def warn(self, message: str) -> None: ...
 
+    def fail(self, message: str) -> None:
+        """What made the command fail (a case, a check), shown even when ``--quiet``."""
+        ...
+
     def step(self, title: str) -> AbstractContextManager[None]: ...
 
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None: ...
@@ -43,6 +47,9 @@ class PlainUI:
 
     def warn(self, message: str) -> None:
         print(f"warning: {message}", file=self.stream, flush=True)
+
+    def fail(self, message: str) -> None:
+        print(f"failed: {message}", file=self.stream, flush=True)
 
     def emit(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -77,6 +84,9 @@ class RichUI:
 
     def warn(self, message: str) -> None:
         self.console.print(f"[yellow]warning:[/] {message}", highlight=False)
+
+    def fail(self, message: str) -> None:
+        self.console.print(f"[bold red]failed:[/] {message}", highlight=False)
 
     def emit(self, text: str) -> None:
         print(text, flush=True)
@@ -115,6 +125,8 @@ class RecordingUI:
     def __init__(self) -> None:
         self.infos: list[str] = []
         self.warnings: list[str] = []
+        #: What ``fail`` was told (also kept in ``warnings``: both are what a user must act on).
+        self.failures: list[str] = []
         self.steps: list[str] = []
         self.emitted: list[str] = []
         self.tables: list[tuple[str, list[list[str]]]] = []
@@ -128,6 +140,10 @@ class RecordingUI:
         self.infos.append(message)
 
     def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    def fail(self, message: str) -> None:
+        self.failures.append(message)
         self.warnings.append(message)
 
     def emit(self, text: str) -> None:

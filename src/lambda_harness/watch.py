@@ -304,7 +304,7 @@ class WatchLoop:
         self.ui.info(f"watch: {what}; reran {ran_text or 'nothing'} in {took:.2f}s")
         self.ui.table("functions", list(SUMMARY_COLUMNS), self.results.rows(deployed))
         for text in self.results.failures():
-            self.ui.warn(text)
+            self.ui.fail(text)
 
     # -- the two entry points ----------------------------------------------------------------
 

@@ -88,7 +88,10 @@ def check_shared_terraform(terraform_dir: Path) -> None:
     if missing:
         raise ConfigError(
             f"{terraform_dir}: cannot add a function in the house style, missing: {'; '.join(missing)}. "
-            "Declare them (see this repo's terraform/main.tf) or write the function's .tf by hand."
+            "Declare them (the reference repo's terraform/main.tf in lambda-harness's own repository "
+            "shows each), or add the function by hand: a handler under the functions folder, its "
+            "aws_lambda_function in your own style and an event case (docs/how-to/add-a-function.md, "
+            '"By hand").'
         )
 
 

@@ -30,7 +30,7 @@ from lambda_harness.terraform.inventory import (
 from lambda_harness.terraform.runner import IdempotencyCheck, Terraform
 from lambda_harness.terraform.state import state_as_show_json
 from lambda_harness.terraform.warm import ClientFactory
-from lambda_harness.terraform.world import World
+from lambda_harness.terraform.world import World, applied_on
 from lambda_harness.ui import UI
 
 __all__ = [
@@ -171,7 +171,11 @@ def deploy_for_run(
             decision = warm_inputs.Decision(False, f"{exc}: applying")
     ui.info(decision.reason)
     if decision.discard_state:  # the team's state and the world's describe the same vanished endpoint
-        for state in (tf.staged.state, settings.paths.world_state(settings.backend)):
+        # (the world's, unless this run's build has just applied it to this very endpoint)
+        world_state = (
+            () if applied_on(settings, identity) else (settings.paths.world_state(settings.backend),)
+        )
+        for state in (tf.staged.state, *world_state):
             for stale in (state, state.with_name(state.name + ".backup")):
                 stale.unlink(missing_ok=True)
     mode = "incremental" if tf.staged.state.is_file() else "from-scratch"

@@ -396,6 +396,18 @@ def layout_of(settings: Settings) -> Layout:
     )
 
 
+def will_plan(settings: Settings) -> bool:
+    """Whether ``discover`` would plan now (the static reading is not enough and no cached plan
+    matches): ``run`` then starts its endpoint before the build, for that plan to use."""
+    from lambda_harness.packaging.tfconfig import read_config
+
+    if not settings.terraform_dir.is_dir():
+        return False
+    if needs_discovery(read_config(settings.terraform_dir), settings.terraform_dir) is None:
+        return False
+    return cached_plan(settings) is None
+
+
 def discover(settings: Settings, ui: UI, endpoint: EndpointFactory) -> TfConfig | None:
     """Terraform's view of what the repo deploys, or None when the static reading sees it all.
 

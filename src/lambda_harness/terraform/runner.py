@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -46,6 +47,8 @@ TERRAFORM_HINT = (
     "Install Terraform >= 1.5 (https://developer.hashicorp.com/terraform/install) and put it on PATH."
 )
 _CHECKSUM_MISMATCH = "match any of the checksums"
+#: Terraform's error when a file function (filemd5, filebase64sha256, file, ...) finds no file.
+_MISSING_FILE = re.compile(r'Call to function "\w+" failed: open (\S+): no such file or directory')
 _INSTALL_FAILURES = (
     "Failed to query available provider packages",
     "Failed to install provider",
@@ -438,16 +441,26 @@ class Terraform:
         written = staging.write_discovery_overrides(s.project_dir, s.terraform_dir, self.staged)
         try:
             with self.ui.step("terraform plan + show -json (what Terraform deploys, by name)"):
-                done = self._run(
-                    "plan",
-                    "-input=false",
-                    "-no-color",
-                    "-refresh=false",
-                    "-lock=false",
-                    PARALLELISM,
-                    f"-out={planfile}",
-                    check=False,
-                )
+                while True:
+                    done = self._run(
+                        "plan",
+                        "-input=false",
+                        "-no-color",
+                        "-refresh=false",
+                        "-lock=false",
+                        PARALLELISM,
+                        f"-out={planfile}",
+                        check=False,
+                    )
+                    # A zip the build makes, hashed where no override can null it (a code key
+                    # "lambda/${filemd5(...)}.zip"): an empty stand-in, then plan again.
+                    missing = _MISSING_FILE.findall(_flat(done.output)) if done.returncode != 0 else []
+                    stand_ins = [
+                        made for path in missing for made in staging.write_placeholder(self.staged, path)
+                    ]
+                    if not stand_ins:
+                        break
+                    written += stand_ins
                 if done.returncode != 0:
                     self._raise_for_runtimes(done.output)
                     tail = "\n".join(done.output.strip().splitlines()[-25:])

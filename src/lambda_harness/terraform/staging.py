@@ -33,6 +33,7 @@ or none): the real state is never read or written.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -382,9 +383,37 @@ def write_discovery_overrides(project_dir: Path, terraform_dir: Path, staged: St
 
 
 def remove_files(paths: list[Path]) -> None:
-    """Remove files the harness wrote into the staged copy."""
+    """Remove files the harness wrote into the staged copy (and folders it made for them, listed
+    after their contents, when they are left empty)."""
     for path in paths:
-        path.unlink(missing_ok=True)
+        if path.is_dir() and not path.is_symlink():
+            with contextlib.suppress(OSError):
+                path.rmdir()
+        else:
+            path.unlink(missing_ok=True)
+
+
+def write_placeholder(staged: StagedDir, relative: str) -> list[Path]:
+    """An empty stand-in for a zip the build has not made yet, at ``relative`` (as Terraform names it,
+    from the staged working folder), so a discovery plan that hashes it can go on; returns what was
+    created (for ``remove_files``), or [] when the place is not a plain folder of the staged copy
+    (through a symlink it would be the team's repo: never written)."""
+    target = Path(os.path.normpath(staged.workdir / relative))
+    if target.suffix.lower() != ".zip" or not target.is_relative_to(staged.tree) or target == staged.tree:
+        return []
+    created: list[Path] = []
+    folder = staged.tree
+    for part in target.relative_to(staged.tree).parts[:-1]:
+        folder = folder / part
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            return []
+        if not folder.exists():
+            folder.mkdir(mode=0o700)
+            created.append(folder)
+    if target.exists() or target.is_symlink():
+        return []
+    write_private(target, "")
+    return [target, *reversed(created)]
 
 
 def write_overrides(

@@ -18,6 +18,8 @@ variables that have no value.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -25,11 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lambda_harness import proc
+from lambda_harness import net, proc
 from lambda_harness.errors import ConfigError
+from lambda_harness.fsutil import write_json_atomic
 from lambda_harness.settings import DEFAULT_TFVARS, Settings
 from lambda_harness.terraform import drafts, hcl, lookups, remote_state, staging, variables
 from lambda_harness.terraform.runner import Terraform
+from lambda_harness.terraform.sources import module_tree
 from lambda_harness.ui import UI
 
 
@@ -96,11 +100,33 @@ class World:
         return exists(self.settings)
 
     def apply(self) -> dict[str, dict[str, Any]]:
-        """init + apply the world (no idempotency check: it is not what is under test); its outputs."""
+        """init + apply the world (no idempotency check: it is not what is under test); its outputs.
+
+        Not again on the same endpoint instance from the same files: ``run`` reaches the world
+        twice (the build's discovery plan, then the apply) and a world with a queue costs ~30 s.
+        """
         shown = hcl.shown(world_dir(self.settings), self.settings.project_dir)
+        marker = self.settings.paths.world_applied(self.settings.backend)
+        identity = net.endpoint_identity(self.terraform.endpoint.url)
+        now = {"endpoint": identity, "files": self._files_digest()}
+        if identity is not None and self.terraform.staged.state.is_file() and _read_json(marker) == now:
+            self.ui.info(f"the world: {shown} is already applied on this endpoint, unchanged")
+            return self.outputs()
         self.ui.info(f"the world: applying {shown} first (what the Terraform looks up but does not create)")
+        marker.unlink(missing_ok=True)
         self.terraform.apply()
+        if identity is not None:
+            write_json_atomic(marker, now)
         return self.outputs()
+
+    def _files_digest(self) -> str:
+        """The world's files, and how they are applied (driver, region)."""
+        digest = hashlib.sha256(f"{self.terraform.driver}\0{self.settings.region}\0".encode())
+        for folder in module_tree(world_dir(self.settings)):
+            for path in sorted(folder.iterdir()):
+                if path.is_file():
+                    digest.update(f"{path}\0".encode() + path.read_bytes() + b"\0")
+        return digest.hexdigest()
 
     def outputs(self) -> dict[str, dict[str, Any]]:
         """The world's outputs from its local state (empty before the first apply)."""
@@ -108,6 +134,7 @@ class World:
 
     def destroy(self) -> None:
         if self.exists():
+            self.settings.paths.world_applied(self.settings.backend).unlink(missing_ok=True)
             self.terraform.destroy()
 
 
@@ -251,3 +278,17 @@ def _remote_state_outputs(tf_dir: Path) -> str:
         + "\n\n".join(parts)
         + "\n"
     )
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def applied_on(settings: Settings, identity: str | None) -> bool:
+    """Whether the world was last applied to the endpoint instance ``identity`` (its state is then
+    that endpoint's, not a vanished one's)."""
+    record = _read_json(settings.paths.world_applied(settings.backend))
+    return identity is not None and isinstance(record, dict) and record.get("endpoint") == identity

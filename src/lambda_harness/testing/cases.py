@@ -80,7 +80,8 @@ def discover(cases_dir: Path) -> dict[str, list[EventCase]]:
     """Every function folder under ``cases_dir`` and its cases (sorted; folders may be empty).
 
     A stray ``.expected.json``/``.error.json`` without its event is a ConfigError:
-    it would otherwise silently test nothing.
+    it would otherwise silently test nothing; so is a case file that is not JSON (Lambda would
+    refuse the event with InvalidRequestContentException, naming no file).
     """
     found: dict[str, list[EventCase]] = {}
     if not cases_dir.is_dir():
@@ -107,6 +108,10 @@ def _cases_in(folder: Path) -> list[EventCase]:
                 error_path=error if error.is_file() else None,
             )
         )
+    for case in cases:  # every file of a case is JSON: say which one is not, before any deploy
+        for path in (case.event_path, case.expected_path, case.error_path):
+            if path is not None:
+                load_json(path)
     stems = {c.name for c in cases}
     for extra in sorted(folder.iterdir()):
         for suffix in (EXPECTED_SUFFIX, ERROR_SUFFIX):

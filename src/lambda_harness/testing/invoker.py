@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import difflib
 import json
 import re
 import sys
@@ -272,7 +273,7 @@ class Invoker:
             )
             raw = response["Payload"].read()
         except ClientError as exc:
-            raise self._client_error(target, exc) from exc
+            raise self._client_error(name, target, exc) from exc
         except EndpointConnectionError as exc:
             raise InvocationError(
                 f"cannot invoke {target}: nothing answers at {self.endpoint_url}. Start the endpoint "
@@ -289,15 +290,29 @@ class Invoker:
         wall_ms = (self._clock() - start) * 1000.0
         return build_invocation(name, dict(response), raw, wall_ms)
 
-    def _client_error(self, target: str, exc: ClientError) -> InvocationError:
+    def _client_error(self, name: str, target: str, exc: ClientError) -> InvocationError:
         code = exc.response.get("Error", {}).get("Code", "")
         message = exc.response.get("Error", {}).get("Message", str(exc))
         if code == "ResourceNotFoundException":
             return InvocationError(
                 f"function {target} is not deployed at {self.endpoint_url}: {message}. "
-                "Check the name (Terraform function_name) or deploy it: lambda-harness apply."
+                f"{self._name_hint(name)}Check the name (Terraform function_name) or deploy it: "
+                "lambda-harness apply."
             )
         return InvocationError(f"invoking {target} at {self.endpoint_url} was refused: {code}: {message}")
+
+    def _name_hint(self, name: str) -> str:
+        """'Did you mean ...?' from the deployed names this invoker knows (the inventory's)."""
+        known = sorted(self.regions)
+        if name in known:
+            return ""
+        near = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        if near:
+            return f'Did you mean "{near[0]}"? '
+        if known:
+            shown = ", ".join(known[:12]) + (f" and {len(known) - 12} more" if len(known) > 12 else "")
+            return f"Deployed here: {shown}. "
+        return ""
 
 
 def function_regions(inventory: Inventory) -> dict[str, str]:
@@ -364,7 +379,7 @@ def show_invocation(ui: UI, name: str, result: Invocation) -> bool:
     if result.cold:
         timing += f" (cold start, init {result.init_ms:.1f} ms)"
     if not result.ok:
-        ui.warn(f"{name} failed: {result.describe_error()} [{timing}]")
+        ui.fail(f"{name}: {result.describe_error()} [{timing}]")
         return False
     ui.info(f"{name}: OK [{timing}]")
     return True

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from lambda_harness.errors import ConfigError
 from lambda_harness.fsutil import atomic_file
-from lambda_harness.testing.advice import Limits, advise
+from lambda_harness.testing.advice import TIMEOUT_ERRORS, Limits, advise
 
 if TYPE_CHECKING:
     from lambda_harness.terraform.inventory import Inventory
@@ -177,9 +177,14 @@ class ResultsRecorder:
 
 
 def summarize(cases: Sequence[CaseResult]) -> dict[str, Any]:
-    """One function's line: pass/fail counts, cold and warm times, peak memory, its cases."""
-    cold = [c for c in cases if c.cold and c.duration_ms is not None]
-    warm = [c.duration_ms for c in cases if c.cold is False and c.duration_ms is not None]
+    """One function's line: pass/fail counts, cold and warm times, peak memory, its cases.
+
+    A case that ran into the timeout says how long the timeout is, not how fast the function
+    is: it counts for neither time (its failure and the timeout advice say what happened).
+    """
+    timed = [c for c in cases if c.duration_ms is not None and (c.error_type or "") not in TIMEOUT_ERRORS]
+    cold = [c for c in timed if c.cold]
+    warm = [c.duration_ms for c in timed if c.cold is False and c.duration_ms is not None]
     memories = [c.max_memory_mb for c in cases if c.max_memory_mb is not None]
     cold_ms = None
     if cold:

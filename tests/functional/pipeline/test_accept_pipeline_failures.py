@@ -138,6 +138,11 @@ def test_run_and_smoke_point_at_each_broken_function(tmp_path: Path) -> None:
     # Handler tracebacks appear indented inside log excerpts; the harness itself must not crash.
     assert not [ln for ln in done.stderr.splitlines() if ln.startswith("Traceback")], done.stderr
     assert (repo / "terraform" / "dists.zip").is_file() and not (repo / "dists.zip").exists()
+    # Each failure, then a last line that says the run failed and why, is marked "failed:".
+    verdict = done.stderr.strip().splitlines()[-1]
+    assert verdict.startswith("failed: ") and "problem(s), not attested: " in verdict, done.stderr
+    assert "wrong/default: $.total: expected 42, got 41" in verdict
+    assert "failed: raises/default: handler failed: ValueError" in done.stderr
     # (c) a wrong value: the path, the expected and the actual value.
     assert "wrong/default: $.total: expected 42, got 41" in out
     # (c) an exception: its type and message, and the line in functions/, not in the runtime's copy.
@@ -160,7 +165,7 @@ def test_run_and_smoke_point_at_each_broken_function(tmp_path: Path) -> None:
 
     assert smoke.returncode == 1, smoke.stderr
     failed = sorted(
-        ln for ln in smoke.stderr.splitlines() if ln.startswith("warning: ") and "(declared in" in ln
+        ln for ln in smoke.stderr.splitlines() if ln.startswith("failed: ") and "(declared in" in ln
     )
     assert len(failed) == 2, smoke.stderr
     assert "bad_init: KeyError: 'CONFIG_TABLE'" in failed[0] and "lambda_bad_init.tf" in failed[0]

@@ -102,6 +102,8 @@ def test_refuses_when_shared_terraform_is_missing(worker: Settings) -> None:
     )
     with pytest.raises(
         ConfigError, match=r"missing: resource aws_iam_role.worker \(the functions' shared role\)"
-    ):
+    ) as refused:
         new_function(worker, "job", "manual")
+    assert "add the function by hand" in str(refused.value)
+    assert "docs/how-to/add-a-function.md" in str(refused.value)
     assert not (worker.functions_dir / "job").exists()

@@ -333,3 +333,14 @@ def test_a_threshold_setting_makes_the_advice_fail_the_run(settings: Settings) -
         "a: peak memory 33 MB leaves 3.88x headroom under its memory_size 128 MB (declared in "
         "terraform/lambda_a.tf), less than fail-on-memory-headroom = 4; raise memory_size to 192 MB"
     ]
+
+
+def test_verdict_names_the_first_problems_by_their_first_line() -> None:
+    from lambda_harness.pipeline import verdict
+
+    many = [f"fn{i}/default: handler failed: KeyError\n  log:\n    Traceback" for i in range(7)]
+    text = verdict(many)
+    assert text.startswith("7 problem(s), not attested: fn0/default: handler failed: KeyError; fn1/")
+    assert "Traceback" not in text and text.endswith("; and 2 more")
+    assert verdict(["x" * 200]).endswith("x" * 117 + "...")
+    assert verdict([]) == "the tests failed, not attested"

@@ -235,3 +235,30 @@ def test_installed_modules_are_copied_safely_and_only_when_changed(tmp_path: Pat
     assert not staging.copy_installed_modules(real, work)  # the same install: left alone
     (modules / "modules.json").write_text('{"Modules": [{"Key": ""}]}')
     assert staging.copy_installed_modules(real, work)
+
+
+def test_placeholder_for_a_zip_the_build_has_not_made(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / "dists.zip").unlink()
+    staged = do_stage(root)
+
+    made = staging.write_placeholder(staged, "../dists.zip")
+    assert made == [staged.tree / "dists.zip"] and (staged.tree / "dists.zip").read_bytes() == b""
+    assert staging.write_placeholder(staged, "../dists.zip") == []  # already there: nothing new
+    nested = staging.write_placeholder(staged, "../build/zips/fn.zip")
+    assert nested == [staged.tree / "build/zips/fn.zip", staged.tree / "build/zips", staged.tree / "build"]
+    staging.remove_files(made + nested)
+    assert not (staged.tree / "dists.zip").exists() and not (staged.tree / "build").exists()
+    assert not (root / "dists.zip").exists()
+
+
+def test_no_placeholder_in_the_repo_outside_the_staged_copy_or_for_other_files(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    staged = do_stage(root)
+    # functions/ is a symlink to the repo's folder in the staged tree: never written through.
+    assert (staged.tree / "functions").is_symlink()
+    assert staging.write_placeholder(staged, "../functions/fn.zip") == []
+    assert not (root / "functions" / "fn.zip").exists()
+    assert staging.write_placeholder(staged, "../../../../outside.zip") == []
+    assert staging.write_placeholder(staged, "code-version.txt") == []
+    assert staging.write_placeholder(staged, "../dists.zip") == []  # the repo's zip, linked in

@@ -44,6 +44,17 @@ def test_orphan_expectation_is_an_error(tmp_path: Path) -> None:
         discover(tmp_path)
 
 
+@pytest.mark.parametrize("name", ["broken.json", "broken.expected.json", "broken.error.json"])
+def test_a_case_file_that_is_not_json_is_named(tmp_path: Path, name: str) -> None:
+    for sibling in ("broken.json", "broken.expected.json", "broken.error.json"):
+        write(tmp_path / "fn" / sibling, {"errorType": "ValueError"})
+    (tmp_path / "fn" / name).write_text('{"a": 1,}')
+    with pytest.raises(
+        ConfigError, match=rf"fn/{name}: not readable JSON \(Expecting .*fix or delete the file"
+    ):
+        discover(tmp_path)
+
+
 def test_check_case_success_and_subset(tmp_path: Path) -> None:
     write(tmp_path / "fn" / "c.json", {})
     write(tmp_path / "fn" / "c.expected.json", {"status": "ok"})

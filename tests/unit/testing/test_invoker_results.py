@@ -113,6 +113,19 @@ def test_missing_function_raises_with_the_name_and_the_fix() -> None:
         make(FakeLambda(err)).invoke("ghost", {})
 
 
+def test_missing_function_suggests_the_deployed_name_it_resembles() -> None:
+    err = ClientError(
+        {"Error": {"Code": "ResourceNotFoundException", "Message": "Function not found"}}, "Invoke"
+    )
+    names = {"ledger-dev-nightly": "eu-central-1", "ledger-dev-ingest": "eu-central-1"}
+    invoker = Invoker("http://127.0.0.1:1", regions=names, client=FakeLambda(err), clock=Ticks())  # type: ignore[arg-type]
+    with pytest.raises(InvocationError, match='Did you mean "ledger-dev-nightly"\\? Check the name'):
+        invoker.invoke("ledger-dev-nighty", {})
+    invoker = Invoker("http://127.0.0.1:1", regions=names, client=FakeLambda(err), clock=Ticks())  # type: ignore[arg-type]
+    with pytest.raises(InvocationError, match=r"Deployed here: ledger-dev-ingest, ledger-dev-nightly\."):
+        invoker.invoke("payments", {})
+
+
 def test_unreachable_endpoint_raises() -> None:
     err = EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
     with pytest.raises(InvocationError, match=r"cannot invoke fn: nothing answers.*lambda-harness up"):
