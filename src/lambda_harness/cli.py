@@ -207,7 +207,11 @@ def cmd_new_world(settings: Settings, ui: UI, args: argparse.Namespace) -> int:
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", type=Path, help="worker repo folder (default: current folder)")
-    parser.add_argument("--port", type=int, help="endpoint port (default 4566)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        help="endpoint port (default: this project's detached endpoint when one runs, else 4566)",
+    )
     parser.add_argument("--host", help="endpoint host (default 127.0.0.1; loopback only, see below)")
     parser.add_argument(
         "--allow-non-loopback",
@@ -270,6 +274,11 @@ COMMANDS: dict[str, tuple[Command, str]] = {
     ),
 }
 
+
+#: Commands that talk to the endpoint: without a chosen port they use this project's detached one.
+ENDPOINT_COMMANDS = frozenset(
+    {"build", "run", "apply", "plan", "destroy", "smoke", "invoke", "trigger", "watch", "down"}
+)
 
 #: Commands that build, deploy or ship: one at a time per repo (``.harness/lock``). ``build`` too:
 #: a build during a run would swap the zip being tested; ``watch`` builds and applies on every save;
@@ -387,6 +396,17 @@ def _settings_from(args: argparse.Namespace) -> Settings:
     return load_settings(args.project, cli)
 
 
+def _endpoint_of_project(settings: Settings, ui: UI) -> Settings:
+    """``settings`` on this project's detached endpoint when no port was chosen and it answers."""
+    from lambda_harness.endpoint import control
+
+    recorded = control.project_endpoint(settings)
+    if recorded is None:
+        return settings
+    ui.info(f"using this project's endpoint on {recorded.host}:{recorded.port} (up --detach)")
+    return recorded
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lambda-harness`` console script."""
     args = build_parser().parse_args(argv)
@@ -398,6 +418,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings: Settings | None = None
     try:
         settings = _settings_from(args)
+        if args.command in ENDPOINT_COMMANDS:
+            settings = _endpoint_of_project(settings, ui)
         if not net.is_loopback(settings.host):  # only reachable with the user's own opt-in
             address = f"{settings.host}:{settings.port}"
             ui.warn(net.exposure_warning(address, settings.source_of("host")))

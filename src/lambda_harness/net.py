@@ -109,6 +109,9 @@ LOCALSTACK_HEALTH = "/_localstack/health"
 LOCALSTACK_INFO = "/_localstack/info"
 #: The embedded endpoint starts the named functions' first execution environments (POST, JSON).
 HARNESS_PRESTART = "/_harness/prestart"
+#: The embedded endpoint retires every execution environment (POST, loopback callers only): each
+#: function's next invocation is a cold start (after a Terraform change on a kept endpoint).
+HARNESS_RETIRE = "/_harness/retire"
 
 # No ProxyHandler entries: HTTP(S)_PROXY never applies to these requests.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))

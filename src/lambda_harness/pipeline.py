@@ -39,6 +39,7 @@ from lambda_harness.terraform.discovery import will_plan
 from lambda_harness.terraform.inventory import DeployedFunction, Inventory
 from lambda_harness.terraform.sources import shown
 from lambda_harness.testing.advice import thresholds
+from lambda_harness.testing.artifacts import import_context
 from lambda_harness.testing.cases import discover as discover_cases
 from lambda_harness.testing.cases import untested_message
 from lambda_harness.testing.coverage import RunCoverage, coverage_summary, zip_sources
@@ -493,7 +494,8 @@ def smoke(settings: Settings, ui: UI, *, stages: Stages | None = None) -> SmokeR
                         report.rows.append([fn.name, "UNTESTED", "-", f"runtime {_runtime(fn)}"])
                         report.failures.append(untested_message(fn.name, fn.runtime))
                     else:
-                        smoke_one(invoker, fn, report)
+                        context = import_context(settings.harness_dir, settings.project_dir, fn)
+                        smoke_one(invoker, fn, report, context)
             plan_problem = _finish_deployment(deployment, ui)
         finally:
             deployment.cancel()

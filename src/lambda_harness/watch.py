@@ -25,7 +25,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from lambda_harness.settings import Settings
 from lambda_harness.terraform import warm
 from lambda_harness.terraform.deploy import Deployment, deploy_for_run
 from lambda_harness.terraform.inventory import Inventory
+from lambda_harness.testing.artifacts import BuildRecord
 from lambda_harness.testing.cases import EventCase, discover, gate
 from lambda_harness.testing.iam import IamLedger, case_denials
 from lambda_harness.testing.invoker import Invocation, Invoker
@@ -217,9 +218,9 @@ class WatchStages:
 
 
 def default_watch_stages() -> WatchStages:
-    """The real build, warm-loop deploy, Invoker and prestart."""
-    from lambda_harness.packaging.builder import build
-    from lambda_harness.pipeline import prestart
+    """The real build (``run``'s: what Terraform deploys, read from its plan when modules, for_each
+    or archive_file hide it, then the zips), warm-loop deploy, Invoker and prestart."""
+    from lambda_harness.pipeline import build, prestart
     from lambda_harness.terraform.deploy import default_clients
 
     clients: dict[str, Any] = {}
@@ -335,9 +336,10 @@ class WatchLoop:
             if batch.lock or batch.terraform or applied or before is None:
                 affected = None  # everything may have changed under every function
             else:
-                handlers = {fn.name: fn.handler for fn in self.inventory.functions} if self.inventory else {}
-                graph = ImportGraph.scan(self.settings.functions_dir)
-                affected = graph.affected(batch.code, handlers)
+                functions = self.inventory.functions if self.inventory else []
+                handlers = {fn.name: fn.handler for fn in functions}
+                shas = {fn.name: fn.code_sha256 for fn in functions if fn.code_sha256}
+                affected = affected_functions(self.settings, batch.code, handlers, shas)
         if affected is not None and batch.cases:
             cases_root = self.settings.cases_dir.absolute()
             affected |= {p.relative_to(cases_root).parts[0] for p in batch.cases if p != cases_root}
@@ -345,6 +347,42 @@ class WatchLoop:
         self._show(batch.describe(self.settings.project_dir), ran, started)
         self._finish_check()
         return True
+
+
+def affected_functions(
+    settings: Settings,
+    changed: Sequence[Path],
+    handlers: Mapping[str, str],
+    code_sha256: Mapping[str, str] | None = None,
+) -> set[str]:
+    """The functions (of ``handlers``: name -> ``module.function``) whose code a change reaches.
+
+    Each zip of the build record (``.harness/build.json``) is read from its own folder: one
+    dists.zip from the functions folder, or one zip per function (``archive_file`` over
+    ``functions/<name>``, where ``handler.py`` is the module ``handler``); a change in a layer's
+    folder reaches every function that uses the layer. Without a record: the functions folder.
+    """
+    record = BuildRecord.load(settings.paths.build_record, settings.project_dir)
+    entries = [e for e in record.entries if e.get("source")] if record is not None else []
+    if not entries:
+        return ImportGraph.scan(settings.functions_dir).affected(changed, handlers)
+    out: set[str] = set()
+    for entry in entries:
+        root = (settings.project_dir / str(entry["source"])).absolute()
+        inside = [p for p in changed if p.absolute().is_relative_to(root)]
+        if not inside:
+            continue
+        users = [str(n) for n in entry.get("used_by") or []]
+        if users:  # a layer: its modules are imported by name from python/, by every user
+            out |= {n for n in users if n in handlers}
+            continue
+        named = {str(n) for n in entry.get("functions") or []}
+        named |= {n for n, sha in (code_sha256 or {}).items() if sha and sha == entry.get("code_sha256")}
+        own = {n: handlers[n] for n in named if n in handlers}
+        if named and not own:  # the record names them otherwise (a Terraform address): all may be
+            own = dict(handlers)
+        out |= ImportGraph.scan(root).affected(inside, own)
+    return out
 
 
 def watch(

@@ -182,6 +182,35 @@ def start_detached(settings: Settings, *, timeout: float = 60.0) -> int:
     return child.pid
 
 
+#: Where settings.source_of("port") says the port came from when it is the recorded endpoint's.
+RECORDED_SOURCE = "this project's detached endpoint (.harness/endpoint.json)"
+
+
+def project_endpoint(settings: Settings) -> Settings | None:
+    """The settings pointed at this project's detached endpoint (``up --detach``), or None.
+
+    Only when no port was chosen (no ``--port``, ``LAMBDA_HARNESS_PORT`` or pyproject ``port``:
+    an explicit port always wins), the backend is the embedded endpoint, the record names a
+    process that still runs (pid, boot and start time all match) and the endpoint it recorded
+    answers its health route on the same host. A stale record is ignored (``down`` removes it).
+    """
+    if settings.source_of("port") != "the default" or settings.backend != "embedded":
+        return None
+    record = pidfile.read(settings.paths)
+    if record is None or record.stamp is None or not pidfile.is_running(record.stamp):
+        return None
+    parts = urllib.parse.urlsplit(str(record.info.get("url") or ""))
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    if port is None or parts.hostname != settings.host or port == settings.port:
+        return None
+    if net.harness_health(f"http://{settings.host}:{port}") is not None:
+        return None
+    return settings.with_(port=port, sources={**settings.sources, "port": RECORDED_SOURCE})
+
+
 def _tail(path: Path, lines: int = 30) -> str:
     try:
         return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])

@@ -3,8 +3,8 @@
 Ours: Lambda ``Invoke`` (moto ignores ``Qualifier`` and runs every delivery
 synchronously, so Invoke is served here with AWS's semantics), function URLs and
 API Gateway APIs over HTTP (``apigw``), the HTTP API control-plane operations moto
-lacks (``apigw.gaps``), the harness's health and trigger routes, and LocalStack's
-health routes so tools that wait for LocalStack work unchanged.
+lacks (``apigw.gaps``), the harness's health, trigger, prestart, coverage and retire
+routes, and LocalStack's health routes so tools that wait for LocalStack work unchanged.
 
 API Gateway control-plane calls go through ``apigw.gaps`` (which also turns a moto
 crash into a 400, so Terraform stops at once instead of retrying for minutes).
@@ -45,7 +45,7 @@ from lambda_harness.endpoint.runtime.model import InterpreterNotFound, InvokeRes
 from lambda_harness.endpoint.sources import function_urls
 from lambda_harness.endpoint.wsgi import JsonResponse, Request, StartResponse, WSGIApp
 from lambda_harness.errors import EndpointError
-from lambda_harness.net import HARNESS_PRESTART
+from lambda_harness.net import HARNESS_PRESTART, HARNESS_RETIRE, is_loopback
 
 logger = logging.getLogger(__name__)
 
@@ -296,6 +296,8 @@ class HarnessApp:
             return JsonResponse(json.dumps({"completed": True, "scripts": []}))
         if path in ("/_harness/coverage", "/_harness/coverage/"):
             return coverage_route(request, self.invoke.service)
+        if path == HARNESS_RETIRE:
+            return retire_route(request, self.invoke.service)
         match = TRIGGER_PATH.match(path)
         if match and method == "POST":
             rule = unquote(match.group("rule"))
@@ -334,6 +336,23 @@ def coverage_route(request: Request, service: InvokeService) -> JsonResponse:
     except EndpointError as exc:
         return aws_error(500, "ServiceException", f"lambda-harness: {exc}")
     return JsonResponse(json.dumps({"code_root": str(code_root)}))
+
+
+def retire_route(request: Request, service: InvokeService) -> JsonResponse:
+    """``POST /_harness/retire``: close every execution environment; each function's next
+    invocation starts cold (answers ``{"retired": <idle environments closed>}``).
+
+    Loopback callers only: an endpoint opened to the network (``--allow-non-loopback``) still
+    lets no other host throw away its environments.
+    """
+    if request.method != "POST":
+        return aws_error(405, "MethodNotAllowed", f"use POST {HARNESS_RETIRE}")
+    if not is_loopback(request.remote_addr or ""):
+        return aws_error(403, "AccessDenied", f"{HARNESS_RETIRE} answers loopback callers only")
+    runtime: Any = service.runtime
+    if not hasattr(runtime, "retire_all"):
+        return aws_error(501, "NotImplemented", "this endpoint's runtime cannot retire its environments")
+    return JsonResponse(json.dumps({"retired": runtime.retire_all()}))
 
 
 def _arns(body: bytes) -> list[str]:

@@ -41,10 +41,12 @@ from lambda_harness.packaging.manifest import (
 )
 from lambda_harness.packaging.projectlock import declared_dependencies
 from lambda_harness.packaging.selection import (
-    DEFAULT_ARCHITECTURE,
-    DEFAULT_RUNTIME,
+    LayerPlatform,
     check_code_files,
     keep_code_path,
+    layer_compatibility_warnings,
+    layer_platform,
+    mixed_layer_error,
     select_platform,
     served_functions,
 )
@@ -56,7 +58,7 @@ from lambda_harness.packaging.tfconfig import (
     find_dist_target,
     read_config,
 )
-from lambda_harness.packaging.wheels import DepsCache, Installer, PipInstaller, Platform, parse_platform
+from lambda_harness.packaging.wheels import DepsCache, Installer, PipInstaller, Platform, platform_specific
 from lambda_harness.packaging.zipper import (
     EntryStat,
     Source,
@@ -92,6 +94,8 @@ class BuildResult:
     kind: str = KIND_DIST
     functions: tuple[str, ...] = ()
     artifacts: tuple[BuildResult, ...] = ()
+    source: Path | None = None  # the folder it was built from: its zip root (a layer's: python/)
+    used_by: tuple[str, ...] = ()  # a layer: the functions that name it
 
     def all(self) -> tuple[BuildResult, ...]:
         """Every zip of the build (just this one for a single dists.zip)."""
@@ -215,7 +219,7 @@ class Builder:
             f"{result.unzipped_size:,} bytes unzipped -> {relative(result.zip_path, s.project_dir)} "
             f"({target.reason})"
         )
-        return replace(result, functions=tuple(fn.label for fn in functions))
+        return replace(result, functions=tuple(fn.label for fn in functions), source=s.functions_dir)
 
     def _shared_lock(self) -> LockFile | None:
         lock_file = self.settings.lock_file
@@ -228,13 +232,16 @@ class Builder:
     def _build_unit(self, unit: Unit, layer_sizes: Mapping[Path, int], config: TfConfig) -> BuildResult:
         """One function's or one layer's zip, from its own folder (or a prebuilt layer, checked)."""
         s = self.settings
+        users = tuple(sorted(self._layer_platform(unit, config).users)) if unit.layer is not None else ()
         if unit.kind == KIND_PREBUILT:
-            return self._prebuilt(unit)
+            return replace(self._prebuilt(unit), used_by=users)
         platform = self._unit_platform(unit, config)
         if unit.archive is not None:
             entries, code, lock, deps_key, hit = self._archive_entries(unit, platform)
         else:
             entries, code, lock, deps_key, hit = self._folder_entries(unit, platform)
+        if unit.layer is not None:
+            self._check_layer(unit, config, entries)
         name = relative(unit.path, s.project_dir)
         found = check_handlers(list(unit.functions), entries, set(code), s.project_dir, name)
         self._check_with_layers(unit.path, entries, list(unit.functions), layer_sizes)
@@ -246,7 +253,8 @@ class Builder:
             f"{what}; {result.manifest['files']} files, {result.unzipped_size:,} bytes unzipped -> "
             f"{name} ({unit.reason})"
         )
-        return replace(result, kind=unit.kind, functions=tuple(fn.label for fn in unit.functions))
+        functions = tuple(fn.label for fn in unit.functions)
+        return replace(result, kind=unit.kind, functions=functions, source=_source(unit), used_by=users)
 
     def _folder_entries(self, unit: Unit, platform: Platform) -> _Entries:
         """A function's or layer's folder, and the dependencies of its requirements (or the shared lock)."""
@@ -337,17 +345,27 @@ class Builder:
         )
 
     def _unit_platform(self, unit: Unit, config: TfConfig) -> Platform:
+        """A function zip: its functions' platform. A layer: its users' (``layer_platform``)."""
         if unit.functions:
             return select_platform(list(unit.functions), self.settings.project_dir)
-        layer = unit.layer
+        return self._layer_platform(unit, config).platform
+
+    def _layer_platform(self, unit: Unit, config: TfConfig) -> LayerPlatform:
         users = [fn for fn in served_functions(config) if unit.path in fn.layer_files]
-        runtime = (layer.compatible_runtimes[:1] if layer else ()) or [
-            fn.runtime for fn in users if fn.runtime
-        ][:1]
-        arch = (layer.compatible_architectures[:1] if layer else ()) or [
-            a for fn in users for a in fn.architectures[:1]
-        ][:1]
-        return parse_platform(next(iter(runtime), DEFAULT_RUNTIME), next(iter(arch), DEFAULT_ARCHITECTURE))
+        return layer_platform(unit.layer, users)
+
+    def _check_layer(self, unit: Unit, config: TfConfig, entries: Mapping[str, Source]) -> None:
+        """Users on several platforms share a layer only when nothing in it is platform-specific;
+        a user the layer's compatible_* lists leave out is a warning (AWS allows it)."""
+        chosen = self._layer_platform(unit, config)
+        project = self.settings.project_dir
+        if chosen.mixed:
+            native = platform_specific(entries)
+            if native:
+                raise mixed_layer_error(unit.layer, unit.label, chosen, native, project)
+        if unit.layer is not None:
+            for message in layer_compatibility_warnings(unit.layer, chosen, project):
+                self._warn(message)
 
     def _check_with_layers(
         self,
@@ -377,6 +395,7 @@ class Builder:
         write_json_atomic(
             self.settings.paths.build_record,
             {
+                "functions_dir": relative(self.settings.functions_dir, project),
                 "artifacts": [
                     {
                         "path": relative(r.zip_path, project),
@@ -385,9 +404,14 @@ class Builder:
                         "code_sha256": r.code_sha256_b64,
                         "unzipped_size": r.unzipped_size,
                         "functions": sorted(r.functions),
+                        # what the test stage needs to explain an ImportModuleError
+                        "runtime": r.manifest.get("runtime"),
+                        "architecture": r.manifest.get("architecture"),
+                        "source": relative(r.source, project) if r.source is not None else None,
+                        "used_by": list(r.used_by),
                     }
                     for r in results
-                ]
+                ],
             },
         )
 
@@ -545,6 +569,13 @@ class Builder:
             deps_cache_hit=hit,
             warnings=tuple(self.warnings),
         )
+
+
+def _source(unit: Unit) -> Path | None:
+    """The folder a unit's zip is made of (an archive's ``source_dir``)."""
+    if unit.archive is not None and unit.archive.config.get("source_dir"):
+        return Path(str(unit.archive.config["source_dir"]))
+    return unit.root
 
 
 def _top(stats: list[EntryStat]) -> list[PackageSize]:

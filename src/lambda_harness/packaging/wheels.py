@@ -27,7 +27,7 @@ from lambda_harness import proc
 from lambda_harness.errors import BuildError, CommandFailed
 from lambda_harness.packaging.lockfile import LockFile, pins_of
 from lambda_harness.packaging.projectlock import normalise
-from lambda_harness.packaging.zipper import tree_entries, write_zip
+from lambda_harness.packaging.zipper import Source, tree_entries, write_zip
 
 # glibc of the Lambda base image: python3.12+ run on Amazon Linux 2023, older ones on Amazon Linux 2.
 _GLIBC_AL2023 = 34
@@ -332,3 +332,24 @@ class DepsCache:
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return CachedDeps(final, key, hit=False)
+
+
+_NATIVE_SUFFIXES = (".so", ".pyd", ".dylib")
+
+
+def platform_specific(entries: Mapping[str, Source]) -> list[str]:
+    """What in a zip loads on one platform only: each installed wheel whose WHEEL file says it is
+    not pure Python (``Root-Is-Purelib: false``, or a tag other than ``*-none-any``); without
+    such a wheel, any compiled extension file (vendored by hand). Empty for a pure-Python zip."""
+    native: list[str] = []
+    for name, src in sorted(entries.items()):
+        parent, _, base = name.rpartition("/")
+        if base != "WHEEL" or not parent.endswith(".dist-info"):
+            continue
+        with src.open() as fh:
+            text = fh.read().decode("utf-8", "replace")
+        tags = re.findall(r"^Tag:\s*(\S+)", text, re.MULTILINE)
+        if "Root-Is-Purelib: true" not in text or not all(t.endswith("-none-any") for t in tags):
+            dist = parent.rsplit("/", 1)[-1].removesuffix(".dist-info")
+            native.append(f"{dist} ({', '.join(tags) or 'platlib'})")
+    return native or [name for name in sorted(entries) if name.endswith(_NATIVE_SUFFIXES)]

@@ -9,6 +9,7 @@ CLI and the pipeline make: apply, then write ``.harness/inventory.json``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -188,6 +189,7 @@ def deploy_for_run(
     inventory = read_inventory(tf)
     if mode == "incremental" and identity is not None:
         inventory = _push_stale_code(settings, ui, tf, inventory, (identity, inputs), clients=clients)
+    retire_environments(ui, tf.endpoint.url, incremental=mode == "incremental")
     inventory.save(inventory_path(settings))
     _show(settings, ui, tf, inventory)
 
@@ -275,6 +277,43 @@ def _push_stale_code(
         f"did not replace; pushed again to {len(pushed.functions)} function(s)"
     )
     return _with_code(inventory, pushed.functions)
+
+
+def retire_environments(ui: UI, url: str, *, incremental: bool) -> None:
+    """After an apply: every function's next invocation starts a new execution environment.
+
+    An apply on a kept endpoint can change what a warm environment already did at init or
+    cached on first use (a role's policies, environment variables, layers): without new
+    environments a warm run would pass where a fresh one fails. All of them are retired (the
+    embedded endpoint's ``/_harness/retire``); code the warm loop pushes without Terraform makes
+    new environments anyway (a new CodeSha256). An endpoint without the route (LocalStack) keeps
+    its containers: said after an incremental apply, where it matters.
+    """
+    answer = net.post_json(url.rstrip("/") + net.HARNESS_RETIRE, {}, timeout=30.0)
+    retired = _retired_count(answer)
+    if retired is None:
+        if incremental:
+            ui.warn(
+                f"Terraform changed, but the endpoint at {url} cannot retire its execution environments "
+                f"(no {net.HARNESS_RETIRE}: LocalStack keeps its warm containers): what a handler did at "
+                "init or cached on first use still comes from before this apply. For the verdict a fresh "
+                "run gives, restart the endpoint (`lambda-harness down`, then `run`: applied from scratch)"
+            )
+        return
+    if incremental or retired:
+        ui.info(f"Terraform changed: every function starts cold ({retired} warm environment(s) retired)")
+
+
+def _retired_count(answer: tuple[int, bytes] | str) -> int | None:
+    """How many environments ``/_harness/retire`` closed; None when the endpoint cannot retire them."""
+    if isinstance(answer, str) or answer[0] != 200:
+        return None
+    try:
+        doc = json.loads(answer[1] or b"null")
+    except ValueError:
+        return None
+    retired = doc.get("retired") if isinstance(doc, dict) else None
+    return retired if isinstance(retired, int) else None
 
 
 def _with_code(inventory: Inventory, pushed: Mapping[str, str]) -> Inventory:

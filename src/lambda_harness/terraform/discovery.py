@@ -264,6 +264,8 @@ class _Reader:
             call = ModuleSource(self.layout.terraform_dir).find("module", name)
             if call is not None:
                 text = f'{call.where(project)}: module "{name}"' + (f" key {key[1:-1]}" if key else "")
+                if len(path) > 1:  # the root call alone does not say which nested instance
+                    text += " (" + ".".join(f"module.{n}{k}" for n, k in path) + ")"
                 return call.file, call.line, text
         rtype, rname = str(res.get("type")), str(res.get("name"))
         folder = _folder_of(self.layout, self.root_cfg, [n for n, _ in path])

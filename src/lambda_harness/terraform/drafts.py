@@ -322,7 +322,8 @@ WRITERS: dict[str, Callable[[Draft, Lookup], str]] = {
         "name",
         "name",
         '  billing_mode = "PAY_PER_REQUEST"\n  hash_key     = "id"  # the key your code uses\n'
-        '  attribute {\n    name = "id"\n    type = "S"\n  }\n',
+        '  attribute {\n    name = "id"\n    type = "S"\n  }\n'
+        "  # add aws_dynamodb_table_item rows your cases read (the looked-up table starts empty)\n",
     ),
 }
 

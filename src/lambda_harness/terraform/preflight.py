@@ -91,7 +91,13 @@ def problems(
             if not path.is_file()
         ),
         *_variable_problem(settings, context, found),
-        *remote_state.problems(tf_dir, outputs, world_dir(settings), settings.project_dir),
+        *remote_state.problems(
+            tf_dir,
+            outputs,
+            world_dir(settings),
+            settings.project_dir,
+            lookups.provider_regions(tf_dir, context, settings.region)[""],
+        ),
         *(lookup_problem(settings, lookup) for lookup in lookups.missing(clients, found)),
     ]
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_harness.fsutil import private_dir, write_private
-from lambda_harness.terraform import hcl
+from lambda_harness.terraform import hcl, stand_ins
 
 OUTPUT_PREFIX = "remote_state_"
 OVERRIDE_NAME = "zz_lambda_harness_remote_state_override.tf"
@@ -36,6 +36,8 @@ _USE = re.compile(
     r"data\.terraform_remote_state\.(?P<name>[\w-]+)\.outputs"
     r"(?:\.(?P<key>[A-Za-z_][\w-]*)|\[\s*\"(?P<quoted>[^\"]+)\"\s*\])?"
 )
+# ``permissions_boundary = `` or ``managed_policy_arns = [`` before a use: the value is the output.
+_ASSIGNED = re.compile(r"^\s*([A-Za-z_][\w-]*)\s*=\s*(?:\[\s*)?$")
 # Outputs is an object type in Terraform's JSON type syntax: ["object", {"key": <type>, ...}].
 _OBJECT_TYPES = ("object", "map")
 
@@ -48,6 +50,10 @@ class OutputUse:
     key: str | None
     file: Path
     line: int
+    # The argument the output is the whole value of (``permissions_boundary = data...``), and the
+    # type of the resource that argument is in: what shape a local stand-in needs.
+    argument: str | None = None
+    resource_type: str | None = None
 
 
 def blocks(folder: Path) -> list[hcl.Block]:
@@ -58,11 +64,24 @@ def blocks(folder: Path) -> list[hcl.Block]:
 def uses(folder: Path) -> list[OutputUse]:
     """Every reference to a remote state's outputs in the root module's files, in file order."""
     found = []
-    for path in hcl.config_files(folder):
-        text = path.read_text(encoding="utf-8")
+    module = hcl.read_module(folder)
+    for path, text in module.texts.items():
+        resources = [b for b in module.blocks if b.file == path and b.kind == "resource"]
         for match in _USE.finditer(text):
             key = match.group("key") or match.group("quoted")
-            found.append(OutputUse(match.group("name"), key, path, text.count("\n", 0, match.start()) + 1))
+            line = text.count("\n", 0, match.start()) + 1
+            assigned = _ASSIGNED.match(text[text.rfind("\n", 0, match.start()) + 1 : match.start()])
+            block = next((b for b in resources if b.line <= line <= (b.end_line or b.line)), None)
+            found.append(
+                OutputUse(
+                    match.group("name"),
+                    key,
+                    path,
+                    line,
+                    assigned.group(1) if assigned else None,
+                    block.labels[0] if block and block.labels else None,
+                )
+            )
     return found
 
 
@@ -166,10 +185,43 @@ def write_overrides(workdir: Path, states: Mapping[str, Path]) -> None:
 # ------------------------------------------------------------------------------------ checks
 
 
-def output_snippet(name: str, keys: list[str]) -> str:
-    """The world output to add for remote state ``name`` (placeholder values to replace)."""
-    body = "".join(f'    {key} = "local-{key}"  # local value\n' for key in keys) or "    # key = value\n"
-    return f'output "{OUTPUT_PREFIX}{name}" {{\n  value = {{\n{body}  }}\n}}'
+def output_snippet(
+    block: hcl.Block, uses: list[OutputUse], region: str, project_dir: Path | None = None
+) -> str:
+    """The world output to add for the remote state ``block``: a local stand-in per key it reads,
+    shaped as it is used (``stand_ins``), preceded by the world resources a stand-in names; a key
+    its ``defaults`` answer is a commented line with the default (same type), not demanded."""
+    name = block.labels[1]
+    keys = list(dict.fromkeys(u.key for u in uses if u.name == name and u.key))
+    defaults = defaults_of(block)
+    where = f"{hcl.shown(block.file, project_dir)}:{block.line}" if project_dir else block.header
+    lines, resources = [], []
+    for key in keys:
+        if key in defaults:
+            literal = stand_ins.hcl_literal(defaults[key])
+            lines.append(f"    # {key} = {literal or '<value>'}  # optional: defaults in {where} answer it\n")
+            continue
+        found = [stand_ins.Use(u.argument, u.resource_type) for u in uses if u.name == name and u.key == key]
+        value = stand_ins.stand_in(name, key, found, region)
+        lines.append(f"    {key} = {value.value}  {value.comment}\n")
+        if value.resources:
+            resources.append(value.resources)
+    body = "".join(lines) or "    # key = value\n"
+    return "\n".join([*resources, f'output "{OUTPUT_PREFIX}{name}" {{\n  value = {{\n{body}  }}\n}}'])
+
+
+def defaults_of(block: hcl.Block) -> dict[str, Any]:
+    """The ``defaults`` of a ``terraform_remote_state`` block (key -> value; empty when none)."""
+    defaults = block.body.get("defaults")
+    return dict(defaults) if isinstance(defaults, dict) else {}
+
+
+def demanded(block: hcl.Block, uses: list[OutputUse]) -> bool:
+    """Whether the world must declare an output for ``block``: some key it reads has no default
+    (an unused remote state, or one whose whole ``outputs`` is read, needs the output too)."""
+    mine = [u for u in uses if u.name == block.labels[1]]
+    defaults = defaults_of(block)
+    return not mine or any(u.key is None or u.key not in defaults for u in mine)
 
 
 def problems(
@@ -177,6 +229,7 @@ def problems(
     world_outputs: Mapping[str, Mapping[str, Any]],
     world_dir: Path | None,
     project_dir: Path,
+    region: str = "us-east-1",
 ) -> list[str]:
     """What the world lacks for the root module's remote states: one sentence each, with the fix."""
     found = blocks(folder)
@@ -188,19 +241,19 @@ def problems(
     for block in found:
         name = block.labels[1]
         mine = [u for u in all_uses if u.name == name]
-        keys = list(dict.fromkeys(u.key for u in mine if u.key))
         where = f"{hcl.shown(block.file, project_dir)}:{block.line}"
         declared = declared_keys(world_outputs.get(OUTPUT_PREFIX + name))
         if declared is None:
+            if not demanded(block, all_uses):
+                continue  # every key it reads has a default: the empty local state answers it
             state = "declares no" if OUTPUT_PREFIX + name not in world_outputs else "has a non-object"
             out.append(
                 f"{where}: {block.header} reads another stack's state; locally its outputs come from the "
                 f'world, which {state} output "{OUTPUT_PREFIX}{name}". Add to {world}/outputs.tf:\n'
-                + output_snippet(name, keys)
+                + output_snippet(block, all_uses, region, project_dir)
             )
             continue
-        defaults = block.body.get("defaults")
-        present = set(declared) | (set(defaults) if isinstance(defaults, dict) else set())
+        present = set(declared) | set(defaults_of(block))
         for use in mine:
             if use.key and use.key not in present:
                 has = ", ".join(sorted(declared)) or "nothing"

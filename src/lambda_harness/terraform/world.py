@@ -178,9 +178,10 @@ def write_draft(settings: Settings, *, force: bool = False) -> DraftResult:
     and the harness tfvars for variables without a value. Refuses to overwrite without ``force``."""
     folder, tf_dir = world_dir(settings), settings.terraform_dir
     tfvars = settings.tfvars[0] if settings.tfvars else settings.project_dir / DEFAULT_TFVARS
+    need = variables.missing(tf_dir, list(settings.tfvars))
     files = {
         folder / "main.tf": "",
-        folder / "outputs.tf": _remote_state_outputs(tf_dir),
+        folder / "outputs.tf": _remote_state_outputs(settings, _regions(settings, need)[""]),
         tfvars: "",
     }
     present = [p for p in files if p.exists()]
@@ -190,7 +191,6 @@ def write_draft(settings: Settings, *, force: bool = False) -> DraftResult:
             f"new-world: {shown} already exist(s); the draft would overwrite it. "
             "Move it away, or pass --force"
         )
-    need = variables.missing(tf_dir, list(settings.tfvars))
     if need:
         files[tfvars] = (
             "# Local values for variables CI passes with -var / TF_VAR_* (lambda-harness new-world draft).\n"
@@ -266,20 +266,20 @@ _NEEDS_NOTHING = {
 }
 
 
-def _remote_state_outputs(tf_dir: Path) -> str:
+def _remote_state_outputs(settings: Settings, region: str) -> str:
+    tf_dir = settings.terraform_dir
     uses = remote_state.uses(tf_dir)
-    parts = []
-    for block in remote_state.blocks(tf_dir):
-        name = block.labels[1]
-        keys = list(dict.fromkeys(u.key for u in uses if u.name == name and u.key))
-        parts.append(remote_state.output_snippet(name, keys))
+    parts = [
+        remote_state.output_snippet(block, uses, region, settings.project_dir)
+        for block in remote_state.blocks(tf_dir)
+    ]
     if not parts:
         return ""
     return (
         '# Outputs of other stacks, read by terraform_remote_state: output "remote_state_<name>" answers\n'
-        '# data "terraform_remote_state" "<name>"; values may refer to resources in main.tf.\n\n'
-        + "\n\n".join(parts)
-        + "\n"
+        '# data "terraform_remote_state" "<name>"; values may refer to resources of the world (a policy\n'
+        "# an ARN must name is declared beside its output). Keys the data source's defaults answer are\n"
+        "# commented out: set one to test another value.\n\n" + "\n\n".join(parts) + "\n"
     )
 
 

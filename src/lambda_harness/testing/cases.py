@@ -183,7 +183,31 @@ def check_case(case: EventCase, payload: Any, error_type: str | None, error_mess
     expected = case.expected()
     if expected is not _MISSING:
         problems.extend(subset_diff(expected, payload))
+    elif want_error is None and (status := _server_error(payload)) is not None and _is_http_event(case):
+        problems.append(
+            f"answered HTTP {status} to an HTTP event (API Gateway / function URL proxy response, body "
+            f"{_show(payload.get('body'), 120)}): a 5xx fails a case that says nothing else; if this case "
+            f'expects it, add {case.name}{EXPECTED_SUFFIX} with {{"statusCode": {status}}}'
+        )
     return problems
+
+
+def _server_error(payload: Any) -> int | None:
+    """The status of a proxy response that is a 5xx (None otherwise)."""
+    status = payload.get("statusCode") if isinstance(payload, dict) else None
+    return status if isinstance(status, int) and not isinstance(status, bool) and status >= 500 else None
+
+
+def _is_http_event(case: EventCase) -> bool:
+    """An API Gateway (REST: ``httpMethod``) or HTTP API / function URL (``requestContext.http``) event."""
+    try:
+        event = load_json(case.event_path)
+    except ConfigError:
+        return False
+    if not isinstance(event, dict):
+        return False
+    context = event.get("requestContext")
+    return "httpMethod" in event or (isinstance(context, dict) and isinstance(context.get("http"), dict))
 
 
 # --- the gate ---------------------------------------------------------------------------------

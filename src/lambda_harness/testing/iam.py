@@ -170,12 +170,36 @@ def _deny_statement(denial: Mapping[str, Any], role: DeployedRole | None, projec
     if kind in ("bucket", "queue", "key"):
         return f"{label} of the {kind} policy of {policy}"
     declared = next((p for p in (role.policies if role else ()) if p.name == policy), None)
-    where = ""
-    if declared is not None:
-        place = declared.document or declared.declared
-        where = f" ({place.where(project_dir)})" if place else ""
-    shown = policy.rsplit("/", 1)[-1]
-    return f"{label} of policy {shown}{where}"
+    if declared is None:
+        return f"{label} of policy {policy.rsplit('/', 1)[-1]}"
+    if declared.document is not None:
+        shown = policy.rsplit("/", 1)[-1]
+        return f"{label} of policy {shown} ({declared.document.where(project_dir)})"
+    return f"{label} of policy {policy_name(declared, project_dir)}"
+
+
+def policy_name(policy: RolePolicy, project_dir: Path | None = None) -> str:
+    """How the report names a role's policy: by its Terraform address and line, not by the name AWS
+    gave it (an ``aws_iam_role_policy`` without ``name`` is ``terraform-20261201184617925200000001``).
+    An AWS-managed policy keeps its name: that says what it is, its attachment does not."""
+    short = policy.name.rsplit("/", 1)[-1]
+    declared = policy.declared
+    if declared is None or declared.file is None:
+        return short
+    kind = _resource_type(declared.address)
+    where = declared.where(project_dir).removesuffix(" " + declared.address)
+    if kind == "aws_iam_role":  # an inline_policy block of the role itself
+        return f'inline_policy "{short}" of {declared.address} ({where})'
+    if kind in ("aws_iam_role_policy", "aws_iam_policy"):
+        return f"{declared.address} ({where})"
+    return short
+
+
+def _resource_type(address: str) -> str:
+    """``aws_iam_role_policy`` of ``module.m["k"].aws_iam_role_policy.p[0]``."""
+    bare = re.sub(r"\[[^\]]*\]$", "", address)
+    parts = bare.rsplit(".", 2)
+    return parts[-2] if len(parts) >= 2 else ""
 
 
 def fix_text(denial: Mapping[str, Any], iam: IamIndex, project_dir: Path | None = None) -> str:
@@ -245,11 +269,31 @@ def function_entries(
             "least_privilege": {
                 "shared_with": [f for f in report.get("functions", []) if f != name],
                 "unused_actions": report.get("unused_actions", []),
-                "unused_statements": report.get("unused_statements", []),
-                "over_broad": report.get("over_broad", []),
+                "unused_statements": _by_address(report.get("unused_statements", []), role, project_dir),
+                "over_broad": _by_address(
+                    [f for f in report.get("over_broad", []) if not f.startswith(_BOUNDARY)],
+                    role,
+                    project_dir,
+                ),
                 "statements": report.get("statements", []),
             },
         }
+    return out
+
+
+#: A detached endpoint of an earlier build lists the permissions boundary under over-broad: it is a
+#: note (the guard notes it per function), never an over-broad grant.
+_BOUNDARY = "permissions boundary "
+
+
+def _by_address(items: Iterable[str], role: DeployedRole | None, project_dir: Path | None) -> list[str]:
+    """The endpoint's ``<policy name> statement #n: ...`` with the policy named by its Terraform
+    address and line (``aws_iam_role_policy.notify (terraform/main.tf:21) statement #3: ...``)."""
+    names = {p.name.rsplit("/", 1)[-1]: policy_name(p, project_dir) for p in (role.policies if role else ())}
+    out = []
+    for item in items:
+        short = max((n for n in names if item.startswith(n + " ")), key=len, default=None)
+        out.append(names[short] + item[len(short) :] if short is not None else item)
     return out
 
 
@@ -313,8 +357,12 @@ def role_findings(functions: Mapping[str, Any], limit: int = 12) -> list[str]:
                 f" ... ({len(unused)} in all)" if len(unused) > limit else ""
             )
             lines.append(f"  granted but no test used: {shown}")
+        notes: dict[str, list[str]] = {}  # a role's note (its boundary) once, naming its functions
         for name, data in members:
-            lines += [f"  note ({name}): {note}" for note in data.get("notes", [])]
+            for note in data.get("notes", []):
+                notes.setdefault(str(note), []).append(name)
+        lines += [f"  note ({', '.join(names)}): {note}" for note, names in notes.items()]
+        for name, data in members:
             lines += [
                 f"  not evaluated ({name}): {item.get('service')}:{item.get('operation')} ({item.get('why')})"
                 for item in data.get("not_evaluated", [])

@@ -29,6 +29,7 @@ from lambda_harness.paths import HARNESS_DIR, HarnessPaths
 from lambda_harness.terraform.inventory import DeployedApi, Inventory
 from lambda_harness.testing import iam as iam_report
 from lambda_harness.testing.api_cases import HttpAnswer, is_http_case, load_request, route_gate, run_http_case
+from lambda_harness.testing.artifacts import ImportContext, import_context
 from lambda_harness.testing.cases import MISSING, EventCase, GateProblem, check_case, discover, gate
 from lambda_harness.testing.prefetch import CasePrefetcher
 from lambda_harness.testing.results import (
@@ -111,6 +112,14 @@ class HarnessState:
         if self._iam is None:
             self._iam = iam_report.IamLedger(self.endpoint_url)
         return self._iam
+
+    def import_context(self, name: str) -> ImportContext | None:
+        """The zips function ``name`` loads (``testing.artifacts``), when the build left a record."""
+        project = self.project_dir()
+        if project is None or self.inventory_path is None or self.inventory is None:
+            return None
+        fn = next((f for f in self.inventory.functions if f.name == name), None)
+        return import_context(self.inventory_path.parent, project, fn) if fn is not None else None
 
     def project_dir(self) -> Path | None:
         """The worker repo (where .harness/inventory.json lives), for relative .tf paths."""
@@ -477,7 +486,8 @@ class EventCaseItem(pytest.Item):
         result.wall_ms, result.max_memory_mb = inv.wall_ms, inv.max_memory_mb
         result.error_type = inv.error_type
         if problems and init_failed(inv.error_type, inv.log_tail):
-            problems.append(init_error_hint(inv.error_type, inv.error_message, at_init=True))
+            context = state.import_context(self.case.function)
+            problems.append(init_error_hint(inv.error_type, inv.error_message, at_init=True, context=context))
         result.problems = problems
         if problems:
             result.log_excerpt = log_excerpt(inv.log_tail)

@@ -8,6 +8,7 @@ contract between the two processes, so it is plain data with a version.
 from __future__ import annotations
 
 import json
+import platform as host
 import re
 import statistics
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from lambda_harness.errors import ConfigError
 from lambda_harness.fsutil import atomic_file
 from lambda_harness.testing.advice import TIMEOUT_ERRORS, Limits, advise
+from lambda_harness.testing.artifacts import Artifact, ImportContext
 
 if TYPE_CHECKING:
     from lambda_harness.terraform.inventory import Inventory
@@ -40,6 +42,13 @@ INIT_FAILURES = frozenset(
 # awslambdaric prints this paragraph before every unhandled error; it says nothing about the cause.
 _RUNTIME_BOILERPLATE = "LAMBDA_WARNING: Unhandled exception."
 _NO_MODULE = re.compile(r"No module named '([^']+)'")
+
+
+def host_machine() -> str:
+    """This machine's CPU as the kernel names it (``x86_64``, ``aarch64``)."""
+    return host.machine()
+
+
 _INIT_REPORT_ERROR = re.compile(r"^INIT_REPORT .*Status: error", re.MULTILINE)
 
 
@@ -77,10 +86,18 @@ _FIXED_HINTS = {
 }
 
 
-def init_error_hint(error_type: str | None, message: str | None, *, at_init: bool = False) -> str:
+def init_error_hint(
+    error_type: str | None,
+    message: str | None,
+    *,
+    at_init: bool = False,
+    context: ImportContext | None = None,
+) -> str:
     """What to fix when a function could not even load (empty for any other error).
 
     ``at_init``: the error happened while loading the module (see ``init_failed``).
+    ``context``: the zips the function loads, to tell a missing package from one that is
+    there but does not load (a native module built for another platform).
     """
     if at_init and error_type not in INIT_FAILURES:
         return (
@@ -89,13 +106,48 @@ def init_error_hint(error_type: str | None, message: str | None, *, at_init: boo
         )
     missing = _NO_MODULE.search(message or "")
     if error_type == "Runtime.ImportModuleError" and missing:
-        top = missing.group(1).split(".")[0]
-        return (
-            f"fix: {top!r} is not in dists.zip. If it is a dependency, pin it in the lock file "
-            "(requirements.txt, Pipfile.lock, uv.lock or poetry.lock) and rebuild; if it is your own "
-            "code, it belongs under functions/ (the zip root), imported by its path from there"
-        )
+        return _missing_module_hint(missing.group(1), context)
     return _FIXED_HINTS.get(error_type or "", "")
+
+
+_PIN_IT = "pin it in the lock file (requirements.txt, Pipfile.lock, uv.lock or poetry.lock) and rebuild"
+
+
+def _missing_module_hint(module: str, context: ImportContext | None) -> str:
+    top = module.split(".", maxsplit=1)[0]
+    if context is None or context.code is None:
+        return (
+            f"fix: {top!r} is not in the function's zip or its layers. If it is a dependency, {_PIN_IT}; "
+            "if it is your own code, it belongs under the functions folder (the zip root), imported by "
+            "its path from there"
+        )
+    zips = (context.code, *context.layers)
+    found = next((a for a in zips if a.holds(top)), None)
+    if found is not None:
+        return _present_hint(module, top, found, context.platform)
+    listing = context.code.path + "".join(f", layer {a.path}" for a in context.layers)
+    root = context.code.source or context.functions_dir
+    return (
+        f"fix: {top!r} is not in {listing}. If it is a dependency, {_PIN_IT}; if it is your own code, "
+        f"it belongs under {root}/ (the zip root), imported by its path from there"
+    )
+
+
+def _present_hint(module: str, top: str, found: Artifact, platform: str) -> str:
+    """The package is in a zip the function loads, yet ``module`` did not import."""
+    what = f"its module {module!r}" if module != top else "it"
+    text = f"fix: {top!r} is in {found.describe()}, but {what} did not load for the function, {platform}"
+    if found.platform and found.platform != platform:
+        return f"{text}: a native module built for another platform; rebuild {found.path} for {platform}"
+    if platform.endswith("/arm64") and host_machine() != "aarch64":
+        return (
+            f"{text}: an aarch64 native module cannot load on this {host_machine()} host "
+            "(lambda-harness docs/reference/fidelity.md#architecture-arm64-functions-on-an-x86_64-host)"
+        )
+    return (
+        f"{text}: present but failed to import, a wheel for another platform? Check the wheel's tags "
+        "(manylinux for the function's architecture, cpXY for its Python) in the lock and rebuild"
+    )
 
 
 @dataclass

@@ -150,7 +150,9 @@ def test_run_and_smoke_point_at_each_broken_function(tmp_path: Path) -> None:
     assert 'File "functions/lambda_raises.py", line 2, in handler' in out
     # (b) a dependency missing from the lock: the module and where to add it.
     assert "needs_dep/default: handler failed: Runtime.ImportModuleError" in out
-    assert "fix: 'orjson' is not in dists.zip" in out and "Pipfile.lock" in out
+    # The zip this repo really has (terraform/dists.zip) and its functions folder (the zip root).
+    assert "fix: 'orjson' is not in terraform/dists.zip" in out and "Pipfile.lock" in out
+    assert "it belongs under functions/ (the zip root)" in out
     # Top-level code that raises at import: the error, and that it happened at init.
     assert "bad_init/default: handler failed: KeyError: 'CONFIG_TABLE'" in out
     assert "top-level code raised KeyError while it was imported" in out
@@ -170,4 +172,5 @@ def test_run_and_smoke_point_at_each_broken_function(tmp_path: Path) -> None:
     assert len(failed) == 2, smoke.stderr
     assert "bad_init: KeyError: 'CONFIG_TABLE'" in failed[0] and "lambda_bad_init.tf" in failed[0]
     assert "needs_dep: Runtime.ImportModuleError" in failed[1]
-    assert "terraform/lambda_needs_dep.tf" in failed[1] and "'orjson' is not in dists.zip" in failed[1]
+    assert "terraform/lambda_needs_dep.tf" in failed[1]
+    assert "'orjson' is not in terraform/dists.zip" in failed[1]

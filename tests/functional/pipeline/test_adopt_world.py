@@ -157,7 +157,8 @@ def test_the_remote_state_names_the_world_output_to_add(bare: Ran) -> None:
         'which declares no output "remote_state_network". Add to tests/integration/world/outputs.tf:' in text
     )
     assert (
-        'extra_sg_id = "local-extra_sg_id"' in text and 'artifacts_bucket = "local-artifacts_bucket"' in text
+        'extra_sg_id = "sg-0123456789abcdef0"' in text
+        and 'artifacts_bucket = "local-artifacts_bucket"' in text
     )
 
 

@@ -199,9 +199,14 @@ def test_wrong_resource_gets_a_json_statement_for_a_jsonencode_policy(enforced: 
 # --- item 4: least privilege, both ways ----------------------------------------------------------------
 
 
-def test_over_broad_and_unused_grants_are_reported(enforced: Run) -> None:
+def test_over_broad_and_unused_grants_are_reported(enforced: Run, shared: Shared) -> None:
     broad = enforced.functions["broad"]["iam"]["least_privilege"]
     flags = " | ".join(broad["over_broad"])
+    # the unnamed inline policy by its address and line, not by the name AWS generated (P-C5)
+    line = line_of(shared.main_tf, 'resource "aws_iam_role_policy" "broad"')
+    where = f"aws_iam_role_policy.broad (terraform/main.tf:{line})"
+    assert all(flag.startswith(f"{where} statement #1: ") for flag in broad["over_broad"]), flags
+    assert "terraform-" not in flags and "boundary" not in flags
     assert re.search(r'Action "s3:\*" grants \d{3} actions; the tests used 1: s3:GetObject', flags)
     assert (
         'Resource "*" for s3:GetObject, which can be scoped; '
@@ -219,7 +224,13 @@ def test_the_run_prints_least_privilege(enforced: Run) -> None:
     assert "IAM (iam = enforce): least privilege" in titles
     rows = dict(enforced.ui.tables)["IAM (iam = enforce): least privilege"]
     assert {row[0] for row in rows} == {"least", "missing", "swallow", "deny", "wrong", "managed", "broad"}
-    assert any(line.startswith("role iam-broad (terraform/main.tf:") for line in enforced.ui.infos)
+    [paragraph] = [
+        line for line in enforced.ui.infos if line.startswith("role iam-broad (terraform/main.tf:")
+    ]
+    # the boundary is a note, once, and not an over-broad grant
+    assert [line for line in paragraph.splitlines() if "boundary" in line] == [
+        "  note (broad): permissions boundary arn:aws:iam::123456789012:policy/iam-boundary is not evaluated"
+    ]
 
 
 @pytest.fixture(scope="module")

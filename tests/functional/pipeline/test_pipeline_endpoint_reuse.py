@@ -120,3 +120,21 @@ def test_apply_says_loudly_that_it_leaves_the_endpoint_it_started_running(tmp_pa
     assert "LEAVES IT RUNNING" in before and "stop it with: lambda-harness down" in before
     assert "the endpoint this apply started is still running in the background (pid " in after
     assert "log .harness/endpoint.log); stop it with: lambda-harness down" in after
+
+
+def test_an_endpoint_that_cannot_retire_environments_is_named_after_an_incremental_apply(
+    health_server: tuple[int, list[str]],
+) -> None:
+    """LocalStack has no /_harness/retire: its warm containers stay, and the run says so."""
+    from lambda_harness.terraform.deploy import retire_environments
+    from lambda_harness.ui import RecordingUI
+
+    port, _seen = health_server
+    url = f"http://127.0.0.1:{port}"
+    ui = RecordingUI()
+    retire_environments(ui, url, incremental=False)  # from scratch: nothing was warm, nothing to say
+    assert not ui.warnings and not ui.infos
+    retire_environments(ui, url, incremental=True)
+    assert len(ui.warnings) == 1
+    assert f"the endpoint at {url} cannot retire its execution environments" in ui.warnings[0]
+    assert "LocalStack keeps its warm containers" in ui.warnings[0]

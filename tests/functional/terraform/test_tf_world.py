@@ -11,6 +11,7 @@ import io
 import re
 from pathlib import Path
 
+import boto3
 import pytest
 
 from lambda_harness import cli
@@ -193,3 +194,76 @@ def test_a_child_modules_lookup_is_named_in_the_region_of_the_provider_it_inheri
     assert "provider = aws" not in inherited
     assert '(name = "/edge/config") finds nothing on the local endpoint (region us-east-1)' in passed
     assert "  provider = aws.us_east_1\n" in passed
+
+
+BOUNDED = """
+provider "aws" {
+  region = "eu-west-1"
+}
+
+data "terraform_remote_state" "platform" {
+  backend = "s3"
+  config = {
+    bucket = "acme-platform-tfstate"
+    key    = "platform/core.tfstate"
+    region = "eu-west-1"
+  }
+  defaults = {
+    log_retention_days = 30
+  }
+}
+
+resource "aws_iam_role" "fn" {
+  name                 = "bounded-role"
+  permissions_boundary = data.terraform_remote_state.platform.outputs.lambda_boundary_arn
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { Service = "lambda.amazonaws.com" }
+    }]
+  })
+}
+
+resource "aws_lambda_function" "f" {
+  function_name = "bounded"
+  filename      = "../dists.zip"
+  handler       = "app.handler"
+  runtime       = "python3.12"
+  role          = aws_iam_role.fn.arn
+  environment {
+    variables = {
+      RETENTION = tostring(data.terraform_remote_state.platform.outputs.log_retention_days)
+    }
+  }
+}
+"""
+
+
+def test_the_draft_answers_a_remote_state_boundary_with_a_policy_and_leaves_defaults_alone(
+    moto_url: str, tmp_path: Path
+) -> None:
+    """P-C2/P-C3 (explore report, repo C): the draft applies as written: the boundary is the ARN
+    of a policy the world creates (``local-lambda_boundary_arn`` was refused as an invalid ARN),
+    and a key the block's ``defaults`` answer is neither demanded nor overridden."""
+    repo = write_project(tmp_path / "repo", {"main.tf": BOUNDED})
+    settings = make_settings(repo)
+    found = preflight.problems(settings, lookups.Clients(moto_url), {})
+    assert len(found) == 1 and "lambda_boundary_arn" in found[0]
+    assert "log_retention_days = 30  # optional" in found[0]  # not demanded, the default's type kept
+
+    assert cli.main(["new-world", "--project", str(repo)]) == 0
+    outputs_tf = (repo / "tests/integration/world/outputs.tf").read_text()
+    assert 'resource "aws_iam_policy" "platform_lambda_boundary"' in outputs_tf
+    assert "# log_retention_days = 30" in outputs_tf
+
+    deploy(settings, PlainUI(io.StringIO()), moto_url, environ=harness_environ())
+
+    clients = {"endpoint_url": moto_url, "region_name": "eu-west-1"}
+    keys = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+    role = boto3.client("iam", **clients, **keys).get_role(RoleName="bounded-role")["Role"]
+    boundary = role["PermissionsBoundary"]["PermissionsBoundaryArn"]
+    assert boundary == "arn:aws:iam::123456789012:policy/local-lambda-boundary"
+    fn = boto3.client("lambda", **clients, **keys).get_function_configuration(FunctionName="bounded")
+    assert fn["Environment"]["Variables"] == {"RETENTION": "30"}

@@ -70,7 +70,45 @@ def test_a_missing_dependency_case_says_to_pin_it(pytester: pytest.Pytester, fak
     add_case(pytester, "fn", "a", {})
     result, data = run_plugin(pytester, fake_lambda)
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*fix: 'orjson' is not in dists.zip*lock file*"])
+    result.stdout.fnmatch_lines(["*fix: 'orjson' is not in the function's zip or its layers*lock file*"])
     (case,) = data["functions"]["fn"]["cases"]
     assert any("requirements.txt, Pipfile.lock, uv.lock or poetry.lock" in p for p in case["problems"])
     assert data["other_failures"] == []
+
+
+def test_a_package_present_in_a_layer_built_for_another_cpu_says_so(
+    pytester: pytest.Pytester, fake_lambda: Any
+) -> None:
+    """The build record (.harness/build.json) names the zips the function loads: the layer holds
+    orjson, built for arm64, and the function is x86_64 (explore P-B3)."""
+    import json
+    import zipfile
+
+    (pytester.path / "build").mkdir()
+    with zipfile.ZipFile(pytester.path / "build" / "deps.zip", "w") as zf:
+        zf.writestr("python/orjson/__init__.py", "from .orjson import *\n")
+        zf.writestr("python/orjson/orjson.cpython-312-aarch64-linux-gnu.so", "ELF")
+    with zipfile.ZipFile(pytester.path / "build" / "fn.zip", "w") as zf:
+        zf.writestr("app.py", "import orjson\n")
+    (pytester.path / ".harness").mkdir(exist_ok=True)
+    layer = {"path": "build/deps.zip", "kind": "layer", "functions": [], "used_by": ["fn"]}
+    code = {"path": "build/fn.zip", "kind": "function", "functions": ["fn"], "source": "src/fn"}
+    for entry, arch in ((layer, "arm64"), (code, "x86_64")):
+        entry.update(runtime="python3.12", architecture=arch)
+    build = {"functions_dir": "src", "artifacts": [layer, code]}
+    (pytester.path / ".harness" / "build.json").write_text(json.dumps(build))
+    fake_lambda.behaviours = {
+        "fn": fake_lambda.fails(
+            "Runtime.ImportModuleError", "Unable to import module 'app': No module named 'orjson.orjson'"
+        )
+    }
+    add_case(pytester, "fn", "a", {})
+    result, _data = run_plugin(pytester, fake_lambda)
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*fix: 'orjson' is in build/deps.zip (layer, built for python3.12/arm64), but its module "
+            "'orjson.orjson' did not load for the function, python3.12/x86_64: a native module built for "
+            "another platform; rebuild build/deps.zip for python3.12/x86_64*"
+        ]
+    )

@@ -48,8 +48,8 @@ def test_missing_module_hint_names_the_module_and_the_lock_file() -> None:
     hint = init_error_hint(
         "Runtime.ImportModuleError", "Unable to import module 'risk_ingest.app': No module named 'orjson._x'"
     )
-    assert "'orjson' is not in dists.zip" in hint
-    assert "requirements.txt, Pipfile.lock, uv.lock or poetry.lock" in hint and "functions/" in hint
+    assert "'orjson' is not in the function's zip or its layers" in hint  # no build record: no names
+    assert "requirements.txt, Pipfile.lock, uv.lock or poetry.lock" in hint and "functions folder" in hint
 
 
 @pytest.mark.parametrize(
@@ -90,7 +90,7 @@ def test_smoke_failure_names_tf_file_and_fix() -> None:
     )
     assert not good
     assert "(declared in terraform/lambda_a.tf)" in detail
-    assert "'orjson' is not in dists.zip" in detail
+    assert "'orjson' is not in the function's zip" in detail
 
 
 def test_failed_hand_written_tests_are_named_in_the_failures(tmp_path: Path) -> None:

@@ -43,6 +43,20 @@ def test_functions_by_deployed_name_with_where_they_are_declared(tmp_path: Path)
     assert bundle.source == root / "dists.zip"  # "./../dists.zip" from the staged workdir, mapped back
 
 
+def test_a_nested_module_instance_is_named_beside_the_root_call(tmp_path: Path) -> None:
+    """The root call's line alone does not say which nested instance deploys the function."""
+    root = repo(tmp_path)
+    show = json.loads((DATA / "show_module_for_each.json").read_text())
+    child = show["planned_values"]["root_module"]["child_modules"][0]
+    nested = 'module.worker["invoices"].module.function["export"]'
+    for res in child["resources"]:
+        res["address"] = f"{nested}.aws_lambda_function.this"
+    invoices = discovery.config_from_plan(show, layout(root)).functions[0]
+    assert invoices.declared == (
+        f'terraform/main.tf:17: module "worker" key "invoices" ({nested}) deploys billing-dev-invoices'
+    )
+
+
 def test_modules_and_for_each_need_the_plan(tmp_path: Path) -> None:
     root = repo(tmp_path)
     why = discovery.needs_discovery(read_config(root / "terraform"), root / "terraform")

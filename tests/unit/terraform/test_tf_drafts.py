@@ -55,6 +55,10 @@ data "aws_sqs_queue" "jobs" {
   name = "jobs"
 }
 
+data "aws_dynamodb_table" "customers" {
+  name = "customers"
+}
+
 data "aws_route53_zone" "z" {
   name = "example.com"
 }
@@ -125,6 +129,14 @@ def test_policy_by_arn_queue_cost_and_unknown_types(tmp_path: Path) -> None:
     assert 'path = "/team/"' in out["logs:aws_iam_policy"]
     assert "~25 s" in out["jobs:aws_sqs_queue"]
     assert out["z:aws_route53_zone"] == ""
+
+
+def test_a_looked_up_table_says_it_starts_empty(tmp_path: Path) -> None:
+    """Explore report, repo C: the draft creates no item; a comment says where rows go."""
+    _, out = draft(tmp_path)
+    table = out["customers:aws_dynamodb_table"]
+    assert 'name = "customers"' in table
+    assert "  # add aws_dynamodb_table_item rows your cases read (the looked-up table starts empty)" in table
 
 
 ALIASED = """\

@@ -41,13 +41,87 @@ def repo(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_uses_with_file_line_and_key(tmp_path: Path) -> None:
     _, tf = repo(tmp_path)
-    found = [(u.name, u.key, u.file.name, u.line) for u in remote_state.uses(tf)]
+    found = [(u.name, u.key, u.file.name, u.line, u.argument) for u in remote_state.uses(tf)]
     assert found == [
-        ("network", "extra_sg_id", "locals.tf", 2),
-        ("network", "artifacts_bucket", "locals.tf", 3),
-        ("network", "flag", "locals.tf", 4),
-        ("network", None, "locals.tf", 5),
+        ("network", "extra_sg_id", "locals.tf", 2, "sg"),
+        ("network", "artifacts_bucket", "locals.tf", 3, "bucket"),
+        ("network", "flag", "locals.tf", 4, "flag"),
+        ("network", None, "locals.tf", 5, "all"),
     ]
+
+
+ROLE = """\
+resource "aws_iam_role" "fn" {
+  name                 = "fn-${data.terraform_remote_state.platform.outputs.env_name}"
+  permissions_boundary = data.terraform_remote_state.platform.outputs.lambda_boundary
+  managed_policy_arns  = [data.terraform_remote_state.platform.outputs.logs_policy]
+}
+
+data "terraform_remote_state" "platform" {
+  backend  = "s3"
+  config   = { bucket = "b", key = "k" }
+  defaults = { retention_days = 30, tier = "basic" }
+}
+
+resource "aws_lambda_function" "fn" {
+  role = data.terraform_remote_state.platform.outputs.shared_role
+  environment {
+    variables = {
+      DAYS = tostring(data.terraform_remote_state.platform.outputs.retention_days)
+      TIER = data.terraform_remote_state.platform.outputs.tier
+    }
+  }
+}
+"""
+
+
+def platform(tmp_path: Path) -> Path:
+    tf = tmp_path / "terraform"
+    tf.mkdir()
+    (tf / "main.tf").write_text(ROLE)
+    return tf
+
+
+def test_uses_know_the_argument_and_the_resource_they_are_the_whole_value_of(tmp_path: Path) -> None:
+    found = [(u.key, u.argument, u.resource_type) for u in remote_state.uses(platform(tmp_path))]
+    assert found == [
+        ("env_name", None, "aws_iam_role"),  # inside a string: not the argument's value
+        ("lambda_boundary", "permissions_boundary", "aws_iam_role"),
+        ("logs_policy", "managed_policy_arns", "aws_iam_role"),
+        ("shared_role", "role", "aws_lambda_function"),
+        ("retention_days", None, "aws_lambda_function"),
+        ("tier", "TIER", "aws_lambda_function"),
+    ]
+
+
+def test_the_snippet_shapes_each_value_as_it_is_used_and_leaves_defaults_optional(tmp_path: Path) -> None:
+    """P-C2/P-C3: ARNs that apply (with the policy and role they name), defaults not demanded."""
+    tf = platform(tmp_path)
+    [block] = remote_state.blocks(tf)
+    text = remote_state.output_snippet(block, remote_state.uses(tf), "eu-west-1", tmp_path)
+    output = text[text.index('output "remote_state_platform"') :]
+    assert output.splitlines()[2:-2] == [
+        '    env_name = "local-env"  # local value',
+        "    lambda_boundary = aws_iam_policy.platform_lambda_boundary.arn  # the policy above",
+        "    logs_policy = [aws_iam_policy.platform_logs_policy.arn]  # the policy above",
+        "    shared_role = aws_iam_role.platform_shared_role.arn  # the role above",
+        "    # retention_days = 30  # optional: defaults in terraform/main.tf:7 answer it",
+        '    # tier = "basic"  # optional: defaults in terraform/main.tf:7 answer it',
+    ]
+    assert 'resource "aws_iam_policy" "platform_lambda_boundary" {' in text
+    assert 'resource "aws_iam_policy" "platform_logs_policy" {' in text
+    assert 'resource "aws_iam_role" "platform_shared_role" {' in text
+    assert "lambda.amazonaws.com" in text
+
+
+def test_keys_every_use_of_which_has_a_default_are_not_demanded(tmp_path: Path) -> None:
+    tf = tmp_path / "terraform"
+    tf.mkdir()
+    (tf / "main.tf").write_text(
+        'data "terraform_remote_state" "platform" {\n  backend = "s3"\n  defaults = { days = 30 }\n}\n'
+        + "locals {\n  days = data.terraform_remote_state.platform.outputs.days\n}\n"
+    )
+    assert remote_state.problems(tf, {}, tmp_path / "w", tmp_path) == []
 
 
 def test_state_document_splits_the_object_into_typed_outputs() -> None:
@@ -80,8 +154,10 @@ def test_no_world_output_gives_the_output_to_add_with_every_used_key(tmp_path: P
         'locally its outputs come from the world, which declares no output "remote_state_network". '
         "Add to tests/integration/world/outputs.tf:\n"
     )
-    assert 'extra_sg_id = "local-extra_sg_id"  # local value' in found[0]
+    assert 'extra_sg_id = "sg-0123456789abcdef0"  # local value' in found[0]
     assert 'artifacts_bucket = "local-artifacts_bucket"' in found[0]
+    # a key the block's defaults answer is not demanded; its line keeps the default's value
+    assert '    # flag = "off"  # optional: defaults in terraform/remote.tf:1 answer it\n' in found[0]
 
 
 def test_a_missing_key_is_named_where_it_is_used_and_defaults_count(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lambda_harness.errors import ConfigError
-from lambda_harness.testing.cases import check_case, discover, gate
+from lambda_harness.testing.cases import EventCase, check_case, discover, gate
 
 
 def write(path: Path, data: object) -> Path:
@@ -133,3 +133,32 @@ def test_a_skip_of_a_function_another_shard_tests_is_not_a_skip_of_nothing(tmp_p
     problems = gate(["fn"], discover(tmp_path), tmp_path, skipped={"web", "gone"}, elsewhere=["web"])
     assert [(p.kind, p.name) for p in problems] == [("skip-unknown", "gone")]
     assert "(deployed: fn, web)" in problems[0].message
+
+
+def _http_case(tmp_path: Path, event: object, expected: object = None) -> EventCase:
+    write(tmp_path / "fn" / "call.json", event)
+    if expected is not None:
+        write(tmp_path / "fn" / "call.expected.json", expected)
+    (case,) = discover(tmp_path)["fn"]
+    return case
+
+
+URL_EVENT = {"version": "2.0", "rawPath": "/", "requestContext": {"http": {"method": "POST", "path": "/"}}}
+
+
+def test_a_5xx_answer_to_an_http_event_fails_a_case_that_expects_nothing(tmp_path: Path) -> None:
+    case = _http_case(tmp_path, URL_EVENT)
+    (problem,) = check_case(case, {"statusCode": 500, "body": '{"error": "internal"}'}, None, None)
+    assert problem.startswith("answered HTTP 500 to an HTTP event") and "internal" in problem
+    assert 'add call.expected.json with {"statusCode": 500}' in problem
+    assert check_case(case, {"statusCode": 404, "body": "no"}, None, None) == []
+    assert check_case(case, {"statusCode": 200}, None, None) == []
+
+
+def test_a_5xx_is_fine_when_expected_or_when_the_event_is_not_http(tmp_path: Path) -> None:
+    expected = _http_case(tmp_path / "a", {"httpMethod": "GET", "path": "/x"}, {"statusCode": 503})
+    assert check_case(expected, {"statusCode": 503}, None, None) == []
+    plain = _http_case(tmp_path / "b", {"order": 1})
+    assert check_case(plain, {"statusCode": 500}, None, None) == []
+    rest = _http_case(tmp_path / "c", {"httpMethod": "GET", "path": "/x"})
+    assert check_case(rest, {"statusCode": 502}, None, None)

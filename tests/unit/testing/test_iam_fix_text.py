@@ -15,6 +15,7 @@ from lambda_harness.testing.iam import (
     hcl_reference,
     least_privilege_rows,
     outside_cases,
+    policy_name,
     role_findings,
 )
 from lambda_harness.testing.iam import fix_text as render
@@ -234,3 +235,72 @@ def test_the_ledger_reader_reads_only_the_run_it_marked() -> None:
 def test_an_endpoint_without_runs_is_read_whole(answer: Any) -> None:
     ledger = IamLedger("http://127.0.0.1:4566", fetch=lambda url: None, post=lambda url, doc: answer)
     assert ledger.mark() == 0 and ledger.run == 0
+
+
+GENERATED = "terraform-20261201184617925200000001"
+BOUNDARY_NOTE = "permissions boundary arn:aws:iam::123456789012:policy/lambda-boundary is not evaluated"
+
+
+def test_the_report_names_an_unnamed_inline_policy_by_its_address_and_line() -> None:
+    """P-C5: not by the name AWS generated; the boundary is one note, not an over-broad grant."""
+    unnamed = RolePolicy("inline", GENERATED, Declared("aws_iam_role_policy.notify", MAIN, 21))
+    snapshot = {
+        "functions": {
+            name: {"role_arn": ROLE_ARN, "used": [], "notes": [BOUNDARY_NOTE], "not_evaluated": []}
+            for name in ("notify", "consumer")
+        },
+        "roles": {
+            ROLE_ARN: {
+                "functions": ["consumer", "notify"],
+                "unused_statements": [f"{GENERATED} statement #2"],
+                "over_broad": [
+                    f'{GENERATED} statement #3: Resource "*" for logs:PutLogEvents, which can be scoped',
+                    # what an endpoint of an earlier build still sends
+                    BOUNDARY_NOTE.replace("is not evaluated", "is not evaluated by lambda-harness"),
+                ],
+            }
+        },
+    }
+    entries = function_entries(snapshot, index(unnamed), PROJECT)
+    lp = entries["notify"]["least_privilege"]
+    assert lp["over_broad"] == [
+        'aws_iam_role_policy.notify (terraform/main.tf:21) statement #3: Resource "*" for logs:PutLogEvents, '
+        "which can be scoped"
+    ]
+    assert lp["unused_statements"] == ["aws_iam_role_policy.notify (terraform/main.tf:21) statement #2"]
+    [paragraph] = role_findings({name: {"iam": e} for name, e in entries.items()})
+    assert [line for line in paragraph.splitlines() if "boundary" in line] == [
+        f"  note (consumer, notify): {BOUNDARY_NOTE}"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("policy", "shown"),
+    [
+        (
+            RolePolicy("inline", GENERATED, Declared("aws_iam_role_policy.notify", MAIN, 21)),
+            "aws_iam_role_policy.notify (terraform/main.tf:21)",
+        ),
+        (
+            RolePolicy("inline", "logs", Declared('module.fn["a"].aws_iam_role.this', MAIN, 5)),
+            'inline_policy "logs" of module.fn["a"].aws_iam_role.this (terraform/main.tf:5)',
+        ),
+        (
+            RolePolicy(
+                "attached", "arn:aws:iam::123456789012:policy/app", Declared("aws_iam_policy.app", MAIN, 9)
+            ),
+            "aws_iam_policy.app (terraform/main.tf:9)",
+        ),
+        (
+            RolePolicy(
+                "attached",
+                "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+                Declared("aws_iam_role_policy_attachment.ro", MAIN, 30),
+            ),
+            "AmazonS3ReadOnlyAccess",
+        ),
+        (RolePolicy("inline", GENERATED, Declared("aws_iam_role_policy.notify")), GENERATED),
+    ],
+)
+def test_policy_names(policy: RolePolicy, shown: str) -> None:
+    assert policy_name(policy, PROJECT) == shown

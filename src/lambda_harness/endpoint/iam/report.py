@@ -126,8 +126,7 @@ def least_privilege(
                     + (f": {', '.join(used)}" if used else "")
                     + "; a policy of your own can grant just those"
                 )
-    if role.permissions_boundary:
-        flags.append(f"permissions boundary {role.permissions_boundary} is not evaluated by lambda-harness")
+    # A permissions boundary is not a grant: the guard notes it per function (not evaluated).
     return {
         "role_arn": role.role_arn,
         "statements": statements,

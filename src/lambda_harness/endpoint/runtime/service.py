@@ -115,6 +115,8 @@ class LambdaRuntime:
         self._reaper: threading.Thread | None = None
         self._coverage: tuple[CoverageSpec, Path] | None = None  # (spec, the workers' spec file)
         self._coverage_folders: CoverageFolders | None = None
+        #: Bumped by ``retire_all``: part of every fingerprint, so no environment started before is reused.
+        self._generation = 0
         self.credentials: CredentialSource | None = None
 
     def use_credentials(self, source: CredentialSource | None) -> None:
@@ -228,6 +230,20 @@ class LambdaRuntime:
             lines_to_coverage_data(current[0].data_dir)
         return {"saved": saved, "unsaved": sorted(unsaved)}
 
+    def retire_all(self) -> int:
+        """Every function's next invocation starts a new execution environment; how many idle
+        ones were closed now.
+
+        For a deployment changed under running environments (an incremental Terraform apply: a
+        role's policies, an environment variable, a layer): what a handler did at init or cached
+        on first use (an SSM read, a boto3 call at import) is done again under the new
+        configuration, as on a fresh endpoint. Busy environments finish their invocation and are
+        closed when next leased (the generation is part of the fingerprint).
+        """
+        with self._lock:
+            self._generation += 1
+        return self.pool.retire_idle(lambda env: True)
+
     def reap_idle(self) -> int:
         """Reclaim environments idle past ``idle_timeout_s`` (also done by a background thread)."""
         return self.pool.reap_idle()
@@ -243,6 +259,8 @@ class LambdaRuntime:
         digests = self.code.layer_digests(fn.layers)
         coverage = self._coverage
         fp = fingerprint(fn, digests) + (f"-cov{coverage[0].token}" if coverage else "")
+        if self._generation:
+            fp += f"-g{self._generation}"
         with self._lock:
             spec = self._specs.get(fp)
             if spec is not None:
@@ -267,7 +285,8 @@ class LambdaRuntime:
         if fn.architecture == "arm64" and machine != "aarch64":
             notes.append(
                 f"WARNING lambda-harness: function {fn.name} is arm64 but runs natively on {machine}: "
-                "pure-Python code behaves the same; native extensions built for aarch64 fail to import here"
+                "pure-Python code behaves the same; native extensions built for aarch64 fail to import here "
+                "(lambda-harness docs/reference/fidelity.md#architecture-arm64-functions-on-an-x86_64-host)"
             )
         bad = reserved_overrides(fn.environment)
         if bad:

@@ -169,6 +169,7 @@ def test_arm64_runs_natively_with_a_warning(runtime: LambdaRuntime, fn_maker: Ma
     result = runtime.invoke(fn, b'{"n": 1}')
     assert result.function_error is None
     assert "is arm64 but runs natively" in result.log
+    assert "fidelity.md#architecture-arm64-functions-on-an-x86_64-host" in result.log
 
 
 def test_client_context_and_cognito_identity_reach_the_context(

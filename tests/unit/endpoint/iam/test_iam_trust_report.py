@@ -225,3 +225,13 @@ def test_old_runs_are_dropped_and_a_new_role_starts_afresh() -> None:
     ledger.use(RoleUser("fn", ROLE + "2", "123456789012"), "s3:PutObject", "arn:aws:s3:::b/k", [ref])
     [used] = ledger.functions()["fn"]["used"]
     assert used["action"] == "s3:PutObject" and ledger.functions()["fn"]["role_arn"] == ROLE + "2"
+
+
+def test_a_permissions_boundary_is_not_an_over_broad_grant() -> None:
+    """P-C5: the boundary is a note (the guard's, per function), never listed under over-broad."""
+    docs = role({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"})
+    boundary = "arn:aws:iam::123456789012:policy/lambda-boundary"
+    docs = RoleDocuments(docs.role_arn, docs.policies, permissions_boundary=boundary)
+    report = least_privilege(docs, [("fn", "s3:GetObject", "arn:aws:s3:::b/k")], load_catalog())
+    assert report["over_broad"] == []
+    assert report["permissions_boundary"] == boundary
