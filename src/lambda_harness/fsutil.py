@@ -119,10 +119,11 @@ def atomic_file(dest: Path, mode: int = PRIVATE_FILE) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-def write_json_atomic(path: Path, data: Any, mode: int = PRIVATE_FILE) -> None:
-    """Write ``data`` as sorted, indented JSON to ``path`` atomically (0600 unless ``mode``)."""
+def write_json_atomic(path: Path, data: Any, mode: int = PRIVATE_FILE, *, sort_keys: bool = True) -> None:
+    """Write ``data`` as indented JSON to ``path`` atomically (0600 unless ``mode``); keys sorted
+    unless ``sort_keys`` is False (then in the dicts' own order)."""
     with atomic_file(path, mode) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=sort_keys) + "\n", encoding="utf-8")
 
 
 def fsync_dir(folder: Path) -> None:
@@ -195,22 +196,29 @@ class LinkOutside(HarnessError):
         )
 
 
-def walk_files(root: Path, keep: Callable[[Path], bool] | None = None) -> Iterator[tuple[str, Path]]:
+def walk_files(
+    root: Path,
+    keep: Callable[[Path], bool] | None = None,
+    *,
+    keep_dir: Callable[[Path], bool] | None = None,
+) -> Iterator[tuple[str, Path]]:
     """``(posix path relative to root, path to read)`` of every file under ``root``, sorted per folder.
 
-    ``keep`` filters files and folders first (a left-out link is never looked at). Links that
+    ``keep`` filters files and folders first (a left-out link is never looked at); ``keep_dir``,
+    when given, filters the folders instead (``keep`` then sees files only). Links that
     resolve inside ``root`` are followed: a file link reads as its target's bytes under the
     link's name, a folder link is walked unless its real folder was walked already. A link
     that resolves outside (dangling ones included) raises ``LinkOutside``.
     """
     real_root = Path(os.path.realpath(root))
     seen = {real_root}
+    keep_folder = keep if keep_dir is None else keep_dir
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         folder = Path(dirpath)
         kept = []
         for name in sorted(dirnames):
             path = folder / name
-            if keep is not None and not keep(path):
+            if keep_folder is not None and not keep_folder(path):
                 continue
             real = _inside(path, root, real_root)
             if real not in seen:

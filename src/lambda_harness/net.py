@@ -165,7 +165,11 @@ def probe(url: str, timeout: float = 1.0) -> tuple[int, bytes] | str:
 
 def get_json(url: str, timeout: float = 5.0) -> Any:
     """``GET url`` as JSON, or None when nothing (or no JSON) answers with 200 (LocalStack, a fake)."""
-    answer = probe(url, timeout)
+    return json_of(probe(url, timeout))
+
+
+def json_of(answer: tuple[int, bytes] | str) -> Any:
+    """The JSON body of a 200 answer (``probe``, ``post_json``), else None."""
     if isinstance(answer, str) or answer[0] != 200:
         return None
     try:

@@ -238,7 +238,8 @@ def run(
         finally:
             deployment.cancel()  # a second plan still running (Ctrl-C, pytest blew up) stops here
     assert report.results_path is not None
-    report.results = load_results(report.results_path) if report.results_path.is_file() else {}
+    pytest_wrote = report.results_path.is_file()
+    report.results = load_results(report.results_path) if pytest_wrote else {}
     if code_root is not None:
         with ui.step("combine handler coverage"):
             report.coverage = _add_coverage(report, settings, code_root, unsaved)
@@ -255,7 +256,10 @@ def run(
         ui.fail(verdict(report.failures))
     if shard is not None:
         _record_shard_inputs(report, settings)
-    else:  # a shard's verdict is partial: `merge` writes the attestation
+    # What the run added to the plugin's results.json (coverage, a shard's inputs), in one write.
+    if shard is not None or (code_root is not None and pytest_wrote):
+        write_json_atomic(report.results_path, report.results)
+    if shard is None:  # a shard's verdict is partial: `merge` writes the attestation
         _attest(report, settings, stages, deployment, ui)
     return report
 
@@ -405,7 +409,8 @@ def _shard_args(settings: Settings, shard: str | None, durations: Path | None) -
 
 
 def _record_shard_inputs(report: RunReport, settings: Settings) -> None:
-    """What this shard tested (every zip's and the Terraform's hashes), for ``merge`` to check."""
+    """What this shard tested (every zip's and the Terraform's hashes), for ``merge`` to check
+    (into ``report.results``: ``run`` writes the file)."""
     info = report.results.setdefault("shard", {})
     zips = report.build.all() if hasattr(report.build, "all") else [report.build]
     hashes = {Path(z.zip_path): file_sha256(Path(z.zip_path)).hex() for z in zips}  # each zip read once
@@ -419,8 +424,6 @@ def _record_shard_inputs(report: RunReport, settings: Settings) -> None:
     info["idempotency_waived"] = list(report.deployment.inventory.waived) if report.deployment else []
     # A warm (or incremental) shard proves nothing a from-scratch apply would: merge then attests nothing.
     info["not_attested"] = report.deployment.not_attested_reason() if report.deployment else ""
-    if report.results_path is not None:
-        write_json_atomic(report.results_path, report.results)
 
 
 def _start_coverage(settings: Settings, stages: Stages, url: str) -> Path:
@@ -435,7 +438,8 @@ def _start_coverage(settings: Settings, stages: Stages, url: str) -> Path:
 
 
 def _add_coverage(report: RunReport, settings: Settings, code_root: Path, unsaved: list[str]) -> RunCoverage:
-    """Combine the environments' data, write .coverage, XML and HTML, and put the numbers in results.json."""
+    """Combine the environments' data, write .coverage, XML and HTML, and put the numbers in
+    ``report.results`` (``run`` writes results.json)."""
     out = settings.paths
     run = RunCoverage.combine(
         [out.coverage_parts],
@@ -452,8 +456,6 @@ def _add_coverage(report: RunReport, settings: Settings, code_root: Path, unsave
     report.results["coverage"] = coverage_summary(
         run, handlers, functions, settings, mode=settings.coverage, unsaved=unsaved
     )
-    if report.results_path is not None and report.results_path.is_file():
-        write_json_atomic(report.results_path, report.results)
     shutil.rmtree(out.coverage_parts, ignore_errors=True)
     return run
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from lambda_harness.errors import BuildError
-from lambda_harness.fsutil import LinkOutside
+from lambda_harness.fsutil import LinkOutside, walk_files
 from lambda_harness.packaging.lockfile import LockFile, load_function_lock, load_lock
 from lambda_harness.packaging.wheels import DepsCache, Installer, Platform, parse_platform
 from lambda_harness.packaging.zipper import FileSource, Source, zip_entries
@@ -101,43 +101,26 @@ def _excluded(rel: str, excludes: tuple[str, ...]) -> bool:
 
 
 def _folder_entries(spec: ArchiveSpec) -> dict[str, Source]:
-    """``source_dir``'s files. A link is followed only when it resolves inside ``source_dir``
-    (each real folder once); one resolving outside fails, naming link and
-    target, as for every folder the harness packs (``fsutil.walk_files``)."""
+    """``source_dir``'s files, through ``fsutil.walk_files``: a link is followed only when it
+    resolves inside ``source_dir`` (each real folder once); one resolving outside fails, naming
+    link and target, as for every folder the harness packs."""
     root = spec.source_dir
     assert root is not None
-    real_root = Path(os.path.realpath(root))
-    seen = {real_root}
 
-    def inside(path: Path) -> Path:
-        real = Path(os.path.realpath(path))
-        if not real.is_relative_to(real_root):
-            raise BuildError(
-                f"{LinkOutside(path, root)}. The archive_file zip {spec.output_path} would carry it"
-            )
-        return real
+    def keep_file(path: Path) -> bool:
+        return not path.name.endswith((".pyc", ".pyo")) and not _excluded(
+            path.relative_to(root).as_posix(), spec.excludes
+        )
 
-    entries: dict[str, Source] = {}
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=not spec.exclude_symlink_directories):
-        folder = Path(dirpath)
-        kept = []
-        for d in sorted(dirnames):
-            path = folder / d
-            if d == "__pycache__" or _excluded(path.relative_to(root).as_posix(), spec.excludes):
-                continue
-            if spec.exclude_symlink_directories and path.is_symlink():
-                continue
-            real = inside(path)
-            if real not in seen:
-                seen.add(real)
-                kept.append(d)
-        dirnames[:] = kept
-        for name in filenames:
-            rel = (folder / name).relative_to(root).as_posix()
-            if not name.endswith((".pyc", ".pyo")) and not _excluded(rel, spec.excludes):
-                inside(folder / name)
-                entries[rel] = FileSource(folder / name)
-    return entries
+    def keep_dir(path: Path) -> bool:
+        if path.name == "__pycache__" or _excluded(path.relative_to(root).as_posix(), spec.excludes):
+            return False
+        return not (spec.exclude_symlink_directories and path.is_symlink())
+
+    try:
+        return {rel: FileSource(path) for rel, path in walk_files(root, keep_file, keep_dir=keep_dir)}
+    except LinkOutside as exc:
+        raise BuildError(f"{exc}. The archive_file zip {spec.output_path} would carry it") from exc
 
 
 def archive_entries(spec: ArchiveSpec) -> dict[str, Source]:

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os.path
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -139,24 +140,31 @@ def parsed_hcl(text: str) -> tuple[Any, dict[str, Any]]:
     """python-hcl2's lark tree of ``text`` and its plain-data form, parsed once per content.
 
     One run reads the root module several times (the runtime check, discovery, the zip's
-    checks, then the Terraform pre-checks), and python-hcl2 takes 20-80 ms a file: on the
-    reference repo that was 32 parses and 1-2 s of a warm run. Both are shared: callers
-    never modify the tree, and ``loads_hcl`` hands out copies of the data.
+    checks, then the Terraform pre-checks, ``terraform.hcl``'s blocks), and python-hcl2 takes
+    20-80 ms a file: on the reference repo that was 32 parses and 1-2 s of a warm run. This is
+    the harness's one parse cache: keyed on the content's sha256 (a rewrite is a new key,
+    whatever its size or mtime), least recently used first out past ``_HCL_PARSED_MAX``
+    entries, so a long ``watch`` keeps it bounded. Both are shared: callers never modify
+    them, and ``loads_hcl`` hands out copies of the data.
     """
     key = hashlib.sha256(text.encode("utf-8")).digest()
-    parsed = _hcl_parsed.get(key)
-    if parsed is None:
-        tree = hcl2.parses_to_tree(text)
-        data = dict(hcl2.serialize(hcl2.transform(tree), serialization_options=_HCL_OPTIONS))
-        if len(_hcl_parsed) >= _HCL_PARSED_MAX:
+    with _hcl_lock:  # the second plan's thread reads Terraform files too
+        parsed = _hcl_parsed.pop(key, None)
+        if parsed is not None:
+            _hcl_parsed[key] = parsed  # (re)inserted last: the dict's order is least recently used first
+            return parsed
+    tree = hcl2.parses_to_tree(text)
+    data = dict(hcl2.serialize(hcl2.transform(tree), serialization_options=_HCL_OPTIONS))
+    with _hcl_lock:
+        while len(_hcl_parsed) >= _HCL_PARSED_MAX:
             _hcl_parsed.pop(next(iter(_hcl_parsed)))
-        parsed = _hcl_parsed[key] = (tree, data)
-    return parsed
+        return _hcl_parsed.setdefault(key, (tree, data))
 
 
 _HCL_OPTIONS = hcl2.SerializationOptions(with_comments=False, explicit_blocks=False, strip_string_quotes=True)
 _HCL_PARSED_MAX = 4096
 _hcl_parsed: dict[bytes, tuple[Any, dict[str, Any]]] = {}
+_hcl_lock = threading.Lock()
 
 
 def _parse_text(path: Path, text: str) -> dict[str, Any]:

@@ -9,7 +9,6 @@ CLI and the pipeline make: apply, then write ``.harness/inventory.json``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -306,12 +305,7 @@ def retire_environments(ui: UI, url: str, *, incremental: bool) -> None:
 
 def _retired_count(answer: tuple[int, bytes] | str) -> int | None:
     """How many environments ``/_harness/retire`` closed; None when the endpoint cannot retire them."""
-    if isinstance(answer, str) or answer[0] != 200:
-        return None
-    try:
-        doc = json.loads(answer[1] or b"null")
-    except ValueError:
-        return None
+    doc = net.json_of(answer)
     retired = doc.get("retired") if isinstance(doc, dict) else None
     return retired if isinstance(retired, int) else None
 

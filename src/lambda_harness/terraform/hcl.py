@@ -11,7 +11,6 @@ no end lines.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -94,35 +93,28 @@ def read_module(folder: Path) -> Module:
 def read_blocks(path: Path, text: str) -> list[Block]:
     """The top-level blocks of one file's ``text`` (JSON syntax when the name ends in ``.json``).
 
-    Parsed once per (file, content): the pre-checks read the same module several times, and
-    python-hcl2 takes ~20 ms a file (200 functions: 1005 parses, ~20 s of the apply stage in
-    bench/pipeline.py --curve). A copy of the list is returned; the blocks themselves are frozen.
+    The pre-checks read the same module several times, and python-hcl2 takes ~20 ms a file
+    (200 functions: 1005 parses, ~20 s of the apply stage in bench/pipeline.py --curve):
+    ``tfconfig.parsed_hcl`` parses each content once, and the blocks are made from its
+    result (well under 1 ms a file). Bodies are that shared data: never modify them.
     """
-    key = (path, hashlib.sha256(text.encode("utf-8")).digest())
-    blocks = _parsed.get(key)
-    if blocks is None:
-        blocks = _json_blocks(path, text) if path.name.endswith(".json") else _hcl_blocks(path, text)
-        if len(_parsed) >= _PARSED_MAX:
-            _parsed.pop(next(iter(_parsed)))
-        _parsed[key] = blocks
-    return list(blocks)
+    return _json_blocks(path, text) if path.name.endswith(".json") else _hcl_blocks(path, text)
 
 
-_PARSED_MAX = 4096
-_parsed: dict[tuple[Path, bytes], list[Block]] = {}
-
-
-def parse_tree(path: Path, text: str) -> Any:
-    """python-hcl2's lark tree of one file (ConfigError naming the file when it is not HCL)."""
+def _parsed(path: Path, text: str) -> tuple[Any, dict[str, Any]]:
     try:
-        return parsed_hcl(text)[0]
+        return parsed_hcl(text)
     except Exception as exc:  # lark raises many exception types for bad syntax
         raise ConfigError(f"{path}: cannot parse Terraform ({exc}); run `terraform validate`") from exc
 
 
+def parse_tree(path: Path, text: str) -> Any:
+    """python-hcl2's lark tree of one file (ConfigError naming the file when it is not HCL)."""
+    return _parsed(path, text)[0]
+
+
 def _hcl_blocks(path: Path, text: str) -> list[Block]:
-    tree = parse_tree(path, text)
-    data = loads_hcl(text)  # parsed once with the tree above
+    tree, data = _parsed(path, text)
     heads = [node for node in tree.children[0].children if getattr(node, "data", None) == "block"]
     bodies = _bodies_in_order(data)
     blocks = []

@@ -224,10 +224,10 @@ class Terraform:
 
     def stage(self) -> None:
         """Re-copy terraform/, write the backend override and the CLI config."""
-        neutralised = staging.stage(self.settings.project_dir, self.settings.terraform_dir, self.staged)
+        staged = staging.stage(self.settings.project_dir, self.settings.terraform_dir, self.staged)
         ignore_in_git(self.settings.harness_dir)
-        if neutralised and self.report and not self._staged_once:
-            listing = "; ".join(n.describe(self.settings.project_dir) for n in neutralised)
+        if staged.neutralised and self.report and not self._staged_once:
+            listing = "; ".join(n.describe(self.settings.project_dir) for n in staged.neutralised)
             self.ui.info(
                 f"provider settings for real AWS neutralised in the staged copy (the local endpoint has "
                 f"one account, {overrides.LOCAL_ACCOUNT}, and no profiles): {listing}. Your files and "
@@ -235,7 +235,7 @@ class Terraform:
             )
         tfenv.prepare_home(self.staged.home)
         self.mirrors = mirror.find_mirrors(self.environ, plugin_dir_setting(self.settings))
-        if staging.uses_archive(self.settings.project_dir, self.settings.terraform_dir):
+        if staged.uses_archive:  # write_overrides redirected archive_file to the shim
             self.mirrors.append(shim_install(self.settings.paths.providers))
         write_private(self.staged.cli_config, mirror.cli_config_text(self.mirrors))
         self._staged_once = True

@@ -1,7 +1,7 @@
 """Questions about a module folder's Terraform, answered with files and lines (``hcl`` reads them).
 
 Terraform's own evaluation (``plan``/``show -json``) knows every value but no file or line.
-``ModuleSource`` asks ``hcl``'s blocks (cached per file while it is unchanged): where is
+``ModuleSource`` asks ``hcl``'s blocks (each content parsed once): where is
 ``module "fn"`` declared, which local modules does this folder call, which providers does it
 require and where; ``module_tree`` follows local modules from the root; ``find_literal``
 finds the ``.tf``/``.tfvars`` line that holds a value.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from functools import cache
 from pathlib import Path
 
 from lambda_harness.terraform import hcl
@@ -28,15 +27,9 @@ def shown(path: Path, project_dir: Path | None) -> str:
     return path.as_posix()
 
 
-@cache
-def _read(path: Path, mtime_ns: int, size: int) -> tuple[Block, ...]:
-    return tuple(sorted(hcl.read_blocks(path, path.read_text(encoding="utf-8")), key=lambda b: b.line))
-
-
 def read_blocks(path: Path) -> tuple[Block, ...]:
-    """Every top-level block of one file (parsed once while the file is unchanged)."""
-    st = path.stat()
-    return _read(path, st.st_mtime_ns, st.st_size)
+    """Every top-level block of one file, in line order (each content parsed once: ``hcl``)."""
+    return tuple(sorted(hcl.read_blocks(path, path.read_text(encoding="utf-8")), key=lambda b: b.line))
 
 
 class ModuleSource:

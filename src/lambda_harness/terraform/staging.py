@@ -134,11 +134,16 @@ def check_no_tflocal_leftover(terraform_dir: Path) -> None:
         )
 
 
-def stage(project_dir: Path, terraform_dir: Path, staged: StagedDir) -> list[Neutralised]:
-    """(Re)build the staged tree from the real folders, keeping the root module's ``.terraform/``.
+@dataclass(frozen=True)
+class StageOutcome:
+    """What ``stage`` wrote into the override files."""
 
-    Returns the provider settings the override files neutralise (for the run to report).
-    """
+    neutralised: list[Neutralised]  # the provider settings neutralised (for the run to report)
+    uses_archive: bool  # a module uses hashicorp/archive: the shim must be installed (``uses_archive``)
+
+
+def stage(project_dir: Path, terraform_dir: Path, staged: StagedDir) -> StageOutcome:
+    """(Re)build the staged tree from the real folders, keeping the root module's ``.terraform/``."""
     if not terraform_dir.is_dir():
         raise ConfigError(
             f"terraform folder {terraform_dir} does not exist; set terraform = '...' in "
@@ -416,16 +421,17 @@ def write_placeholder(staged: StagedDir, relative: str) -> list[Path]:
     return [target, *reversed(created)]
 
 
-def write_overrides(
-    staged: StagedDir, anchor: Path, modules: frozenset[Path], root: Path
-) -> list[Neutralised]:
+def write_overrides(staged: StagedDir, anchor: Path, modules: frozenset[Path], root: Path) -> StageOutcome:
     """The root's override (backend + providers) and a provider override in each local module
-    folder that declares ``provider "aws"`` blocks of its own."""
+    folder that declares ``provider "aws"`` blocks of its own (or uses hashicorp/archive)."""
     neutralised: list[Neutralised] = []
+    archive_used = False
     for folder in sorted(modules):
         changes = aws_provider_changes(folder)
         neutralised += changes
-        text = "\n".join(t for t in (providers_override_text(changes), archive_override_text(folder)) if t)
+        archive = archive_override_text(folder)
+        archive_used = archive_used or bool(archive)
+        text = "\n".join(t for t in (providers_override_text(changes), archive) if t)
         if folder == root:
             write_override(staged, text)
         elif text:
@@ -433,7 +439,7 @@ def write_overrides(
             if target.is_symlink() or not target.is_dir():  # never write into the real repo
                 raise TerraformError(f"internal: staged module folder {target} is not a copy")
             write_private(target / OVERRIDE_NAME, text)
-    return neutralised
+    return StageOutcome(neutralised, archive_used)
 
 
 def uses_archive(project_dir: Path, terraform_dir: Path) -> bool:

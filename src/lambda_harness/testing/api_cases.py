@@ -33,7 +33,7 @@ from urllib.parse import urlencode
 from lambda_harness import net
 from lambda_harness.errors import ConfigError
 from lambda_harness.terraform.inventory import DeployedApi
-from lambda_harness.testing.cases import EventCase, GateProblem, load_json, subset_diff
+from lambda_harness.testing.cases import EventCase, GateProblem, Reader, load_json, subset_diff
 
 #: A string body's Content-Type when the case names none (API Gateway sees it as text).
 TEXT = "text/plain; charset=utf-8"
@@ -72,9 +72,9 @@ class HttpAnswer:
         return ", ".join(values) if values else None
 
 
-def is_http_case(case: EventCase) -> bool:
+def is_http_case(case: EventCase, read: Reader = load_json) -> bool:
     """Whether a case file is a request (``{"request": {"path": ...}}``) rather than an event."""
-    data = load_json(case.event_path)
+    data = read(case.event_path)
     return isinstance(data, dict) and isinstance(data.get("request"), dict) and "path" in data["request"]
 
 
@@ -90,9 +90,9 @@ def _query(value: Any, where: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def load_request(case: EventCase) -> HttpRequestSpec:
+def load_request(case: EventCase, read: Reader = load_json) -> HttpRequestSpec:
     """The request of an HTTP case; ConfigError naming the file when it is not one."""
-    data = load_json(case.event_path)
+    data = read(case.event_path)
     spec = data.get("request") if isinstance(data, dict) else None
     where = str(case.event_path)
     if not isinstance(spec, dict) or not isinstance(spec.get("path"), str):
@@ -222,7 +222,10 @@ def route_for(routes: Iterable[str], method: str, path: str) -> str | None:
 
 
 def route_gate(
-    apis: Sequence[DeployedApi], cases: Mapping[str, list[EventCase]], cases_dir: Path
+    apis: Sequence[DeployedApi],
+    cases: Mapping[str, list[EventCase]],
+    cases_dir: Path,
+    read: Reader = load_json,
 ) -> list[GateProblem]:
     """Every Lambda proxy route of a served API (one with a stage) needs a case reaching it."""
     problems = []
@@ -231,7 +234,7 @@ def route_gate(
             continue
         covered = set()
         for case in cases.get(api.name, []):
-            spec = load_request(case)
+            spec = load_request(case, read)
             covered.add(route_for(api.routes, spec.method, "/" + spec.path.lstrip("/")))
         for route in api.routes:
             if route in covered:

@@ -10,7 +10,7 @@ A folder named after an API holds HTTP cases instead (``api_cases``).
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,25 @@ def load_json(path: Path) -> Any:
         raise ConfigError(f"{path}: not readable JSON ({exc}); fix or delete the file") from exc
 
 
+#: How a case file's JSON is read: ``load_json``, or a session's ``CaseFiles.load``.
+Reader = Callable[[Path], Any]
+
+
+class CaseFiles:
+    """Each case file's JSON read once per pytest session: discovery checks every file, then
+    collection asks whether a file is a request, the route gate and the test read its request;
+    without this, up to 5 parses a file. Callers never modify what they get."""
+
+    def __init__(self) -> None:
+        self._data: dict[Path, Any] = {}
+
+    def load(self, path: Path) -> Any:
+        """``load_json(path)``, parsed on the first call only (an unreadable file raises each time)."""
+        if path not in self._data:
+            self._data[path] = load_json(path)
+        return self._data[path]
+
+
 def _is_case_file(path: Path) -> bool:
     return (
         path.is_file()
@@ -76,7 +95,7 @@ def _is_case_file(path: Path) -> bool:
     )
 
 
-def discover(cases_dir: Path) -> dict[str, list[EventCase]]:
+def discover(cases_dir: Path, read: Reader = load_json) -> dict[str, list[EventCase]]:
     """Every function folder under ``cases_dir`` and its cases (sorted; folders may be empty).
 
     A stray ``.expected.json``/``.error.json`` without its event is a ConfigError:
@@ -89,11 +108,11 @@ def discover(cases_dir: Path) -> dict[str, list[EventCase]]:
     for folder in sorted(p for p in cases_dir.iterdir() if p.is_dir()):
         if folder.name.startswith((".", "_")):
             continue
-        found[folder.name] = _cases_in(folder)
+        found[folder.name] = _cases_in(folder, read)
     return found
 
 
-def _cases_in(folder: Path) -> list[EventCase]:
+def _cases_in(folder: Path, read: Reader) -> list[EventCase]:
     cases = []
     for event in sorted(p for p in folder.iterdir() if _is_case_file(p)):
         stem = event.name[: -len(".json")]
@@ -111,7 +130,7 @@ def _cases_in(folder: Path) -> list[EventCase]:
     for case in cases:  # every file of a case is JSON: say which one is not, before any deploy
         for path in (case.event_path, case.expected_path, case.error_path):
             if path is not None:
-                load_json(path)
+                read(path)
     stems = {c.name for c in cases}
     for extra in sorted(folder.iterdir()):
         for suffix in (EXPECTED_SUFFIX, ERROR_SUFFIX):

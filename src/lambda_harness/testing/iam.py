@@ -50,14 +50,10 @@ class IamLedger:
 
     def mark(self) -> int:
         """Start this session's run on the endpoint; its number (0 when the endpoint has no ledger)."""
-        answer = self.post(self.url + "/mark", {})
-        if isinstance(answer, str) or answer[0] != 200:
+        document = net.json_of(self.post(self.url + "/mark", {}))
+        if not isinstance(document, dict):  # nothing, or no JSON, answered with 200
             return 0
-        try:
-            document = json.loads(answer[1])
-        except ValueError:
-            return 0
-        if isinstance(document, dict) and document.get("version") == LEDGER_VERSION:
+        if document.get("version") == LEDGER_VERSION:
             self.run = int(document.get("run") or 0)
         return self.run
 

@@ -30,7 +30,15 @@ from lambda_harness.terraform.inventory import DeployedApi, Inventory
 from lambda_harness.testing import iam as iam_report
 from lambda_harness.testing.api_cases import HttpAnswer, is_http_case, load_request, route_gate, run_http_case
 from lambda_harness.testing.artifacts import ImportContext, import_context
-from lambda_harness.testing.cases import MISSING, EventCase, GateProblem, check_case, discover, gate
+from lambda_harness.testing.cases import (
+    MISSING,
+    CaseFiles,
+    EventCase,
+    GateProblem,
+    check_case,
+    discover,
+    gate,
+)
 from lambda_harness.testing.prefetch import CasePrefetcher
 from lambda_harness.testing.results import (
     CaseResult,
@@ -82,6 +90,7 @@ class HarnessState:
     workers: int = 1  # how many functions' cases are invoked side by side (--harness-workers)
     prefetch: CasePrefetcher | None = None
     prefetch_decided: bool = False  # start_prefetch looked at the session's items once
+    case_files: CaseFiles = field(default_factory=CaseFiles)  # each case file parsed once
     _invoker: Invoker | None = None
     _iam: iam_report.IamLedger | None = None
 
@@ -370,8 +379,9 @@ class CasesDirectory(pytest.Directory):
     def collect(self) -> Iterable[pytest.Item | pytest.Collector]:
         state = self.config.stash[STATE]
         assert state.inventory is not None  # only collected when active
+        read = state.case_files.load  # each case file parsed once this session
         try:
-            cases = discover(self.path)
+            cases = discover(self.path, read)
         except ConfigError as exc:
             raise self.CollectError(str(exc)) from exc
         every_function = {fn.name for fn in state.inventory.functions}
@@ -379,7 +389,7 @@ class CasesDirectory(pytest.Directory):
         state.recorder.skipped = sorted(set(state.skipped) & every_function)
         apis = {api.name: api for api in state.inventory.apis}
         api_cases = {
-            name: [c for c in cases.get(name, []) if name not in every_function or is_http_case(c)]
+            name: [c for c in cases.get(name, []) if name not in every_function or is_http_case(c, read)]
             for name in apis
         }
         # With --harness-shard: this shard's functions; API cases run on shard 1 (once across shards).
@@ -390,7 +400,7 @@ class CasesDirectory(pytest.Directory):
             if name in state.skipped or name in not_runnable:
                 continue  # excluded on purpose, or nothing the harness can run (the gate says so)
             for case in own.get(name, []):
-                if name not in apis or not is_http_case(case):
+                if name not in apis or not is_http_case(case, read):
                     items.append(EventCaseItem.from_parent(self, name=case.id, case=case))
         for name, api in sorted(apis.items()) if runs_apis else ():
             for case in api_cases[name]:
@@ -406,7 +416,7 @@ class CasesDirectory(pytest.Directory):
                 elsewhere=every_function - set(deployed),
             )
             if runs_apis:
-                problems += route_gate(list(apis.values()), api_cases, self.path)
+                problems += route_gate(list(apis.values()), api_cases, self.path, read)
         except ConfigError as exc:
             raise self.CollectError(str(exc)) from exc
         for problem in problems:
@@ -573,7 +583,7 @@ class HttpCaseItem(pytest.Item):
         state = self.config.stash[STATE]
         result = CaseResult(function=f"api:{self.api.name}", case=self.case.name, outcome="failed")
         state.recorder.cases.append(result)
-        spec = load_request(self.case)
+        spec = load_request(self.case, state.case_files.load)
         outcome = run_http_case(self.case, spec, spec.url(state.api_base_url(self.api.name, spec.stage)))
         result.wall_ms, result.problems = outcome.wall_ms, outcome.problems
         if outcome.problems:

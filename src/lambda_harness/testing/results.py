@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lambda_harness.errors import ConfigError
-from lambda_harness.fsutil import atomic_file
+from lambda_harness.fsutil import write_json_atomic
 from lambda_harness.testing.advice import TIMEOUT_ERRORS, Limits, advise
 from lambda_harness.testing.artifacts import Artifact, ImportContext
 
@@ -223,9 +223,9 @@ class ResultsRecorder:
         }
 
     def write(self, path: Path, exitstatus: int | None = None) -> None:
-        """Write the results JSON atomically, 0600 (folders created as needed)."""
-        with atomic_file(path) as tmp:
-            tmp.write_text(json.dumps(self.to_dict(exitstatus), indent=2) + "\n", encoding="utf-8")
+        """Write the results JSON atomically, 0600 (folders created as needed), keys in
+        ``to_dict``'s order (the file reads top-down: version, endpoint, functions, ...)."""
+        write_json_atomic(path, self.to_dict(exitstatus), sort_keys=False)
 
 
 def summarize(cases: Sequence[CaseResult]) -> dict[str, Any]:

@@ -233,3 +233,15 @@ def test_bad_json_syntax_names_the_file(tmp_path):
     write(tmp_path, {"terraform/broken.tf.json": "{not json"})
     with pytest.raises(ConfigError, match=r"broken\.tf\.json: not valid JSON"):
         tfconfig.read_functions(tmp_path / "terraform")
+
+
+def test_the_parse_cache_is_bounded_least_recently_used_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tfconfig, "_HCL_PARSED_MAX", 2)
+    monkeypatch.setattr(tfconfig, "_hcl_parsed", {})
+    first, second, third = (f'variable "lru_{i}" {{}}\n' for i in range(3))
+    parsed = tfconfig.parsed_hcl(first)
+    tfconfig.parsed_hcl(second)
+    assert tfconfig.parsed_hcl(first) is parsed  # a hit: now the most recently used
+    tfconfig.parsed_hcl(third)  # past the bound: `second` goes, `first` stays
+    assert len(tfconfig._hcl_parsed) == 2
+    assert tfconfig.parsed_hcl(first) is parsed

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from lambda_harness.errors import ConfigError
 from lambda_harness.terraform import hcl
+from lambda_harness.terraform.sources import ModuleSource
 
 MAIN = """\
 variable "env" {
@@ -71,3 +73,13 @@ def test_bad_syntax_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "broken.tf").write_text('resource "x" {\n')
     with pytest.raises(ConfigError, match=r"broken.tf: cannot parse Terraform"):
         hcl.read_module(tmp_path)
+
+
+def test_a_same_size_rewrite_in_the_same_mtime_tick_is_read_again(tmp_path: Path) -> None:
+    path = tmp_path / "main.tf"
+    path.write_text('module "aaa" {\n  source = "./a"\n}\n')
+    stamp = path.stat().st_mtime_ns
+    assert [b.labels for b in ModuleSource(tmp_path).module_calls()] == [("aaa",)]
+    path.write_text('module "bbb" {\n  source = "./b"\n}\n')  # same size
+    os.utime(path, ns=(stamp, stamp))  # and the same mtime, as within one filesystem tick
+    assert [b.labels for b in ModuleSource(tmp_path).module_calls()] == [("bbb",)]

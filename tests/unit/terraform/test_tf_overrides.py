@@ -61,13 +61,27 @@ def test_staging_writes_module_provider_overrides_and_reports_them(tmp_path: Pat
     (root / "terraform" / "main.tf").write_text(PROVIDERS + 'module "legacy" {\n  source = "./legacy"\n}\n')
     (root / "terraform" / "legacy" / "main.tf").write_text('provider "aws" {\n  profile = "ops"\n}\n')
     staged = staging.layout(root / ".harness", "embedded", root, root / "terraform")
-    changes = staging.stage(root, root / "terraform", staged)
-    assert [c.block.file.name for c in changes] == ["main.tf", "main.tf", "main.tf"]
+    outcome = staging.stage(root, root / "terraform", staged)
+    assert [c.block.file.name for c in outcome.neutralised] == ["main.tf", "main.tf", "main.tf"]
+    assert not outcome.uses_archive
     root_override = (staged.workdir / staging.OVERRIDE_NAME).read_text()
     assert 'backend "local"' in root_override and "profile = null" in root_override
     module_override = (staged.workdir / "legacy" / staging.OVERRIDE_NAME).read_text()
     assert module_override.count("profile = null") == 1 and "backend" not in module_override
     assert not (root / "terraform" / "legacy" / staging.OVERRIDE_NAME).exists()
+
+
+def test_staging_says_whether_a_module_uses_hashicorp_archive(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / "terraform" / "zips").mkdir(parents=True)
+    (root / "terraform" / "main.tf").write_text('module "zips" {\n  source = "./zips"\n}\n')
+    (root / "terraform" / "zips" / "main.tf").write_text(
+        'data "archive_file" "fn" {\n  type = "zip"\n  source_dir = "src"\n  output_path = "fn.zip"\n}\n'
+    )
+    staged = staging.layout(root / ".harness", "embedded", root, root / "terraform")
+    assert staging.stage(root, root / "terraform", staged).uses_archive
+    assert staging.uses_archive(root, root / "terraform")
+    assert "lambda-harness/archive" in (staged.workdir / "zips" / staging.OVERRIDE_NAME).read_text()
 
 
 def test_the_discovery_override_nulls_every_file_hash(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -242,14 +243,26 @@ class Worker:
 
     def wait_initialised(self, timeout: float) -> bool:
         """Until the runtime asks for its first event (its init is done); False if it failed or timed out."""
+
+        def settled() -> bool:  # init done, an init error posted, closing, or the process gone
+            done = self._init_done_at is not None or self._posted is not None or self._closing
+            return done or not self.alive
+
+        return self._wait_until(settled, timeout, SAMPLE_S * 5) and self._init_done_at is not None
+
+    def _wait_until(self, ready: Callable[[], bool], timeout: float, slice_s: float) -> bool:
+        """Until ``ready()`` (checked under the lock); False when ``timeout`` passes first.
+
+        Process death notifies nobody: ``ready`` looks at ``alive`` itself, again every ``slice_s``.
+        """
         deadline = time.monotonic() + timeout
         with self._cond:
-            while self._init_done_at is None and self._posted is None and not self._closing:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not self.alive:
+            while not ready():
+                left = deadline - time.monotonic()
+                if left <= 0:
                     return False
-                self._cond.wait(min(remaining, SAMPLE_S * 5))  # an exit is not notified: look again
-            return self._init_done_at is not None
+                self._cond.wait(min(left, slice_s))
+            return True
 
     def _finish(self, request_id: str | None, posted: Posted) -> bool:
         with self._cond:
@@ -312,15 +325,7 @@ class Worker:
 
         A coverage worker saves its data just before it asks, so a parked worker has nothing unsaved.
         """
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while not (self._parked or not self.alive):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                # Process death notifies nobody: look again every slice.
-                self._cond.wait(min(left, slice_s))
-        return True
+        return self._wait_until(lambda: self._parked or not self.alive, timeout, slice_s)
 
     @property
     def measures_coverage(self) -> bool:
