@@ -1,7 +1,8 @@
 """The WSGI front: our routes first, everything else to moto.
 
 Ours: Lambda ``Invoke`` (moto ignores ``Qualifier`` and runs every delivery
-synchronously, so Invoke is served here with AWS's semantics), function URLs and
+synchronously, so Invoke is served here with AWS's semantics), the provisioned-concurrency
+calls moto does not serve (``provisioned``: kept and answered, no behaviour), function URLs and
 API Gateway APIs over HTTP (``apigw``), the HTTP API control-plane operations moto
 lacks (``apigw.gaps``), the harness's health, trigger, prestart, coverage and retire
 routes, and LocalStack's health routes so tools that wait for LocalStack work unchanged.
@@ -29,6 +30,7 @@ from moto.iam.models import get_account_id_from
 from werkzeug.exceptions import HTTPException
 
 from lambda_harness import __version__
+from lambda_harness.endpoint import provisioned
 from lambda_harness.endpoint.apigw import gaps as apigw_gaps
 from lambda_harness.endpoint.apigw.addressing import match_request as match_api_request
 from lambda_harness.endpoint.apigw.gateway import ApiGateway
@@ -251,10 +253,9 @@ class HarnessApp:
             if api_target is not None:  # an API Gateway API (by host, /_harness/apigw/ or /_aws/execute-api/)
                 return self.apigw.answer(environ, api_target)
         path = environ.get("PATH_INFO", "")
-        if environ.get("REQUEST_METHOD") == "POST":
-            match = INVOKE_PATH.match(path)
-            if match:
-                return self.invoke(Request(environ), match.group("name"))
+        lambda_call = self._lambda(environ, path)
+        if lambda_call is not None:
+            return lambda_call
         if path.startswith(("/_harness/", "/_localstack/")):
             control = self._prestart if path == PRESTART_PATH else self._control
             return control(Request(environ))
@@ -278,6 +279,28 @@ class HarnessApp:
             target=self.invoke.service.prestart, args=(functions,), name="lh-prestart", daemon=True
         ).start()
         return JsonResponse(json.dumps({"asked": len(functions)}), 202)
+
+    def _lambda(self, environ: dict[str, Any], path: str) -> WSGIApp | None:
+        """Invoke, and the provisioned-concurrency calls; None for every other path."""
+        if environ.get("REQUEST_METHOD") == "POST":
+            match = INVOKE_PATH.match(path)
+            if match:
+                return self.invoke(Request(environ), match.group("name"))
+        if path.endswith(("/provisioned-concurrency", "/provisioned-concurrency/")):
+            match = provisioned.PATH.match(path)
+            if match:
+                return self._provisioned(Request(environ), match.group("name"))
+        return None
+
+    def _provisioned(self, request: Request, name: str) -> WSGIApp:
+        """The provisioned-concurrency calls moto does not serve (``provisioned``)."""
+        access_key, region = credential_scope(request.headers.get("Authorization"))
+        account = account_for(request.headers.get("X-Moto-Account-Id"), access_key)
+        store = provisioned.ProvisionedConcurrency(account, region or self.invoke.default_region)
+        try:
+            return provisioned.answer(request, name, store)
+        except HTTPException as exc:  # moto's AWS-shaped errors (404 function, 400 parameter)
+            return exc
 
     def _apigateway(self, environ: dict[str, Any]) -> WSGIApp:
         """API Gateway's control plane: the operations moto lacks, else moto (its 5xx made 400s)."""

@@ -35,6 +35,10 @@
   OpenAPI imports (``PutRestApi``, ``ImportRestApi``, ``ReimportApi``) go to
   ``apigw.openapi``; ``CreateDeployment`` freezes the REST API's routes (``apigw.snapshots``).
   Each of these made a second ``terraform plan`` non-empty, crashed, or served the wrong routes.
+* ``LambdaFunction``: ``LoggingConfig``, ``SnapStart`` and ``ImageConfigResponse`` as AWS
+  answers them (``functionconfig``); CloudWatch Logs ``CreateLogGroup`` keeps ``logGroupClass``
+  and ``DescribeLogGroups`` answers it (``STANDARD`` by default). Stored and answered only:
+  a second ``terraform plan`` showed a change no apply could settle.
 
 moto's backends are process-wide, so one endpoint per process may install hooks.
 """
@@ -62,11 +66,14 @@ from moto.events.models import Rule
 from moto.iam.access_control import PermissionResult
 from moto.kinesis.models import Stream as KinesisStream
 from moto.kinesis.models import kinesis_backends
+from moto.logs.models import LogGroup
+from moto.logs.responses import LogsResponse
 from moto.s3 import notifications
 from moto.s3.models import FakeBucket
 from moto.sns.models import Subscription
 from moto.sqs.models import Queue, sqs_backends
 
+from lambda_harness.endpoint import functionconfig
 from lambda_harness.endpoint.apigw import openapi
 from lambda_harness.endpoint.apigw.catalog import rest_table
 from lambda_harness.endpoint.apigw.snapshots import DeploymentSnapshots
@@ -262,36 +269,39 @@ def _refuse_reserved_keys(environment: Mapping[str, Any] | None) -> None:
 
 
 def _init_keeping_dlq(original: Callable[..., None]) -> Callable[..., None]:
-    """``LambdaFunction.__init__``: keep ``DeadLetterConfig.TargetArn`` (moto drops it); refuse
-    reserved environment keys (CreateFunction)."""
+    """``LambdaFunction.__init__``: keep ``DeadLetterConfig.TargetArn`` and the settings of
+    ``functionconfig`` (moto drops them); refuse reserved environment keys (CreateFunction)."""
 
     def __init__(fn: Any, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
         _refuse_reserved_keys(spec.get("Environment"))
         original(fn, account_id, spec, *args, **kwargs)
+        functionconfig.remember(fn, spec)
         fn.lh_dead_letter_target = (spec.get("DeadLetterConfig") or {}).get("TargetArn") or None
 
     return __init__
 
 
 def _configuration_with_dlq(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-    """``get_configuration``: ``DeadLetterConfig`` as AWS answers it, when the function has one."""
+    """``get_configuration``: ``DeadLetterConfig`` (when the function has one), ``LoggingConfig``,
+    ``SnapStart`` and ``ImageConfigResponse`` as AWS answers them."""
 
     def get_configuration(fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
         config = original(fn, *args, **kwargs)
         target = dead_letter_target(fn)
         if target:
             config["DeadLetterConfig"] = {"TargetArn": target}
-        return config
+        return functionconfig.answer(fn, config)
 
     return get_configuration
 
 
 def _update_keeping_dlq(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-    """``update_configuration``: moto ignores DeadLetterConfig and EphemeralStorage updates and
-    takes reserved environment keys."""
+    """``update_configuration``: moto ignores DeadLetterConfig, EphemeralStorage and the
+    ``functionconfig`` settings' updates and takes reserved environment keys."""
 
     def update_configuration(fn: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
         _refuse_reserved_keys(config_updates.get("Environment"))
+        functionconfig.update(fn, config_updates)
         if "DeadLetterConfig" in config_updates:
             fn.lh_dead_letter_target = (config_updates["DeadLetterConfig"] or {}).get("TargetArn") or None
         if "EphemeralStorage" in config_updates:
@@ -309,6 +319,33 @@ def _compact_redrive(original: property) -> property:
         return result
 
     return property(attributes)
+
+
+#: What DescribeLogGroups answers for a group created without ``logGroupClass`` (AWS's default).
+DEFAULT_LOG_GROUP_CLASS = "STANDARD"
+
+
+def _create_log_group_with_class(original: Callable[..., str]) -> Callable[..., str]:
+    """``LogsResponse.create_log_group``: keep ``logGroupClass`` (moto drops it)."""
+
+    def create_log_group(response: Any) -> str:
+        body = original(response)
+        group_class = response._get_param("logGroupClass")
+        if group_class:
+            group = response.logs_backend.groups[response._get_param("logGroupName")]
+            group.lh_log_group_class = str(group_class)
+        return body
+
+    return create_log_group
+
+
+def _describe_with_class(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    def to_describe_dict(group: Any) -> dict[str, Any]:
+        out = original(group)
+        out["logGroupClass"] = getattr(group, "lh_log_group_class", DEFAULT_LOG_GROUP_CLASS)
+        return out
+
+    return to_describe_dict
 
 
 def _neutral_bucket_permission(bucket: Any, action: str, resource: str) -> Any:
@@ -466,6 +503,8 @@ def install(targets: Targets) -> None:
             (APIGatewayBackend, "put_rest_api"): vars(APIGatewayBackend)["put_rest_api"],
             (APIGatewayBackend, "import_rest_api"): vars(APIGatewayBackend)["import_rest_api"],
             (HttpApi, "import_api"): vars(HttpApi)["import_api"],
+            (LogsResponse, "create_log_group"): vars(LogsResponse)["create_log_group"],
+            (LogGroup, "to_describe_dict"): vars(LogGroup)["to_describe_dict"],
         }
         replacements: dict[tuple[Any, str], Any] = {
             (LambdaFunction, "invoke"): make_function_invoke(targets.service),
@@ -496,6 +535,8 @@ def install(targets: Targets) -> None:
             (APIGatewayBackend, "import_rest_api"): _import_rest_api,
             (HttpApi, "import_api"): _import_http_api,
             (FakeBucket, "get_permission"): _neutral_bucket_permission,
+            (LogsResponse, "create_log_group"): _create_log_group_with_class(LogsResponse.create_log_group),
+            (LogGroup, "to_describe_dict"): _describe_with_class(LogGroup.to_describe_dict),
         }
         if targets.trust is not None:
             create, update = "create_function", "update_function_configuration"
