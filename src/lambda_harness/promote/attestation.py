@@ -187,7 +187,8 @@ def deployed_code(
     inventory: list[dict[str, Any]], results: Mapping[str, object], artifacts: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, str]:
     """name -> the CodeSha256 each tested function had on the endpoint (``inventory.json``),
-    which must be that of the zip the build made for it."""
+    which must be that of the zip the build made for it, and in any case that of a zip the
+    build made (PromoteError otherwise: nothing is attested)."""
     deployed = {str(f.get("name")): str(f.get("code_sha256") or "") for f in inventory}
     built = {fn: (rel, entry) for rel, entry in artifacts.items() for fn in entry.get("functions") or []}
     for name, (rel, entry) in sorted(built.items()):
@@ -196,6 +197,18 @@ def deployed_code(
                 f"{name} ran with CodeSha256 {deployed[name]}, but the build made {rel} for it "
                 f"(CodeSha256 {entry.get('code_sha256')}): Terraform uploaded other code than the build "
                 "wrote; check its filename / s3_key and source_code_hash"
+            )
+    made = {str(entry.get("code_sha256")) for entry in artifacts.values()}
+    for fn in inventory:
+        name, code = str(fn.get("name")), str(fn.get("code_sha256") or "")
+        python = str(fn.get("runtime") or "").startswith("python")  # not a container image
+        if artifacts and name in results and python and code and code not in made:
+            raise PromoteError(
+                f"{name} ({fn.get('address') or 'address unknown'}) ran with CodeSha256 {code}, which is "
+                f"no zip the build made ({', '.join(sorted(artifacts))}): the tests ran code the build "
+                "neither checked nor recorded, so nothing is attested. Run `lambda-harness build`, then "
+                "`lambda-harness run` again; if it persists, check which file the function's filename / "
+                "s3_key names"
             )
     return {name: deployed[name] for name in sorted(results) if deployed.get(name)}
 

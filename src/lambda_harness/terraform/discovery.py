@@ -13,7 +13,11 @@ once.
 
 The plan is cached under ``.harness/discovery.json``, keyed by every input of the plan
 (``cache_key``: the configuration, the harness's tfvars, the world, the settings), so ``build``
-then ``run`` plans once, and a changed ``harness.tfvars`` plans again.
+then ``run`` plans once, and a changed ``harness.tfvars`` plans again. When the configuration
+reads files (``file``, ``fileset``, ``templatefile``, ``data "archive_file"``, ...: ``reads``),
+the key also covers every file of the project (its path; its content unless it is Python
+source), so an edited ``function.json`` or a new function folder plans again while a handler
+edit does not.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from lambda_harness import __version__
 from lambda_harness.fsutil import write_json_atomic
 from lambda_harness.packaging.tfconfig import TfArchive, TfConfig, TfFunction, TfLayer, TfS3Object
 from lambda_harness.settings import Settings
-from lambda_harness.terraform import staging
+from lambda_harness.terraform import reads, staging
 from lambda_harness.terraform.sources import ModuleSource, find_literal, is_local_source, module_tree, shown
 from lambda_harness.ui import UI
 
@@ -92,14 +96,18 @@ def _hash_folder(digest: Any, folder: Path) -> None:
             digest.update(f"{path}\0".encode() + path.read_bytes() + b"\0")
 
 
-def cache_key(settings: Settings) -> str:
+def cache_key(settings: Settings, files: Mapping[str, str] | None = None) -> str:
     """A hash of every input of the plan: the configuration files of the root and its local
     modules, the harness's variable files (``tfvars``: a name built from ``var.env`` changes with
-    them), the world (what the plan's lookups read), the modules ``init`` installed, and the
-    settings the staged copy is made from (region, backend, driver, folders, workspace)."""
+    them), the world (what the plan's lookups read), the modules ``init`` installed, the
+    settings the staged copy is made from (region, backend, driver, folders, workspace), and,
+    when the configuration reads files, every project file it may read (``reads.read_files``, or
+    ``files`` when the caller has them): its path, and its content unless it is Python source."""
     digest = hashlib.sha256(__version__.encode())
     for folder in module_tree(settings.terraform_dir):
         _hash_folder(digest, folder)
+    for rel, content in (reads.read_files(settings) if files is None else files).items():
+        digest.update(f"read {rel}\0{content}\n".encode())
     for path in settings.tfvars:
         digest.update(
             f"tfvars {path}\0".encode() + (path.read_bytes() if path.is_file() else b"<none>") + b"\0"
@@ -124,21 +132,45 @@ def cache_key(settings: Settings) -> str:
     return digest.hexdigest()
 
 
-def cached_plan(settings: Settings) -> dict[str, Any] | None:
-    """The cached ``show -json`` when its key still matches, else None."""
+@dataclass(frozen=True)
+class CacheCheck:
+    """The cached plan when its key still matches, and why it does not."""
+
+    key: str
+    files: Mapping[str, str]
+    show: dict[str, Any] | None
+    changed: tuple[str, ...] = ()  # the read files added, removed or changed since the cached plan
+
+
+def check_cache(settings: Settings) -> CacheCheck:
+    """Compare ``.harness/discovery.json`` with the inputs now (each file is read once)."""
+    files = reads.read_files(settings)
+    key = cache_key(settings, files)
     try:
         data = json.loads(settings.paths.discovery.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or data.get("key") != cache_key(settings):
-        return None
+        data = None
+    if not isinstance(data, dict):
+        return CacheCheck(key, files, None)
     show = data.get("show")
-    return show if isinstance(show, dict) else None
+    if data.get("key") == key and isinstance(show, dict):
+        return CacheCheck(key, files, show)
+    before = data.get("reads") if isinstance(data.get("reads"), dict) else {}
+    changed = sorted(k for k in set(before) | set(files) if before.get(k) != files.get(k)) if before else []
+    return CacheCheck(key, files, None, tuple(changed))
 
 
-def save_plan(settings: Settings, show: Mapping[str, Any]) -> None:
-    """Cache ``show -json`` with its key."""
-    write_json_atomic(settings.paths.discovery, {"key": cache_key(settings), "show": show})
+def cached_plan(settings: Settings) -> dict[str, Any] | None:
+    """The cached ``show -json`` when its key still matches, else None."""
+    return check_cache(settings).show
+
+
+def save_plan(settings: Settings, show: Mapping[str, Any], check: CacheCheck | None = None) -> None:
+    """Cache ``show -json`` with its key: ``check``'s, computed BEFORE the plan (the plan itself
+    writes the archives it reads), else the inputs now."""
+    files = reads.read_files(settings) if check is None else check.files
+    key = cache_key(settings, files) if check is None else check.key
+    write_json_atomic(settings.paths.discovery, {"key": key, "reads": dict(files), "show": show})
 
 
 # -- show -json -> TfConfig ----------------------------------------------------------------------
@@ -401,12 +433,18 @@ def discover(settings: Settings, ui: UI, endpoint: EndpointFactory) -> TfConfig 
     why = needs_discovery(read_config(settings.terraform_dir), settings.terraform_dir)
     if why is None:
         return None
-    show = cached_plan(settings)
+    check = check_cache(settings)
+    show = check.show
     if show is None:
+        if check.changed:
+            listed = ", ".join(check.changed[:3]) + (
+                f" and {len(check.changed) - 3} more" if len(check.changed) > 3 else ""
+            )
+            why = f"{why}; changed since the last plan: {listed}"
         ui.info(f"reading what Terraform deploys from its own plan ({why})")
         with endpoint() as url:
             # As before an apply: the world first, every missing variable or lookup named at once.
             tf = Terraform(settings, ui, url, report=False)
             show = with_world(tf, tf.discovery_plan)
-        save_plan(settings, show)
+        save_plan(settings, show, check)
     return config_from_plan(show, layout_of(settings))

@@ -31,6 +31,7 @@ from lambda_harness.paths import ignore_in_git
 from lambda_harness.settings import Settings
 from lambda_harness.terraform import diagnostics, mirror, overrides, plan, rewrite, staging
 from lambda_harness.terraform import env as tfenv
+from lambda_harness.terraform.archive_log import ArchiveLog, unbuilt_code
 from lambda_harness.terraform.iam import IamIndex
 from lambda_harness.terraform.inventory import all_resources, declaration_of, module_dirs_from
 from lambda_harness.terraform.shims.archive import ANCHOR_ENV, STAGED_TREE_ENV
@@ -392,6 +393,8 @@ class Terraform:
         assume stops the apply at once, naming the role's .tf file and line (``trust_watch``).
         """
         self._ensure_init()
+        archives = ArchiveLog(self.settings.paths.archive_log)
+        logged_from = archives.mark()
         watch = TrustWatch(self.endpoint.url)
         watch.begin()
         with self.ui.step(f"terraform apply ({self.driver}) against {self.endpoint.url}"):
@@ -420,8 +423,20 @@ class Terraform:
                 f"(of {self.settings.terraform_dir}):\n"
                 f"{CommandFailed(done.args, done.returncode, done.output)}"
             )
+        self._refuse_unbuilt_code(archives.since(logged_from))
         if check:
             self.check_idempotent()
+
+    def _refuse_unbuilt_code(self, logged: list[dict[str, Any]]) -> None:
+        """TerraformError when the apply deployed code the archive shim zipped without a build
+        target (``archive_log``): the build never saw it, so nothing may test or attest it."""
+        if not any(entry.get("complete") is False for entry in logged):
+            return
+        show = state_as_show_json(self.staged.state) or self.show_json()
+        anchor = staging.anchor_of(self.settings.project_dir, self.settings.terraform_dir)
+        unbuilt = unbuilt_code(logged, show, (self.staged.workdir, self.staged.tree, anchor))
+        if unbuilt:
+            raise TerraformError("\n".join(u.message() for u in unbuilt))
 
     def iam_index(self) -> IamIndex:
         """The roles in the harness state and where they are declared (empty when there is no state)."""

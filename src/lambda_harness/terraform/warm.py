@@ -11,7 +11,11 @@ After every successful apply (second plan empty), ``.harness/tf/<backend>/warm.j
 * a fingerprint of every Terraform input the staged copy is made of (``staged_inputs``:
   the terraform folder, the local modules and files it names, the settings that change
   what Terraform does, the harness version), EXCLUDING the built artifacts (zips, the
-  functions folder): those are code, which the warm loop updates in place;
+  functions folder): those are code, which the warm loop updates in place. But when the
+  configuration reads files (``file``, ``fileset``, ``templatefile``, ``archive_file``:
+  ``reads.read_files``), every project file it may read counts too, Python source by its path
+  only: a ``function.json`` holding a handler, or a new function folder, needs Terraform;
+  a handler edit still does not;
 * each function's code binding read from state (``s3_bucket``/``s3_key`` and the local
   file its ``aws_s3_object`` uploads, or ``filename``) and the sha256 of every artifact.
 
@@ -36,6 +40,7 @@ from lambda_harness import __version__, net
 from lambda_harness.errors import HarnessError, TerraformError
 from lambda_harness.fsutil import file_sha256, write_json_atomic
 from lambda_harness.settings import Settings
+from lambda_harness.terraform import reads
 
 FORMAT_VERSION = 1
 #: Never Terraform inputs: Terraform's working data, state and plans, caches, version control.
@@ -141,10 +146,13 @@ def relevant_settings(settings: Settings) -> dict[str, str]:
 
 
 def fingerprint(settings: Settings, files: Sequence[Path] | None = None) -> tuple[str, dict[str, str]]:
-    """(one hash, input label -> content hash) over ``staged_inputs`` and ``relevant_settings``."""
+    """(one hash, input label -> content hash) over ``staged_inputs``, the files the configuration
+    reads (``reads.read_files``) and ``relevant_settings``."""
     inputs: dict[str, str] = {}
     for path in staged_inputs(settings) if files is None else files:
         inputs[_label(path, settings.project_dir)] = file_sha256(path).hex() if path.is_file() else "missing"
+    for label, stands_for in (reads.read_files(settings) if files is None else {}).items():
+        inputs.setdefault(label, stands_for)
     for key, value in relevant_settings(settings).items():
         inputs[f"setting {key}"] = value
     digest = hashlib.sha256()

@@ -344,3 +344,32 @@ def test_a_tested_address_missing_after_the_apply_is_named_without_the_code_hint
     text = str(info.value)
     assert "aws_lambda_function.hello (tested as hello-local): not in the Terraform state after apply" in text
     assert "source_code_hash" not in text
+
+
+def test_a_tested_function_running_code_the_build_did_not_make_is_never_attested(repo: Settings) -> None:
+    """explore P-B1: Terraform zipped a function folder the build never saw; it ran and passed."""
+    codes = per_function_build(repo)
+    inventory = json.loads(repo.paths.inventory.read_text())
+    for fn in inventory["functions"]:
+        fn["runtime"] = "python3.12"
+    inventory["functions"].append(
+        {
+            "name": "report",
+            "address": 'module.function["report"].aws_lambda_function.this',
+            "runtime": "python3.12",
+            "code_sha256": "UNBUILT=",
+        }
+    )
+    repo.paths.inventory.write_text(json.dumps(inventory))
+    results = {**PASSED, "report": {"passed": 1, "failed": 0}}
+    expected = (
+        r'report \(module\.function\["report"\]\.aws_lambda_function\.this\) ran with CodeSha256 UNBUILT='
+    )
+    with pytest.raises(PromoteError, match=expected + r", which is no zip the build made \(build/hello\.zip"):
+        write_attestation(repo, repo.project_dir / "build" / "hello.zip", results)
+    assert not attestation_path(repo).exists()
+    # a container image (no runtime) or a function excluded from testing is not the build's to make
+    inventory["functions"][-1]["runtime"] = ""
+    repo.paths.inventory.write_text(json.dumps(inventory))
+    write_attestation(repo, repo.project_dir / "build" / "hello.zip", results)
+    assert read_attestation(repo).functions["hello"] == codes["hello"]

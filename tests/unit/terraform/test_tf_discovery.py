@@ -8,7 +8,7 @@ from pathlib import Path
 
 from lambda_harness.packaging.tfconfig import read_config
 from lambda_harness.settings import load_settings
-from lambda_harness.terraform import discovery
+from lambda_harness.terraform import discovery, reads
 
 DATA = Path(__file__).parent / "data"
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "repos" / "module_for_each"
@@ -152,3 +152,44 @@ def test_a_handler_typo_fails_the_build_naming_the_module_call_and_the_tfvars_li
         '"billing.payments.hnadler" (set at terraform/terraform.tfvars:5): not found in dists.zip '
         '(module billing/payments.py has no top-level hnadler). Did you mean "billing.payments.handler"?'
     )
+
+
+FILESET_FIXTURE = FIXTURE.parent / "fileset"
+
+
+def test_the_cache_key_follows_the_files_the_configuration_reads(tmp_path: Path) -> None:
+    """explore P-B1: function.json read by file(), function folders found by fileset()."""
+    root = tmp_path / "repo"
+    shutil.copytree(FILESET_FIXTURE, root)
+    settings = load_settings(root, {}, {"HOME": str(tmp_path)})
+    discovery.save_plan(settings, {"planned_values": {}})
+    key = discovery.cache_key(settings)
+    # a handler edit, the zips and manifests a build writes, an event case: the plan stays
+    (root / "functions" / "export" / "main.py").write_text("def handler(event, context):\n    return 2\n")
+    (root / "build").mkdir()
+    (root / "build" / "geo-export.zip").write_bytes(b"PK")
+    (root / "build" / "geo-export.zip.json").write_text("{}")
+    (root / "tests" / "integration" / "events" / "geo-export" / "default.json").write_text('{"rows": 4}\n')
+    assert discovery.cache_key(settings) == key
+    assert discovery.cached_plan(settings) == {"planned_values": {}}
+    # the settings a .tf reads with file(): planned again, and the check says which file
+    (root / "functions" / "export" / "function.json").write_text('{"handler": "main.hander"}\n')
+    check = discovery.check_cache(settings)
+    assert check.show is None and check.changed == ("functions/export/function.json",)
+    (root / "functions" / "export" / "function.json").write_text(
+        '{"handler": "main.handler", "timeout": 10}\n'
+    )
+    assert discovery.cache_key(settings) == key
+    # a new folder fileset() finds
+    (root / "functions" / "report").mkdir()
+    (root / "functions" / "report" / "main.py").write_text("def handler(event, context):\n    return 1\n")
+    assert discovery.check_cache(settings).changed == ("functions/report/main.py",)
+
+
+def test_a_configuration_that_reads_no_file_is_not_keyed_on_the_repo(tmp_path: Path) -> None:
+    root = repo(tmp_path)
+    settings = load_settings(root, {}, {"HOME": str(tmp_path)})
+    key = discovery.cache_key(settings)
+    (root / "notes.json").write_text("{}")
+    assert reads.read_files(settings) == {}
+    assert discovery.cache_key(settings) == key

@@ -266,3 +266,20 @@ def test_an_artifact_inside_the_staged_terraform_folder_is_the_real_folders_file
     state = show(res("aws_lambda_function", function_name="fn", filename="./build/fn.zip", arn=ARN + "fn"))
     bindings, _pinned = warm.read_bindings(state, workdir, real)
     assert bindings == [Binding("fn", "eu-west-1", str(real.resolve() / "build" / "fn.zip"))]
+
+
+def test_files_the_configuration_reads_need_terraform_but_a_handler_edit_does_not(settings: Settings) -> None:
+    """explore P-B1: a handler named in functions/<f>/function.json, function folders by fileset()."""
+    folder = settings.project_dir / "functions" / "export"
+    folder.mkdir()
+    (folder / "main.py").write_text("def handler(event, context):\n    return 1\n")
+    (folder / "function.json").write_text('{"handler": "main.handler"}\n')
+    first, inputs = warm.fingerprint(settings)
+    (folder / "main.py").write_text("def handler(event, context):\n    return 2\n")
+    assert warm.fingerprint(settings)[0] == first
+    (folder / "function.json").write_text('{"handler": "main.other"}\n')
+    after = warm.fingerprint(settings)[1]
+    assert warm.changed_inputs(inputs, after) == ["functions/export/function.json"]
+    (settings.project_dir / "functions" / "report").mkdir()
+    (settings.project_dir / "functions" / "report" / "main.py").write_text("x = 1\n")
+    assert warm.changed_inputs(after, warm.fingerprint(settings)[1]) == ["functions/report/main.py"]
