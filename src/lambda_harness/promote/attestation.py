@@ -32,7 +32,9 @@ from lambda_harness.errors import PromoteError
 from lambda_harness.fsutil import file_sha256, write_json_atomic
 from lambda_harness.settings import Settings
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
+#: Terraform's workspace when none is selected.
+DEFAULT_WORKSPACE = "default"
 TF_PATTERNS = ("*.tf", "*.tf.json", "*.tfvars", "*.tfvars.json", "*.hcl")
 # Never part of the configuration, also when terraform = "." (the repo root): Terraform's working
 # data, the harness's own staged copies, version control, virtualenvs, caches.
@@ -68,6 +70,9 @@ class Attestation:
     # Format 3: each tested function's Terraform address (name -> address), which the real
     # apply keeps when the name itself comes from a variable.
     addresses: dict[str, str] = field(default_factory=dict)
+    # Format 4: the Terraform workspace the tests ran in ("default" when none was chosen); None in
+    # older attestations (not checked then).
+    workspace: str | None = None
 
     def expected_code_sha256(self, function: str) -> str:
         """The CodeSha256 ``function`` must have after the real apply."""
@@ -150,6 +155,7 @@ def make_attestation(
         artifacts=(artifacts := built_artifacts(settings)),
         functions=deployed_code(inventory := _inventory(settings), results, artifacts),
         addresses=deployed_addresses(inventory, results),
+        workspace=settings.workspace or DEFAULT_WORKSPACE,
     )
 
 

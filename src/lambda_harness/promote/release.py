@@ -30,6 +30,7 @@ from lambda_harness.errors import CommandFailed, PromoteError
 from lambda_harness.fsutil import PRIVATE_FILE, PRIVATE_UMASK, file_sha256
 from lambda_harness.promote import staged
 from lambda_harness.promote.attestation import (
+    DEFAULT_WORKSPACE,
     Attestation,
     attestation_path,
     attested_zip,
@@ -62,6 +63,15 @@ class PromoteResult:
 def check_attestation(settings: Settings, att: Attestation) -> list[str]:
     """Every reason not to promote, as sentences naming the file and the fix (empty: go)."""
     problems = _result_problems(att, settings.cases_dir)
+    now = settings.workspace or DEFAULT_WORKSPACE
+    if att.workspace is not None and att.workspace != now:
+        source = settings.source_of("workspace") if settings.workspace else "no workspace chosen"
+        problems.append(
+            f"the tests ran in Terraform workspace {att.workspace!r}, this promote would apply workspace "
+            f"{now!r} ({source}): another workspace is other names and values than the ones tested. "
+            f'Promote with workspace = "{att.workspace}" (LAMBDA_HARNESS_WORKSPACE, --workspace), or run the '
+            f"tests in {now!r} first"
+        )
     zip_path = attested_zip(settings, att)
     if not zip_path.is_file():
         problems.append(f"the tested zip {zip_path} is gone; rebuild, re-run the tests, then promote")

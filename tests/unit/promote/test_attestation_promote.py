@@ -373,3 +373,29 @@ def test_a_tested_function_running_code_the_build_did_not_make_is_never_attested
     repo.paths.inventory.write_text(json.dumps(inventory))
     write_attestation(repo, repo.project_dir / "build" / "hello.zip", results)
     assert read_attestation(repo).functions["hello"] == codes["hello"]
+
+
+def test_the_workspace_tested_is_the_workspace_promoted(repo: Settings) -> None:
+    write_attestation(repo, repo.project_dir / "dists.zip", PASSED)
+    assert json.loads(repo.paths.attestation.read_text())["workspace"] == "default"
+    dev = load_settings(repo.project_dir, {"workspace": "dev"}, {"HOME": str(repo.project_dir)})
+    (problem,) = check_attestation(dev, read_attestation(dev))
+    assert (
+        "the tests ran in Terraform workspace 'default', this promote would apply workspace 'dev'" in problem
+    )
+    assert 'Promote with workspace = "default"' in problem
+
+    write_attestation(dev, dev.project_dir / "dists.zip", PASSED)
+    assert check_attestation(dev, read_attestation(dev)) == []
+    prod = load_settings(repo.project_dir, {}, {"HOME": str(repo.project_dir), "TF_WORKSPACE": "prod"})
+    (problem,) = check_attestation(prod, read_attestation(prod))
+    assert "'dev', this promote would apply workspace 'prod' (TF_WORKSPACE)" in problem
+
+
+def test_an_attestation_from_before_workspaces_is_not_refused_for_it(repo: Settings) -> None:
+    path = write_attestation(repo, repo.project_dir / "dists.zip", PASSED)
+    data = json.loads(path.read_text())
+    del data["workspace"]
+    path.write_text(json.dumps(data))
+    dev = load_settings(repo.project_dir, {"workspace": "dev"}, {"HOME": str(repo.project_dir)})
+    assert check_attestation(dev, read_attestation(dev)) == []
